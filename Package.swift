@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+// Sprig: a compiler from small neural networks (model.json) to fixed-point C for host, Cortex-M and HLS.
+import PackageDescription
+
+let package = Package(
+    name: "sprig",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gen", targets: ["gen"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // GNU Scientific Library (BLAS through GSL's CBLAS interface): the float64 reference.
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        // Leaf: diagnostics with source locations, the located JSON reader, fixed-point helpers.
+        .target(name: "GenSupport"),
+        // Toolchains/*.json -> TargetDescription.
+        .target(name: "GenTarget", dependencies: ["GenSupport"]),
+        // Stages 1-2: model.json -> Graph (shapes inferred, batchnorm folded); data sets; float executor.
+        .target(
+            name: "GenModel",
+            dependencies: ["GenSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Stage 3: pruning, calibration, quantization -> QuantizedGraph.
+        .target(name: "GenCompress", dependencies: ["GenSupport", "GenModel", "GenTarget"]),
+        // Stage 4: QuantizedGraph -> Program (tables, steps, arena) and its bit-exact simulator.
+        .target(name: "GenLowering", dependencies: ["GenSupport", "GenModel", "GenCompress", "GenTarget"]),
+        // Stage 5: Program -> C files, through Templates/.
+        .target(
+            name: "GenEmitC",
+            dependencies: [
+                "GenSupport", "GenModel", "GenLowering", "GenTarget",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
+        // Pipeline, reports, file output.
+        .target(
+            name: "GenDriver",
+            dependencies: ["GenSupport", "GenTarget", "GenModel", "GenCompress", "GenLowering", "GenEmitC"]),
+        // The float64 reference forward pass through GSL (used by the tests, independent of the engine).
+        .target(name: "GenReference", dependencies: ["CGSL", "GenModel"]),
+        .executableTarget(
+            name: "gen",
+            dependencies: ["GenDriver", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "GenSupportTests", dependencies: ["GenSupport"]),
+        .testTarget(name: "GenModelTests", dependencies: ["GenModel", "GenSupport"]),
+        .testTarget(name: "GenCompressTests", dependencies: ["GenCompress", "GenModel", "GenSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["GenDriver", "GenReference", "GenLowering", "GenModel", "GenSupport", "gen"]),
+    ]
+)

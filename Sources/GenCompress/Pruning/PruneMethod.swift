@@ -1,0 +1,10 @@
+// GenCompress/Pruning/PruneMethod.swift - The pruning methods the engine knows.
+
+/// What `--prune` selects, with its parameters resolved.
+package enum PruneMethod: Sendable, Equatable {
+    /// No pruning: every weight is kept and layers are lowered dense.
+    case none
+    /// Deterministic magnitude k-of-n at weight granularity (the spec's reproducible baseline).
+    /// `n == 0` means one group spanning the whole fan-in.
+    case kOfN(k: Int, n: Int)
+}

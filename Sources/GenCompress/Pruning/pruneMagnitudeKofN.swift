@@ -1,0 +1,49 @@
+// GenCompress/Pruning/pruneMagnitudeKofN.swift - Magnitude k-of-n pruning, exactly as the CLI spec defines it.
+
+import GenModel
+
+/// Prunes every dense and conv2d layer: each output unit's fan-in (row-major: `[in]` for dense,
+/// `[in_ch, kh, kw]` for conv2d) is cut into groups of `n` consecutive weights (`n == 0`: one group),
+/// and each group keeps the `k` weights of largest absolute value, ties going to the lower index;
+/// a last partial group of r < n weights keeps min(k, r).
+package func pruneMagnitudeKofN(_ graph: Graph, k: Int, n: Int) -> Graph {
+    var pruned = graph
+    for index in pruned.layers.indices {
+        switch pruned.layers[index].op {
+        case .dense(var dense):
+            dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: k, n: n)
+            pruned.layers[index].op = .dense(dense)
+        case .conv2d(var conv):
+            conv.mask = magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: k, n: n)
+            pruned.layers[index].op = .conv2d(conv)
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+            break
+        }
+    }
+    return pruned
+}
+
+/// The k-of-n magnitude mask of a `rows × fanIn` weight matrix.
+package func magnitudeMask(_ weights: [Double], rows: Int, fanIn: Int, k: Int, n: Int) -> KeepMask {
+    let group = n == 0 ? fanIn : n
+    var kept = [Bool](repeating: false, count: rows * fanIn)
+    var order: [Int] = []
+    order.reserveCapacity(group)
+    for row in 0..<rows {
+        let base = row * fanIn
+        var start = 0
+        while start < fanIn {
+            let end = min(start + group, fanIn)
+            order.removeAll(keepingCapacity: true)
+            order.append(contentsOf: start..<end)
+            // Largest |w| first; equal magnitudes keep the lower index first (a strict total order).
+            order.sort { a, b in
+                let (ma, mb) = (abs(weights[base + a]), abs(weights[base + b]))
+                return ma != mb ? ma > mb : a < b
+            }
+            for position in order.prefix(min(k, end - start)) { kept[base + position] = true }
+            start = end
+        }
+    }
+    return KeepMask(k: k, n: group, kept: kept)
+}

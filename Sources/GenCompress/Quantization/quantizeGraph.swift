@@ -1,0 +1,131 @@
+// GenCompress/Quantization/quantizeGraph.swift - Chooses Q-formats and integer weights for every layer.
+
+import GenModel
+import GenSupport
+
+/// Quantizes a pruned float graph.
+///
+/// - Input format: from `input.range` (the declared bound of real inputs).
+/// - Each dense/conv2d output: from the calibrated largest |value|, the most fractional bits that
+///   do not saturate it. Pools, flatten and standalone activations keep their input's format.
+/// - Weights: per output channel (or per layer) the most fractional bits that fit the largest kept |w|,
+///   reduced if needed so the bias fits int32 and the shift stays in [-24, 62].
+/// - Accumulator: int32 unless the worst-case bound Σ|w|·2^(act_bits-1) + |bias| exceeds it (then int64).
+package func quantizeGraph(
+    _ graph: Graph, calibratedMaxAbs: [Double], options: QuantizationOptions, calibrationSource: String,
+    diagnostics: DiagnosticEngine
+) -> QuantizedGraph {
+    let actBits = options.activationBits
+    let inputMax = max(abs(graph.inputRange.low), abs(graph.inputRange.high))
+    let inputFormat = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: inputMax, bits: actBits, limits: -16...30))
+    var current = inputFormat
+    var layers: [QuantizedLayer] = []
+    let full = FixedPoint.range(bits: actBits)
+    for (index, layer) in graph.layers.enumerated() {
+        let measured = calibratedMaxAbs[index]
+        let op: QuantizedOp
+        var output = current
+        switch layer.op {
+        case .dense(let dense):
+            output = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: measured, bits: actBits, limits: -16...30))
+            let weights = quantizeWeights(
+                dense.weights, mask: dense.mask, rows: dense.outputs, fanIn: dense.inputs, bias: dense.bias,
+                activation: dense.activation, input: current, output: output, options: options)
+            op = .dense(dense, weights)
+            report(weights, layer: layer, diagnostics: diagnostics)
+        case .conv2d(let conv):
+            output = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: measured, bits: actBits, limits: -16...30))
+            let weights = quantizeWeights(
+                conv.weights, mask: conv.mask, rows: conv.outChannels, fanIn: conv.fanIn, bias: conv.bias,
+                activation: conv.activation, input: current, output: output, options: options)
+            op = .conv2d(conv, weights)
+            report(weights, layer: layer, diagnostics: diagnostics)
+        case .maxPool2d(let pool): op = .maxPool2d(pool)
+        case .avgPool2d(let pool): op = .avgPool2d(pool)
+        case .flatten: op = .flatten
+        case .activation(let activation):
+            op = .clamp(activation, clampRange(activation, format: current))
+        case .softmax: op = .softmax
+        }
+        _ = full
+        layers.append(QuantizedLayer(layer: layer, op: op, input: current, output: output, calibratedMaxAbs: measured))
+        current = output
+    }
+    return QuantizedGraph(
+        graph: graph, input: inputFormat, layers: layers, options: options, calibrationSource: calibrationSource)
+}
+
+/// The integer interval an activation allows in `format`: relu6's 6.0 rounds to the nearest step.
+package func clampRange(_ activation: Activation, format: QFormat) -> ClosedRange<Int64> {
+    let full = FixedPoint.range(bits: format.bits)
+    switch activation {
+    case .none: return full
+    case .relu: return 0...full.upperBound
+    case .relu6: return 0...FixedPoint.quantize(6, fracBits: format.frac, bits: format.bits)
+    }
+}
+
+private func report(_ weights: QuantizedWeights, layer: Layer, diagnostics: DiagnosticEngine) {
+    if !weights.saturatedBiasRows.isEmpty {
+        diagnostics.warning(
+            "layer '\(layer.name)': bias of \(weights.saturatedBiasRows.count) output(s) saturated to int32 in the accumulator format",
+            at: layer.origin)
+    }
+}
+
+private func quantizeWeights(
+    _ real: [Double], mask: KeepMask?, rows: Int, fanIn: Int, bias: [Double], activation: Activation, input: QFormat,
+    output: QFormat, options: QuantizationOptions
+) -> QuantizedWeights {
+    let bits = options.weightBits
+    func kept(_ index: Int) -> Bool { mask?.kept[index] ?? true }
+    var rowMax = [Double](repeating: 0, count: rows)
+    for row in 0..<rows {
+        for column in 0..<fanIn where kept(row * fanIn + column) {
+            rowMax[row] = max(rowMax[row], abs(real[row * fanIn + column]))
+        }
+    }
+    // Shift = frac_in + frac_w - frac_out must stay in [-24, 62] (the C requantizer's domain).
+    let fracLimits = (output.frac - input.frac - 24)...(output.frac - input.frac + 62)
+    let biasLimit = Double(Int32.max)
+    func fracFor(maxAbs: Double, biases: [Double]) -> Int {
+        var frac = FixedPoint.fracBits(forMaxAbs: maxAbs, bits: bits, limits: fracLimits)
+        if maxAbs == 0 { frac = min(max(output.frac - input.frac, fracLimits.lowerBound), fracLimits.upperBound) }
+        let biggestBias = biases.map(abs).max() ?? 0
+        while frac > fracLimits.lowerBound && biggestBias * FixedPoint.pow2(input.frac + frac) > biasLimit {
+            frac -= 1
+        }
+        return frac
+    }
+    var weightFrac: [Int]
+    switch options.weightScaling {
+    case .perChannel:
+        weightFrac = (0..<rows).map { fracFor(maxAbs: rowMax[$0], biases: [bias[$0]]) }
+    case .perLayer:
+        weightFrac = Array(repeating: fracFor(maxAbs: rowMax.max() ?? 0, biases: bias), count: rows)
+    }
+    var weights = [Int64](repeating: 0, count: rows * fanIn)
+    var biasQ = [Int64](repeating: 0, count: rows)
+    var shift = [Int](repeating: 0, count: rows)
+    var saturated: [Int] = []
+    var bound: Int64 = 0
+    let inputMagnitude = Int64(1) << Int64(input.bits - 1)
+    for row in 0..<rows {
+        var rowBound: Int64 = 0
+        for column in 0..<fanIn where kept(row * fanIn + column) {
+            let q = FixedPoint.quantize(real[row * fanIn + column], fracBits: weightFrac[row], bits: bits)
+            weights[row * fanIn + column] = q
+            rowBound += abs(q) * inputMagnitude
+        }
+        let accFrac = input.frac + weightFrac[row]
+        let scaledBias = bias[row] * FixedPoint.pow2(accFrac)
+        if abs(scaledBias) > biasLimit { saturated.append(row) }
+        biasQ[row] = FixedPoint.quantize(bias[row], fracBits: accFrac, bits: 32)
+        shift[row] = accFrac - output.frac
+        bound = max(bound, rowBound + abs(biasQ[row]))
+    }
+    return QuantizedWeights(
+        rows: rows, fanIn: fanIn, weights: weights, mask: mask, weightFrac: weightFrac, bias: biasQ, shift: shift,
+        accumulatorBits: bound <= Int64(Int32.max) ? 32 : 64, accumulatorBound: bound,
+        clamp: clampRange(activation, format: output), saturatedBiasRows: saturated)
+}

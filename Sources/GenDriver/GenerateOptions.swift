@@ -1,0 +1,33 @@
+// GenDriver/GenerateOptions.swift - The options of one `gen` run, as given on the command line.
+
+/// Raw option values; `resolveOptions` checks them and reports errors naming the flag.
+package struct GenerateOptions: Sendable {
+    package var modelPath: String
+    package var target: String
+    package var outputDirectory: String?
+    package var name: String?
+    package var prune: String?
+    package var k: Int?
+    package var n: Int?
+    package var granularity: String?
+    package var sparsity: Double?
+    package var weightBits: Int = 8
+    package var activationBits: Int = 8
+    package var weightScaling: String = "channel"
+    package var calibPath: String?
+    package var dataPath: String?
+    package var epochs: Int?
+    package var seed: Int = 1
+    package var reportPath: String?
+    /// Folder holding Templates/ and Toolchains/; found by `ResourceLocator` when nil.
+    package var resourcesRoot: String?
+
+    package init(modelPath: String, target: String) {
+        self.modelPath = modelPath
+        self.target = target
+    }
+}
+
+/// The default pruning when `--prune` is not given: magnitude 8-of-16 (half the weights), which
+/// keeps the bundled digits models within a point of their float accuracy without training data.
+package let defaultKofN = (k: 8, n: 16)

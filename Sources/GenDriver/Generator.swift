@@ -1,0 +1,158 @@
+// GenDriver/Generator.swift - Runs the whole pipeline: read, prune, quantize, lower, emit, report.
+
+import Foundation
+import GenCompress
+import GenEmitC
+import GenLowering
+import GenModel
+import GenSupport
+import GenTarget
+
+/// Everything one run produced, in memory.
+package struct GenerationResult: Sendable {
+    package var files: [GeneratedFile]
+    package var outputDirectory: String
+    package var program: Program
+    package var report: String
+}
+
+/// The pipeline with its file reading. Nothing is written here; `runGenerator` writes.
+package enum Generator {
+    /// Largest number of calibration samples used (the first ones of the file).
+    package static let maximumCalibrationSamples = 2048
+    package static let syntheticSampleCount = 256
+
+    /// Runs stages 1-5 and returns the files to write.
+    /// - Throws: `GenFailure` with every diagnostic found.
+    package static func generate(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
+        -> GenerationResult
+    {
+        let resolved = try resolveOptions(options, diagnostics: diagnostics)
+        let resources = try locateResources(options, diagnostics: diagnostics)
+        let target = try loadTarget(options.target, root: resources, diagnostics: diagnostics)
+        let modelBytes = try readFile(options.modelPath, what: "model", diagnostics: diagnostics)
+        var graph = try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
+        let name: String
+        if let override = options.name {
+            guard let checked = checkedModelName(override, at: nil, diagnostics: diagnostics) else {
+                throw GenFailure(diagnostics: diagnostics.diagnostics)
+            }
+            name = checked
+        } else {
+            name = graph.name
+        }
+        let classes = graph.outputSize
+        var calibration: (samples: [[Double]], source: String)?
+        if let path = options.calibPath ?? options.dataPath {
+            let flag = options.calibPath != nil ? "--calib" : "--data"
+            let bytes = try readFile(path, what: "data", diagnostics: diagnostics)
+            let data = try loadDataFile(
+                file: path, bytes: Data(bytes), inputShape: graph.inputShape, classes: classes,
+                purpose: options.calibPath != nil ? .calibration : .training, flag: flag, diagnostics: diagnostics)
+            let samples = Array(data.train.inputs.prefix(maximumCalibrationSamples))
+            calibration = (samples, "\(flag) \(baseName(path)) (\(samples.count) samples)")
+        }
+        if options.dataPath != nil, options.calibPath == nil {
+            diagnostics.warning("--data: used for calibration only; fine-tuning is not available in this version")
+        }
+
+        graph = fuseActivations(graph)
+        switch resolved.prune {
+        case .none: break
+        case .kOfN(let k, let n): graph = pruneMagnitudeKofN(graph, k: k, n: n)
+        }
+        let samples = calibration?.samples
+            ?? syntheticCalibrationSamples(graph, count: syntheticSampleCount, seed: resolved.seed)
+        let source = calibration?.source
+            ?? "input.range [\(graph.inputRange.low), \(graph.inputRange.high)] (\(samples.count) seeded uniform samples)"
+        let ranges = calibrateRanges(graph, samples: samples)
+        let quantized = quantizeGraph(
+            graph, calibratedMaxAbs: ranges, options: resolved.quantization, calibrationSource: source,
+            diagnostics: diagnostics)
+        let program = lowerProgram(quantized, name: name, target: target)
+        let renderer = try loadTemplates(root: resources, diagnostics: diagnostics)
+        let sourceName = baseName(options.modelPath)
+        var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)
+        let report = writeReport(program, options: options, resolved: resolved, sourceFile: sourceName)
+        files.append(GeneratedFile(name: name + ".pruned.json", contents: writeModelJSON(graph, name: name)))
+        files.append(GeneratedFile(name: name + ".report.json", contents: report))
+        files.sort { $0.name < $1.name }
+        try diagnostics.checkpoint()
+        return GenerationResult(
+            files: files, outputDirectory: options.outputDirectory ?? "Generated/\(name)", program: program,
+            report: report)
+    }
+
+    private static func baseName(_ path: String) -> String {
+        String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
+    }
+
+    private static func readFile(_ path: String, what: String, diagnostics: DiagnosticEngine) throws(GenFailure)
+        -> [UInt8]
+    {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let data = FileManager.default.contents(atPath: path)
+        else {
+            diagnostics.error("cannot read the \(what) file (missing, a folder, or unreadable)", at: SourceLocation(file: path))
+            throw GenFailure(diagnostics: diagnostics.diagnostics)
+        }
+        return [UInt8](data)
+    }
+
+    private static func locateResources(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
+        -> String
+    {
+        let found = ResourceLocator.find(
+            explicit: options.resourcesRoot, environment: ProcessInfo.processInfo.environment,
+            executable: Bundle.main.executablePath, workingDirectory: FileManager.default.currentDirectoryPath)
+        guard let root = found.root else {
+            diagnostics.error(
+                "cannot find Templates/ and Toolchains/; set GEN_HOME to the Sprig folder (tried: \(found.tried.joined(separator: ", ")))"
+            )
+            throw GenFailure(diagnostics: diagnostics.diagnostics)
+        }
+        return root
+    }
+
+    /// Target names are the files in Toolchains/; an unknown one is an error that lists them.
+    private static func loadTarget(_ name: String, root: String, diagnostics: DiagnosticEngine) throws(GenFailure)
+        -> TargetDescription
+    {
+        let folder = root + "/Toolchains"
+        let available = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+        guard available.contains(name) else {
+            diagnostics.error("--target: unknown target '\(name)'; expected one of \(available.joined(separator: ", "))")
+            throw GenFailure(diagnostics: diagnostics.diagnostics)
+        }
+        let file = folder + "/" + name + ".json"
+        let bytes = try readFile(file, what: "toolchain", diagnostics: diagnostics)
+        return try loadTargetDescription(file: file, bytes: bytes, diagnostics: diagnostics)
+    }
+
+    private static func loadTemplates(root: String, diagnostics: DiagnosticEngine) throws(GenFailure)
+        -> TemplateRenderer
+    {
+        var texts: [String: String] = [:]
+        for name in TemplateSources.required {
+            if let data = FileManager.default.contents(atPath: root + "/Templates/c/" + name + ".mustache") {
+                texts[name] = String(decoding: data, as: UTF8.self)
+            }
+        }
+        return try TemplateRenderer(TemplateSources(texts: texts), templatesDirectory: root + "/Templates")
+    }
+}
+
+/// Runs the generator and writes its files (plus `--report FILE`); nothing is written on failure.
+/// - Throws: `GenFailure` with every diagnostic found.
+package func runGenerator(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
+    -> GenerationResult
+{
+    let result = try Generator.generate(options, diagnostics: diagnostics)
+    try OutputWriter.write(result.files, to: result.outputDirectory)
+    if let reportPath = options.reportPath {
+        try OutputWriter.writeFile(result.report, to: reportPath)
+    }
+    return result
+}

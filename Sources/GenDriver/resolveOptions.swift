@@ -1,0 +1,76 @@
+// GenDriver/resolveOptions.swift - Checks flag values and combinations, naming the flag in every error.
+
+import GenCompress
+import GenSupport
+
+/// Options after checking: closed sets as enums, numbers in range.
+package struct ResolvedOptions: Sendable {
+    package var prune: PruneMethod
+    package var quantization: QuantizationOptions
+    package var seed: UInt64
+}
+
+/// The pruning methods `--prune` accepts; the ones not built yet are rejected with a clear error.
+package let pruneMethodNames = ["none", "kofn", "dpp", "darb", "edp", "sap"]
+
+/// Checks every flag and reports all problems before stopping.
+/// - Throws: `GenFailure` with one diagnostic per bad flag.
+package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
+    -> ResolvedOptions
+{
+    func flagError(_ text: String) { diagnostics.error(text) }
+    for (flag, bits) in [("--weight-bits", options.weightBits), ("--act-bits", options.activationBits)]
+    where bits != 8 && bits != 16 {
+        flagError("\(flag): expected 8 or 16, found \(bits)")
+    }
+    let scaling = WeightScaling(rawValue: options.weightScaling)
+    if scaling == nil {
+        flagError("--weight-scale: expected 'channel' or 'layer', found '\(options.weightScaling)'")
+    }
+    if let granularity = options.granularity, granularity != "weight" {
+        if granularity == "kernel" || granularity == "filter" {
+            flagError("--granularity \(granularity): not supported yet; this version prunes at 'weight' granularity")
+        } else {
+            flagError("--granularity: expected 'weight', 'kernel' or 'filter', found '\(granularity)'")
+        }
+    }
+    if options.seed < 0 { flagError("--seed: expected a whole number >= 0, found \(options.seed)") }
+    if let epochs = options.epochs {
+        if epochs < 0 { flagError("--epochs: expected a whole number >= 0, found \(epochs)") }
+        if options.dataPath == nil { flagError("--epochs: needs --data (fine-tuning data)") }
+        if epochs > 0 {
+            flagError("--epochs \(epochs): fine-tuning is not available yet; use --epochs 0 (prune and quantize only)")
+        }
+    }
+    let method = options.prune ?? "kofn"
+    var prune = PruneMethod.none
+    switch method {
+    case "none":
+        if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune none") }
+        if options.sparsity != nil { flagError("--sparsity: not used by --prune none") }
+    case "kofn":
+        let k = options.k ?? (options.prune == nil ? defaultKofN.k : nil)
+        let n = options.n ?? (options.prune == nil ? defaultKofN.n : nil)
+        if options.sparsity != nil { flagError("--sparsity: not used by --prune kofn (it keeps exactly --k of --n)") }
+        switch (k, n) {
+        case (nil, _): flagError("--k: --prune kofn needs --k K (weights kept per group)")
+        case (_, nil): flagError("--n: --prune kofn needs --n N (group length, 0 = whole fan-in)")
+        case (let k?, let n?):
+            if k < 1 { flagError("--k: expected K >= 1, found \(k)") }
+            if n < 0 { flagError("--n: expected N >= 0 (0 = whole fan-in), found \(n)") }
+            if n > 0 && k > n { flagError("--k: expected K <= N, found K = \(k) > N = \(n)") }
+            prune = .kOfN(k: k, n: n)
+        }
+    case "dpp", "darb", "edp", "sap":
+        flagError("--prune \(method): not available yet in this version; use 'none' or 'kofn'")
+    default:
+        flagError("--prune: expected one of \(pruneMethodNames.joined(separator: ", ")), found '\(method)'")
+    }
+    try diagnostics.checkpoint()
+    return ResolvedOptions(
+        prune: prune,
+        quantization: QuantizationOptions(
+            weightBits: options.weightBits, activationBits: options.activationBits,
+            weightScaling: scaling ?? .perChannel),
+        seed: UInt64(options.seed))
+}

@@ -1,0 +1,134 @@
+// GenDriver/writeReport.swift - The per-layer report (`<name>.report.json`): what was done and what it costs.
+
+import GenCompress
+import GenLowering
+import GenModel
+import GenSupport
+
+/// Rounds to 6 significant decimals so reports stay readable and stable.
+private func rounded(_ value: Double) -> JSONValue { .num((value * 1e6).rounded() / 1e6) }
+
+/// Builds the report: options, arithmetic rules, one entry per layer, totals.
+package func writeReport(
+    _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String
+) -> String {
+    let quantized = program.quantized
+    var layers: [JSONValue] = []
+    var totals = (weights: 0, kept: 0, macs: 0, denseMacs: 0, weightBytes: 0, indexBytes: 0, otherBytes: 0)
+    let stepsByLayer = Dictionary(program.steps.map { ($0.layerIndex, $0) }, uniquingKeysWith: { first, _ in first })
+    for (index, layer) in quantized.layers.enumerated() {
+        var entry: [(String, JSONValue)] = [
+            ("name", .str(layer.layer.name)), ("type", .str(layer.layer.op.typeName)),
+            ("inputShape", .ints(layer.layer.inputShape)), ("outputShape", .ints(layer.layer.outputShape)),
+        ]
+        if !layer.layer.folded.isEmpty { entry.append(("folded", .arr(layer.layer.folded.map { .str($0) }))) }
+        entry.append(("inputFormat", .str(layer.input.description)))
+        entry.append(("outputFormat", .str(layer.output.description)))
+        let weights: QuantizedWeights?
+        let real: [Double]
+        var positions = 1
+        switch layer.op {
+        case .dense(let dense, let q):
+            weights = q
+            real = dense.weights
+        case .conv2d(let conv, let q):
+            weights = q
+            real = conv.weights
+            positions = layer.layer.outputShape[1] * layer.layer.outputShape[2]
+        case .maxPool2d, .avgPool2d, .flatten, .clamp, .softmax:
+            weights = nil
+            real = []
+        }
+        if let q = weights, let step = stepsByLayer[index] {
+            let data: WeightedStepData
+            switch step.kind {
+            case .dense(let dense): data = dense.data
+            case .conv2d(let conv): data = conv.data
+            case .maxPool2d, .avgPool2d, .clamp: preconditionFailure("weighted layer lowered to an unweighted step")
+            }
+            let total = q.rows * q.fanIn
+            let keptValues = (0..<total).filter { q.mask?.kept[$0] ?? true }.map { real[$0] }
+            let kept = keptValues.count
+            let macs = kept * positions
+            let indexBytes = data.sparse?.indices.byteCount ?? 0
+            let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
+            var method: [(String, JSONValue)]
+            if let mask = q.mask {
+                method = [("method", .str("kofn")), ("k", .int(mask.k)), ("n", .int(mask.n))]
+                method.append(("structure", .str(data.sparse == nil ? "dense (k-of-n keeps every weight)" : "k-of-n tables")))
+            } else {
+                method = [("method", .str("none")), ("structure", .str("dense"))]
+            }
+            entry += method
+            entry += [
+                ("weights", .int(total)), ("keptWeights", .int(kept)),
+                ("sparsity", rounded(Double(total - kept) / Double(max(total, 1)))),
+                ("pqIndex", rounded(pqIndex(keptValues))),
+                ("indexBitsPerKeptWeight", .int(data.sparse.map { $0.indices.elementType.byteCount * 8 } ?? 0)),
+                ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
+                ("weightBytes", .int(data.weights.byteCount)), ("indexBytes", .int(indexBytes)),
+                ("biasAndShiftBytes", .int(otherBytes)),
+                ("weightFracBits", .ints([q.weightFrac.min() ?? 0, q.weightFrac.max() ?? 0])),
+                ("accumulatorBits", .int(q.accumulatorBits)), ("accumulatorBound", .int(Int(q.accumulatorBound))),
+                ("calibratedMaxAbs", rounded(layer.calibratedMaxAbs)),
+                (
+                    "saturation",
+                    .str(
+                        layer.calibratedMaxAbs > layer.output.maxReal
+                            ? "calibrated range exceeds the output format: values above \(layer.output.maxReal) saturate"
+                            : "none within the calibrated range")
+                ),
+            ]
+            if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
+            totals.weights += total
+            totals.kept += kept
+            totals.macs += macs
+            totals.denseMacs += total * positions
+            totals.weightBytes += data.weights.byteCount
+            totals.indexBytes += indexBytes
+            totals.otherBytes += otherBytes
+        }
+        layers.append(.obj(entry))
+    }
+    let prune: JSONValue
+    switch resolved.prune {
+    case .none: prune = .obj([("method", .str("none"))])
+    case .kOfN(let k, let n):
+        prune = .obj([("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)), ("granularity", .str("weight"))])
+    }
+    let flash = totals.weightBytes + totals.indexBytes + totals.otherBytes
+    let report: JSONValue = .obj([
+        ("generator", .str("sprig gen")),
+        ("model", .str(program.name)), ("source", .str(sourceFile)), ("target", .str(program.target.name)),
+        ("pruning", prune),
+        (
+            "quantization",
+            .obj([
+                ("weightBits", .int(quantized.options.weightBits)),
+                ("activationBits", .int(quantized.options.activationBits)),
+                ("weightScaling", .str(quantized.options.weightScaling == .perChannel ? "per output channel" : "per layer")),
+                ("scales", .str("powers of two")),
+                ("accumulator", .str("int32; int64 where the worst-case bound exceeds int32")),
+                ("rounding", .str("round half up: add 2^(shift-1), then floor (arithmetic shift)")),
+                ("saturation", .str("clamp to the output type and the fused activation (relu: >= 0, relu6: <= 6.0)")),
+                ("inputRounding", .str("float wrapper: round to nearest, ties away from zero, then saturate")),
+                ("calibration", .str(quantized.calibrationSource)),
+                ("inputFormat", .str(quantized.input.description)), ("outputFormat", .str(quantized.output.description)),
+            ])
+        ),
+        ("seed", .int(Int(resolved.seed))),
+        ("layers", .arr(layers)),
+        (
+            "totals",
+            .obj([
+                ("weights", .int(totals.weights)), ("keptWeights", .int(totals.kept)),
+                ("sparsity", rounded(Double(totals.weights - totals.kept) / Double(max(totals.weights, 1)))),
+                ("macs", .int(totals.macs)), ("denseMacs", .int(totals.denseMacs)),
+                ("weightBytes", .int(totals.weightBytes)), ("indexBytes", .int(totals.indexBytes)),
+                ("biasAndShiftBytes", .int(totals.otherBytes)), ("flashTableBytes", .int(flash)),
+                ("arenaBytes", .int(program.activationBytes)),
+            ])
+        ),
+    ])
+    return JSONWriter.write(report)
+}

@@ -1,0 +1,118 @@
+// GenEmitC/LayerContexts.swift - Template contexts for the layer kernels (pre-formatted fields only).
+
+/// Fields of the dense and conv2d kernels (dense and k-of-n); geometry unused by a kernel stays empty.
+struct WeightedKernelContext {
+    var comment: String
+    var function: String
+    var actType: String
+    var accType: String
+    var hls: Bool
+    var weightTable: String
+    var biasTable: String
+    var indexTable: String
+    var shift: String
+    var clampLow: String
+    var clampHigh: String
+    // k-of-n
+    var k: String
+    var n: String
+    var fullGroups: String
+    var hasFullGroups: Bool
+    var hasTail: Bool
+    var tail: String
+    var tailKept: String
+    var tailStart: String
+    var tailBase: String
+    // dense geometry
+    var inputs: String = ""
+    var outputs: String = ""
+    // conv geometry
+    var inputSize: String = ""
+    var outputSize: String = ""
+    var inChannels: String = ""
+    var outChannels: String = ""
+    var inHeight: String = ""
+    var inWidth: String = ""
+    var outHeight: String = ""
+    var outWidth: String = ""
+    var kernelHeight: String = ""
+    var kernelWidth: String = ""
+    var kernelArea: String = ""
+    var strideHeight: String = ""
+    var strideWidth: String = ""
+    var padTop: String = ""
+    var padLeft: String = ""
+}
+
+struct PoolKernelContext {
+    var comment: String
+    var function: String
+    var actType: String
+    var hls: Bool
+    var inputSize: String
+    var outputSize: String
+    var channels: String
+    var inHeight: String
+    var inWidth: String
+    var outHeight: String
+    var outWidth: String
+    var sizeHeight: String
+    var sizeWidth: String
+    var strideHeight: String
+    var strideWidth: String
+    var windowSize: String
+}
+
+struct ClampKernelContext {
+    var comment: String
+    var function: String
+    var actType: String
+    var hls: Bool
+    var size: String
+    /// `x[i]` limited to the clamp; bounds equal to the type's own limits are left out (-Wtype-limits).
+    var clampedValue: String
+}
+
+struct RuntimeContext {
+    var needsAverage: Bool
+}
+
+struct ModelContext {
+    var fileName: String
+    var modelName: String
+    var targetName: String
+    var sourceFile: String
+    var headerName: String
+    var headerGuard: String
+    var prefix: String
+    var macroPrefix: String
+    var actType: String
+    var inputShape: String
+    var inputSize: String
+    var outputSize: String
+    var inputFormat: String
+    var outputFormat: String
+    var inputFrac: String
+    var outputFrac: String
+    var outputNote: String
+    var outputKind: String
+    var floatNote: String
+    var flashBytes: String
+    var arenaBytes: String
+    var weightBits: String
+    var actBits: String
+    var layerSummary: [String]
+    var needsMath: Bool
+    var softmax: Bool
+    var hls: Bool
+    var runtime: String
+    var tables: String
+    var memory: String
+    var memoryNote: String
+    var layers: String
+    var calls: [String]
+    var inputScale: String
+    var outputScale: String
+    var actMax: String
+    var actMin: String
+}

@@ -1,0 +1,77 @@
+// GenEmitC/describeLayers.swift - Comments for the firmware engineer: layer, shapes, Q-formats, sparsity.
+
+import GenCompress
+import GenLowering
+import GenModel
+
+private func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+/// `Q1.6` for per-layer weights, `Q-1.8..Q2.5 per output` for per-channel ones.
+func describeWeightFormats(_ layer: QuantizedLayer) -> String {
+    let weights: QuantizedWeights
+    switch layer.op {
+    case .dense(_, let q), .conv2d(_, let q): weights = q
+    case .maxPool2d, .avgPool2d, .flatten, .clamp, .softmax: return ""
+    }
+    let formats = Set(weights.weightFrac)
+    if formats.count == 1, let frac = formats.first { return "weights Q.\(frac) (frac bits)" }
+    return "weights frac bits \(weights.weightFrac.min()!)..\(weights.weightFrac.max()!) per output"
+}
+
+/// One comment line per step: what it computes and in which formats.
+func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
+    let name = layer.layer.name
+    let shapes = "\(shapeText(layer.layer.inputShape)) -> \(shapeText(layer.layer.outputShape))"
+    let folded = layer.layer.folded.isEmpty ? "" : " (folded: \(layer.layer.folded.joined(separator: ", ")))"
+    let formats = "in \(layer.input.description), out \(layer.output.description)"
+    switch step.kind {
+    case .dense(let dense):
+        return "Layer '\(name)': dense \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(dense.data)); accumulator \(dense.data.accumulator.cName)"
+    case .conv2d(let conv):
+        return "Layer '\(name)': conv2d \(conv.kernelHeight)x\(conv.kernelWidth) stride \(conv.strideHeight)x\(conv.strideWidth) pad top \(conv.padTop) left \(conv.padLeft), \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(conv.data)); accumulator \(conv.data.accumulator.cName)"
+    case .maxPool2d(let pool):
+        return "Layer '\(name)': maxpool2d \(pool.sizeHeight)x\(pool.sizeWidth) stride \(pool.strideHeight)x\(pool.strideWidth), \(shapes); \(formats)"
+    case .avgPool2d(let pool):
+        return "Layer '\(name)': avgpool2d \(pool.sizeHeight)x\(pool.sizeWidth) stride \(pool.strideHeight)x\(pool.strideWidth), \(shapes); \(formats); average rounded half up"
+    case .clamp(let clamp):
+        return "Layer '\(name)': \(layer.layer.op.typeName) on \(shapeText(layer.layer.outputShape)) as a clamp to [\(clamp.clamp.lowerBound), \(clamp.clamp.upperBound)]; \(formats)"
+    }
+}
+
+private func activationName(_ layer: QuantizedLayer) -> String {
+    switch layer.op {
+    case .dense(let dense, _): return dense.activation.rawValue
+    case .conv2d(let conv, _): return conv.activation.rawValue
+    case .maxPool2d, .avgPool2d, .flatten, .clamp, .softmax: return "none"
+    }
+}
+
+private func sparsityText(_ data: WeightedStepData) -> String {
+    guard let sparse = data.sparse else { return "dense, \(data.rows * data.fanIn) MACs" }
+    let kept = data.rows * sparse.keptPerRow
+    let total = data.rows * data.fanIn
+    let percent = Double(total - kept) * 100 / Double(total)
+    return "k-of-n \(sparse.k)/\(sparse.n), \(kept) of \(total) weights kept (\(String(format1: percent))% sparse)"
+}
+
+extension String {
+    /// One decimal, locale-independent.
+    init(format1 value: Double) {
+        let scaled = (value * 10).rounded()
+        let whole = Int(scaled) / 10
+        let tenth = abs(Int(scaled)) % 10
+        self = "\(whole).\(tenth)"
+    }
+}
+
+/// The table of layers placed at the top of the generated source.
+func layerSummary(_ program: Program) -> [String] {
+    var lines = ["Layers (input \(program.quantized.input.description)):"]
+    for layer in program.quantized.layers {
+        let name = layer.layer.name
+        lines.append(
+            "  \(name): \(layer.layer.op.typeName) \(shapeText(layer.layer.inputShape)) -> \(shapeText(layer.layer.outputShape)), out \(layer.output.description)"
+        )
+    }
+    return lines
+}

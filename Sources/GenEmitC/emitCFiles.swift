@@ -1,0 +1,187 @@
+// GenEmitC/emitCFiles.swift - Stage 5: Program -> the generated header and source.
+
+import GenCompress
+import GenLowering
+import GenModel
+import GenSupport
+
+/// A file produced in memory: its name inside the output folder and its bytes.
+package struct GeneratedFile: Sendable, Equatable {
+    package var name: String
+    package var contents: String
+    package init(name: String, contents: String) {
+        self.name = name
+        self.contents = contents
+    }
+}
+
+/// Writes `<name>.h` and `<name>.c` for a program. `sourceFile` is the model's file name as shown
+/// in comments (a base name, never an absolute path, so output does not depend on where gen runs).
+package func emitCFiles(_ program: Program, sourceFile: String, renderer: TemplateRenderer) -> [GeneratedFile] {
+    let namer = CNamer(prefix: program.name)
+    let hls = program.target.hlsPragmas
+    let actType = program.activationType.cName
+    let quantized = program.quantized
+    var tables = ""
+    var layers = ""
+    var calls: [String] = []
+    var flashBytes = 0
+    var needsAverage = false
+    for step in program.steps {
+        let layer = quantized.layers[step.layerIndex]
+        let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
+        let comment = describeStep(step, layer: layer)
+        switch step.kind {
+        case .dense(let dense):
+            var context = weightedContext(dense.data, step: step, layer: layer, namer: namer, comment: comment,
+                function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
+                attribute: program.target.tableAttribute)
+            context.inputs = String(dense.data.fanIn)
+            context.outputs = String(dense.data.rows)
+            layers += renderer.render(context, template: dense.data.sparse == nil ? "layers/dense" : "layers/dense_kofn")
+        case .conv2d(let conv):
+            var context = weightedContext(conv.data, step: step, layer: layer, namer: namer, comment: comment,
+                function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
+                attribute: program.target.tableAttribute)
+            context.inputSize = String(step.input.count)
+            context.outputSize = String(step.output.count)
+            context.inChannels = String(conv.inChannels)
+            context.outChannels = String(conv.data.rows)
+            context.inHeight = String(conv.inHeight)
+            context.inWidth = String(conv.inWidth)
+            context.outHeight = String(conv.outHeight)
+            context.outWidth = String(conv.outWidth)
+            context.kernelHeight = String(conv.kernelHeight)
+            context.kernelWidth = String(conv.kernelWidth)
+            context.kernelArea = String(conv.kernelHeight * conv.kernelWidth)
+            context.strideHeight = String(conv.strideHeight)
+            context.strideWidth = String(conv.strideWidth)
+            context.padTop = String(conv.padTop)
+            context.padLeft = String(conv.padLeft)
+            layers += renderer.render(
+                context, template: conv.data.sparse == nil ? "layers/conv2d" : "layers/conv2d_kofn")
+        case .maxPool2d(let pool), .avgPool2d(let pool):
+            let isAverage: Bool
+            if case .avgPool2d = step.kind { isAverage = true } else { isAverage = false }
+            needsAverage = needsAverage || isAverage
+            let context = PoolKernelContext(
+                comment: comment, function: function, actType: actType, hls: hls, inputSize: String(step.input.count),
+                outputSize: String(step.output.count), channels: String(pool.channels),
+                inHeight: String(pool.inHeight), inWidth: String(pool.inWidth), outHeight: String(pool.outHeight),
+                outWidth: String(pool.outWidth), sizeHeight: String(pool.sizeHeight),
+                sizeWidth: String(pool.sizeWidth), strideHeight: String(pool.strideHeight),
+                strideWidth: String(pool.strideWidth), windowSize: String(pool.sizeHeight * pool.sizeWidth))
+            layers += renderer.render(context, template: isAverage ? "layers/avgpool2d" : "layers/maxpool2d")
+        case .clamp(let clamp):
+            let full = FixedPoint.range(bits: quantized.options.activationBits)
+            let low = CTableWriter.literal(clamp.clamp.lowerBound)
+            let high = CTableWriter.literal(clamp.clamp.upperBound)
+            var value = "x[i]"
+            if clamp.clamp.upperBound < full.upperBound { value = "(\(value) > \(high) ? (\(actType))\(high) : \(value))" }
+            if clamp.clamp.lowerBound > full.lowerBound { value = "(x[i] < \(low) ? (\(actType))\(low) : \(value))" }
+            let context = ClampKernelContext(
+                comment: comment, function: function, actType: actType, hls: hls, size: String(clamp.count),
+                clampedValue: value)
+            layers += renderer.render(context, template: "layers/clamp")
+        }
+        calls.append("\(function)(\(argument(step.input, namer: namer)), \(argument(step.output, namer: namer)));")
+    }
+    let memory: String
+    let memoryNote: String
+    switch program.target.memoryLayout {
+    case .arena:
+        memoryNote = "one arena, tensors placed from both ends (size = largest pair of neighbouring tensors)"
+        memory = program.arenaElements > 0
+            ? "static \(actType) \(namer.arena)[\(program.arenaElements)];\n\n" : "/* no intermediate tensors */\n\n"
+    case .pingPong:
+        memoryNote = "two ping-pong buffers used alternately"
+        memory = program.pingPongElements.enumerated().map { index, count in
+            "static \(actType) \(namer.pingPong(index))[\(count)];\n"
+        }.joined() + (program.pingPongElements.isEmpty ? "/* no intermediate tensors */\n" : "") + "\n"
+    }
+    let actBits = quantized.options.activationBits
+    let range = FixedPoint.range(bits: actBits)
+    let softmax = quantized.graph.endsWithSoftmax
+    let context = ModelContext(
+        fileName: namer.sourceFile, modelName: program.name, targetName: program.target.name, sourceFile: sourceFile,
+        headerName: namer.headerFile, headerGuard: namer.headerGuard, prefix: namer.prefix,
+        macroPrefix: namer.macroPrefix, actType: actType,
+        inputShape: "[" + quantized.graph.inputShape.map(String.init).joined(separator: ", ") + "]",
+        inputSize: String(program.inputSize), outputSize: String(program.outputSize),
+        inputFormat: quantized.input.description, outputFormat: quantized.output.description,
+        inputFrac: String(quantized.input.frac), outputFrac: String(quantized.output.frac),
+        outputNote: softmax ? "; logits (the model's softmax is applied only by the float wrapper)" : "",
+        outputKind: softmax ? "logits (before the final softmax)" : "values",
+        floatNote: softmax ? ", applying the model's final softmax" : "", flashBytes: String(flashBytes),
+        arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
+        actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
+        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage), template: "runtime.c"), tables: tables,
+        memory: memory, memoryNote: memoryNote, layers: layers, calls: calls,
+        inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
+        outputScale: floatLiteral(powerOfTwo: -quantized.output.frac),
+        actMax: String(range.upperBound), actMin: String(range.lowerBound))
+    var header = context
+    header.fileName = namer.headerFile
+    return [
+        GeneratedFile(name: namer.sourceFile, contents: renderer.render(context, template: "model.c")),
+        GeneratedFile(name: namer.headerFile, contents: renderer.render(header, template: "model.h")),
+    ]
+}
+
+/// 2^exponent as an exact C99 hexadecimal float literal, e.g. `0x1p-6f`.
+private func floatLiteral(powerOfTwo exponent: Int) -> String { "0x1p\(exponent >= 0 ? "+" : "")\(exponent)f" }
+
+private func argument(_ ref: BufferRef, namer: CNamer) -> String {
+    switch ref.location {
+    case .input: return "input"
+    case .output: return "output"
+    case .arena(let offset): return "&\(namer.arena)[\(offset)]"
+    case .pingPong(let buffer): return namer.pingPong(buffer)
+    }
+}
+
+private func weightedContext(
+    _ data: WeightedStepData, step: Step, layer: QuantizedLayer, namer: CNamer, comment: String, function: String,
+    actType: String, hls: Bool, tables: inout String, flash: inout Int, attribute: String
+) -> WeightedKernelContext {
+    let name = layer.layer.name
+    func tableName(_ role: ConstantTable.Role) -> String {
+        namer.table(layerIndex: step.layerIndex, layerName: name, role: role)
+    }
+    let weightDesc: String
+    if let sparse = data.sparse {
+        weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(sparse.keptPerRow) (\(sparse.k) of every \(sparse.n) inputs), \(describeWeightFormats(layer))"
+    } else {
+        weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
+    }
+    tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
+    flash += data.weights.byteCount
+    if let sparse = data.sparse {
+        tables += CTableWriter.table(
+            sparse.indices, name: tableName(.indices), attribute: attribute,
+            comment: "'\(name)' position of each kept weight inside its group of \(sparse.n) inputs")
+        flash += sparse.indices.byteCount
+    }
+    tables += CTableWriter.table(
+        data.bias, name: tableName(.bias), attribute: attribute,
+        comment: "'\(name)' bias in the accumulator format of each output (Q.(frac_in + frac_w))")
+    flash += data.bias.byteCount
+    var shift = data.uniformShift.map(String.init) ?? tableName(.shift) + "[o]"
+    if let shifts = data.shifts {
+        tables += CTableWriter.table(
+            shifts, name: tableName(.shift), attribute: attribute,
+            comment: "'\(name)' right shift from accumulator to output format, per output")
+        flash += shifts.byteCount
+        if case .conv2d = step.kind { shift = tableName(.shift) + "[oc]" }
+    }
+    let sparse = data.sparse
+    return WeightedKernelContext(
+        comment: comment, function: function, actType: actType, accType: data.accumulator.cName, hls: hls,
+        weightTable: tableName(.weights), biasTable: tableName(.bias), indexTable: tableName(.indices), shift: shift,
+        clampLow: CTableWriter.literal(data.clamp.lowerBound), clampHigh: CTableWriter.literal(data.clamp.upperBound),
+        k: String(sparse?.k ?? 0), n: String(sparse?.n ?? 0), fullGroups: String(sparse?.fullGroups ?? 0),
+        hasFullGroups: (sparse?.fullGroups ?? 0) > 0, hasTail: (sparse?.tailKept ?? 0) > 0,
+        tail: String(sparse?.tail ?? 0), tailKept: String(sparse?.tailKept ?? 0),
+        tailStart: String((sparse?.fullGroups ?? 0) * (sparse?.k ?? 0)),
+        tailBase: String((sparse?.fullGroups ?? 0) * (sparse?.n ?? 0)))
+}

@@ -1,0 +1,176 @@
+// GenLowering/FixedPointSimulator.swift - Executes a Program in Swift exactly as the generated C does.
+
+import GenSupport
+
+/// The bit-exact reference of the generated C: same tables, same loops, same memory plan (tensors
+/// really share the simulated arena), same rounding and saturation through `FixedPoint`.
+package struct FixedPointSimulator {
+    package let program: Program
+
+    package init(_ program: Program) { self.program = program }
+
+    /// Runs `<name>_infer` on one integer input vector and returns the integer outputs.
+    package func run(_ input: [Int64]) -> [Int64] {
+        precondition(input.count == program.inputSize, "input has \(input.count) elements")
+        var memory = Memory(
+            input: input, output: [Int64](repeating: 0, count: program.outputSize),
+            arena: [Int64](repeating: 0, count: program.arenaElements),
+            pingPong: program.pingPongElements.map { [Int64](repeating: 0, count: $0) })
+        for step in program.steps {
+            let source = memory.read(step.input)
+            let result: [Int64]
+            switch step.kind {
+            case .dense(let dense): result = runDense(dense.data, source)
+            case .conv2d(let conv): result = runConv(conv, source)
+            case .maxPool2d(let pool): result = runPool(pool, source, average: false)
+            case .avgPool2d(let pool): result = runPool(pool, source, average: true)
+            case .clamp(let clamp): result = source.map { min(max($0, clamp.clamp.lowerBound), clamp.clamp.upperBound) }
+            }
+            memory.write(result, to: step.output)
+        }
+        return memory.output
+    }
+
+    /// Quantizes a real input vector as `<name>_infer_f32` does.
+    package func quantizeInput(_ real: [Double]) -> [Int64] {
+        let format = program.quantized.input
+        return real.map { FixedPoint.quantize($0, fracBits: format.frac, bits: format.bits) }
+    }
+
+    private func requantize(_ acc: Int64, _ data: WeightedStepData, row: Int) -> Int64 {
+        let shift = data.uniformShift ?? Int(data.shifts!.values[row])
+        let value = FixedPoint.roundingShift(acc, by: shift)
+        return min(max(value, data.clamp.lowerBound), data.clamp.upperBound)
+    }
+
+    /// Accumulates with the accumulator's width: int32 wraps exactly like C would (the bound
+    /// analysis guarantees it never does), so a wrong bound shows up as a mismatch, not a crash.
+    private func accumulate(_ acc: Int64, _ product: Int64, _ data: WeightedStepData) -> Int64 {
+        let sum = acc &+ product
+        return data.accumulator == .int32 ? Int64(Int32(truncatingIfNeeded: sum)) : sum
+    }
+
+    private func runDense(_ data: WeightedStepData, _ x: [Int64]) -> [Int64] {
+        var out = [Int64](repeating: 0, count: data.rows)
+        for row in 0..<data.rows {
+            var acc = data.bias.values[row]
+            if let sparse = data.sparse {
+                let base = row * sparse.keptPerRow
+                var j = 0
+                for group in 0..<sparse.fullGroups {
+                    for _ in 0..<sparse.k {
+                        let column = group * sparse.n + Int(sparse.indices.values[base + j])
+                        acc = accumulate(acc, data.weights.values[base + j] * x[column], data)
+                        j += 1
+                    }
+                }
+                for _ in 0..<sparse.tailKept {
+                    let column = sparse.fullGroups * sparse.n + Int(sparse.indices.values[base + j])
+                    acc = accumulate(acc, data.weights.values[base + j] * x[column], data)
+                    j += 1
+                }
+            } else {
+                for column in 0..<data.fanIn {
+                    acc = accumulate(acc, data.weights.values[row * data.fanIn + column] * x[column], data)
+                }
+            }
+            out[row] = requantize(acc, data, row: row)
+        }
+        return out
+    }
+
+    private func runConv(_ conv: ConvStep, _ x: [Int64]) -> [Int64] {
+        let data = conv.data
+        let kernelArea = conv.kernelHeight * conv.kernelWidth
+        var out = [Int64](repeating: 0, count: data.rows * conv.outHeight * conv.outWidth)
+        func tap(_ acc: inout Int64, weight: Int64, fanInIndex f: Int, oy: Int, ox: Int) {
+            let channel = f / kernelArea
+            let ky = (f % kernelArea) / conv.kernelWidth
+            let kx = f % conv.kernelWidth
+            let iy = oy * conv.strideHeight + ky - conv.padTop
+            let ix = ox * conv.strideWidth + kx - conv.padLeft
+            if iy >= 0 && iy < conv.inHeight && ix >= 0 && ix < conv.inWidth {
+                acc = accumulate(acc, weight * x[(channel * conv.inHeight + iy) * conv.inWidth + ix], data)
+            }
+        }
+        for oc in 0..<data.rows {
+            for oy in 0..<conv.outHeight {
+                for ox in 0..<conv.outWidth {
+                    var acc = data.bias.values[oc]
+                    if let sparse = data.sparse {
+                        let base = oc * sparse.keptPerRow
+                        var j = 0
+                        for group in 0..<sparse.fullGroups {
+                            for _ in 0..<sparse.k {
+                                let f = group * sparse.n + Int(sparse.indices.values[base + j])
+                                tap(&acc, weight: data.weights.values[base + j], fanInIndex: f, oy: oy, ox: ox)
+                                j += 1
+                            }
+                        }
+                        for _ in 0..<sparse.tailKept {
+                            let f = sparse.fullGroups * sparse.n + Int(sparse.indices.values[base + j])
+                            tap(&acc, weight: data.weights.values[base + j], fanInIndex: f, oy: oy, ox: ox)
+                            j += 1
+                        }
+                    } else {
+                        for f in 0..<data.fanIn {
+                            tap(&acc, weight: data.weights.values[oc * data.fanIn + f], fanInIndex: f, oy: oy, ox: ox)
+                        }
+                    }
+                    out[(oc * conv.outHeight + oy) * conv.outWidth + ox] = requantize(acc, data, row: oc)
+                }
+            }
+        }
+        return out
+    }
+
+    private func runPool(_ pool: PoolStep, _ x: [Int64], average: Bool) -> [Int64] {
+        var out = [Int64](repeating: 0, count: pool.channels * pool.outHeight * pool.outWidth)
+        let count = Int64(pool.sizeHeight * pool.sizeWidth)
+        for c in 0..<pool.channels {
+            for oy in 0..<pool.outHeight {
+                for ox in 0..<pool.outWidth {
+                    var sum: Int64 = 0
+                    var best = Int64.min
+                    for ky in 0..<pool.sizeHeight {
+                        for kx in 0..<pool.sizeWidth {
+                            let v = x[(c * pool.inHeight + oy * pool.strideHeight + ky) * pool.inWidth
+                                + ox * pool.strideWidth + kx]
+                            sum += v
+                            best = max(best, v)
+                        }
+                    }
+                    out[(c * pool.outHeight + oy) * pool.outWidth + ox] =
+                        average ? FixedPoint.roundedAverage(sum: sum, count: count) : best
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The simulated memory: caller's input and output arrays, and the arena or ping-pong buffers.
+private struct Memory {
+    var input: [Int64]
+    var output: [Int64]
+    var arena: [Int64]
+    var pingPong: [[Int64]]
+
+    func read(_ ref: BufferRef) -> [Int64] {
+        switch ref.location {
+        case .input: return Array(input.prefix(ref.count))
+        case .output: return Array(output.prefix(ref.count))
+        case .arena(let offset): return Array(arena[offset..<offset + ref.count])
+        case .pingPong(let buffer): return Array(pingPong[buffer].prefix(ref.count))
+        }
+    }
+
+    mutating func write(_ values: [Int64], to ref: BufferRef) {
+        switch ref.location {
+        case .input: preconditionFailure("a step never writes the caller's input")
+        case .output: output.replaceSubrange(0..<values.count, with: values)
+        case .arena(let offset): arena.replaceSubrange(offset..<offset + values.count, with: values)
+        case .pingPong(let buffer): pingPong[buffer].replaceSubrange(0..<values.count, with: values)
+        }
+    }
+}

@@ -1,0 +1,174 @@
+// GenLowering/Program.swift - The lowered program: constant tables, buffers and steps with fixed trip counts.
+
+import GenCompress
+import GenModel
+import GenTarget
+
+/// The C integer types tables and buffers use.
+package enum ElementType: Sendable, Equatable {
+    case int8, int16, int32, int64, uint8, uint16
+
+    package var cName: String {
+        switch self {
+        case .int8: return "int8_t"
+        case .int16: return "int16_t"
+        case .int32: return "int32_t"
+        case .int64: return "int64_t"
+        case .uint8: return "uint8_t"
+        case .uint16: return "uint16_t"
+        }
+    }
+
+    package var byteCount: Int {
+        switch self {
+        case .int8, .uint8: return 1
+        case .int16, .uint16: return 2
+        case .int32: return 4
+        case .int64: return 8
+        }
+    }
+
+    /// The signed type of `bits` bits (8 or 16 for activations and weights, 32 or 64 for accumulators).
+    package static func signed(bits: Int) -> ElementType {
+        switch bits {
+        case ...8: return .int8
+        case ...16: return .int16
+        case ...32: return .int32
+        default: return .int64
+        }
+    }
+
+    /// The narrowest unsigned type that holds 0..<count.
+    package static func index(count: Int) -> ElementType { count <= 256 ? .uint8 : .uint16 }
+}
+
+/// A `static const` table: its values in row-major order and its C shape.
+package struct ConstantTable: Sendable {
+    package enum Role: String, Sendable {
+        case weights = "w", indices = "idx", bias = "b", shift = "shift"
+    }
+
+    package var role: Role
+    package var elementType: ElementType
+    package var shape: [Int]
+    package var values: [Int64]
+
+    package var byteCount: Int { values.count * elementType.byteCount }
+}
+
+/// Where a tensor lives at run time.
+package enum BufferLocation: Sendable, Equatable {
+    /// The caller's input array.
+    case input
+    /// The caller's output array.
+    case output
+    /// `arena[offset ..< offset + count]` (memory layout `arena`).
+    case arena(offset: Int)
+    /// One of two ping-pong buffers (memory layout `ping-pong`).
+    case pingPong(Int)
+}
+
+package struct BufferRef: Sendable, Equatable {
+    package var location: BufferLocation
+    package var count: Int
+}
+
+/// The k-of-n index structure of a pruned layer: `fullGroups` groups of `n` keep `k` each, then a
+/// tail of `tail` weights keeps `tailKept`. Every loop bound is a compile-time constant.
+package struct KofNLayout: Sendable {
+    package var k: Int
+    package var n: Int
+    package var fullGroups: Int
+    package var tail: Int
+    package var tailKept: Int
+    package var keptPerRow: Int { fullGroups * k + tailKept }
+    /// Position of each kept weight inside its group (0..<n), `rows × keptPerRow`.
+    package var indices: ConstantTable
+}
+
+/// Weights of a dense or conv2d step, dense or k-of-n, with the requantization parameters.
+package struct WeightedStepData: Sendable {
+    package var rows: Int
+    package var fanIn: Int
+    /// Dense: `rows × fanIn`; k-of-n: `rows × keptPerRow` (kept values in group order).
+    package var weights: ConstantTable
+    package var sparse: KofNLayout?
+    package var bias: ConstantTable
+    /// One shift for all rows, or a table of per-row shifts.
+    package var uniformShift: Int?
+    package var shifts: ConstantTable?
+    package var accumulator: ElementType
+    package var clamp: ClosedRange<Int64>
+}
+
+package struct DenseStep: Sendable {
+    package var data: WeightedStepData
+}
+
+package struct ConvStep: Sendable {
+    package var data: WeightedStepData
+    package var inChannels: Int
+    package var inHeight: Int
+    package var inWidth: Int
+    package var outHeight: Int
+    package var outWidth: Int
+    package var kernelHeight: Int
+    package var kernelWidth: Int
+    package var strideHeight: Int
+    package var strideWidth: Int
+    package var padTop: Int
+    package var padLeft: Int
+}
+
+package struct PoolStep: Sendable {
+    package var channels: Int
+    package var inHeight: Int
+    package var inWidth: Int
+    package var outHeight: Int
+    package var outWidth: Int
+    package var sizeHeight: Int
+    package var sizeWidth: Int
+    package var strideHeight: Int
+    package var strideWidth: Int
+}
+
+package struct ClampStep: Sendable {
+    package var count: Int
+    package var clamp: ClosedRange<Int64>
+}
+
+/// One kernel invocation. Switches over it are exhaustive (no `default:`).
+package enum StepKind: Sendable {
+    case dense(DenseStep)
+    case conv2d(ConvStep)
+    case maxPool2d(PoolStep)
+    case avgPool2d(PoolStep)
+    case clamp(ClampStep)
+}
+
+package struct Step: Sendable {
+    package var kind: StepKind
+    /// Index into `QuantizedGraph.layers` of the layer this step implements.
+    package var layerIndex: Int
+    package var input: BufferRef
+    package var output: BufferRef
+}
+
+/// The whole lowered program for one target.
+package struct Program: Sendable {
+    package var name: String
+    package var quantized: QuantizedGraph
+    package var target: TargetDescription
+    package var activationType: ElementType
+    package var steps: [Step]
+    /// Elements of the single arena (layout `arena`), 0 when no intermediate tensor exists.
+    package var arenaElements: Int
+    /// Elements of each ping-pong buffer (layout `ping-pong`).
+    package var pingPongElements: [Int]
+
+    package var inputSize: Int { quantized.graph.inputSize }
+    package var outputSize: Int { quantized.graph.outputSize }
+    package var activationBytes: Int {
+        (arenaElements + pingPongElements.reduce(0, +)) * activationType.byteCount
+    }
+}

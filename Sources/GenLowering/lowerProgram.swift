@@ -1,0 +1,110 @@
+// GenLowering/lowerProgram.swift - Stage 4: QuantizedGraph -> Program.
+
+import GenCompress
+import GenModel
+import GenSupport
+import GenTarget
+
+/// Lowers a quantized graph for a target: one step per dense/conv2d/pool/unfused activation
+/// (flatten aliases its input, softmax is left to the float wrapper), constant tables in the
+/// narrowest types, and a static memory plan.
+package func lowerProgram(_ quantized: QuantizedGraph, name: String, target: TargetDescription) -> Program {
+    var kinds: [(StepKind, Int)] = []
+    var sizes = [quantized.graph.inputSize]
+    for (index, layer) in quantized.layers.enumerated() {
+        let outSize = layer.layer.outputShape.reduce(1, *)
+        let inShape = layer.layer.inputShape
+        let outShape = layer.layer.outputShape
+        let kind: StepKind?
+        switch layer.op {
+        case .dense(_, let weights):
+            kind = .dense(DenseStep(data: lowerWeights(weights, bits: quantized.options.weightBits)))
+        case .conv2d(let conv, let weights):
+            kind = .conv2d(
+                ConvStep(
+                    data: lowerWeights(weights, bits: quantized.options.weightBits), inChannels: conv.inChannels, inHeight: inShape[1],
+                    inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
+                    kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
+                    padTop: conv.padding.top, padLeft: conv.padding.left))
+        case .maxPool2d(let pool):
+            kind = .maxPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
+        case .avgPool2d(let pool):
+            kind = .avgPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
+        case .clamp(_, let range):
+            kind = .clamp(ClampStep(count: outSize, clamp: range))
+        case .flatten, .softmax:
+            kind = nil
+        }
+        if let kind {
+            kinds.append((kind, index))
+            sizes.append(outSize)
+        }
+    }
+    if kinds.isEmpty {
+        // Nothing to compute (e.g. flatten + softmax only): copy input to output.
+        let full = FixedPoint.range(bits: quantized.options.activationBits)
+        kinds.append((.clamp(ClampStep(count: quantized.graph.inputSize, clamp: full)), max(quantized.layers.count - 1, 0)))
+        sizes.append(quantized.graph.inputSize)
+    }
+    let plan = planMemory(tensorSizes: sizes, layout: target.memoryLayout)
+    let steps = kinds.enumerated().map { position, entry in
+        Step(
+            kind: entry.0, layerIndex: entry.1,
+            input: BufferRef(location: plan.locations[position], count: sizes[position]),
+            output: BufferRef(location: plan.locations[position + 1], count: sizes[position + 1]))
+    }
+    return Program(
+        name: name, quantized: quantized, target: target,
+        activationType: .signed(bits: quantized.options.activationBits), steps: steps, arenaElements: plan.arena,
+        pingPongElements: plan.pingPong)
+}
+
+private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> PoolStep {
+    PoolStep(
+        channels: inShape[0], inHeight: inShape[1], inWidth: inShape[2], outHeight: outShape[1],
+        outWidth: outShape[2], sizeHeight: pool.size.h, sizeWidth: pool.size.w, strideHeight: pool.stride.h,
+        strideWidth: pool.stride.w)
+}
+
+/// Dense tables when unpruned; otherwise kept values and group-relative indices, row by row.
+private func lowerWeights(_ q: QuantizedWeights, bits: Int) -> WeightedStepData {
+    let weightType = ElementType.signed(bits: bits)
+    let weights: ConstantTable
+    var sparse: KofNLayout?
+    if let mask = q.mask, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
+        let fullGroups = q.fanIn / mask.n
+        let tail = q.fanIn % mask.n
+        let tailKept = min(mask.k, tail)
+        let perRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
+        var values: [Int64] = []
+        var indices: [Int64] = []
+        values.reserveCapacity(q.rows * perRow)
+        for row in 0..<q.rows {
+            var groupStart = 0
+            while groupStart < q.fanIn {
+                let groupEnd = min(groupStart + mask.n, q.fanIn)
+                for position in groupStart..<groupEnd where mask.kept[row * q.fanIn + position] {
+                    values.append(q.weights[row * q.fanIn + position])
+                    indices.append(Int64(position - groupStart))
+                }
+                groupStart = groupEnd
+            }
+            precondition(values.count == (row + 1) * perRow, "mask does not keep exactly min(k, r) per group")
+        }
+        weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow], values: values)
+        sparse = KofNLayout(
+            k: mask.k, n: mask.n, fullGroups: fullGroups, tail: tail, tailKept: tailKept,
+            indices: ConstantTable(
+                role: .indices, elementType: .index(count: mask.n), shape: [q.rows, perRow], values: indices))
+    } else {
+        weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, q.fanIn], values: q.weights)
+    }
+    let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
+    return WeightedStepData(
+        rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse,
+        bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: q.bias),
+        uniformShift: uniform,
+        shifts: uniform == nil
+            ? ConstantTable(role: .shift, elementType: .int8, shape: [q.rows], values: q.shift.map(Int64.init)) : nil,
+        accumulator: .signed(bits: q.accumulatorBits), clamp: q.clamp)
+}

@@ -1,0 +1,108 @@
+// GenModel/Data/NumpyArray.swift - Parses one `.npy` array (format versions 1-3) into doubles.
+
+import Foundation
+
+/// A NumPy array read from `.npy` bytes: its shape and its values as doubles.
+package struct NumpyArray: Sendable {
+    package enum ElementType: String, Sendable {
+        case float32 = "f4", float64 = "f8", uint8 = "u1", int8 = "i1", int16 = "i2", int32 = "i4", int64 = "i8"
+        case uint16 = "u2", uint32 = "u4", uint64 = "u8"
+
+        var byteCount: Int {
+            switch self {
+            case .uint8, .int8: return 1
+            case .int16, .uint16: return 2
+            case .float32, .int32, .uint32: return 4
+            case .float64, .int64, .uint64: return 8
+            }
+        }
+    }
+
+    package var shape: [Int]
+    package var elementType: ElementType
+    package var values: [Double]
+
+    /// Reads `.npy` bytes; the message of the thrown error says what was wrong.
+    package static func parse(_ data: Data) throws(NumpyFormatError) -> NumpyArray {
+        let bytes = [UInt8](data)
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw NumpyFormatError("not a .npy array (bad magic)")
+        }
+        let major = bytes[6]
+        let headerLength: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw NumpyFormatError("truncated .npy header") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw NumpyFormatError("unsupported .npy format version \(major)")
+        }
+        guard headerStart + headerLength <= bytes.count,
+            let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .utf8)
+        else { throw NumpyFormatError("truncated .npy header") }
+        let descr = try headerField(header, "descr")
+        let fortran = try headerField(header, "fortran_order")
+        let shapeText = try headerField(header, "shape")
+        guard fortran.hasPrefix("False") else { throw NumpyFormatError("Fortran-ordered arrays are not supported") }
+        let cleaned = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+        guard cleaned.count == 3, let order = cleaned.first, order == "<" || order == "|" || order == "=",
+            let type = ElementType(rawValue: String(cleaned.dropFirst()))
+        else { throw NumpyFormatError("unsupported dtype \(cleaned); expected little-endian floats or integers") }
+        let inner = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+        var shape: [Int] = []
+        for part in inner.split(separator: ",") {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            guard let dim = Int(text), dim >= 0 else { throw NumpyFormatError("bad shape \(shapeText)") }
+            shape.append(dim)
+        }
+        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        let start = headerStart + headerLength
+        guard count >= 0, count <= (bytes.count - start) / type.byteCount, bytes.count - start == count * type.byteCount
+        else {
+            throw NumpyFormatError("array data has \(bytes.count - start) bytes, expected \(count) × \(type.byteCount)")
+        }
+        var values = [Double](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + start
+            for index in 0..<count {
+                let p = base + index * type.byteCount
+                switch type {
+                case .float32: values[index] = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
+                case .float64: values[index] = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+                case .uint8: values[index] = Double(p.load(as: UInt8.self))
+                case .int8: values[index] = Double(p.load(as: Int8.self))
+                case .int16: values[index] = Double(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
+                case .uint16: values[index] = Double(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self)))
+                case .int32: values[index] = Double(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
+                case .uint32: values[index] = Double(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+                case .int64: values[index] = Double(Int64(littleEndian: p.loadUnaligned(as: Int64.self)))
+                case .uint64: values[index] = Double(UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+                }
+            }
+        }
+        return NumpyArray(shape: shape, elementType: type, values: values)
+    }
+
+    private static func headerField(_ header: String, _ key: String) throws(NumpyFormatError) -> String {
+        guard let range = header.range(of: "'\(key)':") else { throw NumpyFormatError("header has no '\(key)'") }
+        let rest = header[range.upperBound...].drop { $0 == " " }
+        if rest.hasPrefix("(") {
+            guard let close = rest.firstIndex(of: ")") else { throw NumpyFormatError("bad '\(key)' in header") }
+            return String(rest[...close])
+        }
+        let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
+        return String(rest[..<end])
+    }
+}
+
+package struct NumpyFormatError: Error, Sendable {
+    package var message: String
+    init(_ message: String) { self.message = message }
+}

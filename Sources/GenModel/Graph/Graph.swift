@@ -1,0 +1,134 @@
+// GenModel/Graph/Graph.swift - The typed network every later stage works on.
+
+import GenSupport
+
+/// A fused or standalone activation function.
+package enum Activation: String, Sendable, CaseIterable {
+    case none, relu, relu6
+
+    /// The activation equal to applying `self`, then `next`.
+    package func followed(by next: Activation) -> Activation {
+        switch (self, next) {
+        case (.none, _): return next
+        case (_, .none): return self
+        case (.relu6, _), (_, .relu6): return .relu6
+        case (.relu, .relu): return .relu
+        }
+    }
+
+    package func apply(_ value: Double) -> Double {
+        switch self {
+        case .none: return value
+        case .relu: return max(value, 0)
+        case .relu6: return min(max(value, 0), 6)
+        }
+    }
+}
+
+/// Which of each output unit's weights survive pruning, in the k-of-n structure the target needs.
+package struct KeepMask: Sendable, Equatable {
+    /// Weights kept per full group.
+    package var k: Int
+    /// Group length along the fan-in (already resolved: `--n 0` becomes the whole fan-in).
+    package var n: Int
+    /// `rows × fanIn`, row-major; true where a weight is kept.
+    package var kept: [Bool]
+
+    package init(k: Int, n: Int, kept: [Bool]) {
+        self.k = k
+        self.n = n
+        self.kept = kept
+    }
+
+    /// Weights kept in each row: k per full group plus min(k, r) in a last partial group of r.
+    package static func keptPerRow(fanIn: Int, k: Int, n: Int) -> Int {
+        (fanIn / n) * k + min(k, fanIn % n)
+    }
+}
+
+/// A fully connected layer: `y = act(W x + b)` with `W` of shape `[out, in]`.
+package struct DenseLayer: Sendable {
+    package var inputs: Int
+    package var outputs: Int
+    package var weights: [Double]
+    package var bias: [Double]
+    package var activation: Activation
+    package var mask: KeepMask?
+}
+
+/// A 2-D convolution over `[C, H, W]` with weights `[outC, inC, kh, kw]` and explicit padding.
+package struct Conv2DLayer: Sendable {
+    package var inChannels: Int
+    package var outChannels: Int
+    package var kernel: (h: Int, w: Int)
+    package var stride: (h: Int, w: Int)
+    /// Zero padding (top, bottom, left, right), resolved from "valid" / "same" / explicit.
+    package var padding: (top: Int, bottom: Int, left: Int, right: Int)
+    package var weights: [Double]
+    package var bias: [Double]
+    package var activation: Activation
+    package var mask: KeepMask?
+
+    package var fanIn: Int { inChannels * kernel.h * kernel.w }
+}
+
+/// Max or average pooling with valid padding.
+package struct Pool2DLayer: Sendable {
+    package var size: (h: Int, w: Int)
+    package var stride: (h: Int, w: Int)
+}
+
+/// The closed set of operations after loading (batchnorm is folded away by then).
+package enum Op: Sendable {
+    case dense(DenseLayer)
+    case conv2d(Conv2DLayer)
+    case maxPool2d(Pool2DLayer)
+    case avgPool2d(Pool2DLayer)
+    case flatten
+    /// A standalone activation that could not be fused into its producer.
+    case activation(Activation)
+    /// Only as the last layer; the fixed-point program stops before it.
+    case softmax
+
+    package var typeName: String {
+        switch self {
+        case .dense: return "dense"
+        case .conv2d: return "conv2d"
+        case .maxPool2d: return "maxpool2d"
+        case .avgPool2d: return "avgpool2d"
+        case .flatten: return "flatten"
+        case .activation(let activation): return activation == .relu6 ? "relu6" : "relu"
+        case .softmax: return "softmax"
+        }
+    }
+}
+
+/// One layer with its inferred shapes and where it was declared.
+package struct Layer: Sendable {
+    package var name: String
+    package var op: Op
+    package var inputShape: [Int]
+    package var outputShape: [Int]
+    package var origin: SourceLocation
+    /// Names of source layers folded into this one (e.g. a batchnorm), for reports.
+    package var folded: [String] = []
+}
+
+/// A feed-forward network: an input and an ordered list of layers with inferred shapes.
+package struct Graph: Sendable {
+    package var name: String
+    package var inputShape: [Int]
+    package var inputRange: (low: Double, high: Double)
+    package var layers: [Layer]
+    package var labels: [String]?
+    package var metadata: JSONValue?
+    package var origin: SourceLocation
+
+    package var inputSize: Int { inputShape.reduce(1, *) }
+    package var outputShape: [Int] { layers.last?.outputShape ?? inputShape }
+    package var outputSize: Int { outputShape.reduce(1, *) }
+    package var endsWithSoftmax: Bool {
+        if case .softmax = layers.last?.op { return true }
+        return false
+    }
+}

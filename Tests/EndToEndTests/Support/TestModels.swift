@@ -1,0 +1,93 @@
+// EndToEndTests/Support/TestModels.swift - Seeded random models that use every layer type.
+
+import GenSupport
+
+/// Builds model.json texts with random weights (seeded) for the verification tests.
+enum TestModels {
+    struct Builder {
+        var generator: SeededGenerator
+        var layers: [JSONValue] = []
+
+        init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+        mutating func tensor(_ shape: [Int], scale: Double) -> JSONValue {
+            let count = shape.reduce(1, *)
+            let data = (0..<count).map { _ in generator.uniform(-scale, scale) }
+            return .obj([("shape", .ints(shape)), ("data", .numbers(data))])
+        }
+
+        mutating func dense(_ name: String, _ inputs: Int, _ outputs: Int, activation: String = "none") {
+            layers.append(.obj([
+                ("type", .str("dense")), ("name", .str(name)), ("activation", .str(activation)),
+                ("weights", tensor([outputs, inputs], scale: 1.7 / Double(inputs).squareRoot())),
+                ("bias", tensor([outputs], scale: 0.2)),
+            ]))
+        }
+
+        mutating func conv(_ name: String, _ inC: Int, _ outC: Int, kernel: Int, stride: [Int], padding: JSONValue,
+            activation: String = "none")
+        {
+            layers.append(.obj([
+                ("type", .str("conv2d")), ("name", .str(name)), ("activation", .str(activation)),
+                ("stride", .ints(stride)), ("padding", padding),
+                ("weights", tensor([outC, inC, kernel, kernel], scale: 1.7 / Double(inC * kernel * kernel).squareRoot())),
+                ("bias", tensor([outC], scale: 0.2)),
+            ]))
+        }
+
+        mutating func batchnorm(_ name: String, channels: Int) {
+            let gamma = (0..<channels).map { _ in generator.uniform(0.6, 1.4) }
+            let beta = (0..<channels).map { _ in generator.uniform(-0.2, 0.2) }
+            let mean = (0..<channels).map { _ in generator.uniform(-0.3, 0.3) }
+            let variance = (0..<channels).map { _ in generator.uniform(0.5, 1.5) }
+            func vector(_ values: [Double]) -> JSONValue { .obj([("shape", .ints([channels])), ("data", .numbers(values))]) }
+            layers.append(.obj([
+                ("type", .str("batchnorm")), ("name", .str(name)), ("gamma", vector(gamma)), ("beta", vector(beta)),
+                ("mean", vector(mean)), ("var", vector(variance)),
+            ]))
+        }
+
+        mutating func simple(_ type: String, _ name: String, extra: [(String, JSONValue)] = []) {
+            layers.append(.obj([("type", .str(type)), ("name", .str(name))] + extra))
+        }
+
+        func model(name: String, inputShape: [Int], range: [Double]) -> String {
+            JSONWriter.write(.obj([
+                ("version", .int(1)), ("name", .str(name)),
+                ("input", .obj([("shape", .ints(inputShape)), ("range", .numbers(range))])),
+                ("layers", .arr(layers)),
+            ]))
+        }
+    }
+
+    /// Dense layers with relu6, a folded batchnorm, a standalone relu, and a final softmax.
+    static func mlp(seed: UInt64 = 11) -> String {
+        var b = Builder(seed: seed)
+        b.dense("fc1", 24, 20, activation: "relu6")
+        b.dense("fc2", 20, 16)
+        b.batchnorm("bn2", channels: 16)
+        b.simple("relu", "act2")
+        b.dense("fc3", 16, 12, activation: "relu")
+        b.dense("logits", 12, 5)
+        b.simple("softmax", "prob")
+        return b.model(name: "mlp_test", inputShape: [24], range: [-1, 1])
+    }
+
+    /// Every image layer: conv2d with same, explicit and valid padding and strides, batchnorm,
+    /// standalone relu, maxpool, avgpool (stride 1), flatten, an unfusable relu6 after a pool, dense, softmax.
+    static func cnn(seed: UInt64 = 12) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv1", 2, 6, kernel: 3, stride: [1, 1], padding: .str("same"))
+        b.batchnorm("bn1", channels: 6)
+        b.simple("relu", "relu1")
+        b.simple("maxpool2d", "pool1", extra: [("size", .ints([2, 2]))])
+        b.conv("conv2", 6, 8, kernel: 3, stride: [2, 1], padding: .ints([1, 0, 1, 1]), activation: "relu")
+        b.simple("avgpool2d", "pool2", extra: [("size", .ints([1, 2])), ("stride", .ints([1, 1]))])
+        b.simple("relu6", "clip")
+        b.conv("conv3", 8, 10, kernel: 2, stride: [1, 1], padding: .str("valid"))
+        b.simple("flatten", "flat")
+        b.dense("fc", 30, 7)
+        b.simple("softmax", "prob")
+        return b.model(name: "cnn_test", inputShape: [2, 11, 10], range: [0, 1])
+    }
+}

@@ -1,0 +1,88 @@
+// EndToEndTests/Support/Verification.swift - Generate, compile, run, and compare against GSL and the simulator.
+
+import Foundation
+import GenDriver
+import GenLowering
+import GenModel
+import GenReference
+import GenSupport
+
+/// Everything a verification run measured.
+struct VerificationRun {
+    var result: GenerationResult
+    var directory: String
+    var prunedGraph: Graph
+    var realInputs: [[Double]]
+    var quantizedInputs: [[Int64]]
+    var simulated: [[Int64]]
+    var reference: [[Double]]
+    var referenceProbabilities: [[Double]]
+
+    var prefix: String { result.program.name }
+    var outputFrac: Int { result.program.quantized.output.frac }
+
+    /// Relative L2 error and cosine similarity of dequantized outputs against the GSL logits, over all vectors.
+    func errors(_ quantized: [[Int64]]) -> (relativeL2: Double, cosine: Double) {
+        var diff = 0.0, refNorm = 0.0, outNorm = 0.0, dot = 0.0
+        for (q, r) in zip(quantized, reference) {
+            for (qv, rv) in zip(q, r) {
+                let value = FixedPoint.dequantize(qv, fracBits: outputFrac)
+                diff += (value - rv) * (value - rv)
+                refNorm += rv * rv
+                outNorm += value * value
+                dot += value * rv
+            }
+        }
+        return ((diff / refNorm).squareRoot(), dot / (refNorm * outNorm).squareRoot())
+    }
+}
+
+enum Verification {
+    /// Generates C for `modelText` with `configure` applied to the options, and prepares vectors.
+    static func prepare(
+        modelText: String, label: String, target: String = "host", inputs: [[Double]]? = nil, vectorCount: Int = 24,
+        configure: (inout GenerateOptions) -> Void = { _ in }
+    ) throws -> VerificationRun {
+        let directory = Paths.temporaryDirectory(label)
+        let modelPath = directory + "/model.json"
+        try modelText.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        var options = GenerateOptions(modelPath: modelPath, target: target)
+        options.outputDirectory = directory + "/out"
+        options.resourcesRoot = Paths.root
+        configure(&options)
+        let diagnostics = DiagnosticEngine()
+        let result: GenerationResult
+        do {
+            result = try runGenerator(options, diagnostics: diagnostics)
+        } catch {
+            throw VerificationError(message: error.diagnostics.map(\.formatted).joined(separator: "\n"))
+        }
+        let out = result.outputDirectory
+        let prunedText = try String(contentsOfFile: out + "/\(result.program.name).pruned.json", encoding: .utf8)
+        let pruned = try loadModel(
+            file: "pruned.json", bytes: Array(prunedText.utf8), diagnostics: DiagnosticEngine())
+        var generator = SeededGenerator(seed: 4242)
+        let real = inputs ?? (0..<vectorCount).map { _ in
+            (0..<pruned.inputSize).map { _ in generator.uniform(pruned.inputRange.low, pruned.inputRange.high) }
+        }
+        let simulator = FixedPointSimulator(result.program)
+        let quantized = real.map(simulator.quantizeInput)
+        return VerificationRun(
+            result: result, directory: out, prunedGraph: pruned, realInputs: real, quantizedInputs: quantized,
+            simulated: quantized.map(simulator.run),
+            reference: real.map { GSLReference.run(pruned, input: $0, stopBeforeSoftmax: true) },
+            referenceProbabilities: real.map { GSLReference.run(pruned, input: $0) })
+    }
+
+    static func writeHarness(_ run: VerificationRun) throws {
+        try CHarness.writeHarness(
+            directory: run.directory, prefix: run.prefix, inputSize: run.result.program.inputSize,
+            quantizedInputs: run.quantizedInputs, realInputs: run.realInputs,
+            actType: run.result.program.activationType.cName)
+    }
+}
+
+struct VerificationError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
