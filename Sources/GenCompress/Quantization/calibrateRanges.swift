@@ -6,8 +6,9 @@ import GenSupport
 /// Runs the float graph on `samples` and returns, per layer, the largest absolute output seen.
 package func calibrateRanges(_ graph: Graph, samples: [[Double]]) -> [Double] {
     var maxima = [Double](repeating: 0, count: graph.layers.count)
+    let effective = graph.withMasksApplied()
     for sample in samples {
-        let outputs = FloatExecutor.activations(of: graph, input: sample)
+        let outputs = FloatExecutor.activations(of: effective, input: sample)
         for (index, output) in outputs.enumerated() {
             for value in output { maxima[index] = max(maxima[index], abs(value)) }
         }

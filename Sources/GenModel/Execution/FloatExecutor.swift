@@ -27,13 +27,21 @@ package enum FloatExecutor {
         switch layer.op {
         case .dense(let dense):
             var out = [Double](repeating: 0, count: dense.outputs)
-            for row in 0..<dense.outputs {
-                var sum = dense.bias[row]
-                let base = row * dense.inputs
-                for column in 0..<dense.inputs where dense.mask?.kept[base + column] ?? true {
-                    sum += dense.weights[base + column] * input[column]
+            dense.weights.withUnsafeBufferPointer { weights in
+                input.withUnsafeBufferPointer { x in
+                    for row in 0..<dense.outputs {
+                        var sum = dense.bias[row]
+                        let base = row * dense.inputs
+                        if let mask = dense.mask {
+                            for column in 0..<dense.inputs where mask.kept[base + column] {
+                                sum += weights[base + column] * x[column]
+                            }
+                        } else {
+                            for column in 0..<dense.inputs { sum += weights[base + column] * x[column] }
+                        }
+                        out[row] = dense.activation.apply(sum)
+                    }
                 }
-                out[row] = dense.activation.apply(sum)
             }
             return out
         case .conv2d(let conv):

@@ -40,9 +40,12 @@ package struct KeepMask: Sendable, Equatable {
         self.kept = kept
     }
 
-    /// Weights kept in each row: k per full group plus min(k, r) in a last partial group of r.
+    /// Weights kept in each row: k per full group plus min(k, r) in a last partial group of r
+    /// (`n == 0` is one group spanning the fan-in).
     package static func keptPerRow(fanIn: Int, k: Int, n: Int) -> Int {
-        (fanIn / n) * k + min(k, fanIn % n)
+        let group = n == 0 ? fanIn : n
+        guard group > 0 else { return 0 }
+        return (fanIn / group) * k + min(k, fanIn % group)
     }
 }
 
@@ -130,5 +133,31 @@ package struct Graph: Sendable {
     package var endsWithSoftmax: Bool {
         if case .softmax = layers.last?.op { return true }
         return false
+    }
+}
+
+extension Graph {
+    /// The same function with pruned weights set to zero and masks dropped: cheaper to execute.
+    package func withMasksApplied() -> Graph {
+        var copy = self
+        for index in copy.layers.indices {
+            switch copy.layers[index].op {
+            case .dense(var dense):
+                if let mask = dense.mask {
+                    for i in dense.weights.indices where !mask.kept[i] { dense.weights[i] = 0 }
+                    dense.mask = nil
+                }
+                copy.layers[index].op = .dense(dense)
+            case .conv2d(var conv):
+                if let mask = conv.mask {
+                    for i in conv.weights.indices where !mask.kept[i] { conv.weights[i] = 0 }
+                    conv.mask = nil
+                }
+                copy.layers[index].op = .conv2d(conv)
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+                break
+            }
+        }
+        return copy
     }
 }

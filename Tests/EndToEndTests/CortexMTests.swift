@@ -1,0 +1,34 @@
+// EndToEndTests/CortexMTests.swift - The mcu output cross-compiled for Cortex-M4 and run under QEMU.
+
+import Foundation
+import Testing
+
+@Suite("Cortex-M4 under qemu-system-arm gives the host's outputs")
+struct CortexMTests {
+    static let models: [(String, String)] = [
+        ("digits_mlp", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
+        ("digits_cnn", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)) ?? ""),
+        ("cnn_test", TestModels.cnn()),
+        ("mlp_test", TestModels.mlp()),
+    ]
+
+    @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
+        arguments: 0..<models.count)
+    func crossCompiledMatchesHost(_ index: Int) throws {
+        let (label, text) = Self.models[index]
+        try #require(Shell.has("arm-none-eabi-gcc") && Shell.has("qemu-system-arm"),
+            "arm-none-eabi-gcc and qemu-system-arm are needed: run Scripts/setup.sh")
+        let run = try Verification.prepare(modelText: text, label: label, target: "mcu", vectorCount: 12) {
+            $0.weightBits = index == 3 ? 16 : 8
+            $0.activationBits = index == 3 ? 16 : 8
+        }
+        try Verification.writeHarness(run)
+        let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(hostShell.status == 0, "\(hostShell.stderr)")
+        let (arm, armShell) = try CHarness.runOnCortexM(directory: run.directory)
+        #expect(armShell.status == 0, "\(armShell.stderr)")
+        #expect(arm.quantized.count == run.quantizedInputs.count)
+        #expect(arm.quantized == host.quantized, "Cortex-M and host outputs differ")
+        #expect(arm.quantized == run.simulated, "Cortex-M and the simulator differ")
+    }
+}

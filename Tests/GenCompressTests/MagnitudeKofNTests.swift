@@ -1,0 +1,56 @@
+// GenCompressTests/MagnitudeKofNTests.swift - Every k-of-n group keeps exactly min(k, r) weights, the magnitude rule's.
+
+import GenCompress
+import GenModel
+import GenSupport
+import Testing
+
+@Suite("Magnitude k-of-n structure")
+struct MagnitudeKofNTests {
+    /// Weights with many exact ties (values on a coarse grid) to exercise the tie rule.
+    static func weights(rows: Int, fanIn: Int, seed: UInt64) -> [Double] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<rows * fanIn).map { _ in (generator.uniform(-4, 4)).rounded() / 4 }
+    }
+
+    static let shapes: [(k: Int, n: Int, fanIn: Int)] = [
+        (1, 4, 16), (2, 4, 18), (3, 8, 21), (4, 16, 64), (2, 16, 70), (5, 16, 9), (1, 1, 7), (3, 0, 13), (16, 16, 40),
+    ]
+
+    @Test("each group keeps min(k, r), the largest magnitudes, ties to the lower index", arguments: 0..<shapes.count)
+    func structure(_ index: Int) {
+        let (k, n, fanIn) = Self.shapes[index]
+        let rows = 6
+        let w = Self.weights(rows: rows, fanIn: fanIn, seed: UInt64(100 + index))
+        let mask = magnitudeMask(w, rows: rows, fanIn: fanIn, k: k, n: n)
+        let group = n == 0 ? fanIn : n
+        #expect(mask.n == group)
+        for row in 0..<rows {
+            var start = 0
+            while start < fanIn {
+                let end = min(start + group, fanIn)
+                let positions = Array(start..<end)
+                let kept = positions.filter { mask.kept[row * fanIn + $0] }
+                let dropped = positions.filter { !mask.kept[row * fanIn + $0] }
+                #expect(kept.count == min(k, end - start), "row \(row) group at \(start)")
+                for a in kept {
+                    for b in dropped {
+                        let (ma, mb) = (abs(w[row * fanIn + a]), abs(w[row * fanIn + b]))
+                        #expect(ma > mb || (ma == mb && a < b), "kept \(a) (|w|=\(ma)) but dropped \(b) (|w|=\(mb))")
+                    }
+                }
+                start = end
+            }
+        }
+        #expect(mask.kept.filter { $0 }.count == rows * KeepMask.keptPerRow(fanIn: fanIn, k: k, n: n))
+    }
+
+    @Test("a hand-checked row")
+    func handChecked() {
+        // Groups of 4: [0.1, -0.5, 0.5, 0.2] keeps indices 1 and 2 (tie: both kept as k = 2),
+        // [0.3, 0.3, 0.3, -0.9] keeps 3 and then the lowest-index 0.3 (index 4).
+        let w = [0.1, -0.5, 0.5, 0.2, 0.3, 0.3, 0.3, -0.9, 0.7]
+        let mask = magnitudeMask(w, rows: 1, fanIn: 9, k: 2, n: 4)
+        #expect(mask.kept == [false, true, true, false, true, false, false, true, true])
+    }
+}
