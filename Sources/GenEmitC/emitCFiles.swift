@@ -115,8 +115,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         floatNote: softmax ? ", applying the model's final softmax" : "", flashBytes: String(flashBytes),
         arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
-        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage), template: "runtime.c"), tables: tables,
-        memory: memory, memoryNote: memoryNote, layers: layers, calls: calls,
+        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage), template: "runtime.c"),
+        tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
+        layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
         outputScale: floatLiteral(powerOfTwo: -quantized.output.frac),
         actMax: String(range.upperBound), actMin: String(range.lowerBound))
@@ -127,6 +128,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         GeneratedFile(name: namer.headerFile, contents: renderer.render(header, template: "model.h")),
     ]
 }
+
+/// Blocks end in a blank line; the template supplies the one between sections.
+private func trimmingFinalNewline(_ text: String) -> String { text.hasSuffix("\n") ? String(text.dropLast()) : text }
 
 /// 2^exponent as an exact C99 hexadecimal float literal, e.g. `0x1p-6f`.
 private func floatLiteral(powerOfTwo exponent: Int) -> String { "0x1p\(exponent >= 0 ? "+" : "")\(exponent)f" }

@@ -16,9 +16,9 @@ package enum GSLReference {
         for layer in graph.layers {
             switch layer.op {
             case .dense(let dense):
-                x = applyMask(dense.activation, multiply(dense, x))
+                x = applyActivation(dense.activation, multiply(dense, x))
             case .conv2d(let conv):
-                x = applyMask(conv.activation, convolve(conv, x, inShape: layer.inputShape, outShape: layer.outputShape))
+                x = applyActivation(conv.activation, convolve(conv, x, inShape: layer.inputShape, outShape: layer.outputShape))
             case .maxPool2d(let pool):
                 x = pooled(pool, x, inShape: layer.inputShape, outShape: layer.outputShape) { $0.max()! }
             case .avgPool2d(let pool):
@@ -40,7 +40,7 @@ package enum GSLReference {
         return x
     }
 
-    private static func applyMask(_ activation: Activation, _ values: [Double]) -> [Double] {
+    private static func applyActivation(_ activation: Activation, _ values: [Double]) -> [Double] {
         values.map(activation.apply)
     }
 

@@ -388,12 +388,10 @@ static const int8_t l5_fc_shift[10] = {
     7, 7, 7, 7, 7, 8, 7, 7, 7, 7
 };
 
-
 /* ---- Activation memory (640 bytes): two ping-pong buffers used alternately ---- */
 
 static int8_t digits_cnn_buffer0[512];
 static int8_t digits_cnn_buffer1[128];
-
 
 /* ---- Layers ---- */
 
@@ -518,7 +516,6 @@ static void l5_fc(const int8_t x[16], int8_t y[10])
         y[o] = (int8_t)gen_requantize(acc, l5_fc_shift[o], -128, 127);
     }
 }
-
 
 void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],
     digits_cnn_output_t output[DIGITS_CNN_OUTPUT_SIZE])

@@ -112,11 +112,9 @@ static const int8_t l1_out_shift[2] = {
     5, 6
 };
 
-
 /* ---- Activation memory (3 bytes): two ping-pong buffers used alternately ---- */
 
 static int8_t tiny_buffer0[3];
-
 
 /* ---- Layers ---- */
 
@@ -154,7 +152,6 @@ static void l1_out(const int8_t x[3], int8_t y[2])
         y[o] = (int8_t)gen_requantize(acc, l1_out_shift[o], -128, 127);
     }
 }
-
 
 void tiny_infer(const tiny_input_t input[TINY_INPUT_SIZE],
     tiny_output_t output[TINY_OUTPUT_SIZE])

@@ -105,11 +105,9 @@ static const int8_t l1_out_shift[2] = {
     5, 6
 };
 
-
 /* ---- Activation memory (3 bytes): one arena, tensors placed from both ends (size = largest pair of neighbouring tensors) ---- */
 
 static int8_t tiny_arena[3];
-
 
 /* ---- Layers ---- */
 
@@ -145,7 +143,6 @@ static void l1_out(const int8_t x[3], int8_t y[2])
         y[o] = (int8_t)gen_requantize(acc, l1_out_shift[o], -128, 127);
     }
 }
-
 
 void tiny_infer(const tiny_input_t input[TINY_INPUT_SIZE],
     tiny_output_t output[TINY_OUTPUT_SIZE])

@@ -381,11 +381,9 @@ static const int8_t l5_fc_shift[10] __attribute__((aligned(4))) = {
     7, 7, 7, 7, 7, 8, 7, 7, 7, 7
 };
 
-
 /* ---- Activation memory (640 bytes): one arena, tensors placed from both ends (size = largest pair of neighbouring tensors) ---- */
 
 static int8_t digits_cnn_arena[640];
-
 
 /* ---- Layers ---- */
 
@@ -505,7 +503,6 @@ static void l5_fc(const int8_t x[16], int8_t y[10])
         y[o] = (int8_t)gen_requantize(acc, l5_fc_shift[o], -128, 127);
     }
 }
-
 
 void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],
     digits_cnn_output_t output[DIGITS_CNN_OUTPUT_SIZE])

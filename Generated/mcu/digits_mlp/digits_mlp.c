@@ -514,11 +514,9 @@ static const int8_t l2_fc3_shift[10] __attribute__((aligned(4))) = {
     6, 6, 6, 7, 6, 7, 6, 6, 7, 7
 };
 
-
 /* ---- Activation memory (48 bytes): one arena, tensors placed from both ends (size = largest pair of neighbouring tensors) ---- */
 
 static int8_t digits_mlp_arena[48];
-
 
 /* ---- Layers ---- */
 
@@ -575,7 +573,6 @@ static void l2_fc3(const int8_t x[16], int8_t y[10])
         y[o] = (int8_t)gen_requantize(acc, l2_fc3_shift[o], -128, 127);
     }
 }
-
 
 void digits_mlp_infer(const digits_mlp_input_t input[DIGITS_MLP_INPUT_SIZE],
     digits_mlp_output_t output[DIGITS_MLP_OUTPUT_SIZE])

@@ -20,7 +20,6 @@ package func quantizeGraph(
     let inputFormat = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: inputMax, bits: actBits, limits: -16...30))
     var current = inputFormat
     var layers: [QuantizedLayer] = []
-    let full = FixedPoint.range(bits: actBits)
     for (index, layer) in graph.layers.enumerated() {
         let measured = calibratedMaxAbs[index]
         let op: QuantizedOp
@@ -47,7 +46,6 @@ package func quantizeGraph(
             op = .clamp(activation, clampRange(activation, format: current))
         case .softmax: op = .softmax
         }
-        _ = full
         layers.append(QuantizedLayer(layer: layer, op: op, input: current, output: output, calibratedMaxAbs: measured))
         current = output
     }
