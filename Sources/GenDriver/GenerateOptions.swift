@@ -28,6 +28,6 @@ package struct GenerateOptions: Sendable {
     }
 }
 
-/// The default pruning when `--prune` is not given: magnitude 8-of-16 (half the weights), which
-/// keeps the bundled digits models within a point of their float accuracy without training data.
+/// The default pruning when `--prune` is not given, and the default `--k`/`--n` of `--prune kofn`:
+/// magnitude 8-of-16 (half the weights; see README for what it costs without fine-tuning).
 package let defaultKofN = (k: 8, n: 16)

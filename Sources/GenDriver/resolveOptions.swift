@@ -49,18 +49,13 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune none") }
         if options.sparsity != nil { flagError("--sparsity: not used by --prune none") }
     case "kofn":
-        let k = options.k ?? (options.prune == nil ? defaultKofN.k : nil)
-        let n = options.n ?? (options.prune == nil ? defaultKofN.n : nil)
+        let k = options.k ?? defaultKofN.k
+        let n = options.n ?? defaultKofN.n
         if options.sparsity != nil { flagError("--sparsity: not used by --prune kofn (it keeps exactly --k of --n)") }
-        switch (k, n) {
-        case (nil, _): flagError("--k: --prune kofn needs --k K (weights kept per group)")
-        case (_, nil): flagError("--n: --prune kofn needs --n N (group length, 0 = whole fan-in)")
-        case (let k?, let n?):
-            if k < 1 { flagError("--k: expected K >= 1, found \(k)") }
-            if n < 0 { flagError("--n: expected N >= 0 (0 = whole fan-in), found \(n)") }
-            if n > 0 && k > n { flagError("--k: expected K <= N, found K = \(k) > N = \(n)") }
-            prune = .kOfN(k: k, n: n)
-        }
+        if k < 1 { flagError("--k: expected K >= 1, found \(k)") }
+        if n < 0 { flagError("--n: expected N >= 0 (0 = whole fan-in), found \(n)") }
+        if n > 0 && k > n { flagError("--k: expected K <= N, found K = \(k) > N = \(n)") }
+        prune = .kOfN(k: k, n: n)
     case "dpp", "darb", "edp", "sap":
         flagError("--prune \(method): not available yet in this version; use 'none' or 'kofn'")
     default:

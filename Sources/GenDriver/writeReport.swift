@@ -71,13 +71,8 @@ package func writeReport(
                 ("weightFracBits", .ints([q.weightFrac.min() ?? 0, q.weightFrac.max() ?? 0])),
                 ("accumulatorBits", .int(q.accumulatorBits)), ("accumulatorBound", .int(Int(q.accumulatorBound))),
                 ("calibratedMaxAbs", rounded(layer.calibratedMaxAbs)),
-                (
-                    "saturation",
-                    .str(
-                        layer.calibratedMaxAbs > layer.output.maxReal
-                            ? "calibrated range exceeds the output format: values above \(layer.output.maxReal) saturate"
-                            : "none within the calibrated range")
-                ),
+                ("inputInterval", .arr([.int(Int(q.inputInterval.lowerBound)), .int(Int(q.inputInterval.upperBound))])),
+                ("saturation", saturationReport(q, layer: layer)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
             totals.weights += total
@@ -131,4 +126,27 @@ package func writeReport(
         ),
     ])
     return JSONWriter.write(report)
+}
+
+/// Where the output format can clip: on the calibration data, and in the worst case over every
+/// input the layer can receive (from the accumulator ranges).
+private func saturationReport(_ q: QuantizedWeights, layer: QuantizedLayer) -> JSONValue {
+    let format = layer.output
+    let calibrated =
+        layer.calibratedMaxAbs > format.maxReal
+        ? "calibrated values up to \(layer.calibratedMaxAbs) exceed the format's \(format.maxReal): they saturate"
+        : "none within the calibrated range"
+    let worst = q.saturation(outputBits: format.bits)
+    let worstText: String
+    if worst.rows.isEmpty {
+        worstText = "impossible: every reachable accumulator fits the output after the activation"
+    } else {
+        let low = FixedPoint.dequantize(worst.worstLow, fracBits: format.frac)
+        let high = FixedPoint.dequantize(worst.worstHigh, fracBits: format.frac)
+        let type = FixedPoint.range(bits: format.bits)
+        let minReal = FixedPoint.dequantize(type.lowerBound, fracBits: format.frac)
+        worstText =
+            "possible on \(worst.rows.count) of \(q.rows) outputs: worst-case values span [\(low), \(high)] against the \(format.description) range [\(minReal), \(format.maxReal)]"
+    }
+    return .obj([("calibrated", .str(calibrated)), ("worstCase", .str(worstText))])
 }

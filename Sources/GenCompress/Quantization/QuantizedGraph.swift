@@ -35,12 +35,38 @@ package struct QuantizedWeights: Sendable {
     package var shift: [Int]
     /// 32 when the worst-case |acc| bound fits int32, else 64.
     package var accumulatorBits: Int
-    /// The worst-case |accumulator| over all rows and all inputs of the activation type.
+    /// The worst-case |accumulator| over all rows and every input the layer can receive.
     package var accumulatorBound: Int64
+    /// Per row, the exact smallest and largest accumulator value over those inputs.
+    package var accumulatorRanges: [ClosedRange<Int64>]
+    /// The integer interval of the layer's input (type range, or the producer's clamp).
+    package var inputInterval: ClosedRange<Int64>
     /// Output clamp after requantization: the activation and the output type combined.
     package var clamp: ClosedRange<Int64>
     /// Rows whose bias had to be saturated to int32 (reported as warnings).
     package var saturatedBiasRows: [Int]
+
+    /// Where the output type (not the activation) can clip: the worst-case output in output units
+    /// before clamping, for the rows where it exceeds the type's range; empty when it cannot happen.
+    package func saturation(outputBits: Int) -> (rows: [Int], worstLow: Int64, worstHigh: Int64) {
+        let type = FixedPoint.range(bits: outputBits)
+        var rowsAffected: [Int] = []
+        var worstLow: Int64 = 0
+        var worstHigh: Int64 = 0
+        for (row, range) in accumulatorRanges.enumerated() {
+            let low = FixedPoint.roundingShift(range.lowerBound, by: shift[row])
+            let high = FixedPoint.roundingShift(range.upperBound, by: shift[row])
+            // Clipping by relu (at 0) or relu6 (at 6.0) is the activation, not saturation.
+            let clipsHigh = high > type.upperBound && clamp.upperBound == type.upperBound
+            let clipsLow = low < type.lowerBound && clamp.lowerBound == type.lowerBound
+            if clipsHigh || clipsLow {
+                rowsAffected.append(row)
+                worstLow = min(worstLow, low)
+                worstHigh = max(worstHigh, high)
+            }
+        }
+        return (rowsAffected, worstLow, worstHigh)
+    }
 }
 
 /// The closed set of fixed-point operations.

@@ -10,7 +10,9 @@ import GenSupport
 ///   do not saturate it. Pools, flatten and standalone activations keep their input's format.
 /// - Weights: per output channel (or per layer) the most fractional bits that fit the largest kept |w|,
 ///   reduced if needed so the bias fits int32 and the shift stays in [-24, 62].
-/// - Accumulator: int32 unless the worst-case bound Σ|w|·2^(act_bits-1) + |bias| exceeds it (then int64).
+/// - Accumulator: int32 unless the exact worst case over every input the layer can receive exceeds it
+///   (then int64). The inputs a layer can receive form an integer interval: the whole type for the
+///   model input, the producer's clamp (activation and type) after that; pools and flatten keep it.
 package func quantizeGraph(
     _ graph: Graph, calibratedMaxAbs: [Double], options: QuantizationOptions, calibrationSource: String,
     diagnostics: DiagnosticEngine
@@ -19,6 +21,8 @@ package func quantizeGraph(
     let inputMax = max(abs(graph.inputRange.low), abs(graph.inputRange.high))
     let inputFormat = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: inputMax, bits: actBits, limits: -16...30))
     var current = inputFormat
+    // Integer values the current tensor can hold: any value of the type for the caller's input.
+    var interval = FixedPoint.range(bits: actBits)
     var layers: [QuantizedLayer] = []
     for (index, layer) in graph.layers.enumerated() {
         let measured = calibratedMaxAbs[index]
@@ -29,21 +33,27 @@ package func quantizeGraph(
             output = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: measured, bits: actBits, limits: -16...30))
             let weights = quantizeWeights(
                 dense.weights, mask: dense.mask, rows: dense.outputs, fanIn: dense.inputs, bias: dense.bias,
-                activation: dense.activation, input: current, output: output, options: options)
+                activation: dense.activation, input: current, inputInterval: interval, output: output,
+                options: options)
             op = .dense(dense, weights)
+            interval = weights.clamp
             report(weights, layer: layer, diagnostics: diagnostics)
         case .conv2d(let conv):
             output = QFormat(bits: actBits, frac: FixedPoint.fracBits(forMaxAbs: measured, bits: actBits, limits: -16...30))
             let weights = quantizeWeights(
                 conv.weights, mask: conv.mask, rows: conv.outChannels, fanIn: conv.fanIn, bias: conv.bias,
-                activation: conv.activation, input: current, output: output, options: options)
+                activation: conv.activation, input: current, inputInterval: interval, output: output,
+                options: options)
             op = .conv2d(conv, weights)
+            interval = weights.clamp
             report(weights, layer: layer, diagnostics: diagnostics)
         case .maxPool2d(let pool): op = .maxPool2d(pool)
         case .avgPool2d(let pool): op = .avgPool2d(pool)
         case .flatten: op = .flatten
         case .activation(let activation):
-            op = .clamp(activation, clampRange(activation, format: current))
+            let range = clampRange(activation, format: current)
+            op = .clamp(activation, range)
+            interval = max(interval.lowerBound, range.lowerBound)...min(interval.upperBound, range.upperBound)
         case .softmax: op = .softmax
         }
         layers.append(QuantizedLayer(layer: layer, op: op, input: current, output: output, calibratedMaxAbs: measured))
@@ -73,7 +83,7 @@ private func report(_ weights: QuantizedWeights, layer: Layer, diagnostics: Diag
 
 private func quantizeWeights(
     _ real: [Double], mask: KeepMask?, rows: Int, fanIn: Int, bias: [Double], activation: Activation, input: QFormat,
-    output: QFormat, options: QuantizationOptions
+    inputInterval: ClosedRange<Int64>, output: QFormat, options: QuantizationOptions
 ) -> QuantizedWeights {
     let bits = options.weightBits
     func kept(_ index: Int) -> Bool { mask?.kept[index] ?? true }
@@ -107,23 +117,30 @@ private func quantizeWeights(
     var shift = [Int](repeating: 0, count: rows)
     var saturated: [Int] = []
     var bound: Int64 = 0
-    let inputMagnitude = Int64(1) << Int64(input.bits - 1)
+    var accumulatorRanges: [ClosedRange<Int64>] = []
+    let (low, high) = (inputInterval.lowerBound, inputInterval.upperBound)
     for row in 0..<rows {
-        var rowBound: Int64 = 0
+        // Exact extremes of Σ w·x over x in [low, high]^k: each kept weight meets its worst input.
+        var rowMin: Int64 = 0
+        var rowMax: Int64 = 0
         for column in 0..<fanIn where kept(row * fanIn + column) {
             let q = FixedPoint.quantize(real[row * fanIn + column], fracBits: weightFrac[row], bits: bits)
             weights[row * fanIn + column] = q
-            rowBound += abs(q) * inputMagnitude
+            rowMin += min(q * low, q * high)
+            rowMax += max(q * low, q * high)
         }
         let accFrac = input.frac + weightFrac[row]
         let scaledBias = bias[row] * FixedPoint.pow2(accFrac)
         if abs(scaledBias) > biasLimit { saturated.append(row) }
         biasQ[row] = FixedPoint.quantize(bias[row], fracBits: accFrac, bits: 32)
         shift[row] = accFrac - output.frac
-        bound = max(bound, rowBound + abs(biasQ[row]))
+        let range = (rowMin + biasQ[row])...(rowMax + biasQ[row])
+        accumulatorRanges.append(range)
+        bound = max(bound, abs(range.lowerBound), abs(range.upperBound))
     }
     return QuantizedWeights(
         rows: rows, fanIn: fanIn, weights: weights, mask: mask, weightFrac: weightFrac, bias: biasQ, shift: shift,
         accumulatorBits: bound <= Int64(Int32.max) ? 32 : 64, accumulatorBound: bound,
+        accumulatorRanges: accumulatorRanges, inputInterval: inputInterval,
         clamp: clampRange(activation, format: output), saturatedBiasRows: saturated)
 }

@@ -41,7 +41,7 @@ enum Verification {
     /// Generates C for `modelText` with `configure` applied to the options, and prepares vectors.
     static func prepare(
         modelText: String, label: String, target: String = "host", inputs: [[Double]]? = nil, vectorCount: Int = 24,
-        configure: (inout GenerateOptions) -> Void = { _ in }
+        integerInputs: IntegerInputs? = nil, configure: (inout GenerateOptions) -> Void = { _ in }
     ) throws -> VerificationRun {
         let directory = Paths.temporaryDirectory(label)
         let modelPath = directory + "/model.json"
@@ -66,12 +66,20 @@ enum Verification {
             (0..<pruned.inputSize).map { _ in generator.uniform(pruned.inputRange.low, pruned.inputRange.high) }
         }
         let simulator = FixedPointSimulator(result.program)
-        let quantized = real.map(simulator.quantizeInput)
+        var quantized = real.map(simulator.quantizeInput)
+        var realInputs = real
+        if let integerInputs {
+            // Integer vectors chosen by the test (e.g. corners of the type range); the float inputs
+            // given to the f32 wrapper are their exact real values.
+            quantized = integerInputs.make(result)
+            let frac = result.program.quantized.input.frac
+            realInputs = quantized.map { $0.map { FixedPoint.dequantize($0, fracBits: frac) } }
+        }
         return VerificationRun(
-            result: result, directory: out, prunedGraph: pruned, realInputs: real, quantizedInputs: quantized,
+            result: result, directory: out, prunedGraph: pruned, realInputs: realInputs, quantizedInputs: quantized,
             simulated: quantized.map(simulator.run),
-            reference: real.map { GSLReference.run(pruned, input: $0, stopBeforeSoftmax: true) },
-            referenceProbabilities: real.map { GSLReference.run(pruned, input: $0) })
+            reference: realInputs.map { GSLReference.run(pruned, input: $0, stopBeforeSoftmax: true) },
+            referenceProbabilities: realInputs.map { GSLReference.run(pruned, input: $0) })
     }
 
     static func writeHarness(_ run: VerificationRun) throws {
@@ -80,6 +88,11 @@ enum Verification {
             quantizedInputs: run.quantizedInputs, realInputs: run.realInputs,
             actType: run.result.program.activationType.cName)
     }
+}
+
+/// Chooses integer input vectors once the program is known (its types and tables).
+struct IntegerInputs {
+    var make: (GenerationResult) -> [[Int64]]
 }
 
 struct VerificationError: Error, CustomStringConvertible {
