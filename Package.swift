@@ -41,6 +41,9 @@ let package = Package(
             dependencies: ["GenSupport", "GenTarget", "GenModel", "GenCompress", "GenLowering", "GenEmitC"]),
         // The float64 reference forward pass through GSL (used by the tests, independent of the engine).
         .target(name: "GenReference", dependencies: ["CGSL", "GenModel"]),
+        // libFuzzer targets (Scripts/fuzz.sh); ordinary builds make corpus-replay tools of them.
+        .executableTarget(name: "FuzzModelReader", dependencies: ["GenModel", "GenSupport"]),
+        .executableTarget(name: "FuzzDataReader", dependencies: ["GenModel", "GenSupport"]),
         .executableTarget(
             name: "gen",
             dependencies: ["GenDriver", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

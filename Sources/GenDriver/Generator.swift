@@ -45,9 +45,8 @@ package enum Generator {
         var calibration: (samples: [[Double]], source: String)?
         if let path = options.calibPath ?? options.dataPath {
             let flag = options.calibPath != nil ? "--calib" : "--data"
-            let bytes = try readFile(path, what: "data", diagnostics: diagnostics)
             let data = try loadDataFile(
-                file: path, bytes: Data(bytes), inputShape: graph.inputShape, classes: classes,
+                file: path, inputShape: graph.inputShape, classes: classes,
                 purpose: options.calibPath != nil ? .calibration : .training, flag: flag, diagnostics: diagnostics)
             let samples = Array(data.train.inputs.prefix(maximumCalibrationSamples))
             calibration = (samples, "\(flag) \(baseName(path)) (\(samples.count) samples)")
@@ -87,17 +86,18 @@ package enum Generator {
         String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path))
     }
 
+    /// Largest model or toolchain file accepted.
+    package static let maximumModelFileBytes = 512 << 20
+
     private static func readFile(_ path: String, what: String, diagnostics: DiagnosticEngine) throws(GenFailure)
         -> [UInt8]
     {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            let data = FileManager.default.contents(atPath: path)
-        else {
-            diagnostics.error("cannot read the \(what) file (missing, a folder, or unreadable)", at: SourceLocation(file: path))
+        switch readFileBytes(path, limit: maximumModelFileBytes) {
+        case .success(let bytes): return bytes
+        case .failure(let failure):
+            diagnostics.error("cannot read the \(what) file: \(failure.message)", at: SourceLocation(file: path))
             throw GenFailure(diagnostics: diagnostics.diagnostics)
         }
-        return [UInt8](data)
     }
 
     private static func locateResources(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)

@@ -106,7 +106,7 @@ struct BadInputTests {
             arguments: [], expected: ["model.json:4:", "expected lo < hi", "[/input/range]"]),
         Case(
             name: "missing model file", model: nil, arguments: [],
-            expected: ["missing.json: error: cannot read the model file"]),
+            expected: ["missing.json: error: cannot read the model file: the file does not exist"]),
         Case(
             name: "weight bits not 8 or 16", model: model(validLayer), arguments: ["--weight-bits", "4"],
             expected: ["error: --weight-bits: expected 8 or 16, found 4"]),

@@ -33,7 +33,7 @@ struct DigitsAccuracyTests {
     static func testSplit() throws -> Dataset {
         let path = Paths.inRoot("Tests/Fixtures/digits/digits_test.npz")
         let data = try loadDataFile(
-            file: path, bytes: Data(contentsOf: URL(fileURLWithPath: path)), inputShape: [64], classes: 10,
+            file: path, inputShape: [64], classes: 10,
             purpose: .training, flag: "--data", diagnostics: DiagnosticEngine())
         return data.test!
     }
