@@ -34,10 +34,11 @@ package enum Generator {
         var graph = try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
         let name: String
         if let override = options.name {
-            guard let checked = checkedModelName(override, at: nil, diagnostics: diagnostics) else {
+            guard isCIdentifier(override.lowercased()) else {
+                diagnostics.error("--name: '\(override)' is not a valid C identifier prefix; expected [A-Za-z_][A-Za-z0-9_]*")
                 throw GenFailure(diagnostics: diagnostics.diagnostics)
             }
-            name = checked
+            name = override.lowercased()
         } else {
             name = graph.name
         }

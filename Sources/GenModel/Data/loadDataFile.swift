@@ -87,7 +87,7 @@ private func readNPZ(
     }
     func labels(_ name: String, count: Int) -> [Int]? {
         guard let array = arrays[name] else {
-            diagnostics.error("\(flag): array '\(name)' is missing; found \(names)", at: location)
+            diagnostics.error("\(flag): array '\(name)' is missing; found \(names.joined(separator: ", "))", at: location)
             return nil
         }
         return checkedLabels(array, name: name, count: count, classes: classes, location: location, flag: flag,
@@ -98,14 +98,14 @@ private func readNPZ(
         let key = arrays["x_train"] != nil ? "x_train" : "x"
         guard arrays[key] != nil else {
             diagnostics.error(
-                "\(flag): expected an array 'x_train' or 'x' of inputs, found \(names)", at: location)
+                "\(flag): expected an array 'x_train' or 'x' of inputs, found \(names.isEmpty ? "no arrays" : names.joined(separator: ", "))", at: location)
             return nil
         }
         guard let train = inputs(key) else { return nil }
         return DataFile(train: train, test: nil)
     case .training:
         guard arrays["x_train"] != nil else {
-            diagnostics.error("\(flag): expected arrays 'x_train' and 'y_train', found \(names)", at: location)
+            diagnostics.error("\(flag): expected arrays 'x_train' and 'y_train', found \(names.isEmpty ? "no arrays" : names.joined(separator: ", "))", at: location)
             return nil
         }
         guard var train = inputs("x_train"), let trainLabels = labels("y_train", count: train.count) else {
@@ -133,7 +133,7 @@ private func checkedInputs(
     let okFlat = array.shape.count == 2 && array.shape[1] == size
     guard okFull || okFlat, let count = array.shape.first, count > 0 else {
         diagnostics.error(
-            "\(flag): array '\(name)' has shape \(describe(array.shape)), expected [N, \(inputShape.map(String.init).joined(separator: ", "))] or [N, \(size)] with N > 0 to match the model input",
+            "\(flag): array '\(name)' has shape \(describe(array.shape)), expected \(inputShape.count == 1 ? "[N, \(size)]" : "[N, \(inputShape.map(String.init).joined(separator: ", "))] or [N, \(size)]") with N > 0 to match the model input",
             at: location)
         return nil
     }
@@ -170,7 +170,8 @@ private func checkedLabels(
     for value in array.values {
         guard value == value.rounded(), value >= 0, value < Double(classes) else {
             diagnostics.error(
-                "\(flag): array '\(name)' holds \(value), expected class labels 0..\(classes - 1)", at: location)
+                "\(flag): array '\(name)' holds \(JSONWriter.number(value.isFinite ? value : 0)), expected class labels 0..\(classes - 1)",
+                at: location)
             return nil
         }
         labels.append(Int(value))

@@ -104,7 +104,7 @@ package struct JSONObjectReader {
         guard number == number.rounded(), number >= Double(range.lowerBound), number <= Double(range.upperBound)
         else {
             diagnostics.error(
-                "expected \(what) (a whole number from \(range.lowerBound) to \(range.upperBound)), found \(JSONWriter.number(number))",
+                "expected \(what) a whole number from \(range.lowerBound) to \(range.upperBound), found \(JSONWriter.number(number))",
                 at: SourceLocation(file: file, value: child, pointer: pointer))
             return nil
         }
@@ -129,7 +129,7 @@ package struct JSONObjectReader {
             guard
                 let value = integer(
                     element, pointer: JSONPath.append(String(position), to: pointer(of: key)), range: range,
-                    what: "an element of \(what)")
+                    what: "an element of \(what),")
             else { return nil }
             values.append(value)
         }
