@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs what building and testing Sprig needs on Debian 12 (the Swift toolchain is assumed):
 # GSL (float64 reference), the Arm cross compiler with newlib, QEMU for Cortex-M, clang for the
-# compile-cleanliness tests (Swift's own clang is used when present). Safe to run again.
+# compile-cleanliness tests (the Swift toolchain's clang), cppcheck for static analysis. Safe to run again.
 set -eu
-PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck"
 missing=""
 for package in $PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

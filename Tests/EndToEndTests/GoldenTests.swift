@@ -82,6 +82,10 @@ struct GoldenTests {
             #expect(a == b, "\(file) differs between runs")
             let text = String(decoding: a ?? Data(), as: UTF8.self)
             #expect(!text.contains(Paths.root), "\(file) contains an absolute path")
+            #expect(!text.contains("/tmp/") && !text.contains(NSTemporaryDirectory()), "\(file) names a temporary path")
+            // No dates or times: nothing like 2026-11-23 or 10:52:07.
+            #expect(text.range(of: #"\b(19|20)\d\d-\d\d-\d\d\b"#, options: .regularExpression) == nil, "\(file) has a date")
+            #expect(text.range(of: #"\b\d\d:\d\d:\d\d\b"#, options: .regularExpression) == nil, "\(file) has a time")
         }
     }
 

@@ -23,6 +23,7 @@ struct OverflowAndSanitizerTests {
     static let models: [(String, String, Int)] = [
         ("digits_mlp", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? "", 8),
         ("digits_cnn", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)) ?? "", 8),
+        ("tiny", (try? String(contentsOfFile: Paths.inRoot("Examples/tiny.json"), encoding: .utf8)) ?? "", 8),
         ("mlp_test", TestModels.mlp(), 8),
         ("cnn_test", TestModels.cnn(), 16),
         ("wide", wideModel(), 16),

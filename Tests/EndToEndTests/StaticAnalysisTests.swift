@@ -1,0 +1,56 @@
+// EndToEndTests/StaticAnalysisTests.swift - Generated C under clang -Weverything and cppcheck.
+
+import Foundation
+import Testing
+
+@Suite("Static analysis of the generated C")
+struct StaticAnalysisTests {
+    /// Warnings of -Weverything that are turned off, and why:
+    /// - unsafe-buffer-usage: C++ hardening advice against raw array indexing; the generated C is
+    ///   array code by nature, with every index bounded by constant trip counts and tables.
+    static let clangExceptions = ["-Wno-unsafe-buffer-usage"]
+
+    struct Case: CustomStringConvertible, Sendable {
+        var label: String
+        var model: String
+        var target: String
+        var bits: Int
+        var prune: String
+        var description: String { "\(label) \(target) \(bits)-bit \(prune)" }
+    }
+
+    static let cases: [Case] = {
+        var cases: [Case] = []
+        let examples = ["digits_mlp", "digits_cnn", "tiny"].map {
+            ($0, (try? String(contentsOfFile: Paths.inRoot("Examples/\($0).json"), encoding: .utf8)) ?? "")
+        }
+        for (label, model) in examples + [("mlp_test", TestModels.mlp()), ("cnn_test", TestModels.cnn())] {
+            for target in ["host", "mcu", "hls"] {
+                for (bits, prune) in [(8, "kofn"), (16, "none")] {
+                    cases.append(Case(label: label, model: model, target: target, bits: bits, prune: prune))
+                }
+            }
+        }
+        return cases
+    }()
+
+    @Test("clang -Weverything (minus a justified list) and cppcheck report nothing", arguments: cases)
+    func clean(_ testCase: Case) throws {
+        let run = try Verification.prepare(
+            modelText: testCase.model, label: testCase.label, target: testCase.target, vectorCount: 1
+        ) {
+            $0.weightBits = testCase.bits
+            $0.activationBits = testCase.bits
+            $0.prune = testCase.prune
+        }
+        let source = run.directory + "/\(run.prefix).c"
+        let clang = try Shell.run(
+            ["clang", "-std=c99", "-Weverything", "-Werror"] + Self.clangExceptions + ["-c", source, "-o", "/dev/null"])
+        #expect(clang.status == 0, "clang -Weverything: \(clang.stderr)")
+        try #require(Shell.has("cppcheck"), "cppcheck is needed: run Scripts/setup.sh")
+        let cppcheck = try Shell.run(
+            ["cppcheck", "--enable=warning,style,performance,portability", "--std=c99", "--error-exitcode=1",
+             "--quiet", source])
+        #expect(cppcheck.status == 0 && cppcheck.stderr.isEmpty, "cppcheck: \(cppcheck.stderr)")
+    }
+}
