@@ -1,6 +1,7 @@
 // GenModel/Data/NumpyArray.swift - Parses one `.npy` array (format versions 1-3) into doubles.
 
 import Foundation
+import GenSupport
 
 /// A NumPy array read from `.npy` bytes: its shape and its values as doubles.
 package struct NumpyArray: Sendable {
@@ -62,9 +63,11 @@ package struct NumpyArray: Sendable {
             guard let dim = Int(text), dim >= 0 else { throw NumpyFormatError("bad shape \(shapeText)") }
             shape.append(dim)
         }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
         let start = headerStart + headerLength
-        guard count >= 0, count <= (bytes.count - start) / type.byteCount, bytes.count - start == count * type.byteCount
+        guard let count = checkedProduct(shape), count <= maximumTensorElements else {
+            throw NumpyFormatError("shape \(shape) has more than \(maximumTensorElements) elements")
+        }
+        guard count <= (bytes.count - start) / type.byteCount, bytes.count - start == count * type.byteCount
         else {
             throw NumpyFormatError("array data has \(bytes.count - start) bytes, expected \(count) × \(type.byteCount)")
         }

@@ -24,16 +24,22 @@ func readTensor(
     let rankText = expectedRank.map { "\($0) positive dimensions \(meaning)" } ?? "positive dimensions"
     guard let shape = tensor.integerArray("shape", count: expectedRank, range: 1...Int(Int32.max), what: rankText)
     else { return nil }
+    guard let elements = checkedProduct(shape), elements <= maximumTensorElements else {
+        object.diagnostics.error(
+            "shape \(shape) has more than \(maximumTensorElements) elements, the limit for one tensor",
+            at: tensor.location(of: "shape"))
+        return nil
+    }
     guard let dataValue = tensor.required("data", "an array of numbers") else { return nil }
-    guard case .array(let elements) = dataValue.kind else {
+    guard case .array(let values) = dataValue.kind else {
         object.diagnostics.error(
             "expected an array of numbers, found \(dataValue.typeDescription)", at: tensor.location(of: "data"))
         return nil
     }
     var data: [Double] = []
-    data.reserveCapacity(elements.count)
+    data.reserveCapacity(values.count)
     var failed = false
-    for (position, element) in elements.enumerated() {
+    for (position, element) in values.enumerated() {
         if case .number(let number) = element.kind, number.isFinite {
             data.append(number)
             continue
@@ -44,10 +50,9 @@ func readTensor(
         break
     }
     if failed { return nil }
-    let product = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-    if product != data.count {
+    if elements != data.count {
         object.diagnostics.error(
-            "shape \(shape) holds \(product) values but data has \(data.count)", at: tensor.location(of: "data"))
+            "shape \(shape) holds \(elements) values but data has \(data.count)", at: tensor.location(of: "data"))
         return nil
     }
     return RawTensor(shape: shape, data: data, location: tensor.location)
