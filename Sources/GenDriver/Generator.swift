@@ -13,7 +13,13 @@ package struct GenerationResult: Sendable {
     package var files: [GeneratedFile]
     package var outputDirectory: String
     package var program: Program
-    package var report: String
+    package var report: ModelReport
+    /// The model as read (batchnorm folded), before fusion and pruning.
+    package var unprunedGraph: Graph
+    /// The pruned float model the C implements (what `.pruned.json` holds).
+    package var prunedGraph: Graph
+    /// For `gen verify`: a main() that runs the program on vectors from standard input.
+    package var verifyHarness: GeneratedFile
 }
 
 /// The pipeline with its file reading. Nothing is written here; `runGenerator` writes.
@@ -32,6 +38,7 @@ package enum Generator {
         let target = try loadTarget(options.target, root: resources, diagnostics: diagnostics)
         let modelBytes = try readFile(options.modelPath, what: "model", diagnostics: diagnostics)
         var graph = try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
+        let unpruned = graph
         let name: String
         if let override = options.name {
             guard isCIdentifier(override.lowercased()) else {
@@ -75,12 +82,13 @@ package enum Generator {
         var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)
         let report = writeReport(program, options: options, resolved: resolved, sourceFile: sourceName)
         files.append(GeneratedFile(name: name + ".pruned.json", contents: writeModelJSON(graph, name: name)))
-        files.append(GeneratedFile(name: name + ".report.json", contents: report))
+        files.append(GeneratedFile(name: name + ".report.json", contents: report.json))
         files.sort { $0.name < $1.name }
         try diagnostics.checkpoint()
         return GenerationResult(
             files: files, outputDirectory: options.outputDirectory ?? "Generated/\(name)", program: program,
-            report: report)
+            report: report, unprunedGraph: unpruned, prunedGraph: graph,
+            verifyHarness: emitVerifyHarness(program, renderer: renderer))
     }
 
     private static func baseName(_ path: String) -> String {
@@ -117,6 +125,14 @@ package enum Generator {
     }
 
     /// Target names are the files in Toolchains/; an unknown one is an error that lists them.
+    /// The target description named by `options.target`, from the located Toolchains/.
+    package static func target(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
+        -> TargetDescription
+    {
+        let root = try locateResources(options, diagnostics: diagnostics)
+        return try loadTarget(options.target, root: root, diagnostics: diagnostics)
+    }
+
     private static func loadTarget(_ name: String, root: String, diagnostics: DiagnosticEngine) throws(GenFailure)
         -> TargetDescription
     {
@@ -153,7 +169,7 @@ package func runGenerator(_ options: GenerateOptions, diagnostics: DiagnosticEng
     let result = try Generator.generate(options, diagnostics: diagnostics)
     try OutputWriter.write(result.files, to: result.outputDirectory)
     if let reportPath = options.reportPath {
-        try OutputWriter.writeFile(result.report, to: reportPath)
+        try OutputWriter.writeFile(result.report.json, to: reportPath)
     }
     return result
 }

@@ -8,12 +8,39 @@ import GenSupport
 /// Rounds to 6 significant decimals so reports stay readable and stable.
 private func rounded(_ value: Double) -> JSONValue { .num((value * 1e6).rounded() / 1e6) }
 
+/// What one layer does and costs, for the terminal table (the JSON report has more).
+package struct LayerCost: Sendable {
+    package var name: String
+    package var type: String
+    package var outputShape: [Int]
+    package var method: String
+    /// "8/16", or "" for layers without weights.
+    package var structure: String
+    package var sparsity: Double?
+    package var pqIndex: Double?
+    package var macs: Int
+    /// Weights, indices, bias and shifts in flash.
+    package var weightBytes: Int
+    package var indexBytes: Int
+    package var otherBytes: Int
+    /// Bytes of the layer's output tensor (its share of the activation memory).
+    package var outputBytes: Int
+}
+
+/// The report as JSON text plus the per-layer costs for the terminal table.
+package struct ModelReport: Sendable {
+    package var json: String
+    package var layers: [LayerCost]
+    package var arenaBytes: Int
+}
+
 /// Builds the report: options, arithmetic rules, one entry per layer, totals.
 package func writeReport(
     _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String
-) -> String {
+) -> ModelReport {
     let quantized = program.quantized
     var layers: [JSONValue] = []
+    var costs: [LayerCost] = []
     var totals = (weights: 0, kept: 0, macs: 0, denseMacs: 0, weightBytes: 0, indexBytes: 0, otherBytes: 0)
     let stepsByLayer = Dictionary(program.steps.map { ($0.layerIndex, $0) }, uniquingKeysWith: { first, _ in first })
     for (index, layer) in quantized.layers.enumerated() {
@@ -24,6 +51,10 @@ package func writeReport(
         if !layer.layer.folded.isEmpty { entry.append(("folded", .arr(layer.layer.folded.map { .str($0) }))) }
         entry.append(("inputFormat", .str(layer.input.description)))
         entry.append(("outputFormat", .str(layer.output.description)))
+        var cost = LayerCost(
+            name: layer.layer.name, type: layer.layer.op.typeName, outputShape: layer.layer.outputShape, method: "",
+            structure: "", sparsity: nil, pqIndex: nil, macs: 0, weightBytes: 0, indexBytes: 0, otherBytes: 0,
+            outputBytes: layer.layer.outputShape.reduce(1, *) * program.activationType.byteCount)
         let weights: QuantizedWeights?
         let real: [Double]
         var positions = 1
@@ -75,6 +106,14 @@ package func writeReport(
                 ("saturation", saturationReport(q, layer: layer)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
+            cost.method = q.mask == nil ? "none" : "kofn"
+            cost.structure = q.mask.map { data.sparse == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n)" } ?? "dense"
+            cost.sparsity = Double(total - kept) / Double(max(total, 1))
+            cost.pqIndex = pqIndex(keptValues)
+            cost.macs = macs
+            cost.weightBytes = data.weights.byteCount
+            cost.indexBytes = indexBytes
+            cost.otherBytes = otherBytes
             totals.weights += total
             totals.kept += kept
             totals.macs += macs
@@ -84,6 +123,7 @@ package func writeReport(
             totals.otherBytes += otherBytes
         }
         layers.append(.obj(entry))
+        costs.append(cost)
     }
     let prune: JSONValue
     switch resolved.prune {
@@ -125,7 +165,7 @@ package func writeReport(
             ])
         ),
     ])
-    return JSONWriter.write(report)
+    return ModelReport(json: JSONWriter.write(report), layers: costs, arenaBytes: program.activationBytes)
 }
 
 /// Where the output format can clip: on the calibration data, and in the worst case over every

@@ -11,7 +11,7 @@ package struct TemplateSources: Sendable {
     /// Every template the emitter needs; a missing one is reported by name.
     package static let required = [
         "model.h", "model.c", "runtime.c", "layers/dense", "layers/dense_kofn", "layers/conv2d",
-        "layers/conv2d_kofn", "layers/maxpool2d", "layers/avgpool2d", "layers/clamp",
+        "layers/conv2d_kofn", "layers/maxpool2d", "layers/avgpool2d", "layers/clamp", "verify_main.c",
     ]
 }
 

@@ -189,3 +189,15 @@ private func weightedContext(
         tailStart: String((sparse?.fullGroups ?? 0) * (sparse?.k ?? 0)),
         tailBase: String((sparse?.fullGroups ?? 0) * (sparse?.n ?? 0)))
 }
+
+/// The `main()` that `gen verify` compiles with the generated files (not part of gen's output).
+package func emitVerifyHarness(_ program: Program, renderer: TemplateRenderer) -> GeneratedFile {
+    let namer = CNamer(prefix: program.name)
+    struct HarnessContext {
+        var prefix: String
+        var macroPrefix: String
+        var headerName: String
+    }
+    let context = HarnessContext(prefix: namer.prefix, macroPrefix: namer.macroPrefix, headerName: namer.headerFile)
+    return GeneratedFile(name: "verify_main.c", contents: renderer.render(context, template: "verify_main.c"))
+}

@@ -5,7 +5,8 @@ import Foundation
 import GenDriver
 import GenSupport
 
-/// `gen --target mcu|hls|host MODEL.json [options]` (see shared/spec/cli-and-c-api.md).
+/// `gen [generate] --target mcu|hls|host MODEL.json [options]` and `gen verify ...`
+/// (see shared/spec/cli-and-c-api.md; `generate` is the default subcommand).
 struct Gen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen",
@@ -13,8 +14,13 @@ struct Gen: ParsableCommand {
         discussion: """
             Writes <name>.h, <name>.c, <name>.pruned.json and <name>.report.json into -o DIR.
             Without --prune, gen prunes by magnitude, keeping 8 of every 16 weights (--prune kofn --k 8 --n 16).
-            """)
+            """,
+        subcommands: [Generate.self, Verify.self],
+        defaultSubcommand: Generate.self)
+}
 
+/// The flags shared by generation and verification.
+struct GenerateFlags: ParsableArguments {
     @Argument(help: "The model description (model.json v1).", completion: .file(extensions: ["json"]))
     var model: String
 
@@ -69,6 +75,13 @@ struct Gen: ParsableCommand {
     @Option(help: "Also write the report as JSON to this file.", completion: .file(extensions: ["json"]))
     var report: String?
 
+    @Option(name: .customLong("report-format"), help: "Summary printed after the run: text, md or json.")
+    var reportFormat: ReportFormat = .text
+
+    @Flag(help: "Print nothing but errors and warnings.")
+    var quiet = false
+
+
     func options() -> GenerateOptions {
         var options = GenerateOptions(modelPath: model, target: target)
         options.outputDirectory = output
@@ -90,6 +103,36 @@ struct Gen: ParsableCommand {
     }
 }
 
+/// `gen generate` (the default): writes the C files.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate C for a model (the default subcommand).")
+
+    @OptionGroup var flags: GenerateFlags
+}
+
+/// `gen verify`: builds the generated C for the host, runs it on a data set and compares it with
+/// the float models, like ST's `validate`.
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile the generated C for the host, run it on --data and compare with the float models.",
+        discussion: """
+            --data is the data set to run (its test split when it has one); calibration comes from --calib or
+            input.range. Prints accuracy, rmse, mae, l2r and cosine of the C against the pruned float model
+            (what the C implements) and the unpruned one, overall and per output. Exits with 1 when a
+            tolerance is exceeded.
+            """)
+
+    @OptionGroup var flags: GenerateFlags
+
+    @Option(name: .customLong("max-l2r"), help: "Largest relative L2 error of the C against the pruned float model.")
+    var maxL2r: Double?
+
+    @Option(name: .customLong("min-cosine"), help: "Smallest cosine similarity of the C against the pruned float model.")
+    var minCosine: Double?
+
+    @Option(name: .customLong("max-accuracy-drop"), help: "Largest accuracy loss in points against the unpruned float model.")
+    var maxAccuracyDrop: Double?
+}
 /// Prints to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -98,9 +141,9 @@ func printError(_ text: String) {
 @main
 enum Main {
     static func main() {
-        let command: Gen
+        let command: ParsableCommand
         do {
-            command = try Gen.parse(Array(CommandLine.arguments.dropFirst()))
+            command = try Gen.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
         } catch {
             let exitCode = Gen.exitCode(for: error)
             if exitCode == .success {
@@ -113,14 +156,56 @@ enum Main {
             printError("usage: gen --target mcu|hls|host MODEL.json [options] (see gen --help)")
             exit(64)
         }
+        switch command {
+        case let generate as Generate: exit(runGenerate(generate.flags))
+        case let verify as Verify: exit(runVerify(verify))
+        default:
+            print(Gen.helpMessage())
+            exit(0)
+        }
+    }
+
+    static func runGenerate(_ flags: GenerateFlags) -> Int32 {
         let diagnostics = DiagnosticEngine()
         do {
-            let result = try runGenerator(command.options(), diagnostics: diagnostics)
+            let result = try runGenerator(flags.options(), diagnostics: diagnostics)
             for diagnostic in diagnostics.diagnostics { printError(diagnostic.formatted) }
-            print("gen: wrote \(result.files.map(\.name).joined(separator: ", ")) to \(result.outputDirectory)")
+            if !flags.quiet {
+                print(renderReportTable(result.report, format: flags.reportFormat), terminator: "")
+                print("gen: wrote \(result.files.map(\.name).joined(separator: ", ")) to \(result.outputDirectory)")
+            }
+            return 0
         } catch {
             for diagnostic in error.diagnostics { printError(diagnostic.formatted) }
-            exit(1)
+            return 1
+        }
+    }
+
+    static func runVerify(_ verify: Verify) -> Int32 {
+        let diagnostics = DiagnosticEngine()
+        var generate = verify.flags.options()
+        guard let data = generate.dataPath else {
+            printError("error: --data: gen verify needs a data set to run (.npz or .csv)")
+            return 64
+        }
+        // The data set is what the C runs on; it does not calibrate (use --calib for that).
+        generate.dataPath = nil
+        var options = VerifyOptions(generate: generate, dataPath: data)
+        options.maximumL2r = verify.maxL2r
+        options.minimumCosine = verify.minCosine
+        options.maximumAccuracyDrop = verify.maxAccuracyDrop
+        let progress = ProgressReporter(quiet: verify.flags.quiet)
+        do {
+            let result = try runVerification(options, diagnostics: diagnostics, progress: progress)
+            for diagnostic in diagnostics.diagnostics where diagnostic.severity != .error { printError(diagnostic.formatted) }
+            if !verify.flags.quiet { print(renderVerification(result, dataPath: data), terminator: "") }
+            for violation in result.violations { printError("error: " + violation) }
+            return result.violations.isEmpty ? 0 : 1
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.formatted) }
+            return 1
         }
     }
 }
+
+extension ReportFormat: ExpressibleByArgument {}
