@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // GNU Scientific Library (BLAS through GSL's CBLAS interface): the float64 reference.
@@ -24,6 +25,10 @@ let package = Package(
         .target(
             name: "GenModel",
             dependencies: ["GenSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Stage 1-2 for ONNX: a sequential ONNX graph -> the same Graph (code generated from Schemas/onnx.proto).
+        .target(
+            name: "GenONNX",
+            dependencies: ["GenSupport", "GenModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Stage 3: pruning, calibration, quantization -> QuantizedGraph.
         .target(name: "GenCompress", dependencies: ["GenSupport", "GenModel", "GenTarget"]),
         // Stage 4: QuantizedGraph -> Program (tables, steps, arena) and its bit-exact simulator.
@@ -38,7 +43,7 @@ let package = Package(
         // Pipeline, reports, file output.
         .target(
             name: "GenDriver",
-            dependencies: ["GenSupport", "GenTarget", "GenModel", "GenCompress", "GenLowering", "GenEmitC"]),
+            dependencies: ["GenSupport", "GenTarget", "GenModel", "GenONNX", "GenCompress", "GenLowering", "GenEmitC"]),
         // The float64 reference forward pass through GSL (used by the tests, independent of the engine).
         .target(name: "GenReference", dependencies: ["CGSL", "GenModel"]),
         // libFuzzer targets (Scripts/fuzz.sh); ordinary builds make corpus-replay tools of them.

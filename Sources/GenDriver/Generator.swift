@@ -5,6 +5,7 @@ import GenCompress
 import GenEmitC
 import GenLowering
 import GenModel
+import GenONNX
 import GenSupport
 import GenTarget
 
@@ -37,7 +38,10 @@ package enum Generator {
         let resources = try locateResources(options, diagnostics: diagnostics)
         let target = try loadTarget(options.target, root: resources, diagnostics: diagnostics)
         let modelBytes = try readFile(options.modelPath, what: "model", diagnostics: diagnostics)
-        var graph = try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
+        var graph =
+            options.modelPath.lowercased().hasSuffix(".onnx")
+            ? try loadONNXModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
+            : try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
         let unpruned = graph
         let name: String
         if let override = options.name {

@@ -5,7 +5,7 @@ import GenSupport
 /// Turns the raw layers into a `Graph`: resolves padding, infers every shape, folds each batchnorm
 /// into the dense/conv2d before it, and checks placement rules (softmax last, names unique).
 /// Reports every problem it can; returns nil if any was found.
-func buildGraph(
+package func buildGraph(
     name: String, inputShape: [Int], inputRange: (low: Double, high: Double), rawLayers: [RawLayer],
     labels: [String]?, labelsLocation: SourceLocation, metadata: JSONValue?, origin: SourceLocation,
     diagnostics: DiagnosticEngine

@@ -7,6 +7,12 @@ package struct RawTensor: Sendable {
     package var shape: [Int]
     package var data: [Double]
     package var location: SourceLocation
+
+    package init(shape: [Int], data: [Double], location: SourceLocation) {
+        self.shape = shape
+        self.data = data
+        self.location = location
+    }
 }
 
 /// How a convolution's padding was written.
@@ -33,4 +39,11 @@ package struct RawLayer: Sendable {
     package var op: RawOp
     package var location: SourceLocation
     package var index: Int
+
+    package init(name: String, op: RawOp, location: SourceLocation, index: Int) {
+        self.name = name
+        self.op = op
+        self.location = location
+        self.index = index
+    }
 }

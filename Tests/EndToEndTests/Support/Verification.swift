@@ -40,12 +40,17 @@ struct VerificationRun {
 enum Verification {
     /// Generates C for `modelText` with `configure` applied to the options, and prepares vectors.
     static func prepare(
-        modelText: String, label: String, target: String = "host", inputs: [[Double]]? = nil, vectorCount: Int = 24,
+        modelText: String, label: String, target: String = "host", modelFile: String? = nil, inputs: [[Double]]? = nil,
+        vectorCount: Int = 24,
         integerInputs: IntegerInputs? = nil, configure: (inout GenerateOptions) -> Void = { _ in }
     ) throws -> VerificationRun {
         let directory = Paths.temporaryDirectory(label)
-        let modelPath = directory + "/model.json"
-        try modelText.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        var modelPath = directory + "/model.json"
+        if let modelFile {
+            modelPath = modelFile
+        } else {
+            try modelText.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        }
         var options = GenerateOptions(modelPath: modelPath, target: target)
         options.outputDirectory = directory + "/out"
         options.resourcesRoot = Paths.root
