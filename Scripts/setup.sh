@@ -3,7 +3,7 @@
 # GSL (float64 reference), the Arm cross compiler with newlib, QEMU for Cortex-M, clang for the
 # compile-cleanliness tests (the Swift toolchain's clang), cppcheck for static analysis. Safe to run again.
 set -eu
-PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck"
+PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck cmake"
 missing=""
 for package in $PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

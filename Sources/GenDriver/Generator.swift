@@ -157,7 +157,7 @@ package enum Generator {
     {
         var texts: [String: String] = [:]
         for name in TemplateSources.required {
-            if let data = FileManager.default.contents(atPath: root + "/Templates/c/" + name + ".mustache") {
+            if let data = FileManager.default.contents(atPath: root + "/Templates/" + name + ".mustache") {
                 texts[name] = String(decoding: data, as: UTF8.self)
             }
         }

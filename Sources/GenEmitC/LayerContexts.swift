@@ -116,3 +116,12 @@ struct ModelContext {
     var actMax: String
     var actMin: String
 }
+
+/// Fields of the Makefile fragment and the CMakeLists.txt written beside the C.
+struct BuildContext {
+    var prefix: String
+    var macroPrefix: String
+    var sourceFile: String
+    var libraries: String
+    var needsMath: Bool
+}

@@ -3,15 +3,16 @@
 import GenSupport
 import Mustache
 
-/// The templates' texts by relative name (`model.c`, `layers/dense`, ...), as read by the driver.
+/// The templates' texts by name relative to Templates/ without `.mustache` (`c/model.c`, ...).
 package struct TemplateSources: Sendable {
     package var texts: [String: String]
     package init(texts: [String: String]) { self.texts = texts }
 
     /// Every template the emitter needs; a missing one is reported by name.
     package static let required = [
-        "model.h", "model.c", "runtime.c", "layers/dense", "layers/dense_kofn", "layers/conv2d",
-        "layers/conv2d_kofn", "layers/maxpool2d", "layers/avgpool2d", "layers/clamp", "verify_main.c",
+        "c/model.h", "c/model.c", "c/runtime.c", "c/layers/dense", "c/layers/dense_kofn", "c/layers/conv2d",
+        "c/layers/conv2d_kofn", "c/layers/maxpool2d", "c/layers/avgpool2d", "c/layers/clamp", "c/verify_main.c",
+        "build/model.mk", "build/model.cmake",
     ]
 }
 
@@ -25,7 +26,7 @@ package struct TemplateRenderer {
         var library = MustacheLibrary()
         var problems: [Diagnostic] = []
         for name in TemplateSources.required {
-            let file = templatesDirectory + "/c/" + name + ".mustache"
+            let file = templatesDirectory + "/" + name + ".mustache"
             guard let text = sources.texts[name] else {
                 problems.append(Diagnostic(.error, "template '\(name)' is missing", at: SourceLocation(file: file)))
                 continue

@@ -38,7 +38,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 attribute: program.target.tableAttribute)
             context.inputs = String(dense.data.fanIn)
             context.outputs = String(dense.data.rows)
-            layers += renderer.render(context, template: dense.data.sparse == nil ? "layers/dense" : "layers/dense_kofn")
+            layers += renderer.render(context, template: dense.data.sparse == nil ? "c/layers/dense" : "c/layers/dense_kofn")
         case .conv2d(let conv):
             var context = weightedContext(conv.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
@@ -59,7 +59,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.padTop = String(conv.padTop)
             context.padLeft = String(conv.padLeft)
             layers += renderer.render(
-                context, template: conv.data.sparse == nil ? "layers/conv2d" : "layers/conv2d_kofn")
+                context, template: conv.data.sparse == nil ? "c/layers/conv2d" : "c/layers/conv2d_kofn")
         case .maxPool2d(let pool), .avgPool2d(let pool):
             let isAverage: Bool
             if case .avgPool2d = step.kind { isAverage = true } else { isAverage = false }
@@ -71,7 +71,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 outWidth: String(pool.outWidth), sizeHeight: String(pool.sizeHeight),
                 sizeWidth: String(pool.sizeWidth), strideHeight: String(pool.strideHeight),
                 strideWidth: String(pool.strideWidth), windowSize: String(pool.sizeHeight * pool.sizeWidth))
-            layers += renderer.render(context, template: isAverage ? "layers/avgpool2d" : "layers/maxpool2d")
+            layers += renderer.render(context, template: isAverage ? "c/layers/avgpool2d" : "c/layers/maxpool2d")
         case .clamp(let clamp):
             let full = FixedPoint.range(bits: quantized.options.activationBits)
             let low = CTableWriter.literal(clamp.clamp.lowerBound)
@@ -82,7 +82,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             let context = ClampKernelContext(
                 comment: comment, function: function, actType: actType, hls: hls, size: String(clamp.count),
                 clampedValue: value)
-            layers += renderer.render(context, template: "layers/clamp")
+            layers += renderer.render(context, template: "c/layers/clamp")
         }
         calls.append("\(function)(\(argument(step.input, namer: namer)), \(argument(step.output, namer: namer)));")
     }
@@ -115,7 +115,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         floatNote: softmax ? ", applying the model's final softmax" : "", flashBytes: String(flashBytes),
         arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
-        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage), template: "runtime.c"),
+        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -123,9 +123,14 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         actMax: String(range.upperBound), actMin: String(range.lowerBound))
     var header = context
     header.fileName = namer.headerFile
+    let build = BuildContext(
+        prefix: namer.prefix, macroPrefix: namer.macroPrefix, sourceFile: namer.sourceFile,
+        libraries: softmax ? "-lm" : "", needsMath: softmax)
     return [
-        GeneratedFile(name: namer.sourceFile, contents: renderer.render(context, template: "model.c")),
-        GeneratedFile(name: namer.headerFile, contents: renderer.render(header, template: "model.h")),
+        GeneratedFile(name: namer.sourceFile, contents: renderer.render(context, template: "c/model.c")),
+        GeneratedFile(name: namer.headerFile, contents: renderer.render(header, template: "c/model.h")),
+        GeneratedFile(name: namer.prefix + ".mk", contents: renderer.render(build, template: "build/model.mk")),
+        GeneratedFile(name: namer.prefix + ".cmake", contents: renderer.render(build, template: "build/model.cmake")),
     ]
 }
 
@@ -199,5 +204,5 @@ package func emitVerifyHarness(_ program: Program, renderer: TemplateRenderer) -
         var headerName: String
     }
     let context = HarnessContext(prefix: namer.prefix, macroPrefix: namer.macroPrefix, headerName: namer.headerFile)
-    return GeneratedFile(name: "verify_main.c", contents: renderer.render(context, template: "verify_main.c"))
+    return GeneratedFile(name: "verify_main.c", contents: renderer.render(context, template: "c/verify_main.c"))
 }
