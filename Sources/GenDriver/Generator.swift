@@ -45,11 +45,12 @@ package enum Generator {
         let unpruned = graph
         let name: String
         if let override = options.name {
-            guard isCIdentifier(override.lowercased()) else {
+            // Kept as given (the model's own name is lower-cased, an explicit --name is not).
+            guard isCIdentifier(override) else {
                 diagnostics.error("--name: '\(override)' is not a valid C identifier prefix; expected [A-Za-z_][A-Za-z0-9_]*")
                 throw GenFailure(diagnostics: diagnostics.diagnostics)
             }
-            name = override.lowercased()
+            name = override
         } else {
             name = graph.name
         }
@@ -171,9 +172,9 @@ package func runGenerator(_ options: GenerateOptions, diagnostics: DiagnosticEng
     -> GenerationResult
 {
     let result = try Generator.generate(options, diagnostics: diagnostics)
-    try OutputWriter.write(result.files, to: result.outputDirectory)
-    if let reportPath = options.reportPath {
-        try OutputWriter.writeFile(result.report.json, to: reportPath)
-    }
+    let extra = options.reportPath.map {
+        [OutputWriter.Destination(path: $0, contents: result.report.json, flag: "--report")]
+    } ?? []
+    try OutputWriter.write(result.files, to: result.outputDirectory, extra: extra)
     return result
 }

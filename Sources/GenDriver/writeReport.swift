@@ -152,6 +152,7 @@ package func writeReport(
             ])
         ),
         ("seed", .int(Int(resolved.seed))),
+        ("metadata", quantized.graph.metadata ?? .null),
         ("layers", .arr(layers)),
         (
             "totals",
@@ -181,12 +182,14 @@ private func saturationReport(_ q: QuantizedWeights, layer: QuantizedLayer) -> J
     if worst.rows.isEmpty {
         worstText = "impossible: every reachable accumulator fits the output after the activation"
     } else {
-        let low = FixedPoint.dequantize(worst.worstLow, fracBits: format.frac)
-        let high = FixedPoint.dequantize(worst.worstHigh, fracBits: format.frac)
+        let low = worst.worstLow * FixedPoint.pow2(-format.frac)
+        let high = worst.worstHigh * FixedPoint.pow2(-format.frac)
         let type = FixedPoint.range(bits: format.bits)
         let minReal = FixedPoint.dequantize(type.lowerBound, fracBits: format.frac)
         worstText =
             "possible on \(worst.rows.count) of \(q.rows) outputs: worst-case values span [\(low), \(high)] against the \(format.description) range [\(minReal), \(format.maxReal)]"
     }
-    return .obj([("calibrated", .str(calibrated)), ("worstCase", .str(worstText))])
+    return .obj([
+        ("calibrated", .str(calibrated)), ("worstCase", .str(worstText)), ("worstCaseOutputs", .ints(worst.rows)),
+    ])
 }

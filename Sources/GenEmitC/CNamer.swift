@@ -14,9 +14,10 @@ package struct CNamer: Sendable {
     package var headerFile: String { prefix + ".h" }
     package var sourceFile: String { prefix + ".c" }
 
-    /// `l3_conv1`: the layer index keeps names unique even when sanitizing makes two equal.
+    /// `tiny_l3_conv1`: the model prefix keeps static names apart from the public `tiny_infer`
+    /// (whatever the layers are called), the layer index keeps two sanitized names apart.
     package func layerFunction(layerIndex: Int, layerName: String) -> String {
-        "l\(layerIndex)_" + sanitized(layerName)
+        prefix + "_l\(layerIndex)_" + sanitized(layerName)
     }
 
     package func table(layerIndex: Int, layerName: String, role: ConstantTable.Role) -> String {
@@ -25,6 +26,15 @@ package struct CNamer: Sendable {
 
     package var arena: String { prefix + "_arena" }
     package func pingPong(_ buffer: Int) -> String { prefix + "_buffer\(buffer)" }
+
+    /// Text safe inside a C block comment: no comment delimiters, no line breaks, printable ASCII.
+    package static func commentText(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            out.unicodeScalars.append(scalar.value >= 0x20 && scalar.value < 0x7F ? scalar : "?")
+        }
+        return out.replacingOccurrences(of: "*/", with: "* /").replacingOccurrences(of: "/*", with: "/ *")
+    }
 
     /// Lower-case ASCII letters, digits and `_`; anything else becomes `_`.
     private func sanitized(_ name: String) -> String {

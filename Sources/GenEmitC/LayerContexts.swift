@@ -23,6 +23,8 @@ struct WeightedKernelContext {
     var tailKept: String
     var tailStart: String
     var tailBase: String
+    /// HLS: weights (and indices) read together in one pipelined iteration: k for k-of-n, else up to 8.
+    var partitionFactor: String
     // dense geometry
     var inputs: String = ""
     var outputs: String = ""
@@ -75,6 +77,8 @@ struct ClampKernelContext {
 
 struct RuntimeContext {
     var needsAverage: Bool
+    /// Only layers with weights requantize; an unused static function would be a warning.
+    var needsRequantize: Bool
 }
 
 struct ModelContext {

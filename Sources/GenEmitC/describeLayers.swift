@@ -20,9 +20,9 @@ func describeWeightFormats(_ layer: QuantizedLayer) -> String {
 
 /// One comment line per step: what it computes and in which formats.
 func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
-    let name = layer.layer.name
+    let name = CNamer.commentText(layer.layer.name)
     let shapes = "\(shapeText(layer.layer.inputShape)) -> \(shapeText(layer.layer.outputShape))"
-    let folded = layer.layer.folded.isEmpty ? "" : " (folded: \(layer.layer.folded.joined(separator: ", ")))"
+    let folded = layer.layer.folded.isEmpty ? "" : " (folded: \(CNamer.commentText(layer.layer.folded.joined(separator: ", "))))"
     let formats = "in \(layer.input.description), out \(layer.output.description)"
     switch step.kind {
     case .dense(let dense):
@@ -68,7 +68,7 @@ extension String {
 func layerSummary(_ program: Program) -> [String] {
     var lines = ["Layers (input \(program.quantized.input.description)):"]
     for layer in program.quantized.layers {
-        let name = layer.layer.name
+        let name = CNamer.commentText(layer.layer.name)
         lines.append(
             "  \(name): \(layer.layer.op.typeName) \(shapeText(layer.layer.inputShape)) -> \(shapeText(layer.layer.outputShape)), out \(layer.output.description)"
         )

@@ -27,12 +27,14 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var calls: [String] = []
     var flashBytes = 0
     var needsAverage = false
+    var needsRequantize = false
     for step in program.steps {
         let layer = quantized.layers[step.layerIndex]
         let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
         let comment = describeStep(step, layer: layer)
         switch step.kind {
         case .dense(let dense):
+            needsRequantize = true
             var context = weightedContext(dense.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
@@ -40,6 +42,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.outputs = String(dense.data.rows)
             layers += renderer.render(context, template: dense.data.sparse == nil ? "c/layers/dense" : "c/layers/dense_kofn")
         case .conv2d(let conv):
+            needsRequantize = true
             var context = weightedContext(conv.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
@@ -103,7 +106,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     let range = FixedPoint.range(bits: actBits)
     let softmax = quantized.graph.endsWithSoftmax
     let context = ModelContext(
-        fileName: namer.sourceFile, modelName: program.name, targetName: program.target.name, sourceFile: sourceFile,
+        fileName: namer.sourceFile, modelName: program.name, targetName: program.target.name,
+        sourceFile: CNamer.commentText(sourceFile),
         headerName: namer.headerFile, headerGuard: namer.headerGuard, prefix: namer.prefix,
         macroPrefix: namer.macroPrefix, actType: actType,
         inputShape: "[" + quantized.graph.inputShape.map(String.init).joined(separator: ", ") + "]",
@@ -115,7 +119,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         floatNote: softmax ? ", applying the model's final softmax" : "", flashBytes: String(flashBytes),
         arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
-        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage), template: "c/runtime.c"),
+        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage, needsRequantize: needsRequantize), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -153,9 +157,9 @@ private func weightedContext(
     _ data: WeightedStepData, step: Step, layer: QuantizedLayer, namer: CNamer, comment: String, function: String,
     actType: String, hls: Bool, tables: inout String, flash: inout Int, attribute: String
 ) -> WeightedKernelContext {
-    let name = layer.layer.name
+    let name = CNamer.commentText(layer.layer.name)
     func tableName(_ role: ConstantTable.Role) -> String {
-        namer.table(layerIndex: step.layerIndex, layerName: name, role: role)
+        namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: role)
     }
     let weightDesc: String
     if let sparse = data.sparse {
@@ -192,7 +196,8 @@ private func weightedContext(
         hasFullGroups: (sparse?.fullGroups ?? 0) > 0, hasTail: (sparse?.tailKept ?? 0) > 0,
         tail: String(sparse?.tail ?? 0), tailKept: String(sparse?.tailKept ?? 0),
         tailStart: String((sparse?.fullGroups ?? 0) * (sparse?.k ?? 0)),
-        tailBase: String((sparse?.fullGroups ?? 0) * (sparse?.n ?? 0)))
+        tailBase: String((sparse?.fullGroups ?? 0) * (sparse?.n ?? 0)),
+        partitionFactor: String(max(1, sparse.map { min($0.k, $0.keptPerRow) } ?? min(data.fanIn, 8))))
 }
 
 /// The `main()` that `gen verify` compiles with the generated files (not part of gen's output).

@@ -39,8 +39,7 @@ package struct FixedPointSimulator {
 
     private func requantize(_ acc: Int64, _ data: WeightedStepData, row: Int) -> Int64 {
         let shift = data.uniformShift ?? Int(data.shifts!.values[row])
-        let value = FixedPoint.roundingShift(acc, by: shift)
-        return min(max(value, data.clamp.lowerBound), data.clamp.upperBound)
+        return FixedPoint.requantize(acc, shift: shift, low: data.clamp.lowerBound, high: data.clamp.upperBound)
     }
 
     /// Accumulates with the accumulator's width: int32 wraps exactly like C would (the bound

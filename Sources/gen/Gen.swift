@@ -37,16 +37,16 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "Pruning method: none, kofn (dpp, darb, edp, sap are not available yet).")
     var prune: String?
 
-    @Option(help: "Weights kept in every group of N (k-of-n).")
+    @Option(parsing: .unconditional, help: "Weights kept in every group of N (k-of-n).")
     var k: Int?
 
-    @Option(help: "Group length along each output's fan-in; 0 means the whole fan-in.")
+    @Option(parsing: .unconditional, help: "Group length along each output's fan-in; 0 means the whole fan-in.")
     var n: Int?
 
     @Option(help: "Pruning granularity: weight (kernel and filter are not available yet).")
     var granularity: String?
 
-    @Option(help: "Target fraction of weights removed, for methods that take a ratio.")
+    @Option(parsing: .unconditional, help: "Target fraction of weights removed, for methods that take a ratio.")
     var sparsity: Double?
 
     @Option(name: .customLong("weight-bits"), help: "Weight width: 8 or 16.")
@@ -66,10 +66,10 @@ struct GenerateFlags: ParsableArguments {
         completion: .file(extensions: ["npz", "csv"]))
     var data: String?
 
-    @Option(help: "Fine-tuning epochs with --data (only 0 is available yet).")
+    @Option(parsing: .unconditional, help: "Fine-tuning epochs with --data (only 0 is available yet).")
     var epochs: Int?
 
-    @Option(help: "Seed of every random choice.")
+    @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: Int = 1
 
     @Option(help: "Also write the report as JSON to this file.", completion: .file(extensions: ["json"]))
@@ -152,8 +152,7 @@ enum Main {
             }
             // One line, `error: ...`, naming the flag (argument-parser's own wording).
             let message = Gen.message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
-            printError("error: " + message.replacingOccurrences(of: "Error: ", with: ""))
-            printError("usage: gen --target mcu|hls|host MODEL.json [options] (see gen --help)")
+            printError("error: " + message.replacingOccurrences(of: "Error: ", with: "") + " (see gen --help)")
             exit(64)
         }
         switch command {

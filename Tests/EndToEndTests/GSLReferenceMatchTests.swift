@@ -2,6 +2,7 @@
 
 import Foundation
 import GenDriver
+import GenSupport
 import Testing
 
 @Suite("Generated C matches the GSL reference and the simulator")
@@ -68,5 +69,32 @@ struct GSLReferenceMatchTests {
         let (output, shell) = try CHarness.runOnHost(directory: run.directory, compiler: "clang")
         #expect(shell.status == 0, "clang failed: \(shell.stderr)")
         #expect(output.quantized == run.simulated)
+    }
+}
+
+@Suite("Float wrapper")
+struct FloatWrapperTests {
+    @Test("infer_f32 quantizes exactly like the simulator, ties away from zero, and applies softmax")
+    func roundsLikeTheSimulator() throws {
+        let model = try String(contentsOfFile: Paths.inRoot("Examples/tiny.json"), encoding: .utf8)
+        // tiny's input is Q1.6: steps of 1/64. Exact ties, values just below a tie, and saturation.
+        let step = 1.0 / 64
+        let specials: [[Double]] = [
+            [0.5 * step, -0.5 * step, 1.5 * step, -2.5 * step],
+            [0.49999997 * step, -0.49999997 * step, 2.4999998 * step, 3.0],
+            [-3.0, 1.9921875, -2.0, 0.0],
+        ]
+        let run = try Verification.prepare(modelText: model, label: "wrapper", inputs: specials) { $0.prune = "none" }
+        #expect(run.quantizedInputs[0] == [1, -1, 2, -3])
+        #expect(run.quantizedInputs[1] == [0, 0, 2, 127])
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        // The wrapper's outputs are the dequantized integer outputs (tiny has no softmax).
+        let frac = run.result.program.quantized.output.frac
+        for (real, integers) in zip(output.real, run.simulated) {
+            #expect(real == integers.map { Double(Float($0) * Float(FixedPoint.pow2(-frac))) })
+        }
     }
 }

@@ -56,8 +56,10 @@ struct OverflowAndSanitizerTests {
         arguments: 0..<models.count)
     func cornersUnderSanitizers(_ index: Int) throws {
         let (label, text, bits) = Self.models[index]
-        for prune in ["none", "kofn"] {
-            let run = try Verification.prepare(modelText: text, label: label, integerInputs: IntegerInputs(make: Self.cornerVectors)) {
+        for (prune, target) in [("none", "host"), ("kofn", "host"), ("kofn", "mcu"), ("none", "hls")] {
+            let run = try Verification.prepare(
+                modelText: text, label: label, target: target, integerInputs: IntegerInputs(make: Self.cornerVectors)
+            ) {
                 $0.prune = prune
                 $0.weightBits = bits
                 $0.activationBits = bits
@@ -67,7 +69,7 @@ struct OverflowAndSanitizerTests {
                 let (output, shell) = try CHarness.runOnHost(
                     directory: run.directory, compiler: compiler,
                     extraFlags: ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
-                #expect(shell.status == 0, "\(label) \(prune) \(compiler): \(shell.stderr)")
+                #expect(shell.status == 0, "\(label) \(prune) \(target) \(compiler): \(shell.stderr)")
                 #expect(!shell.stderr.contains("runtime error"), "\(shell.stderr)")
                 #expect(output.quantized == run.simulated, "\(label) \(prune) \(compiler) differs from the simulator")
             }
@@ -133,8 +135,9 @@ struct OverflowAndSanitizerTests {
         try Verification.writeHarness(run)
         let source = run.directory + "/wide.c"
         let text = try String(contentsOfFile: source, encoding: .utf8)
+        #expect(text.contains("int64_t acc") && text.contains("(int64_t)wide_"), "the patch below no longer applies")
         try text.replacingOccurrences(of: "int64_t acc", with: "int32_t acc")
-            .replacingOccurrences(of: "(int64_t)l", with: "(int32_t)l")
+            .replacingOccurrences(of: "(int64_t)wide_", with: "(int32_t)wide_")
             .write(toFile: source, atomically: true, encoding: .utf8)
         let (_, shell) = try CHarness.runOnHost(
             directory: run.directory, compiler: "clang",

@@ -32,14 +32,22 @@ static inline int64_t gen_floor_shift(int64_t v, int s)
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
-/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi]. */
+/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi] (lo <= 0 <= hi).
+ * A left shift (shift < 0) saturates before shifting, so it cannot overflow. */
 static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t hi)
 {
     int64_t v;
     if (shift > 0) {
         v = gen_floor_shift(acc + ((int64_t)1 << (shift - 1)), shift);
     } else {
-        v = acc * ((int64_t)1 << -shift);
+        const int s = -shift;
+        if (acc > ((int64_t)hi >> s)) {
+            return hi;
+        }
+        if (acc < -((-(int64_t)lo) >> s)) {
+            return lo;
+        }
+        v = acc * ((int64_t)1 << s);
     }
     if (v < lo) {
         v = lo;
@@ -50,22 +58,23 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
     return (int32_t)v;
 }
 
-/* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)). */
+/* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
+ * in 64 bits so that 2 sum cannot overflow. */
 static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 {
-    const int32_t numerator = 2 * sum + count;
-    const int32_t denominator = 2 * count;
-    int32_t quotient = numerator / denominator;
+    const int64_t numerator = 2 * (int64_t)sum + count;
+    const int64_t denominator = 2 * (int64_t)count;
+    int64_t quotient = numerator / denominator;
     if (numerator % denominator != 0 && numerator < 0) {
         quotient -= 1;
     }
-    return quotient;
+    return (int32_t)quotient;
 }
 
 /* ---- Constant tables (1738 bytes) ---- */
 
 /* 'conv1' kept weights, 8 rows x 8 (8 of every 16 inputs), weights frac bits 5..6 per output */
-static const int8_t l0_conv1_w[8][8] = {
+static const int8_t digits_cnn_l0_conv1_w[8][8] = {
     { /* row 0 */
         15, -61, -68, 5, 9, 7, 55, 55
     },
@@ -93,7 +102,7 @@ static const int8_t l0_conv1_w[8][8] = {
 };
 
 /* 'conv1' position of each kept weight inside its group of 16 inputs */
-static const uint8_t l0_conv1_idx[8][8] = {
+static const uint8_t digits_cnn_l0_conv1_idx[8][8] = {
     { /* row 0 */
         0, 1, 2, 3, 5, 6, 7, 8
     },
@@ -121,17 +130,17 @@ static const uint8_t l0_conv1_idx[8][8] = {
 };
 
 /* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l0_conv1_b[8] = {
+static const int32_t digits_cnn_l0_conv1_b[8] = {
     -1369, -1423, 4996, -3440, -11038, -1046, -7837, -3488
 };
 
 /* 'conv1' right shift from accumulator to output format, per output */
-static const int8_t l0_conv1_shift[8] = {
+static const int8_t digits_cnn_l0_conv1_shift[8] = {
     7, 8, 8, 7, 8, 7, 8, 7
 };
 
 /* 'conv2' kept weights, 16 rows x 40 (8 of every 16 inputs), weights frac bits 0..31 per output */
-static const int8_t l2_conv2_w[16][40] = {
+static const int8_t digits_cnn_l2_conv2_w[16][40] = {
     { /* row 0 */
         41, -41, 67, 52, 50, 32, 59, 23, 35, -46, 54, 62, 46, -63, 37, -32,
         -32, -27, -37, 42, -55, 34, 45, -30, 41, 28, 31, -40, 52, -95, 43, -56,
@@ -215,7 +224,7 @@ static const int8_t l2_conv2_w[16][40] = {
 };
 
 /* 'conv2' position of each kept weight inside its group of 16 inputs */
-static const uint8_t l2_conv2_idx[16][40] = {
+static const uint8_t digits_cnn_l2_conv2_idx[16][40] = {
     { /* row 0 */
         0, 1, 6, 7, 9, 10, 12, 15, 1, 3, 6, 9, 10, 11, 13, 14,
         0, 1, 3, 4, 8, 10, 13, 15, 0, 2, 3, 4, 8, 9, 11, 15,
@@ -299,18 +308,18 @@ static const uint8_t l2_conv2_idx[16][40] = {
 };
 
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l2_conv2_b[16] = {
+static const int32_t digits_cnn_l2_conv2_b[16] = {
     -413, -2, -1717732141, -1987308924, -130, -901477, -330, -98788596,
     505, 1023, -1461687923, 1098, -427, -1817438776, -302, 558
 };
 
 /* 'conv2' right shift from accumulator to output format, per output */
-static const int8_t l2_conv2_shift[16] = {
+static const int8_t digits_cnn_l2_conv2_shift[16] = {
     6, 0, 30, 31, 6, 19, 6, 26, 6, 6, 28, 6, 6, 30, 6, 6
 };
 
 /* 'fc' kept weights, 10 rows x 8 (8 of every 16 inputs), weights frac bits 5..6 per output */
-static const int8_t l5_fc_w[10][8] = {
+static const int8_t digits_cnn_l5_fc_w[10][8] = {
     { /* row 0 */
         15, -83, 48, -34, 50, -39, -82, -36
     },
@@ -344,7 +353,7 @@ static const int8_t l5_fc_w[10][8] = {
 };
 
 /* 'fc' position of each kept weight inside its group of 16 inputs */
-static const uint8_t l5_fc_idx[10][8] = {
+static const uint8_t digits_cnn_l5_fc_idx[10][8] = {
     { /* row 0 */
         4, 6, 8, 9, 11, 12, 14, 15
     },
@@ -378,13 +387,13 @@ static const uint8_t l5_fc_idx[10][8] = {
 };
 
 /* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l5_fc_b[10] = {
+static const int32_t digits_cnn_l5_fc_b[10] = {
     491, -413, -346, -75, 43, 174, -125, 174,
     176, 104
 };
 
 /* 'fc' right shift from accumulator to output format, per output */
-static const int8_t l5_fc_shift[10] = {
+static const int8_t digits_cnn_l5_fc_shift[10] = {
     7, 7, 7, 7, 7, 8, 7, 7, 7, 7
 };
 
@@ -396,31 +405,33 @@ static int8_t digits_cnn_buffer1[128];
 /* ---- Layers ---- */
 
 /* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; k-of-n 8/16, 64 of 72 weights kept (11.1% sparse); accumulator int32_t */
-static void l0_conv1(const int8_t x[64], int8_t y[512])
+static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
+    GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l0_conv1_w cyclic factor=8 dim=2)
+    GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l0_conv1_idx cyclic factor=8 dim=2)
     int oc, oy, ox;
     for (oc = 0; oc < 8; ++oc) {
         for (oy = 0; oy < 8; ++oy) {
             for (ox = 0; ox < 8; ++ox) {
                 GEN_HLS(HLS PIPELINE II=1)
-                int32_t acc = l0_conv1_b[oc];
+                int32_t acc = digits_cnn_l0_conv1_b[oc];
                 int j;
                 for (j = 0; j < 8; ++j) {
-                    const int f = 0 + l0_conv1_idx[oc][0 + j];
+                    const int f = 0 + digits_cnn_l0_conv1_idx[oc][0 + j];
                     const int iy = oy * 1 + (f % 9) / 3 - 1;
                     const int ix = ox * 1 + f % 3 - 1;
                     if (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) {
-                        acc += (int32_t)l0_conv1_w[oc][0 + j] * x[((f / 9) * 8 + iy) * 8 + ix];
+                        acc += (int32_t)digits_cnn_l0_conv1_w[oc][0 + j] * x[((f / 9) * 8 + iy) * 8 + ix];
                     }
                 }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize(acc, l0_conv1_shift[oc], 0, 127);
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
 }
 
 /* Layer 'pool1': maxpool2d 2x2 stride 2x2, [8, 8, 8] -> [8, 4, 4]; in Q3.4, out Q3.4 */
-static void l1_pool1(const int8_t x[512], int8_t y[128])
+static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 {
     int c, oy, ox, ky, kx;
     for (c = 0; c < 8; ++c) {
@@ -443,43 +454,45 @@ static void l1_pool1(const int8_t x[512], int8_t y[128])
 }
 
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; k-of-n 8/16, 640 of 1152 weights kept (44.4% sparse); accumulator int32_t */
-static void l2_conv2(const int8_t x[128], int8_t y[64])
+static void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
+    GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l2_conv2_w cyclic factor=8 dim=2)
+    GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l2_conv2_idx cyclic factor=8 dim=2)
     int oc, oy, ox;
     for (oc = 0; oc < 16; ++oc) {
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
                 GEN_HLS(HLS PIPELINE II=1)
-                int32_t acc = l2_conv2_b[oc];
+                int32_t acc = digits_cnn_l2_conv2_b[oc];
                 int j;
                 int g;
                 for (g = 0; g < 4; ++g) {
                     for (j = 0; j < 8; ++j) {
                         /* fan-in position f = (ic * 3 + ky) * 3 + kx */
-                        const int f = g * 16 + l2_conv2_idx[oc][g * 8 + j];
+                        const int f = g * 16 + digits_cnn_l2_conv2_idx[oc][g * 8 + j];
                         const int iy = oy * 1 + (f % 9) / 3 - 0;
                         const int ix = ox * 1 + f % 3 - 0;
                         if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                            acc += (int32_t)l2_conv2_w[oc][g * 8 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
+                            acc += (int32_t)digits_cnn_l2_conv2_w[oc][g * 8 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
                         }
                     }
                 }
                 for (j = 0; j < 8; ++j) {
-                    const int f = 64 + l2_conv2_idx[oc][32 + j];
+                    const int f = 64 + digits_cnn_l2_conv2_idx[oc][32 + j];
                     const int iy = oy * 1 + (f % 9) / 3 - 0;
                     const int ix = ox * 1 + f % 3 - 0;
                     if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                        acc += (int32_t)l2_conv2_w[oc][32 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
+                        acc += (int32_t)digits_cnn_l2_conv2_w[oc][32 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize(acc, l2_conv2_shift[oc], 0, 96);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize(acc, digits_cnn_l2_conv2_shift[oc], 0, 96);
             }
         }
     }
 }
 
 /* Layer 'pool2': avgpool2d 2x2 stride 2x2, [16, 2, 2] -> [16, 1, 1]; in Q3.4, out Q3.4; average rounded half up */
-static void l3_pool2(const int8_t x[64], int8_t y[16])
+static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
 {
     int c, oy, ox, ky, kx;
     for (c = 0; c < 16; ++c) {
@@ -499,32 +512,34 @@ static void l3_pool2(const int8_t x[64], int8_t y[16])
 }
 
 /* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; k-of-n 8/16, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
-static void l5_fc(const int8_t x[16], int8_t y[10])
+static void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
 {
+    GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l5_fc_w cyclic factor=8 dim=2)
+    GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l5_fc_idx cyclic factor=8 dim=2)
     int o;
     for (o = 0; o < 10; ++o) {
         GEN_HLS(HLS PIPELINE II=1)
-        int32_t acc = l5_fc_b[o];
+        int32_t acc = digits_cnn_l5_fc_b[o];
         int j;
         int g;
         /* 1 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 1; ++g) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)l5_fc_w[o][g * 8 + j] * x[g * 16 + l5_fc_idx[o][g * 8 + j]];
+                acc += (int32_t)digits_cnn_l5_fc_w[o][g * 8 + j] * x[g * 16 + digits_cnn_l5_fc_idx[o][g * 8 + j]];
             }
         }
-        y[o] = (int8_t)gen_requantize(acc, l5_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
     }
 }
 
 void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],
     digits_cnn_output_t output[DIGITS_CNN_OUTPUT_SIZE])
 {
-    l0_conv1(input, digits_cnn_buffer0);
-    l1_pool1(digits_cnn_buffer0, digits_cnn_buffer1);
-    l2_conv2(digits_cnn_buffer1, digits_cnn_buffer0);
-    l3_pool2(digits_cnn_buffer0, digits_cnn_buffer1);
-    l5_fc(digits_cnn_buffer1, output);
+    digits_cnn_l0_conv1(input, digits_cnn_buffer0);
+    digits_cnn_l1_pool1(digits_cnn_buffer0, digits_cnn_buffer1);
+    digits_cnn_l2_conv2(digits_cnn_buffer1, digits_cnn_buffer0);
+    digits_cnn_l3_pool2(digits_cnn_buffer0, digits_cnn_buffer1);
+    digits_cnn_l5_fc(digits_cnn_buffer1, output);
 }
 
 void digits_cnn_infer_f32(const float input[DIGITS_CNN_INPUT_SIZE], float output[DIGITS_CNN_OUTPUT_SIZE])
@@ -534,12 +549,22 @@ void digits_cnn_infer_f32(const float input[DIGITS_CNN_INPUT_SIZE], float output
     int i;
     for (i = 0; i < DIGITS_CNN_INPUT_SIZE; ++i) {
         const float scaled = input[i] * 0x1p+6f;
-        if (scaled >= 127.0f) {
+        if (scaled > -128.0f && scaled < 127.0f) {
+            /* Round to nearest, ties away from zero: truncate, then look at the exact remainder. */
+            int32_t whole = (int32_t)scaled;
+            const float fraction = scaled - (float)whole;
+            if (fraction >= 0.5f) {
+                whole += 1;
+            } else if (fraction <= -0.5f) {
+                whole -= 1;
+            }
+            quantized_input[i] = (digits_cnn_input_t)whole;
+        } else if (scaled >= 127.0f) {
             quantized_input[i] = 127;
         } else if (scaled <= -128.0f) {
             quantized_input[i] = -128;
         } else {
-            quantized_input[i] = (digits_cnn_input_t)(scaled >= 0.0f ? (int32_t)(scaled + 0.5f) : -(int32_t)(0.5f - scaled));
+            quantized_input[i] = 0; /* NaN */
         }
     }
     digits_cnn_infer(quantized_input, quantized_output);

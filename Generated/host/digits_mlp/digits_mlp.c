@@ -22,14 +22,22 @@ static inline int64_t gen_floor_shift(int64_t v, int s)
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
-/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi]. */
+/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi] (lo <= 0 <= hi).
+ * A left shift (shift < 0) saturates before shifting, so it cannot overflow. */
 static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t hi)
 {
     int64_t v;
     if (shift > 0) {
         v = gen_floor_shift(acc + ((int64_t)1 << (shift - 1)), shift);
     } else {
-        v = acc * ((int64_t)1 << -shift);
+        const int s = -shift;
+        if (acc > ((int64_t)hi >> s)) {
+            return hi;
+        }
+        if (acc < -((-(int64_t)lo) >> s)) {
+            return lo;
+        }
+        v = acc * ((int64_t)1 << s);
     }
     if (v < lo) {
         v = lo;
@@ -43,7 +51,7 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
 /* ---- Constant tables (3010 bytes) ---- */
 
 /* 'fc1' kept weights, 32 rows x 32 (8 of every 16 inputs), weights frac bits 6..28 per output */
-static const int8_t l0_fc1_w[32][32] = {
+static const int8_t digits_mlp_l0_fc1_w[32][32] = {
     { /* row 0 */
         -11, -37, -26, -25, 15, -14, -14, -12, 32, -33, 10, -19, 15, -24, -39, -15,
         22, 29, -18, -47, -49, -17, 50, -44, 50, 35, 41, 35, 40, 88, 94, 72
@@ -175,7 +183,7 @@ static const int8_t l0_fc1_w[32][32] = {
 };
 
 /* 'fc1' position of each kept weight inside its group of 16 inputs */
-static const uint8_t l0_fc1_idx[32][32] = {
+static const uint8_t digits_mlp_l0_fc1_idx[32][32] = {
     { /* row 0 */
         1, 2, 3, 6, 9, 10, 12, 14, 2, 4, 7, 10, 11, 12, 13, 14,
         2, 3, 4, 5, 6, 8, 10, 13, 2, 3, 4, 5, 6, 12, 13, 14
@@ -307,7 +315,7 @@ static const uint8_t l0_fc1_idx[32][32] = {
 };
 
 /* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l0_fc1_b[32] = {
+static const int32_t digits_mlp_l0_fc1_b[32] = {
     1355, 5127, -1890, -1197894657, 65, 978, 157, -3640,
     2101, 2737, 1401, -813, 435, -7071, 670, -1138032159,
     2541, -157, 2202, -49, 1940, 3687, 1144, 566,
@@ -315,13 +323,13 @@ static const int32_t l0_fc1_b[32] = {
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
-static const int8_t l0_fc1_shift[32] = {
+static const int8_t digits_mlp_l0_fc1_shift[32] = {
     9, 9, 9, 30, 9, 9, 9, 9, 9, 9, 9, 9, 8, 9, 8, 30,
     9, 9, 9, 9, 9, 9, 9, 8, 9, 9, 8, 9, 9, 9, 9, 9
 };
 
 /* 'fc2' kept weights, 16 rows x 16 (8 of every 16 inputs), weights frac bits -1..22 per output */
-static const int8_t l1_fc2_w[16][16] = {
+static const int8_t digits_mlp_l1_fc2_w[16][16] = {
     { /* row 0 */
         -19, -103, 70, 49, -60, -16, 38, 59, -44, 45, -47, 50, 89, 53, 90, 45
     },
@@ -373,7 +381,7 @@ static const int8_t l1_fc2_w[16][16] = {
 };
 
 /* 'fc2' position of each kept weight inside its group of 16 inputs */
-static const uint8_t l1_fc2_idx[16][16] = {
+static const uint8_t digits_mlp_l1_fc2_idx[16][16] = {
     { /* row 0 */
         4, 5, 6, 8, 9, 10, 13, 14, 1, 3, 5, 6, 8, 9, 10, 14
     },
@@ -425,18 +433,18 @@ static const uint8_t l1_fc2_idx[16][16] = {
 };
 
 /* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l1_fc2_b[16] = {
+static const int32_t digits_mlp_l1_fc2_b[16] = {
     -583, -570317, 242, -400, -3240497, 557, 650, -378,
     -74, 189, 794, 846, 811, 0, 334, -58
 };
 
 /* 'fc2' right shift from accumulator to output format, per output */
-static const int8_t l1_fc2_shift[16] = {
+static const int8_t digits_mlp_l1_fc2_shift[16] = {
     8, 20, 8, 7, 23, 8, 8, 7, 8, 7, 8, 7, 8, 0, 7, 7
 };
 
 /* 'fc3' kept weights, 10 rows x 8 (8 of every 16 inputs), weights frac bits 6..7 per output */
-static const int8_t l2_fc3_w[10][8] = {
+static const int8_t digits_mlp_l2_fc3_w[10][8] = {
     { /* row 0 */
         -36, -39, -61, -71, -33, 30, -38, 75
     },
@@ -470,7 +478,7 @@ static const int8_t l2_fc3_w[10][8] = {
 };
 
 /* 'fc3' position of each kept weight inside its group of 16 inputs */
-static const uint8_t l2_fc3_idx[10][8] = {
+static const uint8_t digits_mlp_l2_fc3_idx[10][8] = {
     { /* row 0 */
         0, 2, 5, 7, 8, 9, 10, 12
     },
@@ -504,13 +512,13 @@ static const uint8_t l2_fc3_idx[10][8] = {
 };
 
 /* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l2_fc3_b[10] = {
+static const int32_t digits_mlp_l2_fc3_b[10] = {
     131, -411, 201, 354, -43, -177, -49, -6,
     62, 171
 };
 
 /* 'fc3' right shift from accumulator to output format, per output */
-static const int8_t l2_fc3_shift[10] = {
+static const int8_t digits_mlp_l2_fc3_shift[10] = {
     6, 6, 6, 7, 6, 7, 6, 6, 7, 7
 };
 
@@ -521,65 +529,65 @@ static int8_t digits_mlp_arena[48];
 /* ---- Layers ---- */
 
 /* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q3.4, weights frac bits 6..28 per output; k-of-n 8/16, 1024 of 2048 weights kept (50.0% sparse); accumulator int32_t */
-static void l0_fc1(const int8_t x[64], int8_t y[32])
+static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
     int o;
     for (o = 0; o < 32; ++o) {
-        int32_t acc = l0_fc1_b[o];
+        int32_t acc = digits_mlp_l0_fc1_b[o];
         int j;
         int g;
         /* 4 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 4; ++g) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)l0_fc1_w[o][g * 8 + j] * x[g * 16 + l0_fc1_idx[o][g * 8 + j]];
+                acc += (int32_t)digits_mlp_l0_fc1_w[o][g * 8 + j] * x[g * 16 + digits_mlp_l0_fc1_idx[o][g * 8 + j]];
             }
         }
-        y[o] = (int8_t)gen_requantize(acc, l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
 }
 
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q4.3, weights frac bits -1..22 per output; k-of-n 8/16, 256 of 512 weights kept (50.0% sparse); accumulator int32_t */
-static void l1_fc2(const int8_t x[32], int8_t y[16])
+static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     int o;
     for (o = 0; o < 16; ++o) {
-        int32_t acc = l1_fc2_b[o];
+        int32_t acc = digits_mlp_l1_fc2_b[o];
         int j;
         int g;
         /* 2 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 2; ++g) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)l1_fc2_w[o][g * 8 + j] * x[g * 16 + l1_fc2_idx[o][g * 8 + j]];
+                acc += (int32_t)digits_mlp_l1_fc2_w[o][g * 8 + j] * x[g * 16 + digits_mlp_l1_fc2_idx[o][g * 8 + j]];
             }
         }
-        y[o] = (int8_t)gen_requantize(acc, l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
 }
 
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q4.3, out Q4.3, weights frac bits 6..7 per output; k-of-n 8/16, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
-static void l2_fc3(const int8_t x[16], int8_t y[10])
+static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     int o;
     for (o = 0; o < 10; ++o) {
-        int32_t acc = l2_fc3_b[o];
+        int32_t acc = digits_mlp_l2_fc3_b[o];
         int j;
         int g;
         /* 1 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 1; ++g) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)l2_fc3_w[o][g * 8 + j] * x[g * 16 + l2_fc3_idx[o][g * 8 + j]];
+                acc += (int32_t)digits_mlp_l2_fc3_w[o][g * 8 + j] * x[g * 16 + digits_mlp_l2_fc3_idx[o][g * 8 + j]];
             }
         }
-        y[o] = (int8_t)gen_requantize(acc, l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 }
 
 void digits_mlp_infer(const digits_mlp_input_t input[DIGITS_MLP_INPUT_SIZE],
     digits_mlp_output_t output[DIGITS_MLP_OUTPUT_SIZE])
 {
-    l0_fc1(input, &digits_mlp_arena[0]);
-    l1_fc2(&digits_mlp_arena[0], &digits_mlp_arena[32]);
-    l2_fc3(&digits_mlp_arena[32], output);
+    digits_mlp_l0_fc1(input, &digits_mlp_arena[0]);
+    digits_mlp_l1_fc2(&digits_mlp_arena[0], &digits_mlp_arena[32]);
+    digits_mlp_l2_fc3(&digits_mlp_arena[32], output);
 }
 
 void digits_mlp_infer_f32(const float input[DIGITS_MLP_INPUT_SIZE], float output[DIGITS_MLP_OUTPUT_SIZE])
@@ -589,12 +597,22 @@ void digits_mlp_infer_f32(const float input[DIGITS_MLP_INPUT_SIZE], float output
     int i;
     for (i = 0; i < DIGITS_MLP_INPUT_SIZE; ++i) {
         const float scaled = input[i] * 0x1p+6f;
-        if (scaled >= 127.0f) {
+        if (scaled > -128.0f && scaled < 127.0f) {
+            /* Round to nearest, ties away from zero: truncate, then look at the exact remainder. */
+            int32_t whole = (int32_t)scaled;
+            const float fraction = scaled - (float)whole;
+            if (fraction >= 0.5f) {
+                whole += 1;
+            } else if (fraction <= -0.5f) {
+                whole -= 1;
+            }
+            quantized_input[i] = (digits_mlp_input_t)whole;
+        } else if (scaled >= 127.0f) {
             quantized_input[i] = 127;
         } else if (scaled <= -128.0f) {
             quantized_input[i] = -128;
         } else {
-            quantized_input[i] = (digits_mlp_input_t)(scaled >= 0.0f ? (int32_t)(scaled + 0.5f) : -(int32_t)(0.5f - scaled));
+            quantized_input[i] = 0; /* NaN */
         }
     }
     digits_mlp_infer(quantized_input, quantized_output);

@@ -19,14 +19,22 @@ static inline int64_t gen_floor_shift(int64_t v, int s)
     return v >= 0 ? (v >> s) : ~((~v) >> s);
 }
 
-/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi]. */
+/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi] (lo <= 0 <= hi).
+ * A left shift (shift < 0) saturates before shifting, so it cannot overflow. */
 static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t hi)
 {
     int64_t v;
     if (shift > 0) {
         v = gen_floor_shift(acc + ((int64_t)1 << (shift - 1)), shift);
     } else {
-        v = acc * ((int64_t)1 << -shift);
+        const int s = -shift;
+        if (acc > ((int64_t)hi >> s)) {
+            return hi;
+        }
+        if (acc < -((-(int64_t)lo) >> s)) {
+            return lo;
+        }
+        v = acc * ((int64_t)1 << s);
     }
     if (v < lo) {
         v = lo;
@@ -40,7 +48,7 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
 /* ---- Constant tables (45 bytes) ---- */
 
 /* 'fc1' kept weights, 3 rows x 2 (2 of every 4 inputs), weights frac bits 7..8 per output */
-static const int8_t l0_fc1_w[3][2] = {
+static const int8_t tiny_l0_fc1_w[3][2] = {
     { /* row 0 */
         -51, 77
     },
@@ -53,7 +61,7 @@ static const int8_t l0_fc1_w[3][2] = {
 };
 
 /* 'fc1' position of each kept weight inside its group of 4 inputs */
-static const uint8_t l0_fc1_idx[3][2] = {
+static const uint8_t tiny_l0_fc1_idx[3][2] = {
     { /* row 0 */
         1, 2
     },
@@ -66,17 +74,17 @@ static const uint8_t l0_fc1_idx[3][2] = {
 };
 
 /* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l0_fc1_b[3] = {
+static const int32_t tiny_l0_fc1_b[3] = {
     0, 819, -819
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
-static const int8_t l0_fc1_shift[3] = {
+static const int8_t tiny_l0_fc1_shift[3] = {
     8, 7, 7
 };
 
 /* 'out' kept weights, 2 rows x 2 (2 of every 4 inputs), weights frac bits 7..8 per output */
-static const int8_t l1_out_w[2][2] = {
+static const int8_t tiny_l1_out_w[2][2] = {
     { /* row 0 */
         38, -64
     },
@@ -86,7 +94,7 @@ static const int8_t l1_out_w[2][2] = {
 };
 
 /* 'out' position of each kept weight inside its group of 4 inputs */
-static const uint8_t l1_out_idx[2][2] = {
+static const uint8_t tiny_l1_out_idx[2][2] = {
     { /* row 0 */
         0, 1
     },
@@ -96,12 +104,12 @@ static const uint8_t l1_out_idx[2][2] = {
 };
 
 /* 'out' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
-static const int32_t l1_out_b[2] = {
+static const int32_t tiny_l1_out_b[2] = {
     0, 0
 };
 
 /* 'out' right shift from accumulator to output format, per output */
-static const int8_t l1_out_shift[2] = {
+static const int8_t tiny_l1_out_shift[2] = {
     5, 6
 };
 
@@ -112,43 +120,43 @@ static int8_t tiny_arena[3];
 /* ---- Layers ---- */
 
 /* Layer 'fc1': dense [4] -> [3], activation relu; in Q1.6, out Q1.6, weights frac bits 7..8 per output; k-of-n 2/4, 6 of 12 weights kept (50.0% sparse); accumulator int32_t */
-static void l0_fc1(const int8_t x[4], int8_t y[3])
+static void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
 {
     int o;
     for (o = 0; o < 3; ++o) {
-        int32_t acc = l0_fc1_b[o];
+        int32_t acc = tiny_l0_fc1_b[o];
         int j;
         int g;
         /* 1 groups of 4 inputs, 2 kept in each */
         for (g = 0; g < 1; ++g) {
             for (j = 0; j < 2; ++j) {
-                acc += (int32_t)l0_fc1_w[o][g * 2 + j] * x[g * 4 + l0_fc1_idx[o][g * 2 + j]];
+                acc += (int32_t)tiny_l0_fc1_w[o][g * 2 + j] * x[g * 4 + tiny_l0_fc1_idx[o][g * 2 + j]];
             }
         }
-        y[o] = (int8_t)gen_requantize(acc, l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize(acc, tiny_l0_fc1_shift[o], 0, 127);
     }
 }
 
 /* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; k-of-n 2/4, 4 of 6 weights kept (33.3% sparse); accumulator int32_t */
-static void l1_out(const int8_t x[3], int8_t y[2])
+static void tiny_l1_out(const int8_t x[3], int8_t y[2])
 {
     int o;
     for (o = 0; o < 2; ++o) {
-        int32_t acc = l1_out_b[o];
+        int32_t acc = tiny_l1_out_b[o];
         int j;
         /* last partial group: 3 inputs, 2 kept */
         for (j = 0; j < 2; ++j) {
-            acc += (int32_t)l1_out_w[o][0 + j] * x[0 + l1_out_idx[o][0 + j]];
+            acc += (int32_t)tiny_l1_out_w[o][0 + j] * x[0 + tiny_l1_out_idx[o][0 + j]];
         }
-        y[o] = (int8_t)gen_requantize(acc, l1_out_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize(acc, tiny_l1_out_shift[o], -128, 127);
     }
 }
 
 void tiny_infer(const tiny_input_t input[TINY_INPUT_SIZE],
     tiny_output_t output[TINY_OUTPUT_SIZE])
 {
-    l0_fc1(input, &tiny_arena[0]);
-    l1_out(&tiny_arena[0], output);
+    tiny_l0_fc1(input, &tiny_arena[0]);
+    tiny_l1_out(&tiny_arena[0], output);
 }
 
 void tiny_infer_f32(const float input[TINY_INPUT_SIZE], float output[TINY_OUTPUT_SIZE])
@@ -158,12 +166,22 @@ void tiny_infer_f32(const float input[TINY_INPUT_SIZE], float output[TINY_OUTPUT
     int i;
     for (i = 0; i < TINY_INPUT_SIZE; ++i) {
         const float scaled = input[i] * 0x1p+6f;
-        if (scaled >= 127.0f) {
+        if (scaled > -128.0f && scaled < 127.0f) {
+            /* Round to nearest, ties away from zero: truncate, then look at the exact remainder. */
+            int32_t whole = (int32_t)scaled;
+            const float fraction = scaled - (float)whole;
+            if (fraction >= 0.5f) {
+                whole += 1;
+            } else if (fraction <= -0.5f) {
+                whole -= 1;
+            }
+            quantized_input[i] = (tiny_input_t)whole;
+        } else if (scaled >= 127.0f) {
             quantized_input[i] = 127;
         } else if (scaled <= -128.0f) {
             quantized_input[i] = -128;
         } else {
-            quantized_input[i] = (tiny_input_t)(scaled >= 0.0f ? (int32_t)(scaled + 0.5f) : -(int32_t)(0.5f - scaled));
+            quantized_input[i] = 0; /* NaN */
         }
     }
     tiny_infer(quantized_input, quantized_output);

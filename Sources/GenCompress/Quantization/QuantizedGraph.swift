@@ -48,17 +48,18 @@ package struct QuantizedWeights: Sendable {
 
     /// Where the output type (not the activation) can clip: the worst-case output in output units
     /// before clamping, for the rows where it exceeds the type's range; empty when it cannot happen.
-    package func saturation(outputBits: Int) -> (rows: [Int], worstLow: Int64, worstHigh: Int64) {
+    package func saturation(outputBits: Int) -> (rows: [Int], worstLow: Double, worstHigh: Double) {
         let type = FixedPoint.range(bits: outputBits)
         var rowsAffected: [Int] = []
-        var worstLow: Int64 = 0
-        var worstHigh: Int64 = 0
+        var worstLow = 0.0
+        var worstHigh = 0.0
         for (row, range) in accumulatorRanges.enumerated() {
-            let low = FixedPoint.roundingShift(range.lowerBound, by: shift[row])
-            let high = FixedPoint.roundingShift(range.upperBound, by: shift[row])
+            // In output steps, before clamping; Double so a left shift cannot overflow here.
+            let low = Double(range.lowerBound) * FixedPoint.pow2(-shift[row])
+            let high = Double(range.upperBound) * FixedPoint.pow2(-shift[row])
             // Clipping by relu (at 0) or relu6 (at 6.0) is the activation, not saturation.
-            let clipsHigh = high > type.upperBound && clamp.upperBound == type.upperBound
-            let clipsLow = low < type.lowerBound && clamp.lowerBound == type.lowerBound
+            let clipsHigh = high > Double(type.upperBound) + 0.5 && clamp.upperBound == type.upperBound
+            let clipsLow = low < Double(type.lowerBound) - 0.5 && clamp.lowerBound == type.lowerBound
             if clipsHigh || clipsLow {
                 rowsAffected.append(row)
                 worstLow = min(worstLow, low)

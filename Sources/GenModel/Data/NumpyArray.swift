@@ -107,5 +107,5 @@ package struct NumpyArray: Sendable {
 
 package struct NumpyFormatError: Error, Sendable {
     package var message: String
-    init(_ message: String) { self.message = message }
+    package init(_ message: String) { self.message = message }
 }

@@ -15,6 +15,9 @@ package enum DataPurpose: Sendable {
 /// Largest data file accepted; larger ones are rejected before reading.
 package let maximumDataFileBytes = 1 << 30
 
+/// Largest array inside an .npz, once inflated.
+package let maximumArrayBytes = 1 << 29
+
 /// Reads a data file and checks it against the model's input shape.
 /// Reports "file: error: array 'x_train' has shape [...], expected [N, ...]" style diagnostics.
 ///
@@ -68,8 +71,19 @@ private func readNPZ(
     for entry in archive where entry.type == .file && entry.path.hasSuffix(".npy") {
         let name = String(entry.path.dropLast(4))
         var contents = Data()
+        // A small archive can inflate to gigabytes: refuse entries that claim more than the limit,
+        // and stop reading one that turns out larger than it claimed.
+        guard entry.uncompressedSize <= UInt64(maximumArrayBytes) else {
+            diagnostics.error(
+                "\(flag): array '\(name)' holds \(entry.uncompressedSize) bytes uncompressed, more than the limit of \(maximumArrayBytes)",
+                at: location)
+            return nil
+        }
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { contents.append($0) }
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                contents.append(chunk)
+                if contents.count > maximumArrayBytes { throw NumpyFormatError("more than \(maximumArrayBytes) bytes once inflated") }
+            }
             arrays[name] = try NumpyArray.parse(contents)
         } catch let error as NumpyFormatError {
             diagnostics.error("\(flag): array '\(name)': \(error.message)", at: location)

@@ -127,6 +127,12 @@ private func makeOp(_ raw: RawLayer, inputShape: [Int], diagnostics: DiagnosticE
             return nil
         }
         let strides = stride ?? size
+        // The C sums a window in int32: at most 65535 values of 16 bits cannot overflow it.
+        guard size[0] * size[1] <= 65_535 else {
+            diagnostics.error(
+                "pool window \(size[0])x\(size[1]) has more than 65535 elements", at: raw.location.withPointer(suffix: "/size"))
+            return nil
+        }
         guard inputShape[1] >= size[0], inputShape[2] >= size[1] else {
             diagnostics.error(
                 "pool size \(size[0])x\(size[1]) is larger than the input \(inputShape[1])x\(inputShape[2])",

@@ -27,6 +27,21 @@ package enum FixedPoint {
         return value &* (Int64(1) << Int64(-shift))
     }
 
+    /// Accumulator to output exactly as the C `gen_requantize`: a right shift rounds half up, a
+    /// left shift saturates before shifting; then clamp to `[low, high]` (with low <= 0 <= high).
+    package static func requantize(_ acc: Int64, shift: Int, low: Int64, high: Int64) -> Int64 {
+        let value: Int64
+        if shift > 0 {
+            value = roundingShift(acc, by: shift)
+        } else {
+            let s = Int64(-shift)
+            if acc > (high >> s) { return high }
+            if acc < -((-low) >> s) { return low }
+            value = acc << s
+        }
+        return min(max(value, low), high)
+    }
+
     /// floor(numerator / denominator) for a positive denominator.
     package static func floorDivide(_ numerator: Int64, by denominator: Int64) -> Int64 {
         var quotient = numerator / denominator
@@ -41,6 +56,7 @@ package enum FixedPoint {
 
     /// Quantizes a real number: round to nearest (half away from zero), then saturate to `bits`.
     package static func quantize(_ real: Double, fracBits: Int, bits: Int) -> Int64 {
+        guard !real.isNaN else { return 0 }
         let scaled = real * pow2(fracBits)
         let bounds = range(bits: bits)
         if scaled >= Double(bounds.upperBound) { return bounds.upperBound }

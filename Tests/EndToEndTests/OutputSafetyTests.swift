@@ -1,0 +1,38 @@
+// EndToEndTests/OutputSafetyTests.swift - gen replaces only its own files and writes all or nothing.
+
+import Foundation
+import Testing
+
+@Suite("Output folder safety")
+struct OutputSafetyTests {
+    @Test("a folder where an output file would go is an error; nothing is removed or written")
+    func folderInTheWay() throws {
+        let directory = Paths.temporaryDirectory("safety")
+        let blocker = directory + "/out/tiny.c"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: true)
+        try "keep me".write(toFile: blocker + "/important.txt", atomically: true, encoding: .utf8)
+        try "mine".write(toFile: directory + "/out/notes.txt", atomically: true, encoding: .utf8)
+        let result = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "-o", "out"], in: directory)
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: -o: 'out/tiny.c' is a folder; gen only replaces files it writes\n")
+        #expect(FileManager.default.fileExists(atPath: blocker + "/important.txt"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory + "/out").sorted()
+        #expect(left == ["notes.txt", "tiny.c"], "gen wrote or removed files: \(left)")
+    }
+
+    @Test("other files in the output folder are kept; a second run rewrites nothing")
+    func othersKept() throws {
+        let directory = Paths.temporaryDirectory("keep")
+        try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: true)
+        try "mine".write(toFile: directory + "/out/notes.txt", atomically: true, encoding: .utf8)
+        let arguments = [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "-o", "out", "--quiet"]
+        #expect(try Shell.run(arguments, in: directory).status == 0)
+        let first = try FileManager.default.attributesOfItem(atPath: directory + "/out/tiny.c")[.modificationDate] as? Date
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(try Shell.run(arguments, in: directory).status == 0)
+        let second = try FileManager.default.attributesOfItem(atPath: directory + "/out/tiny.c")[.modificationDate] as? Date
+        #expect(first == second, "an unchanged file was rewritten")
+        #expect(try String(contentsOfFile: directory + "/out/notes.txt", encoding: .utf8) == "mine")
+    }
+}

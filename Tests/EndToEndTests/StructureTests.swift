@@ -1,0 +1,90 @@
+// EndToEndTests/StructureTests.swift - The k-of-n rule checked on gen's outputs: .pruned.json and the C tables.
+
+import Foundation
+import GenCompress
+import GenLowering
+import GenModel
+import GenSupport
+import Testing
+
+@Suite("k-of-n structure of the generated files")
+struct StructureTests {
+    static let cases: [(model: String, k: Int, n: Int)] = [
+        ("digits_cnn", 8, 16), ("digits_cnn", 3, 0), ("digits_mlp", 5, 7), ("digits_mlp", 2, 100), ("digits_cnn", 1, 4),
+    ]
+
+    @Test("pruned.json zeros exactly the dropped weights; index tables point at the kept ones", arguments: 0..<cases.count)
+    func rule(_ index: Int) throws {
+        let (name, k, n) = Self.cases[index]
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/\(name).json"), encoding: .utf8)
+        // The original weights, batchnorm folded, as gen reads them.
+        let original = try loadModel(file: "m.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let run = try Verification.prepare(modelText: text, label: "structure", vectorCount: 1) {
+            $0.prune = "kofn"
+            $0.k = k
+            $0.n = n
+        }
+        var weighted = 0
+        for layer in original.layers {
+            // Standalone activations are fused away in the pruned graph: match layers by name.
+            guard let layerIndex = run.prunedGraph.layers.firstIndex(where: { $0.name == layer.name }) else { continue }
+            let weights: [Double], rows: Int, fanIn: Int
+            switch layer.op {
+            case .dense(let dense): (weights, rows, fanIn) = (dense.weights, dense.outputs, dense.inputs)
+            case .conv2d(let conv): (weights, rows, fanIn) = (conv.weights, conv.outChannels, conv.fanIn)
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: continue
+            }
+            weighted += 1
+            let prunedWeights: [Double]
+            switch run.prunedGraph.layers[layerIndex].op {
+            case .dense(let dense): prunedWeights = dense.weights
+            case .conv2d(let conv): prunedWeights = conv.weights
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+                Issue.record("layer \(layerIndex) changed kind")
+                continue
+            }
+            let group = n == 0 ? fanIn : n
+            // Kept positions according to the C tables (group-relative indices).
+            var keptByTables = Set<Int>()
+            if let step = run.result.program.steps.first(where: { $0.layerIndex == layerIndex }) {
+                let data: WeightedStepData
+                switch step.kind {
+                case .dense(let dense): data = dense.data
+                case .conv2d(let conv): data = conv.data
+                case .maxPool2d, .avgPool2d, .clamp: continue
+                }
+                if let sparse = data.sparse {
+                    for row in 0..<rows {
+                        for j in 0..<sparse.keptPerRow {
+                            let groupIndex = j < sparse.fullGroups * sparse.k ? j / sparse.k : sparse.fullGroups
+                            keptByTables.insert(
+                                row * fanIn + groupIndex * sparse.n + Int(sparse.indices.values[row * sparse.keptPerRow + j]))
+                        }
+                    }
+                } else {
+                    keptByTables = Set(0..<(rows * fanIn))
+                }
+            }
+            for row in 0..<rows {
+                var start = 0
+                while start < fanIn {
+                    let end = min(start + group, fanIn)
+                    let positions = (start..<end).map { row * fanIn + $0 }
+                    let kept = positions.filter { keptByTables.contains($0) }
+                    let dropped = positions.filter { !keptByTables.contains($0) }
+                    #expect(kept.count == min(k, end - start), "\(name) layer \(layerIndex) row \(row)")
+                    for a in kept {
+                        for b in dropped {
+                            let (ma, mb) = (abs(weights[a]), abs(weights[b]))
+                            #expect(ma > mb || (ma == mb && a < b), "kept \(a) over \(b)")
+                        }
+                    }
+                    for b in dropped { #expect(prunedWeights[b] == 0, "pruned.json keeps dropped weight \(b)") }
+                    for a in kept { #expect(prunedWeights[a] == weights[a], "pruned.json changed kept weight \(a)") }
+                    start = end
+                }
+            }
+        }
+        #expect(weighted > 0)
+    }
+}
