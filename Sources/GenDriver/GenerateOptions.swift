@@ -19,6 +19,8 @@ package struct GenerateOptions: Sendable {
     package var epochs: Int?
     package var seed: Int = 1
     package var reportPath: String?
+    /// `--plot DIR`: write per-layer mask pictures there.
+    package var plotDirectory: String?
     /// Folder holding Templates/ and Toolchains/; found by `ResourceLocator` when nil.
     package var resourcesRoot: String?
 

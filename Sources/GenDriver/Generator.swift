@@ -172,9 +172,26 @@ package func runGenerator(_ options: GenerateOptions, diagnostics: DiagnosticEng
     -> GenerationResult
 {
     let result = try Generator.generate(options, diagnostics: diagnostics)
-    let extra = options.reportPath.map {
+    var extra = options.reportPath.map {
         [OutputWriter.Destination(path: $0, contents: result.report.json, flag: "--report")]
     } ?? []
+    if let plots = options.plotDirectory {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: plots, isDirectory: &isDirectory), !isDirectory.boolValue {
+            diagnostics.error("--plot: '\(plots)' is a file; expected a folder")
+            throw GenFailure(diagnostics: diagnostics.diagnostics)
+        }
+        do {
+            try manager.createDirectory(atPath: plots, withIntermediateDirectories: true)
+        } catch {
+            diagnostics.error("--plot: cannot create the folder '\(plots)'")
+            throw GenFailure(diagnostics: diagnostics.diagnostics)
+        }
+        extra += plotMasks(result.program.quantized).map {
+            OutputWriter.Destination(path: plots + "/" + $0.name, contents: $0.contents, flag: "--plot")
+        }
+    }
     try OutputWriter.write(result.files, to: result.outputDirectory, extra: extra)
     return result
 }

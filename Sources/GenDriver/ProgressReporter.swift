@@ -11,27 +11,27 @@ package final class ProgressReporter {
 
     private let mode: Mode
     private let clock: () -> Double
-    private var start: Double?
+    private let start: Double
     private var lastQuarter = -1
 
-    /// Chooses the mode from `quiet` and whether standard error is a terminal.
+    /// Chooses the mode from `quiet`; the time of creation is the start of the work (for the ETA). and whether standard error is a terminal.
     package init(quiet: Bool, clock: @escaping () -> Double = { Date().timeIntervalSinceReferenceDate }) {
         self.mode = quiet ? .quiet : (isatty(STDERR_FILENO) == 1 ? .terminal : .lines)
         self.clock = clock
+        self.start = clock()
     }
 
     package init(mode: Mode, clock: @escaping () -> Double) {
         self.mode = mode
         self.clock = clock
+        self.start = clock()
     }
 
     /// Reports `done` of `total` units of `task`, with extra text such as a loss or an accuracy.
     /// Returns the text written (empty when nothing was written), for tests.
     @discardableResult
     package func update(_ task: String, done: Int, total: Int, detail: String = "") -> String {
-        let now = clock()
-        if start == nil { start = now }
-        let elapsed = now - (start ?? now)
+        let elapsed = clock() - start
         let fraction = total > 0 ? Double(done) / Double(total) : 1
         var text = "\(task): \(done)/\(total) (\(Int((fraction * 100).rounded(.down)))%)"
         if !detail.isEmpty { text += ", " + detail }

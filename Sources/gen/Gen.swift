@@ -75,6 +75,9 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "Also write the report as JSON to this file.", completion: .file(extensions: ["json"]))
     var report: String?
 
+    @Option(help: "Write one SVG per layer with its kept weights as dark pixels into this folder.", completion: .directory)
+    var plot: String?
+
     @Option(name: .customLong("report-format"), help: "Summary printed after the run: text, md or json.")
     var reportFormat: ReportFormat = .text
 
@@ -99,6 +102,7 @@ struct GenerateFlags: ParsableArguments {
         options.epochs = epochs
         options.seed = seed
         options.reportPath = report
+        options.plotDirectory = plot
         return options
     }
 }
