@@ -87,7 +87,7 @@ enum CHarness {
 
     /// Cross-compiles for Cortex-M4 (mps2-an386) and runs under qemu-system-arm with semihosting.
     static func runOnCortexM(directory: String, optimization: String = "-Os") throws -> (HarnessOutput, ShellResult) {
-        let support = Paths.inRoot("Tests/Support/cortex-m")
+        let support = Paths.inRoot("Examples/firmware/cortex-m")
         let sources = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".c") }
             .sorted()
         let elf = directory + "/harness.elf"
