@@ -49,71 +49,43 @@ package struct FixedPointSimulator {
         return data.accumulator == .int32 ? Int64(Int32(truncatingIfNeeded: sum)) : sum
     }
 
-    private func runDense(_ data: WeightedStepData, _ x: [Int64]) -> [Int64] {
-        var out = [Int64](repeating: 0, count: data.rows)
-        for row in 0..<data.rows {
-            var acc = data.bias.values[row]
-            if let sparse = data.sparse {
-                let base = row * sparse.keptPerRow
-                var j = 0
-                for group in 0..<sparse.fullGroups {
-                    for _ in 0..<sparse.k {
-                        let column = group * sparse.n + Int(sparse.indices.values[base + j])
-                        acc = accumulate(acc, data.weights.values[base + j] * x[column], data)
-                        j += 1
-                    }
-                }
-                for _ in 0..<sparse.tailKept {
-                    let column = sparse.fullGroups * sparse.n + Int(sparse.indices.values[base + j])
-                    acc = accumulate(acc, data.weights.values[base + j] * x[column], data)
-                    j += 1
-                }
-            } else {
-                for column in 0..<data.fanIn {
-                    acc = accumulate(acc, data.weights.values[row * data.fanIn + column] * x[column], data)
-                }
-            }
-            out[row] = requantize(acc, data, row: row)
+    /// Calls `body(weight, fanInPosition)` for each stored weight of `row`, in the order the C loops
+    /// visit them: all of the fan-in when dense; group by group, then the tail, when k-of-n.
+    private func forEachWeight(_ data: WeightedStepData, row: Int, _ body: (Int64, Int) -> Void) {
+        guard let sparse = data.sparse else {
+            for position in 0..<data.fanIn { body(data.weights.values[row * data.fanIn + position], position) }
+            return
         }
-        return out
+        let base = row * sparse.keptPerRow
+        for j in 0..<sparse.keptPerRow {
+            let group = j < sparse.fullGroups * sparse.k ? j / sparse.k : sparse.fullGroups
+            body(data.weights.values[base + j], group * sparse.n + Int(sparse.indices.values[base + j]))
+        }
+    }
+
+    private func runDense(_ data: WeightedStepData, _ x: [Int64]) -> [Int64] {
+        (0..<data.rows).map { row in
+            var acc = data.bias.values[row]
+            forEachWeight(data, row: row) { weight, position in acc = accumulate(acc, weight * x[position], data) }
+            return requantize(acc, data, row: row)
+        }
     }
 
     private func runConv(_ conv: ConvStep, _ x: [Int64]) -> [Int64] {
         let data = conv.data
         let kernelArea = conv.kernelHeight * conv.kernelWidth
         var out = [Int64](repeating: 0, count: data.rows * conv.outHeight * conv.outWidth)
-        func tap(_ acc: inout Int64, weight: Int64, fanInIndex f: Int, oy: Int, ox: Int) {
-            let channel = f / kernelArea
-            let ky = (f % kernelArea) / conv.kernelWidth
-            let kx = f % conv.kernelWidth
-            let iy = oy * conv.strideHeight + ky - conv.padTop
-            let ix = ox * conv.strideWidth + kx - conv.padLeft
-            if iy >= 0 && iy < conv.inHeight && ix >= 0 && ix < conv.inWidth {
-                acc = accumulate(acc, weight * x[(channel * conv.inHeight + iy) * conv.inWidth + ix], data)
-            }
-        }
         for oc in 0..<data.rows {
             for oy in 0..<conv.outHeight {
                 for ox in 0..<conv.outWidth {
                     var acc = data.bias.values[oc]
-                    if let sparse = data.sparse {
-                        let base = oc * sparse.keptPerRow
-                        var j = 0
-                        for group in 0..<sparse.fullGroups {
-                            for _ in 0..<sparse.k {
-                                let f = group * sparse.n + Int(sparse.indices.values[base + j])
-                                tap(&acc, weight: data.weights.values[base + j], fanInIndex: f, oy: oy, ox: ox)
-                                j += 1
-                            }
-                        }
-                        for _ in 0..<sparse.tailKept {
-                            let f = sparse.fullGroups * sparse.n + Int(sparse.indices.values[base + j])
-                            tap(&acc, weight: data.weights.values[base + j], fanInIndex: f, oy: oy, ox: ox)
-                            j += 1
-                        }
-                    } else {
-                        for f in 0..<data.fanIn {
-                            tap(&acc, weight: data.weights.values[oc * data.fanIn + f], fanInIndex: f, oy: oy, ox: ox)
+                    forEachWeight(data, row: oc) { weight, f in
+                        // Fan-in position f = (channel * kh + ky) * kw + kx; padding taps read zero.
+                        let channel = f / kernelArea
+                        let iy = oy * conv.strideHeight + (f % kernelArea) / conv.kernelWidth - conv.padTop
+                        let ix = ox * conv.strideWidth + f % conv.kernelWidth - conv.padLeft
+                        if iy >= 0 && iy < conv.inHeight && ix >= 0 && ix < conv.inWidth {
+                            acc = accumulate(acc, weight * x[(channel * conv.inHeight + iy) * conv.inWidth + ix], data)
                         }
                     }
                     out[(oc * conv.outHeight + oy) * conv.outWidth + ox] = requantize(acc, data, row: oc)
