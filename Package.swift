@@ -29,6 +29,8 @@ let package = Package(
         .target(
             name: "GenONNX",
             dependencies: ["GenSupport", "GenModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Training: forward/backward for every layer, Adam/SGD with fixed masks (BLAS through GSL's CBLAS).
+        .target(name: "GenLearn", dependencies: ["CGSL", "GenModel", "GenSupport"]),
         // Stage 3: pruning, calibration, quantization -> QuantizedGraph.
         .target(name: "GenCompress", dependencies: ["GenSupport", "GenModel", "GenTarget"]),
         // Stage 4: QuantizedGraph -> Program (tables, steps, arena) and its bit-exact simulator.
@@ -43,7 +45,9 @@ let package = Package(
         // Pipeline, reports, file output.
         .target(
             name: "GenDriver",
-            dependencies: ["GenSupport", "GenTarget", "GenModel", "GenONNX", "GenCompress", "GenLowering", "GenEmitC"]),
+            dependencies: [
+                "GenSupport", "GenTarget", "GenModel", "GenONNX", "GenLearn", "GenCompress", "GenLowering", "GenEmitC",
+            ]),
         // The float64 reference forward pass through GSL (used by the tests, independent of the engine).
         .target(name: "GenReference", dependencies: ["CGSL", "GenModel"]),
         // libFuzzer targets (Scripts/fuzz.sh); ordinary builds make corpus-replay tools of them.
@@ -55,6 +59,7 @@ let package = Package(
         .testTarget(name: "GenSupportTests", dependencies: ["GenSupport"]),
         .testTarget(name: "GenModelTests", dependencies: ["GenModel", "GenSupport"]),
         .testTarget(name: "GenCompressTests", dependencies: ["GenCompress", "GenModel", "GenSupport"]),
+        .testTarget(name: "GenLearnTests", dependencies: ["GenLearn", "GenModel", "GenSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["GenDriver", "GenReference", "GenLowering", "GenModel", "GenSupport", "gen"]),

@@ -3,6 +3,7 @@
 import Foundation
 import GenCompress
 import GenEmitC
+import GenLearn
 import GenLowering
 import GenModel
 import GenONNX
@@ -31,9 +32,9 @@ package enum Generator {
 
     /// Runs stages 1-5 and returns the files to write.
     /// - Throws: `GenFailure` with every diagnostic found.
-    package static func generate(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
-        -> GenerationResult
-    {
+    package static func generate(
+        _ options: GenerateOptions, diagnostics: DiagnosticEngine, progress: ProgressReporter? = nil
+    ) throws(GenFailure) -> GenerationResult {
         let resolved = try resolveOptions(options, diagnostics: diagnostics)
         let resources = try locateResources(options, diagnostics: diagnostics)
         let target = try loadTarget(options.target, root: resources, diagnostics: diagnostics)
@@ -56,22 +57,40 @@ package enum Generator {
         }
         let classes = graph.outputSize
         var calibration: (samples: [[Double]], source: String)?
-        if let path = options.calibPath ?? options.dataPath {
-            let flag = options.calibPath != nil ? "--calib" : "--data"
-            let data = try loadDataFile(
-                file: path, inputShape: graph.inputShape, classes: classes,
-                purpose: options.calibPath != nil ? .calibration : .training, flag: flag, diagnostics: diagnostics)
-            let samples = Array(data.train.inputs.prefix(maximumCalibrationSamples))
-            calibration = (samples, "\(flag) \(baseName(path)) (\(samples.count) samples)")
+        var trainingData: DataFile?
+        if let path = options.dataPath {
+            trainingData = try loadDataFile(
+                file: path, inputShape: graph.inputShape, classes: classes, purpose: .training, flag: "--data",
+                diagnostics: diagnostics)
         }
-        if options.dataPath != nil, options.calibPath == nil {
-            diagnostics.warning("--data: used for calibration only; fine-tuning is not available in this version")
+        if let path = options.calibPath {
+            let data = try loadDataFile(
+                file: path, inputShape: graph.inputShape, classes: classes, purpose: .calibration, flag: "--calib",
+                diagnostics: diagnostics)
+            let samples = Array(data.train.inputs.prefix(maximumCalibrationSamples))
+            calibration = (samples, "--calib \(baseName(path)) (\(samples.count) samples)")
+        } else if let data = trainingData, let path = options.dataPath {
+            let samples = Array(data.train.inputs.prefix(maximumCalibrationSamples))
+            calibration = (samples, "--data \(baseName(path)) (\(samples.count) samples)")
         }
 
         graph = fuseActivations(graph)
         switch resolved.prune {
         case .none: break
         case .kOfN(let k, let n): graph = pruneMagnitudeKofN(graph, k: k, n: n)
+        }
+        var training: TrainingSummary?
+        if let data = trainingData, resolved.epochs > 0 {
+            let before = graph
+            let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
+            let trained = train(graph, on: data.train, options: options) { epoch in
+                progress?.update(
+                    "fine-tune", done: epoch.epoch, total: resolved.epochs,
+                    detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
+            }
+            graph = trained.graph
+            training = TrainingSummary(
+                options: options, history: trained.history, data: data, before: before, after: graph)
         }
         let samples = calibration?.samples
             ?? syntheticCalibrationSamples(graph, count: syntheticSampleCount, seed: resolved.seed)
@@ -85,7 +104,9 @@ package enum Generator {
         let renderer = try loadTemplates(root: resources, diagnostics: diagnostics)
         let sourceName = baseName(options.modelPath)
         var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)
-        let report = writeReport(program, options: options, resolved: resolved, sourceFile: sourceName)
+        training?.measureFixedPoint(program)
+        let report = writeReport(
+            program, options: options, resolved: resolved, sourceFile: sourceName, training: training)
         files.append(GeneratedFile(name: name + ".pruned.json", contents: writeModelJSON(graph, name: name)))
         files.append(GeneratedFile(name: name + ".report.json", contents: report.json))
         files.sort { $0.name < $1.name }
@@ -168,10 +189,10 @@ package enum Generator {
 
 /// Runs the generator and writes its files (plus `--report FILE`); nothing is written on failure.
 /// - Throws: `GenFailure` with every diagnostic found.
-package func runGenerator(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
-    -> GenerationResult
-{
-    let result = try Generator.generate(options, diagnostics: diagnostics)
+package func runGenerator(
+    _ options: GenerateOptions, diagnostics: DiagnosticEngine, progress: ProgressReporter? = nil
+) throws(GenFailure) -> GenerationResult {
+    let result = try Generator.generate(options, diagnostics: diagnostics, progress: progress)
     var extra = options.reportPath.map {
         [OutputWriter.Destination(path: $0, contents: result.report.json, flag: "--report")]
     } ?? []

@@ -8,7 +8,12 @@ package struct ResolvedOptions: Sendable {
     package var prune: PruneMethod
     package var quantization: QuantizationOptions
     package var seed: UInt64
+    /// Fine-tuning epochs (0: none); only meaningful with --data.
+    package var epochs: Int
 }
+
+/// Fine-tuning epochs when --data is given without --epochs.
+package let defaultFineTuningEpochs = 30
 
 /// The pruning methods `--prune` accepts; the ones not built yet are rejected with a clear error.
 package let pruneMethodNames = ["none", "kofn", "dpp", "darb", "edp", "sap"]
@@ -38,9 +43,6 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     if let epochs = options.epochs {
         if epochs < 0 { flagError("--epochs: expected a whole number >= 0, found \(epochs)") }
         if options.dataPath == nil { flagError("--epochs: needs --data (fine-tuning data)") }
-        if epochs > 0 {
-            flagError("--epochs \(epochs): fine-tuning is not available yet; use --epochs 0 (prune and quantize only)")
-        }
     }
     let method = options.prune ?? "kofn"
     var prune = PruneMethod.none
@@ -67,5 +69,6 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         quantization: QuantizationOptions(
             weightBits: options.weightBits, activationBits: options.activationBits,
             weightScaling: scaling ?? .perChannel),
-        seed: UInt64(options.seed))
+        seed: UInt64(max(options.seed, 0)),
+        epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0))
 }

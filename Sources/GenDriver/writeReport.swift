@@ -36,7 +36,8 @@ package struct ModelReport: Sendable {
 
 /// Builds the report: options, arithmetic rules, one entry per layer, totals.
 package func writeReport(
-    _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String
+    _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String,
+    training: TrainingSummary? = nil
 ) -> ModelReport {
     let quantized = program.quantized
     var layers: [JSONValue] = []
@@ -152,6 +153,7 @@ package func writeReport(
             ])
         ),
         ("seed", .int(Int(resolved.seed))),
+        ("fineTuning", training.map(trainingJSON) ?? .null),
         ("metadata", quantized.graph.metadata ?? .null),
         ("layers", .arr(layers)),
         (
@@ -191,5 +193,21 @@ private func saturationReport(_ q: QuantizedWeights, layer: QuantizedLayer) -> J
     }
     return .obj([
         ("calibrated", .str(calibrated)), ("worstCase", .str(worstText)), ("worstCaseOutputs", .ints(worst.rows)),
+    ])
+}
+
+private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
+    func percent(_ value: Double?) -> JSONValue { value.map { rounded($0 * 100) } ?? .null }
+    return .obj([
+        ("epochs", .int(training.options.epochs)), ("optimizer", .str(training.options.optimizer.rawValue)),
+        ("learningRate", .num(training.options.learningRate)), ("schedule", .str("cosine decay to 0")),
+        ("batchSize", .int(training.options.batchSize)), ("weightDecay", .num(training.options.weightDecay)),
+        ("masks", .str("held fixed: pruned weights stay zero")),
+        ("finalLoss", training.history.last.map { rounded($0.loss) } ?? .null),
+        ("floatTrainAccuracyBefore", percent(training.floatTrainBefore)),
+        ("floatTestAccuracyBefore", percent(training.floatTestBefore)),
+        ("floatTrainAccuracy", percent(training.floatTrain)), ("floatTestAccuracy", percent(training.floatTest)),
+        ("fixedPointTrainAccuracy", percent(training.fixedPointTrain)),
+        ("fixedPointTestAccuracy", percent(training.fixedPointTest)),
     ])
 }

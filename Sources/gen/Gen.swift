@@ -62,11 +62,11 @@ struct GenerateFlags: ParsableArguments {
         completion: .file(extensions: ["npz", "csv"]))
     var calib: String?
 
-    @Option(help: "Training data (.npz or .csv); used for calibration (fine-tuning is not available yet).",
+    @Option(help: "Training data (.npz or .csv): fine-tunes the pruned model and calibrates (unless --calib).",
         completion: .file(extensions: ["npz", "csv"]))
     var data: String?
 
-    @Option(parsing: .unconditional, help: "Fine-tuning epochs with --data (only 0 is available yet).")
+    @Option(parsing: .unconditional, help: "Fine-tuning epochs with --data (default 30; 0 = none).")
     var epochs: Int?
 
     @Option(parsing: .unconditional, help: "Seed of every random choice.")
@@ -171,7 +171,8 @@ enum Main {
     static func runGenerate(_ flags: GenerateFlags) -> Int32 {
         let diagnostics = DiagnosticEngine()
         do {
-            let result = try runGenerator(flags.options(), diagnostics: diagnostics)
+            let result = try runGenerator(
+                flags.options(), diagnostics: diagnostics, progress: ProgressReporter(quiet: flags.quiet))
             for diagnostic in diagnostics.diagnostics { printError(diagnostic.formatted) }
             if !flags.quiet {
                 print(renderReportTable(result.report, format: flags.reportFormat), terminator: "")

@@ -1,0 +1,143 @@
+// GenLearn/Trainer.swift - Mini-batch training with Adam or SGD, weight decay, cosine schedule, fixed masks.
+
+import Foundation
+import GenModel
+import GenSupport
+
+/// The optimizers the engine offers.
+package enum Optimizer: String, Sendable, CaseIterable {
+    case adam, sgd
+}
+
+package struct TrainingOptions: Sendable {
+    package var epochs: Int
+    package var batchSize = 32
+    package var optimizer = Optimizer.adam
+    /// Peak learning rate; the schedule decays it to zero along a cosine.
+    package var learningRate = 1e-3
+    /// SGD momentum.
+    package var momentum = 0.9
+    /// L2 weight decay on weights (not biases), added to the gradient.
+    package var weightDecay = 1e-4
+    package var seed: UInt64
+
+    package init(epochs: Int, seed: UInt64) {
+        self.epochs = epochs
+        self.seed = seed
+    }
+}
+
+/// One epoch's figures, for progress and the report.
+package struct EpochStatistics: Sendable {
+    package var epoch: Int
+    package var loss: Double
+    package var trainAccuracy: Double
+}
+
+/// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
+/// fixed (pruned weights stay zero, their gradients are zeroed). Deterministic for a seed: the
+/// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded GSL CBLAS.
+package func train(
+    _ graph: Graph, on data: Dataset, options: TrainingOptions,
+    onEpoch: (EpochStatistics) -> Void = { _ in }
+) -> (graph: Graph, history: [EpochStatistics]) {
+    guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
+    var network = Network(graph)
+    let classes = graph.outputSize
+    let inputSize = graph.inputSize
+    var generator = SeededGenerator(seed: options.seed)
+    var order = Array(data.inputs.indices)
+    let stepsPerEpoch = (order.count + options.batchSize - 1) / options.batchSize
+    let totalSteps = stepsPerEpoch * options.epochs
+    var state = OptimizerState(network.parameters)
+    var history: [EpochStatistics] = []
+    var step = 0
+    for epoch in 1...options.epochs {
+        // Fisher-Yates with the seeded generator.
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        var lossSum = 0.0
+        var correct = 0
+        var start = 0
+        while start < order.count {
+            let indices = Array(order[start..<min(start + options.batchSize, order.count)])
+            var batch = [Double]()
+            batch.reserveCapacity(indices.count * inputSize)
+            for index in indices { batch.append(contentsOf: data.inputs[index]) }
+            var cache = ForwardCache()
+            let logits = network.forward(batch, batch: indices.count, cache: &cache)
+            let result = softmaxCrossEntropy(logits, labels: indices.map { labels[$0] }, classes: classes)
+            lossSum += result.loss * Double(indices.count)
+            correct += result.correct
+            let gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
+            let rate = options.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
+            state.apply(gradients, to: &network.parameters, rate: rate, options: options)
+            step += 1
+            start += options.batchSize
+        }
+        let statistics = EpochStatistics(
+            epoch: epoch, loss: lossSum / Double(order.count), trainAccuracy: Double(correct) / Double(order.count))
+        history.append(statistics)
+        onEpoch(statistics)
+    }
+    return (network.graph(updating: graph), history)
+}
+
+/// Per-parameter optimizer memory (Adam's moments or SGD's velocity).
+struct OptimizerState {
+    var first: [[Double]]
+    var second: [[Double]]
+    var firstBias: [[Double]]
+    var secondBias: [[Double]]
+    var steps = 0
+
+    init(_ parameters: [Parameters]) {
+        first = parameters.map { [Double](repeating: 0, count: $0.weights.count) }
+        second = first
+        firstBias = parameters.map { [Double](repeating: 0, count: $0.bias.count) }
+        secondBias = firstBias
+    }
+
+    mutating func apply(_ gradients: Gradients, to parameters: inout [Parameters], rate: Double, options: TrainingOptions) {
+        steps += 1
+        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8)
+        let correction1 = 1 - pow(beta1, Double(steps))
+        let correction2 = 1 - pow(beta2, Double(steps))
+        for p in parameters.indices {
+            for w in parameters[p].weights.indices {
+                let g = gradients.weights[p][w] + options.weightDecay * parameters[p].weights[w]
+                parameters[p].weights[w] -= update(g, &first[p][w], &second[p][w])
+            }
+            for b in parameters[p].bias.indices {
+                parameters[p].bias[b] -= update(gradients.bias[p][b], &firstBias[p][b], &secondBias[p][b])
+            }
+            parameters[p].applyMask()
+        }
+        func update(_ g: Double, _ m: inout Double, _ v: inout Double) -> Double {
+            switch options.optimizer {
+            case .adam:
+                m = beta1 * m + (1 - beta1) * g
+                v = beta2 * v + (1 - beta2) * g * g
+                return rate * (m / correction1) / ((v / correction2).squareRoot() + epsilon)
+            case .sgd:
+                m = options.momentum * m + g
+                return rate * m
+            }
+        }
+    }
+}
+
+/// Top-1 accuracy (0...1) of the float graph on a labelled data set.
+package func accuracy(of graph: Graph, on data: Dataset) -> Double? {
+    guard let labels = data.labels, !labels.isEmpty else { return nil }
+    let effective = graph.withMasksApplied()
+    var correct = 0
+    for (input, label) in zip(data.inputs, labels) {
+        let output = FloatExecutor.run(effective, input: input)
+        var best = 0
+        for index in output.indices where output[index] > output[best] { best = index }
+        if best == label { correct += 1 }
+    }
+    return Double(correct) / Double(labels.count)
+}

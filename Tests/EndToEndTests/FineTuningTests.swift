@@ -1,0 +1,80 @@
+// EndToEndTests/FineTuningTests.swift - gen --data fine-tunes the pruned model; figures and round trip.
+
+import Foundation
+import Testing
+
+@Suite("Fine-tuning with --data")
+struct FineTuningTests {
+    static let data = Paths.inRoot("Tests/Fixtures/digits/digits_test.npz")
+
+    func report(_ path: String) throws -> [String: Any] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        return try #require(json?["fineTuning"] as? [String: Any])
+    }
+
+    @Test("8-of-16 on the digits MLP: fine-tuning recovers accuracy, the fixed point keeps it, the C is bit-exact")
+    func recovers() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: "finetune", inputs: Array(test.inputs.prefix(64))) {
+            $0.dataPath = Self.data
+        }
+        let figures = try report(run.directory + "/digits_mlp.report.json")
+        let before = try #require(figures["floatTestAccuracyBefore"] as? Double)
+        let after = try #require(figures["floatTestAccuracy"] as? Double)
+        let fixed = try #require(figures["fixedPointTestAccuracy"] as? Double)
+        print("measured fine-tuning digits_mlp 8/16, 30 epochs: float test \(before)% -> \(after)%, fixed point \(fixed)%")
+        #expect(after > before + 4, "fine-tuning did not help: \(before)% -> \(after)%")
+        #expect(abs(after - fixed) <= 1.0, "fixed point \(fixed)% far from float \(after)%")
+        #expect(figures["epochs"] as? Int == 30)
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+    }
+
+    @Test("a fine-tuned model round-trips through .pruned.json: regenerating from it gives the same C")
+    func roundTrip() throws {
+        let directory = Paths.temporaryDirectory("roundtrip")
+        let calib = Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz")
+        let first = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/digits_cnn.json"), "--target", "mcu", "--k", "4", "--n", "16",
+             "--data", Self.data, "--epochs", "3", "--calib", calib, "-o", directory + "/a", "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try Shell.run(
+            [Paths.genExecutable, directory + "/a/digits_cnn.pruned.json", "--target", "mcu", "--k", "4", "--n", "16",
+             "--calib", calib, "-o", directory + "/b", "--quiet"])
+        #expect(second.status == 0, "\(second.stderr)")
+        func body(_ path: String) throws -> String {
+            // Everything but the source file's name and the names of folded layers (a .pruned.json
+            // holds the folded model, not the names of what was folded).
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+                .filter { !$0.contains("Source model:") }.joined(separator: "\n")
+                .replacingOccurrences(of: #" \(folded: [^)]*\)"#, with: "", options: .regularExpression)
+        }
+        #expect(try body(directory + "/a/digits_cnn.c") == body(directory + "/b/digits_cnn.c"))
+    }
+
+    @Test("same seed, same bytes; --epochs 0 leaves the weights as pruned")
+    func deterministic() throws {
+        let directory = Paths.temporaryDirectory("seed")
+        for out in ["a", "b"] {
+            let result = try Shell.run(
+                [Paths.genExecutable, Paths.inRoot("Examples/digits_mlp.json"), "--target", "host", "--data", Self.data,
+                 "--epochs", "5", "--seed", "7", "-o", directory + "/" + out, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        for file in ["digits_mlp.c", "digits_mlp.pruned.json", "digits_mlp.report.json"] {
+            #expect(
+                FileManager.default.contents(atPath: directory + "/a/" + file)
+                    == FileManager.default.contents(atPath: directory + "/b/" + file), "\(file) differs")
+        }
+        let none = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/digits_mlp.json"), "--target", "host", "--data", Self.data,
+             "--epochs", "0", "-o", directory + "/c", "--quiet"])
+        #expect(none.status == 0)
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: directory + "/c/digits_mlp.report.json"))) as? [String: Any]
+        #expect(json?["fineTuning"] is NSNull)
+    }
+}
