@@ -53,6 +53,8 @@ let package = Package(
         // libFuzzer targets (Scripts/fuzz.sh); ordinary builds make corpus-replay tools of them.
         .executableTarget(name: "FuzzModelReader", dependencies: ["GenModel", "GenSupport"]),
         .executableTarget(name: "FuzzDataReader", dependencies: ["GenModel", "GenSupport"]),
+        // Training throughput benchmark (Scripts/bench_train.py).
+        .executableTarget(name: "sprig-train-bench", dependencies: ["GenLearn", "GenModel", "GenSupport"]),
         .executableTarget(
             name: "gen",
             dependencies: ["GenDriver", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
