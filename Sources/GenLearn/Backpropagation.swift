@@ -149,12 +149,12 @@ func activationGradient(_ activation: Activation, _ pre: [Double], _ dy: [Double
     }
 }
 
-/// The (C·kh·kw) × (outH·outW) matrix of input taps of one sample, zeros in the padding.
-func im2col(_ conv: Conv2DLayer, _ x: [Double], inShape: [Int], outShape: [Int]) -> [Double] {
+/// Calls `body(columnIndex, inputIndex)` for every tap of the convolution that reads the input (not
+/// the padding): `columnIndex` indexes the (C·kh·kw) × (outH·outW) im2col matrix, `inputIndex` the input.
+private func forEachTap(_ conv: Conv2DLayer, inShape: [Int], outShape: [Int], _ body: (Int, Int) -> Void) {
     let (height, width) = (inShape[1], inShape[2])
     let (outH, outW) = (outShape[1], outShape[2])
     let positions = outH * outW
-    var columns = [Double](repeating: 0, count: conv.fanIn * positions)
     for ic in 0..<conv.inChannels {
         for ky in 0..<conv.kernel.h {
             for kx in 0..<conv.kernel.w {
@@ -165,36 +165,24 @@ func im2col(_ conv: Conv2DLayer, _ x: [Double], inShape: [Int], outShape: [Int])
                     for ox in 0..<outW {
                         let ix = ox * conv.stride.w + kx - conv.padding.left
                         if ix < 0 || ix >= width { continue }
-                        columns[row * positions + oy * outW + ox] = x[(ic * height + iy) * width + ix]
+                        body(row * positions + oy * outW + ox, (ic * height + iy) * width + ix)
                     }
                 }
             }
         }
     }
+}
+
+/// The (C·kh·kw) × (outH·outW) matrix of input taps of one sample, zeros in the padding.
+func im2col(_ conv: Conv2DLayer, _ x: [Double], inShape: [Int], outShape: [Int]) -> [Double] {
+    var columns = [Double](repeating: 0, count: conv.fanIn * outShape[1] * outShape[2])
+    forEachTap(conv, inShape: inShape, outShape: outShape) { column, input in columns[column] = x[input] }
     return columns
 }
 
 /// Adds the column gradients back onto the input positions they were read from.
 func col2imAdd(_ conv: Conv2DLayer, _ columns: [Double], into dx: inout [Double], offset: Int, inShape: [Int], outShape: [Int]) {
-    let (height, width) = (inShape[1], inShape[2])
-    let (outH, outW) = (outShape[1], outShape[2])
-    let positions = outH * outW
-    for ic in 0..<conv.inChannels {
-        for ky in 0..<conv.kernel.h {
-            for kx in 0..<conv.kernel.w {
-                let row = (ic * conv.kernel.h + ky) * conv.kernel.w + kx
-                for oy in 0..<outH {
-                    let iy = oy * conv.stride.h + ky - conv.padding.top
-                    if iy < 0 || iy >= height { continue }
-                    for ox in 0..<outW {
-                        let ix = ox * conv.stride.w + kx - conv.padding.left
-                        if ix < 0 || ix >= width { continue }
-                        dx[offset + (ic * height + iy) * width + ix] += columns[row * positions + oy * outW + ox]
-                    }
-                }
-            }
-        }
-    }
+    forEachTap(conv, inShape: inShape, outShape: outShape) { column, input in dx[offset + input] += columns[column] }
 }
 
 func maxPool(_ pool: Pool2DLayer, _ x: [Double], batch: Int, inShape: [Int], outShape: [Int]) -> ([Double], [Int]) {
