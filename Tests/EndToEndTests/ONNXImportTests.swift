@@ -56,6 +56,28 @@ struct ONNXImportTests {
         }
     }
 
+    @Test("the generated C's float entry point reproduces onnx's reference outputs", arguments: ["mlp_gemm", "cnn", "digits_mlp"])
+    func cMatchesReference(_ name: String) throws {
+        let expected = try #require(try Self.expected()[name])
+        for bits in [8, 16] {
+            let run = try Verification.prepare(
+                modelText: "", label: name, modelFile: Self.folder + "/\(name).onnx", inputs: expected.inputs
+            ) {
+                $0.prune = "none"
+                $0.weightBits = bits
+                $0.activationBits = bits
+                if name == "digits_mlp" { $0.calibPath = Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz") }
+            }
+            try Verification.writeHarness(run)
+            let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+            #expect(shell.status == 0, "\(shell.stderr)")
+            // Softmax probabilities from <name>_infer_f32 against the reference evaluator's.
+            let worst = zip(output.real, expected.outputs).flatMap { zip($0, $1).map { abs($0 - $1) } }.max() ?? 1
+            print("measured ONNX \(name) \(bits)-bit: largest probability difference \(worst)")
+            #expect(worst <= (bits == 8 ? 0.1 : 0.005), "\(name) \(bits)-bit: probabilities differ by \(worst)")
+        }
+    }
+
     @Test("digits_mlp.onnx and digits_mlp.json give the same fixed-point program")
     func sameAsJSON() throws {
         let calib = Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz")
