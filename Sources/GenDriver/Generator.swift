@@ -73,6 +73,14 @@ package enum Generator {
             let samples = Array(data.train.inputs.prefix(maximumCalibrationSamples))
             calibration = (samples, "--data \(baseName(path)) (\(samples.count) samples)")
         }
+        if let samples = calibration?.samples {
+            warnIfOutsideRange(samples, graph: graph, flag: options.calibPath != nil ? "--calib" : "--data",
+                diagnostics: diagnostics)
+        } else if options.modelPath.lowercased().hasSuffix(".onnx") {
+            diagnostics.warning(
+                "ONNX models carry no input range: assuming [-1, 1] for the input format and calibration; give --calib for real ranges",
+                at: SourceLocation(file: options.modelPath))
+        }
 
         graph = fuseActivations(graph)
         switch resolved.prune {
@@ -184,6 +192,25 @@ package enum Generator {
             }
         }
         return try TemplateRenderer(TemplateSources(texts: texts), templatesDirectory: root + "/Templates")
+    }
+}
+
+/// Warns when data lies outside `input.range`: the input Q-format is chosen from the range, so such
+/// inputs saturate (a common slip: pixels 0..255 or 0..16 for a model trained on [0, 1]).
+func warnIfOutsideRange(_ samples: [[Double]], graph: Graph, flag: String, diagnostics: DiagnosticEngine) {
+    let (low, high) = graph.inputRange
+    let slack = (high - low) * 0.01
+    var smallest = Double.infinity
+    var largest = -Double.infinity
+    for sample in samples {
+        for value in sample {
+            smallest = min(smallest, value)
+            largest = max(largest, value)
+        }
+    }
+    if smallest < low - slack || largest > high + slack {
+        diagnostics.warning(
+            "\(flag): inputs span [\(smallest), \(largest)], outside the model's input.range [\(low), \(high)]; they saturate in fixed point (scale the data or set input.range)")
     }
 }
 

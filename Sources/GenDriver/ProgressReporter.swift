@@ -35,7 +35,8 @@ package final class ProgressReporter {
         let fraction = total > 0 ? Double(done) / Double(total) : 1
         var text = "\(task): \(done)/\(total) (\(Int((fraction * 100).rounded(.down)))%)"
         if !detail.isEmpty { text += ", " + detail }
-        if done < total, fraction > 0 {
+        // An estimate from under 5 % of the work is noise; wait for more.
+        if done < total, fraction >= 0.05 {
             text += ", ETA \(Int((elapsed / fraction - elapsed).rounded()))s"
         }
         switch mode {

@@ -20,10 +20,10 @@ package func renderVerification(_ result: VerificationResult, dataPath: String) 
             + "\n"
     }
     var out = "gen verify: \(result.samples) samples of \(dataPath), outputs compared before any final softmax\n"
-    out += "reference".padding(toLength: 24, withPad: " ", startingAt: 0) + pad("acc(C)", 9) + pad("rmse", 10)
+    out += "C against".padding(toLength: 24, withPad: " ", startingAt: 0) + pad("acc(ref)", 9) + pad("rmse", 10)
         + pad("mae", 10) + pad("l2r", 10) + pad("cosine", 10) + "\n"
-    out += row("C vs pruned float", result.againstPruned, accuracy: result.accuracyC)
-    out += row("C vs unpruned float", result.againstUnpruned, accuracy: result.accuracyC)
+    out += row("pruned float model", result.againstPruned, accuracy: result.accuracyPruned)
+    out += row("unpruned float model", result.againstUnpruned, accuracy: result.accuracyUnpruned)
     if let c = result.accuracyC, let pruned = result.accuracyPruned, let unpruned = result.accuracyUnpruned {
         out += "accuracy: generated C \(number(c, 2))%, pruned float \(number(pruned, 2))%, unpruned float \(number(unpruned, 2))%\n"
     }

@@ -61,7 +61,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     case "dpp", "darb", "edp", "sap":
         flagError("--prune \(method): not available yet in this version; use 'none' or 'kofn'")
     default:
-        flagError("--prune: expected one of \(pruneMethodNames.joined(separator: ", ")), found '\(method)'")
+        flagError("--prune: expected 'none' or 'kofn' (dpp, darb, edp and sap are not available yet), found '\(method)'")
     }
     try diagnostics.checkpoint()
     return ResolvedOptions(

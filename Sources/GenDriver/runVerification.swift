@@ -39,6 +39,7 @@ package func runVerification(
     let result = try runGenerator(generate, diagnostics: diagnostics)
     let program = result.program
     let data = try loadVerificationData(options.dataPath, graph: result.unprunedGraph, diagnostics: diagnostics)
+    warnIfOutsideRange(data.inputs, graph: result.unprunedGraph, flag: "--data", diagnostics: diagnostics)
 
     // Build: the host toolchain's compiler and flags, every generated .c and the harness.
     let host = try hostToolchain(generate, diagnostics: diagnostics)
@@ -115,16 +116,16 @@ private func measure(_ c: [[Double]], pruned: [[Double]], unpruned: [[Double]], 
 private func violations(_ result: VerificationResult, _ options: VerifyOptions) -> [String] {
     var messages: [String] = []
     if let limit = options.maximumL2r, !(result.againstPruned.l2r <= limit) {
-        messages.append("--max-l2r: the C's relative L2 error \(result.againstPruned.l2r) exceeds \(limit)")
+        messages.append("--max-l2r: the C's relative L2 error \(fixed(result.againstPruned.l2r, 5)) exceeds \(limit)")
     }
     if let limit = options.minimumCosine, !(result.againstPruned.cosine >= limit) {
-        messages.append("--min-cosine: the C's cosine similarity \(result.againstPruned.cosine) is below \(limit)")
+        messages.append("--min-cosine: the C's cosine similarity \(fixed(result.againstPruned.cosine, 5)) is below \(limit)")
     }
     if let limit = options.maximumAccuracyDrop, let c = result.accuracyC, let dense = result.accuracyUnpruned,
         dense - c > limit
     {
         messages.append(
-            "--max-accuracy-drop: the C's accuracy \(c)% is \(dense - c) points below the unpruned model's \(dense)%")
+            "--max-accuracy-drop: the C's accuracy \(fixed(c, 2))% is \(fixed(dense - c, 2)) points below the unpruned model's \(fixed(dense, 2))%")
     }
     return messages
 }

@@ -15,6 +15,7 @@ struct Gen: ParsableCommand {
             Writes <name>.h, <name>.c, <name>.pruned.json and <name>.report.json into -o DIR.
             Without --prune, gen prunes by magnitude, keeping 8 of every 16 weights (--prune kofn --k 8 --n 16).
             """,
+        version: "0.1.0",
         subcommands: [Generate.self, Verify.self],
         defaultSubcommand: Generate.self)
 }
@@ -119,12 +120,11 @@ struct Generate: ParsableCommand {
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile the generated C for the host, run it on --data and compare with the float models.",
-        discussion: """
-            --data is the data set to run (its test split when it has one); calibration comes from --calib or
-            input.range. Prints accuracy, rmse, mae, l2r and cosine of the C against the pruned float model
-            (what the C implements) and the unpruned one, overall and per output. Exits with 1 when a
-            tolerance is exceeded.
-            """)
+        discussion:
+            "--data is the data set to run (its test split when it has one); calibration comes from --calib or "
+            + "input.range. Prints accuracy, rmse, mae, l2r and cosine of the C against the pruned float model "
+            + "(what the C implements) and the unpruned one, overall and per output. Exits with 2 when a "
+            + "tolerance is exceeded (1 on bad input).")
 
     @OptionGroup var flags: GenerateFlags
 
@@ -145,14 +145,22 @@ func printError(_ text: String) {
 @main
 enum Main {
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // Help shows the flags of the subcommand asked about; `gen --help` shows generate's, the default.
+        if arguments.contains("--help") || arguments.contains("-h") || arguments.first == "help" {
+            let verify = arguments.contains("verify")
+            print(Gen.helpMessage(for: verify ? Verify.self : Generate.self))
+            if !verify { print("Subcommands: generate (default), verify. See 'gen verify --help'.") }
+            exit(0)
+        }
         let command: ParsableCommand
         do {
             command = try Gen.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
         } catch {
             let exitCode = Gen.exitCode(for: error)
             if exitCode == .success {
-                print(Gen.fullMessage(for: error))
-                exit(0)
+                // Help and --version: argument-parser prints the page of the subcommand asked about.
+                Gen.exit(withError: error)
             }
             // One line, `error: ...`, naming the flag (argument-parser's own wording).
             let message = Gen.message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
@@ -176,7 +184,8 @@ enum Main {
             for diagnostic in diagnostics.diagnostics { printError(diagnostic.formatted) }
             if !flags.quiet {
                 print(renderReportTable(result.report, format: flags.reportFormat), terminator: "")
-                print("gen: wrote \(result.files.map(\.name).joined(separator: ", ")) to \(result.outputDirectory)")
+                // A status line, on stderr: stdout holds only the report (valid JSON with --report-format json).
+                printError("gen: wrote \(result.files.map(\.name).joined(separator: ", ")) to \(result.outputDirectory)")
             }
             return 0
         } catch {
@@ -204,7 +213,8 @@ enum Main {
             for diagnostic in diagnostics.diagnostics where diagnostic.severity != .error { printError(diagnostic.formatted) }
             if !verify.flags.quiet { print(renderVerification(result, dataPath: data), terminator: "") }
             for violation in result.violations { printError("error: " + violation) }
-            return result.violations.isEmpty ? 0 : 1
+            // 2: the C ran but missed a tolerance (1 is kept for bad input, as in generate).
+            return result.violations.isEmpty ? 0 : 2
         } catch {
             for diagnostic in error.diagnostics { printError(diagnostic.formatted) }
             return 1

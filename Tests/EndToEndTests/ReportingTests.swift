@@ -94,7 +94,7 @@ struct ReportingTests {
              "--data", Self.test, "--max-accuracy-drop", "1", "--max-l2r", "0.05", "--min-cosine", "0.99"])
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         #expect(good.stdout.contains("gen verify: 539 samples"))
-        #expect(good.stdout.contains("C vs pruned float"))
+        #expect(good.stdout.contains("pruned float model         96.85%"), "\(good.stdout)")
         #expect(good.stdout.contains("accuracy: generated C 97.03%, pruned float 96.85%, unpruned float 96.85%"))
         #expect(good.stdout.contains("  output 9 "))
         // Progress lines go to stderr when it is not a terminal: four quarters and the end.
@@ -103,9 +103,19 @@ struct ReportingTests {
         let bad = try Shell.run(
             [Paths.genExecutable, "verify", Self.digitsCNN, "--target", "host", "--k", "2", "--n", "16", "--calib",
              Self.calib, "--data", Self.test, "--max-accuracy-drop", "1", "--quiet"])
-        #expect(bad.status == 1)
+        #expect(bad.status == 2)
         #expect(bad.stdout.isEmpty)
-        #expect(bad.stderr.hasPrefix("error: --max-accuracy-drop: the C's accuracy"), "\(bad.stderr)")
+        #expect(bad.stderr.hasPrefix("error: --max-accuracy-drop: the C's accuracy "), "\(bad.stderr)")
+
+        // Data far outside input.range (pixels 0..16 instead of 0..1) is run, with a warning.
+        let directory = Paths.temporaryDirectory("range")
+        var csv = ""
+        for label in 0..<10 { csv += "\(label)," + (0..<64).map { String(($0 + label) % 17) }.joined(separator: ",") + "\n" }
+        try csv.write(toFile: directory + "/wide.csv", atomically: true, encoding: .utf8)
+        let wide = try Shell.run(
+            [Paths.genExecutable, "verify", Self.digitsCNN, "--target", "host", "--data", directory + "/wide.csv", "--quiet"])
+        #expect(wide.status == 0)
+        #expect(wide.stderr.contains("warning: --data: inputs span [0.0, 16.0], outside the model's input.range [0.0, 1.0]"), "\(wide.stderr)")
     }
 
     @Test("progress: a rewritten line on a terminal, quarters otherwise, nothing when quiet; ETA from elapsed time")
