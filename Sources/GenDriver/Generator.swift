@@ -83,12 +83,29 @@ package enum Generator {
         }
 
         graph = fuseActivations(graph)
+        var training: TrainingSummary?
         switch resolved.prune {
         case .none: break
         case .kOfN(let k, let n): graph = pruneMagnitudeKofN(graph, k: k, n: n)
+        case .dpp(let k, let n):
+            // resolveOptions guarantees data and epochs: E epochs learning masks, then E fine-tuning.
+            guard let data = trainingData else { break }
+            let before = pruneMagnitudeKofN(graph, k: k, n: n)
+            let options = DPPOptions(k: k, n: n, epochs: resolved.epochs, fineTuneEpochs: resolved.epochs, seed: resolved.seed)
+            let result = trainDPP(graph, on: data.train, options: options) { epoch in
+                progress?.update(
+                    "dpp", done: epoch.epoch, total: 2 * resolved.epochs,
+                    detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
+            }
+            graph = result.graph
+            var summary = TrainingSummary(
+                options: options.training, history: result.history, data: data, before: before, after: graph)
+            summary.maskMetrics = result.metrics
+            training = summary
         }
-        var training: TrainingSummary?
-        if let data = trainingData, resolved.epochs > 0 {
+        if case .dpp = resolved.prune {
+            // trained above
+        } else if let data = trainingData, resolved.epochs > 0 {
             let before = graph
             let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
             let trained = train(graph, on: data.train, options: options) { epoch in

@@ -16,6 +16,8 @@ package struct TrainingSummary: Sendable {
     package var floatTest: Double?
     package var fixedPointTrain: Double?
     package var fixedPointTest: Double?
+    /// DPP only: confidence and diversity of each layer's learned mask.
+    package var maskMetrics: [MaskMetrics] = []
     private var data: DataFile
 
     init(options: TrainingOptions, history: [EpochStatistics], data: DataFile, before: Graph, after: Graph) {

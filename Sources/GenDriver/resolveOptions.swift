@@ -50,18 +50,20 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     case "none":
         if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune none") }
         if options.sparsity != nil { flagError("--sparsity: not used by --prune none") }
-    case "kofn":
+    case "kofn", "dpp":
         let k = options.k ?? defaultKofN.k
         let n = options.n ?? defaultKofN.n
-        if options.sparsity != nil { flagError("--sparsity: not used by --prune kofn (it keeps exactly --k of --n)") }
+        if options.sparsity != nil { flagError("--sparsity: not used by --prune \(method) (it keeps exactly --k of --n)") }
+        if method == "dpp" && options.dataPath == nil { flagError("--prune dpp: needs --data (the masks are learned)") }
+        if method == "dpp" && options.epochs == 0 { flagError("--prune dpp: needs --epochs > 0 (the masks are learned)") }
         if k < 1 { flagError("--k: expected K >= 1, found \(k)") }
         if n < 0 { flagError("--n: expected N >= 0 (0 = whole fan-in), found \(n)") }
         if n > 0 && k > n { flagError("--k: expected K <= N, found K = \(k) > N = \(n)") }
-        prune = .kOfN(k: k, n: n)
-    case "dpp", "darb", "edp", "sap":
-        flagError("--prune \(method): not available yet in this version; use 'none' or 'kofn'")
+        prune = method == "dpp" ? .dpp(k: k, n: n) : .kOfN(k: k, n: n)
+    case "darb", "edp", "sap":
+        flagError("--prune \(method): not available yet in this version; use 'none', 'kofn' or 'dpp'")
     default:
-        flagError("--prune: expected 'none' or 'kofn' (dpp, darb, edp and sap are not available yet), found '\(method)'")
+        flagError("--prune: expected 'none', 'kofn' or 'dpp' (darb, edp and sap are not available yet), found '\(method)'")
     }
     try diagnostics.checkpoint()
     return ResolvedOptions(

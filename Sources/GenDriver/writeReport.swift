@@ -86,7 +86,12 @@ package func writeReport(
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
             if let mask = q.mask {
-                method = [("method", .str("kofn")), ("k", .int(mask.k)), ("n", .int(mask.n))]
+                let name: String
+                switch resolved.prune {
+                case .dpp: name = "dpp"
+                case .none, .kOfN: name = "kofn"
+                }
+                method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
                 method.append(("structure", .str(data.sparse == nil ? "dense (k-of-n keeps every weight)" : "k-of-n tables")))
             } else {
                 method = [("method", .str("none")), ("structure", .str("dense"))]
@@ -131,6 +136,17 @@ package func writeReport(
     case .none: prune = .obj([("method", .str("none"))])
     case .kOfN(let k, let n):
         prune = .obj([("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)), ("granularity", .str("weight"))])
+    case .dpp(let k, let n):
+        prune = .obj([
+            ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)), ("granularity", .str("weight")),
+            ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits")),
+            (
+                "maskMetrics",
+                .arr((training?.maskMetrics ?? []).map {
+                    .obj([("layer", .str($0.layer)), ("confidence", rounded($0.confidence)), ("diversity", rounded($0.diversity))])
+                })
+            ),
+        ])
     }
     let flash = totals.weightBytes + totals.indexBytes + totals.otherBytes
     let report: JSONValue = .obj([

@@ -77,4 +77,28 @@ struct FineTuningTests {
             with: Data(contentsOf: URL(fileURLWithPath: directory + "/c/digits_mlp.report.json"))) as? [String: Any]
         #expect(json?["fineTuning"] is NSNull)
     }
+
+    @Test("--prune dpp learns k-of-n masks that lower to the same tables; the C is bit-exact")
+    func dpp() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: "dpp", inputs: Array(test.inputs.prefix(32))) {
+            $0.prune = "dpp"
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 4
+            $0.dataPath = Self.data
+        }
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
+        let pruning = try #require(json?["pruning"] as? [String: Any])
+        #expect(pruning["method"] as? String == "dpp")
+        #expect((pruning["maskMetrics"] as? [[String: Any]])?.count == 3)
+        let layers = try #require(json?["layers"] as? [[String: Any]])
+        #expect(layers.first?["keptWeights"] as? Int == 32 * 16)  // 4 of every 16 of 64 inputs, 32 outputs
+    }
 }

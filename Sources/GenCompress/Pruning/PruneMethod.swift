@@ -7,4 +7,6 @@ package enum PruneMethod: Sendable, Equatable {
     /// Deterministic magnitude k-of-n at weight granularity (the spec's reproducible baseline).
     /// `n == 0` means one group spanning the whole fan-in.
     case kOfN(k: Int, n: Int)
+    /// DPP's learned k-of-n masks at weight granularity (needs training data); lowered like kOfN.
+    case dpp(k: Int, n: Int)
 }

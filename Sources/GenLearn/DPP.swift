@@ -1,0 +1,317 @@
+// GenLearn/DPP.swift - Dynamic Probabilistic Pruning (Gonzalez-Carabarin et al., TNNLS 2022) at weight level.
+//
+// shared/research/algorithms.md §2: per group of n fan-in positions, trainable logits φ; each
+// mini-batch draws a hard k-of-n mask by Gumbel top-k, ψ = φ + σ·g; the backward pass uses the
+// sequential-softmax relaxation s_l = softmax((φ masked by earlier picks + σ·g) / τ), ã = Σ_l s_l,
+// with a straight-through estimator (the forward value is the hard mask, the gradient that of ã).
+// τ anneals linearly from 5 to 0.5; an entropy term λ·Σ H(softmax(φ)) sharpens the distributions.
+// After DPP training the mask is frozen to the top-k of φ and the weights are fine-tuned.
+//
+// Choices of ours (marked [R] in the notes where the paper's body was not available):
+// - φ starts from log|w| of the pre-trained weights (the paper trains from random φ ~ N(0, 0.5²));
+//   with a trained model this starts the search at the magnitude mask instead of at random.
+// - φ has its own Adam learning rate (`logitLearningRate`).
+
+import Foundation
+import GenModel
+import GenSupport
+
+package struct DPPOptions: Sendable {
+    package var k: Int
+    /// Group length (0 = whole fan-in).
+    package var n: Int
+    /// Epochs of joint training of weights and logits.
+    package var epochs: Int
+    /// Epochs of fine-tuning with the frozen mask afterwards.
+    package var fineTuneEpochs: Int
+    /// σ_g, the Gumbel noise scale (the official code: 0.1 for dense layers, 0.01 for conv kernels).
+    package var noiseScale = 0.1
+    /// λ of the entropy regulariser.
+    package var entropyWeight = 5e-5
+    package var initialTemperature = 5.0
+    package var finalTemperature = 0.5
+    package var logitLearningRate = 1e-2
+    package var training: TrainingOptions
+
+    package init(k: Int, n: Int, epochs: Int, fineTuneEpochs: Int, seed: UInt64) {
+        self.k = k
+        self.n = n
+        self.epochs = epochs
+        self.fineTuneEpochs = fineTuneEpochs
+        training = TrainingOptions(epochs: epochs, seed: seed)
+    }
+}
+
+/// Per-layer mask statistics (§2.8): confidence C (1: every group's mass on k positions, 0:
+/// uniform) and diversity D (0: every row picks the same positions, 1: rows pick differently).
+package struct MaskMetrics: Sendable {
+    package var layer: String
+    package var confidence: Double
+    package var diversity: Double
+}
+
+/// The result of DPP: the graph with frozen k-of-n masks and fine-tuned weights.
+package struct DPPResult: Sendable {
+    package var graph: Graph
+    package var metrics: [MaskMetrics]
+    package var history: [EpochStatistics]
+}
+
+/// Trains logits and weights jointly, freezes the masks, then fine-tunes.
+package func trainDPP(
+    _ graph: Graph, on data: Dataset, options: DPPOptions, onEpoch: (EpochStatistics) -> Void = { _ in }
+) -> DPPResult {
+    guard let labels = data.labels, !data.inputs.isEmpty else { return DPPResult(graph: graph, metrics: [], history: []) }
+    var network = Network(graph)
+    let classes = graph.outputSize
+    let inputSize = graph.inputSize
+    let fanIns = network.layers.compactMap { layer -> Int? in
+        switch layer {
+        case .dense(let inputs, _, _, _): return inputs
+        case .conv2d(let conv, _, _, _): return conv.fanIn
+        case .maxPool2d, .avgPool2d, .activation, .identity: return nil
+        }
+    }
+    // Full weights live here; the network sees W ⊙ a for the mask a drawn for each batch.
+    var full = network.parameters.map(\.weights)
+    var logits = full.map { $0.map { log(abs($0) + 1e-8) } }
+    var logitFirst = full.map { [Double](repeating: 0, count: $0.count) }
+    var logitSecond = logitFirst
+    var state = OptimizerState(network.parameters)
+    var generator = SeededGenerator(seed: options.training.seed)
+    var order = Array(data.inputs.indices)
+    let batchSize = options.training.batchSize
+    let stepsPerEpoch = (order.count + batchSize - 1) / batchSize
+    let totalSteps = max(stepsPerEpoch * options.epochs, 1)
+    var history: [EpochStatistics] = []
+    var step = 0
+    var logitSteps = 0
+    for epoch in 1...max(options.epochs, 1) where options.epochs > 0 {
+        let progress = options.epochs > 1 ? Double(epoch - 1) / Double(options.epochs - 1) : 1
+        let temperature = options.initialTemperature + (options.finalTemperature - options.initialTemperature) * progress
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        var lossSum = 0.0
+        var correct = 0
+        var start = 0
+        while start < order.count {
+            let indices = Array(order[start..<min(start + batchSize, order.count)])
+            // One mask per mini-batch for every layer.
+            var samples: [MaskSample] = []
+            for p in network.parameters.indices {
+                let sample = sampleMask(
+                    logits[p], fanIn: fanIns[p], k: options.k, n: options.n, noise: options.noiseScale,
+                    temperature: temperature, generator: &generator)
+                network.parameters[p].weights = zip(full[p], sample.hard).map { $1 ? $0 : 0 }
+                network.parameters[p].kept = nil  // the backward pass must return dL/dW_eff everywhere
+                samples.append(sample)
+            }
+            var batch = [Double]()
+            batch.reserveCapacity(indices.count * inputSize)
+            for index in indices { batch.append(contentsOf: data.inputs[index]) }
+            var cache = ForwardCache()
+            let output = network.forward(batch, batch: indices.count, cache: &cache)
+            let result = softmaxCrossEntropy(output, labels: indices.map { labels[$0] }, classes: classes)
+            lossSum += result.loss * Double(indices.count)
+            correct += result.correct
+            var gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
+            let rate = options.training.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
+            logitSteps += 1
+            for p in network.parameters.indices {
+                let sample = samples[p]
+                // Straight-through: dL/da = dL/dW_eff ⊙ W; weights learn only where selected.
+                let maskGradient = zip(gradients.weights[p], full[p]).map { $0 * $1 }
+                gradients.weights[p] = zip(gradients.weights[p], sample.hard).map { $1 ? $0 : 0 }
+                var logitGradient = sample.logitGradient(maskGradient, temperature: temperature)
+                addEntropyGradient(logits[p], fanIn: fanIns[p], n: options.n, weight: options.entropyWeight, into: &logitGradient)
+                adam(&logits[p], logitGradient, &logitFirst[p], &logitSecond[p], rate: options.logitLearningRate, step: logitSteps)
+                network.parameters[p].weights = full[p]
+            }
+            state.apply(gradients, to: &network.parameters, rate: rate, options: options.training)
+            // Unselected weights got no gradient but Adam's moments may still move them: keep them
+            // where they were unless selected this batch.
+            for p in network.parameters.indices {
+                full[p] = zip(zip(network.parameters[p].weights, full[p]), samples[p].hard).map { $1 ? $0.0 : $0.1 }
+            }
+            step += 1
+            start += batchSize
+        }
+        let statistics = EpochStatistics(
+            epoch: epoch, loss: lossSum / Double(order.count), trainAccuracy: Double(correct) / Double(order.count))
+        history.append(statistics)
+        onEpoch(statistics)
+    }
+    // Freeze: top-k of the logits, no noise.
+    var frozen = graph
+    var metrics: [MaskMetrics] = []
+    for (p, layerIndex) in network.parameterLayers.enumerated() {
+        let kept = topKMask(logits[p], fanIn: fanIns[p], k: options.k, n: options.n)
+        let mask = KeepMask(k: options.k, n: options.n == 0 ? fanIns[p] : options.n, kept: kept)
+        let weights = zip(full[p], kept).map { $1 ? $0 : 0 }
+        switch frozen.layers[layerIndex].op {
+        case .dense(var dense):
+            dense.weights = weights
+            dense.bias = network.parameters[p].bias
+            dense.mask = mask
+            frozen.layers[layerIndex].op = .dense(dense)
+        case .conv2d(var conv):
+            conv.weights = weights
+            conv.bias = network.parameters[p].bias
+            conv.mask = mask
+            frozen.layers[layerIndex].op = .conv2d(conv)
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+            break
+        }
+        metrics.append(
+            maskMetrics(logits[p], kept: kept, fanIn: fanIns[p], k: options.k, n: options.n,
+                layer: frozen.layers[layerIndex].name))
+    }
+    var fineTune = options.training
+    fineTune.epochs = options.fineTuneEpochs
+    let tuned = train(frozen, on: data, options: fineTune) { statistics in
+        var shifted = statistics
+        shifted.epoch += options.epochs
+        onEpoch(shifted)
+    }
+    return DPPResult(graph: tuned.graph, metrics: metrics, history: history + tuned.history)
+}
+
+/// The groups of one row's fan-in: consecutive ranges of n (the last may be shorter).
+func groups(fanIn: Int, n: Int) -> [Range<Int>] {
+    let size = n == 0 ? fanIn : n
+    return stride(from: 0, to: fanIn, by: size).map { $0..<min($0 + size, fanIn) }
+}
+
+/// One drawn mask with what its relaxation needs for the backward pass.
+struct MaskSample {
+    var hard: [Bool]
+    /// Per group (row-major over rows and groups): its range in the weight array and the softmax
+    /// vector of each drawn slot, over the group's positions.
+    var slots: [(range: Range<Int>, softmaxes: [[Double]])]
+
+    /// dL/dφ through ã = Σ_l s_l with s_l = softmax(z_l / τ): ∂s_j/∂φ_i = s_j (δ_ij − s_i) / τ
+    /// (excluded positions have s = 0 and receive nothing from that slot).
+    func logitGradient(_ maskGradient: [Double], temperature: Double) -> [Double] {
+        var gradient = [Double](repeating: 0, count: hard.count)
+        for (range, softmaxes) in slots {
+            let u = Array(maskGradient[range])
+            for s in softmaxes {
+                let mean = zip(s, u).reduce(0) { $0 + $1.0 * $1.1 }
+                for (offset, position) in range.enumerated() {
+                    gradient[position] += s[offset] * (u[offset] - mean) / temperature
+                }
+            }
+        }
+        return gradient
+    }
+}
+
+/// Gumbel top-k per group and the sequential softmax relaxation of the draw.
+func sampleMask(
+    _ logits: [Double], fanIn: Int, k: Int, n: Int, noise: Double, temperature: Double,
+    generator: inout SeededGenerator
+) -> MaskSample {
+    var hard = [Bool](repeating: false, count: logits.count)
+    var slots: [(range: Range<Int>, softmaxes: [[Double]])] = []
+    let rows = logits.count / fanIn
+    for row in 0..<rows {
+        for group in groups(fanIn: fanIn, n: n) {
+            let range = (row * fanIn + group.lowerBound)..<(row * fanIn + group.upperBound)
+            let perturbed = range.map { index -> Double in
+                let u = max(generator.nextUnit(), 1e-12)
+                return logits[index] + noise * -log(-log(u))
+            }
+            let picks = Array(perturbed.indices.sorted { perturbed[$0] != perturbed[$1] ? perturbed[$0] > perturbed[$1] : $0 < $1 }
+                .prefix(min(k, range.count)))
+            var excluded = [Bool](repeating: false, count: range.count)
+            var softmaxes: [[Double]] = []
+            for pick in picks {
+                let scaled = perturbed.indices.map { excluded[$0] ? -Double.infinity : perturbed[$0] / temperature }
+                let peak = scaled.max() ?? 0
+                let exps = scaled.map { $0 == -Double.infinity ? 0 : exp($0 - peak) }
+                let total = exps.reduce(0, +)
+                softmaxes.append(exps.map { $0 / total })
+                excluded[pick] = true
+                hard[range.lowerBound + pick] = true
+            }
+            slots.append((range, softmaxes))
+        }
+    }
+    return MaskSample(hard: hard, slots: slots)
+}
+
+/// The frozen mask: top-k of the logits in every group, ties to the lower index.
+func topKMask(_ logits: [Double], fanIn: Int, k: Int, n: Int) -> [Bool] {
+    var kept = [Bool](repeating: false, count: logits.count)
+    for row in 0..<(logits.count / fanIn) {
+        for group in groups(fanIn: fanIn, n: n) {
+            let positions = group.map { row * fanIn + $0 }
+            let sorted = positions.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+            for position in sorted.prefix(min(k, positions.count)) { kept[position] = true }
+        }
+    }
+    return kept
+}
+
+/// Adds λ·∂H/∂φ for H = −Σ p log p, p = softmax(φ) per group: ∂H/∂φ_i = −p_i (log p_i + H).
+func addEntropyGradient(_ logits: [Double], fanIn: Int, n: Int, weight: Double, into gradient: inout [Double]) {
+    guard weight > 0 else { return }
+    for row in 0..<(logits.count / fanIn) {
+        for group in groups(fanIn: fanIn, n: n) {
+            let positions = group.map { row * fanIn + $0 }
+            let p = softmax(positions.map { logits[$0] })
+            let entropy = -p.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
+            for (offset, position) in positions.enumerated() where p[offset] > 0 {
+                gradient[position] += weight * -p[offset] * (log(p[offset]) + entropy)
+            }
+        }
+    }
+}
+
+func softmax(_ values: [Double]) -> [Double] {
+    let peak = values.max() ?? 0
+    let exps = values.map { exp($0 - peak) }
+    let total = exps.reduce(0, +)
+    return exps.map { $0 / total }
+}
+
+/// One Adam step on `values`.
+func adam(_ values: inout [Double], _ gradient: [Double], _ m: inout [Double], _ v: inout [Double], rate: Double, step: Int) {
+    let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8)
+    let correction1 = 1 - pow(beta1, Double(step))
+    let correction2 = 1 - pow(beta2, Double(step))
+    for i in values.indices {
+        m[i] = beta1 * m[i] + (1 - beta1) * gradient[i]
+        v[i] = beta2 * v[i] + (1 - beta2) * gradient[i] * gradient[i]
+        values[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+    }
+}
+
+/// Confidence and diversity of a layer's mask (§2.8, our normalisation for k-of-n groups):
+/// C = 1 − (H̄ − log k)/(log r − log k) over groups' softmax(φ); D = (H(p̄) − log k)/(log r − log k)
+/// with p̄ the frequency with which each group position is kept across rows.
+func maskMetrics(_ logits: [Double], kept: [Bool], fanIn: Int, k: Int, n: Int, layer: String) -> MaskMetrics {
+    let rows = logits.count / fanIn
+    var confidence = 0.0
+    var diversity = 0.0
+    var counted = 0
+    for group in groups(fanIn: fanIn, n: n) where group.count > k {
+        let (logK, logR) = (log(Double(k)), log(Double(group.count)))
+        var frequency = [Double](repeating: 0, count: group.count)
+        var meanEntropy = 0.0
+        for row in 0..<rows {
+            let positions = group.map { row * fanIn + $0 }
+            let p = softmax(positions.map { logits[$0] })
+            meanEntropy -= p.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
+            for (offset, position) in positions.enumerated() where kept[position] { frequency[offset] += 1 }
+        }
+        meanEntropy /= Double(rows)
+        let total = frequency.reduce(0, +)
+        let marginal = frequency.map { $0 / total }
+        let marginalEntropy = -marginal.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
+        confidence += min(max(1 - (meanEntropy - logK) / (logR - logK), 0), 1)
+        diversity += min(max((marginalEntropy - logK) / (logR - logK), 0), 1)
+        counted += 1
+    }
+    guard counted > 0 else { return MaskMetrics(layer: layer, confidence: 1, diversity: 0) }
+    return MaskMetrics(layer: layer, confidence: confidence / Double(counted), diversity: diversity / Double(counted))
+}
