@@ -10,6 +10,8 @@ package struct ResolvedOptions: Sendable {
     package var seed: UInt64
     /// Fine-tuning epochs (0: none); only meaningful with --data.
     package var epochs: Int
+    /// `--granularity kernel`: conv2d layers keep whole input-channel kernels.
+    package var kernelGranularity: Bool = false
 }
 
 /// Fine-tuning epochs when --data is given without --epochs.
@@ -33,9 +35,14 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         flagError("--weight-scale: expected 'channel' or 'layer', found '\(options.weightScaling)'")
     }
     if let granularity = options.granularity, granularity != "weight" {
-        if granularity == "kernel" || granularity == "filter" {
-            flagError("--granularity \(granularity): not supported yet; this version prunes at 'weight' granularity")
-        } else {
+        switch granularity {
+        case "kernel":
+            if options.prune != nil && options.prune != "kofn" {
+                flagError("--granularity kernel: available with --prune kofn only in this version")
+            }
+        case "filter":
+            flagError("--granularity filter: not supported yet; this version prunes at 'weight' or 'kernel' granularity")
+        default:
             flagError("--granularity: expected 'weight', 'kernel' or 'filter', found '\(granularity)'")
         }
     }
@@ -72,5 +79,6 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             weightBits: options.weightBits, activationBits: options.activationBits,
             weightScaling: scaling ?? .perChannel),
         seed: UInt64(max(options.seed, 0)),
-        epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0))
+        epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
+        kernelGranularity: options.granularity == "kernel")
 }

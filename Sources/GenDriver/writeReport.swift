@@ -82,7 +82,7 @@ package func writeReport(
             let keptValues = (0..<total).filter { q.mask?.kept[$0] ?? true }.map { real[$0] }
             let kept = keptValues.count
             let macs = kept * positions
-            let indexBytes = data.sparse?.indices.byteCount ?? 0
+            let indexBytes = data.sparse?.indices.byteCount ?? data.kernelSparse?.channels.byteCount ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
             if let mask = q.mask {
@@ -92,7 +92,11 @@ package func writeReport(
                 case .none, .kOfN: name = "kofn"
                 }
                 method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
-                method.append(("structure", .str(data.sparse == nil ? "dense (k-of-n keeps every weight)" : "k-of-n tables")))
+                let structure =
+                    data.kernelSparse != nil ? "kernel k-of-n: kept input-channel kernels, dense inside"
+                    : data.sparse == nil ? "dense (k-of-n keeps every weight)" : "k-of-n tables"
+                method.append(("structure", .str(structure)))
+                method.append(("granularity", .str(mask.unit > 1 ? "kernel" : "weight")))
             } else {
                 method = [("method", .str("none")), ("structure", .str("dense"))]
             }
@@ -102,6 +106,7 @@ package func writeReport(
                 ("sparsity", rounded(Double(total - kept) / Double(max(total, 1)))),
                 ("pqIndex", rounded(pqIndex(keptValues))),
                 ("indexBitsPerKeptWeight", .int(data.sparse.map { $0.indices.elementType.byteCount * 8 } ?? 0)),
+                ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
                 ("weightBytes", .int(data.weights.byteCount)), ("indexBytes", .int(indexBytes)),
                 ("biasAndShiftBytes", .int(otherBytes)),
@@ -135,7 +140,10 @@ package func writeReport(
     switch resolved.prune {
     case .none: prune = .obj([("method", .str("none"))])
     case .kOfN(let k, let n):
-        prune = .obj([("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)), ("granularity", .str("weight"))])
+        prune = .obj([
+            ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
+            ("granularity", .str(resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")),
+        ])
     case .dpp(let k, let n):
         prune = .obj([
             ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)), ("granularity", .str("weight")),

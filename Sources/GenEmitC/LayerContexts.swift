@@ -44,6 +44,8 @@ struct WeightedKernelContext {
     var strideWidth: String = ""
     var padTop: String = ""
     var padLeft: String = ""
+    /// Kernel granularity: kept input-channel kernels per output channel.
+    var keptKernels: String = ""
 }
 
 struct PoolKernelContext {

@@ -47,6 +47,11 @@ private func activationName(_ layer: QuantizedLayer) -> String {
 }
 
 private func sparsityText(_ data: WeightedStepData) -> String {
+    if let kernels = data.kernelSparse {
+        let kept = data.weights.values.count
+        let total = data.rows * data.fanIn
+        return "kernel k-of-n \(kernels.k)/\(kernels.n) input channels, \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
+    }
     guard let sparse = data.sparse else { return "dense, \(data.rows * data.fanIn) MACs" }
     let kept = data.rows * sparse.keptPerRow
     let total = data.rows * data.fanIn

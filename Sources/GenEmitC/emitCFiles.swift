@@ -61,8 +61,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.strideWidth = String(conv.strideWidth)
             context.padTop = String(conv.padTop)
             context.padLeft = String(conv.padLeft)
-            layers += renderer.render(
-                context, template: conv.data.sparse == nil ? "c/layers/conv2d" : "c/layers/conv2d_kofn")
+            context.keptKernels = String(conv.data.kernelSparse?.keptPerRow ?? 0)
+            let template =
+                conv.data.kernelSparse != nil ? "c/layers/conv2d_kernel"
+                : conv.data.sparse == nil ? "c/layers/conv2d" : "c/layers/conv2d_kofn"
+            layers += renderer.render(context, template: template)
         case .maxPool2d(let pool), .avgPool2d(let pool):
             let isAverage: Bool
             if case .avgPool2d = step.kind { isAverage = true } else { isAverage = false }
@@ -162,7 +165,9 @@ private func weightedContext(
         namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: role)
     }
     let weightDesc: String
-    if let sparse = data.sparse {
+    if let kernels = data.kernelSparse {
+        weightDesc = "'\(name)' kept kernels, \(data.rows) output channels x \(kernels.keptPerRow) kernels (\(kernels.k) of every \(kernels.n) input channels), \(describeWeightFormats(layer))"
+    } else if let sparse = data.sparse {
         weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(sparse.keptPerRow) (\(sparse.k) of every \(sparse.n) inputs), \(describeWeightFormats(layer))"
     } else {
         weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
@@ -174,6 +179,12 @@ private func weightedContext(
             sparse.indices, name: tableName(.indices), attribute: attribute,
             comment: "'\(name)' position of each kept weight inside its group of \(sparse.n) inputs")
         flash += sparse.indices.byteCount
+    }
+    if let kernels = data.kernelSparse {
+        tables += CTableWriter.table(
+            kernels.channels, name: tableName(.indices), attribute: attribute,
+            comment: "'\(name)' input channel of each kept kernel")
+        flash += kernels.channels.byteCount
     }
     tables += CTableWriter.table(
         data.bias, name: tableName(.bias), attribute: attribute,
@@ -197,7 +208,8 @@ private func weightedContext(
         tail: String(sparse?.tail ?? 0), tailKept: String(sparse?.tailKept ?? 0),
         tailStart: String((sparse?.fullGroups ?? 0) * (sparse?.k ?? 0)),
         tailBase: String((sparse?.fullGroups ?? 0) * (sparse?.n ?? 0)),
-        partitionFactor: String(max(1, sparse.map { min($0.k, $0.keptPerRow) } ?? min(data.fanIn, 8))))
+        partitionFactor: String(
+            max(1, sparse.map { min($0.k, $0.keptPerRow) } ?? data.kernelSparse.map { _ in 1 } ?? min(data.fanIn, 8))))
 }
 
 /// The `main()` that `gen verify` compiles with the generated files (not part of gen's output).

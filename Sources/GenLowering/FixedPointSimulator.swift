@@ -52,6 +52,17 @@ package struct FixedPointSimulator {
     /// Calls `body(weight, fanInPosition)` for each stored weight of `row`, in the order the C loops
     /// visit them: all of the fan-in when dense; group by group, then the tail, when k-of-n.
     private func forEachWeight(_ data: WeightedStepData, row: Int, _ body: (Int64, Int) -> Void) {
+        if let kernels = data.kernelSparse {
+            let stored = data.weights.shape[1]
+            let area = stored / kernels.keptPerRow
+            for j in 0..<kernels.keptPerRow {
+                let channel = Int(kernels.channels.values[row * kernels.keptPerRow + j])
+                for offset in 0..<area {
+                    body(data.weights.values[row * stored + j * area + offset], channel * area + offset)
+                }
+            }
+            return
+        }
         guard let sparse = data.sparse else {
             for position in 0..<data.fanIn { body(data.weights.values[row * data.fanIn + position], position) }
             return

@@ -86,13 +86,25 @@ package struct KofNLayout: Sendable {
     package var indices: ConstantTable
 }
 
+/// Kernel-granularity k-of-n of a conv2d: each output channel keeps `keptPerRow` whole kh×kw
+/// input-channel kernels (k of every n channels, min(k, r) of a last partial group of r).
+package struct KernelSparseLayout: Sendable {
+    package var k: Int
+    package var n: Int
+    package var keptPerRow: Int
+    /// Absolute input-channel index of each kept kernel, `rows × keptPerRow`.
+    package var channels: ConstantTable
+}
+
 /// Weights of a dense or conv2d step, dense or k-of-n, with the requantization parameters.
 package struct WeightedStepData: Sendable {
     package var rows: Int
     package var fanIn: Int
-    /// Dense: `rows × fanIn`; k-of-n: `rows × keptPerRow` (kept values in group order).
+    /// Dense: `rows × fanIn`; k-of-n: `rows × keptPerRow` (kept values in group order); kernel
+    /// k-of-n: `rows × (keptPerRow · kh · kw)`, the kept kernels one after another.
     package var weights: ConstantTable
     package var sparse: KofNLayout?
+    package var kernelSparse: KernelSparseLayout?
     package var bias: ConstantTable
     /// One shift for all rows, or a table of per-row shifts.
     package var uniformShift: Int?

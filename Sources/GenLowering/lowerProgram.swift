@@ -71,7 +71,24 @@ private func lowerWeights(_ q: QuantizedWeights, bits: Int) -> WeightedStepData 
     let weightType = ElementType.signed(bits: bits)
     let weights: ConstantTable
     var sparse: KofNLayout?
-    if let mask = q.mask, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
+    var kernelSparse: KernelSparseLayout?
+    if let mask = q.mask, mask.unit > 1, KeepMask.keptPerRow(fanIn: q.fanIn / mask.unit, k: mask.k, n: mask.n) < q.fanIn / mask.unit {
+        let channels = q.fanIn / mask.unit
+        let perRow = KeepMask.keptPerRow(fanIn: channels, k: mask.k, n: mask.n)
+        var values: [Int64] = []
+        var indices: [Int64] = []
+        for row in 0..<q.rows {
+            for channel in 0..<channels where mask.kept[row * q.fanIn + channel * mask.unit] {
+                indices.append(Int64(channel))
+                values.append(contentsOf: q.weights[(row * q.fanIn + channel * mask.unit)..<(row * q.fanIn + (channel + 1) * mask.unit)])
+            }
+            precondition(indices.count == (row + 1) * perRow, "kernel mask does not keep exactly min(k, r) per group")
+        }
+        weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow * mask.unit], values: values)
+        kernelSparse = KernelSparseLayout(
+            k: mask.k, n: mask.n, keptPerRow: perRow,
+            channels: ConstantTable(role: .indices, elementType: .index(count: channels), shape: [q.rows, perRow], values: indices))
+    } else if let mask = q.mask, mask.unit == 1, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
         let fullGroups = q.fanIn / mask.n
         let tail = q.fanIn % mask.n
         let tailKept = min(mask.k, tail)
@@ -101,7 +118,7 @@ private func lowerWeights(_ q: QuantizedWeights, bits: Int) -> WeightedStepData 
     }
     let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
     return WeightedStepData(
-        rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse,
+        rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse, kernelSparse: kernelSparse,
         bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: q.bias),
         uniformShift: uniform,
         shifts: uniform == nil

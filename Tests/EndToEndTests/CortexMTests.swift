@@ -10,6 +10,7 @@ struct CortexMTests {
         ("digits_cnn", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)) ?? ""),
         ("cnn_test", TestModels.cnn()),
         ("mlp_test", TestModels.mlp()),
+        ("cnn_kernel", TestModels.cnn()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -21,6 +22,12 @@ struct CortexMTests {
         let run = try Verification.prepare(modelText: text, label: label, target: "mcu", vectorCount: 12) {
             $0.weightBits = index == 3 ? 16 : 8
             $0.activationBits = index == 3 ? 16 : 8
+            if label == "cnn_kernel" {
+                $0.prune = "kofn"
+                $0.granularity = "kernel"
+                $0.k = 2
+                $0.n = 4
+            }
         }
         try Verification.writeHarness(run)
         let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)

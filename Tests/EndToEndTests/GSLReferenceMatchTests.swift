@@ -21,7 +21,7 @@ struct GSLReferenceMatchTests {
         for (label, model) in [("mlp", TestModels.mlp()), ("cnn", TestModels.cnn())] {
             for target in ["host", "hls"] {
                 for bits in [8, 16] {
-                    for prune in ["none", "kofn"] {
+                    for prune in ["none", "kofn", "kernel"] {
                         cases.append(Case(model: model, label: label, target: target, bits: bits, prune: prune))
                     }
                 }
@@ -35,10 +35,16 @@ struct GSLReferenceMatchTests {
         let run = try Verification.prepare(modelText: testCase.model, label: testCase.label, target: testCase.target) {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
-            $0.prune = testCase.prune
+            $0.prune = testCase.prune == "kernel" ? "kofn" : testCase.prune
             if testCase.prune == "kofn" {
                 $0.k = 3
                 $0.n = 8
+            }
+            if testCase.prune == "kernel" {
+                // conv2d keeps 2 of every 4 input-channel kernels; dense layers 2 of every 4 weights.
+                $0.granularity = "kernel"
+                $0.k = 2
+                $0.n = 4
             }
         }
         try Verification.writeHarness(run)

@@ -26,7 +26,7 @@ struct StaticAnalysisTests {
         }
         for (label, model) in examples + [("mlp_test", TestModels.mlp()), ("cnn_test", TestModels.cnn())] {
             for target in ["host", "mcu", "hls"] {
-                for (bits, prune) in [(8, "kofn"), (16, "none")] {
+                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel")] {
                     cases.append(Case(label: label, model: model, target: target, bits: bits, prune: prune))
                 }
             }
@@ -41,7 +41,12 @@ struct StaticAnalysisTests {
         ) {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
-            $0.prune = testCase.prune
+            $0.prune = testCase.prune == "kernel" ? "kofn" : testCase.prune
+            if testCase.prune == "kernel" {
+                $0.granularity = "kernel"
+                $0.k = 2
+                $0.n = 4
+            }
         }
         let source = run.directory + "/\(run.prefix).c"
         let clang = try Shell.run(

@@ -87,4 +87,44 @@ struct StructureTests {
         }
         #expect(weighted > 0)
     }
+
+    @Test("kernel granularity keeps exactly min(k, r) whole kernels per group of channels, by L1 norm")
+    func kernels() throws {
+        let text = TestModels.cnn()
+        let original = try loadModel(file: "m.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let (k, n) = (2, 4)
+        let run = try Verification.prepare(modelText: text, label: "kernels", vectorCount: 1) {
+            $0.prune = "kofn"
+            $0.granularity = "kernel"
+            $0.k = k
+            $0.n = n
+        }
+        var checked = 0
+        for layer in original.layers {
+            guard case .conv2d(let conv) = layer.op,
+                let index = run.prunedGraph.layers.firstIndex(where: { $0.name == layer.name }),
+                case .conv2d(let pruned) = run.prunedGraph.layers[index].op
+            else { continue }
+            let area = conv.kernel.h * conv.kernel.w
+            for oc in 0..<conv.outChannels {
+                for start in stride(from: 0, to: conv.inChannels, by: n) {
+                    let channels = Array(start..<min(start + n, conv.inChannels))
+                    func norm(_ c: Int) -> Double { (0..<area).reduce(0) { $0 + abs(conv.weights[(oc * conv.inChannels + c) * area + $1]) } }
+                    let kept = channels.filter { c in (0..<area).contains { pruned.weights[(oc * conv.inChannels + c) * area + $0] != 0 } }
+                    let dropped = channels.filter { !kept.contains($0) }
+                    #expect(kept.count == min(k, channels.count), "\(layer.name) oc \(oc) channels \(channels)")
+                    for a in kept { for b in dropped { #expect(norm(a) > norm(b) || (norm(a) == norm(b) && a < b)) } }
+                    // Kept kernels are whole: all kh×kw weights equal the original ones.
+                    for c in kept {
+                        for offset in 0..<area {
+                            let w = (oc * conv.inChannels + c) * area + offset
+                            #expect(pruned.weights[w] == conv.weights[w])
+                        }
+                    }
+                }
+            }
+            checked += 1
+        }
+        #expect(checked == 3)
+    }
 }

@@ -6,7 +6,11 @@ import GenModel
 /// `[in_ch, kh, kw]` for conv2d) is cut into groups of `n` consecutive weights (`n == 0`: one group),
 /// and each group keeps the `k` weights of largest absolute value, ties going to the lower index;
 /// a last partial group of r < n weights keeps min(k, r).
-package func pruneMagnitudeKofN(_ graph: Graph, k: Int, n: Int) -> Graph {
+///
+/// At kernel granularity a conv2d's units are its input-channel kernels (k of every n per output
+/// channel, ranked by the L1 norm of the kh×kw kernel, ties to the lower channel); dense layers,
+/// whose kernels are single weights, are pruned at weight granularity.
+package func pruneMagnitudeKofN(_ graph: Graph, k: Int, n: Int, kernelGranularity: Bool = false) -> Graph {
     var pruned = graph
     for index in pruned.layers.indices {
         switch pruned.layers[index].op {
@@ -14,7 +18,11 @@ package func pruneMagnitudeKofN(_ graph: Graph, k: Int, n: Int) -> Graph {
             dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: k, n: n)
             pruned.layers[index].op = .dense(dense)
         case .conv2d(var conv):
-            conv.mask = magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: k, n: n)
+            conv.mask =
+                kernelGranularity
+                ? kernelMagnitudeMask(conv.weights, rows: conv.outChannels, channels: conv.inChannels,
+                    area: conv.kernel.h * conv.kernel.w, k: k, n: n)
+                : magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: k, n: n)
             pruned.layers[index].op = .conv2d(conv)
         case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
             break
@@ -46,4 +54,14 @@ package func magnitudeMask(_ weights: [Double], rows: Int, fanIn: Int, k: Int, n
         }
     }
     return KeepMask(k: k, n: group, kept: kept)
+}
+
+/// k of every n input-channel kernels per output channel, by the L1 norm of each kernel.
+package func kernelMagnitudeMask(_ weights: [Double], rows: Int, channels: Int, area: Int, k: Int, n: Int) -> KeepMask {
+    let norms = (0..<(rows * channels)).map { unit in
+        (0..<area).reduce(0.0) { $0 + abs(weights[unit * area + $1]) }
+    }
+    let unitMask = magnitudeMask(norms, rows: rows, fanIn: channels, k: k, n: n)
+    let kept = (0..<(rows * channels * area)).map { unitMask.kept[$0 / area] }
+    return KeepMask(k: k, n: unitMask.n, kept: kept, unit: area)
 }

@@ -33,11 +33,15 @@ package struct KeepMask: Sendable, Equatable {
     package var n: Int
     /// `rows × fanIn`, row-major; true where a weight is kept.
     package var kept: [Bool]
+    /// Weights per selectable unit: 1 at weight granularity, kh·kw at kernel granularity, where k
+    /// and n count input-channel kernels and a kernel is kept or dropped whole.
+    package var unit: Int
 
-    package init(k: Int, n: Int, kept: [Bool]) {
+    package init(k: Int, n: Int, kept: [Bool], unit: Int = 1) {
         self.k = k
         self.n = n
         self.kept = kept
+        self.unit = unit
     }
 
     /// Weights kept in each row: k per full group plus min(k, r) in a last partial group of r
