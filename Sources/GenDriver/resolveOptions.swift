@@ -37,8 +37,8 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     if let granularity = options.granularity, granularity != "weight" {
         switch granularity {
         case "kernel":
-            if options.prune != nil && options.prune != "kofn" {
-                flagError("--granularity kernel: available with --prune kofn only in this version")
+            if options.prune != nil && options.prune != "kofn" && options.prune != "dpp" {
+                flagError("--granularity kernel: available with --prune kofn or dpp")
             }
         case "filter":
             flagError("--granularity filter: not supported yet; this version prunes at 'weight' or 'kernel' granularity")

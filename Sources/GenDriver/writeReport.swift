@@ -146,7 +146,8 @@ package func writeReport(
         ])
     case .dpp(let k, let n):
         prune = .obj([
-            ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)), ("granularity", .str("weight")),
+            ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)),
+            ("granularity", .str(resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")),
             ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits")),
             (
                 "maskMetrics",

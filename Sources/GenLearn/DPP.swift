@@ -31,6 +31,9 @@ package struct DPPOptions: Sendable {
     package var initialTemperature = 5.0
     package var finalTemperature = 0.5
     package var logitLearningRate = 1e-2
+    /// Kernel granularity: conv2d layers choose whole input-channel kernels (the logits are per
+    /// (output channel, input channel), the mask is broadcast over kh×kw); dense layers stay per weight.
+    package var kernelGranularity = false
     package var training: TrainingOptions
 
     package init(k: Int, n: Int, epochs: Int, fineTuneEpochs: Int, seed: UInt64) {
@@ -65,17 +68,29 @@ package func trainDPP(
     var network = Network(graph)
     let classes = graph.outputSize
     let inputSize = graph.inputSize
-    let fanIns = network.layers.compactMap { layer -> Int? in
+    // Selectable units per row (weights, or kernels at kernel granularity) and weights per unit.
+    let shapes = network.layers.compactMap { layer -> (units: Int, size: Int)? in
         switch layer {
-        case .dense(let inputs, _, _, _): return inputs
-        case .conv2d(let conv, _, _, _): return conv.fanIn
+        case .dense(let inputs, _, _, _): return (inputs, 1)
+        case .conv2d(let conv, _, _, _):
+            let area = conv.kernel.h * conv.kernel.w
+            return options.kernelGranularity ? (conv.inChannels, area) : (conv.fanIn, 1)
         case .maxPool2d, .avgPool2d, .activation, .identity: return nil
         }
     }
+    let fanIns = shapes.map(\.units)
     // Full weights live here; the network sees W ⊙ a for the mask a drawn for each batch.
     var full = network.parameters.map(\.weights)
-    var logits = full.map { $0.map { log(abs($0) + 1e-8) } }
-    var logitFirst = full.map { [Double](repeating: 0, count: $0.count) }
+    // Logits per unit, from the log of the unit's L1 norm.
+    var logits = full.indices.map { p in
+        stride(from: 0, to: full[p].count, by: shapes[p].size).map { start in
+            log(full[p][start..<(start + shapes[p].size)].reduce(0) { $0 + abs($1) } + 1e-8)
+        }
+    }
+    func expand(_ unitMask: [Bool], _ p: Int) -> [Bool] {
+        shapes[p].size == 1 ? unitMask : unitMask.flatMap { Array(repeating: $0, count: shapes[p].size) }
+    }
+    var logitFirst = logits.map { [Double](repeating: 0, count: $0.count) }
     var logitSecond = logitFirst
     var state = OptimizerState(network.parameters)
     var generator = SeededGenerator(seed: options.training.seed)
@@ -97,13 +112,16 @@ package func trainDPP(
             let indices = Array(order[start..<min(start + batchSize, order.count)])
             // One mask per mini-batch for every layer.
             var samples: [MaskSample] = []
+            var expanded: [[Bool]] = []
             for p in network.parameters.indices {
                 let sample = sampleMask(
                     logits[p], fanIn: fanIns[p], k: options.k, n: options.n, noise: options.noiseScale,
                     temperature: temperature, generator: &generator)
-                network.parameters[p].weights = zip(full[p], sample.hard).map { $1 ? $0 : 0 }
+                let hard = expand(sample.hard, p)
+                network.parameters[p].weights = zip(full[p], hard).map { $1 ? $0 : 0 }
                 network.parameters[p].kept = nil  // the backward pass must return dL/dW_eff everywhere
                 samples.append(sample)
+                expanded.append(hard)
             }
             var batch = [Double]()
             batch.reserveCapacity(indices.count * inputSize)
@@ -118,9 +136,14 @@ package func trainDPP(
             logitSteps += 1
             for p in network.parameters.indices {
                 let sample = samples[p]
-                // Straight-through: dL/da = dL/dW_eff ⊙ W; weights learn only where selected.
-                let maskGradient = zip(gradients.weights[p], full[p]).map { $0 * $1 }
-                gradients.weights[p] = zip(gradients.weights[p], sample.hard).map { $1 ? $0 : 0 }
+                // Straight-through: dL/da = Σ over the unit's weights of dL/dW_eff ⊙ W; weights learn
+                // only where selected.
+                let perWeight = zip(gradients.weights[p], full[p]).map { $0 * $1 }
+                let size = shapes[p].size
+                let maskGradient = size == 1 ? perWeight : stride(from: 0, to: perWeight.count, by: size).map {
+                    perWeight[$0..<($0 + size)].reduce(0, +)
+                }
+                gradients.weights[p] = zip(gradients.weights[p], expanded[p]).map { $1 ? $0 : 0 }
                 var logitGradient = sample.logitGradient(maskGradient, temperature: temperature)
                 addEntropyGradient(logits[p], fanIn: fanIns[p], n: options.n, weight: options.entropyWeight, into: &logitGradient)
                 adam(&logits[p], logitGradient, &logitFirst[p], &logitSecond[p], rate: options.logitLearningRate, step: logitSteps)
@@ -130,7 +153,7 @@ package func trainDPP(
             // Unselected weights got no gradient but Adam's moments may still move them: keep them
             // where they were unless selected this batch.
             for p in network.parameters.indices {
-                full[p] = zip(zip(network.parameters[p].weights, full[p]), samples[p].hard).map { $1 ? $0.0 : $0.1 }
+                full[p] = zip(zip(network.parameters[p].weights, full[p]), expanded[p]).map { $1 ? $0.0 : $0.1 }
             }
             step += 1
             start += batchSize
@@ -144,8 +167,10 @@ package func trainDPP(
     var frozen = graph
     var metrics: [MaskMetrics] = []
     for (p, layerIndex) in network.parameterLayers.enumerated() {
-        let kept = topKMask(logits[p], fanIn: fanIns[p], k: options.k, n: options.n)
-        let mask = KeepMask(k: options.k, n: options.n == 0 ? fanIns[p] : options.n, kept: kept)
+        let unitsKept = topKMask(logits[p], fanIn: fanIns[p], k: options.k, n: options.n)
+        let kept = expand(unitsKept, p)
+        let mask = KeepMask(
+            k: options.k, n: options.n == 0 ? fanIns[p] : options.n, kept: kept, unit: shapes[p].size)
         let weights = zip(full[p], kept).map { $1 ? $0 : 0 }
         switch frozen.layers[layerIndex].op {
         case .dense(var dense):
@@ -162,7 +187,7 @@ package func trainDPP(
             break
         }
         metrics.append(
-            maskMetrics(logits[p], kept: kept, fanIn: fanIns[p], k: options.k, n: options.n,
+            maskMetrics(logits[p], kept: unitsKept, fanIn: fanIns[p], k: options.k, n: options.n,
                 layer: frozen.layers[layerIndex].name))
     }
     var fineTune = options.training

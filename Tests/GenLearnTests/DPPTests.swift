@@ -91,4 +91,36 @@ struct DPPTests {
         #expect(first.history.last!.loss < first.history.first!.loss, "the loss did not fall")
         #expect(first.metrics.count == 2 && first.metrics.allSatisfy { (0...1).contains($0.confidence) && (0...1).contains($0.diversity) })
     }
+
+    @Test("kernel granularity: the learned mask keeps whole kh×kw kernels, k of every n channels")
+    func kernels() throws {
+        var g = SeededGenerator(seed: 31)
+        func tensor(_ count: Int) -> String { (0..<count).map { _ in String(g.uniform(-0.5, 0.5)) }.joined(separator: ",") }
+        let text = """
+            {"version": 1, "name": "k", "input": {"shape": [6, 5, 5]}, "layers": [
+              {"type": "conv2d", "activation": "relu", "weights": {"shape": [4, 6, 3, 3], "data": [\(tensor(216))]}},
+              {"type": "flatten"},
+              {"type": "dense", "weights": {"shape": [3, 36], "data": [\(tensor(108))]}}]}
+            """
+        let graph = try loadModel(file: "k.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let inputs = (0..<48).map { _ in (0..<150).map { _ in g.uniform(-1, 1) } }
+        let data = Dataset(inputs: inputs, labels: inputs.map { $0[7] > 0 ? 1 : ($0[60] > 0 ? 2 : 0) })
+        var options = DPPOptions(k: 2, n: 4, epochs: 3, fineTuneEpochs: 1, seed: 2)
+        options.kernelGranularity = true
+        options.training.batchSize = 16
+        let result = trainDPP(graph, on: data, options: options)
+        guard case .conv2d(let conv) = result.graph.layers[0].op, let mask = conv.mask else {
+            Issue.record("no conv mask")
+            return
+        }
+        #expect(mask.unit == 9)
+        for oc in 0..<4 {
+            let keptChannels = (0..<6).filter { mask.kept[(oc * 6 + $0) * 9] }
+            for c in 0..<6 {
+                let cells = (0..<9).map { mask.kept[(oc * 6 + c) * 9 + $0] }
+                #expect(Set(cells).count == 1, "kernel \(oc),\(c) is partly kept")
+            }
+            #expect(keptChannels.filter { $0 < 4 }.count == 2 && keptChannels.filter { $0 >= 4 }.count == 2)
+        }
+    }
 }
