@@ -86,6 +86,8 @@ package enum Generator {
         var training: TrainingSummary?
         switch resolved.prune {
         case .none: break
+        case .kOfN(let k, let n) where resolved.filterGranularity:
+            graph = pruneFilters(graph, k: k, n: n)
         case .kOfN(let k, let n):
             graph = pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
         case .dpp(let k, let n):

@@ -12,6 +12,8 @@ package struct ResolvedOptions: Sendable {
     package var epochs: Int
     /// `--granularity kernel`: conv2d layers keep whole input-channel kernels.
     package var kernelGranularity: Bool = false
+    /// `--granularity filter`: k of every n output channels kept, the rest compacted away.
+    package var filterGranularity: Bool = false
 }
 
 /// Fine-tuning epochs when --data is given without --epochs.
@@ -41,7 +43,9 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
                 flagError("--granularity kernel: available with --prune kofn or dpp")
             }
         case "filter":
-            flagError("--granularity filter: not supported yet; this version prunes at 'weight' or 'kernel' granularity")
+            if options.prune != nil && options.prune != "kofn" {
+                flagError("--granularity filter: available with --prune kofn only in this version")
+            }
         default:
             flagError("--granularity: expected 'weight', 'kernel' or 'filter', found '\(granularity)'")
         }
@@ -80,5 +84,5 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             weightScaling: scaling ?? .perChannel),
         seed: UInt64(max(options.seed, 0)),
         epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
-        kernelGranularity: options.granularity == "kernel")
+        kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter")
 }

@@ -97,6 +97,11 @@ package func writeReport(
                     : data.sparse == nil ? "dense (k-of-n keeps every weight)" : "k-of-n tables"
                 method.append(("structure", .str(structure)))
                 method.append(("granularity", .str(mask.unit > 1 ? "kernel" : "weight")))
+            } else if let before = layer.layer.channelsBeforeCompaction {
+                method = [
+                    ("method", .str("kofn")), ("granularity", .str("filter")),
+                    ("structure", .str("filter k-of-n: compacted from \(before) to \(q.rows) output channels, dense, no index tables")),
+                ]
             } else {
                 method = [("method", .str("none")), ("structure", .str("dense"))]
             }
@@ -117,8 +122,10 @@ package func writeReport(
                 ("saturation", saturationReport(q, layer: layer)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
-            cost.method = q.mask == nil ? "none" : "kofn"
-            cost.structure = q.mask.map { data.sparse == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n)" } ?? "dense"
+            cost.method = q.mask == nil && layer.layer.channelsBeforeCompaction == nil ? "none" : "kofn"
+            cost.structure =
+                q.mask.map { data.sparse == nil && data.kernelSparse == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n)" }
+                ?? layer.layer.channelsBeforeCompaction.map { "\(q.rows)/\($0) filters" } ?? "dense"
             cost.sparsity = Double(total - kept) / Double(max(total, 1))
             cost.pqIndex = pqIndex(keptValues)
             cost.macs = macs
@@ -142,7 +149,13 @@ package func writeReport(
     case .kOfN(let k, let n):
         prune = .obj([
             ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
-            ("granularity", .str(resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")),
+            (
+                "granularity",
+                .str(
+                    resolved.filterGranularity
+                        ? "filter (output channels of every layer but the last, compacted)"
+                        : resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")
+            ),
         ])
     case .dpp(let k, let n):
         prune = .obj([

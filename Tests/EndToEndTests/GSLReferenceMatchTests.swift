@@ -21,7 +21,7 @@ struct GSLReferenceMatchTests {
         for (label, model) in [("mlp", TestModels.mlp()), ("cnn", TestModels.cnn())] {
             for target in ["host", "hls"] {
                 for bits in [8, 16] {
-                    for prune in ["none", "kofn", "kernel"] {
+                    for prune in ["none", "kofn", "kernel", "filter"] {
                         cases.append(Case(model: model, label: label, target: target, bits: bits, prune: prune))
                     }
                 }
@@ -35,7 +35,7 @@ struct GSLReferenceMatchTests {
         let run = try Verification.prepare(modelText: testCase.model, label: testCase.label, target: testCase.target) {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
-            $0.prune = testCase.prune == "kernel" ? "kofn" : testCase.prune
+            $0.prune = testCase.prune == "kernel" || testCase.prune == "filter" ? "kofn" : testCase.prune
             if testCase.prune == "kofn" {
                 $0.k = 3
                 $0.n = 8
@@ -44,6 +44,12 @@ struct GSLReferenceMatchTests {
                 // conv2d keeps 2 of every 4 input-channel kernels; dense layers 2 of every 4 weights.
                 $0.granularity = "kernel"
                 $0.k = 2
+                $0.n = 4
+            }
+            if testCase.prune == "filter" {
+                // Every layer but the last keeps 3 of every 4 output channels, compacted away.
+                $0.granularity = "filter"
+                $0.k = 3
                 $0.n = 4
             }
         }

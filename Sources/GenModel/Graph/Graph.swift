@@ -119,6 +119,8 @@ package struct Layer: Sendable {
     package var origin: SourceLocation
     /// Names of source layers folded into this one (e.g. a batchnorm), for reports.
     package var folded: [String] = []
+    /// Filter granularity: the output channels this layer had before compaction (nil if not compacted).
+    package var channelsBeforeCompaction: Int?
 }
 
 /// A feed-forward network: an input and an ordered list of layers with inferred shapes.
