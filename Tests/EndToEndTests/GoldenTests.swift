@@ -14,7 +14,9 @@ struct GoldenTests {
         var model: String
         var target: String
         var arguments: [String]
-        var description: String { "\(model) \(target)" }
+        /// The folder under Generated/<target>/; the model's file stem by default.
+        var folder: String
+        var description: String { "\(folder) \(target)" }
     }
 
     static let cases: [Case] = {
@@ -24,7 +26,10 @@ struct GoldenTests {
         else { return [] }
         return entries.flatMap { entry in
             (entry["targets"] as? [String] ?? []).map {
-                Case(model: entry["model"] as? String ?? "", target: $0, arguments: entry["arguments"] as? [String] ?? [])
+                Case(
+                    model: entry["model"] as? String ?? "", target: $0, arguments: entry["arguments"] as? [String] ?? [],
+                    folder: entry["folder"] as? String
+                        ?? URL(fileURLWithPath: entry["model"] as? String ?? "").deletingPathExtension().lastPathComponent)
             }
         }
     }()
@@ -40,8 +45,7 @@ struct GoldenTests {
 
     @Test("regenerating gives byte-identical files", arguments: cases)
     func matchesGolden(_ testCase: Case) throws {
-        let stem = URL(fileURLWithPath: testCase.model).deletingPathExtension().lastPathComponent
-        let golden = Paths.inRoot("Generated/\(testCase.target)/\(stem)")
+        let golden = Paths.inRoot("Generated/\(testCase.target)/\(testCase.folder)")
         let fresh = Paths.temporaryDirectory("golden")
         let result = try Self.generate(testCase, into: fresh)
         try #require(result.status == 0, "gen failed: \(result.stderr)")
@@ -69,7 +73,7 @@ struct GoldenTests {
     func deterministic() throws {
         let testCase = Case(
             model: Paths.inRoot("Examples/digits_cnn.json"), target: "mcu",
-            arguments: ["--calib", Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz")])
+            arguments: ["--calib", Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz")], folder: "digits_cnn")
         let first = Paths.temporaryDirectory("det1")
         let second = Paths.temporaryDirectory("det2")
         #expect(try Self.generate(testCase, into: first).status == 0)
@@ -92,7 +96,7 @@ struct GoldenTests {
     @Test("committed golden C compiles cleanly with gcc and clang", arguments: cases)
     func goldenCompiles(_ testCase: Case) throws {
         let stem = URL(fileURLWithPath: testCase.model).deletingPathExtension().lastPathComponent
-        let golden = Paths.inRoot("Generated/\(testCase.target)/\(stem)")
+        let golden = Paths.inRoot("Generated/\(testCase.target)/\(testCase.folder)")
         for compiler in ["gcc", "clang"] {
             let result = try Shell.run(
                 [compiler] + CHarness.strictFlags + ["-O2", "-c", golden + "/\(stem).c", "-o", "/dev/null"])
