@@ -93,9 +93,12 @@ package enum Generator {
         case .dpp(let k, let n):
             // resolveOptions guarantees data and epochs: E epochs learning masks, then E fine-tuning.
             guard let data = trainingData else { break }
-            let before = pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
+            let before =
+                resolved.filterGranularity
+                ? pruneFilters(graph, k: k, n: n)
+                : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
             var options = DPPOptions(k: k, n: n, epochs: resolved.epochs, fineTuneEpochs: resolved.epochs, seed: resolved.seed)
-            options.kernelGranularity = resolved.kernelGranularity
+            options.granularity = resolved.kernelGranularity ? .kernel : resolved.filterGranularity ? .filter : .weight
             let result = trainDPP(graph, on: data.train, options: options) { epoch in
                 progress?.update(
                     "dpp", done: epoch.epoch, total: 2 * resolved.epochs,

@@ -43,8 +43,8 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
                 flagError("--granularity kernel: available with --prune kofn or dpp")
             }
         case "filter":
-            if options.prune != nil && options.prune != "kofn" {
-                flagError("--granularity filter: available with --prune kofn only in this version")
+            if options.prune != nil && options.prune != "kofn" && options.prune != "dpp" {
+                flagError("--granularity filter: available with --prune kofn or dpp")
             }
         default:
             flagError("--granularity: expected 'weight', 'kernel' or 'filter', found '\(granularity)'")

@@ -160,7 +160,13 @@ package func writeReport(
     case .dpp(let k, let n):
         prune = .obj([
             ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)),
-            ("granularity", .str(resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")),
+            (
+                "granularity",
+                .str(
+                    resolved.filterGranularity
+                        ? "filter (output channels of every layer but the last, compacted)"
+                        : resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")
+            ),
             ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits")),
             (
                 "maskMetrics",

@@ -16,6 +16,18 @@ import Foundation
 import GenModel
 import GenSupport
 
+/// What one logit chooses.
+package enum DPPGranularity: Sendable {
+    /// One weight: k of every n weights of each output's fan-in.
+    case weight
+    /// One input-channel kernel of a conv2d (logits per (output channel, input channel), the mask
+    /// broadcast over kh×kw); dense layers stay per weight.
+    case kernel
+    /// One output channel with its bias (logits per filter), for every dense/conv2d but the last;
+    /// the frozen result is compacted like `pruneFilters`.
+    case filter
+}
+
 package struct DPPOptions: Sendable {
     package var k: Int
     /// Group length (0 = whole fan-in).
@@ -31,9 +43,7 @@ package struct DPPOptions: Sendable {
     package var initialTemperature = 5.0
     package var finalTemperature = 0.5
     package var logitLearningRate = 1e-2
-    /// Kernel granularity: conv2d layers choose whole input-channel kernels (the logits are per
-    /// (output channel, input channel), the mask is broadcast over kh×kw); dense layers stay per weight.
-    package var kernelGranularity = false
+    package var granularity = DPPGranularity.weight
     package var training: TrainingOptions
 
     package init(k: Int, n: Int, epochs: Int, fineTuneEpochs: Int, seed: UInt64) {
@@ -68,17 +78,27 @@ package func trainDPP(
     var network = Network(graph)
     let classes = graph.outputSize
     let inputSize = graph.inputSize
-    // Selectable units per row (weights, or kernels at kernel granularity) and weights per unit.
-    let shapes = network.layers.compactMap { layer -> (units: Int, size: Int)? in
+    // Per parameter set: selectable units per row (weights, kernels or filters) and weights per
+    // unit; a filter unit is a whole row (with its bias), so a layer is one "row" of filters.
+    let prunable = Set(prunableFilterLayers(graph))
+    let shapes: [(units: Int, size: Int)] = network.layers.compactMap { layer -> (units: Int, size: Int)? in
         switch layer {
-        case .dense(let inputs, _, _, _): return (inputs, 1)
+        case .dense(let inputs, let outputs, _, _):
+            return options.granularity == .filter ? (outputs, inputs) : (inputs, 1)
         case .conv2d(let conv, _, _, _):
-            let area = conv.kernel.h * conv.kernel.w
-            return options.kernelGranularity ? (conv.inChannels, area) : (conv.fanIn, 1)
+            switch options.granularity {
+            case .weight: return (conv.fanIn, 1)
+            case .kernel: return (conv.inChannels, conv.kernel.h * conv.kernel.w)
+            case .filter: return (conv.outChannels, conv.fanIn)
+            }
         case .maxPool2d, .avgPool2d, .activation, .identity: return nil
         }
     }
+    // At filter granularity the last layer's outputs are the model's: it is not pruned.
+    let learned = network.parameterLayers.map { options.granularity != .filter || prunable.contains($0) }
     let fanIns = shapes.map(\.units)
+    let filters = options.granularity == .filter
+    var fullBias = network.parameters.map(\.bias)
     // Full weights live here; the network sees W ⊙ a for the mask a drawn for each batch.
     var full = network.parameters.map(\.weights)
     // Logits per unit, from the log of the unit's L1 norm.
@@ -114,12 +134,18 @@ package func trainDPP(
             var samples: [MaskSample] = []
             var expanded: [[Bool]] = []
             for p in network.parameters.indices {
+                network.parameters[p].kept = nil  // the backward pass must return dL/dW_eff everywhere
+                guard learned[p] else {
+                    samples.append(MaskSample(hard: [], slots: []))
+                    expanded.append(Array(repeating: true, count: full[p].count))
+                    continue
+                }
                 let sample = sampleMask(
                     logits[p], fanIn: fanIns[p], k: options.k, n: options.n, noise: options.noiseScale,
                     temperature: temperature, generator: &generator)
                 let hard = expand(sample.hard, p)
                 network.parameters[p].weights = zip(full[p], hard).map { $1 ? $0 : 0 }
-                network.parameters[p].kept = nil  // the backward pass must return dL/dW_eff everywhere
+                if filters { network.parameters[p].bias = zip(fullBias[p], sample.hard).map { $1 ? $0 : 0 } }
                 samples.append(sample)
                 expanded.append(hard)
             }
@@ -134,26 +160,35 @@ package func trainDPP(
             var gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
             let rate = options.training.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
             logitSteps += 1
-            for p in network.parameters.indices {
+            for p in network.parameters.indices where learned[p] {
                 let sample = samples[p]
-                // Straight-through: dL/da = Σ over the unit's weights of dL/dW_eff ⊙ W; weights learn
-                // only where selected.
+                // Straight-through: dL/da = Σ over the unit's weights of dL/dW_eff ⊙ W (plus the bias
+                // term for a filter); weights learn only where selected.
                 let perWeight = zip(gradients.weights[p], full[p]).map { $0 * $1 }
                 let size = shapes[p].size
-                let maskGradient = size == 1 ? perWeight : stride(from: 0, to: perWeight.count, by: size).map {
+                var maskGradient = size == 1 ? perWeight : stride(from: 0, to: perWeight.count, by: size).map {
                     perWeight[$0..<($0 + size)].reduce(0, +)
+                }
+                if filters {
+                    for unit in maskGradient.indices { maskGradient[unit] += gradients.bias[p][unit] * fullBias[p][unit] }
+                    gradients.bias[p] = zip(gradients.bias[p], sample.hard).map { $1 ? $0 : 0 }
                 }
                 gradients.weights[p] = zip(gradients.weights[p], expanded[p]).map { $1 ? $0 : 0 }
                 var logitGradient = sample.logitGradient(maskGradient, temperature: temperature)
                 addEntropyGradient(logits[p], fanIn: fanIns[p], n: options.n, weight: options.entropyWeight, into: &logitGradient)
                 adam(&logits[p], logitGradient, &logitFirst[p], &logitSecond[p], rate: options.logitLearningRate, step: logitSteps)
                 network.parameters[p].weights = full[p]
+                network.parameters[p].bias = fullBias[p]
             }
             state.apply(gradients, to: &network.parameters, rate: rate, options: options.training)
             // Unselected weights got no gradient but Adam's moments may still move them: keep them
             // where they were unless selected this batch.
             for p in network.parameters.indices {
                 full[p] = zip(zip(network.parameters[p].weights, full[p]), expanded[p]).map { $1 ? $0.0 : $0.1 }
+                fullBias[p] =
+                    filters && learned[p]
+                    ? zip(zip(network.parameters[p].bias, fullBias[p]), samples[p].hard).map { $1 ? $0.0 : $0.1 }
+                    : network.parameters[p].bias
             }
             step += 1
             start += batchSize
@@ -166,30 +201,28 @@ package func trainDPP(
     // Freeze: top-k of the logits, no noise.
     var frozen = graph
     var metrics: [MaskMetrics] = []
+    var keptFiltersByLayer: [Int: [Int]] = [:]
     for (p, layerIndex) in network.parameterLayers.enumerated() {
-        let unitsKept = topKMask(logits[p], fanIn: fanIns[p], k: options.k, n: options.n)
-        let kept = expand(unitsKept, p)
-        let mask = KeepMask(
-            k: options.k, n: options.n == 0 ? fanIns[p] : options.n, kept: kept, unit: shapes[p].size)
-        let weights = zip(full[p], kept).map { $1 ? $0 : 0 }
-        switch frozen.layers[layerIndex].op {
-        case .dense(var dense):
-            dense.weights = weights
-            dense.bias = network.parameters[p].bias
-            dense.mask = mask
-            frozen.layers[layerIndex].op = .dense(dense)
-        case .conv2d(var conv):
-            conv.weights = weights
-            conv.bias = network.parameters[p].bias
-            conv.mask = mask
-            frozen.layers[layerIndex].op = .conv2d(conv)
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
-            break
+        let bias = fullBias[p]
+        guard learned[p] else {
+            frozen = replacing(frozen, layerIndex, weights: full[p], bias: bias, mask: nil)
+            continue
         }
+        let unitsKept = topKMask(logits[p], fanIn: fanIns[p], k: options.k, n: options.n)
         metrics.append(
             maskMetrics(logits[p], kept: unitsKept, fanIn: fanIns[p], k: options.k, n: options.n,
                 layer: frozen.layers[layerIndex].name))
+        if filters {
+            frozen = replacing(frozen, layerIndex, weights: full[p], bias: bias, mask: nil)
+            keptFiltersByLayer[layerIndex] = unitsKept.indices.filter { unitsKept[$0] }
+            continue
+        }
+        let kept = expand(unitsKept, p)
+        let mask = KeepMask(
+            k: options.k, n: options.n == 0 ? fanIns[p] : options.n, kept: kept, unit: shapes[p].size)
+        frozen = replacing(frozen, layerIndex, weights: zip(full[p], kept).map { $1 ? $0 : 0 }, bias: bias, mask: mask)
     }
+    if filters { frozen = compactFilters(frozen, kept: keptFiltersByLayer) }
     var fineTune = options.training
     fineTune.epochs = options.fineTuneEpochs
     let tuned = train(frozen, on: data, options: fineTune) { statistics in
@@ -198,6 +231,26 @@ package func trainDPP(
         onEpoch(shifted)
     }
     return DPPResult(graph: tuned.graph, metrics: metrics, history: history + tuned.history)
+}
+
+/// The graph with one dense/conv2d layer's parameters and mask replaced.
+private func replacing(_ graph: Graph, _ index: Int, weights: [Double], bias: [Double], mask: KeepMask?) -> Graph {
+    var result = graph
+    switch result.layers[index].op {
+    case .dense(var dense):
+        dense.weights = weights
+        dense.bias = bias
+        dense.mask = mask
+        result.layers[index].op = .dense(dense)
+    case .conv2d(var conv):
+        conv.weights = weights
+        conv.bias = bias
+        conv.mask = mask
+        result.layers[index].op = .conv2d(conv)
+    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+        break
+    }
+    return result
 }
 
 /// The groups of one row's fan-in: consecutive ranges of n (the last may be shorter).

@@ -106,7 +106,7 @@ struct DPPTests {
         let inputs = (0..<48).map { _ in (0..<150).map { _ in g.uniform(-1, 1) } }
         let data = Dataset(inputs: inputs, labels: inputs.map { $0[7] > 0 ? 1 : ($0[60] > 0 ? 2 : 0) })
         var options = DPPOptions(k: 2, n: 4, epochs: 3, fineTuneEpochs: 1, seed: 2)
-        options.kernelGranularity = true
+        options.granularity = .kernel
         options.training.batchSize = 16
         let result = trainDPP(graph, on: data, options: options)
         guard case .conv2d(let conv) = result.graph.layers[0].op, let mask = conv.mask else {
@@ -122,5 +122,32 @@ struct DPPTests {
             }
             #expect(keptChannels.filter { $0 < 4 }.count == 2 && keptChannels.filter { $0 >= 4 }.count == 2)
         }
+    }
+
+    @Test("filter granularity: DPP keeps k of every n filters per layer (not the last) and compacts them")
+    func filters() throws {
+        var g = SeededGenerator(seed: 41)
+        func tensor(_ count: Int) -> String { (0..<count).map { _ in String(g.uniform(-0.5, 0.5)) }.joined(separator: ",") }
+        let text = """
+            {"version": 1, "name": "f", "input": {"shape": [2, 5, 5]}, "layers": [
+              {"type": "conv2d", "activation": "relu", "weights": {"shape": [6, 2, 3, 3], "data": [\(tensor(108))]}, "bias": {"shape": [6], "data": [\(tensor(6))]}},
+              {"type": "flatten"},
+              {"type": "dense", "activation": "relu", "weights": {"shape": [8, 54], "data": [\(tensor(432))]}},
+              {"type": "dense", "weights": {"shape": [3, 8], "data": [\(tensor(24))]}}]}
+            """
+        let graph = try loadModel(file: "f.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let inputs = (0..<48).map { _ in (0..<50).map { _ in g.uniform(-1, 1) } }
+        let data = Dataset(inputs: inputs, labels: inputs.map { $0[3] > 0 ? 1 : ($0[30] > 0 ? 2 : 0) })
+        var options = DPPOptions(k: 2, n: 3, epochs: 3, fineTuneEpochs: 1, seed: 2)
+        options.granularity = .filter
+        options.training.batchSize = 16
+        let result = trainDPP(graph, on: data, options: options)
+        let shapes = result.graph.layers.map(\.outputShape)
+        #expect(shapes == [[4, 3, 3], [36], [6], [3]], "\(shapes)")
+        #expect(result.metrics.count == 2)
+        let again = trainDPP(graph, on: data, options: options)
+        #expect(again.graph.layers.map(\.outputShape) == shapes)
+        guard case .dense(let a) = result.graph.layers[3].op, case .dense(let b) = again.graph.layers[3].op else { return }
+        #expect(a.weights == b.weights, "not reproducible by seed")
     }
 }

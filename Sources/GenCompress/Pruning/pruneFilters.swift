@@ -8,88 +8,18 @@ import GenModel
 /// the layers up to the next dense/conv2d lose that channel too, and the next layer loses the
 /// matching inputs. The result is a smaller dense graph, with no index tables at run time.
 package func pruneFilters(_ graph: Graph, k: Int, n: Int) -> Graph {
-    let weighted = graph.layers.indices.filter {
-        switch graph.layers[$0].op {
-        case .dense, .conv2d: return true
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return false
-        }
-    }
-    guard let last = weighted.last else { return graph }
-    var result = graph
-    // Channels of the tensor flowing between layers that survive (nil: all of them).
-    var surviving: [Int]?
-    var channelsNow = graph.inputShape.count == 3 ? graph.inputShape[0] : graph.inputSize
-    for index in result.layers.indices {
-        var layer = result.layers[index]
-        let inShape = layer.inputShape
-        // 1. Drop the inputs that belong to removed channels.
-        if let kept = surviving {
-            switch layer.op {
-            case .dense(var dense):
-                // The input is a vector: channels of a flattened [C, H, W] tensor, or a dense layer's outputs.
-                let perChannel = dense.inputs / channelsNow
-                let columns = kept.flatMap { c in Array((c * perChannel)..<((c + 1) * perChannel)) }
-                var sliced: [Double] = []
-                sliced.reserveCapacity(dense.outputs * columns.count)
-                for row in 0..<dense.outputs {
-                    for column in columns { sliced.append(dense.weights[row * dense.inputs + column]) }
-                }
-                dense.weights = sliced
-                dense.inputs = columns.count
-                layer.op = .dense(dense)
-                layer.inputShape = [columns.count]
-            case .conv2d(var conv):
-                let area = conv.kernel.h * conv.kernel.w
-                var sliced: [Double] = []
-                sliced.reserveCapacity(conv.outChannels * kept.count * area)
-                for oc in 0..<conv.outChannels {
-                    for ic in kept {
-                        let start = (oc * conv.inChannels + ic) * area
-                        sliced.append(contentsOf: conv.weights[start..<(start + area)])
-                    }
-                }
-                conv.weights = sliced
-                conv.inChannels = kept.count
-                layer.op = .conv2d(conv)
-                layer.inputShape = [kept.count] + Array(inShape.dropFirst())
-            case .maxPool2d, .avgPool2d, .activation, .softmax:
-                layer.inputShape = [kept.count] + Array(inShape.dropFirst())
-                layer.outputShape = [kept.count] + Array(layer.outputShape.dropFirst())
-            case .flatten:
-                layer.inputShape = [kept.count] + Array(inShape.dropFirst())
-                layer.outputShape = [layer.inputShape.reduce(1, *)]
-            }
-        }
-        // 2. Remove this layer's own dropped filters.
-        switch layer.op {
-        case .dense(var dense) where index != last:
-            let kept = keptFilters(dense.weights, rows: dense.outputs, perRow: dense.inputs, k: k, n: n)
-            dense.weights = kept.flatMap { Array(dense.weights[($0 * dense.inputs)..<(($0 + 1) * dense.inputs)]) }
-            dense.bias = kept.map { dense.bias[$0] }
-            layer.channelsBeforeCompaction = dense.outputs
-            dense.outputs = kept.count
-            layer.op = .dense(dense)
-            layer.outputShape = [kept.count]
-            surviving = kept
-            channelsNow = layer.channelsBeforeCompaction!
-        case .conv2d(var conv) where index != last:
-            let kept = keptFilters(conv.weights, rows: conv.outChannels, perRow: conv.fanIn, k: k, n: n)
-            conv.weights = kept.flatMap { Array(conv.weights[($0 * conv.fanIn)..<(($0 + 1) * conv.fanIn)]) }
-            conv.bias = kept.map { conv.bias[$0] }
-            layer.channelsBeforeCompaction = conv.outChannels
-            conv.outChannels = kept.count
-            layer.op = .conv2d(conv)
-            layer.outputShape = [kept.count] + Array(layer.outputShape.dropFirst())
-            surviving = kept
-            channelsNow = layer.channelsBeforeCompaction!
-        case .dense, .conv2d:
-            surviving = nil
+    var kept: [Int: [Int]] = [:]
+    for index in prunableFilterLayers(graph) {
+        switch graph.layers[index].op {
+        case .dense(let dense):
+            kept[index] = keptFilters(dense.weights, rows: dense.outputs, perRow: dense.inputs, k: k, n: n)
+        case .conv2d(let conv):
+            kept[index] = keptFilters(conv.weights, rows: conv.outChannels, perRow: conv.fanIn, k: k, n: n)
         case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
             break
         }
-        result.layers[index] = layer
     }
-    return result
+    return compactFilters(graph, kept: kept)
 }
 
 /// The kept filter indices, ascending: k of every n by L1 norm (ties: lower index).
