@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "GenModelTests", dependencies: ["GenModel", "GenSupport"]),
         .testTarget(name: "GenCompressTests", dependencies: ["GenCompress", "GenModel", "GenSupport"]),
         .testTarget(name: "GenLearnTests", dependencies: ["GenLearn", "GenModel", "GenSupport"]),
+        .testTarget(name: "GenLoweringTests", dependencies: ["GenLowering", "GenTarget", "GenSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["GenDriver", "GenReference", "GenLowering", "GenModel", "GenSupport", "gen"]),

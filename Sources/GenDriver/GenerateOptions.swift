@@ -10,6 +10,10 @@ package struct GenerateOptions: Sendable {
     package var k: Int?
     package var n: Int?
     package var granularity: String?
+    /// `--sparse-lowering auto|always`.
+    package var sparseLowering: String = "auto"
+    /// `--index-format auto|byte|nibble`.
+    package var indexFormat: String = "auto"
     package var sparsity: Double?
     package var weightBits: Int = 8
     package var activationBits: Int = 8

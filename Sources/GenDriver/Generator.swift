@@ -38,6 +38,10 @@ package enum Generator {
         let resolved = try resolveOptions(options, diagnostics: diagnostics)
         let resources = try locateResources(options, diagnostics: diagnostics)
         let target = try loadTarget(options.target, root: resources, diagnostics: diagnostics)
+        if resolved.lowering.indexFormat == .nibble && target.hlsPragmas {
+            diagnostics.error("--index-format nibble: not available for target '\(target.name)' (its kernels index the tables directly); use 'byte' or 'auto'")
+            try diagnostics.checkpoint()
+        }
         let modelBytes = try readFile(options.modelPath, what: "model", diagnostics: diagnostics)
         var graph =
             options.modelPath.lowercased().hasSuffix(".onnx")
@@ -132,7 +136,7 @@ package enum Generator {
         let quantized = quantizeGraph(
             graph, calibratedMaxAbs: ranges, options: resolved.quantization, calibrationSource: source,
             diagnostics: diagnostics)
-        let program = lowerProgram(quantized, name: name, target: target)
+        let program = lowerProgram(quantized, name: name, target: target, options: resolved.lowering)
         let renderer = try loadTemplates(root: resources, diagnostics: diagnostics)
         let sourceName = baseName(options.modelPath)
         var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)

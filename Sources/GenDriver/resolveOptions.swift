@@ -1,6 +1,7 @@
 // GenDriver/resolveOptions.swift - Checks flag values and combinations, naming the flag in every error.
 
 import GenCompress
+import GenLowering
 import GenSupport
 
 /// Options after checking: closed sets as enums, numbers in range.
@@ -14,6 +15,8 @@ package struct ResolvedOptions: Sendable {
     package var kernelGranularity: Bool = false
     /// `--granularity filter`: k of every n output channels kept, the rest compacted away.
     package var filterGranularity: Bool = false
+    /// `--sparse-lowering` and `--index-format`.
+    package var lowering = LoweringOptions()
 }
 
 /// Fine-tuning epochs when --data is given without --epochs.
@@ -50,6 +53,14 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             flagError("--granularity: expected 'weight', 'kernel' or 'filter', found '\(granularity)'")
         }
     }
+    let sparseLowering = SparseLowering(rawValue: options.sparseLowering)
+    if sparseLowering == nil {
+        flagError("--sparse-lowering: expected 'auto' or 'always', found '\(options.sparseLowering)'")
+    }
+    let indexFormat = IndexFormat(rawValue: options.indexFormat)
+    if indexFormat == nil {
+        flagError("--index-format: expected 'auto', 'byte' or 'nibble', found '\(options.indexFormat)'")
+    }
     if options.seed < 0 { flagError("--seed: expected a whole number >= 0, found \(options.seed)") }
     if let epochs = options.epochs {
         if epochs < 0 { flagError("--epochs: expected a whole number >= 0, found \(epochs)") }
@@ -84,5 +95,6 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             weightScaling: scaling ?? .perChannel),
         seed: UInt64(max(options.seed, 0)),
         epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
-        kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter")
+        kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
+        lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto))
 }

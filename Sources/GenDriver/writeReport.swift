@@ -81,8 +81,10 @@ package func writeReport(
             let total = q.rows * q.fanIn
             let keptValues = (0..<total).filter { q.mask?.kept[$0] ?? true }.map { real[$0] }
             let kept = keptValues.count
-            let macs = kept * positions
-            let indexBytes = data.sparse?.indices.byteCount ?? data.kernelSparse?.channels.byteCount ?? 0
+            let loweredDense = data.sparse == nil && data.kernelSparse == nil
+            // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
+            let macs = (loweredDense ? total : kept) * positions
+            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.kernelSparse?.channels.byteCount ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
             if let mask = q.mask {
@@ -94,8 +96,10 @@ package func writeReport(
                 method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
                 let structure =
                     data.kernelSparse != nil ? "kernel k-of-n: kept input-channel kernels, dense inside"
-                    : data.sparse == nil ? "dense (k-of-n keeps every weight)" : "k-of-n tables"
+                    : data.sparse.map { "k-of-n tables, \($0.format.rawValue) indices" }
+                    ?? (data.estimate == nil ? "dense (k-of-n keeps every weight)" : "dense tables holding the pruned zeros")
                 method.append(("structure", .str(structure)))
+                if let estimate = data.estimate { method.append(("lowering", loweringReport(estimate))) }
                 method.append(("granularity", .str(mask.unit > 1 ? "kernel" : "weight")))
             } else if let before = layer.layer.channelsBeforeCompaction {
                 method = [
@@ -110,7 +114,7 @@ package func writeReport(
                 ("weights", .int(total)), ("keptWeights", .int(kept)),
                 ("sparsity", rounded(Double(total - kept) / Double(max(total, 1)))),
                 ("pqIndex", rounded(pqIndex(keptValues))),
-                ("indexBitsPerKeptWeight", .int(data.sparse.map { $0.indices.elementType.byteCount * 8 } ?? 0)),
+                ("indexBitsPerKeptWeight", .int(data.sparse?.indexBits ?? 0)),
                 ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
                 ("weightBytes", .int(data.weights.byteCount)), ("indexBytes", .int(indexBytes)),
@@ -124,7 +128,9 @@ package func writeReport(
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
             cost.method = q.mask == nil && layer.layer.channelsBeforeCompaction == nil ? "none" : "kofn"
             cost.structure =
-                q.mask.map { data.sparse == nil && data.kernelSparse == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n)" }
+                q.mask.map {
+                    !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
+                }
                 ?? layer.layer.channelsBeforeCompaction.map { "\(q.rows)/\($0) filters" } ?? "dense"
             cost.sparsity = Double(total - kept) / Double(max(total, 1))
             cost.pqIndex = pqIndex(keptValues)
@@ -253,5 +259,15 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("floatTrainAccuracy", percent(training.floatTrain)), ("floatTestAccuracy", percent(training.floatTest)),
         ("fixedPointTrainAccuracy", percent(training.fixedPointTrain)),
         ("fixedPointTestAccuracy", percent(training.fixedPointTest)),
+    ])
+}
+
+/// Dense against sparse for one pruned layer: the choice, why, and the estimates behind it.
+private func loweringReport(_ estimate: LayerCostEstimate) -> JSONValue {
+    func instructions(_ value: Double?) -> JSONValue { value.map { .int(Int($0.rounded())) } ?? .null }
+    return .obj([
+        ("form", .str(estimate.chosen.rawValue)), ("reason", .str(estimate.reason)),
+        ("estimatedInstructions", .obj([("dense", instructions(estimate.denseInstructions)), ("sparse", instructions(estimate.sparseInstructions))])),
+        ("tableBytes", .obj([("dense", .int(estimate.denseBytes)), ("sparse", .int(estimate.sparseBytes))])),
     ])
 }

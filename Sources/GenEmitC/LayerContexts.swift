@@ -25,6 +25,28 @@ struct WeightedKernelContext {
     var tailBase: String
     /// HLS: weights (and indices) read together in one pipelined iteration: k for k-of-n, else up to 8.
     var partitionFactor: String
+    /// Arm DSP kernels are emitted beside the plain C (8-bit weights and activations, int32 accumulators).
+    var dsp: Bool = false
+    var weightType: String = ""
+    var indexType: String = ""
+    // k-of-n index reading: bytes of the index table per full group and for the tail, and the
+    // C expressions of the index of kept weight j (and j + 1 ... j + 3) of the current group.
+    var indexStep: String = ""
+    var tailIndexStep: String = ""
+    var indexJ: String = ""
+    var index0: String = ""
+    var index1: String = ""
+    var index2: String = ""
+    var index3: String = ""
+    // dense DSP blocking: rows and columns handled four at a time, then the rest
+    var rowBlockEnd: String = ""
+    var columnBlockEnd: String = ""
+    var hasRowTail: Bool = false
+    var hasColumnTail: Bool = false
+    var shift0: String = ""
+    var shift1: String = ""
+    var shift2: String = ""
+    var shift3: String = ""
     // dense geometry
     var inputs: String = ""
     var outputs: String = ""
@@ -79,6 +101,10 @@ struct ClampKernelContext {
 
 struct RuntimeContext {
     var needsAverage: Bool
+    /// Some kernel has an Arm DSP path.
+    var needsDSP: Bool
+    /// Some k-of-n kernel has a DSP path (and the GEN_GATHER_KERNEL attribute).
+    var needsGatherKernel: Bool
     /// Only layers with weights requantize; an unused static function would be a warning.
     var needsRequantize: Bool
 }

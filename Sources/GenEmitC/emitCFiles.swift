@@ -28,6 +28,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var flashBytes = 0
     var needsAverage = false
     var needsRequantize = false
+    var needsDSP = false
+    var needsGatherKernel = false
     for step in program.steps {
         let layer = quantized.layers[step.layerIndex]
         let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
@@ -40,7 +42,18 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 attribute: program.target.tableAttribute)
             context.inputs = String(dense.data.fanIn)
             context.outputs = String(dense.data.rows)
-            layers += renderer.render(context, template: dense.data.sparse == nil ? "c/layers/dense" : "c/layers/dense_kofn")
+            let dsp = program.target.armDSP && quantized.options.weightBits == 8 && quantized.options.activationBits == 8
+                && dense.data.accumulator == .int32
+            if let sparse = dense.data.sparse {
+                addKofNReading(sparse, dsp: dsp, to: &context)
+                needsDSP = needsDSP || context.dsp
+                needsGatherKernel = needsGatherKernel || context.dsp
+                layers += renderer.render(context, template: hls ? "c/layers/dense_kofn_hls" : "c/layers/dense_kofn")
+            } else {
+                addDenseBlocking(dense.data, dsp: dsp, step: step, layer: layer, namer: namer, to: &context)
+                needsDSP = needsDSP || context.dsp
+                layers += renderer.render(context, template: "c/layers/dense")
+            }
         case .conv2d(let conv):
             needsRequantize = true
             var context = weightedContext(conv.data, step: step, layer: layer, namer: namer, comment: comment,
@@ -122,7 +135,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         floatNote: softmax ? ", applying the model's final softmax" : "", flashBytes: String(flashBytes),
         arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
-        runtime: renderer.render(RuntimeContext(needsAverage: needsAverage, needsRequantize: needsRequantize), template: "c/runtime.c"),
+        runtime: renderer.render(RuntimeContext(
+                needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
+                needsRequantize: needsRequantize), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -175,10 +190,12 @@ private func weightedContext(
     tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
     flash += data.weights.byteCount
     if let sparse = data.sparse {
+        let stored = sparse.storedIndices
+        let packing = sparse.format == .nibble ? ", two per byte (low nibble first)" : ""
         tables += CTableWriter.table(
-            sparse.indices, name: tableName(.indices), attribute: attribute,
-            comment: "'\(name)' position of each kept weight inside its group of \(sparse.n) inputs")
-        flash += sparse.indices.byteCount
+            stored, name: tableName(.indices), attribute: attribute,
+            comment: "'\(name)' position of each kept weight inside its group of \(sparse.n) inputs\(packing)")
+        flash += stored.byteCount
     }
     if let kernels = data.kernelSparse {
         tables += CTableWriter.table(
@@ -199,7 +216,7 @@ private func weightedContext(
         if case .conv2d = step.kind { shift = tableName(.shift) + "[oc]" }
     }
     let sparse = data.sparse
-    return WeightedKernelContext(
+    var context = WeightedKernelContext(
         comment: comment, function: function, actType: actType, accType: data.accumulator.cName, hls: hls,
         weightTable: tableName(.weights), biasTable: tableName(.bias), indexTable: tableName(.indices), shift: shift,
         clampLow: CTableWriter.literal(data.clamp.lowerBound), clampHigh: CTableWriter.literal(data.clamp.upperBound),
@@ -210,6 +227,54 @@ private func weightedContext(
         tailBase: String((sparse?.fullGroups ?? 0) * (sparse?.n ?? 0)),
         partitionFactor: String(
             max(1, sparse.map { min($0.k, $0.keptPerRow) } ?? data.kernelSparse.map { _ in 1 } ?? min(data.fanIn, 8))))
+    context.weightType = data.weights.elementType.cName
+    return context
+}
+
+/// How the fast k-of-n kernel walks its index table (bytes or nibbles) and whether it has a DSP path
+/// (groups of a multiple of 4 kept weights).
+private func addKofNReading(_ sparse: KofNLayout, dsp: Bool, to context: inout WeightedKernelContext) {
+    context.indexType = sparse.storedIndices.elementType.cName
+    context.dsp = dsp && sparse.k % 4 == 0 && sparse.fullGroups > 0
+    switch sparse.format {
+    case .byte:
+        context.indexStep = String(sparse.k)
+        context.tailIndexStep = String(sparse.tailKept)
+        context.indexJ = "idx[j]"
+        context.index0 = "idx[j]"
+        context.index1 = "idx[j + 1]"
+        context.index2 = "idx[j + 2]"
+        context.index3 = "idx[j + 3]"
+    case .nibble:
+        context.indexStep = String(sparse.k / 2)
+        context.tailIndexStep = String((sparse.tailKept + 1) / 2)
+        context.indexJ = "(idx[j / 2] >> (4 * (j % 2))) & 15u"
+        context.index0 = "idx[j / 2] & 15u"
+        context.index1 = "idx[j / 2] >> 4"
+        context.index2 = "idx[j / 2 + 1] & 15u"
+        context.index3 = "idx[j / 2 + 1] >> 4"
+    }
+}
+
+/// Four-row, four-column blocking of the dense DSP kernel (layers with at least four of each).
+private func addDenseBlocking(
+    _ data: WeightedStepData, dsp: Bool, step: Step, layer: QuantizedLayer, namer: CNamer,
+    to context: inout WeightedKernelContext
+) {
+    context.dsp = dsp && data.rows >= 4 && data.fanIn >= 4
+    guard context.dsp else { return }
+    context.rowBlockEnd = String(data.rows / 4 * 4)
+    context.columnBlockEnd = String(data.fanIn / 4 * 4)
+    context.hasRowTail = data.rows % 4 != 0
+    context.hasColumnTail = data.fanIn % 4 != 0
+    let table = namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift)
+    let shifts = [0, 1, 2, 3].map { offset in
+        data.uniformShift.map(String.init) ?? (offset == 0 ? "\(table)[o]" : "\(table)[o + \(offset)]")
+    }
+    context.shift0 = shifts[0]
+    context.shift1 = shifts[1]
+    context.shift2 = shifts[2]
+    context.shift3 = shifts[3]
 }
 
 /// The `main()` that `gen verify` compiles with the generated files (not part of gen's output).

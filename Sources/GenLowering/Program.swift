@@ -76,14 +76,52 @@ package struct BufferRef: Sendable, Equatable {
 /// The k-of-n index structure of a pruned layer: `fullGroups` groups of `n` keep `k` each, then a
 /// tail of `tail` weights keeps `tailKept`. Every loop bound is a compile-time constant.
 package struct KofNLayout: Sendable {
+    package enum Format: String, Sendable {
+        /// One byte per index.
+        case byte
+        /// Two indices per byte, low nibble first; a row with an odd count ends in a zero nibble.
+        case nibble
+    }
+
     package var k: Int
     package var n: Int
     package var fullGroups: Int
     package var tail: Int
     package var tailKept: Int
+    package var format: Format
     package var keptPerRow: Int { fullGroups * k + tailKept }
-    /// Position of each kept weight inside its group (0..<n), `rows × keptPerRow`.
+    /// Position of each kept weight inside its group (0..<n), `rows × keptPerRow`, one value each.
     package var indices: ConstantTable
+
+    /// The index table as written to C: `indices` itself, or packed two to a byte.
+    package var storedIndices: ConstantTable {
+        switch format {
+        case .byte:
+            return indices
+        case .nibble:
+            let rows = indices.shape[0]
+            let perRow = keptPerRow
+            let bytesPerRow = (perRow + 1) / 2
+            var packed: [Int64] = []
+            packed.reserveCapacity(rows * bytesPerRow)
+            for row in 0..<rows {
+                for pair in 0..<bytesPerRow {
+                    let low = indices.values[row * perRow + 2 * pair]
+                    let high = 2 * pair + 1 < perRow ? indices.values[row * perRow + 2 * pair + 1] : 0
+                    packed.append(low | high << 4)
+                }
+            }
+            return ConstantTable(role: .indices, elementType: .uint8, shape: [rows, bytesPerRow], values: packed)
+        }
+    }
+
+    /// Bits each kept weight's index takes in the stored table.
+    package var indexBits: Int {
+        switch format {
+        case .byte: return indices.elementType.byteCount * 8
+        case .nibble: return 4
+        }
+    }
 }
 
 /// Kernel-granularity k-of-n of a conv2d: each output channel keeps `keptPerRow` whole kh×kw
@@ -111,6 +149,8 @@ package struct WeightedStepData: Sendable {
     package var shifts: ConstantTable?
     package var accumulator: ElementType
     package var clamp: ClosedRange<Int64>
+    /// Dense against sparse for a pruned layer (nil when the layer is not pruned).
+    package var estimate: LayerCostEstimate?
 }
 
 package struct DenseStep: Sendable {

@@ -8,7 +8,15 @@ import GenTarget
 /// Lowers a quantized graph for a target: one step per dense/conv2d/pool/unfused activation
 /// (flatten aliases its input, softmax is left to the float wrapper), constant tables in the
 /// narrowest types, and a static memory plan.
-package func lowerProgram(_ quantized: QuantizedGraph, name: String, target: TargetDescription) -> Program {
+///
+/// A pruned layer is lowered sparse unless the target's cost model estimates its sparse form
+/// slower or bigger than dense (`options.sparseLowering`); dense then holds the same zeros, so the
+/// arithmetic is identical either way.
+package func lowerProgram(
+    _ quantized: QuantizedGraph, name: String, target: TargetDescription, options: LoweringOptions = LoweringOptions()
+) -> Program {
+    let context = WeightLoweringContext(
+        bits: quantized.options.weightBits, costModel: target.costModel, options: options)
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
@@ -18,11 +26,15 @@ package func lowerProgram(_ quantized: QuantizedGraph, name: String, target: Tar
         let kind: StepKind?
         switch layer.op {
         case .dense(_, let weights):
-            kind = .dense(DenseStep(data: lowerWeights(weights, bits: quantized.options.weightBits)))
+            kind = .dense(DenseStep(data: lowerWeights(weights, kind: .dense, context: context)))
         case .conv2d(let conv, let weights):
             kind = .conv2d(
                 ConvStep(
-                    data: lowerWeights(weights, bits: quantized.options.weightBits), inChannels: conv.inChannels, inHeight: inShape[1],
+                    data: lowerWeights(
+                        weights,
+                        kind: .conv(outputPixels: outShape[1] * outShape[2], kernelArea: conv.kernel.h * conv.kernel.w),
+                        context: context),
+                    inChannels: conv.inChannels, inHeight: inShape[1],
                     inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
                     kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
                     padTop: conv.padding.top, padLeft: conv.padding.left))
@@ -66,55 +78,80 @@ private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> P
         strideWidth: pool.stride.w)
 }
 
-/// Dense tables when unpruned; otherwise kept values and group-relative indices, row by row.
-private func lowerWeights(_ q: QuantizedWeights, bits: Int) -> WeightedStepData {
-    let weightType = ElementType.signed(bits: bits)
-    let weights: ConstantTable
+private struct WeightLoweringContext {
+    var bits: Int
+    var costModel: CostModel?
+    var options: LoweringOptions
+}
+
+/// Dense tables when unpruned or when the sparse form does not pay; otherwise kept values and
+/// group-relative indices (k-of-n) or kept input channels (kernel granularity), row by row.
+private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: WeightLoweringContext)
+    -> WeightedStepData
+{
+    let weightType = ElementType.signed(bits: context.bits)
+    var weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, q.fanIn], values: q.weights)
     var sparse: KofNLayout?
     var kernelSparse: KernelSparseLayout?
+    var estimate: LayerCostEstimate?
     if let mask = q.mask, mask.unit > 1, KeepMask.keptPerRow(fanIn: q.fanIn / mask.unit, k: mask.k, n: mask.n) < q.fanIn / mask.unit {
         let channels = q.fanIn / mask.unit
         let perRow = KeepMask.keptPerRow(fanIn: channels, k: mask.k, n: mask.n)
-        var values: [Int64] = []
-        var indices: [Int64] = []
-        for row in 0..<q.rows {
-            for channel in 0..<channels where mask.kept[row * q.fanIn + channel * mask.unit] {
-                indices.append(Int64(channel))
-                values.append(contentsOf: q.weights[(row * q.fanIn + channel * mask.unit)..<(row * q.fanIn + (channel + 1) * mask.unit)])
+        let indexType = ElementType.index(count: channels)
+        let work = LayerWork(
+            kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow * mask.unit,
+            groupsPerRow: (channels + mask.n - 1) / mask.n, groupKept: mask.k, kernelGranularity: true, weightBytes: weightType.byteCount,
+            sparseIndexBytes: q.rows * perRow * indexType.byteCount, nibbleIndices: false)
+        estimate = estimateLayerCost(work, costModel: context.costModel, option: context.options.sparseLowering)
+        if estimate?.chosen == .sparse {
+            var values: [Int64] = []
+            var indices: [Int64] = []
+            for row in 0..<q.rows {
+                for channel in 0..<channels where mask.kept[row * q.fanIn + channel * mask.unit] {
+                    indices.append(Int64(channel))
+                    values.append(contentsOf: q.weights[(row * q.fanIn + channel * mask.unit)..<(row * q.fanIn + (channel + 1) * mask.unit)])
+                }
+                precondition(indices.count == (row + 1) * perRow, "kernel mask does not keep exactly min(k, r) per group")
             }
-            precondition(indices.count == (row + 1) * perRow, "kernel mask does not keep exactly min(k, r) per group")
+            weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow * mask.unit], values: values)
+            kernelSparse = KernelSparseLayout(
+                k: mask.k, n: mask.n, keptPerRow: perRow,
+                channels: ConstantTable(role: .indices, elementType: indexType, shape: [q.rows, perRow], values: indices))
         }
-        weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow * mask.unit], values: values)
-        kernelSparse = KernelSparseLayout(
-            k: mask.k, n: mask.n, keptPerRow: perRow,
-            channels: ConstantTable(role: .indices, elementType: .index(count: channels), shape: [q.rows, perRow], values: indices))
     } else if let mask = q.mask, mask.unit == 1, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
         let fullGroups = q.fanIn / mask.n
         let tail = q.fanIn % mask.n
         let tailKept = min(mask.k, tail)
         let perRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
-        var values: [Int64] = []
-        var indices: [Int64] = []
-        values.reserveCapacity(q.rows * perRow)
-        for row in 0..<q.rows {
-            var groupStart = 0
-            while groupStart < q.fanIn {
-                let groupEnd = min(groupStart + mask.n, q.fanIn)
-                for position in groupStart..<groupEnd where mask.kept[row * q.fanIn + position] {
-                    values.append(q.weights[row * q.fanIn + position])
-                    indices.append(Int64(position - groupStart))
+        let format = indexFormat(k: mask.k, n: mask.n, isDense: kind.isDense, context: context)
+        let indexBytesPerRow = format == .nibble ? (perRow + 1) / 2 : perRow * ElementType.index(count: mask.n).byteCount
+        let work = LayerWork(
+            kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow,
+            groupsPerRow: fullGroups + (tail > 0 ? 1 : 0), groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
+            sparseIndexBytes: q.rows * indexBytesPerRow, nibbleIndices: format == .nibble)
+        estimate = estimateLayerCost(work, costModel: context.costModel, option: context.options.sparseLowering)
+        if estimate?.chosen == .sparse {
+            var values: [Int64] = []
+            var indices: [Int64] = []
+            values.reserveCapacity(q.rows * perRow)
+            for row in 0..<q.rows {
+                var groupStart = 0
+                while groupStart < q.fanIn {
+                    let groupEnd = min(groupStart + mask.n, q.fanIn)
+                    for position in groupStart..<groupEnd where mask.kept[row * q.fanIn + position] {
+                        values.append(q.weights[row * q.fanIn + position])
+                        indices.append(Int64(position - groupStart))
+                    }
+                    groupStart = groupEnd
                 }
-                groupStart = groupEnd
+                precondition(values.count == (row + 1) * perRow, "mask does not keep exactly min(k, r) per group")
             }
-            precondition(values.count == (row + 1) * perRow, "mask does not keep exactly min(k, r) per group")
+            weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow], values: values)
+            sparse = KofNLayout(
+                k: mask.k, n: mask.n, fullGroups: fullGroups, tail: tail, tailKept: tailKept, format: format,
+                indices: ConstantTable(
+                    role: .indices, elementType: .index(count: mask.n), shape: [q.rows, perRow], values: indices))
         }
-        weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow], values: values)
-        sparse = KofNLayout(
-            k: mask.k, n: mask.n, fullGroups: fullGroups, tail: tail, tailKept: tailKept,
-            indices: ConstantTable(
-                role: .indices, elementType: .index(count: mask.n), shape: [q.rows, perRow], values: indices))
-    } else {
-        weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, q.fanIn], values: q.weights)
     }
     let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
     return WeightedStepData(
@@ -123,5 +160,33 @@ private func lowerWeights(_ q: QuantizedWeights, bits: Int) -> WeightedStepData 
         uniformShift: uniform,
         shifts: uniform == nil
             ? ConstantTable(role: .shift, elementType: .int8, shape: [q.rows], values: q.shift.map(Int64.init)) : nil,
-        accumulator: .signed(bits: q.accumulatorBits), clamp: q.clamp)
+        accumulator: .signed(bits: q.accumulatorBits), clamp: q.clamp, estimate: estimate)
+}
+
+/// Nibbles when asked, or under `auto` when the cost model says the flash saved outweighs the
+/// extra instructions; they need n <= 16 and an even k (each group starts on a byte). Only dense
+/// layers read nibbles (conv2d k-of-n keeps byte indices).
+private func indexFormat(k: Int, n: Int, isDense: Bool, context: WeightLoweringContext) -> KofNLayout.Format {
+    guard isDense, n <= 16, k % 2 == 0 else { return .byte }
+    switch context.options.indexFormat {
+    case .byte: return .byte
+    case .nibble: return .nibble
+    case .auto:
+        guard let model = context.costModel else { return .byte }
+        // Per kept weight: bytes go from (w + 1) to (w + 0.5); instructions from sparseKept to
+        // sparseKept + nibbleKept. Prefer the smaller relative cost.
+        let weightBytes = Double(ElementType.signed(bits: context.bits).byteCount)
+        let flashSaved = 0.5 / (weightBytes + 1)
+        let instructionsAdded = model.nibbleKept / max(model.sparseKept, 1e-9)
+        return flashSaved > instructionsAdded ? .nibble : .byte
+    }
+}
+
+extension LayerWork.Kind {
+    var isDense: Bool {
+        switch self {
+        case .dense: return true
+        case .conv: return false
+        }
+    }
 }

@@ -25,11 +25,17 @@ package struct TargetDescription: Sendable {
     package var compilerFlags: [String]
     /// For cross targets: how to run a program (e.g. qemu-system-arm arguments); empty for native.
     package var runner: [String]
+    /// Emit Arm DSP (`__smlad`, `__sxtb16`) kernels, guarded by `__ARM_FEATURE_DSP`, beside the plain C.
+    package var armDSP: Bool
+    /// Instructions per layer on the target; nil means sparse layers are always lowered sparse.
+    package var costModel: CostModel?
 
     package init(
         name: String, description: String, memoryLayout: MemoryLayout, hlsPragmas: Bool, tableAttribute: String,
-        compiler: String, compilerFlags: [String], runner: [String]
+        compiler: String, compilerFlags: [String], runner: [String], armDSP: Bool = false, costModel: CostModel? = nil
     ) {
+        self.armDSP = armDSP
+        self.costModel = costModel
         self.name = name
         self.description = description
         self.memoryLayout = memoryLayout

@@ -35,7 +35,7 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "C identifier prefix and file stem (default: the model's name).")
     var name: String?
 
-    @Option(help: "Pruning method: none, kofn (dpp, darb, edp, sap are not available yet).")
+    @Option(help: "Pruning method: none, kofn, dpp (needs --data); darb, edp and sap are not available yet.")
     var prune: String?
 
     @Option(parsing: .unconditional, help: "Weights kept in every group of N (k-of-n).")
@@ -44,8 +44,16 @@ struct GenerateFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Group length along each output's fan-in; 0 means the whole fan-in.")
     var n: Int?
 
-    @Option(help: "Pruning granularity: weight (kernel and filter are not available yet).")
+    @Option(help: "Pruning granularity: weight, kernel (conv2d input-channel kernels) or filter (output channels).")
     var granularity: String?
+
+    @Option(name: .customLong("sparse-lowering"),
+        help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
+    var sparseLowering: String = "auto"
+
+    @Option(name: .customLong("index-format"),
+        help: "k-of-n index tables: auto (the cost model's choice), byte, or nibble (two per byte; n <= 16, even k).")
+    var indexFormat: String = "auto"
 
     @Option(parsing: .unconditional, help: "Target fraction of weights removed, for methods that take a ratio.")
     var sparsity: Double?
@@ -94,6 +102,8 @@ struct GenerateFlags: ParsableArguments {
         options.k = k
         options.n = n
         options.granularity = granularity
+        options.sparseLowering = sparseLowering
+        options.indexFormat = indexFormat
         options.sparsity = sparsity
         options.weightBits = weightBits
         options.activationBits = actBits

@@ -11,6 +11,11 @@ struct CortexMTests {
         ("cnn_test", TestModels.cnn()),
         ("mlp_test", TestModels.mlp()),
         ("cnn_kernel", TestModels.cnn()),
+        // k-of-n kept sparse whatever the cost model says: the DSP group kernel (k = 4, 8) and the
+        // scalar one (k = 2), nibble and byte indices, full groups and partial last groups.
+        ("mlp_k4_nibble", TestModels.mlp()),
+        ("mlp_k8_byte", TestModels.mlp()),
+        ("mlp_k2_nibble", TestModels.mlp()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -22,6 +27,14 @@ struct CortexMTests {
         let run = try Verification.prepare(modelText: text, label: label, target: "mcu", vectorCount: 12) {
             $0.weightBits = index == 3 ? 16 : 8
             $0.activationBits = index == 3 ? 16 : 8
+            if label.hasPrefix("mlp_k") {
+                let parts = label.split(separator: "_")
+                $0.prune = "kofn"
+                $0.k = Int(parts[1].dropFirst())
+                $0.n = 16
+                $0.sparseLowering = "always"
+                $0.indexFormat = String(parts[2])
+            }
             if label == "cnn_kernel" {
                 $0.prune = "kofn"
                 $0.granularity = "kernel"

@@ -36,7 +36,7 @@ struct ReportingTests {
                 for layer in ["conv1", "pool1", "conv2", "pool2", "flat", "fc", "prob"] {
                     #expect(result.stdout.contains(layer))
                 }
-                if format == "md" { #expect(result.stdout.contains("| conv1 | conv2d | 8x8x8 | kofn | 8/16 |")) }
+                if format == "md" { #expect(result.stdout.contains("| conv1 | conv2d | 8x8x8 | kofn | 8/16 as dense |")) }
             }
         }
         let quiet = try Shell.run(

@@ -498,15 +498,19 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
 /* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; k-of-n 8/16, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
 static void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &digits_cnn_l5_fc_w[0][0];
+    const uint8_t *idx = &digits_cnn_l5_fc_idx[0][0];
     int o;
     for (o = 0; o < 10; ++o) {
         int32_t acc = digits_cnn_l5_fc_b[o];
+        const int8_t *group = x;
         int j;
         int g;
         /* 1 groups of 16 inputs, 8 kept in each */
-        for (g = 0; g < 1; ++g) {
+        for (g = 0; g < 1; ++g, group += 16, w += 8, idx += 8) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)digits_cnn_l5_fc_w[o][g * 8 + j] * x[g * 16 + digits_cnn_l5_fc_idx[o][g * 8 + j]];
+                acc += (int32_t)w[j] * group[idx[j]];
             }
         }
         y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);

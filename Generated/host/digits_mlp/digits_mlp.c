@@ -531,15 +531,19 @@ static int8_t digits_mlp_arena[48];
 /* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q3.4, weights frac bits 6..28 per output; k-of-n 8/16, 1024 of 2048 weights kept (50.0% sparse); accumulator int32_t */
 static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &digits_mlp_l0_fc1_w[0][0];
+    const uint8_t *idx = &digits_mlp_l0_fc1_idx[0][0];
     int o;
     for (o = 0; o < 32; ++o) {
         int32_t acc = digits_mlp_l0_fc1_b[o];
+        const int8_t *group = x;
         int j;
         int g;
         /* 4 groups of 16 inputs, 8 kept in each */
-        for (g = 0; g < 4; ++g) {
+        for (g = 0; g < 4; ++g, group += 16, w += 8, idx += 8) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)digits_mlp_l0_fc1_w[o][g * 8 + j] * x[g * 16 + digits_mlp_l0_fc1_idx[o][g * 8 + j]];
+                acc += (int32_t)w[j] * group[idx[j]];
             }
         }
         y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
@@ -549,15 +553,19 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q4.3, weights frac bits -1..22 per output; k-of-n 8/16, 256 of 512 weights kept (50.0% sparse); accumulator int32_t */
 static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &digits_mlp_l1_fc2_w[0][0];
+    const uint8_t *idx = &digits_mlp_l1_fc2_idx[0][0];
     int o;
     for (o = 0; o < 16; ++o) {
         int32_t acc = digits_mlp_l1_fc2_b[o];
+        const int8_t *group = x;
         int j;
         int g;
         /* 2 groups of 16 inputs, 8 kept in each */
-        for (g = 0; g < 2; ++g) {
+        for (g = 0; g < 2; ++g, group += 16, w += 8, idx += 8) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)digits_mlp_l1_fc2_w[o][g * 8 + j] * x[g * 16 + digits_mlp_l1_fc2_idx[o][g * 8 + j]];
+                acc += (int32_t)w[j] * group[idx[j]];
             }
         }
         y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
@@ -567,15 +575,19 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q4.3, out Q4.3, weights frac bits 6..7 per output; k-of-n 8/16, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
 static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &digits_mlp_l2_fc3_w[0][0];
+    const uint8_t *idx = &digits_mlp_l2_fc3_idx[0][0];
     int o;
     for (o = 0; o < 10; ++o) {
         int32_t acc = digits_mlp_l2_fc3_b[o];
+        const int8_t *group = x;
         int j;
         int g;
         /* 1 groups of 16 inputs, 8 kept in each */
-        for (g = 0; g < 1; ++g) {
+        for (g = 0; g < 1; ++g, group += 16, w += 8, idx += 8) {
             for (j = 0; j < 8; ++j) {
-                acc += (int32_t)digits_mlp_l2_fc3_w[o][g * 8 + j] * x[g * 16 + digits_mlp_l2_fc3_idx[o][g * 8 + j]];
+                acc += (int32_t)w[j] * group[idx[j]];
             }
         }
         y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);

@@ -122,15 +122,19 @@ static int8_t tiny_arena[3];
 /* Layer 'fc1': dense [4] -> [3], activation relu; in Q1.6, out Q1.6, weights frac bits 7..8 per output; k-of-n 2/4, 6 of 12 weights kept (50.0% sparse); accumulator int32_t */
 static void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &tiny_l0_fc1_w[0][0];
+    const uint8_t *idx = &tiny_l0_fc1_idx[0][0];
     int o;
     for (o = 0; o < 3; ++o) {
         int32_t acc = tiny_l0_fc1_b[o];
+        const int8_t *group = x;
         int j;
         int g;
         /* 1 groups of 4 inputs, 2 kept in each */
-        for (g = 0; g < 1; ++g) {
+        for (g = 0; g < 1; ++g, group += 4, w += 2, idx += 2) {
             for (j = 0; j < 2; ++j) {
-                acc += (int32_t)tiny_l0_fc1_w[o][g * 2 + j] * x[g * 4 + tiny_l0_fc1_idx[o][g * 2 + j]];
+                acc += (int32_t)w[j] * group[idx[j]];
             }
         }
         y[o] = (int8_t)gen_requantize(acc, tiny_l0_fc1_shift[o], 0, 127);
@@ -140,14 +144,20 @@ static void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
 /* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; k-of-n 2/4, 4 of 6 weights kept (33.3% sparse); accumulator int32_t */
 static void tiny_l1_out(const int8_t x[3], int8_t y[2])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &tiny_l1_out_w[0][0];
+    const uint8_t *idx = &tiny_l1_out_idx[0][0];
     int o;
     for (o = 0; o < 2; ++o) {
         int32_t acc = tiny_l1_out_b[o];
+        const int8_t *group = x;
         int j;
         /* last partial group: 3 inputs, 2 kept */
         for (j = 0; j < 2; ++j) {
-            acc += (int32_t)tiny_l1_out_w[o][0 + j] * x[0 + tiny_l1_out_idx[o][0 + j]];
+            acc += (int32_t)w[j] * group[idx[j]];
         }
+        w += 2;
+        idx += 2;
         y[o] = (int8_t)gen_requantize(acc, tiny_l1_out_shift[o], -128, 127);
     }
 }

@@ -19,6 +19,34 @@
 
 /* ---- Fixed-point helpers (twins of GenSupport/FixedPoint in Swift; they must agree bit for bit) ---- */
 
+/* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
+ * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
+ * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#define GEN_ARM_DSP 1
+#include <arm_acle.h>
+
+/* Four int8 values from any address as one word (Cortex-M4 and up load unaligned words). */
+static inline int32_t gen_read4(const int8_t *p)
+{
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+/* Bytes 1 and 3 of v sign-extended into two int16 lanes: one SXTB16 with ROR #8
+ * (GCC 12 emits a separate rotate for __sxtb16 of a rotated value). */
+static inline int32_t gen_sxtb16_odd(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+#else
+#define GEN_ARM_DSP 0
+#endif
+
 /* floor(v / 2^s) for s >= 0 without relying on the implementation-defined >> of negative numbers. */
 static inline int64_t gen_floor_shift(int64_t v, int s)
 {
@@ -64,61 +92,33 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
     return (int32_t)quotient;
 }
 
-/* ---- Constant tables (1738 bytes) ---- */
+/* ---- Constant tables (1554 bytes) ---- */
 
-/* 'conv1' kept weights, 8 rows x 8 (8 of every 16 inputs), weights frac bits 5..6 per output */
-static const int8_t digits_cnn_l0_conv1_w[8][8] __attribute__((aligned(4))) = {
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output */
+static const int8_t digits_cnn_l0_conv1_w[8][9] __attribute__((aligned(4))) = {
     { /* row 0 */
-        15, -61, -68, 5, 9, 7, 55, 55
+        15, -61, -68, 5, 0, 9, 7, 55, 55
     },
     { /* row 1 */
-        123, 76, 122, -55, -59, -88, -100, -52
+        123, 76, 122, -55, 0, -59, -88, -100, -52
     },
     { /* row 2 */
-        55, -46, -81, 26, -88, -30, -71, 23
+        55, -46, -81, 26, -88, 0, -30, -71, 23
     },
     { /* row 3 */
-        54, 29, -48, -22, 79, -49, 35, 29
+        54, 29, -48, -22, 79, 0, -49, 35, 29
     },
     { /* row 4 */
-        -56, 22, 48, 66, 112, 80, 14, 60
+        -56, 22, 48, 66, 112, 80, 14, 60, 0
     },
     { /* row 5 */
-        22, -39, 17, 66, 68, -36, -40, -56
+        22, 0, -39, 17, 66, 68, -36, -40, -56
     },
     { /* row 6 */
-        -16, 108, 58, 86, -51, 84, 46, -48
+        -16, 108, 58, 0, 86, -51, 84, 46, -48
     },
     { /* row 7 */
-        66, -31, -33, 46, 12, -8, 37, 32
-    }
-};
-
-/* 'conv1' position of each kept weight inside its group of 16 inputs */
-static const uint8_t digits_cnn_l0_conv1_idx[8][8] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        0, 1, 2, 3, 5, 6, 7, 8
-    },
-    { /* row 1 */
-        0, 1, 2, 3, 5, 6, 7, 8
-    },
-    { /* row 2 */
-        0, 1, 2, 3, 4, 6, 7, 8
-    },
-    { /* row 3 */
-        0, 1, 2, 3, 4, 6, 7, 8
-    },
-    { /* row 4 */
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 5 */
-        0, 2, 3, 4, 5, 6, 7, 8
-    },
-    { /* row 6 */
-        0, 1, 2, 4, 5, 6, 7, 8
-    },
-    { /* row 7 */
-        0, 1, 2, 3, 4, 5, 6, 7
+        66, -31, -33, 46, 12, -8, 37, 32, 0
     }
 };
 
@@ -132,19 +132,25 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
     7, 8, 8, 7, 8, 7, 8, 7
 };
 
-/* 'conv2' kept weights, 16 rows x 40 (8 of every 16 inputs), weights frac bits 0..31 per output */
-static const int8_t digits_cnn_l2_conv2_w[16][40] __attribute__((aligned(4))) = {
+/* 'conv2' weights [16][72], weights frac bits 0..31 per output */
+static const int8_t digits_cnn_l2_conv2_w[16][72] __attribute__((aligned(4))) = {
     { /* row 0 */
-        41, -41, 67, 52, 50, 32, 59, 23, 35, -46, 54, 62, 46, -63, 37, -32,
-        -32, -27, -37, 42, -55, 34, 45, -30, 41, 28, 31, -40, 52, -95, 43, -56,
+        41, -41, 0, 0, 0, 0, 67, 52, 0, 50, 32, 0, 59, 0, 0, 23,
+        0, 35, 0, -46, 0, 0, 54, 0, 0, 62, 46, -63, 0, 37, -32, 0,
+        -32, -27, 0, -37, 42, 0, 0, 0, -55, 0, 34, 0, 0, 45, 0, -30,
+        41, 0, 28, 31, -40, 0, 0, 0, 52, -95, 0, 43, 0, 0, 0, -56,
         14, 27, -63, -15, 28, 8, -16, 26
     },
     { /* row 1 */
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0
     },
     { /* row 2 */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0
@@ -152,151 +158,93 @@ static const int8_t digits_cnn_l2_conv2_w[16][40] __attribute__((aligned(4))) = 
     { /* row 3 */
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0
     },
     { /* row 4 */
-        -34, -23, -48, -50, -62, -47, -95, -28, 43, 50, 21, 76, -38, 38, -16, -26,
-        -32, 42, 47, 48, 73, 49, -63, -43, 55, -46, -49, 23, 66, 42, 49, -51,
+        0, -34, -23, 0, 0, 0, -48, -50, 0, -62, -47, -95, -28, 0, 0, 0,
+        0, 0, 43, 50, 0, 0, 0, 21, 0, 76, 0, -38, 38, 0, -16, -26,
+        -32, 42, 0, 0, 0, 0, 0, 47, 48, 73, 0, 0, 49, 0, -63, -43,
+        55, 0, 0, -46, -49, 23, 66, 42, 0, 0, 0, 0, 0, 49, 0, -51,
         5, 32, 13, -32, -4, 50, 33, -2
     },
     { /* row 5 */
-        -1, -110, -1, 19, 0, 0, 3, 16, 2, -6, 2, 0, -4, 34, 3, -9,
-        -10, -24, 2, 2, 6, -1, -45, -11, -1, 15, 2, 65, 4, 6, -3, 0,
+        -1, -110, 0, -1, 19, 0, 0, 0, 0, 0, 0, 0, 0, 3, 16, 0,
+        2, -6, 0, 0, 2, 0, 0, 0, 0, 0, -4, 0, 34, 3, 0, -9,
+        -10, 0, -24, 2, 2, 6, 0, -1, -45, 0, 0, -11, 0, 0, 0, 0,
+        0, 0, 0, -1, 0, 0, 0, 15, 2, 0, 65, 4, 0, 6, -3, 0,
         -15, -3, 0, -22, -8, 0, -9, -1
     },
     { /* row 6 */
-        -72, 56, -27, -15, -28, -17, 30, 46, -26, 61, -58, -62, 36, 45, 31, 109,
-        -55, -38, -22, 60, 35, -24, -44, 46, -27, 28, -29, 48, 35, 54, -30, 63,
+        0, 0, -72, 56, -27, -15, -28, -17, 0, 0, 0, 30, 46, 0, 0, 0,
+        -26, 61, -58, -62, 0, 0, 36, 0, 45, 0, 31, 109, 0, 0, 0, 0,
+        -55, -38, 0, 0, -22, 60, 0, 35, -24, 0, 0, 0, -44, 46, 0, 0,
+        0, -27, 0, 0, 0, 28, 0, -29, 48, 0, 0, 35, 54, 0, -30, 63,
         -11, 31, -83, -11, -17, -28, 99, -17
     },
     { /* row 7 */
-        0, -32, 0, 6, -1, 0, 0, -1, 15, -79, 0, 0, 0, -22, 83, -18,
-        34, -4, -37, 0, -34, 6, -2, 2, 0, -3, 22, -117, -12, 52, 0, 0,
+        0, -32, 0, 0, 6, -1, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0,
+        15, -79, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -22, 83, 0, -18,
+        34, 0, 0, -4, 0, -37, 0, 0, -34, 6, 0, -2, 2, 0, 0, 0,
+        0, 0, 0, -3, 0, 0, 0, 22, -117, 0, -12, 52, 0, 0, 0, 0,
         0, -16, 0, 3, -30, 0, 0, 0
     },
     { /* row 8 */
-        -54, -61, -64, 23, 87, -24, -28, -44, 35, -67, 41, 50, -42, 16, 36, 37,
-        22, 29, -33, -19, -54, -48, -28, 19, -35, -63, 18, 31, 20, 53, -36, 32,
+        0, -54, -61, 0, 0, -64, 0, 23, 87, 0, 0, -24, -28, 0, -44, 0,
+        35, 0, 0, -67, 0, 0, 41, 50, 0, -42, 0, 16, 36, 37, 0, 0,
+        0, 22, 29, 0, 0, 0, 0, -33, -19, -54, -48, -28, 0, 19, 0, 0,
+        0, -35, -63, 18, 31, 0, 0, 0, 20, 53, 0, 0, 0, -36, 0, 32,
         10, 54, 16, -13, 11, 21, -24, 13
     },
     { /* row 9 */
-        25, 28, -36, -55, -60, -96, -40, 41, -36, -37, 34, -25, -22, 22, 23, 49,
-        43, 85, 50, 98, -58, -40, -36, 48, 19, 50, 36, -26, 78, -32, 22, 19,
+        0, 0, 25, 0, 28, -36, -55, 0, -60, 0, -96, -40, 0, 0, 41, 0,
+        0, -36, -37, 0, 34, 0, -25, 0, 0, -22, 22, 23, 0, 0, 49, 0,
+        0, 0, 0, 43, 0, 0, 85, 0, 50, 98, -58, -40, -36, 48, 0, 0,
+        19, 50, 0, 36, 0, 0, -26, 0, 78, -32, 0, 0, 22, 0, 19, 0,
         -23, 7, 13, 12, 23, 7, 1, 41
     },
     { /* row 10 */
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0
     },
     { /* row 11 */
-        23, 55, 51, -37, -29, 34, 101, -26, 25, -34, 21, -24, 26, 34, -30, -29,
-        43, 59, -33, 25, -42, 21, 46, 46, 58, 82, 42, -45, 68, 45, -42, 53,
+        0, 0, 23, 0, 0, 55, 0, 51, -37, -29, 34, 101, 0, -26, 0, 0,
+        0, 0, 25, -34, 21, 0, 0, -24, 0, 26, 34, -30, 0, -29, 0, 0,
+        43, 59, 0, -33, 0, 25, -42, 0, 21, 0, 0, 0, 0, 0, 46, 46,
+        0, 0, 58, 0, 0, 0, 82, 42, -45, 68, 45, -42, 0, 0, 53, 0,
         -55, -58, 56, 12, 4, 101, -24, -17
     },
     { /* row 12 */
-        42, 41, 42, -49, 41, -43, -35, -55, 80, 43, 86, -41, -60, -56, -45, -41,
-        56, 29, -14, -13, 13, 98, -14, -11, 27, -22, -22, 58, -33, 42, -24, -54,
+        0, 0, 0, 42, 0, 41, 0, 0, 42, 0, 0, -49, 41, -43, -35, -55,
+        0, 0, 0, 80, 43, 0, 86, 0, 0, -41, -60, -56, 0, -45, 0, -41,
+        0, 0, 56, 29, -14, 0, -13, 0, 13, 0, 98, -14, -11, 0, 0, 0,
+        27, -22, 0, -22, 0, 0, 0, 0, 58, -33, 0, 0, 42, -24, 0, -54,
         -1, 52, -72, -15, -11, 2, 98, 18
     },
     { /* row 13 */
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0
     },
     { /* row 14 */
-        -25, 24, 59, -43, -31, -37, 17, 39, -42, 36, 40, -61, -31, -33, -52, -106,
-        -58, 47, 39, 47, -33, -72, 41, 51, 41, 50, 50, -52, -15, -32, 38, -22,
+        0, 0, 0, -25, 0, 24, 59, 0, -43, -31, -37, 0, 0, 17, 0, 39,
+        0, -42, 0, 36, 40, 0, -61, 0, -31, -33, 0, 0, -52, -106, 0, 0,
+        0, -58, 47, 39, 0, 0, 0, 0, 0, 47, 0, -33, -72, 41, 0, 51,
+        0, 0, 0, 41, 0, 0, 50, 50, 0, -52, -15, 0, -32, 0, 38, -22,
         3, -25, 60, 36, -3, -48, -27, 36
     },
     { /* row 15 */
-        51, 33, 39, -33, 81, -43, -48, -40, -40, 45, -60, -65, 47, -31, 53, 36,
-        -38, -25, 100, -65, -44, -38, 44, -28, -31, -53, -28, -26, -37, 47, 31, -55,
+        51, 33, 0, 0, 0, 0, 39, -33, 0, 81, 0, -43, 0, -48, -40, 0,
+        0, -40, 45, -60, -65, 0, 0, 0, 47, 0, 0, 0, -31, 0, 53, 36,
+        -38, 0, -25, 100, 0, 0, -65, 0, -44, 0, 0, 0, -38, 0, 44, -28,
+        0, 0, 0, 0, -31, -53, -28, 0, -26, -37, 0, 47, 31, 0, 0, -55,
         -74, 20, -36, 4, -34, -73, 30, 31
-    }
-};
-
-/* 'conv2' position of each kept weight inside its group of 16 inputs */
-static const uint8_t digits_cnn_l2_conv2_idx[16][40] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        0, 1, 6, 7, 9, 10, 12, 15, 1, 3, 6, 9, 10, 11, 13, 14,
-        0, 1, 3, 4, 8, 10, 13, 15, 0, 2, 3, 4, 8, 9, 11, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 1 */
-        0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7,
-        0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 2 */
-        0, 1, 2, 3, 4, 5, 6, 13, 0, 1, 2, 3, 4, 5, 6, 14,
-        0, 1, 2, 3, 4, 5, 6, 10, 0, 1, 2, 3, 4, 5, 6, 9,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 3 */
-        1, 4, 5, 7, 8, 11, 13, 14, 0, 1, 4, 7, 10, 12, 13, 15,
-        0, 3, 5, 6, 8, 9, 11, 12, 0, 3, 7, 8, 10, 11, 13, 14,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 4 */
-        1, 2, 6, 7, 9, 10, 11, 12, 2, 3, 7, 9, 11, 12, 14, 15,
-        0, 1, 7, 8, 9, 12, 14, 15, 0, 3, 4, 5, 6, 7, 13, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 5 */
-        0, 1, 3, 4, 6, 11, 13, 14, 0, 1, 4, 7, 10, 12, 13, 15,
-        0, 2, 3, 4, 5, 7, 8, 11, 3, 7, 8, 10, 11, 13, 14, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 6 */
-        2, 3, 4, 5, 6, 7, 11, 12, 0, 1, 2, 3, 6, 8, 10, 11,
-        0, 1, 4, 5, 7, 8, 12, 13, 1, 5, 7, 8, 11, 12, 14, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 7 */
-        0, 1, 2, 4, 5, 7, 13, 14, 0, 1, 4, 7, 10, 12, 13, 15,
-        0, 3, 5, 6, 8, 9, 11, 12, 0, 3, 7, 8, 10, 11, 13, 14,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 8 */
-        1, 2, 5, 7, 8, 11, 12, 14, 0, 3, 6, 7, 9, 11, 12, 13,
-        1, 2, 7, 8, 9, 10, 11, 13, 1, 2, 3, 4, 8, 9, 13, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 9 */
-        2, 4, 5, 6, 8, 10, 11, 14, 1, 2, 4, 6, 9, 10, 11, 14,
-        3, 6, 8, 9, 10, 11, 12, 13, 0, 1, 3, 6, 8, 9, 12, 14,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 10 */
-        0, 1, 2, 4, 5, 7, 8, 15, 0, 1, 4, 7, 10, 12, 13, 15,
-        0, 2, 3, 5, 6, 9, 11, 12, 3, 4, 7, 8, 9, 10, 11, 13,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 11 */
-        2, 5, 7, 8, 9, 10, 11, 13, 2, 3, 4, 7, 9, 10, 11, 13,
-        0, 1, 3, 5, 6, 8, 14, 15, 2, 6, 7, 8, 9, 10, 11, 14,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 12 */
-        3, 5, 8, 11, 12, 13, 14, 15, 3, 4, 6, 9, 10, 11, 13, 15,
-        2, 3, 4, 6, 8, 10, 11, 12, 0, 1, 3, 8, 9, 12, 13, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 13 */
-        0, 3, 4, 6, 7, 10, 13, 15, 0, 3, 6, 7, 9, 10, 12, 15,
-        2, 4, 5, 7, 8, 10, 11, 15, 2, 5, 6, 7, 9, 10, 13, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 14 */
-        3, 5, 6, 8, 9, 10, 13, 15, 1, 3, 4, 6, 8, 9, 12, 13,
-        1, 2, 3, 9, 11, 12, 13, 15, 3, 6, 7, 9, 10, 12, 14, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
-    },
-    { /* row 15 */
-        0, 1, 6, 7, 9, 11, 13, 14, 1, 2, 3, 4, 8, 12, 14, 15,
-        0, 2, 3, 6, 8, 12, 14, 15, 4, 5, 6, 8, 9, 11, 12, 15,
-        0, 1, 2, 3, 4, 5, 6, 7
     }
 };
 
@@ -311,71 +259,37 @@ static const int8_t digits_cnn_l2_conv2_shift[16] __attribute__((aligned(4))) = 
     6, 0, 30, 31, 6, 19, 6, 26, 6, 6, 28, 6, 6, 30, 6, 6
 };
 
-/* 'fc' kept weights, 10 rows x 8 (8 of every 16 inputs), weights frac bits 5..6 per output */
-static const int8_t digits_cnn_l5_fc_w[10][8] __attribute__((aligned(4))) = {
+/* 'fc' weights [10][16], weights frac bits 5..6 per output */
+static const int8_t digits_cnn_l5_fc_w[10][16] __attribute__((aligned(4))) = {
     { /* row 0 */
-        15, -83, 48, -34, 50, -39, -82, -36
+        0, 0, 0, 0, 15, 0, -83, 0, 48, -34, 0, 50, -39, 0, -82, -36
     },
     { /* row 1 */
-        55, 42, 24, -35, -76, 27, 20, -31
+        0, 0, 0, 0, 55, 0, 42, 0, 24, -35, 0, -76, 27, 0, 20, -31
     },
     { /* row 2 */
-        24, 35, 23, -45, -30, 53, -67, -26
+        24, 0, 0, 0, 0, 0, 35, 0, 23, -45, 0, -30, 53, 0, -67, -26
     },
     { /* row 3 */
-        33, -71, -34, -12, 7, -26, 26, 80
+        33, 0, 0, 0, -71, 0, -34, 0, -12, 7, 0, -26, 26, 0, 0, 80
     },
     { /* row 4 */
-        71, -41, -77, 4, 21, -42, 20, -26
+        0, 0, 0, 0, 71, 0, -41, 0, -77, 4, 0, 21, -42, 0, 20, -26
     },
     { /* row 5 */
-        -17, -100, -47, -34, 71, -104, 121, -21
+        -17, 0, 0, 0, -100, 0, 0, 0, -47, -34, 0, 71, -104, 0, 121, -21
     },
     { /* row 6 */
-        -98, -48, -31, -15, 44, 52, 21, -47
+        -98, 0, 0, 0, 0, 0, -48, 0, -31, -15, 0, 44, 52, 0, 21, -47
     },
     { /* row 7 */
-        29, 18, -70, 26, 2, -14, -83, -63
+        29, 0, 0, 0, 0, 0, 18, 0, -70, 26, 0, 2, -14, 0, -83, -63
     },
     { /* row 8 */
-        -47, -8, 6, 6, 26, 8, -22, 81
+        -47, 0, 0, 0, -8, 0, 6, 0, 6, 26, 0, 0, 8, 0, -22, 81
     },
     { /* row 9 */
-        19, -33, 30, 40, -31, -81, 11, 26
-    }
-};
-
-/* 'fc' position of each kept weight inside its group of 16 inputs */
-static const uint8_t digits_cnn_l5_fc_idx[10][8] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        4, 6, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 1 */
-        4, 6, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 2 */
-        0, 6, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 3 */
-        0, 4, 6, 8, 9, 11, 12, 15
-    },
-    { /* row 4 */
-        4, 6, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 5 */
-        0, 4, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 6 */
-        0, 6, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 7 */
-        0, 6, 8, 9, 11, 12, 14, 15
-    },
-    { /* row 8 */
-        0, 4, 6, 8, 9, 12, 14, 15
-    },
-    { /* row 9 */
-        0, 6, 8, 9, 11, 12, 14, 15
+        19, 0, 0, 0, 0, 0, -33, 0, 30, 40, 0, -31, -81, 0, 11, 26
     }
 };
 
@@ -396,7 +310,7 @@ static int8_t digits_cnn_arena[640];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; k-of-n 8/16, 64 of 72 weights kept (11.1% sparse); accumulator int32_t */
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
 static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
     int oc, oy, ox;
@@ -404,13 +318,20 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
         for (oy = 0; oy < 8; ++oy) {
             for (ox = 0; ox < 8; ++ox) {
                 int32_t acc = digits_cnn_l0_conv1_b[oc];
-                int j;
-                for (j = 0; j < 8; ++j) {
-                    const int f = 0 + digits_cnn_l0_conv1_idx[oc][0 + j];
-                    const int iy = oy * 1 + (f % 9) / 3 - 1;
-                    const int ix = ox * 1 + f % 3 - 1;
-                    if (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) {
-                        acc += (int32_t)digits_cnn_l0_conv1_w[oc][0 + j] * x[((f / 9) * 8 + iy) * 8 + ix];
+                int ic, ky, kx;
+                for (ic = 0; ic < 1; ++ic) {
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int iy = oy * 1 + ky - 1;
+                        if (iy < 0 || iy >= 8) {
+                            continue;
+                        }
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int ix = ox * 1 + kx - 1;
+                            if (ix < 0 || ix >= 8) {
+                                continue;
+                            }
+                            acc += (int32_t)digits_cnn_l0_conv1_w[oc][(ic * 3 + ky) * 3 + kx] * x[(ic * 8 + iy) * 8 + ix];
+                        }
                     }
                 }
                 y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
@@ -441,7 +362,7 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
     }
 }
 
-/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; k-of-n 8/16, 640 of 1152 weights kept (44.4% sparse); accumulator int32_t */
+/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; dense, 1152 MACs; accumulator int32_t */
 static void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
     int oc, oy, ox;
@@ -449,25 +370,20 @@ static void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
                 int32_t acc = digits_cnn_l2_conv2_b[oc];
-                int j;
-                int g;
-                for (g = 0; g < 4; ++g) {
-                    for (j = 0; j < 8; ++j) {
-                        /* fan-in position f = (ic * 3 + ky) * 3 + kx */
-                        const int f = g * 16 + digits_cnn_l2_conv2_idx[oc][g * 8 + j];
-                        const int iy = oy * 1 + (f % 9) / 3 - 0;
-                        const int ix = ox * 1 + f % 3 - 0;
-                        if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                            acc += (int32_t)digits_cnn_l2_conv2_w[oc][g * 8 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
+                int ic, ky, kx;
+                for (ic = 0; ic < 8; ++ic) {
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int iy = oy * 1 + ky - 0;
+                        if (iy < 0 || iy >= 4) {
+                            continue;
                         }
-                    }
-                }
-                for (j = 0; j < 8; ++j) {
-                    const int f = 64 + digits_cnn_l2_conv2_idx[oc][32 + j];
-                    const int iy = oy * 1 + (f % 9) / 3 - 0;
-                    const int ix = ox * 1 + f % 3 - 0;
-                    if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                        acc += (int32_t)digits_cnn_l2_conv2_w[oc][32 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int ix = ox * 1 + kx - 0;
+                            if (ix < 0 || ix >= 4) {
+                                continue;
+                            }
+                            acc += (int32_t)digits_cnn_l2_conv2_w[oc][(ic * 3 + ky) * 3 + kx] * x[(ic * 4 + iy) * 4 + ix];
+                        }
                     }
                 }
                 y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize(acc, digits_cnn_l2_conv2_shift[oc], 0, 96);
@@ -495,22 +411,61 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
     }
 }
 
-/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; k-of-n 8/16, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
+/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 160 MACs; accumulator int32_t */
 static void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
 {
     int o;
-    for (o = 0; o < 10; ++o) {
+#if GEN_ARM_DSP
+    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
+     * multiplied with four rows' weights, two MACs per __smlad. */
+    const int8_t *w = &digits_cnn_l5_fc_w[0][0];
+    for (o = 0; o < 8; o += 4, w += 4 * 16) {
+        int32_t acc0 = digits_cnn_l5_fc_b[o];
+        int32_t acc1 = digits_cnn_l5_fc_b[o + 1];
+        int32_t acc2 = digits_cnn_l5_fc_b[o + 2];
+        int32_t acc3 = digits_cnn_l5_fc_b[o + 3];
+        int i;
+        for (i = 0; i < 16; i += 4) {
+            const int32_t xs = gen_read4(&x[i]);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws;
+            ws = gen_read4(&w[i]);
+            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+            ws = gen_read4(&w[16 + i]);
+            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+            ws = gen_read4(&w[2 * 16 + i]);
+            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+            ws = gen_read4(&w[3 * 16 + i]);
+            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+        }
+        y[o] = (int8_t)gen_requantize(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+    }
+    for (; o < 10; ++o, w += 16) {
         int32_t acc = digits_cnn_l5_fc_b[o];
-        int j;
-        int g;
-        /* 1 groups of 16 inputs, 8 kept in each */
-        for (g = 0; g < 1; ++g) {
-            for (j = 0; j < 8; ++j) {
-                acc += (int32_t)digits_cnn_l5_fc_w[o][g * 8 + j] * x[g * 16 + digits_cnn_l5_fc_idx[o][g * 8 + j]];
-            }
+        int i;
+        for (i = 0; i < 16; ++i) {
+            acc += (int32_t)w[i] * x[i];
         }
         y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
     }
+#else
+    for (o = 0; o < 10; ++o) {
+        int32_t acc = digits_cnn_l5_fc_b[o];
+        int i;
+        for (i = 0; i < 16; ++i) {
+            acc += (int32_t)digits_cnn_l5_fc_w[o][i] * x[i];
+        }
+        y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+    }
+#endif
 }
 
 void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],

@@ -19,6 +19,34 @@
 
 /* ---- Fixed-point helpers (twins of GenSupport/FixedPoint in Swift; they must agree bit for bit) ---- */
 
+/* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
+ * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
+ * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#define GEN_ARM_DSP 1
+#include <arm_acle.h>
+
+/* Four int8 values from any address as one word (Cortex-M4 and up load unaligned words). */
+static inline int32_t gen_read4(const int8_t *p)
+{
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+/* Bytes 1 and 3 of v sign-extended into two int16 lanes: one SXTB16 with ROR #8
+ * (GCC 12 emits a separate rotate for __sxtb16 of a rotated value). */
+static inline int32_t gen_sxtb16_odd(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+#else
+#define GEN_ARM_DSP 0
+#endif
+
 /* floor(v / 2^s) for s >= 0 without relying on the implementation-defined >> of negative numbers. */
 static inline int64_t gen_floor_shift(int64_t v, int s)
 {
@@ -341,6 +369,48 @@ static void digits_cnn_l3_pool2(const int8_t x[48], int8_t y[12])
 static void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
 {
     int o;
+#if GEN_ARM_DSP
+    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
+     * multiplied with four rows' weights, two MACs per __smlad. */
+    const int8_t *w = &digits_cnn_l5_fc_w[0][0];
+    for (o = 0; o < 8; o += 4, w += 4 * 12) {
+        int32_t acc0 = digits_cnn_l5_fc_b[o];
+        int32_t acc1 = digits_cnn_l5_fc_b[o + 1];
+        int32_t acc2 = digits_cnn_l5_fc_b[o + 2];
+        int32_t acc3 = digits_cnn_l5_fc_b[o + 3];
+        int i;
+        for (i = 0; i < 12; i += 4) {
+            const int32_t xs = gen_read4(&x[i]);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws;
+            ws = gen_read4(&w[i]);
+            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+            ws = gen_read4(&w[12 + i]);
+            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+            ws = gen_read4(&w[2 * 12 + i]);
+            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+            ws = gen_read4(&w[3 * 12 + i]);
+            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+        }
+        y[o] = (int8_t)gen_requantize(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+    }
+    for (; o < 10; ++o, w += 12) {
+        int32_t acc = digits_cnn_l5_fc_b[o];
+        int i;
+        for (i = 0; i < 12; ++i) {
+            acc += (int32_t)w[i] * x[i];
+        }
+        y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+    }
+#else
     for (o = 0; o < 10; ++o) {
         int32_t acc = digits_cnn_l5_fc_b[o];
         int i;
@@ -349,6 +419,7 @@ static void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
         }
         y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
     }
+#endif
 }
 
 void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],

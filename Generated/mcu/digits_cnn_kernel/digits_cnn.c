@@ -19,6 +19,34 @@
 
 /* ---- Fixed-point helpers (twins of GenSupport/FixedPoint in Swift; they must agree bit for bit) ---- */
 
+/* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
+ * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
+ * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#define GEN_ARM_DSP 1
+#include <arm_acle.h>
+
+/* Four int8 values from any address as one word (Cortex-M4 and up load unaligned words). */
+static inline int32_t gen_read4(const int8_t *p)
+{
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+/* Bytes 1 and 3 of v sign-extended into two int16 lanes: one SXTB16 with ROR #8
+ * (GCC 12 emits a separate rotate for __sxtb16 of a rotated value). */
+static inline int32_t gen_sxtb16_odd(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+#else
+#define GEN_ARM_DSP 0
+#endif
+
 /* floor(v / 2^s) for s >= 0 without relying on the implementation-defined >> of negative numbers. */
 static inline int64_t gen_floor_shift(int64_t v, int s)
 {
@@ -251,71 +279,37 @@ static const int8_t digits_cnn_l2_conv2_shift[16] __attribute__((aligned(4))) = 
     6, 0, 30, 31, 6, 19, 6, 26, 6, 6, 28, 6, 6, 30, 6, 6
 };
 
-/* 'fc' kept weights, 10 rows x 8 (2 of every 4 inputs), weights frac bits 5..6 per output */
-static const int8_t digits_cnn_l5_fc_w[10][8] __attribute__((aligned(4))) = {
+/* 'fc' weights [10][16], weights frac bits 5..6 per output */
+static const int8_t digits_cnn_l5_fc_w[10][16] __attribute__((aligned(4))) = {
     { /* row 0 */
-        12, 0, 15, -83, 48, 50, -39, -82
+        12, 0, 0, 0, 15, 0, -83, 0, 48, 0, 0, 50, -39, 0, -82, 0
     },
     { /* row 1 */
-        -17, 0, 55, 42, -35, -76, 27, -31
+        -17, 0, 0, 0, 55, 0, 42, 0, 0, -35, 0, -76, 27, 0, 0, -31
     },
     { /* row 2 */
-        24, 0, -20, 35, -45, -30, 53, -67
+        24, 0, 0, 0, -20, 0, 35, 0, 0, -45, 0, -30, 53, 0, -67, 0
     },
     { /* row 3 */
-        33, 0, -71, -34, -12, -26, 26, 80
+        33, 0, 0, 0, -71, 0, -34, 0, -12, 0, 0, -26, 26, 0, 0, 80
     },
     { /* row 4 */
-        -4, 0, 71, -41, -77, 21, -42, -26
+        -4, 0, 0, 0, 71, 0, -41, 0, -77, 0, 0, 21, -42, 0, 0, -26
     },
     { /* row 5 */
-        -17, 0, -100, 4, -47, 71, -104, 121
+        -17, 0, 0, 0, -100, 0, 4, 0, -47, 0, 0, 71, -104, 0, 121, 0
     },
     { /* row 6 */
-        -98, 0, -5, -48, -31, 44, 52, -47
+        -98, 0, 0, 0, -5, 0, -48, 0, -31, 0, 0, 44, 52, 0, 0, -47
     },
     { /* row 7 */
-        29, 0, 2, 18, -70, 26, -83, -63
+        29, 0, 0, 0, 2, 0, 18, 0, -70, 26, 0, 0, 0, 0, -83, -63
     },
     { /* row 8 */
-        -47, 0, -8, 6, 6, 26, -22, 81
+        -47, 0, 0, 0, -8, 0, 6, 0, 6, 26, 0, 0, 0, 0, -22, 81
     },
     { /* row 9 */
-        19, 0, -5, -33, 40, -31, -81, 26
-    }
-};
-
-/* 'fc' position of each kept weight inside its group of 4 inputs */
-static const uint8_t digits_cnn_l5_fc_idx[10][8] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        0, 1, 0, 2, 0, 3, 0, 2
-    },
-    { /* row 1 */
-        0, 1, 0, 2, 1, 3, 0, 3
-    },
-    { /* row 2 */
-        0, 1, 0, 2, 1, 3, 0, 2
-    },
-    { /* row 3 */
-        0, 1, 0, 2, 0, 3, 0, 3
-    },
-    { /* row 4 */
-        0, 1, 0, 2, 0, 3, 0, 3
-    },
-    { /* row 5 */
-        0, 2, 0, 2, 0, 3, 0, 2
-    },
-    { /* row 6 */
-        0, 1, 0, 2, 0, 3, 0, 3
-    },
-    { /* row 7 */
-        0, 1, 0, 2, 0, 1, 2, 3
-    },
-    { /* row 8 */
-        0, 1, 0, 2, 0, 1, 2, 3
-    },
-    { /* row 9 */
-        0, 1, 0, 2, 1, 3, 0, 3
+        19, 0, 0, 0, -5, 0, -33, 0, 0, 40, 0, -31, -81, 0, 0, 26
     }
 };
 
@@ -439,22 +433,61 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
     }
 }
 
-/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; k-of-n 2/4, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
+/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 160 MACs; accumulator int32_t */
 static void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
 {
     int o;
-    for (o = 0; o < 10; ++o) {
+#if GEN_ARM_DSP
+    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
+     * multiplied with four rows' weights, two MACs per __smlad. */
+    const int8_t *w = &digits_cnn_l5_fc_w[0][0];
+    for (o = 0; o < 8; o += 4, w += 4 * 16) {
+        int32_t acc0 = digits_cnn_l5_fc_b[o];
+        int32_t acc1 = digits_cnn_l5_fc_b[o + 1];
+        int32_t acc2 = digits_cnn_l5_fc_b[o + 2];
+        int32_t acc3 = digits_cnn_l5_fc_b[o + 3];
+        int i;
+        for (i = 0; i < 16; i += 4) {
+            const int32_t xs = gen_read4(&x[i]);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws;
+            ws = gen_read4(&w[i]);
+            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+            ws = gen_read4(&w[16 + i]);
+            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+            ws = gen_read4(&w[2 * 16 + i]);
+            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+            ws = gen_read4(&w[3 * 16 + i]);
+            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+        }
+        y[o] = (int8_t)gen_requantize(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+    }
+    for (; o < 10; ++o, w += 16) {
         int32_t acc = digits_cnn_l5_fc_b[o];
-        int j;
-        int g;
-        /* 4 groups of 4 inputs, 2 kept in each */
-        for (g = 0; g < 4; ++g) {
-            for (j = 0; j < 2; ++j) {
-                acc += (int32_t)digits_cnn_l5_fc_w[o][g * 2 + j] * x[g * 4 + digits_cnn_l5_fc_idx[o][g * 2 + j]];
-            }
+        int i;
+        for (i = 0; i < 16; ++i) {
+            acc += (int32_t)w[i] * x[i];
         }
         y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
     }
+#else
+    for (o = 0; o < 10; ++o) {
+        int32_t acc = digits_cnn_l5_fc_b[o];
+        int i;
+        for (i = 0; i < 16; ++i) {
+            acc += (int32_t)digits_cnn_l5_fc_w[o][i] * x[i];
+        }
+        y[o] = (int8_t)gen_requantize(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+    }
+#endif
 }
 
 void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],

@@ -45,7 +45,7 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
     return (int32_t)v;
 }
 
-/* ---- Constant tables (45 bytes) ---- */
+/* ---- Constant tables (40 bytes) ---- */
 
 /* 'fc1' kept weights, 3 rows x 2 (2 of every 4 inputs), weights frac bits 7..8 per output */
 static const int8_t tiny_l0_fc1_w[3][2] __attribute__((aligned(4))) = {
@@ -60,16 +60,16 @@ static const int8_t tiny_l0_fc1_w[3][2] __attribute__((aligned(4))) = {
     }
 };
 
-/* 'fc1' position of each kept weight inside its group of 4 inputs */
-static const uint8_t tiny_l0_fc1_idx[3][2] __attribute__((aligned(4))) = {
+/* 'fc1' position of each kept weight inside its group of 4 inputs, two per byte (low nibble first) */
+static const uint8_t tiny_l0_fc1_idx[3][1] __attribute__((aligned(4))) = {
     { /* row 0 */
-        1, 2
+        33
     },
     { /* row 1 */
-        0, 1
+        16
     },
     { /* row 2 */
-        0, 3
+        48
     }
 };
 
@@ -83,23 +83,13 @@ static const int8_t tiny_l0_fc1_shift[3] __attribute__((aligned(4))) = {
     8, 7, 7
 };
 
-/* 'out' kept weights, 2 rows x 2 (2 of every 4 inputs), weights frac bits 7..8 per output */
-static const int8_t tiny_l1_out_w[2][2] __attribute__((aligned(4))) = {
+/* 'out' weights [2][3], weights frac bits 7..8 per output */
+static const int8_t tiny_l1_out_w[2][3] __attribute__((aligned(4))) = {
     { /* row 0 */
-        38, -64
+        38, -64, 0
     },
     { /* row 1 */
-        102, -51
-    }
-};
-
-/* 'out' position of each kept weight inside its group of 4 inputs */
-static const uint8_t tiny_l1_out_idx[2][2] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        0, 1
-    },
-    { /* row 1 */
-        1, 2
+        0, 102, -51
     }
 };
 
@@ -122,31 +112,34 @@ static int8_t tiny_arena[3];
 /* Layer 'fc1': dense [4] -> [3], activation relu; in Q1.6, out Q1.6, weights frac bits 7..8 per output; k-of-n 2/4, 6 of 12 weights kept (50.0% sparse); accumulator int32_t */
 static void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &tiny_l0_fc1_w[0][0];
+    const uint8_t *idx = &tiny_l0_fc1_idx[0][0];
     int o;
     for (o = 0; o < 3; ++o) {
         int32_t acc = tiny_l0_fc1_b[o];
+        const int8_t *group = x;
         int j;
         int g;
         /* 1 groups of 4 inputs, 2 kept in each */
-        for (g = 0; g < 1; ++g) {
+        for (g = 0; g < 1; ++g, group += 4, w += 2, idx += 1) {
             for (j = 0; j < 2; ++j) {
-                acc += (int32_t)tiny_l0_fc1_w[o][g * 2 + j] * x[g * 4 + tiny_l0_fc1_idx[o][g * 2 + j]];
+                acc += (int32_t)w[j] * group[(idx[j / 2] >> (4 * (j % 2))) & 15u];
             }
         }
         y[o] = (int8_t)gen_requantize(acc, tiny_l0_fc1_shift[o], 0, 127);
     }
 }
 
-/* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; k-of-n 2/4, 4 of 6 weights kept (33.3% sparse); accumulator int32_t */
+/* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; dense, 6 MACs; accumulator int32_t */
 static void tiny_l1_out(const int8_t x[3], int8_t y[2])
 {
     int o;
     for (o = 0; o < 2; ++o) {
         int32_t acc = tiny_l1_out_b[o];
-        int j;
-        /* last partial group: 3 inputs, 2 kept */
-        for (j = 0; j < 2; ++j) {
-            acc += (int32_t)tiny_l1_out_w[o][0 + j] * x[0 + tiny_l1_out_idx[o][0 + j]];
+        int i;
+        for (i = 0; i < 3; ++i) {
+            acc += (int32_t)tiny_l1_out_w[o][i] * x[i];
         }
         y[o] = (int8_t)gen_requantize(acc, tiny_l1_out_shift[o], -128, 127);
     }

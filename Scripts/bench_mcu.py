@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Issue 5's benchmark: instructions, flash and RAM of the generated C on Cortex-M, measured.
+
+Run: python3 Scripts/bench_mcu.py [--quick]
+     (needs Scripts/setup.sh; builds gen in release mode and the QEMU plugin)
+
+For each model (a LeNet-300-100-shaped MLP with seeded random weights, and the bundled digits
+MLP and CNN) and each pruning setting (dense, k-of-n 8/16, 4/16, 2/16; the sparse settings both as
+gen chooses and with `--sparse-lowering always`), it runs `gen --target mcu`, then for each core
+(Cortex-M4, M7, M33) and each of -O2 and -Os:
+  - cross-compiles the model with a small harness (Tools/mcu-bench/bench_main.c),
+  - runs it under qemu-system-arm with `-icount shift=0` and Tools/qemu-insn (a TCG plugin) counting
+    the instructions between two marker calls around `<name>_infer`, exactly, per input vector,
+  - checks that the outputs equal the host build's, value for value,
+  - reads flash and RAM from `arm-none-eabi-size -A` of the model's object file (weights, indices,
+    bias+shifts, code per section; RAM = .data + .bss) and checks that RAM equals the arena gen
+    planned, which must equal the largest pair of neighbouring tensors.
+The host build's instructions come from callgrind. Writes Benchmarks/mcu.md, Benchmarks/mcu.json
+and Benchmarks/mcu.svg (instructions and flash against density). Instruction counts do not depend
+on machine load, so every ratio here is repeatable.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GEN = os.path.join(ROOT, ".build", "release", "gen")
+PLUGIN = os.path.join(ROOT, ".build", "sprig-tools", "libsprig_insn.so")
+FIRMWARE = os.path.join(ROOT, "Examples", "firmware", "cortex-m")
+BENCH_MAIN = os.path.join(ROOT, "Tools", "mcu-bench", "bench_main.c")
+DIGITS = os.path.join(ROOT, "Tests", "Fixtures", "digits", "digits.csv.gz")
+VECTORS = 4
+
+CORES = {
+    "m4": {"board": "mps2-an386", "ld": "mps2_an386.ld",
+           "flags": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]},
+    "m7": {"board": "mps2-an500", "ld": "mps2_an386.ld",
+           "flags": ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]},
+    "m33": {"board": "mps2-an505", "ld": "mps2_an505.ld",
+            "flags": ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]},
+}
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-ffunction-sections", "-fdata-sections"]
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"bench_mcu: {' '.join(command)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result
+
+
+def lenet_model(path):
+    """784-300-100-10 with seeded random weights (He-scaled), input range [0, 1]."""
+    import numpy as np
+    rng = np.random.default_rng(300100)
+    sizes = [784, 300, 100, 10]
+    layers = []
+    for index, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        weights = rng.normal(0.0, (2.0 / fan_in) ** 0.5, size=(fan_out, fan_in)).astype(np.float32)
+        bias = rng.normal(0.0, 0.05, size=fan_out).astype(np.float32)
+        layer = {"type": "dense", "name": f"fc{index + 1}",
+                 "weights": {"shape": [fan_out, fan_in], "data": [float(v) for v in weights.ravel()]},
+                 "bias": {"shape": [fan_out], "data": [float(v) for v in bias]}}
+        if index < 2:
+            layer["activation"] = "relu"
+        layers.append(layer)
+    model = {"version": 1, "name": "lenet", "input": {"shape": [784], "range": [0.0, 1.0]}, "layers": layers}
+    with open(path, "w") as f:
+        json.dump(model, f)
+
+
+def input_vectors(model, size, frac):
+    """Int8 inputs: digits test images for the digits models, seeded uniform [0, 1) for LeNet."""
+    import gzip
+    import numpy as np
+    if model.startswith("digits"):
+        with gzip.open(DIGITS, "rt") as f:
+            rows = [line.split(",") for line in f.read().split("\n") if line.strip()][1258:1258 + VECTORS]
+        floats = np.array([[float(v) / 16.0 for v in row[:size]] for row in rows])
+    else:
+        floats = np.random.default_rng(7).random((VECTORS, size))
+    return np.clip(np.round(floats * (1 << frac)), -128, 127).astype(int).tolist()
+
+
+def write_harness(folder, name, frac, size, vectors):
+    with open(os.path.join(folder, "bench_inputs.h"), "w") as f:
+        f.write(f'#include "{name}.h"\n#define BENCH_VECTORS {len(vectors)}\n')
+        f.write(f"#define BENCH_INFER {name}_infer\n#define BENCH_INPUT_SIZE {name.upper()}_INPUT_SIZE\n")
+        f.write(f"#define BENCH_OUTPUT_SIZE {name.upper()}_OUTPUT_SIZE\ntypedef {name}_input_t bench_input_t;\n")
+        f.write(f"typedef {name}_output_t bench_output_t;\n")
+        f.write("static const bench_input_t bench_inputs[BENCH_VECTORS][BENCH_INPUT_SIZE] = {\n")
+        for vector in vectors:
+            f.write("    {" + ", ".join(map(str, vector)) + "},\n")
+        f.write("};\n")
+
+
+def sections(object_file):
+    """Flash and RAM of the model's object file by kind, from `arm-none-eabi-size -A`."""
+    out = run(["arm-none-eabi-size", "-A", object_file]).stdout
+    totals = {"weights": 0, "indices": 0, "biasShift": 0, "code": 0, "otherConst": 0, "ram": 0, "wrapperRam": 0}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            continue
+        section, size = parts[0], int(parts[1])
+        if section.startswith(".text"):
+            totals["code"] += size
+        elif section.startswith(".rodata"):
+            if section.endswith("_w"):
+                totals["weights"] += size
+            elif section.endswith("_idx"):
+                totals["indices"] += size
+            elif section.endswith("_b") or section.endswith("_shift"):
+                totals["biasShift"] += size
+            else:
+                totals["otherConst"] += size
+        elif section.endswith("_arena") or "_buffer" in section:
+            totals["ram"] += size
+        elif section.startswith(".data") or section.startswith(".bss"):
+            totals["wrapperRam"] += size
+    totals["flash"] = totals["weights"] + totals["indices"] + totals["biasShift"] + totals["code"] + totals["otherConst"]
+    return totals
+
+
+def outputs_of(text):
+    return [line for line in text.splitlines() if line.startswith("out ")]
+
+
+def measure_core(folder, name, core, opt):
+    spec = CORES[core]
+    flags = spec["flags"] + [opt] + CFLAGS
+    model_object = os.path.join(folder, f"model_{core}{opt}.o")
+    run(["arm-none-eabi-gcc"] + flags + ["-c", os.path.join(folder, name + ".c"), "-o", model_object])
+    startup_object = os.path.join(folder, f"startup_{core}{opt}.o")
+    run(["arm-none-eabi-gcc"] + spec["flags"] + [opt, "-c", os.path.join(FIRMWARE, "startup_nocrt.c"), "-o", startup_object])
+    elf = os.path.join(folder, f"bench_{core}{opt}.elf")
+    run(["arm-none-eabi-gcc"] + flags + ["-I", folder, "--specs=rdimon.specs", "-nostartfiles",
+         "-T", os.path.join(FIRMWARE, spec["ld"]), "-Wl,--gc-sections", BENCH_MAIN,
+         startup_object, model_object, "-o", elf, "-lm"])
+    log = os.path.join(folder, f"count_{core}{opt}.log")
+    result = run(["qemu-system-arm", "-M", spec["board"], "-nographic", "-semihosting-config", "enable=on,target=native",
+                  "-icount", "shift=0", "-plugin", PLUGIN, "-d", "plugin", "-D", log, "-kernel", elf], timeout=600)
+    with open(log) as f:
+        regions = [int(m.group(1)) for m in re.finditer(r"region \d+: (\d+)", f.read())]
+    if len(regions) != VECTORS + 1:
+        sys.exit(f"bench_mcu: expected {VECTORS + 1} regions in {log}, found {len(regions)}")
+    empty = regions[-1]
+    per_vector = [count - empty for count in regions[:-1]]
+    return {"instructions": sum(per_vector) / len(per_vector), "perVector": per_vector,
+            "outputs": outputs_of(result.stdout), **sections(model_object)}
+
+
+def measure_host(folder, name):
+    exe = os.path.join(folder, "bench_host")
+    run(["gcc", "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", folder, BENCH_MAIN,
+         os.path.join(folder, name + ".c"), "-o", exe, "-lm"])
+    outputs = outputs_of(run([exe]).stdout)
+    callgrind_out = os.path.join(folder, "callgrind.out")
+    run(["valgrind", "--tool=callgrind", f"--toggle-collect={name}_infer", f"--callgrind-out-file={callgrind_out}", exe])
+    with open(callgrind_out) as f:
+        total = int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1))
+    return outputs, total / VECTORS
+
+
+def largest_pair(report):
+    """Bytes of the largest pair of neighbouring intermediate tensors (the caller owns the model's
+    input and output; flatten aliases its input and softmax runs only in the float wrapper)."""
+    sizes = []
+    for layer in report["layers"]:
+        if layer["type"] in ("flatten", "softmax"):
+            continue
+        if not sizes:
+            sizes.append(product(layer["inputShape"]))
+        sizes.append(product(layer["outputShape"]))
+    intermediate = [0] + sizes[1:-1] + [0]
+    return max(a + b for a, b in zip(intermediate, intermediate[1:])) * report["quantization"]["activationBits"] // 8
+
+
+def product(shape):
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
+def settings(quick):
+    dense = [("dense", ["--prune", "none"], 1.0)]
+    sparse = []
+    for k in ([4, 2] if quick else [8, 4, 2]):
+        sparse.append((f"kofn {k}/16", ["--prune", "kofn", "--k", str(k), "--n", "16"], k / 16))
+        sparse.append((f"kofn {k}/16 sparse", ["--prune", "kofn", "--k", str(k), "--n", "16",
+                                               "--sparse-lowering", "always"], k / 16))
+    return dense + sparse
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="LeNet only, M4 only, -O2 only, 4/16 and 2/16")
+    parser.add_argument("--out", default=os.path.join(ROOT, "Benchmarks"), help="folder for mcu.md/json/svg")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="measure each layer on its own and print the cost model for Toolchains/mcu.json")
+    args = parser.parse_args()
+    for tool in ["arm-none-eabi-gcc", "qemu-system-arm", "valgrind"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"bench_mcu: {tool} is missing: run Scripts/setup.sh")
+    run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT)
+    run(["sh", os.path.join(ROOT, "Scripts", "build-qemu-plugin.sh")])
+    if args.calibrate:
+        calibrate()
+        return
+    models = ["lenet"] if args.quick else ["lenet", "digits_mlp", "digits_cnn"]
+    cores = ["m4"] if args.quick else ["m4", "m7", "m33"]
+    opts = ["-O2"] if args.quick else ["-O2", "-Os"]
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        lenet_path = os.path.join(scratch, "lenet.json")
+        lenet_model(lenet_path)
+        for model in models:
+            path = lenet_path if model == "lenet" else os.path.join(ROOT, "Examples", model + ".json")
+            for label, flags, density in settings(args.quick):
+                folder = os.path.join(scratch, model + "_" + re.sub(r"\W", "_", label))
+                os.makedirs(folder)
+                report_path = os.path.join(folder, "report.json")
+                run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
+                with open(report_path) as f:
+                    report = json.load(f)
+                header = open(os.path.join(folder, model + ".h")).read()
+                frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
+                size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
+                write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+                host_outputs, host_instructions = measure_host(folder, model)
+                for core in cores:
+                    for opt in opts:
+                        m = measure_core(folder, model, core, opt)
+                        if m["outputs"] != host_outputs or len(host_outputs) != VECTORS:
+                            sys.exit(f"bench_mcu: {model} {label} {core} {opt}: outputs differ from the host build")
+                        arena = report["totals"]["arenaBytes"]
+                        if not (m["ram"] == arena == largest_pair(report)):
+                            sys.exit(f"bench_mcu: {model} {label} {core} {opt}: RAM {m['ram']} B, arena {arena} B, "
+                                     f"largest pair {largest_pair(report)} B differ")
+                        del m["outputs"]
+                        rows.append({"model": model, "setting": label, "density": density, "core": core, "opt": opt,
+                                     "macs": report["totals"]["macs"], "denseMacs": report["totals"]["denseMacs"],
+                                     "hostInstructions": host_instructions, "arenaBytes": arena,
+                                     "lowering": [layer.get("lowering", "") for layer in report["layers"]], **m})
+                        print(f"{model:10} {label:18} {core:3} {opt}: {m['instructions']:>10.0f} instructions, "
+                              f"flash w+idx {m['weights'] + m['indices']:>7} B, code {m['code']:>5} B", flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    suffix = "-quick" if args.quick else ""
+    with open(os.path.join(args.out, f"mcu{suffix}.json"), "w") as f:
+        json.dump(rows, f, indent=1, sort_keys=True)
+        f.write("\n")
+    table = markdown(rows)
+    with open(os.path.join(args.out, f"mcu{suffix}.md"), "w") as f:
+        f.write(table)
+    with open(os.path.join(args.out, f"mcu{suffix}.svg"), "w") as f:
+        f.write(svg(rows))
+    print(table)
+
+
+NO_INLINE = ["-fno-inline-functions-called-once", "-fno-inline-small-functions", "-fno-inline-functions"]
+
+
+def layer_counts(folder, name, report):
+    """Instructions per inference of each layer function (M4, -O2, layers kept out of line)."""
+    spec = CORES["m4"]
+    flags = spec["flags"] + ["-O2"] + CFLAGS + NO_INLINE
+    startup = os.path.join(folder, "startup.o")
+    run(["arm-none-eabi-gcc"] + spec["flags"] + ["-O2", "-c", os.path.join(FIRMWARE, "startup_nocrt.c"), "-o", startup])
+    elf = os.path.join(folder, "calibrate.elf")
+    run(["arm-none-eabi-gcc"] + flags + ["-I", folder, "--specs=rdimon.specs", "-nostartfiles", "-T",
+         os.path.join(FIRMWARE, spec["ld"]), "-Wl,--gc-sections", BENCH_MAIN, startup,
+         os.path.join(folder, name + ".c"), "-o", elf, "-lm"])
+    log = os.path.join(folder, "symbols.log")
+    run(["qemu-system-arm", "-M", spec["board"], "-nographic", "-semihosting-config", "enable=on,target=native",
+         "-icount", "shift=0", "-plugin", PLUGIN + ",symbols=on", "-d", "plugin", "-D", log, "-kernel", elf])
+    counts = {}
+    for match in re.finditer(r"symbol ([^:]+): (\d+)", open(log).read()):
+        counts[match.group(1).split(".")[0]] = int(match.group(2)) / VECTORS
+    out = []
+    for index, layer in enumerate(report["layers"]):
+        symbol = f"{name}_l{index}_{re.sub(r'[^a-z0-9_]', '_', layer['name'].lower())}"
+        if layer["type"] in ("dense", "conv2d") and symbol in counts:
+            out.append((layer, counts[symbol]))
+    return out
+
+
+def features(layer):
+    """(kind, feature vector) of one weighted layer for the least-squares fit of the cost model."""
+    rows = layer["outputShape"][0]
+    pixels = product(layer["outputShape"][1:])
+    outputs = rows * pixels
+    lowering = layer.get("lowering", {}).get("form", "dense")
+    sparse = lowering == "sparse" and layer.get("method") != "none"
+    if layer["type"] == "dense":
+        if not sparse:
+            return "dense", [layer["denseMacs"], outputs]
+        groups = rows * -(-(layer["weights"] // rows) // layer["n"])
+        nibble = layer["indexBitsPerKeptWeight"] == 4
+        kind = "sparse" if layer["k"] % 4 == 0 else "sparseScalar"
+        return kind, [layer["keptWeights"], groups, outputs, layer["keptWeights"] if nibble else 0]
+    if not sparse:
+        return "conv", [layer["denseMacs"], outputs]
+    kind = "convKernel" if layer.get("granularity") == "kernel" else "convSparse"
+    return kind, [layer["macs"], outputs]
+
+
+def calibrate():
+    """Fits Toolchains/mcu.json's costModel to per-layer counts on Cortex-M4 -O2 and prints it."""
+    import numpy as np
+    samples = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        lenet_path = os.path.join(scratch, "lenet.json")
+        lenet_model(lenet_path)
+        plans = []
+        for model in ["lenet", "digits_mlp", "digits_cnn"]:
+            plans.append((model, ["--prune", "none"]))
+            for k in [8, 4, 2]:
+                for index_format in ["byte", "nibble"]:
+                    plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--sparse-lowering", "always",
+                                          "--index-format", index_format]))
+            if model == "digits_cnn":
+                for k in [1, 2, 3]:
+                    plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
+                                          "--sparse-lowering", "always"]))
+        for position, (model, flags) in enumerate(plans):
+            path = lenet_path if model == "lenet" else os.path.join(ROOT, "Examples", model + ".json")
+            folder = os.path.join(scratch, f"c{position}")
+            os.makedirs(folder)
+            report_path = os.path.join(folder, "report.json")
+            run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
+            report = json.load(open(report_path))
+            header = open(os.path.join(folder, model + ".h")).read()
+            frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
+            size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
+            write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+            for layer, count in layer_counts(folder, model, report):
+                kind, vector = features(layer)
+                samples.setdefault(kind, []).append((vector, count))
+    fits = {}
+    for kind, entries in sorted(samples.items()):
+        a = np.array([v for v, _ in entries], dtype=float)
+        b = np.array([c for _, c in entries], dtype=float)
+        if kind in ("convSparse", "convKernel"):
+            b = b - fits["conv"][1] * a[:, 1]
+            a = a[:, :1]
+        # Relative least squares (each layer's error counts as a fraction of its own count, so small
+        # layers matter as much as big ones); a coefficient that comes out negative is dropped.
+        keep = [column for column in range(a.shape[1]) if a[:, column].any()]
+        while True:
+            solution = np.zeros(a.shape[1])
+            solution[keep] = np.linalg.lstsq(a[:, keep] / b[:, None], np.ones(len(b)), rcond=None)[0]
+            negative = [column for column in keep if solution[column] < 0]
+            if not negative:
+                break
+            keep.remove(negative[0])
+        fits[kind] = solution.tolist()
+        worst = max(abs(p - c) / c for p, c in zip(a @ solution, b))
+        print(f"{kind:12} {len(entries):3} layers, coefficients {np.round(solution, 3).tolist()}, worst error {worst:.1%}")
+    model = {
+        "reference": "Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc 12 -O2; fitted by Scripts/bench_mcu.py --calibrate",
+        "denseMAC": fits["dense"][0], "denseOutput": fits["dense"][1],
+        "sparseKept": fits["sparse"][0], "sparseKeptScalar": fits["sparseScalar"][0],
+        "sparseGroup": (fits["sparse"][1] + fits["sparseScalar"][1]) / 2,
+        "sparseOutput": (fits["sparse"][2] + fits["sparseScalar"][2]) / 2,
+        "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
+        "convMAC": fits["conv"][0], "convOutput": fits["conv"][1],
+        "convSparseKept": fits["convSparse"][0], "convKernelMAC": fits["convKernel"][0],
+    }
+    print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}))
+
+
+def markdown(rows):
+    out = ["# Cortex-M instruction counts, flash and RAM (written by Scripts/bench_mcu.py)", "",
+           f"Instructions of one `<name>_infer` call (mean of {VECTORS} inputs) under qemu-system-arm -icount shift=0,",
+           "counted by Tools/qemu-insn; every run's outputs equal the host build's. Ratios are against the same",
+           "model's dense int8 build on the same core and flags. Flash w+idx = weight and index tables;",
+           "code = the model's .text; RAM = the model's arena (.bss), checked equal to gen's plan and to the largest",
+           "pair of neighbouring intermediate tensors (the float wrapper's own input/output copies are not counted). Host: x86-64 gcc -O2 instructions under callgrind.", "",
+           "| model | setting | core | opt | MACs | instructions | instr/MAC | × dense | w+idx B | × dense | code B | RAM B | host instr |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    dense = {(r["model"], r["core"], r["opt"]): r for r in rows if r["setting"] == "dense"}
+    for r in rows:
+        d = dense[(r["model"], r["core"], r["opt"])]
+        flash = r["weights"] + r["indices"]
+        dense_flash = d["weights"] + d["indices"]
+        out.append(f"| {r['model']} | {r['setting']} | {r['core']} | {r['opt']} | {r['macs']} | {r['instructions']:.0f} | "
+                   f"{r['instructions'] / max(r['macs'], 1):.2f} | {r['instructions'] / d['instructions']:.3f} | "
+                   f"{flash} | {flash / dense_flash:.3f} | {r['code']} | {r['ram']} | {r['hostInstructions']:.0f} |")
+    return "\n".join(out) + "\n"
+
+
+def svg(rows):
+    """Two panels, instructions and flash (w+idx) relative to dense against density, M4 -O2, per model."""
+    picked = [r for r in rows if r["core"] == "m4" and r["opt"] == "-O2"]
+    models = sorted({r["model"] for r in picked})
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    width, height, margin = 360, 260, 48
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height + 40}" '
+             f'font-family="sans-serif" font-size="11">']
+
+    def panel(x0, title, value):
+        parts.append(f'<text x="{x0 + width / 2}" y="16" text-anchor="middle">{title}</text>')
+        left, top, right, bottom = x0 + margin, 28, x0 + width - 12, height - 8
+        parts.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#888"/>')
+        for tick in [0.0, 0.25, 0.5, 0.75, 1.0]:
+            y = bottom - tick * (bottom - top)
+            parts.append(f'<text x="{left - 4}" y="{y + 4}" text-anchor="end">{tick * 1.2:.2f}</text>')
+            x = left + tick * (right - left)
+            parts.append(f'<text x="{x}" y="{bottom + 14}" text-anchor="middle">{tick:.2f}</text>')
+        for index, model in enumerate(models):
+            dense = next(r for r in picked if r["model"] == model and r["setting"] == "dense")
+            for forced in [False, True]:
+                series = sorted((r for r in picked if r["model"] == model and
+                                 (r["setting"] == "dense" or r["setting"].endswith("sparse") == forced)),
+                                key=lambda r: r["density"])
+                points = [(left + r["density"] * (right - left),
+                           bottom - min(value(r) / value(dense), 1.2) / 1.2 * (bottom - top)) for r in series]
+                dash = ' stroke-dasharray="4 3"' if forced else ""
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{colors[index % 4]}"{dash}/>')
+                for x, y in points:
+                    parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colors[index % 4]}"/>')
+        parts.append(f'<text x="{x0 + width / 2}" y="{height + 24}" text-anchor="middle">density (kept fraction)</text>')
+
+    panel(0, "instructions / dense (M4, -O2)", lambda r: r["instructions"])
+    panel(width, "flash of weights+indices / dense", lambda r: r["weights"] + r["indices"])
+    for index, model in enumerate(models):
+        parts.append(f'<text x="{2 * width - 130}" y="{44 + 14 * index}" fill="{colors[index % 4]}">{model}</text>')
+    parts.append(f'<text x="{2 * width - 130}" y="{44 + 14 * len(models)}">dashed: --sparse-lowering always</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    main()

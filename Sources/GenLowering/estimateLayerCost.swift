@@ -1,0 +1,93 @@
+// GenLowering/estimateLayerCost.swift - "Does sparsity pay?": dense against sparse, per layer.
+
+import GenTarget
+
+/// The two ways a pruned layer can be lowered and what each is estimated to cost on the target.
+package struct LayerCostEstimate: Sendable, Equatable {
+    package enum Form: String, Sendable {
+        case dense, sparse
+    }
+
+    /// Instructions per inference from the target's cost model (nil without one).
+    package var denseInstructions: Double?
+    package var sparseInstructions: Double?
+    /// Bytes of weight (and index) tables in each form.
+    package var denseBytes: Int
+    package var sparseBytes: Int
+    package var chosen: Form
+    /// Why `chosen`, in words for the report.
+    package var reason: String
+}
+
+/// The work of a weighted layer that the cost model prices.
+package struct LayerWork: Sendable {
+    package enum Kind: Sendable {
+        /// rows × fanIn dense layer.
+        case dense
+        /// conv2d producing `outputPixels` per output channel, with a kh × kw window.
+        case conv(outputPixels: Int, kernelArea: Int)
+    }
+
+    package var kind: Kind
+    package var rows: Int
+    package var fanIn: Int
+    /// Kept weights per row (kernel granularity: kept kernels × kh × kw), and k-of-n groups per row.
+    package var keptPerRow: Int
+    package var groupsPerRow: Int
+    /// k of the k-of-n groups (which kernel path runs).
+    package var groupKept: Int
+    package var kernelGranularity: Bool
+    package var weightBytes: Int
+    package var sparseIndexBytes: Int
+    package var nibbleIndices: Bool
+}
+
+package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
+    let denseBytes = work.rows * work.fanIn * work.weightBytes
+    let sparseBytes = work.rows * work.keptPerRow * work.weightBytes + work.sparseIndexBytes
+    var dense: Double?
+    var sparse: Double?
+    if let model = costModel {
+        let rows = Double(work.rows)
+        switch work.kind {
+        case .dense:
+            dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
+            let perKept = (work.groupKept % 4 == 0 ? model.sparseKept : model.sparseKeptScalar)
+                + (work.nibbleIndices ? model.nibbleKept : 0)
+            sparse = perKept * rows * Double(work.keptPerRow) + model.sparseGroup * rows * Double(work.groupsPerRow)
+                + model.sparseOutput * rows
+        case .conv(let pixels, _):
+            let outputs = rows * Double(pixels)
+            dense = model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs
+            let keptMACs = outputs * Double(work.keptPerRow)
+            sparse = (work.kernelGranularity ? model.convKernelMAC : model.convSparseKept) * keptMACs
+                + model.convOutput * outputs
+        }
+    }
+    let chosen: LayerCostEstimate.Form
+    let reason: String
+    switch option {
+    case .always:
+        chosen = .sparse
+        reason = "sparse as asked (--sparse-lowering always)"
+    case .auto:
+        if let dense, let sparse {
+            if sparse >= dense {
+                chosen = .dense
+                reason = "dense: the sparse form would be slower (\(Int(sparse.rounded())) against \(Int(dense.rounded())) instructions)"
+            } else if sparseBytes >= denseBytes {
+                chosen = .dense
+                reason = "dense: the sparse form would be bigger (\(sparseBytes) against \(denseBytes) bytes)"
+            } else {
+                chosen = .sparse
+                reason = "sparse: faster and smaller than dense"
+            }
+        } else {
+            chosen = .sparse
+            reason = "sparse (the target has no cost model)"
+        }
+    }
+    return LayerCostEstimate(
+        denseInstructions: dense, sparseInstructions: sparse, denseBytes: denseBytes, sparseBytes: sparseBytes,
+        chosen: chosen, reason: reason)
+}

@@ -1,0 +1,54 @@
+// GenTarget/CostModel.swift - Instructions per layer on a target, calibrated from measurements.
+
+/// Estimated instructions of one inference of a layer, as a linear function of its work. The
+/// coefficients are fitted by `Scripts/bench_mcu.py --calibrate` to instruction counts measured
+/// under QEMU on the target's reference core and stored in Toolchains/<target>.json, so the
+/// generator can tell whether a layer's sparse form pays without running anything.
+package struct CostModel: Sendable, Equatable {
+    /// Where the coefficients come from (core, compiler, flags), for the report.
+    package var reference: String
+    /// Dense layer: `denseMAC · rows · fanIn + denseOutput · rows`.
+    package var denseMAC: Double
+    package var denseOutput: Double
+    /// k-of-n dense layer: `sparseKept · kept + sparseGroup · rows · groups + sparseOutput · rows`,
+    /// plus `nibbleKept · kept` when indices are packed two to a byte. `sparseKept` is for groups
+    /// the DSP kernel takes (k a multiple of 4), `sparseKeptScalar` for the others.
+    package var sparseKept: Double
+    package var sparseKeptScalar: Double
+    package var sparseGroup: Double
+    package var sparseOutput: Double
+    package var nibbleKept: Double
+    /// Dense conv2d: `convMAC · MACs + convOutput · outputs` (MACs counted over the whole kernel window).
+    package var convMAC: Double
+    package var convOutput: Double
+    /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convOutput · outputs`.
+    package var convSparseKept: Double
+    /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convOutput · outputs`.
+    package var convKernelMAC: Double
+
+    /// Key names in the toolchain file, in order.
+    package static let keys = [
+        "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
+        "convOutput", "convSparseKept", "convKernelMAC",
+    ]
+
+    package init(
+        reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
+        sparseGroup: Double,
+        sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convSparseKept: Double,
+        convKernelMAC: Double
+    ) {
+        self.reference = reference
+        self.denseMAC = denseMAC
+        self.denseOutput = denseOutput
+        self.sparseKept = sparseKept
+        self.sparseKeptScalar = sparseKeptScalar
+        self.sparseGroup = sparseGroup
+        self.sparseOutput = sparseOutput
+        self.nibbleKept = nibbleKept
+        self.convMAC = convMAC
+        self.convOutput = convOutput
+        self.convSparseKept = convSparseKept
+        self.convKernelMAC = convKernelMAC
+    }
+}

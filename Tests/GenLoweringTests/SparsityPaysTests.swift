@@ -1,0 +1,85 @@
+// GenLoweringTests/SparsityPaysTests.swift - The dense-or-sparse decision and nibble index packing.
+
+import Testing
+
+@testable import GenLowering
+import GenTarget
+
+@Suite("Does sparsity pay? The cost model's decision, and nibble-packed indices")
+struct SparsityPaysTests {
+    /// Round numbers so every estimate below can be checked by hand.
+    static let model = CostModel(
+        reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
+        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convSparseKept: 20, convKernelMAC: 10)
+
+    /// A 100 x 64 dense layer keeping k of every 16 (4 groups a row), int8 weights.
+    static func work(k: Int, nibble: Bool) -> LayerWork {
+        let kept = 4 * k
+        return LayerWork(
+            kind: .dense, rows: 100, fanIn: 64, keptPerRow: kept, groupsPerRow: 4, groupKept: k, kernelGranularity: false,
+            weightBytes: 1, sparseIndexBytes: 100 * (nibble ? (kept + 1) / 2 : kept), nibbleIndices: nibble)
+    }
+
+    @Test("4 of 16: faster and smaller, so sparse; the estimates are the model's formulas")
+    func sparsePays() {
+        let estimate = estimateLayerCost(Self.work(k: 4, nibble: true), costModel: Self.model, option: .auto)
+        // dense: 1.5 * 100 * 64 + 50 * 100 = 14600; sparse: (5 + 0.5) * 1600 + 1 * 400 + 30 * 100 = 12200
+        #expect(estimate.denseInstructions == 14600)
+        #expect(estimate.sparseInstructions == 12200)
+        #expect(estimate.denseBytes == 6400)
+        #expect(estimate.sparseBytes == 1600 + 800)
+        #expect(estimate.chosen == .sparse)
+    }
+
+    @Test("8 of 16: the sparse form would be slower, so dense, and the reason says so")
+    func slowerSparseIsLoweredDense() {
+        let estimate = estimateLayerCost(Self.work(k: 8, nibble: false), costModel: Self.model, option: .auto)
+        // sparse: 5 * 3200 + 400 + 3000 = 19400 > 14600
+        #expect(estimate.sparseInstructions == 19400)
+        #expect(estimate.chosen == .dense)
+        #expect(estimate.reason.contains("slower (19400 against 14600 instructions)"))
+    }
+
+    @Test("a sparse form that is faster but not smaller is lowered dense too")
+    func biggerSparseIsLoweredDense() {
+        var model = Self.model
+        model.denseMAC = 100  // dense very slow
+        // 14 of 16 kept with 16-bit indices: 5600 weight bytes + 11200 index bytes = 16800 > 6400
+        let work = LayerWork(
+            kind: .dense, rows: 100, fanIn: 64, keptPerRow: 56, groupsPerRow: 4, groupKept: 14, kernelGranularity: false,
+            weightBytes: 1, sparseIndexBytes: 100 * 56 * 2, nibbleIndices: false)
+        let estimate = estimateLayerCost(work, costModel: model, option: .auto)
+        #expect(estimate.chosen == .dense)
+        #expect(estimate.reason.contains("bigger (16800 against 6400 bytes)"))
+    }
+
+    @Test("--sparse-lowering always keeps sparse; without a cost model sparse stays sparse")
+    func overrides() {
+        let slow = Self.work(k: 8, nibble: false)
+        #expect(estimateLayerCost(slow, costModel: Self.model, option: .always).chosen == .sparse)
+        let unknown = estimateLayerCost(slow, costModel: nil, option: .auto)
+        #expect(unknown.chosen == .sparse && unknown.denseInstructions == nil)
+    }
+
+    @Test("the scalar per-kept cost applies when k is not a multiple of 4")
+    func scalarPath() {
+        let estimate = estimateLayerCost(Self.work(k: 2, nibble: false), costModel: Self.model, option: .auto)
+        // 7 * 800 + 400 + 3000 = 9000
+        #expect(estimate.sparseInstructions == 9000)
+    }
+
+    @Test("nibble tables: two indices per byte, low nibble first, a zero nibble after an odd row")
+    func nibblePacking() {
+        // 2 rows of 3 kept weights: positions 1, 15, 7 and 0, 9, 4.
+        let layout = KofNLayout(
+            k: 2, n: 16, fullGroups: 1, tail: 4, tailKept: 1, format: .nibble,
+            indices: ConstantTable(role: .indices, elementType: .uint8, shape: [2, 3], values: [1, 15, 7, 0, 9, 4]))
+        let stored = layout.storedIndices
+        #expect(stored.shape == [2, 2])
+        #expect(stored.values == [0xF1, 0x07, 0x90, 0x04])
+        #expect(layout.indexBits == 4)
+        var bytes = layout
+        bytes.format = .byte
+        #expect(bytes.storedIndices.values == [1, 15, 7, 0, 9, 4] && bytes.indexBits == 8)
+    }
+}
