@@ -88,19 +88,31 @@ package enum Generator {
 
         graph = fuseActivations(graph)
         var training: TrainingSummary?
+        func magnitudePruned(_ graph: Graph, k: Int, n: Int) -> Graph {
+            resolved.filterGranularity
+                ? pruneFilters(graph, k: k, n: n)
+                : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
+        }
         switch resolved.prune {
-        case .none: break
-        case .kOfN(let k, let n) where resolved.filterGranularity:
-            graph = pruneFilters(graph, k: k, n: n)
-        case .kOfN(let k, let n):
-            graph = pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
+        case .none, .kOfN:
+            if case .kOfN(let k, let n) = resolved.prune { graph = magnitudePruned(graph, k: k, n: n) }
+            // With data, the pruned model is fine-tuned with its masks held fixed.
+            if let data = trainingData, resolved.epochs > 0 {
+                let before = graph
+                let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
+                let trained = train(graph, on: data.train, options: options) { epoch in
+                    progress?.update(
+                        "fine-tune", done: epoch.epoch, total: resolved.epochs,
+                        detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
+                }
+                graph = trained.graph
+                training = TrainingSummary(
+                    options: options, history: trained.history, data: data, before: before, after: graph)
+            }
         case .dpp(let k, let n):
             // resolveOptions guarantees data and epochs: E epochs learning masks, then E fine-tuning.
             guard let data = trainingData else { break }
-            let before =
-                resolved.filterGranularity
-                ? pruneFilters(graph, k: k, n: n)
-                : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
+            let before = magnitudePruned(graph, k: k, n: n)
             var options = DPPOptions(k: k, n: n, epochs: resolved.epochs, fineTuneEpochs: resolved.epochs, seed: resolved.seed)
             options.granularity = resolved.kernelGranularity ? .kernel : resolved.filterGranularity ? .filter : .weight
             let result = trainDPP(graph, on: data.train, options: options) { epoch in
@@ -113,20 +125,6 @@ package enum Generator {
                 options: options.training, history: result.history, data: data, before: before, after: graph)
             summary.maskMetrics = result.metrics
             training = summary
-        }
-        if case .dpp = resolved.prune {
-            // trained above
-        } else if let data = trainingData, resolved.epochs > 0 {
-            let before = graph
-            let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
-            let trained = train(graph, on: data.train, options: options) { epoch in
-                progress?.update(
-                    "fine-tune", done: epoch.epoch, total: resolved.epochs,
-                    detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
-            }
-            graph = trained.graph
-            training = TrainingSummary(
-                options: options, history: trained.history, data: data, before: before, after: graph)
         }
         let samples = calibration?.samples
             ?? syntheticCalibrationSamples(graph, count: syntheticSampleCount, seed: resolved.seed)

@@ -78,12 +78,14 @@ package func writeReport(
             case .conv2d(let conv): data = conv.data
             case .maxPool2d, .avgPool2d, .clamp: preconditionFailure("weighted layer lowered to an unweighted step")
             }
-            let total = q.rows * q.fanIn
-            let keptValues = (0..<total).filter { q.mask?.kept[$0] ?? true }.map { real[$0] }
+            let stored = q.rows * q.fanIn
+            let keptValues = (0..<stored).filter { q.mask?.kept[$0] ?? true }.map { real[$0] }
             let kept = keptValues.count
+            // Filter pruning: sparsity and dense MACs count the weights the layer had before compaction.
+            let total = layer.layer.weightsBeforeCompaction ?? stored
             let loweredDense = data.sparse == nil && data.kernelSparse == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
-            let macs = (loweredDense ? total : kept) * positions
+            let macs = (loweredDense ? stored : kept) * positions
             let indexBytes = data.sparse?.storedIndices.byteCount ?? data.kernelSparse?.channels.byteCount ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
@@ -106,6 +108,11 @@ package func writeReport(
                     ("method", .str("kofn")), ("granularity", .str("filter")),
                     ("structure", .str("filter k-of-n: compacted from \(before) to \(q.rows) output channels, dense, no index tables")),
                 ]
+            } else if layer.layer.weightsBeforeCompaction != nil {
+                method = [
+                    ("method", .str("kofn")), ("granularity", .str("filter")),
+                    ("structure", .str("dense; inputs compacted after the previous layer's filters were pruned")),
+                ]
             } else {
                 method = [("method", .str("none")), ("structure", .str("dense"))]
             }
@@ -126,7 +133,7 @@ package func writeReport(
                 ("saturation", saturationReport(q, layer: layer)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
-            cost.method = q.mask == nil && layer.layer.channelsBeforeCompaction == nil ? "none" : "kofn"
+            cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil ? "none" : "kofn"
             cost.structure =
                 q.mask.map {
                     !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
@@ -155,24 +162,12 @@ package func writeReport(
     case .kOfN(let k, let n):
         prune = .obj([
             ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
-            (
-                "granularity",
-                .str(
-                    resolved.filterGranularity
-                        ? "filter (output channels of every layer but the last, compacted)"
-                        : resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")
-            ),
+            ("granularity", .str(granularityDescription(resolved))),
         ])
     case .dpp(let k, let n):
         prune = .obj([
             ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)),
-            (
-                "granularity",
-                .str(
-                    resolved.filterGranularity
-                        ? "filter (output channels of every layer but the last, compacted)"
-                        : resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight")
-            ),
+            ("granularity", .str(granularityDescription(resolved))),
             ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits")),
             (
                 "maskMetrics",
@@ -270,4 +265,11 @@ private func loweringReport(_ estimate: LayerCostEstimate) -> JSONValue {
         ("estimatedInstructions", .obj([("dense", instructions(estimate.denseInstructions)), ("sparse", instructions(estimate.sparseInstructions))])),
         ("tableBytes", .obj([("dense", .int(estimate.denseBytes)), ("sparse", .int(estimate.sparseBytes))])),
     ])
+}
+
+/// The report's words for `--granularity`.
+private func granularityDescription(_ resolved: ResolvedOptions) -> String {
+    resolved.filterGranularity
+        ? "filter (output channels of every layer but the last, compacted)"
+        : resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight"
 }

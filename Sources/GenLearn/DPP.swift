@@ -77,7 +77,6 @@ package func trainDPP(
     guard let labels = data.labels, !data.inputs.isEmpty else { return DPPResult(graph: graph, metrics: [], history: []) }
     var network = Network(graph)
     let classes = graph.outputSize
-    let inputSize = graph.inputSize
     // Per parameter set: selectable units per row (weights, kernels or filters) and weights per
     // unit; a filter unit is a whole row (with its bias), so a layer is one "row" of filters.
     let prunable = Set(prunableFilterLayers(graph))
@@ -124,7 +123,7 @@ package func trainDPP(
     for epoch in 1...max(options.epochs, 1) where options.epochs > 0 {
         let progress = options.epochs > 1 ? Double(epoch - 1) / Double(options.epochs - 1) : 1
         let temperature = options.initialTemperature + (options.finalTemperature - options.initialTemperature) * progress
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+        shuffle(&order, generator: &generator)
         var lossSum = 0.0
         var correct = 0
         var start = 0
@@ -149,16 +148,11 @@ package func trainDPP(
                 samples.append(sample)
                 expanded.append(hard)
             }
-            var batch = [Double]()
-            batch.reserveCapacity(indices.count * inputSize)
-            for index in indices { batch.append(contentsOf: data.inputs[index]) }
-            var cache = ForwardCache()
-            let output = network.forward(batch, batch: indices.count, cache: &cache)
-            let result = softmaxCrossEntropy(output, labels: indices.map { labels[$0] }, classes: classes)
-            lossSum += result.loss * Double(indices.count)
+            let result = lossAndGradients(network, data: data, labels: labels, indices: indices, classes: classes)
+            lossSum += result.lossSum
             correct += result.correct
-            var gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
-            let rate = options.training.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
+            var gradients = result.gradients
+            let rate = cosineRate(options.training.learningRate, step: step, total: totalSteps)
             logitSteps += 1
             for p in network.parameters.indices where learned[p] {
                 let sample = samples[p]

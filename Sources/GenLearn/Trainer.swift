@@ -44,7 +44,6 @@ package func train(
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     var network = Network(graph)
     let classes = graph.outputSize
-    let inputSize = graph.inputSize
     var generator = SeededGenerator(seed: options.seed)
     var order = Array(data.inputs.indices)
     let stepsPerEpoch = (order.count + options.batchSize - 1) / options.batchSize
@@ -53,26 +52,17 @@ package func train(
     var history: [EpochStatistics] = []
     var step = 0
     for epoch in 1...options.epochs {
-        // Fisher-Yates with the seeded generator.
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        shuffle(&order, generator: &generator)
         var lossSum = 0.0
         var correct = 0
         var start = 0
         while start < order.count {
             let indices = Array(order[start..<min(start + options.batchSize, order.count)])
-            var batch = [Double]()
-            batch.reserveCapacity(indices.count * inputSize)
-            for index in indices { batch.append(contentsOf: data.inputs[index]) }
-            var cache = ForwardCache()
-            let logits = network.forward(batch, batch: indices.count, cache: &cache)
-            let result = softmaxCrossEntropy(logits, labels: indices.map { labels[$0] }, classes: classes)
-            lossSum += result.loss * Double(indices.count)
+            let result = lossAndGradients(network, data: data, labels: labels, indices: indices, classes: classes)
+            lossSum += result.lossSum
             correct += result.correct
-            let gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
-            let rate = options.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
-            state.apply(gradients, to: &network.parameters, rate: rate, options: options)
+            let rate = cosineRate(options.learningRate, step: step, total: totalSteps)
+            state.apply(result.gradients, to: &network.parameters, rate: rate, options: options)
             step += 1
             start += options.batchSize
         }

@@ -14,6 +14,30 @@ struct ReportingTests {
     static let calib = Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz")
     static let test = Paths.inRoot("Tests/Fixtures/digits/digits_test.npz")
 
+    @Test("filter pruning: sparsity and dense MACs are measured against the layers before compaction")
+    func filterReportCountsOriginalWeights() throws {
+        let directory = Paths.temporaryDirectory("filter-report")
+        let result = try Shell.run(
+            [Paths.genExecutable, Self.digitsCNN, "--target", "host", "-o", directory, "--granularity", "filter",
+             "--k", "2", "--n", "4", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_cnn.report.json"))) as? [String: Any]
+        let layers = try #require(report?["layers"] as? [[String: Any]])
+        func entry(_ name: String) -> [String: Any]? { layers.first { $0["name"] as? String == name } }
+        // conv1 8x1x3x3 keeps 4 filters; conv2 16x8x3x3 keeps 8 filters of the 4 surviving inputs; fc
+        // 10x16 keeps the inputs of conv2's surviving filters.
+        for (name, weights, kept, sparsity) in [("conv1", 72, 36, 0.5), ("conv2", 1152, 288, 0.75), ("fc", 160, 80, 0.5)] {
+            let layer = try #require(entry(name))
+            #expect(layer["weights"] as? Int == weights, "\(name)")
+            #expect(layer["keptWeights"] as? Int == kept, "\(name)")
+            #expect(layer["sparsity"] as? Double == sparsity, "\(name)")
+        }
+        #expect(entry("fc")?["granularity"] as? String == "filter")
+        let totals = try #require(report?["totals"] as? [String: Any])
+        #expect(totals["denseMacs"] as? Int == 9376 && totals["macs"] as? Int == 3536)
+    }
+
     @Test("the terminal table lists every layer with MACC, ROM and RAM, and totals that match the JSON report")
     func table() throws {
         let directory = Paths.temporaryDirectory("table")

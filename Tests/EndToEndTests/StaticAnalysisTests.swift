@@ -26,7 +26,7 @@ struct StaticAnalysisTests {
         }
         for (label, model) in examples + [("mlp_test", TestModels.mlp()), ("cnn_test", TestModels.cnn())] {
             for target in ["host", "mcu", "hls"] {
-                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel")] {
+                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel"), (8, "filter"), (8, "sparse")] {
                     cases.append(Case(label: label, model: model, target: target, bits: bits, prune: prune))
                 }
             }
@@ -41,17 +41,31 @@ struct StaticAnalysisTests {
         ) {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
-            $0.prune = testCase.prune == "kernel" ? "kofn" : testCase.prune
-            if testCase.prune == "kernel" {
-                $0.granularity = "kernel"
+            $0.prune = ["kernel", "filter", "sparse"].contains(testCase.prune) ? "kofn" : testCase.prune
+            if testCase.prune == "kernel" || testCase.prune == "filter" {
+                $0.granularity = testCase.prune
                 $0.k = 2
                 $0.n = 4
+            }
+            if testCase.prune == "sparse" {
+                // k-of-n kept sparse (DSP group kernels on mcu, nibble indices where the target prefers them).
+                $0.k = 4
+                $0.n = 16
+                $0.sparseLowering = "always"
             }
         }
         let source = run.directory + "/\(run.prefix).c"
         let clang = try Shell.run(
             ["clang", "-std=c99", "-Weverything", "-Werror"] + Self.clangExceptions + ["-c", source, "-o", "/dev/null"])
         #expect(clang.status == 0, "clang -Weverything: \(clang.stderr)")
+        if testCase.target == "mcu" {
+            // The Arm DSP kernels only compile for an Arm core with the DSP extension (newlib's headers
+            // from Debian's libnewlib-arm-none-eabi).
+            let arm = try Shell.run(
+                ["clang", "--target=arm-none-eabi", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-std=c99",
+                 "-isystem", "/usr/lib/arm-none-eabi/include", "-Weverything", "-Werror"] + Self.clangExceptions + ["-c", source, "-o", "/dev/null"])
+            #expect(arm.status == 0, "clang -Weverything for Cortex-M4: \(arm.stderr)")
+        }
         try #require(Shell.has("cppcheck"), "cppcheck is needed: run Scripts/setup.sh")
         let cppcheck = try Shell.run(
             ["cppcheck", "--enable=warning,style,performance,portability", "--std=c99", "--error-exitcode=1",

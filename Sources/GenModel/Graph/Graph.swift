@@ -121,6 +121,9 @@ package struct Layer: Sendable {
     package var folded: [String] = []
     /// Filter granularity: the output channels this layer had before compaction (nil if not compacted).
     package var channelsBeforeCompaction: Int?
+    /// Filter pruning: the layer's weight count before its filters or its inputs were compacted away
+    /// (what its sparsity is measured against).
+    package var weightsBeforeCompaction: Int?
 }
 
 /// A feed-forward network: an input and an ordered list of layers with inferred shapes.

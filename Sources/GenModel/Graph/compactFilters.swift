@@ -21,6 +21,13 @@ package func compactFilters(_ graph: Graph, kept keptByLayer: [Int: [Int]]) -> G
     for index in result.layers.indices {
         var layer = result.layers[index]
         let inShape = layer.inputShape
+        let weightsBefore: Int?
+        switch layer.op {
+        case .dense(let dense): weightsBefore = dense.weights.count
+        case .conv2d(let conv): weightsBefore = conv.weights.count
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: weightsBefore = nil
+        }
+        let inputsCompacted = surviving != nil
         // 1. Drop the inputs that belong to removed channels.
         if let kept = surviving {
             switch layer.op {
@@ -85,6 +92,9 @@ package func compactFilters(_ graph: Graph, kept keptByLayer: [Int: [Int]]) -> G
             surviving = nil
         case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
             break
+        }
+        if let weightsBefore, inputsCompacted || keptByLayer[index] != nil {
+            layer.weightsBeforeCompaction = weightsBefore
         }
         result.layers[index] = layer
     }

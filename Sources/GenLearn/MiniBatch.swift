@@ -1,0 +1,31 @@
+// GenLearn/MiniBatch.swift - What every training loop does per epoch and per mini-batch.
+
+import Foundation
+import GenModel
+import GenSupport
+
+/// Fisher-Yates shuffle with the seeded generator (same seed, same order).
+func shuffle(_ order: inout [Int], generator: inout SeededGenerator) {
+    for i in stride(from: order.count - 1, to: 0, by: -1) {
+        order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+    }
+}
+
+/// Cosine decay from `base` at step 0 to 0 at `total`.
+func cosineRate(_ base: Double, step: Int, total: Int) -> Double {
+    base * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(total, 1))))
+}
+
+/// Forward and backward over the samples `indices`: summed loss, correct count and gradients.
+func lossAndGradients(
+    _ network: Network, data: Dataset, labels: [Int], indices: [Int], classes: Int
+) -> (lossSum: Double, correct: Int, gradients: Gradients) {
+    var batch = [Double]()
+    batch.reserveCapacity(indices.count * (data.inputs.first?.count ?? 0))
+    for index in indices { batch.append(contentsOf: data.inputs[index]) }
+    var cache = ForwardCache()
+    let output = network.forward(batch, batch: indices.count, cache: &cache)
+    let result = softmaxCrossEntropy(output, labels: indices.map { labels[$0] }, classes: classes)
+    let gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
+    return (result.loss * Double(indices.count), result.correct, gradients)
+}
