@@ -10,6 +10,11 @@ package struct GenerateOptions: Sendable {
     package var k: Int?
     package var n: Int?
     package var granularity: String?
+    /// SAP's `--sap-scope`, `--sap-gamma`, `--sap-eta`, `--sap-iterations`.
+    package var sapScope: String?
+    package var sapGamma: Double?
+    package var sapEta: Double?
+    package var sapIterations: Int?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.

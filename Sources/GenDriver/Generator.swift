@@ -88,6 +88,7 @@ package enum Generator {
 
         graph = fuseActivations(graph)
         var training: TrainingSummary?
+        var sapSummary: SAPSummary?
         func magnitudePruned(_ graph: Graph, k: Int, n: Int) -> Graph {
             resolved.filterGranularity
                 ? pruneFilters(graph, k: k, n: n)
@@ -109,6 +110,12 @@ package enum Generator {
                 training = TrainingSummary(
                     options: options, history: trained.history, data: data, before: before, after: graph)
             }
+        case .sap(let sapOptions, let n):
+            let run = runSAP(graph, options: sapOptions, n: n, data: trainingData, epochs: resolved.epochs,
+                seed: resolved.seed, progress: progress)
+            graph = run.graph
+            training = run.training
+            sapSummary = run.summary
         case .dpp(let k, let n):
             // resolveOptions guarantees data and epochs: E epochs learning masks, then E fine-tuning.
             guard let data = trainingData else { break }
@@ -140,7 +147,11 @@ package enum Generator {
         var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)
         training?.measureFixedPoint(program)
         let report = writeReport(
-            program, options: options, resolved: resolved, sourceFile: sourceName, training: training)
+            program, options: options, resolved: resolved, sourceFile: sourceName, training: training, sap: sapSummary)
+        if let sapSummary {
+            files.append(GeneratedFile(name: name + ".pqi.csv", contents: sapSummary.csv))
+            files.append(GeneratedFile(name: name + ".pqi.svg", contents: sapSummary.svg))
+        }
         files.append(GeneratedFile(name: name + ".pruned.json", contents: writeModelJSON(graph, name: name)))
         files.append(GeneratedFile(name: name + ".report.json", contents: report.json))
         files.sort { $0.name < $1.name }

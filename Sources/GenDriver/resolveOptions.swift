@@ -39,7 +39,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     if scaling == nil {
         flagError("--weight-scale: expected 'channel' or 'layer', found '\(options.weightScaling)'")
     }
-    if let granularity = options.granularity, granularity != "weight" {
+    if let granularity = options.granularity, granularity != "weight", options.prune != "sap" {
         switch granularity {
         case "kernel":
             if options.prune != nil && options.prune != "kofn" && options.prune != "dpp" {
@@ -69,6 +69,14 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     let method = options.prune ?? "kofn"
     var prune = PruneMethod.none
     switch method {
+    case "none", "kofn", "dpp", "darb", "edp":
+        let given = [("--sap-scope", options.sapScope != nil), ("--sap-gamma", options.sapGamma != nil),
+            ("--sap-eta", options.sapEta != nil), ("--sap-iterations", options.sapIterations != nil)]
+        for (flag, isGiven) in given where isGiven { flagError("\(flag): only used by --prune sap") }
+    default:
+        break
+    }
+    switch method {
     case "none":
         if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune none") }
         if options.sparsity != nil { flagError("--sparsity: not used by --prune none") }
@@ -82,10 +90,40 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         if n < 0 { flagError("--n: expected N >= 0 (0 = whole fan-in), found \(n)") }
         if n > 0 && k > n { flagError("--k: expected K <= N, found K = \(k) > N = \(n)") }
         prune = method == "dpp" ? .dpp(k: k, n: n) : .kOfN(k: k, n: n)
-    case "darb", "edp", "sap":
-        flagError("--prune \(method): not available yet in this version; use 'none', 'kofn' or 'dpp'")
+    case "sap":
+        if options.k != nil { flagError("--k: not used by --prune sap (SAP chooses k per layer)") }
+        if options.sparsity != nil { flagError("--sparsity: not used by --prune sap (the PQ index decides)") }
+        if options.granularity != nil && options.granularity != "weight" {
+            flagError("--granularity: --prune sap works at weight granularity")
+        }
+        let n = options.n ?? defaultKofN.n
+        if n < 0 { flagError("--n: expected N >= 0 (0 = whole fan-in), found \(n)") }
+        var sap = SAPOptions()
+        if let text = options.sapScope {
+            if let scope = SAPScope(rawValue: text) {
+                sap.scope = scope
+            } else {
+                flagError("--sap-scope: expected 'neuron', 'layer' or 'global', found '\(text)'")
+            }
+        }
+        if let gamma = options.sapGamma {
+            if !(gamma > 0) || !gamma.isFinite { flagError("--sap-gamma: expected a number > 0, found \(gamma)") }
+            sap.gamma = gamma
+        }
+        if let eta = options.sapEta {
+            if !(eta >= 0) || !eta.isFinite { flagError("--sap-eta: expected a number >= 0, found \(eta)") }
+            sap.eta = eta
+        }
+        let iterations = options.sapIterations ?? (options.dataPath == nil ? 30 : 5)
+        if iterations < 1 || iterations > 1000 {
+            flagError("--sap-iterations: expected a whole number from 1 to 1000, found \(iterations)")
+        }
+        sap.iterations = iterations
+        prune = .sap(sap, n: n)
+    case "darb", "edp":
+        flagError("--prune \(method): not available yet in this version; use 'none', 'kofn', 'dpp' or 'sap'")
     default:
-        flagError("--prune: expected 'none', 'kofn' or 'dpp' (darb, edp and sap are not available yet), found '\(method)'")
+        flagError("--prune: expected 'none', 'kofn', 'dpp' or 'sap' (darb and edp are not available yet), found '\(method)'")
     }
     try diagnostics.checkpoint()
     return ResolvedOptions(

@@ -37,7 +37,7 @@ package struct ModelReport: Sendable {
 /// Builds the report: options, arithmetic rules, one entry per layer, totals.
 package func writeReport(
     _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String,
-    training: TrainingSummary? = nil
+    training: TrainingSummary? = nil, sap: SAPSummary? = nil
 ) -> ModelReport {
     let quantized = program.quantized
     var layers: [JSONValue] = []
@@ -89,12 +89,13 @@ package func writeReport(
             let indexBytes = data.sparse?.storedIndices.byteCount ?? data.kernelSparse?.channels.byteCount ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
+            let name: String
+            switch resolved.prune {
+            case .dpp: name = "dpp"
+            case .sap: name = "sap"
+            case .none, .kOfN: name = "kofn"
+            }
             if let mask = q.mask {
-                let name: String
-                switch resolved.prune {
-                case .dpp: name = "dpp"
-                case .none, .kOfN: name = "kofn"
-                }
                 method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
                 let structure =
                     data.kernelSparse != nil ? "kernel k-of-n: kept input-channel kernels, dense inside"
@@ -133,7 +134,7 @@ package func writeReport(
                 ("saturation", saturationReport(q, layer: layer)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
-            cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil ? "none" : "kofn"
+            cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil ? "none" : name
             cost.structure =
                 q.mask.map {
                     !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
@@ -164,6 +165,32 @@ package func writeReport(
             ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
             ("granularity", .str(granularityDescription(resolved))),
         ])
+    case .sap(let options, let n):
+        var members: [(String, JSONValue)] = [
+            ("method", .str("sap")), ("n", .int(n)), ("p", .num(options.p)), ("q", .num(options.q)),
+            ("eta", .num(options.eta)), ("gamma", .num(options.gamma)), ("beta", .num(options.beta)),
+            ("scope", .str(options.scope.rawValue)),
+            ("lowering", .str("SAP chose each layer's k (ceil(n x the fraction it kept)); magnitude chose which k of every n, so the C has static k-of-n tables")),
+        ]
+        if let sap {
+            members.append((
+                "form",
+                .str(sap.dataDriven
+                    ? "Algorithm 1: rewind to the given model's weights (not a random init) under the mask, retrain --epochs, prune; then k-of-n and fine-tuning"
+                    : "data-free: the rule applied to the fixed weights until it prunes nothing")))
+            members.append(("iterations", .int(sap.trajectory.last?.iteration ?? 0)))
+            members.append((
+                "layers",
+                .arr(sap.layerNames.indices.map {
+                    .obj([("layer", .str(sap.layerNames[$0])), ("keptFraction", rounded(sap.layerKeptFraction[$0])), ("k", .int(sap.layerK[$0]))])
+                })))
+            members.append((
+                "trajectory",
+                .arr(sap.trajectory.map {
+                    .obj([("iteration", .int($0.iteration)), ("keptFraction", rounded($0.keptFraction)), ("pqIndex", rounded($0.globalPQIndex))])
+                })))
+        }
+        prune = .obj(members)
     case .dpp(let k, let n):
         prune = .obj([
             ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)),

@@ -35,7 +35,7 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "C identifier prefix and file stem (default: the model's name).")
     var name: String?
 
-    @Option(help: "Pruning method: none, kofn, dpp (needs --data); darb, edp and sap are not available yet.")
+    @Option(help: "Pruning method: none, kofn, dpp (needs --data), sap (PQ-index adaptive); darb and edp are not available yet.")
     var prune: String?
 
     @Option(parsing: .unconditional, help: "Weights kept in every group of N (k-of-n).")
@@ -46,6 +46,19 @@ struct GenerateFlags: ParsableArguments {
 
     @Option(help: "Pruning granularity: weight, kernel (conv2d input-channel kernels) or filter (output channels).")
     var granularity: String?
+
+    @Option(name: .customLong("sap-scope"), help: "SAP: one PQ index per neuron, layer (default) or global.")
+    var sapScope: String?
+
+    @Option(name: .customLong("sap-gamma"), parsing: .unconditional, help: "SAP: scale of the pruned fraction (default 1).")
+    var sapGamma: Double?
+
+    @Option(name: .customLong("sap-eta"), parsing: .unconditional, help: "SAP: compression parameter eta_r >= 0 (default 0).")
+    var sapEta: Double?
+
+    @Option(name: .customLong("sap-iterations"), parsing: .unconditional,
+        help: "SAP: pruning iterations (default 30 without --data; 5 with it, each retraining --epochs).")
+    var sapIterations: Int?
 
     @Option(name: .customLong("sparse-lowering"),
         help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
@@ -103,6 +116,10 @@ struct GenerateFlags: ParsableArguments {
         options.n = n
         options.granularity = granularity
         options.sparseLowering = sparseLowering
+        options.sapScope = sapScope
+        options.sapGamma = sapGamma
+        options.sapEta = sapEta
+        options.sapIterations = sapIterations
         options.indexFormat = indexFormat
         options.sparsity = sparsity
         options.weightBits = weightBits

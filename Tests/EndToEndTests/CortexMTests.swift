@@ -16,6 +16,8 @@ struct CortexMTests {
         ("mlp_k4_nibble", TestModels.mlp()),
         ("mlp_k8_byte", TestModels.mlp()),
         ("mlp_k2_nibble", TestModels.mlp()),
+        // SAP's per-layer k, every pruned layer kept sparse.
+        ("cnn_sap", TestModels.cnn()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -34,6 +36,10 @@ struct CortexMTests {
                 $0.n = 16
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
+            }
+            if label == "cnn_sap" {
+                $0.prune = "sap"
+                $0.sparseLowering = "always"
             }
             if label == "cnn_kernel" {
                 $0.prune = "kofn"

@@ -101,4 +101,45 @@ struct FineTuningTests {
         let layers = try #require(json?["layers"] as? [[String: Any]])
         #expect(layers.first?["keptWeights"] as? Int == 32 * 16)  // 4 of every 16 of 64 inputs, 32 outputs
     }
+
+    @Test("--prune sap with --data: rewind, retrain and prune; per-layer k; the PQ index trajectory as CSV and SVG; bit-exact C")
+    func sapWithData() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: "sap", inputs: Array(test.inputs.prefix(32))) {
+            $0.prune = "sap"
+            $0.epochs = 2
+            $0.sapIterations = 3
+            $0.dataPath = Self.data
+        }
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
+        let pruning = try #require(json?["pruning"] as? [String: Any])
+        #expect(pruning["method"] as? String == "sap")
+        #expect((pruning["form"] as? String)?.hasPrefix("Algorithm 1") == true)
+        let trajectory = try #require(pruning["trajectory"] as? [[String: Any]])
+        #expect((1...3).contains(trajectory.count))
+        let layers = try #require(pruning["layers"] as? [[String: Any]])
+        #expect(layers.count == 3)
+        // Each layer's k of 16 covers the fraction SAP kept, rounded up.
+        let reportLayers = try #require(json?["layers"] as? [[String: Any]])
+        for (sap, layer) in zip(layers, reportLayers) {
+            let k = try #require(sap["k"] as? Int)
+            let fraction = try #require(sap["keptFraction"] as? Double)
+            #expect(Double(k) >= fraction * 16 - 1e-6 && Double(k - 1) < fraction * 16)
+            #expect(layer["k"] as? Int == k && layer["method"] as? String == "sap")
+        }
+        let csv = try String(contentsOfFile: run.directory + "/digits_mlp.pqi.csv", encoding: .utf8)
+        let lines = csv.split(separator: "\n")
+        #expect(lines.first == "iteration,kept_fraction,pqi_global,pqi_fc1,pqi_fc2,pqi_fc3")
+        #expect(lines.count == trajectory.count + 1)
+        let svg = try String(contentsOfFile: run.directory + "/digits_mlp.pqi.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.hasSuffix("</svg>\n"))
+        let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
+        #expect(fineTuning["fixedPointTestAccuracy"] != nil)
+    }
 }

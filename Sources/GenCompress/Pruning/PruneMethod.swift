@@ -9,4 +9,6 @@ package enum PruneMethod: Sendable, Equatable {
     case kOfN(k: Int, n: Int)
     /// DPP's learned k-of-n masks at weight granularity (needs training data); lowered like kOfN.
     case dpp(k: Int, n: Int)
+    /// SAP picks each layer's k (of n) from the PQ index of its weights; magnitude picks which.
+    case sap(SAPOptions, n: Int)
 }

@@ -10,9 +10,14 @@ import GenModel
 /// At kernel granularity a conv2d's units are its input-channel kernels (k of every n per output
 /// channel, ranked by the L1 norm of the kh×kw kernel, ties to the lower channel); dense layers,
 /// whose kernels are single weights, are pruned at weight granularity.
-package func pruneMagnitudeKofN(_ graph: Graph, k: Int, n: Int, kernelGranularity: Bool = false) -> Graph {
+///
+/// `perLayerK` overrides `k` for the layers it names (SAP's choice per layer).
+package func pruneMagnitudeKofN(
+    _ graph: Graph, k defaultK: Int, n: Int, kernelGranularity: Bool = false, perLayerK: [Int: Int] = [:]
+) -> Graph {
     var pruned = graph
     for index in pruned.layers.indices {
+        let k = perLayerK[index] ?? defaultK
         switch pruned.layers[index].op {
         case .dense(var dense):
             dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: k, n: n)

@@ -146,6 +146,24 @@ package struct Graph: Sendable {
 }
 
 extension Graph {
+    /// The same weights with every mask dropped (pruned weights keep whatever value they hold).
+    package func withMasksRemoved() -> Graph {
+        var copy = self
+        for index in copy.layers.indices {
+            switch copy.layers[index].op {
+            case .dense(var dense):
+                dense.mask = nil
+                copy.layers[index].op = .dense(dense)
+            case .conv2d(var conv):
+                conv.mask = nil
+                copy.layers[index].op = .conv2d(conv)
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+                break
+            }
+        }
+        return copy
+    }
+
     /// The same function with pruned weights set to zero and masks dropped: cheaper to execute.
     package func withMasksApplied() -> Graph {
         var copy = self
