@@ -95,8 +95,12 @@ package enum Generator {
                 : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
         }
         switch resolved.prune {
-        case .none, .kOfN:
-            if case .kOfN(let k, let n) = resolved.prune { graph = magnitudePruned(graph, k: k, n: n) }
+        case .none, .kOfN, .darb:
+            switch resolved.prune {
+            case .kOfN(let k, let n): graph = magnitudePruned(graph, k: k, n: n)
+            case .darb(let sparsity): graph = pruneDARB(graph, sparsity: sparsity)
+            case .none, .sap, .dpp: break
+            }
             // With data, the pruned model is fine-tuned with its masks held fixed.
             if let data = trainingData, resolved.epochs > 0 {
                 let before = graph

@@ -19,6 +19,9 @@ package struct ResolvedOptions: Sendable {
     package var lowering = LoweringOptions()
 }
 
+/// `--prune darb` without `--sparsity`: 7 of every 8 weights removed (8x fewer weights).
+package let defaultDARBSparsity = 0.875
+
 /// Fine-tuning epochs when --data is given without --epochs.
 package let defaultFineTuningEpochs = 30
 
@@ -39,7 +42,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     if scaling == nil {
         flagError("--weight-scale: expected 'channel' or 'layer', found '\(options.weightScaling)'")
     }
-    if let granularity = options.granularity, granularity != "weight", options.prune != "sap" {
+    if let granularity = options.granularity, granularity != "weight", options.prune != "sap", options.prune != "darb" {
         switch granularity {
         case "kernel":
             if options.prune != nil && options.prune != "kofn" && options.prune != "dpp" {
@@ -120,10 +123,20 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         }
         sap.iterations = iterations
         prune = .sap(sap, n: n)
-    case "darb", "edp":
-        flagError("--prune \(method): not available yet in this version; use 'none', 'kofn', 'dpp' or 'sap'")
+    case "darb":
+        if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune darb (block sizes adapt per row)") }
+        if options.granularity != nil && options.granularity != "weight" {
+            flagError("--granularity: --prune darb works at weight granularity")
+        }
+        let sparsity = options.sparsity ?? defaultDARBSparsity
+        if !(sparsity > 0 && sparsity < 1) {
+            flagError("--sparsity: expected a fraction of weights removed, greater than 0 and less than 1, found \(sparsity)")
+        }
+        prune = .darb(sparsity: sparsity)
+    case "edp":
+        flagError("--prune edp: not available yet in this version; use 'none', 'kofn', 'dpp', 'sap' or 'darb'")
     default:
-        flagError("--prune: expected 'none', 'kofn', 'dpp' or 'sap' (darb and edp are not available yet), found '\(method)'")
+        flagError("--prune: expected 'none', 'kofn', 'dpp', 'sap' or 'darb' (edp is not available yet), found '\(method)'")
     }
     try diagnostics.checkpoint()
     return ResolvedOptions(

@@ -83,23 +83,33 @@ package func writeReport(
             let kept = keptValues.count
             // Filter pruning: sparsity and dense MACs count the weights the layer had before compaction.
             let total = layer.layer.weightsBeforeCompaction ?? stored
-            let loweredDense = data.sparse == nil && data.kernelSparse == nil
+            let loweredDense = data.sparse == nil && data.kernelSparse == nil && data.darb == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
             let macs = (loweredDense ? stored : kept) * positions
-            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.kernelSparse?.channels.byteCount ?? 0
+            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.kernelSparse?.channels.byteCount
+                ?? data.darb?.indexBytes ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
             let name: String
             switch resolved.prune {
             case .dpp: name = "dpp"
             case .sap: name = "sap"
+            case .darb: name = "darb"
             case .none, .kOfN: name = "kofn"
             }
             if let mask = q.mask {
                 method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
+                if let blocks = mask.rowBlocks {
+                    // DARB: how many rows have each block size (k = 1 of every s).
+                    method = [("method", .str(name)), ("k", .int(1))]
+                    method.append((
+                        "rowsPerBlockSize",
+                        .obj(Set(blocks).sorted().map { size in (String(size), .int(blocks.filter { $0 == size }.count)) })))
+                }
                 let structure =
-                    data.kernelSparse != nil ? "kernel k-of-n: kept input-channel kernels, dense inside"
-                    : data.sparse.map { "k-of-n tables, \($0.format.rawValue) indices" }
+                    data.darb.map { "DARB: one weight per block, rows grouped by block size " + $0.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ") + "; offsets of ceil(log2 s) bits, packed" }
+                    ?? data.kernelSparse.map { _ in "kernel k-of-n: kept input-channel kernels, dense inside" }
+                    ?? data.sparse.map { "k-of-n tables, \($0.format.rawValue) indices" }
                     ?? (data.estimate == nil ? "dense (k-of-n keeps every weight)" : "dense tables holding the pruned zeros")
                 method.append(("structure", .str(structure)))
                 if let estimate = data.estimate { method.append(("lowering", loweringReport(estimate))) }
@@ -122,7 +132,8 @@ package func writeReport(
                 ("weights", .int(total)), ("keptWeights", .int(kept)),
                 ("sparsity", rounded(Double(total - kept) / Double(max(total, 1)))),
                 ("pqIndex", rounded(pqIndex(keptValues))),
-                ("indexBitsPerKeptWeight", .int(data.sparse?.indexBits ?? 0)),
+                ("indexBitsPerKeptWeight", data.darb.map { darb in
+                    rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) } ?? .int(data.sparse?.indexBits ?? 0)),
                 ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
                 ("weightBytes", .int(data.weights.byteCount)), ("indexBytes", .int(indexBytes)),
@@ -137,7 +148,8 @@ package func writeReport(
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil ? "none" : name
             cost.structure =
                 q.mask.map {
-                    !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
+                    $0.rowBlocks != nil ? "1/s, s in " + Set($0.rowBlocks!).sorted().map(String.init).joined(separator: ",") + (loweredDense ? " as dense" : "")
+                    : !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
                 }
                 ?? layer.layer.channelsBeforeCompaction.map { "\(q.rows)/\($0) filters" } ?? "dense"
             cost.sparsity = Double(total - kept) / Double(max(total, 1))
@@ -164,6 +176,11 @@ package func writeReport(
         prune = .obj([
             ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
             ("granularity", .str(granularityDescription(resolved))),
+        ])
+    case .darb(let sparsity):
+        prune = .obj([
+            ("method", .str("darb")), ("sparsity", .num(sparsity)),
+            ("masks", .str("block-max: one weight per block of s per row; s per row from the row's density under unstructured magnitude pruning at the target sparsity, a power of two dividing the fan-in (conv2d: one s per layer)")),
         ])
     case .sap(let options, let n):
         var members: [(String, JSONValue)] = [

@@ -70,6 +70,33 @@ struct WeightedKernelContext {
     var keptKernels: String = ""
 }
 
+/// One block-size group of a DARB dense layer.
+struct DARBGroupContext {
+    var blockSize: String
+    var rowCount: String
+    var blocks: String
+    var rowTable: String
+    var weightTable: String
+    /// x[...] of block b of row r: `b * s + offset`, the offset unpacked from its table.
+    var inputIndex: String
+    var offsetNote: String
+    var hls: Bool
+}
+
+struct DARBKernelContext {
+    var comment: String
+    var function: String
+    var actType: String
+    var accType: String
+    var inputs: String
+    var outputs: String
+    var biasTable: String
+    var shift: String
+    var clampLow: String
+    var clampHigh: String
+    var groups: [DARBGroupContext]
+}
+
 struct PoolKernelContext {
     var comment: String
     var function: String

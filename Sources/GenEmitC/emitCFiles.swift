@@ -44,7 +44,12 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.outputs = String(dense.data.rows)
             let dsp = program.target.armDSP && quantized.options.weightBits == 8 && quantized.options.activationBits == 8
                 && dense.data.accumulator == .int32
-            if let sparse = dense.data.sparse {
+            if let darb = dense.data.darb {
+                layers += renderer.render(
+                    darbContext(darb, context: context, step: step, layer: layer, namer: namer, tables: &tables,
+                        flash: &flashBytes, attribute: program.target.tableAttribute),
+                    template: "c/layers/dense_darb")
+            } else if let sparse = dense.data.sparse {
                 addKofNReading(sparse, dsp: dsp, to: &context)
                 needsDSP = needsDSP || context.dsp
                 needsGatherKernel = needsGatherKernel || context.dsp
@@ -187,8 +192,11 @@ private func weightedContext(
     } else {
         weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
     }
-    tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
-    flash += data.weights.byteCount
+    // A DARB layer writes its weights per block-size group (darbContext).
+    if data.darb == nil {
+        tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
+        flash += data.weights.byteCount
+    }
     if let sparse = data.sparse {
         let stored = sparse.storedIndices
         let packing = sparse.format == .nibble ? ", two per byte (low nibble first)" : ""
@@ -229,6 +237,54 @@ private func weightedContext(
             max(1, sparse.map { min($0.k, $0.keptPerRow) } ?? data.kernelSparse.map { _ in 1 } ?? min(data.fanIn, 8))))
     context.weightType = data.weights.elementType.cName
     return context
+}
+
+/// Writes a DARB layer's per-group tables (rows, kept weights, packed offsets) and its kernel context.
+private func darbContext(
+    _ darb: DARBLayout, context: WeightedKernelContext, step: Step, layer: QuantizedLayer, namer: CNamer,
+    tables: inout String, flash: inout Int, attribute: String
+) -> DARBKernelContext {
+    let name = CNamer.commentText(layer.layer.name)
+    var groups: [DARBGroupContext] = []
+    for group in darb.groups {
+        let s = group.blockSize
+        func tableName(_ role: ConstantTable.Role) -> String {
+            namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: role) + "_s\(s)"
+        }
+        tables += CTableWriter.table(
+            group.rows, name: tableName(.rows), attribute: attribute,
+            comment: "'\(name)' output rows with blocks of \(s)")
+        tables += CTableWriter.table(
+            group.weights, name: tableName(.weights), attribute: attribute,
+            comment: "'\(name)' kept weights of those rows, one per block of \(s), \(describeWeightFormats(layer))")
+        flash += group.rows.byteCount + group.weights.byteCount
+        var inputIndex = "b"
+        var note = ""
+        if let stored = group.storedOffsets {
+            let bits = group.offsetBits
+            tables += CTableWriter.table(
+                stored, name: tableName(.indices), attribute: attribute,
+                comment: "'\(name)' offset of each kept weight inside its block of \(s), \(bits) bits"
+                    + (bits < 8 ? ", \(8 / bits) to a byte (lowest bits first)" : ""))
+            flash += stored.byteCount
+            let offset =
+                bits < 8
+                ? "(({{T}}[r][b / \(8 / bits)] >> (\(bits) * (b % \(8 / bits)))) & \((1 << bits) - 1))"
+                : "{{T}}[r][b]"
+            inputIndex = "b * \(s) + " + offset.replacingOccurrences(of: "{{T}}", with: tableName(.indices))
+            note = ", offsets of \(bits) bits"
+        }
+        groups.append(
+            DARBGroupContext(
+                blockSize: String(s), rowCount: String(group.rows.values.count), blocks: String(group.blocksPerRow),
+                rowTable: tableName(.rows), weightTable: tableName(.weights), inputIndex: inputIndex, offsetNote: note,
+                hls: context.hls))
+    }
+    let shift = context.shift.replacingOccurrences(of: "[oc]", with: "[o]")
+    return DARBKernelContext(
+        comment: context.comment, function: context.function, actType: context.actType, accType: context.accType,
+        inputs: context.inputs, outputs: context.outputs, biasTable: context.biasTable, shift: shift,
+        clampLow: context.clampLow, clampHigh: context.clampHigh, groups: groups)
 }
 
 /// How the fast k-of-n kernel walks its index table (bytes or nibbles) and whether it has a DSP path

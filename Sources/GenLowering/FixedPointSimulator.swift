@@ -52,6 +52,15 @@ package struct FixedPointSimulator {
     /// Calls `body(weight, fanInPosition)` for each stored weight of `row`, in the order the C loops
     /// visit them: all of the fan-in when dense; group by group, then the tail, when k-of-n.
     private func forEachWeight(_ data: WeightedStepData, row: Int, _ body: (Int64, Int) -> Void) {
+        if let darb = data.darb {
+            let (group, position) = darb.rowLocation[row]
+            let rows = darb.groups[group]
+            for block in 0..<rows.blocksPerRow {
+                let offset = rows.offsets.map { Int($0.values[position * rows.blocksPerRow + block]) } ?? 0
+                body(rows.weights.values[position * rows.blocksPerRow + block], block * rows.blockSize + offset)
+            }
+            return
+        }
         if let kernels = data.kernelSparse {
             let stored = data.weights.shape[1]
             let area = stored / kernels.keptPerRow

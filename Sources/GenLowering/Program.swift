@@ -45,7 +45,7 @@ package enum ElementType: Sendable, Equatable {
 /// A `static const` table: its values in row-major order and its C shape.
 package struct ConstantTable: Sendable {
     package enum Role: String, Sendable {
-        case weights = "w", indices = "idx", bias = "b", shift = "shift"
+        case weights = "w", indices = "idx", bias = "b", shift = "shift", rows = "rows"
     }
 
     package var role: Role
@@ -134,6 +134,49 @@ package struct KernelSparseLayout: Sendable {
     package var channels: ConstantTable
 }
 
+/// DARB rows that share a block size s: each keeps one weight per block, at offset 0..<s.
+package struct DARBGroup: Sendable {
+    package var blockSize: Int
+    /// The output rows in this group, ascending (`count`).
+    package var rows: ConstantTable
+    /// `count × (fanIn / s)` kept weights.
+    package var weights: ConstantTable
+    /// `count × (fanIn / s)` offsets inside each block, one value each (nil when s is 1).
+    package var offsets: ConstantTable?
+    /// Bits per stored offset: 1, 2, 4 (packed 8, 4, 2 to a byte) or 8 and 16 (unpacked); 0 when s is 1.
+    package var offsetBits: Int
+
+    package var blocksPerRow: Int { weights.shape[1] }
+
+    /// The offsets as written to C: packed per row, lowest bits first.
+    package var storedOffsets: ConstantTable? {
+        guard let offsets else { return nil }
+        guard offsetBits < 8 else { return offsets }
+        let perByte = 8 / offsetBits
+        let rowsCount = offsets.shape[0]
+        let bytesPerRow = (blocksPerRow + perByte - 1) / perByte
+        var packed = [Int64](repeating: 0, count: rowsCount * bytesPerRow)
+        for row in 0..<rowsCount {
+            for j in 0..<blocksPerRow {
+                packed[row * bytesPerRow + j / perByte] |= offsets.values[row * blocksPerRow + j] << Int64(offsetBits * (j % perByte))
+            }
+        }
+        return ConstantTable(role: .indices, elementType: .uint8, shape: [rowsCount, bytesPerRow], values: packed)
+    }
+}
+
+/// A DARB-pruned dense layer: rows grouped by block size, so each group's loops have constant
+/// trip counts and its offsets a constant width.
+package struct DARBLayout: Sendable {
+    package var groups: [DARBGroup]
+    /// For each output row: its group and its position in the group.
+    package var rowLocation: [(group: Int, position: Int)]
+
+    package var indexBytes: Int {
+        groups.reduce(0) { $0 + ($1.storedOffsets?.byteCount ?? 0) + $1.rows.byteCount }
+    }
+}
+
 /// Weights of a dense or conv2d step, dense or k-of-n, with the requantization parameters.
 package struct WeightedStepData: Sendable {
     package var rows: Int
@@ -143,6 +186,8 @@ package struct WeightedStepData: Sendable {
     package var weights: ConstantTable
     package var sparse: KofNLayout?
     package var kernelSparse: KernelSparseLayout?
+    /// DARB dense layers: `weights` then holds every kept weight, group after group (1-D).
+    package var darb: DARBLayout?
     package var bias: ConstantTable
     /// One shift for all rows, or a table of per-row shifts.
     package var uniformShift: Int?

@@ -94,7 +94,21 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
     var sparse: KofNLayout?
     var kernelSparse: KernelSparseLayout?
     var estimate: LayerCostEstimate?
-    if let mask = q.mask, mask.unit > 1, KeepMask.keptPerRow(fanIn: q.fanIn / mask.unit, k: mask.k, n: mask.n) < q.fanIn / mask.unit {
+    var darb: DARBLayout?
+    if let mask = q.mask, let blocks = mask.rowBlocks {
+        let kept = blocks.reduce(0) { $0 + q.fanIn / $1 }
+        let layout = darbLayout(q, blocks: blocks, weightType: weightType)
+        let work = LayerWork(
+            kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: kept / max(q.rows, 1), groupsPerRow: 0,
+            groupKept: 1, kernelGranularity: false, weightBytes: weightType.byteCount,
+            sparseIndexBytes: layout.indexBytes, nibbleIndices: layout.groups.contains { $0.offsetBits > 0 && $0.offsetBits < 8 })
+        estimate = estimateLayerCost(work, costModel: context.costModel, option: context.options.sparseLowering)
+        if estimate?.chosen == .sparse {
+            darb = layout
+            let values = layout.groups.flatMap(\.weights.values)
+            weights = ConstantTable(role: .weights, elementType: weightType, shape: [values.count], values: values)
+        }
+    } else if let mask = q.mask, mask.unit > 1, KeepMask.keptPerRow(fanIn: q.fanIn / mask.unit, k: mask.k, n: mask.n) < q.fanIn / mask.unit {
         let channels = q.fanIn / mask.unit
         let perRow = KeepMask.keptPerRow(fanIn: channels, k: mask.k, n: mask.n)
         let indexType = ElementType.index(count: channels)
@@ -155,12 +169,44 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
     }
     let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
     return WeightedStepData(
-        rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse, kernelSparse: kernelSparse,
+        rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse, kernelSparse: kernelSparse, darb: darb,
         bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: q.bias),
         uniformShift: uniform,
         shifts: uniform == nil
             ? ConstantTable(role: .shift, elementType: .int8, shape: [q.rows], values: q.shift.map(Int64.init)) : nil,
         accumulator: .signed(bits: q.accumulatorBits), clamp: q.clamp, estimate: estimate)
+}
+
+/// Groups the rows of a DARB mask by block size (ascending), each with its kept weights and offsets.
+private func darbLayout(_ q: QuantizedWeights, blocks: [Int], weightType: ElementType) -> DARBLayout {
+    var groups: [DARBGroup] = []
+    var location = [(group: Int, position: Int)](repeating: (0, 0), count: q.rows)
+    for size in Set(blocks).sorted() {
+        let rows = blocks.indices.filter { blocks[$0] == size }
+        var values: [Int64] = []
+        var offsets: [Int64] = []
+        for (position, row) in rows.enumerated() {
+            location[row] = (groups.count, position)
+            for start in stride(from: 0, to: q.fanIn, by: size) {
+                let kept = (start..<(start + size)).filter { q.mask!.kept[row * q.fanIn + $0] }
+                precondition(kept.count == 1, "DARB keeps exactly one weight per block")
+                values.append(q.weights[row * q.fanIn + kept[0]])
+                offsets.append(Int64(kept[0] - start))
+            }
+        }
+        let perRow = q.fanIn / size
+        let bits = size == 1 ? 0 : size <= 2 ? 1 : size <= 4 ? 2 : size <= 16 ? 4 : size <= 256 ? 8 : 16
+        groups.append(
+            DARBGroup(
+                blockSize: size,
+                rows: ConstantTable(role: .rows, elementType: .index(count: q.rows), shape: [rows.count], values: rows.map(Int64.init)),
+                weights: ConstantTable(role: .weights, elementType: weightType, shape: [rows.count, perRow], values: values),
+                offsets: size == 1
+                    ? nil
+                    : ConstantTable(role: .indices, elementType: .index(count: size), shape: [rows.count, perRow], values: offsets),
+                offsetBits: bits))
+    }
+    return DARBLayout(groups: groups, rowLocation: location)
 }
 
 /// Nibbles when asked, or under `auto` when the cost model says the flash saved outweighs the

@@ -35,7 +35,7 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "C identifier prefix and file stem (default: the model's name).")
     var name: String?
 
-    @Option(help: "Pruning method: none, kofn, dpp (needs --data), sap (PQ-index adaptive); darb and edp are not available yet.")
+    @Option(help: "Pruning method: none, kofn, dpp (needs --data), sap (PQ-index adaptive), darb (adaptive 1-per-block); edp is not available yet.")
     var prune: String?
 
     @Option(parsing: .unconditional, help: "Weights kept in every group of N (k-of-n).")

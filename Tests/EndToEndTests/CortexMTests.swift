@@ -18,6 +18,8 @@ struct CortexMTests {
         ("mlp_k2_nibble", TestModels.mlp()),
         // SAP's per-layer k, every pruned layer kept sparse.
         ("cnn_sap", TestModels.cnn()),
+        // DARB: rows grouped by block size, packed offsets.
+        ("mlp_darb", TestModels.mlp()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -36,6 +38,10 @@ struct CortexMTests {
                 $0.n = 16
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
+            }
+            if label == "mlp_darb" {
+                $0.prune = "darb"
+                $0.sparseLowering = "always"
             }
             if label == "cnn_sap" {
                 $0.prune = "sap"

@@ -21,7 +21,7 @@ struct GSLReferenceMatchTests {
         for (label, model) in [("mlp", TestModels.mlp()), ("cnn", TestModels.cnn())] {
             for target in ["host", "hls"] {
                 for bits in [8, 16] {
-                    for prune in ["none", "kofn", "kernel", "filter", "sap"] {
+                    for prune in ["none", "kofn", "kernel", "filter", "sap", "darb"] {
                         cases.append(Case(model: model, label: label, target: target, bits: bits, prune: prune))
                     }
                 }

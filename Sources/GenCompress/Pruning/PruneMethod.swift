@@ -11,4 +11,6 @@ package enum PruneMethod: Sendable, Equatable {
     case dpp(k: Int, n: Int)
     /// SAP picks each layer's k (of n) from the PQ index of its weights; magnitude picks which.
     case sap(SAPOptions, n: Int)
+    /// DARB: one weight kept per block, the block size adapted per row to hit `sparsity`.
+    case darb(sparsity: Double)
 }

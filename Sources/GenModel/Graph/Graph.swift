@@ -36,12 +36,16 @@ package struct KeepMask: Sendable, Equatable {
     /// Weights per selectable unit: 1 at weight granularity, kh·kw at kernel granularity, where k
     /// and n count input-channel kernels and a kernel is kept or dropped whole.
     package var unit: Int
+    /// DARB: each row's block size s (a power of two dividing the fan-in); the row keeps exactly one
+    /// weight per block of s. `k` is then 1 and `n` the largest block size. nil for k-of-n.
+    package var rowBlocks: [Int]?
 
-    package init(k: Int, n: Int, kept: [Bool], unit: Int = 1) {
+    package init(k: Int, n: Int, kept: [Bool], unit: Int = 1, rowBlocks: [Int]? = nil) {
         self.k = k
         self.n = n
         self.kept = kept
         self.unit = unit
+        self.rowBlocks = rowBlocks
     }
 
     /// Weights kept in each row: k per full group plus min(k, r) in a last partial group of r

@@ -1,0 +1,87 @@
+// GenCompress/Pruning/pruneDARB.swift - Density-Adaptive Regular-Block pruning (Ren et al., AAAI 2020).
+
+import Foundation
+import GenModel
+
+/// DARB (algorithms.md §3): each row keeps exactly one weight per block of s consecutive weights,
+/// the largest |w| (block-max weight masking, ties to the lower index). A row's s comes from its
+/// density under unstructured magnitude pruning of the layer at `sparsity`: s ≈ fanIn / nnz, rounded
+/// in log2 to a power of two that divides the fan-in; one scale α over the layer's rows is chosen so
+/// that the kept count comes closest to the target. Dense layers get a block size per row; conv2d
+/// layers one block size for the whole layer (their kernels are plain 1-of-s k-of-n).
+package func pruneDARB(_ graph: Graph, sparsity: Double) -> Graph {
+    var pruned = graph
+    for index in pruned.layers.indices {
+        switch pruned.layers[index].op {
+        case .dense(var dense):
+            let blocks = darbBlockSizes(dense.weights, rows: dense.outputs, fanIn: dense.inputs, sparsity: sparsity)
+            dense.mask = blockMaxMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, blocks: blocks)
+            pruned.layers[index].op = .dense(dense)
+        case .conv2d(var conv):
+            let perRow = darbBlockSizes(conv.weights, rows: 1, fanIn: conv.weights.count, sparsity: sparsity, divides: conv.fanIn)
+            let mask = blockMaxMask(
+                conv.weights, rows: conv.outChannels, fanIn: conv.fanIn,
+                blocks: [Int](repeating: perRow[0], count: conv.outChannels))
+            // A single block size is ordinary k-of-n: 1 of every s.
+            conv.mask = KeepMask(k: 1, n: perRow[0], kept: mask.kept)
+            pruned.layers[index].op = .conv2d(conv)
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+            break
+        }
+    }
+    return pruned
+}
+
+/// The allowed block sizes for a fan-in: powers of two that divide it (1 = the row stays dense).
+package func darbAllowedBlocks(fanIn: Int) -> [Int] {
+    var sizes = [1]
+    while fanIn % (sizes.last! * 2) == 0 && sizes.last! * 2 <= fanIn { sizes.append(sizes.last! * 2) }
+    return sizes
+}
+
+/// Per-row block sizes (see `pruneDARB`). `divides` is the length the sizes must divide (the row
+/// length when rows is 1 and the "row" is a whole conv2d layer).
+package func darbBlockSizes(_ weights: [Double], rows: Int, fanIn: Int, sparsity: Double, divides: Int? = nil) -> [Int] {
+    let allowed = darbAllowedBlocks(fanIn: divides ?? fanIn)
+    let target = Double(weights.count) * (1 - sparsity)
+    // Row densities under one unstructured magnitude threshold over the layer.
+    let keep = max(Int((target).rounded()), rows)
+    let threshold = weights.map(abs).sorted(by: >)[min(keep, weights.count) - 1]
+    let nonZero = (0..<rows).map { row in
+        weights[(row * fanIn)..<((row + 1) * fanIn)].filter { abs($0) >= threshold && $0 != 0 }.count
+    }
+    func sizes(_ alpha: Double) -> [Int] {
+        nonZero.map { count in
+            let wanted = Double(fanIn) / max(alpha * Double(count), 1e-9)
+            // Nearest allowed size in log2, ties to the smaller block (more weights kept).
+            return allowed.min { a, b in
+                let (da, db) = (abs(log2(Double(a)) - log2(wanted)), abs(log2(Double(b)) - log2(wanted)))
+                return da != db ? da < db : a < b
+            }!
+        }
+    }
+    func keptCount(_ blocks: [Int]) -> Int { blocks.reduce(0) { $0 + fanIn / $1 } }
+    var best = sizes(1)
+    for step in -20...20 {
+        let candidate = sizes(pow(2, Double(step) / 10))
+        let (d1, d0) = (abs(Double(keptCount(candidate)) - target), abs(Double(keptCount(best)) - target))
+        if d1 < d0 - 1e-9 { best = candidate }
+    }
+    return best
+}
+
+/// Block-max weight masking: row r keeps the largest |w| of each block of `blocks[r]` weights.
+package func blockMaxMask(_ weights: [Double], rows: Int, fanIn: Int, blocks: [Int]) -> KeepMask {
+    var kept = [Bool](repeating: false, count: rows * fanIn)
+    for row in 0..<rows {
+        let size = blocks[row]
+        for start in stride(from: 0, to: fanIn, by: size) {
+            var best = start
+            for position in start..<(start + size) where abs(weights[row * fanIn + position]) > abs(weights[row * fanIn + best]) {
+                best = position
+            }
+            kept[row * fanIn + best] = true
+        }
+    }
+    return KeepMask(k: 1, n: blocks.max() ?? 1, kept: kept, rowBlocks: blocks)
+}
