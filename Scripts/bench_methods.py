@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Issue 4's table: every pruning method at >= 8x weight compression on the digits MLP and CNN, with --data.
+
+Run: python3 Scripts/bench_methods.py [EPOCHS]   (default 30; builds gen in release mode)
+
+For each method, `gen --target mcu --data digits_test.npz` prunes, fine-tunes on the train split
+(DPP: learns the masks first; SAP: rewinds, retrains and prunes each iteration) and quantizes. The
+table gives the report's fixed-point test accuracy (the simulator, bit-exact with the generated C by
+the test suite) on the 539 test images, the weight compression (all weights / kept weights), flash of
+weight and index tables as lowered for Cortex-M (gen's cost model may lower a layer dense), and MACs.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "Tests", "Fixtures", "digits", "digits_test.npz")
+
+METHODS = [
+    ("magnitude k-of-n 2/16", ["--prune", "kofn", "--k", "2", "--n", "16"]),
+    ("DPP 2/16", ["--prune", "dpp", "--k", "2", "--n", "16"]),
+    ("DARB, sparsity 0.875", ["--prune", "darb", "--sparsity", "0.875"]),
+    ("SAP, gamma 2, 10 iterations", ["--prune", "sap", "--sap-gamma", "2", "--sap-iterations", "10"]),
+    ("SAP, gamma 3, 10 iterations", ["--prune", "sap", "--sap-gamma", "3", "--sap-iterations", "10"]),
+]
+
+
+def main():
+    epochs = sys.argv[1] if len(sys.argv) > 1 else "30"
+    subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    gen = os.path.join(ROOT, ".build", "release", "gen")
+    print(f"digits test split (539 images), fixed-point test accuracy, --epochs {epochs}, target mcu")
+    print("| model | method | test accuracy | compression | weight + index bytes | MACs |")
+    print("|---|---|---|---|---|---|")
+    for model in ["digits_mlp", "digits_cnn"]:
+        path = os.path.join(ROOT, "Examples", model + ".json")
+        with open(path) as f:
+            dense = json.load(f)["metadata"]["float_test_accuracy"] * 100
+        print(f"| {model} | float dense | {dense:.2f} % | 1x | | |")
+        for label, flags in METHODS:
+            with tempfile.TemporaryDirectory() as out:
+                subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", epochs, "-o", out, "--quiet"]
+                               + flags, check=True)
+                with open(os.path.join(out, model + ".report.json")) as f:
+                    report = json.load(f)
+            totals = report["totals"]
+            accuracy = report["fineTuning"]["fixedPointTestAccuracy"]
+            compression = totals["weights"] / max(totals["keptWeights"], 1)
+            tables = totals["weightBytes"] + totals["indexBytes"]
+            print(f"| {model} | {label} | {accuracy:.2f} % | {compression:.1f}x | {tables} | {totals['macs']} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
