@@ -1,6 +1,7 @@
 // EndToEndTests/FineTuningTests.swift - gen --data fine-tunes the pruned model; figures and round trip.
 
 import Foundation
+import GenDriver
 import Testing
 
 @Suite("Fine-tuning with --data")
@@ -80,21 +81,12 @@ struct FineTuningTests {
 
     @Test("--prune dpp learns k-of-n masks that lower to the same tables; the C is bit-exact")
     func dpp() throws {
-        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
-        let test = try DigitsAccuracyTests.testSplit()
-        let run = try Verification.prepare(modelText: text, label: "dpp", inputs: Array(test.inputs.prefix(32))) {
+        let (_, json) = try Self.bitExactDigitsMLP(label: "dpp") {
             $0.prune = "dpp"
             $0.k = 4
             $0.n = 16
             $0.epochs = 4
-            $0.dataPath = Self.data
         }
-        try Verification.writeHarness(run)
-        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
-        #expect(shell.status == 0, "\(shell.stderr)")
-        #expect(output.quantized == run.simulated)
-        let json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
         let pruning = try #require(json?["pruning"] as? [String: Any])
         #expect(pruning["method"] as? String == "dpp")
         #expect((pruning["maskMetrics"] as? [[String: Any]])?.count == 3)
@@ -104,20 +96,11 @@ struct FineTuningTests {
 
     @Test("--prune sap with --data: rewind, retrain and prune; per-layer k; the PQ index trajectory as CSV and SVG; bit-exact C")
     func sapWithData() throws {
-        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
-        let test = try DigitsAccuracyTests.testSplit()
-        let run = try Verification.prepare(modelText: text, label: "sap", inputs: Array(test.inputs.prefix(32))) {
+        let (run, json) = try Self.bitExactDigitsMLP(label: "sap") {
             $0.prune = "sap"
             $0.epochs = 2
             $0.sapIterations = 3
-            $0.dataPath = Self.data
         }
-        try Verification.writeHarness(run)
-        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
-        #expect(shell.status == 0, "\(shell.stderr)")
-        #expect(output.quantized == run.simulated)
-        let json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
         let pruning = try #require(json?["pruning"] as? [String: Any])
         #expect(pruning["method"] as? String == "sap")
         #expect((pruning["form"] as? String)?.hasPrefix("Algorithm 1") == true)
@@ -141,5 +124,25 @@ struct FineTuningTests {
         #expect(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.hasSuffix("</svg>\n"))
         let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
         #expect(fineTuning["fixedPointTestAccuracy"] != nil)
+    }
+
+    /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the
+    /// simulator on 32 test images, and returns the run and its parsed report.
+    static func bitExactDigitsMLP(label: String, configure: (inout GenerateOptions) -> Void) throws
+        -> (run: VerificationRun, report: [String: Any]?)
+    {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: label, inputs: Array(test.inputs.prefix(32))) {
+            $0.dataPath = Self.data
+            configure(&$0)
+        }
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
+        return (run, report)
     }
 }
