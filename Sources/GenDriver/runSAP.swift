@@ -17,6 +17,8 @@ package struct SAPSummary: Sendable {
     package var trajectory: [SAPIterate]
     /// True for Algorithm 1 (rewind, retrain, prune) with --data; false for the data-free form.
     package var dataDriven: Bool
+    /// Pruning steps that removed weights.
+    package var pruneSteps: Int
 
     /// `iteration,kept_fraction,pqi_global,pqi_<layer>...`, one row per iteration.
     package var csv: String {
@@ -70,6 +72,7 @@ func runSAP(
     var state: SAPState
     var trajectory: [SAPIterate]
     var source = graph
+    var pruneSteps = 0
     let dataDriven = data != nil && epochs > 0
     if let data, dataDriven {
         state = SAPState(graph)
@@ -83,11 +86,14 @@ func runSAP(
                     detail: "iteration \(iteration + 1), train accuracy \(fixedText(epoch.trainAccuracy * 100))%")
             }
             source = trained.graph
+            // The trajectory row is the retrained model before this iteration's pruning.
             trajectory.append(state.iterate(source, iteration: iteration, options: options))
             if state.prune(source, options: options) == 0 { break }
+            pruneSteps += 1
         }
     } else {
         (state, trajectory) = sapDataFree(graph, options: options)
+        pruneSteps = trajectory.count - 1
     }
     let perLayerK = state.perLayerK(n: n, graph: graph)
     var pruned = pruneMagnitudeKofN(source.withMasksRemoved(), k: 1, n: n, perLayerK: perLayerK)
@@ -105,7 +111,7 @@ func runSAP(
         options: options, n: n, layerNames: state.layers.map { graph.layers[$0].name },
         layerK: state.layers.map { perLayerK[$0] ?? 1 },
         layerKeptFraction: state.kept.map { Double($0.filter { $0 }.count) / Double(max($0.count, 1)) },
-        trajectory: trajectory, dataDriven: dataDriven)
+        trajectory: trajectory, dataDriven: dataDriven, pruneSteps: pruneSteps)
     return (pruned, training, summary)
 }
 

@@ -107,7 +107,7 @@ package func writeReport(
                         .obj(Set(blocks).sorted().map { size in (String(size), .int(blocks.filter { $0 == size }.count)) })))
                 }
                 let structure =
-                    data.darb.map { "DARB: one weight per block, rows grouped by block size " + $0.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ") + "; offsets of ceil(log2 s) bits, packed" }
+                    data.darb.map { "DARB: one weight per block, rows grouped by block size " + $0.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ") + "; offsets in 1, 2 or 4 bits packed (s <= 16), 8 bits above; the index bytes include the row tables" }
                     ?? data.kernelSparse.map { _ in "kernel k-of-n: kept input-channel kernels, dense inside" }
                     ?? data.sparse.map { "k-of-n tables, \($0.format.rawValue) indices" }
                     ?? (data.estimate == nil ? "dense (k-of-n keeps every weight)" : "dense tables holding the pruned zeros")
@@ -195,7 +195,7 @@ package func writeReport(
                 .str(sap.dataDriven
                     ? "Algorithm 1: rewind to the given model's weights (not a random init) under the mask, retrain --epochs, prune; then k-of-n and fine-tuning"
                     : "data-free: the rule applied to the fixed weights until it prunes nothing")))
-            members.append(("iterations", .int(sap.trajectory.last?.iteration ?? 0)))
+            members.append(("pruneSteps", .int(sap.pruneSteps)))
             members.append((
                 "layers",
                 .arr(sap.layerNames.indices.map {

@@ -84,7 +84,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             }
         } else {
             chosen = .sparse
-            reason = "sparse (the target has no cost model)"
+            reason = "sparse (no cost model for this target, or for these widths: it covers 8-bit weights and activations with int32 accumulators)"
         }
     }
     return LayerCostEstimate(

@@ -16,7 +16,8 @@ package func lowerProgram(
     _ quantized: QuantizedGraph, name: String, target: TargetDescription, options: LoweringOptions = LoweringOptions()
 ) -> Program {
     let context = WeightLoweringContext(
-        bits: quantized.options.weightBits, costModel: target.costModel, options: options)
+        bits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
+        costModel: target.costModel, options: options)
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
@@ -80,8 +81,17 @@ private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> P
 
 private struct WeightLoweringContext {
     var bits: Int
+    var activationBits: Int
     var costModel: CostModel?
     var options: LoweringOptions
+
+    /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
+    /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
+    func costModel(for q: QuantizedWeights, kind: LayerWork.Kind) -> CostModel? {
+        guard bits == 8, activationBits == 8, q.accumulatorBits == 32 else { return nil }
+        if case .dense = kind, q.rows < 4 || q.fanIn < 4 { return nil }
+        return costModel
+    }
 }
 
 /// Dense tables when unpruned or when the sparse form does not pay; otherwise kept values and
@@ -98,11 +108,13 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
     if let mask = q.mask, let blocks = mask.rowBlocks {
         let kept = blocks.reduce(0) { $0 + q.fanIn / $1 }
         let layout = darbLayout(q, blocks: blocks, weightType: weightType)
+        // Approximation: DARB is priced as k-of-n with k = 1 (the scalar per-kept cost); its kernel
+        // (a row table and packed offsets) was not part of the calibration.
         let work = LayerWork(
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: kept / max(q.rows, 1), groupsPerRow: 0,
             groupKept: 1, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: layout.indexBytes, nibbleIndices: layout.groups.contains { $0.offsetBits > 0 && $0.offsetBits < 8 })
-        estimate = estimateLayerCost(work, costModel: context.costModel, option: context.options.sparseLowering)
+        estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
         if estimate?.chosen == .sparse {
             darb = layout
             let values = layout.groups.flatMap(\.weights.values)
@@ -116,7 +128,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow * mask.unit,
             groupsPerRow: (channels + mask.n - 1) / mask.n, groupKept: mask.k, kernelGranularity: true, weightBytes: weightType.byteCount,
             sparseIndexBytes: q.rows * perRow * indexType.byteCount, nibbleIndices: false)
-        estimate = estimateLayerCost(work, costModel: context.costModel, option: context.options.sparseLowering)
+        estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
         if estimate?.chosen == .sparse {
             var values: [Int64] = []
             var indices: [Int64] = []
@@ -143,7 +155,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow,
             groupsPerRow: fullGroups + (tail > 0 ? 1 : 0), groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: q.rows * indexBytesPerRow, nibbleIndices: format == .nibble)
-        estimate = estimateLayerCost(work, costModel: context.costModel, option: context.options.sparseLowering)
+        estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
         if estimate?.chosen == .sparse {
             var values: [Int64] = []
             var indices: [Int64] = []

@@ -14,6 +14,24 @@ struct ReportingTests {
     static let calib = Paths.inRoot("Tests/Fixtures/digits/digits_calib.npz")
     static let test = Paths.inRoot("Tests/Fixtures/digits/digits_test.npz")
 
+    @Test("the cost model decides only for the 8-bit kernels it was fitted to; 16-bit layers keep their sparse form")
+    func costModelScope() throws {
+        for (bits, form) in [(8, "dense"), (16, "sparse")] {
+            let directory = Paths.temporaryDirectory("cost-scope")
+            let result = try Shell.run(
+                [Paths.genExecutable, Self.digitsCNN, "--target", "mcu", "-o", directory, "--weight-bits", "\(bits)",
+                 "--act-bits", "\(bits)", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let report = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_cnn.report.json"))) as? [String: Any]
+            let layers = try #require(report?["layers"] as? [[String: Any]])
+            let fc = try #require(layers.first { $0["name"] as? String == "fc" })
+            let lowering = try #require(fc["lowering"] as? [String: Any])
+            // 8/16 on a 160-weight dense layer: slower sparse at 8 bits; no figures at 16 bits.
+            #expect(lowering["form"] as? String == form, "\(bits)-bit: \(lowering)")
+        }
+    }
+
     @Test("filter pruning: sparsity and dense MACs are measured against the layers before compaction")
     func filterReportCountsOriginalWeights() throws {
         let directory = Paths.temporaryDirectory("filter-report")

@@ -83,13 +83,23 @@ static const int8_t tiny_l0_fc1_shift[3] __attribute__((aligned(4))) = {
     8, 7, 7
 };
 
-/* 'out' weights [2][3], weights frac bits 7..8 per output */
-static const int8_t tiny_l1_out_w[2][3] __attribute__((aligned(4))) = {
+/* 'out' kept weights, 2 rows x 2 (2 of every 4 inputs), weights frac bits 7..8 per output */
+static const int8_t tiny_l1_out_w[2][2] __attribute__((aligned(4))) = {
     { /* row 0 */
-        38, -64, 0
+        38, -64
     },
     { /* row 1 */
-        0, 102, -51
+        102, -51
+    }
+};
+
+/* 'out' position of each kept weight inside its group of 4 inputs, two per byte (low nibble first) */
+static const uint8_t tiny_l1_out_idx[2][1] __attribute__((aligned(4))) = {
+    { /* row 0 */
+        16
+    },
+    { /* row 1 */
+        33
     }
 };
 
@@ -131,16 +141,23 @@ static void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
     }
 }
 
-/* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; dense, 6 MACs; accumulator int32_t */
+/* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; k-of-n 2/4, 4 of 6 weights kept (33.3% sparse); accumulator int32_t */
 static void tiny_l1_out(const int8_t x[3], int8_t y[2])
 {
+    /* Tables are read in order: kept weights and their indices row after row. */
+    const int8_t *w = &tiny_l1_out_w[0][0];
+    const uint8_t *idx = &tiny_l1_out_idx[0][0];
     int o;
     for (o = 0; o < 2; ++o) {
         int32_t acc = tiny_l1_out_b[o];
-        int i;
-        for (i = 0; i < 3; ++i) {
-            acc += (int32_t)tiny_l1_out_w[o][i] * x[i];
+        const int8_t *group = x;
+        int j;
+        /* last partial group: 3 inputs, 2 kept */
+        for (j = 0; j < 2; ++j) {
+            acc += (int32_t)w[j] * group[(idx[j / 2] >> (4 * (j % 2))) & 15u];
         }
+        w += 2;
+        idx += 1;
         y[o] = (int8_t)gen_requantize(acc, tiny_l1_out_shift[o], -128, 127);
     }
 }
