@@ -208,10 +208,15 @@ def main():
     for tool in ["arm-none-eabi-gcc", "qemu-system-arm", "valgrind"]:
         if shutil.which(tool) is None:
             sys.exit(f"bench_mcu: {tool} is missing: run Scripts/setup.sh")
+    try:
+        import numpy  # noqa: F401  (seeded LeNet weights, and the least-squares fit of --calibrate)
+    except ImportError:
+        sys.exit("bench_mcu: numpy is missing: pip install numpy")
     run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT)
     run(["sh", os.path.join(ROOT, "Scripts", "build-qemu-plugin.sh")])
     if args.calibrate:
-        calibrate()
+        os.makedirs(args.out, exist_ok=True)
+        calibrate(args.out)
         return
     models = ["lenet"] if args.quick else ["lenet", "digits_mlp", "digits_cnn"]
     cores = ["m4"] if args.quick else ["m4", "m7", "m33"]
@@ -310,7 +315,7 @@ def features(layer):
     return kind, [layer["macs"], outputs]
 
 
-def calibrate():
+def calibrate(out):
     """Fits Toolchains/mcu.json's costModel to per-layer counts on Cortex-M4 -O2 and prints it."""
     import numpy as np
     samples = {}
@@ -343,6 +348,12 @@ def calibrate():
                 kind, vector = features(layer)
                 samples.setdefault(kind, []).append((vector, count))
     fits = {}
+    lines = ["# Cost model calibration (written by Scripts/bench_mcu.py --calibrate)", "",
+             "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
+             "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
+             "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs]; convSparse and",
+             "convKernel [kept MACs] with conv's per-output cost. A coefficient that came out negative is dropped (0).", "",
+             "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     for kind, entries in sorted(samples.items()):
         a = np.array([v for v, _ in entries], dtype=float)
         b = np.array([c for _, c in entries], dtype=float)
@@ -361,7 +372,7 @@ def calibrate():
             keep.remove(negative[0])
         fits[kind] = solution.tolist()
         worst = max(abs(p - c) / c for p, c in zip(a @ solution, b))
-        print(f"{kind:12} {len(entries):3} layers, coefficients {np.round(solution, 3).tolist()}, worst error {worst:.1%}")
+        lines.append(f"| {kind} | {len(entries)} | {np.round(solution, 3).tolist()} | {worst:.1%} |")
     model = {
         "reference": "Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc 12 -O2; fitted by Scripts/bench_mcu.py --calibrate",
         "denseMAC": fits["dense"][0], "denseOutput": fits["dense"][1],
@@ -372,7 +383,12 @@ def calibrate():
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1],
         "convSparseKept": fits["convSparse"][0], "convKernelMAC": fits["convKernel"][0],
     }
-    print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}))
+    lines += ["", "For Toolchains/mcu.json:", "", "```json",
+              json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}), "```"]
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "mcu-calibration.md"), "w") as f:
+        f.write(text)
+    print(text)
 
 
 def markdown(rows):

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what building and testing Sprig needs on Debian 12 (the Swift toolchain is assumed):
 # GSL (float64 reference), the Arm cross compiler with newlib, QEMU for Cortex-M, clang for the
-# compile-cleanliness tests (the Swift toolchain's clang), cppcheck for static analysis. Safe to run again.
+# compile-cleanliness tests (the Swift toolchain's clang), cppcheck for static analysis, valgrind for the
+# host instruction counts of Scripts/bench_mcu.py. Safe to run again.
 set -eu
-PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck cmake"
+PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck cmake valgrind"
 missing=""
 for package in $PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
