@@ -75,6 +75,8 @@ struct DARBGroupContext {
     var blockSize: String
     var rowCount: String
     var blocks: String
+    /// "1 block", "4 blocks".
+    var blocksNote: String
     var rowTable: String
     var weightTable: String
     /// x[...] of block b of row r: `b * s + offset`, the offset unpacked from its table.

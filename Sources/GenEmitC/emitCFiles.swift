@@ -277,6 +277,7 @@ private func darbContext(
         groups.append(
             DARBGroupContext(
                 blockSize: String(s), rowCount: String(group.rows.values.count), blocks: String(group.blocksPerRow),
+                blocksNote: group.blocksPerRow == 1 ? "1 block" : "\(group.blocksPerRow) blocks",
                 rowTable: tableName(.rows), weightTable: tableName(.weights), inputIndex: inputIndex, offsetNote: note,
                 hls: context.hls))
     }

@@ -105,7 +105,8 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
     var kernelSparse: KernelSparseLayout?
     var estimate: LayerCostEstimate?
     var darb: DARBLayout?
-    if let mask = q.mask, let blocks = mask.rowBlocks {
+    if let mask = q.mask, let blocks = mask.rowBlocks, blocks.contains(where: { $0 > 1 }) {
+        // (A DARB mask whose rows all have blocks of 1 keeps every weight: lowered dense below.)
         let kept = blocks.reduce(0) { $0 + q.fanIn / $1 }
         let layout = darbLayout(q, blocks: blocks, weightType: weightType)
         // Approximation: DARB is priced as k-of-n with k = 1 (the scalar per-kept cost); its kernel

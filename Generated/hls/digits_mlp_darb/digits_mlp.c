@@ -627,7 +627,7 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
         }
         y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
-    /* 2 rows keeping 1 of every 64 inputs (1 blocks), offsets of 8 bits */
+    /* 2 rows keeping 1 of every 64 inputs (1 block), offsets of 8 bits */
     for (r = 0; r < 2; ++r) {
         GEN_HLS(HLS PIPELINE II=1)
         const int o = digits_mlp_l0_fc1_rows_s64[r];
@@ -674,7 +674,7 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
         }
         y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
-    /* 3 rows keeping 1 of every 32 inputs (1 blocks), offsets of 8 bits */
+    /* 3 rows keeping 1 of every 32 inputs (1 block), offsets of 8 bits */
     for (r = 0; r < 3; ++r) {
         GEN_HLS(HLS PIPELINE II=1)
         const int o = digits_mlp_l1_fc2_rows_s32[r];
@@ -711,7 +711,7 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
         }
         y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
-    /* 3 rows keeping 1 of every 16 inputs (1 blocks), offsets of 4 bits */
+    /* 3 rows keeping 1 of every 16 inputs (1 block), offsets of 4 bits */
     for (r = 0; r < 3; ++r) {
         GEN_HLS(HLS PIPELINE II=1)
         const int o = digits_mlp_l2_fc3_rows_s16[r];
