@@ -31,8 +31,8 @@ let package = Package(
             dependencies: ["GenSupport", "GenModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Training: forward/backward for every layer, Adam/SGD with fixed masks (BLAS through GSL's CBLAS).
         .target(name: "GenLearn", dependencies: ["CGSL", "GenModel", "GenSupport"]),
-        // Stage 3: pruning, calibration, quantization -> QuantizedGraph.
-        .target(name: "GenCompress", dependencies: ["GenSupport", "GenModel", "GenTarget"]),
+        // Stage 3: pruning (EDP's SVD through GSL), calibration, quantization -> QuantizedGraph.
+        .target(name: "GenCompress", dependencies: ["CGSL", "GenSupport", "GenModel", "GenTarget"]),
         // Stage 4: QuantizedGraph -> Program (tables, steps, arena) and its bit-exact simulator.
         .target(name: "GenLowering", dependencies: ["GenSupport", "GenModel", "GenCompress", "GenTarget"]),
         // Stage 5: Program -> C files, through Templates/.

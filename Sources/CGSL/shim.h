@@ -1,4 +1,6 @@
-// CGSL/shim.h - The GSL headers Sprig's float64 reference uses (BLAS level 2 and 3 through GSL).
+// CGSL/shim.h - The GSL headers Sprig uses: BLAS levels 2 and 3 (float64 reference, training) and
+// the singular value decomposition (EDP's truncated SVD).
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>

@@ -15,6 +15,11 @@ package struct GenerateOptions: Sendable {
     package var sapGamma: Double?
     package var sapEta: Double?
     package var sapIterations: Int?
+    /// EDP's `--edp-energy`, `--edp-rank`, `--edp-lambda`, `--edp-row-lambda`.
+    package var edpEnergy: Double?
+    package var edpRank: Int?
+    package var edpLambda: Double?
+    package var edpRowLambda: Double?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.

@@ -89,6 +89,7 @@ package enum Generator {
         graph = fuseActivations(graph)
         var training: TrainingSummary?
         var sapSummary: SAPSummary?
+        var edpSummary: EDPSummary?
         func magnitudePruned(_ graph: Graph, k: Int, n: Int) -> Graph {
             resolved.filterGranularity
                 ? pruneFilters(graph, k: k, n: n)
@@ -99,7 +100,7 @@ package enum Generator {
             switch resolved.prune {
             case .kOfN(let k, let n): graph = magnitudePruned(graph, k: k, n: n)
             case .darb(let sparsity): graph = pruneDARB(graph, sparsity: sparsity)
-            case .none, .sap, .dpp: break
+            case .none, .sap, .dpp, .edp: break
             }
             // With data, the pruned model is fine-tuned with its masks held fixed.
             if let data = trainingData, resolved.epochs > 0 {
@@ -114,6 +115,12 @@ package enum Generator {
                 training = TrainingSummary(
                     options: options, history: trained.history, data: data, before: before, after: graph)
             }
+        case .edp(let edpOptions):
+            let run = runEDP(graph, options: edpOptions, data: trainingData, epochs: resolved.epochs,
+                seed: resolved.seed, progress: progress)
+            graph = run.graph
+            training = run.training
+            edpSummary = run.summary
         case .sap(let sapOptions, let n):
             let run = runSAP(graph, options: sapOptions, n: n, data: trainingData, epochs: resolved.epochs,
                 seed: resolved.seed, progress: progress)
@@ -151,7 +158,7 @@ package enum Generator {
         var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)
         training?.measureFixedPoint(program)
         let report = writeReport(
-            program, options: options, resolved: resolved, sourceFile: sourceName, training: training, sap: sapSummary)
+            program, options: options, resolved: resolved, sourceFile: sourceName, training: training, sap: sapSummary, edp: edpSummary)
         if let sapSummary {
             files.append(GeneratedFile(name: name + ".pqi.csv", contents: sapSummary.csv))
             files.append(GeneratedFile(name: name + ".pqi.svg", contents: sapSummary.svg))

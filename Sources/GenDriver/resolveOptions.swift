@@ -79,6 +79,11 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     default:
         break
     }
+    if method != "edp" {
+        let given = [("--edp-energy", options.edpEnergy != nil), ("--edp-rank", options.edpRank != nil),
+            ("--edp-lambda", options.edpLambda != nil), ("--edp-row-lambda", options.edpRowLambda != nil)]
+        for (flag, isGiven) in given where isGiven { flagError("\(flag): only used by --prune edp") }
+    }
     switch method {
     case "none":
         if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune none") }
@@ -134,9 +139,9 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         }
         prune = .darb(sparsity: sparsity)
     case "edp":
-        flagError("--prune edp: not available yet in this version; use 'none', 'kofn', 'dpp', 'sap' or 'darb'")
+        prune = .edp(resolveEDPOptions(options, flagError: flagError))
     default:
-        flagError("--prune: expected 'none', 'kofn', 'dpp', 'sap' or 'darb' (edp is not available yet), found '\(method)'")
+        flagError("--prune: expected 'none', 'kofn', 'dpp', 'darb', 'edp' or 'sap', found '\(method)'")
     }
     try diagnostics.checkpoint()
     return ResolvedOptions(
@@ -148,4 +153,43 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
         kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
         lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto))
+}
+
+/// `--prune edp`'s settings: one rank rule (`--edp-energy`, `--edp-rank` or `--sparsity`, default
+/// energy 0.9) and the group-lasso strengths used with `--data`.
+private func resolveEDPOptions(_ options: GenerateOptions, flagError: (String) -> Void) -> EDPOptions {
+    var edp = EDPOptions()
+    if options.k != nil || options.n != nil { flagError("--k/--n: not used by --prune edp (it keeps a rank, not k of n)") }
+    if options.granularity != nil && options.granularity != "weight" {
+        flagError("--granularity: not used by --prune edp (it removes ranks and whole channels)")
+    }
+    let rules = [("--edp-energy", options.edpEnergy != nil), ("--edp-rank", options.edpRank != nil),
+        ("--sparsity", options.sparsity != nil)].filter(\.1).map(\.0)
+    if rules.count > 1 {
+        flagError("\(rules.joined(separator: ", ")): give only one of --edp-energy, --edp-rank and --sparsity (each sets the ranks)")
+    }
+    if let energy = options.edpEnergy {
+        if !(energy > 0 && energy <= 1) {
+            flagError("--edp-energy: expected a fraction of each layer's energy greater than 0 and at most 1, found \(energy)")
+        }
+        edp.rankRule = .energy(energy)
+    }
+    if let rank = options.edpRank {
+        if rank < 1 { flagError("--edp-rank: expected a whole number >= 1, found \(rank)") }
+        edp.rankRule = .rank(rank)
+    }
+    if let sparsity = options.sparsity {
+        if !(sparsity > 0 && sparsity < 1) {
+            flagError("--sparsity: expected a fraction of weights removed, greater than 0 and less than 1, found \(sparsity)")
+        }
+        edp.rankRule = .sparsity(sparsity)
+    }
+    for (flag, value) in [("--edp-lambda", options.edpLambda), ("--edp-row-lambda", options.edpRowLambda)] {
+        guard let value else { continue }
+        if !(value >= 0) || !value.isFinite { flagError("\(flag): expected a number >= 0, found \(value)") }
+        if options.dataPath == nil { flagError("\(flag): needs --data (group lasso acts while training)") }
+    }
+    if let lambda = options.edpLambda { edp.columnLasso = lambda }
+    if let lambda = options.edpRowLambda { edp.rowLasso = lambda }
+    return edp
 }

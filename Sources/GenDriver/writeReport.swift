@@ -37,7 +37,7 @@ package struct ModelReport: Sendable {
 /// Builds the report: options, arithmetic rules, one entry per layer, totals.
 package func writeReport(
     _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String,
-    training: TrainingSummary? = nil, sap: SAPSummary? = nil
+    training: TrainingSummary? = nil, sap: SAPSummary? = nil, edp: EDPSummary? = nil
 ) -> ModelReport {
     let quantized = program.quantized
     var layers: [JSONValue] = []
@@ -82,7 +82,10 @@ package func writeReport(
             let keptValues = (0..<stored).filter { q.mask?.kept[$0] ?? true }.map { real[$0] }
             let kept = keptValues.count
             // Filter pruning: sparsity and dense MACs count the weights the layer had before compaction.
-            let total = layer.layer.weightsBeforeCompaction ?? stored
+            // EDP layers count their own weights; the totals count each decomposed source once.
+            let decomposition = layer.layer.decomposition
+            let total = decomposition != nil ? stored : layer.layer.weightsBeforeCompaction ?? stored
+            let sourceTotal = decomposition?.sourceWeights ?? total
             let loweredDense = data.sparse == nil && data.kernelSparse == nil && data.darb == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
             let macs = (loweredDense ? stored : kept) * positions
@@ -95,9 +98,17 @@ package func writeReport(
             case .dpp: name = "dpp"
             case .sap: name = "sap"
             case .darb: name = "darb"
+            case .edp: name = "edp"
             case .none, .kOfN: name = "kofn"
             }
-            if let mask = q.mask {
+            if let decomposition {
+                method = [
+                    ("method", .str("edp")), ("role", .str(decomposition.role.rawValue)),
+                    ("decomposedFrom", .str(decomposition.source)), ("rank", .int(decomposition.rank)),
+                    ("fullRank", .int(decomposition.fullRank)), ("sourceWeights", .int(decomposition.sourceWeights)),
+                    ("structure", .str(edpStructure(decomposition, layer: layer.layer))),
+                ]
+            } else if let mask = q.mask {
                 method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
                 if let blocks = mask.rowBlocks {
                     // DARB: how many rows have each block size (k = 1 of every s).
@@ -114,10 +125,20 @@ package func writeReport(
                 method.append(("structure", .str(structure)))
                 if let estimate = data.estimate { method.append(("lowering", loweringReport(estimate))) }
                 method.append(("granularity", .str(mask.unit > 1 ? "kernel" : "weight")))
+            } else if let before = layer.layer.channelsBeforeCompaction, name == "edp" {
+                method = [
+                    ("method", .str("edp")),
+                    ("structure", .str("dense, left whole; \(q.rows) of \(before) output channels kept (the others carried only their bias, folded downstream)")),
+                ]
             } else if let before = layer.layer.channelsBeforeCompaction {
                 method = [
                     ("method", .str("kofn")), ("granularity", .str("filter")),
                     ("structure", .str("filter k-of-n: compacted from \(before) to \(q.rows) output channels, dense, no index tables")),
+                ]
+            } else if layer.layer.weightsBeforeCompaction != nil, name == "edp" {
+                method = [
+                    ("method", .str("edp")),
+                    ("structure", .str("dense, left whole; inputs compacted after EDP pruned the previous layer's output channels")),
                 ]
             } else if layer.layer.weightsBeforeCompaction != nil {
                 method = [
@@ -145,9 +166,9 @@ package func writeReport(
                 ("saturation", saturationReport(q, layer: layer)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
-            cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil ? "none" : name
+            cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name
             cost.structure =
-                q.mask.map {
+                decomposition.map { edpShortStructure($0) } ?? q.mask.map {
                     $0.rowBlocks != nil ? "1/s, s in " + Set($0.rowBlocks!).sorted().map(String.init).joined(separator: ",") + (loweredDense ? " as dense" : "")
                     : !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
                 }
@@ -158,10 +179,10 @@ package func writeReport(
             cost.weightBytes = data.weights.byteCount
             cost.indexBytes = indexBytes
             cost.otherBytes = otherBytes
-            totals.weights += total
+            totals.weights += sourceTotal
             totals.kept += kept
             totals.macs += macs
-            totals.denseMacs += total * positions
+            totals.denseMacs += sourceTotal * positions
             totals.weightBytes += data.weights.byteCount
             totals.indexBytes += indexBytes
             totals.otherBytes += otherBytes
@@ -182,6 +203,8 @@ package func writeReport(
             ("method", .str("darb")), ("sparsity", .num(sparsity)),
             ("masks", .str("block-max: one weight per block of s per row; s per row from the row's density under unstructured magnitude pruning at the target sparsity, a power of two dividing the fan-in (conv2d: one s per layer)")),
         ])
+    case .edp(let options):
+        prune = edpReport(options, summary: edp, layers: quantized.layers.map(\.layer))
     case .sap(let options, let n):
         var members: [(String, JSONValue)] = [
             ("method", .str("sap")), ("n", .int(n)), ("p", .num(options.p)), ("q", .num(options.q)),
@@ -316,4 +339,74 @@ private func granularityDescription(_ resolved: ResolvedOptions) -> String {
     resolved.filterGranularity
         ? "filter (output channels of every layer but the last, compacted)"
         : resolved.kernelGranularity ? "kernel (conv2d), weight (dense)" : "weight"
+}
+
+/// The JSON report's words for an EDP layer.
+private func edpStructure(_ decomposition: LayerDecomposition, layer: Layer) -> String {
+    let isConv: Bool
+    switch layer.op {
+    case .conv2d: isConv = true
+    case .dense, .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: isConv = false
+    }
+    let rank = "rank \(decomposition.rank) of \(decomposition.fullRank)"
+    switch decomposition.role {
+    case .basis:
+        return "EDP basis of \(decomposition.source) (\(rank)): \(layer.inputShape.first ?? 0) -> \(decomposition.rank) channels\(isConv ? " with the source's kernel" : ""), dense, no index tables"
+    case .coefficients:
+        return "EDP coefficients of \(decomposition.source) (\(rank)): \(decomposition.rank) -> \(layer.outputShape.first ?? 0) channels\(isConv ? " (1x1 conv)" : ""), dense, no index tables"
+    case .merged:
+        return "EDP: \(decomposition.source) merged back from its factors (\(rank); the factors would not be smaller), dense"
+    }
+}
+
+/// The terminal table's short structure of an EDP layer.
+private func edpShortStructure(_ decomposition: LayerDecomposition) -> String {
+    switch decomposition.role {
+    case .basis: return "basis r=\(decomposition.rank)/\(decomposition.fullRank)"
+    case .coefficients: return "coeff r=\(decomposition.rank)"
+    case .merged: return "merged r=\(decomposition.rank)"
+    }
+}
+
+/// The `pruning` object of an EDP run: the rule, and per source layer the rank the SVD chose and the
+/// form it ended in.
+private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Layer]) -> JSONValue {
+    let rule: [(String, JSONValue)]
+    switch options.rankRule {
+    case .energy(let energy): rule = [("rankRule", .str("energy")), ("energy", .num(energy))]
+    case .rank(let rank): rule = [("rankRule", .str("rank")), ("rank", .int(rank))]
+    case .sparsity(let sparsity): rule = [("rankRule", .str("weight budget")), ("sparsity", .num(sparsity))]
+    }
+    var members: [(String, JSONValue)] = [("method", .str("edp"))] + rule
+    members.append(("threshold", .num(options.threshold)))
+    guard let summary else { return .obj(members) }
+    if summary.dataDriven {
+        members += [("columnLasso", .num(options.columnLasso)), ("rowLasso", .num(options.rowLasso))]
+    }
+    members.append((
+        "form",
+        .str(summary.dataDriven
+            ? "truncated SVD (C = U_r S_r^1/2, B = S_r^1/2 V_r^T), then --epochs of training with group-lasso proximal steps on the coefficient columns and rows, pruning of zeroed channels, merging of pairs that are not smaller, and --epochs of fine-tuning"
+            : "data-free: truncated SVD (C = U_r S_r^1/2, B = S_r^1/2 V_r^T); a layer whose factors would not be smaller stays whole")))
+    members += [
+        ("weightsAsRead", .int(summary.layers.reduce(0) { $0 + $1.weights })),
+        ("weightsOfLiveChannels", .int(summary.denseWeights)), ("weightsAfterSVD", .int(summary.plannedWeights)),
+    ]
+    members.append((
+        "layers",
+        .arr(summary.layers.map { planned in
+            let final = layers.first { $0.decomposition?.source == planned.name && $0.decomposition?.role != .coefficients }
+            let form: String
+            switch final?.decomposition?.role {
+            case .basis: form = "factored"
+            case .merged: form = "merged"
+            case .coefficients, nil: form = "whole"
+            }
+            return .obj([
+                ("layer", .str(planned.name)), ("fullRank", .int(planned.fullRank)),
+                ("svdRank", planned.svdRank.map { .int($0) } ?? .null), ("energyKept", rounded(planned.energyKept)),
+                ("form", .str(form)), ("rank", final?.decomposition.map { .int($0.rank) } ?? .null),
+            ])
+        })))
+    return .obj(members)
 }

@@ -22,7 +22,16 @@ func describeWeightFormats(_ layer: QuantizedLayer) -> String {
 func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     let name = CNamer.commentText(layer.layer.name)
     let shapes = "\(shapeText(layer.layer.inputShape)) -> \(shapeText(layer.layer.outputShape))"
-    let folded = layer.layer.folded.isEmpty ? "" : " (folded: \(CNamer.commentText(layer.layer.folded.joined(separator: ", "))))"
+    var folded = layer.layer.folded.isEmpty ? "" : " (folded: \(CNamer.commentText(layer.layer.folded.joined(separator: ", "))))"
+    if let decomposition = layer.layer.decomposition {
+        let source = CNamer.commentText(decomposition.source)
+        let rank = "rank \(decomposition.rank) of \(decomposition.fullRank)"
+        switch decomposition.role {
+        case .basis: folded += " (EDP basis of '\(source)', \(rank))"
+        case .coefficients: folded += " (EDP coefficients of '\(source)', \(rank))"
+        case .merged: folded += " (EDP: '\(source)' merged back from its \(rank) factors)"
+        }
+    }
     let formats = "in \(layer.input.description), out \(layer.output.description)"
     switch step.kind {
     case .dense(let dense):

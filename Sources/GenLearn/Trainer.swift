@@ -32,14 +32,25 @@ package struct EpochStatistics: Sendable {
     package var epoch: Int
     package var loss: Double
     package var trainAccuracy: Double
+
+    package init(epoch: Int, loss: Double, trainAccuracy: Double) {
+        self.epoch = epoch
+        self.loss = loss
+        self.trainAccuracy = trainAccuracy
+    }
 }
+
+/// Called after every optimizer step for each dense/conv2d layer (its index in `Graph.layers`), with
+/// its weights to change in place and the step's learning rate: a projection or proximal step
+/// (EDP's group lasso, DARB's block-max projection).
+package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Double], _ rate: Double) -> Void
 
 /// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
 /// fixed (pruned weights stay zero, their gradients are zeroed). Deterministic for a seed: the
 /// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded GSL CBLAS.
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,
-    onEpoch: (EpochStatistics) -> Void = { _ in }
+    onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     var network = Network(graph)
@@ -63,6 +74,12 @@ package func train(
             correct += result.correct
             let rate = cosineRate(options.learningRate, step: step, total: totalSteps)
             state.apply(result.gradients, to: &network.parameters, rate: rate, options: options)
+            if let project {
+                for p in network.parameters.indices {
+                    project(network.parameterLayers[p], &network.parameters[p].weights, rate)
+                    network.parameters[p].applyMask()
+                }
+            }
             step += 1
             start += options.batchSize
         }

@@ -35,7 +35,7 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "C identifier prefix and file stem (default: the model's name).")
     var name: String?
 
-    @Option(help: "Pruning method: none, kofn, dpp (needs --data), sap (PQ-index adaptive), darb (adaptive 1-per-block); edp is not available yet.")
+    @Option(help: "Pruning method: none, kofn, dpp (needs --data), sap (PQ-index adaptive), darb (adaptive 1-per-block), edp (low rank + channel pruning).")
     var prune: String?
 
     @Option(parsing: .unconditional, help: "Weights kept in every group of N (k-of-n).")
@@ -60,6 +60,21 @@ struct GenerateFlags: ParsableArguments {
         help: "SAP: pruning iterations (default 30 without --data; 5 with it, each retraining --epochs).")
     var sapIterations: Int?
 
+    @Option(name: .customLong("edp-energy"), parsing: .unconditional,
+        help: "EDP: keep the smallest rank holding this fraction of each layer's energy (default 0.9).")
+    var edpEnergy: Double?
+
+    @Option(name: .customLong("edp-rank"), parsing: .unconditional, help: "EDP: the same rank for every layer.")
+    var edpRank: Int?
+
+    @Option(name: .customLong("edp-lambda"), parsing: .unconditional,
+        help: "EDP with --data: group-lasso strength on the coefficient columns, which prunes ranks (default 0.5).")
+    var edpLambda: Double?
+
+    @Option(name: .customLong("edp-row-lambda"), parsing: .unconditional,
+        help: "EDP with --data: group-lasso strength on the coefficient rows, which prunes output channels (default 0.1).")
+    var edpRowLambda: Double?
+
     @Option(name: .customLong("sparse-lowering"),
         help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
     var sparseLowering: String = "auto"
@@ -68,7 +83,7 @@ struct GenerateFlags: ParsableArguments {
         help: "k-of-n index tables: auto (the cost model's choice), byte, or nibble (two per byte; n <= 16, even k).")
     var indexFormat: String = "auto"
 
-    @Option(parsing: .unconditional, help: "Target fraction of weights removed, for methods that take a ratio.")
+    @Option(parsing: .unconditional, help: "Target fraction of weights removed, for methods that take a ratio (darb; edp's weight budget).")
     var sparsity: Double?
 
     @Option(name: .customLong("weight-bits"), help: "Weight width: 8 or 16.")
@@ -120,6 +135,10 @@ struct GenerateFlags: ParsableArguments {
         options.sapGamma = sapGamma
         options.sapEta = sapEta
         options.sapIterations = sapIterations
+        options.edpEnergy = edpEnergy
+        options.edpRank = edpRank
+        options.edpLambda = edpLambda
+        options.edpRowLambda = edpRowLambda
         options.indexFormat = indexFormat
         options.sparsity = sparsity
         options.weightBits = weightBits

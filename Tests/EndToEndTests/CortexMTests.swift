@@ -20,6 +20,8 @@ struct CortexMTests {
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
         ("mlp_darb", TestModels.mlp()),
+        // EDP: basis and coefficient layers (1x1 conv2d for the convolutions).
+        ("cnn_edp", TestModels.cnn()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -42,6 +44,10 @@ struct CortexMTests {
             if label == "mlp_darb" {
                 $0.prune = "darb"
                 $0.sparseLowering = "always"
+            }
+            if label == "cnn_edp" {
+                $0.prune = "edp"
+                $0.sparsity = 0.5
             }
             if label == "cnn_sap" {
                 $0.prune = "sap"

@@ -21,7 +21,7 @@ struct GSLReferenceMatchTests {
         for (label, model) in [("mlp", TestModels.mlp()), ("cnn", TestModels.cnn())] {
             for target in ["host", "hls"] {
                 for bits in [8, 16] {
-                    for prune in ["none", "kofn", "kernel", "filter", "sap", "darb"] {
+                    for prune in ["none", "kofn", "kernel", "filter", "sap", "darb", "edp"] {
                         cases.append(Case(model: model, label: label, target: target, bits: bits, prune: prune))
                     }
                 }
@@ -39,6 +39,10 @@ struct GSLReferenceMatchTests {
             if testCase.prune == "kofn" {
                 $0.k = 3
                 $0.n = 8
+            }
+            if testCase.prune == "edp" {
+                // Half the weights: every layer factored at the ranks the budget picks.
+                $0.sparsity = 0.5
             }
             if testCase.prune == "kernel" {
                 // conv2d keeps 2 of every 4 input-channel kernels; dense layers 2 of every 4 weights.

@@ -26,7 +26,7 @@ struct StaticAnalysisTests {
         }
         for (label, model) in examples + [("mlp_test", TestModels.mlp()), ("cnn_test", TestModels.cnn())] {
             for target in ["host", "mcu", "hls"] {
-                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel"), (8, "filter"), (8, "sparse"), (8, "darb")] {
+                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel"), (8, "filter"), (8, "sparse"), (8, "darb"), (8, "edp")] {
                     cases.append(Case(label: label, model: model, target: target, bits: bits, prune: prune))
                 }
             }
@@ -43,6 +43,7 @@ struct StaticAnalysisTests {
             $0.activationBits = testCase.bits
             $0.prune = ["kernel", "filter", "sparse"].contains(testCase.prune) ? "kofn" : testCase.prune
             if testCase.prune == "darb" { $0.sparseLowering = "always" }
+            if testCase.prune == "edp" { $0.sparsity = 0.5 }
             if testCase.prune == "kernel" || testCase.prune == "filter" {
                 $0.granularity = testCase.prune
                 $0.k = 2

@@ -13,4 +13,7 @@ package enum PruneMethod: Sendable, Equatable {
     case sap(SAPOptions, n: Int)
     /// DARB: one weight kept per block, the block size adapted per row to hit `sparsity`.
     case darb(sparsity: Double)
+    /// EDP: each dense/conv2d layer as basis × coefficients (truncated SVD; with data, group lasso
+    /// on the coefficients), zero channels pruned, pairs that do not pay merged back. No index tables.
+    case edp(EDPOptions)
 }

@@ -65,6 +65,17 @@ package struct DenseLayer: Sendable {
     package var bias: [Double]
     package var activation: Activation
     package var mask: KeepMask?
+
+    package init(
+        inputs: Int, outputs: Int, weights: [Double], bias: [Double], activation: Activation, mask: KeepMask? = nil
+    ) {
+        self.inputs = inputs
+        self.outputs = outputs
+        self.weights = weights
+        self.bias = bias
+        self.activation = activation
+        self.mask = mask
+    }
 }
 
 /// A 2-D convolution over `[C, H, W]` with weights `[outC, inC, kh, kw]` and explicit padding.
@@ -79,6 +90,22 @@ package struct Conv2DLayer: Sendable {
     package var bias: [Double]
     package var activation: Activation
     package var mask: KeepMask?
+
+    package init(
+        inChannels: Int, outChannels: Int, kernel: (h: Int, w: Int), stride: (h: Int, w: Int),
+        padding: (top: Int, bottom: Int, left: Int, right: Int), weights: [Double], bias: [Double],
+        activation: Activation, mask: KeepMask? = nil
+    ) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.weights = weights
+        self.bias = bias
+        self.activation = activation
+        self.mask = mask
+    }
 
     package var fanIn: Int { inChannels * kernel.h * kernel.w }
 }
@@ -128,6 +155,38 @@ package struct Layer: Sendable {
     /// Filter pruning: the layer's weight count before its filters or its inputs were compacted away
     /// (what its sparsity is measured against).
     package var weightsBeforeCompaction: Int?
+    /// EDP: set on the layers a decomposed dense/conv2d layer became (for reports).
+    package var decomposition: LayerDecomposition?
+}
+
+/// Where a layer came from when EDP decomposed a dense/conv2d layer into basis × coefficients.
+package struct LayerDecomposition: Sendable, Equatable {
+    package enum Role: String, Sendable {
+        /// `c_in → r` (the source's kernel, stride and padding; no activation).
+        case basis
+        /// `r → c_out` (1×1 for conv2d), with the source's bias and activation.
+        case coefficients
+        /// The pair multiplied back into one layer because the factored form was not smaller.
+        case merged
+    }
+
+    package var role: Role
+    /// The decomposed layer's name in the model as read.
+    package var source: String
+    /// Basis channels kept (the rank of the pair) and the source's full rank min(c_out, fan-in).
+    package var rank: Int
+    package var fullRank: Int
+    /// The source layer's weight count (what compression is measured against) on basis and merged
+    /// layers; 0 on coefficient layers, so that a pair counts its source once.
+    package var sourceWeights: Int
+
+    package init(role: Role, source: String, rank: Int, fullRank: Int, sourceWeights: Int) {
+        self.role = role
+        self.source = source
+        self.rank = rank
+        self.fullRank = fullRank
+        self.sourceWeights = sourceWeights
+    }
 }
 
 /// A feed-forward network: an input and an ordered list of layers with inferred shapes.

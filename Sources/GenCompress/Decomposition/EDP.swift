@@ -1,0 +1,218 @@
+// GenCompress/Decomposition/EDP.swift - EDP (Ruan et al., TNNLS 2021): each layer as basis × coefficients.
+//
+// algorithms.md §4 is a reconstruction [R] (the paper's regularisers and merge rule were not
+// readable); this file follows it: truncated SVD for the data-free form, group lasso on the
+// coefficient matrix for the data-driven one, then pruning of zero channels and the merge test.
+
+import Foundation
+import GenModel
+
+/// How EDP picks each layer's rank before any training.
+package enum EDPRankRule: Sendable, Equatable {
+    /// The smallest rank whose singular values keep this fraction of the layer's energy Σσ².
+    case energy(Double)
+    /// The same rank for every layer (capped at the layer's full rank).
+    case rank(Int)
+    /// A weight budget: at most (1 − sparsity) of the weights remain, ranks chosen greedily (below).
+    case sparsity(Double)
+}
+
+/// `--prune edp` without a rank setting keeps 90 % of each layer's energy.
+package let defaultEDPEnergy = 0.9
+
+package struct EDPOptions: Sendable, Equatable {
+    package var rankRule = EDPRankRule.energy(defaultEDPEnergy)
+    /// Group-lasso strengths on the coefficient matrix's columns (λ1: basis channels, the rank) and
+    /// rows (λ2: output channels), applied as proximal steps of size learning rate × λ after every
+    /// optimizer step (with Adam the step is a heuristic, see `applyGroupLasso`).
+    package var columnLasso = 0.5
+    package var rowLasso = 0.1
+    /// A column or row whose norm is at most this fraction of the largest one is pruned.
+    package var threshold = 1e-3
+
+    package init() {}
+}
+
+/// One dense/conv2d layer's decomposition plan.
+package struct EDPLayerPlan: Sendable {
+    package var layerIndex: Int
+    package var name: String
+    /// Output channels and fan-in (`c_in·kh·kw` for conv2d) of the weight matrix.
+    package var rows: Int
+    package var fanIn: Int
+    package var svd: SingularValueDecomposition
+    /// The layer's weight count in the model as read (before dead channels were removed).
+    package var sourceWeights: Int
+    /// The rank the layer is factored at; nil when the factored form would not be smaller.
+    package var rank: Int?
+
+    package var fullRank: Int { svd.components }
+    package var denseWeights: Int { rows * fanIn }
+    package func factoredWeights(rank: Int) -> Int { rank * (rows + fanIn) }
+    /// The largest rank whose factors hold fewer weights than the layer (0 if there is none).
+    package var largestSmallerRank: Int { (denseWeights - 1) / (rows + fanIn) }
+    /// Share of Σσ² in the first `rank` components.
+    package func energy(rank: Int) -> Double {
+        let total = svd.values.reduce(0) { $0 + $1 * $1 }
+        guard total > 0 else { return 1 }
+        return svd.values.prefix(rank).reduce(0) { $0 + $1 * $1 } / total
+    }
+    /// Weights after the plan: the factors, or the layer unchanged.
+    package var plannedWeights: Int { rank.map { factoredWeights(rank: $0) } ?? denseWeights }
+}
+
+/// The SVD of every dense/conv2d layer of `graph` and the rank `rule` gives each. With
+/// `onlyWhenSmaller` (the data-free form) a layer whose factors at that rank would not hold fewer
+/// weights stays whole; without it (training follows, and the merge test comes after) every layer is
+/// factored at the energy or rank rule's rank. The budget rule only ever factors smaller.
+package func planEDP(_ graph: Graph, rule: EDPRankRule, onlyWhenSmaller: Bool = true) -> [EDPLayerPlan] {
+    var plans: [EDPLayerPlan] = []
+    for (index, layer) in graph.layers.enumerated() {
+        let matrix: (weights: [Double], rows: Int, fanIn: Int)
+        switch layer.op {
+        case .dense(let dense): matrix = (dense.weights, dense.outputs, dense.inputs)
+        case .conv2d(let conv): matrix = (conv.weights, conv.outChannels, conv.fanIn)
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: continue
+        }
+        let svd = singularValueDecomposition(matrix.weights, rows: matrix.rows, columns: matrix.fanIn)
+        plans.append(EDPLayerPlan(
+            layerIndex: index, name: layer.name, rows: matrix.rows, fanIn: matrix.fanIn, svd: svd,
+            sourceWeights: layer.weightsBeforeCompaction ?? matrix.weights.count))
+    }
+    switch rule {
+    case .energy(let fraction):
+        for p in plans.indices {
+            var rank = 1
+            while rank < plans[p].fullRank && plans[p].energy(rank: rank) < fraction - 1e-12 { rank += 1 }
+            plans[p].rank = rank <= plans[p].largestSmallerRank || !onlyWhenSmaller ? rank : nil
+        }
+    case .rank(let requested):
+        for p in plans.indices {
+            let rank = min(requested, plans[p].fullRank)
+            plans[p].rank = rank <= plans[p].largestSmallerRank || !onlyWhenSmaller ? rank : nil
+        }
+    case .sparsity(let sparsity):
+        chooseRanksForBudget(&plans, sparsity: sparsity)
+    }
+    return plans
+}
+
+/// The budget rule [R]: while the model holds more than (1 − sparsity) of the weights it was read with, take the
+/// move that loses the least relative energy (σ²/Σσ² of its layer) per weight saved. A layer still
+/// whole can only move to its largest rank that is smaller than it; a factored layer drops one
+/// component at a time, down to rank 1. Ties go to the earlier layer. If every layer is at rank 1
+/// the budget is not reached and the plan says how close it came.
+func chooseRanksForBudget(_ plans: inout [EDPLayerPlan], sparsity: Double) {
+    // The budget counts the model's weights as read (before dead channels were removed).
+    let budget = (1 - sparsity) * Double(plans.reduce(0) { $0 + $1.sourceWeights })
+    var total = plans.reduce(0) { $0 + $1.plannedWeights }
+    while Double(total) > budget {
+        var best: (plan: Int, rank: Int, costPerWeight: Double)?
+        for (p, plan) in plans.enumerated() {
+            let current = plan.rank ?? plan.fullRank
+            let target = plan.rank == nil ? plan.largestSmallerRank : current - 1
+            guard target >= 1 else { continue }
+            let saved = plan.plannedWeights - plan.factoredWeights(rank: target)
+            guard saved > 0 else { continue }
+            let lost = plan.energy(rank: current) - plan.energy(rank: target)
+            let costPerWeight = lost / Double(saved)
+            if best == nil || costPerWeight < best!.costPerWeight { best = (p, target, costPerWeight) }
+        }
+        guard let move = best else { break }
+        total -= plans[move.plan].plannedWeights - plans[move.plan].factoredWeights(rank: move.rank)
+        plans[move.plan].rank = move.rank
+    }
+}
+
+/// Replaces every planned layer by a basis layer `c_in → r` (dense, or conv2d with the source's
+/// kernel, stride and padding; zero bias, no activation) followed by a coefficient layer `r → c_out`
+/// (dense, or 1×1 conv2d) with the source's bias and activation:
+/// `C = U_r Σ_r^{1/2}`, `B = Σ_r^{1/2} V_rᵀ`, so `C·B` is the best rank-r approximation of W.
+/// The basis is named `<source>_basis` (made unique); the coefficient layer keeps the source's name.
+package func decomposeEDP(_ graph: Graph, plans: [EDPLayerPlan]) -> Graph {
+    var result = graph
+    var names = Set(graph.layers.map(\.name))
+    // From the back, so that earlier indices stay valid while layers are inserted.
+    for plan in plans.reversed() {
+        guard let rank = plan.rank else { continue }
+        let source = graph.layers[plan.layerIndex]
+        let m = plan.fullRank
+        var basisWeights = [Double](repeating: 0, count: rank * plan.fanIn)
+        var coefficients = [Double](repeating: 0, count: plan.rows * rank)
+        for j in 0..<rank {
+            let root = plan.svd.values[j].squareRoot()
+            for c in 0..<plan.fanIn { basisWeights[j * plan.fanIn + c] = root * plan.svd.v[c * m + j] }
+            for o in 0..<plan.rows { coefficients[o * rank + j] = plan.svd.u[o * m + j] * root }
+        }
+        var basisName = source.name + "_basis"
+        var suffix = 2
+        while names.contains(basisName) {
+            basisName = source.name + "_basis\(suffix)"
+            suffix += 1
+        }
+        names.insert(basisName)
+        var basis = source
+        var coefficient = source
+        basis.name = basisName
+        basis.folded = []
+        basis.decomposition = LayerDecomposition(
+            role: .basis, source: source.name, rank: rank, fullRank: m, sourceWeights: plan.sourceWeights)
+        coefficient.decomposition = LayerDecomposition(
+            role: .coefficients, source: source.name, rank: rank, fullRank: m, sourceWeights: 0)
+        switch source.op {
+        case .dense(let dense):
+            basis.op = .dense(DenseLayer(
+                inputs: dense.inputs, outputs: rank, weights: basisWeights,
+                bias: [Double](repeating: 0, count: rank), activation: .none, mask: nil))
+            basis.outputShape = [rank]
+            coefficient.op = .dense(DenseLayer(
+                inputs: rank, outputs: dense.outputs, weights: coefficients, bias: dense.bias,
+                activation: dense.activation, mask: nil))
+            coefficient.inputShape = [rank]
+        case .conv2d(let conv):
+            var basisConv = conv
+            basisConv.outChannels = rank
+            basisConv.weights = basisWeights
+            basisConv.bias = [Double](repeating: 0, count: rank)
+            basisConv.activation = .none
+            basisConv.mask = nil
+            basis.op = .conv2d(basisConv)
+            basis.outputShape = [rank] + Array(source.outputShape.dropFirst())
+            coefficient.op = .conv2d(Conv2DLayer(
+                inChannels: rank, outChannels: conv.outChannels, kernel: (1, 1), stride: (1, 1),
+                padding: (0, 0, 0, 0), weights: coefficients, bias: conv.bias, activation: conv.activation, mask: nil))
+            coefficient.inputShape = basis.outputShape
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+            preconditionFailure("EDP plans only dense and conv2d layers")
+        }
+        result.layers.replaceSubrange(plan.layerIndex...plan.layerIndex, with: [basis, coefficient])
+    }
+    return result
+}
+
+/// One proximal step of group lasso on a coefficient matrix (`rows × columns`, row-major):
+/// every column, then every row, is shrunk towards zero in norm by `columnStep` / `rowStep` times
+/// the square root of its length (Yuan and Lin's group weighting, so that layers of different widths
+/// feel the same penalty): `g ← g · max(0, 1 − step·√|g| / ‖g‖)`, which sets whole groups exactly to zero. The two penalties
+/// overlap, so applying their proximal maps one after the other is the usual approximation of the
+/// joint one; after an Adam step it is a heuristic rather than a true proximal gradient method.
+package func applyGroupLasso(_ weights: inout [Double], rows: Int, columns: Int, columnStep: Double, rowStep: Double) {
+    if columnStep > 0 {
+        for j in 0..<columns {
+            var norm = 0.0
+            for o in 0..<rows { norm += weights[o * columns + j] * weights[o * columns + j] }
+            let shrink = columnStep * Double(rows).squareRoot()
+            let scale = norm > 0 ? max(0, 1 - shrink / norm.squareRoot()) : 0
+            for o in 0..<rows { weights[o * columns + j] *= scale }
+        }
+    }
+    if rowStep > 0 {
+        for o in 0..<rows {
+            var norm = 0.0
+            for j in 0..<columns { norm += weights[o * columns + j] * weights[o * columns + j] }
+            let shrink = rowStep * Double(columns).squareRoot()
+            let scale = norm > 0 ? max(0, 1 - shrink / norm.squareRoot()) : 0
+            for j in 0..<columns { weights[o * columns + j] *= scale }
+        }
+    }
+}
