@@ -102,18 +102,42 @@ package enum Generator {
             case .darb(let sparsity): graph = pruneDARB(graph, sparsity: sparsity)
             case .none, .sap, .dpp, .edp: break
             }
-            // With data, the pruned model is fine-tuned with its masks held fixed.
+            // With data, the pruned model is fine-tuned: k-of-n with its masks held fixed; DARB with
+            // every step's passes on the block-max projection of dense weights that the optimizer
+            // updates (straight-through), so the block sizes stay and the kept positions may move.
             if let data = trainingData, resolved.epochs > 0 {
                 let before = graph
                 let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
-                let trained = train(graph, on: data.train, options: options) { epoch in
-                    progress?.update(
-                        "fine-tune", done: epoch.epoch, total: resolved.epochs,
-                        detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
+                let isDARB: Bool
+                switch resolved.prune {
+                case .darb: isDARB = true
+                case .none, .kOfN, .sap, .dpp, .edp: isDARB = false
                 }
-                graph = trained.graph
+                let masks = Dictionary(uniqueKeysWithValues: graph.layers.indices.compactMap { index -> (Int, (KeepMask, Int, Int))? in
+                    switch graph.layers[index].op {
+                    case .dense(let dense): return dense.mask.map { (index, ($0, dense.outputs, dense.inputs)) }
+                    case .conv2d(let conv): return conv.mask.map { (index, ($0, conv.outChannels, conv.fanIn)) }
+                    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return nil
+                    }
+                })
+                let trained = train(
+                    isDARB ? graph.withMasksRemoved() : graph, on: data.train, options: options,
+                    onEpoch: { epoch in
+                        progress?.update(
+                            "fine-tune", done: epoch.epoch, total: resolved.epochs,
+                            detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
+                    },
+                    projectForward: isDARB
+                        ? { layerIndex, weights, _ in
+                            guard let (mask, rows, fanIn) = masks[layerIndex] else { return }
+                            projectBlockMax(&weights, mask: mask, rows: rows, fanIn: fanIn)
+                        } : nil)
+                graph = isDARB ? remaskDARB(trained.graph, blockSizesFrom: before) : trained.graph
                 training = TrainingSummary(
                     options: options, history: trained.history, data: data, before: before, after: graph)
+                if isDARB {
+                    training?.masks = "projected at every step: the passes use one weight per block (the largest of dense weights that the optimizer keeps updating, straight-through), block sizes fixed, so kept positions may move"
+                }
             }
         case .edp(let edpOptions):
             let run = runEDP(graph, options: edpOptions, data: trainingData, epochs: resolved.epochs,

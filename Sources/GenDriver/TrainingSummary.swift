@@ -16,6 +16,8 @@ package struct TrainingSummary: Sendable {
     package var floatTest: Double?
     package var fixedPointTrain: Double?
     package var fixedPointTest: Double?
+    /// How the masks were treated while training (the report's words).
+    package var masks = "held fixed: pruned weights stay zero"
     /// DPP only: confidence and diversity of each layer's learned mask.
     package var maskMetrics: [MaskMetrics] = []
     private var data: DataFile

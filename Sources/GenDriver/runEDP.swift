@@ -95,6 +95,7 @@ func runEDP(
     history += tuned.history.map { EpochStatistics(epoch: epochs + $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy) }
     var options = trainingOptions
     options.epochs = 2 * epochs
-    let training = TrainingSummary(options: options, history: history, data: data, before: factored, after: tuned.graph)
+    var training = TrainingSummary(options: options, history: history, data: data, before: factored, after: tuned.graph)
+    training.masks = "none (EDP has no masks): group-lasso proximal steps on the coefficients in the first half, plain fine-tuning of the pruned factors in the second"
     return EDPRun(graph: tuned.graph, training: training, summary: summary)
 }

@@ -314,7 +314,7 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("epochs", .int(training.options.epochs)), ("optimizer", .str(training.options.optimizer.rawValue)),
         ("learningRate", .num(training.options.learningRate)), ("schedule", .str("cosine decay to 0")),
         ("batchSize", .int(training.options.batchSize)), ("weightDecay", .num(training.options.weightDecay)),
-        ("masks", .str("held fixed: pruned weights stay zero")),
+        ("masks", .str(training.masks)),
         ("finalLoss", training.history.last.map { rounded($0.loss) } ?? .null),
         ("floatTrainAccuracyBefore", percent(training.floatTrainBefore)),
         ("floatTestAccuracyBefore", percent(training.floatTestBefore)),

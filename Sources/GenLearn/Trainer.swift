@@ -40,9 +40,10 @@ package struct EpochStatistics: Sendable {
     }
 }
 
-/// Called after every optimizer step for each dense/conv2d layer (its index in `Graph.layers`), with
-/// its weights to change in place and the step's learning rate: a projection or proximal step
-/// (EDP's group lasso, DARB's block-max projection).
+/// Called for each dense/conv2d layer (its index in `Graph.layers`) with its weights to change in
+/// place and the step's learning rate: as `afterStep`, a proximal step after every optimizer step
+/// (EDP's group lasso); as `projectForward`, a projection that the passes see while the optimizer
+/// keeps the dense weights (DARB's block-max masking, straight-through).
 package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Double], _ rate: Double) -> Void
 
 /// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
@@ -50,7 +51,8 @@ package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Doubl
 /// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded GSL CBLAS.
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,
-    onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil
+    onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil,
+    projectForward: WeightProjection? = nil
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     var network = Network(graph)
@@ -69,10 +71,20 @@ package func train(
         var start = 0
         while start < order.count {
             let indices = Array(order[start..<min(start + options.batchSize, order.count)])
+            let rate = cosineRate(options.learningRate, step: step, total: totalSteps)
+            // Straight-through projection: the forward and backward passes see the projected weights,
+            // the optimizer updates the dense ones (so a pruned weight can grow back past a kept one).
+            let shadow = projectForward.map { projection in
+                network.parameters.indices.map { p in
+                    let dense = network.parameters[p].weights
+                    projection(network.parameterLayers[p], &network.parameters[p].weights, rate)
+                    return dense
+                }
+            }
             let result = lossAndGradients(network, data: data, labels: labels, indices: indices, classes: classes)
+            if let shadow { for p in network.parameters.indices { network.parameters[p].weights = shadow[p] } }
             lossSum += result.lossSum
             correct += result.correct
-            let rate = cosineRate(options.learningRate, step: step, total: totalSteps)
             state.apply(result.gradients, to: &network.parameters, rate: rate, options: options)
             if let project {
                 for p in network.parameters.indices {
@@ -87,6 +99,9 @@ package func train(
             epoch: epoch, loss: lossSum / Double(order.count), trainAccuracy: Double(correct) / Double(order.count))
         history.append(statistics)
         onEpoch(statistics)
+    }
+    if let projectForward {
+        for p in network.parameters.indices { projectForward(network.parameterLayers[p], &network.parameters[p].weights, 0) }
     }
     return (network.graph(updating: graph), history)
 }

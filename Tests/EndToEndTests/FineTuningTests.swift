@@ -126,6 +126,58 @@ struct FineTuningTests {
         #expect(fineTuning["fixedPointTestAccuracy"] != nil)
     }
 
+    @Test("--prune darb with --data: every step uses the block-max projection of dense weights, so kept positions move; bit-exact C")
+    func darbProjected() throws {
+        let (tuned, json) = try Self.bitExactDigitsMLP(label: "darb_data") {
+            $0.prune = "darb"
+            $0.epochs = 3
+        }
+        let (fixed, _) = try Self.bitExactDigitsMLP(label: "darb_fixed") {
+            $0.prune = "darb"
+            $0.epochs = 0
+        }
+        let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
+        #expect((fineTuning["masks"] as? String)?.hasPrefix("projected at every step") == true)
+        func zeros(_ run: VerificationRun) throws -> [Bool] {
+            let model = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+            let layers = try #require(model?["layers"] as? [[String: Any]])
+            let weights = try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
+            return weights.map { $0 == 0 }
+        }
+        let moved = zip(try zeros(tuned), try zeros(fixed)).filter { $0 != $1 }.count
+        #expect(moved > 0, "no kept position moved during projected fine-tuning")
+        // Still one weight per block: the same count as the data-free masks, row by row.
+        #expect(try zeros(tuned).filter { !$0 }.count == (try zeros(fixed)).filter { !$0 }.count)
+    }
+
+    @Test("--prune edp with --data: group lasso, pruning and merging, fine-tuning; the factors are in .pruned.json; bit-exact C")
+    func edpWithData() throws {
+        let (run, json) = try Self.bitExactDigitsMLP(label: "edp") {
+            $0.prune = "edp"
+            $0.epochs = 3
+            $0.edpEnergy = 0.8
+        }
+        let pruning = try #require(json?["pruning"] as? [String: Any])
+        #expect((pruning["form"] as? String)?.hasPrefix("truncated SVD") == true)
+        let layers = try #require(pruning["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["layer"] as? String } == ["fc1", "fc2", "fc3"])
+        let reportLayers = try #require(json?["layers"] as? [[String: Any]])
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+        let modelLayers = try #require(model?["layers"] as? [[String: Any]])
+        #expect(modelLayers.map { $0["name"] as? String } == reportLayers.map { $0["name"] as? String })
+        // Each factored source appears as its basis then its coefficients, with the rank between them.
+        for planned in layers where planned["form"] as? String == "factored" {
+            let name = try #require(planned["layer"] as? String)
+            let rank = try #require(planned["rank"] as? Int)
+            let basis = try #require(reportLayers.first { $0["name"] as? String == name + "_basis" })
+            #expect(basis["role"] as? String == "basis" && (basis["outputShape"] as? [Int]) == [rank])
+        }
+        let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
+        #expect(fineTuning["fixedPointTestAccuracy"] != nil && fineTuning["epochs"] as? Int == 6)
+    }
+
     /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the
     /// simulator on 32 test images, and returns the run and its parsed report.
     static func bitExactDigitsMLP(label: String, configure: (inout GenerateOptions) -> Void) throws

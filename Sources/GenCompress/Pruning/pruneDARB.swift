@@ -85,3 +85,37 @@ package func blockMaxMask(_ weights: [Double], rows: Int, fanIn: Int, blocks: [I
     }
     return KeepMask(k: 1, n: blocks.max() ?? 1, kept: kept, rowBlocks: blocks)
 }
+
+/// DARB's projection (block-max masking is the Euclidean projection onto "one non-zero per block",
+/// algorithms.md §3.2): zeroes all but the largest |w| of every block, with the block sizes of
+/// `mask` (per row for dense, one size for conv2d). Used after each fine-tuning step, so the kept
+/// position of a block may move while the block sizes stay.
+package func projectBlockMax(_ weights: inout [Double], mask: KeepMask, rows: Int, fanIn: Int) {
+    let blocks = mask.rowBlocks ?? [Int](repeating: mask.n, count: rows)
+    let projected = blockMaxMask(weights, rows: rows, fanIn: fanIn, blocks: blocks)
+    for index in weights.indices where !projected.kept[index] { weights[index] = 0 }
+}
+
+/// The graph's DARB masks recomputed by block-max masking of its current weights (after projected
+/// fine-tuning), with the block sizes of `masks` (the graph `pruneDARB` gave).
+package func remaskDARB(_ graph: Graph, blockSizesFrom masks: Graph) -> Graph {
+    var result = graph
+    for index in result.layers.indices {
+        switch (result.layers[index].op, masks.layers[index].op) {
+        case (.dense(var dense), .dense(let pruned)):
+            guard let mask = pruned.mask else { continue }
+            let blocks = mask.rowBlocks ?? [Int](repeating: mask.n, count: dense.outputs)
+            dense.mask = blockMaxMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, blocks: blocks)
+            result.layers[index].op = .dense(dense)
+        case (.conv2d(var conv), .conv2d(let pruned)):
+            guard let mask = pruned.mask else { continue }
+            let blocks = [Int](repeating: mask.n, count: conv.outChannels)
+            conv.mask = KeepMask(
+                k: 1, n: mask.n, kept: blockMaxMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, blocks: blocks).kept)
+            result.layers[index].op = .conv2d(conv)
+        default:
+            continue
+        }
+    }
+    return result
+}
