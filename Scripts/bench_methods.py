@@ -22,6 +22,8 @@ METHODS = [
     ("magnitude k-of-n 2/16", ["--prune", "kofn", "--k", "2", "--n", "16"]),
     ("DPP 2/16", ["--prune", "dpp", "--k", "2", "--n", "16"]),
     ("DARB, sparsity 0.875", ["--prune", "darb", "--sparsity", "0.875"]),
+    ("EDP, weight budget 0.875", ["--prune", "edp", "--sparsity", "0.875"]),
+    ("EDP, energy 0.9 (default)", ["--prune", "edp"]),
     ("SAP, gamma 2, 10 iterations", ["--prune", "sap", "--sap-gamma", "2", "--sap-iterations", "10"]),
     ("SAP, gamma 3, 10 iterations", ["--prune", "sap", "--sap-gamma", "3", "--sap-iterations", "10"]),
 ]

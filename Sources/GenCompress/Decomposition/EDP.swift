@@ -97,30 +97,47 @@ package func planEDP(_ graph: Graph, rule: EDPRankRule, onlyWhenSmaller: Bool = 
     return plans
 }
 
-/// The budget rule [R]: while the model holds more than (1 − sparsity) of the weights it was read with, take the
-/// move that loses the least relative energy (σ²/Σσ² of its layer) per weight saved. A layer still
-/// whole can only move to its largest rank that is smaller than it; a factored layer drops one
-/// component at a time, down to rank 1. Ties go to the earlier layer. If every layer is at rank 1
-/// the budget is not reached and the plan says how close it came.
+/// The budget rule [R]: at most (1 − sparsity) of the weights the model was read with remain.
+/// 1. The largest rank r common to all layers that fits (a layer whose factors at r would not be
+///    smaller stays whole; r is capped at each layer's full rank). The smallest rank along a chain of
+///    layers bounds the whole network, so a balanced start matters: a greedy "least energy lost per
+///    weight" walk down from full rank starved the digits MLP's first and last layers to rank 1
+///    (20 % test accuracy after fine-tuning, against 46 % with rank 2 everywhere).
+/// 2. What is left of the budget goes one step at a time (one more component, or a layer made whole
+///    again when one more would not be smaller) to the step that gains the most relative energy
+///    (σ²/Σσ² of its layer) per weight; ties go to the earlier layer.
+/// If rank 1 everywhere does not fit, that is the plan and the budget is not reached.
 func chooseRanksForBudget(_ plans: inout [EDPLayerPlan], sparsity: Double) {
-    // The budget counts the model's weights as read (before dead channels were removed).
     let budget = (1 - sparsity) * Double(plans.reduce(0) { $0 + $1.sourceWeights })
-    var total = plans.reduce(0) { $0 + $1.plannedWeights }
-    while Double(total) > budget {
-        var best: (plan: Int, rank: Int, costPerWeight: Double)?
-        for (p, plan) in plans.enumerated() {
-            let current = plan.rank ?? plan.fullRank
-            let target = plan.rank == nil ? plan.largestSmallerRank : current - 1
-            guard target >= 1 else { continue }
-            let saved = plan.plannedWeights - plan.factoredWeights(rank: target)
-            guard saved > 0 else { continue }
-            let lost = plan.energy(rank: current) - plan.energy(rank: target)
-            let costPerWeight = lost / Double(saved)
-            if best == nil || costPerWeight < best!.costPerWeight { best = (p, target, costPerWeight) }
+    func apply(uniform rank: Int) {
+        for p in plans.indices {
+            let capped = min(rank, plans[p].fullRank)
+            plans[p].rank = capped <= plans[p].largestSmallerRank ? capped : nil
         }
-        guard let move = best else { break }
-        total -= plans[move.plan].plannedWeights - plans[move.plan].factoredWeights(rank: move.rank)
-        plans[move.plan].rank = move.rank
+    }
+    func total() -> Int { plans.reduce(0) { $0 + $1.plannedWeights } }
+    var uniform = 1
+    let highest = plans.map(\.fullRank).max() ?? 1
+    while uniform < highest {
+        apply(uniform: uniform + 1)
+        if Double(total()) > budget { break }
+        uniform += 1
+    }
+    apply(uniform: uniform)
+    while true {
+        var best: (plan: Int, rank: Int?, gainPerWeight: Double)?
+        let used = total()
+        for (p, plan) in plans.enumerated() {
+            guard let current = plan.rank else { continue }
+            let next: Int? = current + 1 <= plan.largestSmallerRank ? current + 1 : nil
+            let cost = (next.map { plan.factoredWeights(rank: $0) } ?? plan.denseWeights) - plan.plannedWeights
+            guard Double(used + cost) <= budget else { continue }
+            let gain = (next.map { plan.energy(rank: $0) } ?? 1) - plan.energy(rank: current)
+            let gainPerWeight = gain / Double(max(cost, 1))
+            if best == nil || gainPerWeight > best!.gainPerWeight { best = (p, next, gainPerWeight) }
+        }
+        guard let step = best else { break }
+        plans[step.plan].rank = step.rank
     }
 }
 
