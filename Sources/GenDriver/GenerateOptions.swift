@@ -20,6 +20,8 @@ package struct GenerateOptions: Sendable {
     package var edpRank: Int?
     package var edpLambda: Double?
     package var edpRowLambda: Double?
+    /// `--schedule oneshot|gradual` (k-of-n with --data).
+    package var schedule: String?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.

@@ -131,10 +131,23 @@ package enum Generator {
                         ? { layerIndex, weights, _ in
                             guard let (mask, rows, fanIn) = masks[layerIndex] else { return }
                             projectBlockMax(&weights, mask: mask, rows: rows, fanIn: fanIn)
+                        } : nil,
+                    remask: resolved.gradualPruning
+                        ? { epoch, layerIndex, weights in
+                            guard let (mask, rows, fanIn) = masks[layerIndex] else { return nil }
+                            let k = gradualK(epoch: epoch, rampEpochs: resolved.epochs / 2, k: mask.k, n: mask.n)
+                            guard mask.unit > 1 else {
+                                return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: mask.n).kept
+                            }
+                            return kernelMagnitudeMask(
+                                weights, rows: rows, channels: fanIn / mask.unit, area: mask.unit, k: k, n: mask.n).kept
                         } : nil)
                 graph = isDARB ? remaskDARB(trained.graph, blockSizesFrom: before) : trained.graph
                 training = TrainingSummary(
                     options: options, history: trained.history, data: data, before: before, after: graph)
+                if resolved.gradualPruning {
+                    training?.masks = "gradual: magnitude k-of-n masks recomputed at the start of each epoch, k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then held fixed; the 'before' accuracies are of the one-shot K-of-n model"
+                }
                 if isDARB {
                     training?.masks = "projected at every step: the passes use one weight per block (the largest of dense weights that the optimizer keeps updating, straight-through), block sizes fixed, so kept positions may move"
                 }

@@ -15,6 +15,8 @@ package struct ResolvedOptions: Sendable {
     package var kernelGranularity: Bool = false
     /// `--granularity filter`: k of every n output channels kept, the rest compacted away.
     package var filterGranularity: Bool = false
+    /// `--schedule gradual`: k-of-n masks shrink from n to k over the first half of fine-tuning.
+    package var gradualPruning: Bool = false
     /// `--sparse-lowering` and `--index-format`.
     package var lowering = LoweringOptions()
 }
@@ -143,6 +145,21 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     default:
         flagError("--prune: expected 'none', 'kofn', 'dpp', 'darb', 'edp' or 'sap', found '\(method)'")
     }
+    // Gradual pruning is the default for magnitude k-of-n at weight or kernel granularity with data.
+    var gradual = false
+    let schedulable = method == "kofn" && options.granularity != "filter" && options.dataPath != nil && options.epochs != 0
+    switch options.schedule {
+    case nil: gradual = schedulable
+    case "oneshot", "gradual":
+        if options.dataPath == nil {
+            flagError("--schedule: only used with --data (it sets how fine-tuning prunes)")
+        } else if options.schedule == "gradual" && !schedulable {
+            flagError("--schedule gradual: needs --prune kofn at weight or kernel granularity and --epochs > 0")
+        }
+        gradual = options.schedule == "gradual" && schedulable
+    case let other?:
+        flagError("--schedule: expected 'oneshot' or 'gradual', found '\(other)'")
+    }
     try diagnostics.checkpoint()
     return ResolvedOptions(
         prune: prune,
@@ -152,6 +169,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         seed: UInt64(max(options.seed, 0)),
         epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
         kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
+        gradualPruning: gradual,
         lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto))
 }
 

@@ -46,16 +46,22 @@ package struct EpochStatistics: Sendable {
 /// keeps the dense weights (DARB's block-max masking, straight-through).
 package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Double], _ rate: Double) -> Void
 
+/// Called at the start of every epoch (from 1) for each dense/conv2d layer (its index in
+/// `Graph.layers`) with its current weights; returns the mask to hold during that epoch (nil: keep
+/// the current one). Gradual pruning recomputes magnitude masks with a shrinking k.
+package typealias MaskSchedule = (_ epoch: Int, _ layerIndex: Int, _ weights: [Double]) -> [Bool]?
+
 /// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
 /// fixed (pruned weights stay zero, their gradients are zeroed). Deterministic for a seed: the
 /// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded GSL CBLAS.
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,
     onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil,
-    projectForward: WeightProjection? = nil
+    projectForward: WeightProjection? = nil, remask: MaskSchedule? = nil
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
-    var network = Network(graph)
+    // With a mask schedule the weights start unmasked; the schedule sets the masks epoch by epoch.
+    var network = Network(remask == nil ? graph : graph.withMasksRemoved())
     let classes = graph.outputSize
     var generator = SeededGenerator(seed: options.seed)
     var order = Array(data.inputs.indices)
@@ -65,6 +71,13 @@ package func train(
     var history: [EpochStatistics] = []
     var step = 0
     for epoch in 1...options.epochs {
+        if let remask {
+            for p in network.parameters.indices {
+                guard let kept = remask(epoch, network.parameterLayers[p], network.parameters[p].weights) else { continue }
+                network.parameters[p].kept = kept
+                network.parameters[p].applyMask()
+            }
+        }
         shuffle(&order, generator: &generator)
         var lossSum = 0.0
         var correct = 0
@@ -103,7 +116,7 @@ package func train(
     if let projectForward {
         for p in network.parameters.indices { projectForward(network.parameterLayers[p], &network.parameters[p].weights, 0) }
     }
-    return (network.graph(updating: graph), history)
+    return (network.graph(updating: graph, masks: remask != nil), history)
 }
 
 /// Per-parameter optimizer memory (Adam's moments or SGD's velocity).

@@ -75,6 +75,9 @@ struct GenerateFlags: ParsableArguments {
         help: "EDP with --data: group-lasso strength on the coefficient rows, which prunes output channels (default 0.1).")
     var edpRowLambda: Double?
 
+    @Option(help: "With --prune kofn and --data: gradual (default: k shrinks from n to K over the first half of the epochs, masks recomputed each epoch) or oneshot (prune once, then fine-tune).")
+    var schedule: String?
+
     @Option(name: .customLong("sparse-lowering"),
         help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
     var sparseLowering: String = "auto"
@@ -135,6 +138,7 @@ struct GenerateFlags: ParsableArguments {
         options.sapGamma = sapGamma
         options.sapEta = sapEta
         options.sapIterations = sapIterations
+        options.schedule = schedule
         options.edpEnergy = edpEnergy
         options.edpRank = edpRank
         options.edpLambda = edpLambda

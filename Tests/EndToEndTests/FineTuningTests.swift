@@ -126,6 +126,35 @@ struct FineTuningTests {
         #expect(fineTuning["fixedPointTestAccuracy"] != nil)
     }
 
+    @Test("gradual k-of-n with --data: masks shrink epoch by epoch and end at exactly K of every N; bit-exact C")
+    func gradual() throws {
+        let (run, json) = try Self.bitExactDigitsMLP(label: "gradual") {
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 4
+        }
+        let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
+        #expect((fineTuning["masks"] as? String)?.hasPrefix("gradual") == true)
+        let layers = try #require(json?["layers"] as? [[String: Any]])
+        #expect(layers.first?["keptWeights"] as? Int == 32 * 4 * 4)
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+        let modelLayers = try #require(model?["layers"] as? [[String: Any]])
+        let weights = try #require((modelLayers[0]["weights"] as? [String: Any])?["data"] as? [Double])
+        for group in stride(from: 0, to: weights.count, by: 16) {
+            #expect(weights[group..<(group + 16)].filter { $0 != 0 }.count <= 4)
+        }
+        // --schedule oneshot gives different weights from the same masks' start.
+        let (oneShot, _) = try Self.bitExactDigitsMLP(label: "oneshot") {
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 4
+            $0.schedule = "oneshot"
+        }
+        let other = try String(contentsOfFile: oneShot.directory + "/digits_mlp.pruned.json", encoding: .utf8)
+        #expect(other != (try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)))
+    }
+
     @Test("--prune darb with --data: every step uses the block-max projection of dense weights, so kept positions move; bit-exact C")
     func darbProjected() throws {
         let (tuned, json) = try Self.bitExactDigitsMLP(label: "darb_data") {

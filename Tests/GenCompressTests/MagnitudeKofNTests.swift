@@ -54,3 +54,17 @@ struct MagnitudeKofNTests {
         #expect(mask.kept == [false, true, true, false, true, false, false, true, true])
     }
 }
+
+@Suite("Gradual k-of-n schedule")
+struct GradualKofNTests {
+    @Test("k goes from n (a dense first epoch) down to K along the cubic, then stays at K")
+    func schedule() {
+        let ks = (1...12).map { gradualK(epoch: $0, rampEpochs: 8, k: 2, n: 16) }
+        #expect(ks.first == 16)
+        #expect(zip(ks, ks.dropFirst()).allSatisfy { $0 >= $1 })
+        #expect(ks[8...].allSatisfy { $0 == 2 })
+        // Epoch 5: t/T = 4/8, (1 - 0.5)^3 = 0.125, 2 + 14 * 0.125 = 3.75 -> 4.
+        #expect(ks[4] == 4)
+        #expect(gradualK(epoch: 1, rampEpochs: 0, k: 3, n: 8) == 3)
+    }
+}

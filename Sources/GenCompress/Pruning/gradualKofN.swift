@@ -1,0 +1,13 @@
+// GenCompress/Pruning/gradualKofN.swift - Gradual magnitude pruning: k shrinks from n to K while fine-tuning.
+
+import Foundation
+
+/// The k of every n that epoch `epoch` (from 1) keeps under gradual pruning (Zhu and Gupta 2017,
+/// "To prune, or not to prune"): the kept fraction follows k/n + (1 − k/n)(1 − t/T)³ over the first
+/// `rampEpochs` epochs (t = epoch − 1, so the first epoch is dense), then stays at k. The masks are
+/// recomputed by the magnitude rule at the start of each epoch, so the weights adapt between steps.
+package func gradualK(epoch: Int, rampEpochs: Int, k: Int, n: Int) -> Int {
+    guard rampEpochs > 0, epoch <= rampEpochs else { return k }
+    let remaining = pow(1 - Double(epoch - 1) / Double(rampEpochs), 3)
+    return k + Int((Double(n - k) * remaining).rounded())
+}
