@@ -154,7 +154,7 @@ package enum Generator {
             }
         case .edp(let edpOptions):
             let run = runEDP(graph, options: edpOptions, data: trainingData, epochs: resolved.epochs,
-                seed: resolved.seed, progress: progress)
+                seed: resolved.seed, progress: progress, diagnostics: diagnostics)
             graph = run.graph
             training = run.training
             edpSummary = run.summary

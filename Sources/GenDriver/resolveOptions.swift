@@ -205,7 +205,9 @@ private func resolveEDPOptions(_ options: GenerateOptions, flagError: (String) -
     for (flag, value) in [("--edp-lambda", options.edpLambda), ("--edp-row-lambda", options.edpRowLambda)] {
         guard let value else { continue }
         if !(value >= 0) || !value.isFinite { flagError("\(flag): expected a number >= 0, found \(value)") }
-        if options.dataPath == nil { flagError("\(flag): needs --data (group lasso acts while training)") }
+        if options.dataPath == nil || options.epochs == 0 {
+            flagError("\(flag): needs --data and --epochs > 0 (group lasso acts while training)")
+        }
     }
     if let lambda = options.edpLambda { edp.columnLasso = lambda }
     if let lambda = options.edpRowLambda { edp.rowLasso = lambda }

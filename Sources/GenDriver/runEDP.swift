@@ -37,7 +37,8 @@ struct EDPRun {
 /// (which removes the channels the lasso zeroed and merges pairs that stopped paying), and
 /// `epochs` of fine-tuning of what is left.
 func runEDP(
-    _ graph: Graph, options: EDPOptions, data: DataFile?, epochs: Int, seed: UInt64, progress: ProgressReporter?
+    _ graph: Graph, options: EDPOptions, data: DataFile?, epochs: Int, seed: UInt64, progress: ProgressReporter?,
+    diagnostics: DiagnosticEngine
 ) -> EDPRun {
     // Dead units (rows of zeros) go first, so that the ranks are planned on the live channels.
     let graph = pruneConstantChannels(graph, threshold: options.threshold)
@@ -51,6 +52,13 @@ func runEDP(
         },
         dataDriven: data != nil && epochs > 0, plannedWeights: plans.reduce(0) { $0 + $1.plannedWeights },
         denseWeights: plans.reduce(0) { $0 + $1.denseWeights })
+    if case .sparsity(let sparsity) = options.rankRule {
+        let asRead = plans.reduce(0) { $0 + $1.sourceWeights }
+        if Double(summary.plannedWeights) > (1 - sparsity) * Double(asRead) + 1e-9 {
+            diagnostics.warning(
+                "--sparsity \(sparsity): EDP cannot reach it; rank 1 in every layer that shrinks keeps \(summary.plannedWeights) of \(asRead) weights (sparsity \(fixed(1 - Double(summary.plannedWeights) / Double(max(asRead, 1)), 3)))")
+        }
+    }
     let factored = decomposeEDP(graph, plans: plans)
     guard let data, epochs > 0 else {
         return EDPRun(graph: pruneAndMergeEDP(factored, threshold: options.threshold), training: nil, summary: summary)

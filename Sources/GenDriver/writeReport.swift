@@ -86,6 +86,21 @@ package func writeReport(
             let decomposition = layer.layer.decomposition
             let total = decomposition != nil ? stored : layer.layer.weightsBeforeCompaction ?? stored
             let sourceTotal = decomposition?.sourceWeights ?? total
+            // An EDP pair's sparsity: its two factors' weights against the source layer's (both rows
+            // show it); a merged layer's against its source.
+            var sparsity = Double(total - kept) / Double(max(total, 1))
+            if let decomposition {
+                let neighbour: Int?
+                switch decomposition.role {
+                case .basis: neighbour = index + 1
+                case .coefficients: neighbour = index - 1
+                case .merged: neighbour = nil
+                }
+                let pairKept = kept + (neighbour.map { weightCount(quantized.layers[$0].layer) } ?? 0)
+                let source = decomposition.role == .coefficients
+                    ? quantized.layers[index - 1].layer.decomposition?.sourceWeights ?? 0 : decomposition.sourceWeights
+                sparsity = Double(source - pairKept) / Double(max(source, 1))
+            }
             let loweredDense = data.sparse == nil && data.kernelSparse == nil && data.darb == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
             let macs = (loweredDense ? stored : kept) * positions
@@ -151,7 +166,7 @@ package func writeReport(
             entry += method
             entry += [
                 ("weights", .int(total)), ("keptWeights", .int(kept)),
-                ("sparsity", rounded(Double(total - kept) / Double(max(total, 1)))),
+                ("sparsity", rounded(sparsity)),
                 ("pqIndex", rounded(pqIndex(keptValues))),
                 ("indexBitsPerKeptWeight", data.darb.map { darb in
                     rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) } ?? .int(data.sparse?.indexBits ?? 0)),
@@ -173,7 +188,7 @@ package func writeReport(
                     : !loweredDense ? "\($0.k)/\($0.n)" : data.estimate == nil ? "\($0.k)/\($0.n) (all kept)" : "\($0.k)/\($0.n) as dense"
                 }
                 ?? layer.layer.channelsBeforeCompaction.map { "\(q.rows)/\($0) filters" } ?? "dense"
-            cost.sparsity = Double(total - kept) / Double(max(total, 1))
+            cost.sparsity = sparsity
             cost.pqIndex = pqIndex(keptValues)
             cost.macs = macs
             cost.weightBytes = data.weights.byteCount
@@ -409,4 +424,13 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
             ])
         })))
     return .obj(members)
+}
+
+/// Weights stored by a dense or conv2d layer (0 for the others).
+private func weightCount(_ layer: Layer) -> Int {
+    switch layer.op {
+    case .dense(let dense): return dense.weights.count
+    case .conv2d(let conv): return conv.weights.count
+    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return 0
+    }
 }

@@ -205,6 +205,19 @@ struct FineTuningTests {
         }
         let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
         #expect(fineTuning["fixedPointTestAccuracy"] != nil && fineTuning["epochs"] as? Int == 6)
+        // A strong lasso removes ranks that the SVD kept.
+        let (_, strong) = try Self.bitExactDigitsMLP(label: "edp_lasso") {
+            $0.prune = "edp"
+            $0.epochs = 3
+            $0.edpEnergy = 0.8
+            $0.edpLambda = 5
+        }
+        let strongLayers = try #require((strong?["pruning"] as? [String: Any])?["layers"] as? [[String: Any]])
+        let dropped = strongLayers.filter { layer in
+            guard let svd = layer["svdRank"] as? Int, let rank = layer["rank"] as? Int else { return false }
+            return rank < svd
+        }
+        #expect(!dropped.isEmpty, "group lasso removed no rank: \(strongLayers)")
     }
 
     /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the

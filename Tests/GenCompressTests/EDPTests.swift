@@ -81,7 +81,26 @@ struct EDPTests {
         #expect(factored.layers.count == graph.layers.count + 4)
         #expect(factored.layers.map(\.name).filter { $0.hasSuffix("_basis") }.count == 4)
         #expect(Self.largestDifference(graph, factored) < 1e-9)
-        // The factors' product at full rank is the layer, so every pair merges back to the same function.
+        // The factors' product at full rank is the layer, so every pair merges back to the same function;
+        // with biases on the basis layers too (training gives them), which the merge moves into C·b_B.
+        var biased = factored
+        var g = SeededGenerator(seed: 9)
+        for index in biased.layers.indices where biased.layers[index].decomposition?.role == .basis {
+            switch biased.layers[index].op {
+            case .dense(var dense):
+                dense.bias = dense.bias.map { _ in g.uniform(-0.5, 0.5) }
+                biased.layers[index].op = .dense(dense)
+            case .conv2d(var conv):
+                conv.bias = conv.bias.map { _ in g.uniform(-0.5, 0.5) }
+                biased.layers[index].op = .conv2d(conv)
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+                break
+            }
+        }
+        let mergedBiased = pruneAndMergeEDP(biased, threshold: 1e-3)
+        #expect(mergedBiased.layers.count == graph.layers.count)
+        #expect(Self.largestDifference(biased, mergedBiased) < 1e-9)
+        #expect(Self.largestDifference(graph, biased) > 1e-3)
         let merged = pruneAndMergeEDP(factored, threshold: 1e-3)
         #expect(merged.layers.count == graph.layers.count)
         #expect(merged.layers.allSatisfy { $0.decomposition == nil || $0.decomposition?.role == .merged })
@@ -164,6 +183,41 @@ struct EDPTests {
         // back into 20 -> 10; the last layer's inputs drop from 12 to 10 (it was merged too).
         #expect(denseLayers.map(\.0) == [20, 10] && denseLayers.map(\.1) == [10, 3])
         #expect(pruned.layers.first { $0.name == "dense6" }?.decomposition?.role == .merged)
+    }
+
+    @Test("a layer compacted twice (dead units, then a pruned coefficient row) keeps its weight count as read")
+    func compactedTwice() throws {
+        var g = SeededGenerator(seed: 6)
+        let first = (0..<48).map { $0 < 6 ? "0" : String(g.uniform(-1, 1)) }.joined(separator: ",")
+        let second = (0..<8).map { _ in String(g.uniform(-1, 1)) }.joined(separator: ",")
+        let text = """
+            {"version": 1, "name": "t", "input": {"shape": [6]}, "layers": [
+              {"type": "dense", "activation": "relu", "weights": {"shape": [8, 6], "data": [\(first)]}, "bias": {"shape": [8], "data": [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]}},
+              {"type": "dense", "weights": {"shape": [1, 8], "data": [\(second)]}}]}
+            """
+        let graph = try loadModel(file: "t.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let live = pruneConstantChannels(graph, threshold: 1e-3)
+        #expect(live.layers[1].weightsBeforeCompaction == 8)
+        var factored = decomposeEDP(live, plans: planEDP(live, rule: .rank(2)))
+        #expect(factored.layers.count == 3)
+        guard case .dense(var c) = factored.layers[1].op else { Issue.record("expected the coefficients"); return }
+        for j in 0..<c.inputs { c.weights[3 * c.inputs + j] = 0 }
+        factored.layers[1].op = .dense(c)
+        let pruned = pruneAndMergeEDP(factored, threshold: 1e-3)
+        guard case .dense(let last) = pruned.layers.last?.op else { Issue.record("expected dense"); return }
+        #expect(last.inputs < 7)
+        #expect(pruned.layers.last?.weightsBeforeCompaction == 8)
+        #expect(Self.largestDifferenceOf(factored, pruned, inputs: 6) < 1e-9)
+    }
+
+    static func largestDifferenceOf(_ a: Graph, _ b: Graph, inputs: Int) -> Double {
+        var g = SeededGenerator(seed: 12)
+        var worst = 0.0
+        for _ in 0..<8 {
+            let input = (0..<inputs).map { _ in g.uniform(-1, 1) }
+            for (p, q) in zip(FloatExecutor.run(a, input: input), FloatExecutor.run(b, input: input)) { worst = max(worst, abs(p - q)) }
+        }
+        return worst
     }
 
     @Test("constant channels before a padded conv go only when their constant is zero")

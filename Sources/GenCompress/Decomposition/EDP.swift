@@ -172,6 +172,11 @@ package func decomposeEDP(_ graph: Graph, plans: [EDPLayerPlan]) -> Graph {
         var coefficient = source
         basis.name = basisName
         basis.folded = []
+        // The source's compaction history is in sourceWeights; the factors are new layers.
+        for layer in [\Layer.channelsBeforeCompaction, \Layer.weightsBeforeCompaction] {
+            basis[keyPath: layer] = nil
+            coefficient[keyPath: layer] = nil
+        }
         basis.decomposition = LayerDecomposition(
             role: .basis, source: source.name, rank: rank, fullRank: m, sourceWeights: plan.sourceWeights)
         coefficient.decomposition = LayerDecomposition(

@@ -72,29 +72,31 @@ package func compactFilters(_ graph: Graph, kept keptByLayer: [Int: [Int]]) -> G
             let kept = keptByLayer[index]!
             dense.weights = kept.flatMap { Array(dense.weights[($0 * dense.inputs)..<(($0 + 1) * dense.inputs)]) }
             dense.bias = kept.map { dense.bias[$0] }
-            layer.channelsBeforeCompaction = dense.outputs
+            // The first compaction's count is the one reports compare against; the next layer's
+            // inputs are sliced by the count in this graph.
+            layer.channelsBeforeCompaction = layer.channelsBeforeCompaction ?? dense.outputs
+            channelsNow = dense.outputs
             dense.outputs = kept.count
             layer.op = .dense(dense)
             layer.outputShape = [kept.count]
             surviving = kept
-            channelsNow = layer.channelsBeforeCompaction!
         case .conv2d(var conv) where keptByLayer[index] != nil:
             let kept = keptByLayer[index]!
             conv.weights = kept.flatMap { Array(conv.weights[($0 * conv.fanIn)..<(($0 + 1) * conv.fanIn)]) }
             conv.bias = kept.map { conv.bias[$0] }
-            layer.channelsBeforeCompaction = conv.outChannels
+            layer.channelsBeforeCompaction = layer.channelsBeforeCompaction ?? conv.outChannels
+            channelsNow = conv.outChannels
             conv.outChannels = kept.count
             layer.op = .conv2d(conv)
             layer.outputShape = [kept.count] + Array(layer.outputShape.dropFirst())
             surviving = kept
-            channelsNow = layer.channelsBeforeCompaction!
         case .dense, .conv2d:
             surviving = nil
         case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
             break
         }
         if let weightsBefore, inputsCompacted || keptByLayer[index] != nil {
-            layer.weightsBeforeCompaction = weightsBefore
+            layer.weightsBeforeCompaction = layer.weightsBeforeCompaction ?? weightsBefore
         }
         result.layers[index] = layer
     }
