@@ -64,19 +64,12 @@ func runEDP(
         return EDPRun(graph: pruneAndMergeEDP(factored, threshold: options.threshold), training: nil, summary: summary)
     }
     // The coefficient matrices and whether their rows may go (not the classes of the last layer).
-    let lastWeighted = factored.layers.indices.last {
-        switch factored.layers[$0].op {
-        case .dense, .conv2d: return true
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return false
-        }
-    }
+    let lastWeighted = factored.layers.indices.last { factored.layers[$0].op.weightMatrix != nil }
     var coefficientShapes: [Int: (rows: Int, columns: Int, rowsPrunable: Bool)] = [:]
     for (index, layer) in factored.layers.enumerated() where layer.decomposition?.role == .coefficients {
-        switch layer.op {
-        case .dense(let dense): coefficientShapes[index] = (dense.outputs, dense.inputs, index != lastWeighted)
-        case .conv2d(let conv): coefficientShapes[index] = (conv.outChannels, conv.inChannels, index != lastWeighted)
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: break
-        }
+        guard let matrix = layer.op.weightMatrix else { continue }
+        // A 1x1 conv2d's fan-in is its input channels: the coefficient matrix is rows x fanIn either way.
+        coefficientShapes[index] = (matrix.rows, matrix.fanIn, index != lastWeighted)
     }
     let shapes = coefficientShapes
     let trainingOptions = TrainingOptions(epochs: epochs, seed: seed)

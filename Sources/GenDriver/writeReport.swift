@@ -96,7 +96,7 @@ package func writeReport(
                 case .coefficients: neighbour = index - 1
                 case .merged: neighbour = nil
                 }
-                let pairKept = kept + (neighbour.map { weightCount(quantized.layers[$0].layer) } ?? 0)
+                let pairKept = kept + (neighbour.map { quantized.layers[$0].layer.op.weightMatrix?.weights.count ?? 0 } ?? 0)
                 let source = decomposition.role == .coefficients
                     ? quantized.layers[index - 1].layer.decomposition?.sourceWeights ?? 0 : decomposition.sourceWeights
                 sparsity = Double(source - pairKept) / Double(max(source, 1))
@@ -424,13 +424,4 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
             ])
         })))
     return .obj(members)
-}
-
-/// Weights stored by a dense or conv2d layer (0 for the others).
-private func weightCount(_ layer: Layer) -> Int {
-    switch layer.op {
-    case .dense(let dense): return dense.weights.count
-    case .conv2d(let conv): return conv.weights.count
-    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return 0
-    }
 }

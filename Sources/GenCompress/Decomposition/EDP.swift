@@ -68,12 +68,7 @@ package struct EDPLayerPlan: Sendable {
 package func planEDP(_ graph: Graph, rule: EDPRankRule, onlyWhenSmaller: Bool = true) -> [EDPLayerPlan] {
     var plans: [EDPLayerPlan] = []
     for (index, layer) in graph.layers.enumerated() {
-        let matrix: (weights: [Double], rows: Int, fanIn: Int)
-        switch layer.op {
-        case .dense(let dense): matrix = (dense.weights, dense.outputs, dense.inputs)
-        case .conv2d(let conv): matrix = (conv.weights, conv.outChannels, conv.fanIn)
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: continue
-        }
+        guard let matrix = layer.op.weightMatrix else { continue }
         let svd = singularValueDecomposition(matrix.weights, rows: matrix.rows, columns: matrix.fanIn)
         plans.append(EDPLayerPlan(
             layerIndex: index, name: layer.name, rows: matrix.rows, fanIn: matrix.fanIn, svd: svd,

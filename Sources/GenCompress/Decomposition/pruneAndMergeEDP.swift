@@ -17,7 +17,7 @@ package func pruneAndMergeEDP(_ graph: Graph, threshold: Double) -> Graph {
     var result = graph
     var keptByLayer: [Int: [Int]] = [:]
     for index in graph.layers.indices where isPair(graph, coefficientIndex: index) {
-        let (c, rows, columns) = weightMatrix(graph.layers[index].op)!
+        let (c, rows, columns) = graph.layers[index].op.weightMatrix!
         let columnNorms = (0..<columns).map { j in (0..<rows).reduce(0.0) { $0 + c[$1 * columns + j] * c[$1 * columns + j] }.squareRoot() }
         let keptColumns = survivors(columnNorms, threshold: threshold)
         if keptColumns.count < columns { keptByLayer[index - 1] = keptColumns }
@@ -26,15 +26,15 @@ package func pruneAndMergeEDP(_ graph: Graph, threshold: Double) -> Graph {
     keptByLayer.merge(constantChannelRows(&result, layers: coefficients, threshold: threshold)) { first, _ in first }
     result = compactFilters(result, kept: keptByLayer)
     for index in result.layers.indices where isPair(result, coefficientIndex: index) {
-        let rank = weightMatrix(result.layers[index - 1].op)!.rows
+        let rank = result.layers[index - 1].op.weightMatrix!.rows
         result.layers[index - 1].decomposition?.rank = rank
         result.layers[index].decomposition?.rank = rank
     }
     for index in result.layers.indices.reversed() where isPair(result, coefficientIndex: index) {
         let basis = result.layers[index - 1]
         let coefficient = result.layers[index]
-        let (b, rank, fanIn) = weightMatrix(basis.op)!
-        let (c, rows, _) = weightMatrix(coefficient.op)!
+        let (b, rank, fanIn) = basis.op.weightMatrix!
+        let (c, rows, _) = coefficient.op.weightMatrix!
         guard rank * (fanIn + rows) >= rows * fanIn else { continue }
         var merged = [Double](repeating: 0, count: rows * fanIn)
         for o in 0..<rows {
@@ -79,7 +79,7 @@ package func pruneAndMergeEDP(_ graph: Graph, threshold: Double) -> Graph {
 /// dead units of the trained model, before any decomposition.
 package func pruneConstantChannels(_ graph: Graph, threshold: Double) -> Graph {
     var result = graph
-    let weighted = graph.layers.indices.filter { weightMatrix(graph.layers[$0].op) != nil }
+    let weighted = graph.layers.indices.filter { graph.layers[$0].op.weightMatrix != nil }
     let kept = constantChannelRows(&result, layers: weighted, threshold: threshold)
     return kept.isEmpty ? graph : compactFilters(result, kept: kept)
 }
@@ -88,10 +88,10 @@ package func pruneConstantChannels(_ graph: Graph, threshold: Double) -> Graph {
 /// whose norm is at most `threshold` × the largest and whose constant can be folded downstream
 /// (folded into `graph` here). Layers that lose nothing are not in the result.
 private func constantChannelRows(_ graph: inout Graph, layers: [Int], threshold: Double) -> [Int: [Int]] {
-    let lastWeighted = graph.layers.indices.last { weightMatrix(graph.layers[$0].op) != nil }
+    let lastWeighted = graph.layers.indices.last { graph.layers[$0].op.weightMatrix != nil }
     var keptByLayer: [Int: [Int]] = [:]
     for index in layers where index != lastWeighted {
-        let (w, rows, columns) = weightMatrix(graph.layers[index].op)!
+        let (w, rows, columns) = graph.layers[index].op.weightMatrix!
         let rowNorms = (0..<rows).map { o in (0..<columns).reduce(0.0) { $0 + w[o * columns + $1] * w[o * columns + $1] }.squareRoot() }
         var keptRows = survivors(rowNorms, threshold: threshold)
         for row in 0..<rows where !keptRows.contains(row) {
@@ -107,15 +107,6 @@ private func constantChannelRows(_ graph: inout Graph, layers: [Int], threshold:
 private func isPair(_ graph: Graph, coefficientIndex index: Int) -> Bool {
     index > 0 && graph.layers[index].decomposition?.role == .coefficients
         && graph.layers[index - 1].decomposition?.role == .basis
-}
-
-/// A dense or conv2d layer's weights as a `rows × fanIn` matrix.
-private func weightMatrix(_ op: Op) -> (weights: [Double], rows: Int, fanIn: Int)? {
-    switch op {
-    case .dense(let dense): return (dense.weights, dense.outputs, dense.inputs)
-    case .conv2d(let conv): return (conv.weights, conv.outChannels, conv.fanIn)
-    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return nil
-    }
 }
 
 /// Indices whose norm exceeds `threshold` × the largest (at least the largest one).

@@ -67,14 +67,14 @@ package struct SAPState: Sendable {
     package var kept: [[Bool]]
 
     package init(_ graph: Graph) {
-        layers = graph.layers.indices.filter { weights(of: graph.layers[$0]) != nil }
-        rows = layers.map { rowCount(of: graph.layers[$0]) }
-        kept = layers.map { [Bool](repeating: true, count: weights(of: graph.layers[$0])!.count) }
+        layers = graph.layers.indices.filter { graph.layers[$0].op.weightMatrix != nil }
+        rows = layers.map { graph.layers[$0].op.weightMatrix!.rows }
+        kept = layers.map { [Bool](repeating: true, count: graph.layers[$0].op.weightMatrix!.weights.count) }
     }
 
     /// Prunes by SAP's rule once, on `graph`'s current weights; returns how many were pruned.
     package mutating func prune(_ graph: Graph, options: SAPOptions) -> Int {
-        let all = layers.map { weights(of: graph.layers[$0])! }
+        let all = layers.map { graph.layers[$0].op.weightMatrix!.weights }
         // (layer, position) groups that share a PQ index.
         var scopes: [[(Int, Int)]] = []
         switch options.scope {
@@ -107,7 +107,7 @@ package struct SAPState: Sendable {
     /// The PQ indices and kept fraction of the surviving weights.
     package func iterate(_ graph: Graph, iteration: Int, options: SAPOptions) -> SAPIterate {
         let surviving = layers.indices.map { l in
-            zip(weights(of: graph.layers[layers[l]])!, kept[l]).filter { $0.1 }.map { $0.0 }
+            zip(graph.layers[layers[l]].op.weightMatrix!.weights, kept[l]).filter { $0.1 }.map { $0.0 }
         }
         let total = kept.reduce(0) { $0 + $1.count }
         let alive = kept.reduce(0) { $0 + $1.filter { $0 }.count }
@@ -164,18 +164,3 @@ package func sapDataFree(_ graph: Graph, options: SAPOptions) -> (state: SAPStat
     return (state, trajectory)
 }
 
-private func weights(of layer: Layer) -> [Double]? {
-    switch layer.op {
-    case .dense(let dense): return dense.weights
-    case .conv2d(let conv): return conv.weights
-    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return nil
-    }
-}
-
-private func rowCount(of layer: Layer) -> Int {
-    switch layer.op {
-    case .dense(let dense): return dense.outputs
-    case .conv2d(let conv): return conv.outChannels
-    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return 0
-    }
-}

@@ -141,6 +141,18 @@ package enum Op: Sendable {
     }
 }
 
+extension Op {
+    /// A dense or conv2d layer's weights as a `rows × fanIn` row-major matrix (rows: output units or
+    /// channels; fan-in: `in` or `in_ch·kh·kw`); nil for layers without weights.
+    package var weightMatrix: (weights: [Double], rows: Int, fanIn: Int)? {
+        switch self {
+        case .dense(let dense): return (dense.weights, dense.outputs, dense.inputs)
+        case .conv2d(let conv): return (conv.weights, conv.outChannels, conv.fanIn)
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return nil
+        }
+    }
+}
+
 /// One layer with its inferred shapes and where it was declared.
 package struct Layer: Sendable {
     package var name: String

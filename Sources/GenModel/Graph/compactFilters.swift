@@ -2,12 +2,7 @@
 
 /// Indices of the dense/conv2d layers whose filters may be pruned: all but the last one.
 package func prunableFilterLayers(_ graph: Graph) -> [Int] {
-    let weighted = graph.layers.indices.filter {
-        switch graph.layers[$0].op {
-        case .dense, .conv2d: return true
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return false
-        }
-    }
+    let weighted = graph.layers.indices.filter { graph.layers[$0].op.weightMatrix != nil }
     return Array(weighted.dropLast())
 }
 
