@@ -52,7 +52,9 @@ package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Doubl
 package typealias MaskSchedule = (_ epoch: Int, _ layerIndex: Int, _ weights: [Double]) -> [Bool]?
 
 /// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
-/// fixed (pruned weights stay zero, their gradients are zeroed). Deterministic for a seed: the
+/// fixed (pruned weights stay zero, their gradients are zeroed), unless `remask` changes them per
+/// epoch; `afterStep` and `projectForward` add a proximal step or a straight-through projection.
+/// Deterministic for a seed: the
 /// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded GSL CBLAS.
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,

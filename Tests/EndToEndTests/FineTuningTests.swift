@@ -155,6 +155,39 @@ struct FineTuningTests {
         #expect(other != (try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)))
     }
 
+    @Test("gradual pruning at kernel granularity ends at K of every N kernels per filter; bit-exact C")
+    func gradualKernels() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: "gradual_kernel", inputs: Array(test.inputs.prefix(16))) {
+            $0.dataPath = Self.data
+            $0.granularity = "kernel"
+            $0.k = 2
+            $0.n = 4
+            $0.epochs = 2
+        }
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_cnn.pruned.json"))) as? [String: Any]
+        let layers = try #require(model?["layers"] as? [[String: Any]])
+        let conv2 = try #require(layers.first { $0["name"] as? String == "conv2" }?["weights"] as? [String: Any])
+        let shape = try #require(conv2["shape"] as? [Int])
+        let weights = try #require(conv2["data"] as? [Double])
+        let area = shape[2] * shape[3]
+        for filter in 0..<shape[0] {
+            for group in stride(from: 0, to: shape[1], by: 4) {
+                let live = (group..<min(group + 4, shape[1])).filter { channel in
+                    let start = (filter * shape[1] + channel) * area
+                    return weights[start..<(start + area)].contains { $0 != 0 }
+                }
+                #expect(live.count <= 2, "filter \(filter) keeps \(live.count) kernels of a group of 4")
+            }
+        }
+    }
+
     @Test("--prune darb with --data: every step uses the block-max projection of dense weights, so kept positions move; bit-exact C")
     func darbProjected() throws {
         let (tuned, json) = try Self.bitExactDigitsMLP(label: "darb_data") {
