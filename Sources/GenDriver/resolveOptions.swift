@@ -151,7 +151,9 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     switch options.schedule {
     case nil: gradual = schedulable
     case "oneshot", "gradual":
-        if options.dataPath == nil {
+        if method != "kofn" {
+            flagError("--schedule: only used by --prune kofn (the other methods set their own training)")
+        } else if options.dataPath == nil {
             flagError("--schedule: only used with --data (it sets how fine-tuning prunes)")
         } else if options.schedule == "gradual" && !schedulable {
             flagError("--schedule gradual: needs --prune kofn at weight or kernel granularity and --epochs > 0")
