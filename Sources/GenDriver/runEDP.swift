@@ -43,6 +43,10 @@ func runEDP(
     // Dead units (rows of zeros) go first, so that the ranks are planned on the live channels.
     let graph = pruneConstantChannels(graph, threshold: options.threshold)
     let plans = planEDP(graph, rule: options.rankRule, onlyWhenSmaller: data == nil || epochs == 0)
+    let planned = Set(plans.map(\.layerIndex))
+    for (index, layer) in graph.layers.enumerated() where layer.op.weightMatrix != nil && !planned.contains(index) {
+        diagnostics.warning("--prune edp: the SVD of layer '\(layer.name)' did not converge in GSL; the layer stays whole", at: layer.origin)
+    }
     let summary = EDPSummary(
         options: options,
         layers: plans.map {

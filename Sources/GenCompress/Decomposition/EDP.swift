@@ -69,7 +69,8 @@ package func planEDP(_ graph: Graph, rule: EDPRankRule, onlyWhenSmaller: Bool = 
     var plans: [EDPLayerPlan] = []
     for (index, layer) in graph.layers.enumerated() {
         guard let matrix = layer.op.weightMatrix else { continue }
-        let svd = singularValueDecomposition(matrix.weights, rows: matrix.rows, columns: matrix.fanIn)
+        // A layer whose SVD fails has no plan and stays whole (runEDP warns).
+        guard let svd = singularValueDecomposition(matrix.weights, rows: matrix.rows, columns: matrix.fanIn) else { continue }
         plans.append(EDPLayerPlan(
             layerIndex: index, name: layer.name, rows: matrix.rows, fanIn: matrix.fanIn, svd: svd,
             sourceWeights: layer.weightsBeforeCompaction ?? matrix.weights.count))

@@ -21,7 +21,9 @@ package struct SingularValueDecomposition: Sendable {
 /// `gsl_linalg_SV_decomp`, which needs at least as many rows as columns: a wide matrix is
 /// decomposed through its transpose. Each component's sign is fixed (the largest |entry| of its
 /// u column is positive) so that the factors do not depend on the library's sign choices.
-package func singularValueDecomposition(_ matrix: [Double], rows: Int, columns: Int) -> SingularValueDecomposition {
+/// nil if GSL reports a failure (it gives up after a bounded number of QR sweeps); GSL's default
+/// handler, which would abort the process, is switched off for the call.
+package func singularValueDecomposition(_ matrix: [Double], rows: Int, columns: Int) -> SingularValueDecomposition? {
     precondition(rows > 0 && columns > 0 && matrix.count == rows * columns, "matrix shape")
     let transposed = rows < columns
     let tall = (rows: transposed ? columns : rows, columns: transposed ? rows : columns)
@@ -42,8 +44,10 @@ package func singularValueDecomposition(_ matrix: [Double], rows: Int, columns: 
             if transposed { gsl_matrix_set(a, c, r, value) } else { gsl_matrix_set(a, r, c, value) }
         }
     }
-    // The only failure GSL reports here is a shape error, excluded above.
-    _ = gsl_linalg_SV_decomp(a, vMatrix, s, work)
+    let previousHandler = gsl_set_error_handler_off()
+    let status = gsl_linalg_SV_decomp(a, vMatrix, s, work)
+    gsl_set_error_handler(previousHandler)
+    guard status == 0 else { return nil }
     // Tall case: A = U S Vᵀ with U in `a`. Wide case: Aᵀ = U' S V'ᵀ, so U = V' and V = U'.
     var u = [Double](repeating: 0, count: rows * m)
     var v = [Double](repeating: 0, count: columns * m)
