@@ -24,6 +24,10 @@ METHODS = [
     ("DARB, sparsity 0.875", ["--prune", "darb", "--sparsity", "0.875"]),
     ("EDP, weight budget 0.875", ["--prune", "edp", "--sparsity", "0.875"]),
     ("EDP, energy 0.9 (default)", ["--prune", "edp"]),
+    # The group lasso alone deciding the ranks: every layer factored at full rank, lambda swept.
+    ("EDP, full rank, lambda 0.5", ["--prune", "edp", "--edp-energy", "1", "--edp-lambda", "0.5"]),
+    ("EDP, full rank, lambda 1.0", ["--prune", "edp", "--edp-energy", "1", "--edp-lambda", "1.0"]),
+    ("EDP, full rank, lambda 1.5", ["--prune", "edp", "--edp-energy", "1", "--edp-lambda", "1.5"]),
     ("SAP, gamma 2, 10 iterations", ["--prune", "sap", "--sap-gamma", "2", "--sap-iterations", "10"]),
     ("SAP, gamma 3, 10 iterations", ["--prune", "sap", "--sap-gamma", "3", "--sap-iterations", "10"]),
 ]
