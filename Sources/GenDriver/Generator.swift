@@ -102,55 +102,8 @@ package enum Generator {
             case .darb(let sparsity): graph = pruneDARB(graph, sparsity: sparsity)
             case .none, .sap, .dpp, .edp: break
             }
-            // With data, the pruned model is fine-tuned: k-of-n with its masks held fixed; DARB with
-            // every step's passes on the block-max projection of dense weights that the optimizer
-            // updates (straight-through), so the block sizes stay and the kept positions may move.
             if let data = trainingData, resolved.epochs > 0 {
-                let before = graph
-                let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
-                let isDARB: Bool
-                switch resolved.prune {
-                case .darb: isDARB = true
-                case .none, .kOfN, .sap, .dpp, .edp: isDARB = false
-                }
-                let masks = Dictionary(uniqueKeysWithValues: graph.layers.indices.compactMap { index -> (Int, (KeepMask, Int, Int))? in
-                    switch graph.layers[index].op {
-                    case .dense(let dense): return dense.mask.map { (index, ($0, dense.outputs, dense.inputs)) }
-                    case .conv2d(let conv): return conv.mask.map { (index, ($0, conv.outChannels, conv.fanIn)) }
-                    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return nil
-                    }
-                })
-                let trained = train(
-                    isDARB ? graph.withMasksRemoved() : graph, on: data.train, options: options,
-                    onEpoch: { epoch in
-                        progress?.update(
-                            "fine-tune", done: epoch.epoch, total: resolved.epochs,
-                            detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
-                    },
-                    projectForward: isDARB
-                        ? { layerIndex, weights, _ in
-                            guard let (mask, rows, fanIn) = masks[layerIndex] else { return }
-                            projectBlockMax(&weights, mask: mask, rows: rows, fanIn: fanIn)
-                        } : nil,
-                    remask: resolved.gradualPruning
-                        ? { epoch, layerIndex, weights in
-                            guard let (mask, rows, fanIn) = masks[layerIndex] else { return nil }
-                            let k = gradualK(epoch: epoch, rampEpochs: resolved.epochs / 2, k: mask.k, n: mask.n)
-                            guard mask.unit > 1 else {
-                                return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: mask.n).kept
-                            }
-                            return kernelMagnitudeMask(
-                                weights, rows: rows, channels: fanIn / mask.unit, area: mask.unit, k: k, n: mask.n).kept
-                        } : nil)
-                graph = isDARB ? remaskDARB(trained.graph, blockSizesFrom: before) : trained.graph
-                training = TrainingSummary(
-                    options: options, history: trained.history, data: data, before: before, after: graph)
-                if resolved.gradualPruning {
-                    training?.masks = "gradual: magnitude k-of-n masks recomputed at the start of each epoch, k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then held fixed; the 'before' accuracies are of the one-shot K-of-n model"
-                }
-                if isDARB {
-                    training?.masks = "projected at every step: the passes use one weight per block (the largest of dense weights that the optimizer keeps updating, straight-through), block sizes fixed, so kept positions may move"
-                }
+                (graph, training) = fineTunePruned(graph, resolved: resolved, data: data, progress: progress)
             }
         case .edp(let edpOptions):
             let run = runEDP(graph, options: edpOptions, data: trainingData, epochs: resolved.epochs,

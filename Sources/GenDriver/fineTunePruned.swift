@@ -1,0 +1,58 @@
+// GenDriver/fineTunePruned.swift - Fine-tuning of a magnitude k-of-n or DARB model with --data.
+
+import GenCompress
+import GenLearn
+import GenModel
+
+/// Fine-tunes `pruned` for `resolved.epochs`:
+/// - k-of-n with its masks held fixed, or with `--schedule gradual` recomputed by magnitude at each
+///   epoch's start while k shrinks from n to K over the first half;
+/// - DARB with every step's passes on the block-max projection of dense weights that the optimizer
+///   updates (straight-through), so block sizes stay and kept positions may move; masked again after.
+func fineTunePruned(
+    _ pruned: Graph, resolved: ResolvedOptions, data: DataFile, progress: ProgressReporter?
+) -> (graph: Graph, summary: TrainingSummary) {
+    let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
+    let isDARB: Bool
+    switch resolved.prune {
+    case .darb: isDARB = true
+    case .none, .kOfN, .sap, .dpp, .edp: isDARB = false
+    }
+    var masks: [Int: (mask: KeepMask, rows: Int, fanIn: Int)] = [:]
+    for (index, layer) in pruned.layers.enumerated() {
+        switch layer.op {
+        case .dense(let dense): masks[index] = dense.mask.map { ($0, dense.outputs, dense.inputs) }
+        case .conv2d(let conv): masks[index] = conv.mask.map { ($0, conv.outChannels, conv.fanIn) }
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: break
+        }
+    }
+    let layerMasks = masks
+    let trained = train(
+        isDARB ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
+        onEpoch: { epoch in
+            progress?.update(
+                "fine-tune", done: epoch.epoch, total: resolved.epochs,
+                detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
+        },
+        projectForward: isDARB
+            ? { layerIndex, weights, _ in
+                guard let layer = layerMasks[layerIndex] else { return }
+                projectBlockMax(&weights, mask: layer.mask, rows: layer.rows, fanIn: layer.fanIn)
+            } : nil,
+        remask: resolved.gradualPruning
+            ? { epoch, layerIndex, weights in
+                guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return nil }
+                let k = gradualK(epoch: epoch, rampEpochs: resolved.epochs / 2, k: mask.k, n: mask.n)
+                guard mask.unit > 1 else { return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: mask.n).kept }
+                return kernelMagnitudeMask(weights, rows: rows, channels: fanIn / mask.unit, area: mask.unit, k: k, n: mask.n).kept
+            } : nil)
+    let graph = isDARB ? remaskDARB(trained.graph, blockSizesFrom: pruned) : trained.graph
+    var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)
+    if resolved.gradualPruning {
+        summary.masks = "gradual: magnitude k-of-n masks recomputed at the start of each epoch, k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then held fixed; the 'before' accuracies are of the one-shot K-of-n model"
+    }
+    if isDARB {
+        summary.masks = "projected at every step: the passes use one weight per block (the largest of dense weights that the optimizer keeps updating, straight-through), block sizes fixed, so kept positions may move"
+    }
+    return (graph, summary)
+}
