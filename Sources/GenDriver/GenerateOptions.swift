@@ -22,6 +22,10 @@ package struct GenerateOptions: Sendable {
     package var edpRowLambda: Double?
     /// `--schedule oneshot|gradual` (k-of-n with --data).
     package var schedule: String?
+    /// `--augment SPEC` (training-time warp and noise; see resolveAugmentation.swift).
+    package var augment: String?
+    /// `--learning-rate`: peak rate of every training run (default `TrainingOptions().learningRate`).
+    package var learningRate: Double?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.

@@ -35,7 +35,7 @@ package enum Generator {
     package static func generate(
         _ options: GenerateOptions, diagnostics: DiagnosticEngine, progress: ProgressReporter? = nil
     ) throws(GenFailure) -> GenerationResult {
-        let resolved = try resolveOptions(options, diagnostics: diagnostics)
+        var resolved = try resolveOptions(options, diagnostics: diagnostics)
         let resources = try locateResources(options, diagnostics: diagnostics)
         let target = try loadTarget(options.target, root: resources, diagnostics: diagnostics)
         if resolved.lowering.indexFormat == .nibble && target.hlsPragmas {
@@ -48,6 +48,10 @@ package enum Generator {
             ? try loadONNXModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
             : try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
         let unpruned = graph
+        if let augmentation = resolved.augmentation {
+            resolved.augmentation = fitAugmentation(augmentation, to: graph.inputShape, diagnostics: diagnostics)
+            try diagnostics.checkpoint()
+        }
         let name: String
         if let override = options.name {
             // Kept as given (the model's own name is lower-cased, an explicit --name is not).
@@ -106,14 +110,14 @@ package enum Generator {
                 (graph, training) = fineTunePruned(graph, resolved: resolved, data: data, progress: progress)
             }
         case .edp(let edpOptions):
-            let run = runEDP(graph, options: edpOptions, data: trainingData, epochs: resolved.epochs,
-                seed: resolved.seed, progress: progress, diagnostics: diagnostics)
+            let run = runEDP(graph, options: edpOptions, data: trainingData, training: resolved.trainingOptions,
+                progress: progress, diagnostics: diagnostics)
             graph = run.graph
             training = run.training
             edpSummary = run.summary
         case .sap(let sapOptions, let n):
-            let run = runSAP(graph, options: sapOptions, n: n, data: trainingData, epochs: resolved.epochs,
-                seed: resolved.seed, progress: progress)
+            let run = runSAP(graph, options: sapOptions, n: n, data: trainingData, training: resolved.trainingOptions,
+                progress: progress)
             graph = run.graph
             training = run.training
             sapSummary = run.summary
@@ -122,6 +126,7 @@ package enum Generator {
             guard let data = trainingData else { break }
             let before = magnitudePruned(graph, k: k, n: n)
             var options = DPPOptions(k: k, n: n, epochs: resolved.epochs, fineTuneEpochs: resolved.epochs, seed: resolved.seed)
+            options.training = resolved.trainingOptions
             options.granularity = resolved.kernelGranularity ? .kernel : resolved.filterGranularity ? .filter : .weight
             let result = trainDPP(graph, on: data.train, options: options) { epoch in
                 progress?.update(

@@ -12,7 +12,7 @@ import GenModel
 func fineTunePruned(
     _ pruned: Graph, resolved: ResolvedOptions, data: DataFile, progress: ProgressReporter?
 ) -> (graph: Graph, summary: TrainingSummary) {
-    let options = TrainingOptions(epochs: resolved.epochs, seed: resolved.seed)
+    let options = resolved.trainingOptions
     let isDARB: Bool
     switch resolved.prune {
     case .darb: isDARB = true

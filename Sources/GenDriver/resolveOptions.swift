@@ -1,6 +1,7 @@
 // GenDriver/resolveOptions.swift - Checks flag values and combinations, naming the flag in every error.
 
 import GenCompress
+import GenLearn
 import GenLowering
 import GenSupport
 
@@ -19,6 +20,18 @@ package struct ResolvedOptions: Sendable {
     package var gradualPruning: Bool = false
     /// `--sparse-lowering` and `--index-format`.
     package var lowering = LoweringOptions()
+    /// `--augment`, fitted to the model's input by `Generator` once the model is read.
+    package var augmentation: Augmentation?
+    /// `--learning-rate`; nil: the trainer's default.
+    package var learningRate: Double?
+
+    /// What every training run of this generation uses: epochs, seed, augmentation.
+    package var trainingOptions: TrainingOptions {
+        var options = TrainingOptions(epochs: epochs, seed: seed)
+        options.augmentation = augmentation
+        if let learningRate { options.learningRate = learningRate }
+        return options
+    }
 }
 
 /// `--prune darb` without `--sparsity`: 7 of every 8 weights removed (8x fewer weights).
@@ -162,6 +175,13 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     case let other?:
         flagError("--schedule: expected 'oneshot' or 'gradual', found '\(other)'")
     }
+    if let rate = options.learningRate {
+        if !(rate > 0 && rate <= 1) { flagError("--learning-rate: expected a number greater than 0 and at most 1, found \(rate)") }
+        if options.dataPath == nil || options.epochs == 0 {
+            flagError("--learning-rate: needs --data and --epochs > 0 (it sets how fast training moves)")
+        }
+    }
+    let augmentation = options.augment.flatMap { parseAugmentation($0, options: options, flagError: flagError) }
     try diagnostics.checkpoint()
     return ResolvedOptions(
         prune: prune,
@@ -172,7 +192,8 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
         kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
         gradualPruning: gradual,
-        lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto))
+        lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto),
+        augmentation: augmentation, learningRate: options.learningRate)
 }
 
 /// `--prune edp`'s settings: one rank rule (`--edp-energy`, `--edp-rank` or `--sparsity`, default

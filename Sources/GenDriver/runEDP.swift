@@ -37,9 +37,10 @@ struct EDPRun {
 /// (which removes the channels the lasso zeroed and merges pairs that stopped paying), and
 /// `epochs` of fine-tuning of what is left.
 func runEDP(
-    _ graph: Graph, options: EDPOptions, data: DataFile?, epochs: Int, seed: UInt64, progress: ProgressReporter?,
+    _ graph: Graph, options: EDPOptions, data: DataFile?, training trainingOptions: TrainingOptions, progress: ProgressReporter?,
     diagnostics: DiagnosticEngine
 ) -> EDPRun {
+    let epochs = trainingOptions.epochs
     // Dead units (rows of zeros) go first, so that the ranks are planned on the live channels.
     let graph = pruneConstantChannels(graph, threshold: options.threshold)
     let plans = planEDP(graph, rule: options.rankRule, onlyWhenSmaller: data == nil || epochs == 0)
@@ -76,7 +77,6 @@ func runEDP(
         coefficientShapes[index] = (matrix.rows, matrix.fanIn, index != lastWeighted)
     }
     let shapes = coefficientShapes
-    let trainingOptions = TrainingOptions(epochs: epochs, seed: seed)
     let lassoed = train(
         factored, on: data.train, options: trainingOptions,
         onEpoch: { epoch in

@@ -66,18 +66,18 @@ package struct SAPSummary: Sendable {
 /// Either way the target needs static structure, so SAP's result becomes per-layer k-of-n:
 /// k = ⌈n · the fraction SAP kept⌉, the k largest per group kept, then fine-tuned with data.
 func runSAP(
-    _ graph: Graph, options: SAPOptions, n: Int, data: DataFile?, epochs: Int, seed: UInt64,
+    _ graph: Graph, options: SAPOptions, n: Int, data: DataFile?, training trainingOptions: TrainingOptions,
     progress: ProgressReporter?
 ) -> (graph: Graph, training: TrainingSummary?, summary: SAPSummary) {
     var state: SAPState
     var trajectory: [SAPIterate]
     var source = graph
     var pruneSteps = 0
+    let epochs = trainingOptions.epochs
     let dataDriven = data != nil && epochs > 0
     if let data, dataDriven {
         state = SAPState(graph)
         trajectory = []
-        let trainingOptions = TrainingOptions(epochs: epochs, seed: seed)
         for iteration in 0..<options.iterations {
             let rewound = state.masked(graph)
             let trained = train(rewound, on: data.train, options: trainingOptions) { epoch in
@@ -100,7 +100,6 @@ func runSAP(
     var training: TrainingSummary?
     if let data, dataDriven {
         let before = pruned
-        let trainingOptions = TrainingOptions(epochs: epochs, seed: seed)
         let trained = train(pruned, on: data.train, options: trainingOptions) { epoch in
             progress?.update("fine-tune", done: epoch.epoch, total: epochs, detail: "train accuracy \(fixedText(epoch.trainAccuracy * 100))%")
         }

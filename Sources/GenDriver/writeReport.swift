@@ -1,6 +1,7 @@
 // GenDriver/writeReport.swift - The per-layer report (`<name>.report.json`): what was done and what it costs.
 
 import GenCompress
+import GenLearn
 import GenLowering
 import GenModel
 import GenSupport
@@ -329,6 +330,7 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("epochs", .int(training.options.epochs)), ("optimizer", .str(training.options.optimizer.rawValue)),
         ("learningRate", .num(training.options.learningRate)), ("schedule", .str("cosine decay to 0")),
         ("batchSize", .int(training.options.batchSize)), ("weightDecay", .num(training.options.weightDecay)),
+        ("augmentation", training.options.augmentation.map(augmentationJSON) ?? .null),
         ("masks", .str(training.masks)),
         ("finalLoss", training.history.last.map { rounded($0.loss) } ?? .null),
         ("floatTrainAccuracyBefore", percent(training.floatTrainBefore)),
@@ -336,6 +338,16 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("floatTrainAccuracy", percent(training.floatTrain)), ("floatTestAccuracy", percent(training.floatTest)),
         ("fixedPointTrainAccuracy", percent(training.fixedPointTrain)),
         ("fixedPointTestAccuracy", percent(training.fixedPointTest)),
+    ])
+}
+
+/// `--augment` as used: the warp's ranges, the noise and the image geometry.
+private func augmentationJSON(_ augmentation: Augmentation) -> JSONValue {
+    .obj([
+        ("rotateDegrees", .num(augmentation.rotationDegrees)), ("scale", .num(augmentation.scale)),
+        ("shear", .num(augmentation.shear)), ("shiftPixels", .num(augmentation.shift)),
+        ("noiseStd", .num(augmentation.noise)),
+        ("image", .ints([augmentation.channels, augmentation.height, augmentation.width])),
     ])
 }
 

@@ -148,7 +148,9 @@ package func trainDPP(
                 samples.append(sample)
                 expanded.append(hard)
             }
-            let result = lossAndGradients(network, data: data, labels: labels, indices: indices, classes: classes)
+            let result = lossAndGradients(
+                network, data: data, labels: labels, indices: indices, classes: classes,
+                augmentation: options.training.augmentation, generator: &generator)
             lossSum += result.lossSum
             correct += result.correct
             var gradients = result.gradients

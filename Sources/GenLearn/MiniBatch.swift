@@ -16,13 +16,16 @@ func cosineRate(_ base: Double, step: Int, total: Int) -> Double {
     base * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(total, 1))))
 }
 
-/// Forward and backward over the samples `indices`: summed loss, correct count and gradients.
+/// Forward and backward over the samples `indices` (perturbed by `augmentation` when given, with
+/// draws from `generator`): summed loss, correct count and gradients.
 func lossAndGradients(
-    _ network: Network, data: Dataset, labels: [Int], indices: [Int], classes: Int
+    _ network: Network, data: Dataset, labels: [Int], indices: [Int], classes: Int,
+    augmentation: Augmentation?, generator: inout SeededGenerator
 ) -> (lossSum: Double, correct: Int, gradients: Gradients) {
     var batch = [Double]()
     batch.reserveCapacity(indices.count * (data.inputs.first?.count ?? 0))
     for index in indices { batch.append(contentsOf: data.inputs[index]) }
+    augmentation?.apply(to: &batch, samples: indices.count, generator: &generator)
     var cache = ForwardCache()
     let output = network.forward(batch, batch: indices.count, cache: &cache)
     let result = softmaxCrossEntropy(output, labels: indices.map { labels[$0] }, classes: classes)

@@ -19,6 +19,8 @@ package struct TrainingOptions: Sendable {
     package var momentum = 0.9
     /// L2 weight decay on weights (not biases), added to the gradient.
     package var weightDecay = 1e-4
+    /// Perturbs every training batch (`--augment`); nil: the data as given.
+    package var augmentation: Augmentation?
     package var seed: UInt64
 
     package init(epochs: Int, seed: UInt64) {
@@ -96,7 +98,9 @@ package func train(
                     return dense
                 }
             }
-            let result = lossAndGradients(network, data: data, labels: labels, indices: indices, classes: classes)
+            let result = lossAndGradients(
+                network, data: data, labels: labels, indices: indices, classes: classes,
+                augmentation: options.augmentation, generator: &generator)
             if let shadow { for p in network.parameters.indices { network.parameters[p].weights = shadow[p] } }
             lossSum += result.lossSum
             correct += result.correct

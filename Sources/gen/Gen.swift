@@ -78,6 +78,13 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "With --prune kofn and --data: gradual (default: k shrinks from n to K over the first half of the epochs, masks recomputed each epoch) or oneshot (prune once, then fine-tune).")
     var schedule: String?
 
+    @Option(help: "With --data: perturb every training image at every step, e.g. rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2 (degrees, fractions, pixels, std); image=HxW gives a flat input's geometry. Default: none.")
+    var augment: String?
+
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional,
+        help: "With --data: peak learning rate of every training run (Adam, cosine decay to 0). Default 0.001.")
+    var learningRate: Double?
+
     @Option(name: .customLong("sparse-lowering"),
         help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
     var sparseLowering: String = "auto"
@@ -139,6 +146,8 @@ struct GenerateFlags: ParsableArguments {
         options.sapEta = sapEta
         options.sapIterations = sapIterations
         options.schedule = schedule
+        options.augment = augment
+        options.learningRate = learningRate
         options.edpEnergy = edpEnergy
         options.edpRank = edpRank
         options.edpLambda = edpLambda

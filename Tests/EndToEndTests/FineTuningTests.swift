@@ -255,6 +255,30 @@ struct FineTuningTests {
 
     /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the
     /// simulator on 32 test images, and returns the run and its parsed report.
+    @Test("--augment perturbs training: other weights than without, the same for a seed, reported; bit-exact C")
+    func augmented() throws {
+        func configure(_ options: inout GenerateOptions, augment: String?) {
+            options.k = 4
+            options.n = 16
+            options.epochs = 2
+            options.augment = augment
+        }
+        let spec = "rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2,image=8x8"
+        let (first, report) = try Self.bitExactDigitsMLP(label: "augment_a") { configure(&$0, augment: spec) }
+        let (second, _) = try Self.bitExactDigitsMLP(label: "augment_b") { configure(&$0, augment: spec) }
+        let (plain, _) = try Self.bitExactDigitsMLP(label: "augment_none") { configure(&$0, augment: nil) }
+        func pruned(_ run: VerificationRun) throws -> String {
+            try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)
+        }
+        #expect(try pruned(first) == pruned(second))
+        #expect(try pruned(first) != pruned(plain))
+        let tuning = try #require(report?["fineTuning"] as? [String: Any])
+        let augmentation = try #require(tuning["augmentation"] as? [String: Any])
+        #expect(augmentation["rotateDegrees"] as? Double == 10)
+        #expect(augmentation["noiseStd"] as? Double == 0.2)
+        #expect(augmentation["image"] as? [Int] == [1, 8, 8])
+    }
+
     static func bitExactDigitsMLP(label: String, configure: (inout GenerateOptions) -> Void) throws
         -> (run: VerificationRun, report: [String: Any]?)
     {

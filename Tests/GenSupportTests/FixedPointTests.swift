@@ -47,4 +47,13 @@ struct FixedPointTests {
         #expect(FixedPoint.fracBits(forMaxAbs: 300, bits: 8, limits: -16...30) == -2)
         #expect(FixedPoint.fracBits(forMaxAbs: 1.0, bits: 16, limits: -16...30) == 14)
     }
+
+    @Test("a tiny or huge largest value ends at the limits (a subnormal one once walked for hours)")
+    func extremeFormats() {
+        #expect(FixedPoint.fracBits(forMaxAbs: 1e-310, bits: 8, limits: -24...62) == 62)
+        #expect(FixedPoint.fracBits(forMaxAbs: .leastNonzeroMagnitude, bits: 8, limits: -24...62) == 62)
+        #expect(FixedPoint.fracBits(forMaxAbs: 1e-30, bits: 8, limits: -24...62) == 62)
+        #expect(FixedPoint.fracBits(forMaxAbs: 1e300, bits: 8, limits: -24...62) == -24)
+        #expect(FixedPoint.fracBits(forMaxAbs: 1e-12, bits: 8, limits: -24...62) == 46)  // 2^46·1e-12 ≈ 70 ≤ 127
+    }
 }

@@ -78,7 +78,9 @@ package enum FixedPoint {
     package static func fracBits(forMaxAbs maxAbs: Double, bits: Int, limits: ClosedRange<Int>) -> Int {
         guard maxAbs > 0, maxAbs.isFinite else { return limits.upperBound }
         let largest = Double((Int64(1) << (bits - 1)) - 1)
-        var frac = Int((largest / maxAbs).exponent)  // floor(log2(.)) for positive normal values
+        // floor(log2(.)) for positive normal values; clamped first, because a subnormal maxAbs makes the
+        // quotient infinite (exponent Int.max) and the walks below would then take forever.
+        var frac = min(max(Int((largest / maxAbs).exponent), limits.lowerBound - 1), limits.upperBound + 1)
         // exponent is floor(log2); guard against rounding at exact powers of two.
         while frac > limits.lowerBound && maxAbs * pow2(frac) > largest { frac -= 1 }
         while frac < limits.upperBound && maxAbs * pow2(frac + 1) <= largest { frac += 1 }

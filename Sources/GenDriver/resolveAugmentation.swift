@@ -1,0 +1,91 @@
+// GenDriver/resolveAugmentation.swift - Reads `--augment` and fits it to the model's input shape.
+
+import GenLearn
+import GenSupport
+
+/// `--augment SPEC`: comma-separated `key=value` settings, or `none`:
+/// `rotate` (± degrees), `scale` (1 ± fraction), `shear` (± fraction), `shift` (± pixels) for the
+/// random affine warp, `noise` (standard deviation added to every input value) and `image` (`HxW`
+/// or `CxHxW`, the geometry of a flat input; a [C, H, W] or [H, W] input carries its own).
+func parseAugmentation(_ text: String, options: GenerateOptions, flagError: (String) -> Void) -> Augmentation? {
+    if options.dataPath == nil || options.epochs == 0 {
+        flagError("--augment: needs --data and --epochs > 0 (it perturbs the training images)")
+    }
+    if text == "none" { return nil }
+    var augmentation = Augmentation()
+    var seen = Set<String>()
+    for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+        let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else {
+            flagError("--augment: expected key=value items separated by commas (keys rotate, scale, shear, shift, noise, image) or 'none', found '\(item)'")
+            continue
+        }
+        let (key, value) = (parts[0], parts[1])
+        if !seen.insert(key).inserted { flagError("--augment: '\(key)' given twice") }
+        if key == "image" {
+            let sides = value.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard sides.count == 2 || sides.count == 3, sides.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                flagError("--augment: image expected HxW or CxHxW with whole numbers >= 1, found '\(value)'")
+                continue
+            }
+            let dims = sides.compactMap { $0 }
+            (augmentation.channels, augmentation.height, augmentation.width) =
+                dims.count == 3 ? (dims[0], dims[1], dims[2]) : (1, dims[0], dims[1])
+            continue
+        }
+        let limits: [String: (upper: Double, inclusive: Bool, meaning: String)] = [
+            "rotate": (180, true, "degrees"), "scale": (1, false, "a fraction"), "shear": (1, true, "a fraction"),
+            "shift": (1e6, true, "pixels"), "noise": (1e6, true, "a standard deviation"),
+        ]
+        guard let limit = limits[key] else {
+            flagError("--augment: unknown key '\(key)'; expected rotate, scale, shear, shift, noise or image")
+            continue
+        }
+        guard let number = Double(value), number.isFinite, number >= 0,
+            limit.inclusive ? number <= limit.upper : number < limit.upper
+        else {
+            let bound = limit.inclusive ? "at most" : "less than"
+            flagError("--augment: \(key) expected \(limit.meaning) >= 0 and \(bound) \(shortNumber(limit.upper)), found '\(value)'")
+            continue
+        }
+        switch key {
+        case "rotate": augmentation.rotationDegrees = number
+        case "scale": augmentation.scale = number
+        case "shear": augmentation.shear = number
+        case "shift": augmentation.shift = number
+        case "noise": augmentation.noise = number
+        default: break  // `limits` holds exactly the keys above
+        }
+    }
+    return augmentation
+}
+
+/// Gives `augmentation` the geometry of a model input of `shape`, or explains why it cannot.
+func fitAugmentation(_ augmentation: Augmentation, to shape: [Int], diagnostics: DiagnosticEngine) -> Augmentation? {
+    var fitted = augmentation
+    let size = shape.reduce(1, *)
+    let shapeText = "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    if augmentation.height > 0 {
+        let given = augmentation.channels * augmentation.height * augmentation.width
+        guard given == size else {
+            diagnostics.error("--augment: image \(augmentation.channels)x\(augmentation.height)x\(augmentation.width) holds \(given) values, but the model's input \(shapeText) holds \(size)")
+            return nil
+        }
+        return fitted
+    }
+    switch shape.count {
+    case 3: (fitted.channels, fitted.height, fitted.width) = (shape[0], shape[1], shape[2])
+    case 2: (fitted.channels, fitted.height, fitted.width) = (1, shape[0], shape[1])
+    default:
+        guard !augmentation.warps else {
+            diagnostics.error("--augment: the warp needs the image's geometry, and the model's input is \(shapeText); add image=HxW (or CxHxW)")
+            return nil
+        }
+        (fitted.channels, fitted.height, fitted.width) = (1, 1, size)
+    }
+    return fitted
+}
+
+private func shortNumber(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(value)
+}
