@@ -24,6 +24,8 @@ package struct GenerateOptions: Sendable {
     package var schedule: String?
     /// `--augment SPEC` (training-time warp and noise; see resolveAugmentation.swift).
     package var augment: String?
+    /// `--recipe FILE.json`: per-layer exceptions to the uniform k-of-n (see readRecipe.swift).
+    package var recipePath: String?
     /// `--learning-rate`: peak rate of every training run (default `TrainingOptions().learningRate`).
     package var learningRate: Double?
     /// `--sparse-lowering auto|always`.

@@ -91,13 +91,23 @@ package enum Generator {
         }
 
         graph = fuseActivations(graph)
+        var recipe: [Int: LayerKofN] = [:]
+        if let path = options.recipePath {
+            let bytes = try readFile(path, what: "recipe", diagnostics: diagnostics)
+            let (k, n): (Int, Int)
+            switch resolved.prune {
+            case .kOfN(let kk, let nn), .dpp(let kk, let nn): (k, n) = (kk, nn)
+            case .none, .sap, .darb, .edp: (k, n) = defaultKofN  // resolveOptions allows --recipe only with kofn/dpp
+            }
+            recipe = try readRecipe(file: path, bytes: bytes, graph: graph, k: k, n: n, diagnostics: diagnostics)
+        }
         var training: TrainingSummary?
         var sapSummary: SAPSummary?
         var edpSummary: EDPSummary?
         func magnitudePruned(_ graph: Graph, k: Int, n: Int) -> Graph {
             resolved.filterGranularity
                 ? pruneFilters(graph, k: k, n: n)
-                : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity)
+                : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity, perLayer: recipe)
         }
         switch resolved.prune {
         case .none, .kOfN, .darb:
@@ -127,6 +137,7 @@ package enum Generator {
             let before = magnitudePruned(graph, k: k, n: n)
             var options = DPPOptions(k: k, n: n, epochs: resolved.epochs, fineTuneEpochs: resolved.epochs, seed: resolved.seed)
             options.training = resolved.trainingOptions
+            options.perLayer = recipe
             options.granularity = resolved.kernelGranularity ? .kernel : resolved.filterGranularity ? .filter : .weight
             let result = trainDPP(graph, on: data.train, options: options) { epoch in
                 progress?.update(

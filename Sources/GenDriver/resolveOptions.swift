@@ -181,6 +181,13 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             flagError("--learning-rate: needs --data and --epochs > 0 (it sets how fast training moves)")
         }
     }
+    if options.recipePath != nil {
+        if method != "kofn" && method != "dpp" {
+            flagError("--recipe: only used by --prune kofn or dpp (per-layer k and n)")
+        } else if options.granularity == "filter" {
+            flagError("--recipe: not available with --granularity filter")
+        }
+    }
     let augmentation = options.augment.flatMap { parseAugmentation($0, options: options, flagError: flagError) }
     try diagnostics.checkpoint()
     return ResolvedOptions(

@@ -96,7 +96,8 @@ func runSAP(
         pruneSteps = trajectory.count - 1
     }
     let perLayerK = state.perLayerK(n: n, graph: graph)
-    var pruned = pruneMagnitudeKofN(source.withMasksRemoved(), k: 1, n: n, perLayerK: perLayerK)
+    var pruned = pruneMagnitudeKofN(
+        source.withMasksRemoved(), k: 1, n: n, perLayer: perLayerK.mapValues { .kOfN(k: $0, n: n) })
     var training: TrainingSummary?
     if let data, dataDriven {
         let before = pruned

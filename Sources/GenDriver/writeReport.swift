@@ -213,7 +213,7 @@ package func writeReport(
         prune = .obj([
             ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
             ("granularity", .str(granularityDescription(resolved))),
-        ])
+        ] + recipeMember(options))
     case .darb(let sparsity):
         prune = .obj([
             ("method", .str("darb")), ("sparsity", .num(sparsity)),
@@ -251,6 +251,7 @@ package func writeReport(
         prune = .obj([
             ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)),
             ("granularity", .str(granularityDescription(resolved))),
+        ] + recipeMember(options) + [
             ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits")),
             (
                 "maskMetrics",
@@ -339,6 +340,12 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("fixedPointTrainAccuracy", percent(training.fixedPointTrain)),
         ("fixedPointTestAccuracy", percent(training.fixedPointTest)),
     ])
+}
+
+/// `"recipe"` naming the --recipe file when one was given (each layer's own k/n is in its entry).
+private func recipeMember(_ options: GenerateOptions) -> [(String, JSONValue)] {
+    guard let path = options.recipePath else { return [] }
+    return [("recipe", .str(String(path.split(separator: "/").last ?? Substring(path))))]
 }
 
 /// `--augment` as used: the warp's ranges, the noise and the image geometry.

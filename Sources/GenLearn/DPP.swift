@@ -44,6 +44,8 @@ package struct DPPOptions: Sendable {
     package var finalTemperature = 0.5
     package var logitLearningRate = 1e-2
     package var granularity = DPPGranularity.weight
+    /// A recipe's exceptions by layer index in the graph: another k and n, or no mask at all.
+    package var perLayer: [Int: LayerKofN] = [:]
     package var training: TrainingOptions
 
     package init(k: Int, n: Int, epochs: Int, fineTuneEpochs: Int, seed: UInt64) {
@@ -94,7 +96,13 @@ package func trainDPP(
         }
     }
     // At filter granularity the last layer's outputs are the model's: it is not pruned.
-    let learned = network.parameterLayers.map { options.granularity != .filter || prunable.contains($0) }
+    let learned = network.parameterLayers.map {
+        (options.granularity != .filter || prunable.contains($0)) && options.perLayer[$0] != .unpruned
+    }
+    let groupSizes = network.parameterLayers.map { layer -> (k: Int, n: Int) in
+        if case .kOfN(let k, let n)? = options.perLayer[layer] { return (k, n) }
+        return (options.k, options.n)
+    }
     let fanIns = shapes.map(\.units)
     let filters = options.granularity == .filter
     var fullBias = network.parameters.map(\.bias)
@@ -140,7 +148,7 @@ package func trainDPP(
                     continue
                 }
                 let sample = sampleMask(
-                    logits[p], fanIn: fanIns[p], k: options.k, n: options.n, noise: options.noiseScale,
+                    logits[p], fanIn: fanIns[p], k: groupSizes[p].k, n: groupSizes[p].n, noise: options.noiseScale,
                     temperature: temperature, generator: &generator)
                 let hard = expand(sample.hard, p)
                 network.parameters[p].weights = zip(full[p], hard).map { $1 ? $0 : 0 }
@@ -171,7 +179,7 @@ package func trainDPP(
                 }
                 gradients.weights[p] = zip(gradients.weights[p], expanded[p]).map { $1 ? $0 : 0 }
                 var logitGradient = sample.logitGradient(maskGradient, temperature: temperature)
-                addEntropyGradient(logits[p], fanIn: fanIns[p], n: options.n, weight: options.entropyWeight, into: &logitGradient)
+                addEntropyGradient(logits[p], fanIn: fanIns[p], n: groupSizes[p].n, weight: options.entropyWeight, into: &logitGradient)
                 adam(&logits[p], logitGradient, &logitFirst[p], &logitSecond[p], rate: options.logitLearningRate, step: logitSteps)
                 network.parameters[p].weights = full[p]
                 network.parameters[p].bias = fullBias[p]
@@ -204,9 +212,10 @@ package func trainDPP(
             frozen = replacing(frozen, layerIndex, weights: full[p], bias: bias, mask: nil)
             continue
         }
-        let unitsKept = topKMask(logits[p], fanIn: fanIns[p], k: options.k, n: options.n)
+        let (k, n) = groupSizes[p]
+        let unitsKept = topKMask(logits[p], fanIn: fanIns[p], k: k, n: n)
         metrics.append(
-            maskMetrics(logits[p], kept: unitsKept, fanIn: fanIns[p], k: options.k, n: options.n,
+            maskMetrics(logits[p], kept: unitsKept, fanIn: fanIns[p], k: k, n: n,
                 layer: frozen.layers[layerIndex].name))
         if filters {
             frozen = replacing(frozen, layerIndex, weights: full[p], bias: bias, mask: nil)
@@ -215,7 +224,7 @@ package func trainDPP(
         }
         let kept = expand(unitsKept, p)
         let mask = KeepMask(
-            k: options.k, n: options.n == 0 ? fanIns[p] : options.n, kept: kept, unit: shapes[p].size)
+            k: k, n: n == 0 ? fanIns[p] : n, kept: kept, unit: shapes[p].size)
         frozen = replacing(frozen, layerIndex, weights: zip(full[p], kept).map { $1 ? $0 : 0 }, bias: bias, mask: mask)
     }
     if filters { frozen = compactFilters(frozen, kept: keptFiltersByLayer) }

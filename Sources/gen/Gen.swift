@@ -81,6 +81,9 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "With --data: perturb every training image at every step, e.g. rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2 (degrees, fractions, pixels, std); image=HxW gives a flat input's geometry. Default: none.")
     var augment: String?
 
+    @Option(help: "With --prune kofn or dpp: a JSON file of per-layer exceptions, e.g. {\"version\": 1, \"layers\": {\"fc3\": {\"prune\": false}, \"conv1\": {\"k\": 4, \"n\": 9}}} (see README).")
+    var recipe: String?
+
     @Option(name: .customLong("learning-rate"), parsing: .unconditional,
         help: "With --data: peak learning rate of every training run (Adam, cosine decay to 0). Default 0.001.")
     var learningRate: Double?
@@ -147,6 +150,7 @@ struct GenerateFlags: ParsableArguments {
         options.sapIterations = sapIterations
         options.schedule = schedule
         options.augment = augment
+        options.recipePath = recipe
         options.learningRate = learningRate
         options.edpEnergy = edpEnergy
         options.edpRank = edpRank

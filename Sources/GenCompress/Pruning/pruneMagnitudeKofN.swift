@@ -11,13 +11,19 @@ import GenModel
 /// channel, ranked by the L1 norm of the kh×kw kernel, ties to the lower channel); dense layers,
 /// whose kernels are single weights, are pruned at weight granularity.
 ///
-/// `perLayerK` overrides `k` for the layers it names (SAP's choice per layer).
+/// `perLayer` overrides `k` and `n` for the layers it names (by index in `graph.layers`): a recipe's
+/// exceptions, or SAP's choice per layer; `.unpruned` leaves a layer whole.
 package func pruneMagnitudeKofN(
-    _ graph: Graph, k defaultK: Int, n: Int, kernelGranularity: Bool = false, perLayerK: [Int: Int] = [:]
+    _ graph: Graph, k defaultK: Int, n defaultN: Int, kernelGranularity: Bool = false, perLayer: [Int: LayerKofN] = [:]
 ) -> Graph {
     var pruned = graph
     for index in pruned.layers.indices {
-        let k = perLayerK[index] ?? defaultK
+        var (k, n) = (defaultK, defaultN)
+        switch perLayer[index] {
+        case .unpruned?: continue
+        case .kOfN(let layerK, let layerN)?: (k, n) = (layerK, layerN)
+        case nil: break
+        }
         switch pruned.layers[index].op {
         case .dense(var dense):
             dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: k, n: n)

@@ -1,0 +1,84 @@
+// EndToEndTests/RecipeTests.swift - --recipe: per-layer exceptions to k-of-n, in the masks, the report and the C.
+
+import Foundation
+import GenDriver
+import Testing
+
+@Suite("Recipe files (--recipe)")
+struct RecipeTests {
+    static let recipe = #"{"version": 1, "layers": {"fc3": {"prune": false}, "fc1": {"k": 2, "n": 8}}}"#
+
+    /// The report's entry per layer name.
+    static func layers(_ directory: String) throws -> [String: [String: Any]] {
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_mlp.report.json"))) as? [String: Any]
+        let entries = try #require(report?["layers"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: entries.compactMap { entry in (entry["name"] as? String).map { ($0, entry) } })
+    }
+
+    /// Non-zero weights per group of `n` along every row of layer `index` of a .pruned.json (the model
+    /// has some weights that are exactly zero, so a group may show fewer than it keeps).
+    static func keptCounts(_ directory: String, layer index: Int, n: Int) throws -> Set<Int> {
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+        let layer = try #require((model?["layers"] as? [[String: Any]])?[index])
+        let weights = try #require((layer["weights"] as? [String: Any])?["data"] as? [Double])
+        let fanIn = try #require(((layer["weights"] as? [String: Any])?["shape"] as? [Int])?.last)
+        var counts = Set<Int>()
+        for row in stride(from: 0, to: weights.count, by: fanIn) {
+            for start in stride(from: 0, to: fanIn, by: n) {
+                counts.insert(weights[(row + start)..<(row + min(start + n, fanIn))].filter { $0 != 0 }.count)
+            }
+        }
+        return counts
+    }
+
+    @Test("magnitude k-of-n: fc1 at 2/8, fc2 at --k/--n 4/16, fc3 whole; reported per layer; bit-exact C")
+    func magnitude() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let directory = Paths.temporaryDirectory("recipe")
+        let recipePath = directory + "/recipe.json"
+        try Self.recipe.write(toFile: recipePath, atomically: true, encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: "recipe_kofn", inputs: Array(test.inputs.prefix(32))) {
+            $0.k = 4
+            $0.n = 16
+            $0.recipePath = recipePath
+            $0.sparseLowering = "always"
+        }
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        #expect(try Self.keptCounts(run.directory, layer: 0, n: 8).max() == 2)
+        #expect(try Self.keptCounts(run.directory, layer: 1, n: 16).max() == 4)
+        let layers = try Self.layers(run.directory)
+        #expect(layers["fc1"]?["k"] as? Int == 2 && layers["fc1"]?["n"] as? Int == 8)
+        #expect(layers["fc2"]?["k"] as? Int == 4 && layers["fc2"]?["n"] as? Int == 16)
+        #expect(layers["fc3"]?["method"] as? String == "none")
+        let source = try String(contentsOfFile: run.directory + "/digits_mlp.c", encoding: .utf8)
+        #expect(source.contains("2 of every 8"), "fc1's comment should name its own k-of-n")
+    }
+
+    @Test("DPP learns masks only where the recipe prunes, with the recipe's k and n")
+    func learned() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let directory = Paths.temporaryDirectory("recipe_dpp")
+        let recipePath = directory + "/recipe.json"
+        try Self.recipe.write(toFile: recipePath, atomically: true, encoding: .utf8)
+        let run = try Verification.prepare(modelText: text, label: "recipe_dpp") {
+            $0.prune = "dpp"
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 1
+            $0.dataPath = FineTuningTests.data
+            $0.recipePath = recipePath
+            $0.sparseLowering = "always"
+        }
+        #expect(try Self.keptCounts(run.directory, layer: 0, n: 8).max() == 2)
+        #expect(try Self.keptCounts(run.directory, layer: 1, n: 16).max() == 4)
+        #expect(try Self.keptCounts(run.directory, layer: 2, n: 16).contains { $0 > 4 }, "fc3 was pruned")
+        let layers = try Self.layers(run.directory)
+        #expect(layers["fc3"]?["method"] as? String == "none")
+    }
+}
