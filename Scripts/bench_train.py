@@ -4,9 +4,10 @@
 Run: python3 Scripts/bench_train.py [SAMPLES] [EPOCHS]   (defaults 2048 and 2)
 
 Both train the same architecture with the same loop: mini-batches of 64, forward, softmax
-cross-entropy, backward, Adam with L2 weight decay 1e-4, float64, on random inputs. Sprig uses
-GSL's CBLAS (gslcblas, single thread) for the matrix products; numpy uses whatever BLAS it ships
-with (OpenBLAS, possibly multi-threaded). The table gives samples per second and the ratio.
+cross-entropy, backward, Adam with L2 weight decay 1e-4, float64, on random inputs. Sprig runs twice:
+with GSL's CBLAS (gslcblas, gen's default) and with OpenBLAS (`--blas openblas`: the system's
+libopenblas.so.0, one thread), when it is installed; numpy uses whatever BLAS it ships with (OpenBLAS,
+possibly multi-threaded). The table gives samples per second and the ratios.
 """
 import json
 import os
@@ -64,15 +65,22 @@ def main():
     subprocess.run(["swift", "build", "-c", "release", "--product", "sprig-train-bench"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     binary = os.path.join(ROOT, ".build", "release", "sprig-train-bench")
-    sprig = json.loads(subprocess.run([binary, str(samples), str(epochs)], capture_output=True, text=True,
-                                      check=True).stdout)
+    def sprig(blas):
+        result = subprocess.run([binary, str(samples), str(epochs), blas], capture_output=True, text=True)
+        return json.loads(result.stdout) if result.returncode == 0 else None
+    gsl, openblas = sprig("gsl"), sprig("openblas")
     numpy_rate, numpy_seconds = numpy_train(samples, epochs)
     print(f"LeNet-300-100, {samples} samples x {epochs} epochs, batch 64, float64, Adam")
-    print("| trainer | samples/s | seconds |")
-    print("|---|---|---|")
-    print(f"| Sprig (GenLearn, gslcblas) | {sprig['samples_per_second']:.0f} | {sprig['seconds']:.2f} |")
-    print(f"| numpy {np.__version__} | {numpy_rate:.0f} | {numpy_seconds:.2f} |")
-    print(f"ratio Sprig / numpy: {sprig['samples_per_second'] / numpy_rate:.2f}")
+    print("| trainer | samples/s | seconds | vs numpy |")
+    print("|---|---|---|---|")
+    for label, run in [("Sprig (GenLearn, gslcblas: --blas gsl, default)", gsl),
+                       ("Sprig (GenLearn, OpenBLAS 1 thread: --blas openblas)", openblas)]:
+        if run is None:
+            print(f"| {label} | not available (libopenblas.so.0 missing) | | |")
+            continue
+        print(f"| {label} | {run['samples_per_second']:.0f} | {run['seconds']:.2f} "
+              f"| {run['samples_per_second'] / numpy_rate:.2f} |")
+    print(f"| numpy {np.__version__} | {numpy_rate:.0f} | {numpy_seconds:.2f} | 1.00 |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 # compile-cleanliness tests (the Swift toolchain's clang), cppcheck for static analysis, valgrind for the
 # host instruction counts of Scripts/bench_mcu.py. Safe to run again.
 set -eu
-PACKAGES="libgsl-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck cmake valgrind"
+PACKAGES="libgsl-dev libopenblas0 gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck cmake valgrind"
 missing=""
 for package in $PACKAGES; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

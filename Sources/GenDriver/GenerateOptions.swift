@@ -28,6 +28,8 @@ package struct GenerateOptions: Sendable {
     package var recipePath: String?
     /// `--learning-rate`: peak rate of every training run (default `TrainingOptions().learningRate`).
     package var learningRate: Double?
+    /// `--blas gsl|openblas`: the CBLAS behind training.
+    package var blas: String?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.

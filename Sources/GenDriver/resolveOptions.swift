@@ -24,12 +24,15 @@ package struct ResolvedOptions: Sendable {
     package var augmentation: Augmentation?
     /// `--learning-rate`; nil: the trainer's default.
     package var learningRate: Double?
+    /// `--blas`.
+    package var matrixMultiply = MatrixMultiply.gsl
 
     /// What every training run of this generation uses: epochs, seed, augmentation.
     package var trainingOptions: TrainingOptions {
         var options = TrainingOptions(epochs: epochs, seed: seed)
         options.augmentation = augmentation
         if let learningRate { options.learningRate = learningRate }
+        options.matrixMultiply = matrixMultiply
         return options
     }
 }
@@ -175,12 +178,6 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     case let other?:
         flagError("--schedule: expected 'oneshot' or 'gradual', found '\(other)'")
     }
-    if let rate = options.learningRate {
-        if !(rate > 0 && rate <= 1) { flagError("--learning-rate: expected a number greater than 0 and at most 1, found \(rate)") }
-        if options.dataPath == nil || options.epochs == 0 {
-            flagError("--learning-rate: needs --data and --epochs > 0 (it sets how fast training moves)")
-        }
-    }
     if options.recipePath != nil {
         if method != "kofn" && method != "dpp" {
             flagError("--recipe: only used by --prune kofn or dpp (per-layer k and n)")
@@ -188,7 +185,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             flagError("--recipe: not available with --granularity filter")
         }
     }
-    let augmentation = options.augment.flatMap { parseAugmentation($0, options: options, flagError: flagError) }
+    let training = resolveTrainingFlags(options, flagError: flagError)
     try diagnostics.checkpoint()
     return ResolvedOptions(
         prune: prune,
@@ -200,7 +197,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
         gradualPruning: gradual,
         lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto),
-        augmentation: augmentation, learningRate: options.learningRate)
+        augmentation: training.augmentation, learningRate: options.learningRate, matrixMultiply: training.matrixMultiply)
 }
 
 /// `--prune edp`'s settings: one rank rule (`--edp-energy`, `--edp-rank` or `--sparsity`, default

@@ -33,7 +33,7 @@ extension Network {
                 var y = [Double](repeating: 0, count: batch * outputs)
                 let p = parameters[index]
                 // Y[B×out] = X[B×in] · Wᵀ
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputs), Int32(inputs), 1,
+                matrixMultiply.dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputs), Int32(inputs), 1,
                     x, Int32(inputs), p.weights, Int32(inputs), 0, &y, Int32(outputs))
                 for row in 0..<batch { for o in 0..<outputs { y[row * outputs + o] += p.bias[o] } }
                 if activation != .none { pre = y }
@@ -47,7 +47,7 @@ extension Network {
                 for sample in 0..<batch {
                     let cols = im2col(conv, Array(x[(sample * inSize)..<((sample + 1) * inSize)]), inShape: inShape, outShape: outShape)
                     var out = [Double](repeating: 0, count: conv.outChannels * positions)
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(conv.outChannels), Int32(positions),
+                    matrixMultiply.dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(conv.outChannels), Int32(positions),
                         Int32(conv.fanIn), 1, p.weights, Int32(conv.fanIn), cols, Int32(positions), 0, &out, Int32(positions))
                     for oc in 0..<conv.outChannels {
                         for position in 0..<positions {
@@ -89,11 +89,11 @@ extension Network {
                 if let pre = cache.preActivations[position] { dy = activationGradient(activation, pre, dy) }
                 let p = parameters[index]
                 // dW[out×in] = dYᵀ · X ; db = Σ dY ; dX[B×in] = dY · W
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs), Int32(inputs), Int32(batch), 1,
+                matrixMultiply.dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs), Int32(inputs), Int32(batch), 1,
                     dy, Int32(outputs), x, Int32(inputs), 0, &grads.weights[index], Int32(inputs))
                 for row in 0..<batch { for o in 0..<outputs { grads.bias[index][o] += dy[row * outputs + o] } }
                 var dx = [Double](repeating: 0, count: batch * inputs)
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputs), Int32(outputs), 1,
+                matrixMultiply.dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputs), Int32(outputs), 1,
                     dy, Int32(outputs), p.weights, Int32(inputs), 0, &dx, Int32(inputs))
                 dy = dx
             case .conv2d(let conv, let inShape, let outShape, let index):
@@ -106,14 +106,14 @@ extension Network {
                 for sample in 0..<batch {
                     let dySample = Array(dy[(sample * conv.outChannels * positions)..<((sample + 1) * conv.outChannels * positions)])
                     // dW += dY_s[oc×P] · colsᵀ ; dcols = Wᵀ · dY_s
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(conv.outChannels), Int32(conv.fanIn),
+                    matrixMultiply.dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(conv.outChannels), Int32(conv.fanIn),
                         Int32(positions), 1, dySample, Int32(positions), columns[sample], Int32(positions), 1,
                         &grads.weights[index], Int32(conv.fanIn))
                     for oc in 0..<conv.outChannels {
                         for q in 0..<positions { grads.bias[index][oc] += dySample[oc * positions + q] }
                     }
                     var dcols = [Double](repeating: 0, count: conv.fanIn * positions)
-                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(conv.fanIn), Int32(positions),
+                    matrixMultiply.dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(conv.fanIn), Int32(positions),
                         Int32(conv.outChannels), 1, p.weights, Int32(conv.fanIn), dySample, Int32(positions), 0, &dcols,
                         Int32(positions))
                     col2imAdd(conv, dcols, into: &dx, offset: sample * inSize, inShape: inShape, outShape: outShape)

@@ -77,7 +77,7 @@ package func trainDPP(
     _ graph: Graph, on data: Dataset, options: DPPOptions, onEpoch: (EpochStatistics) -> Void = { _ in }
 ) -> DPPResult {
     guard let labels = data.labels, !data.inputs.isEmpty else { return DPPResult(graph: graph, metrics: [], history: []) }
-    var network = Network(graph)
+    var network = Network(graph, matrixMultiply: options.training.matrixMultiply)
     let classes = graph.outputSize
     // Per parameter set: selectable units per row (weights, kernels or filters) and weights per
     // unit; a filter unit is a whole row (with its bias), so a layer is one "row" of filters.

@@ -32,8 +32,11 @@ struct Network {
     var parameters: [Parameters]
     /// Index in `Graph.layers` of each parameter set.
     var parameterLayers: [Int]
+    /// The BLAS of the forward and backward passes.
+    var matrixMultiply: MatrixMultiply
 
-    init(_ graph: Graph) {
+    init(_ graph: Graph, matrixMultiply: MatrixMultiply = .gsl) {
+        self.matrixMultiply = matrixMultiply
         layers = []
         parameters = []
         parameterLayers = []

@@ -21,6 +21,8 @@ package struct TrainingOptions: Sendable {
     package var weightDecay = 1e-4
     /// Perturbs every training batch (`--augment`); nil: the data as given.
     package var augmentation: Augmentation?
+    /// `--blas`: GSL's CBLAS (default) or OpenBLAS.
+    package var matrixMultiply = MatrixMultiply.gsl
     package var seed: UInt64
 
     package init(epochs: Int, seed: UInt64) {
@@ -65,7 +67,7 @@ package func train(
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     // With a mask schedule the weights start unmasked; the schedule sets the masks epoch by epoch.
-    var network = Network(remask == nil ? graph : graph.withMasksRemoved())
+    var network = Network(remask == nil ? graph : graph.withMasksRemoved(), matrixMultiply: options.matrixMultiply)
     let classes = graph.outputSize
     var generator = SeededGenerator(seed: options.seed)
     var order = Array(data.inputs.indices)

@@ -88,6 +88,9 @@ struct GenerateFlags: ParsableArguments {
         help: "With --data: peak learning rate of every training run (Adam, cosine decay to 0). Default 0.001.")
     var learningRate: Double?
 
+    @Option(help: "With --data: the BLAS behind training, gsl (default: GSL's CBLAS, the same bytes on every machine) or openblas (about 3x faster; libopenblas.so.0, one thread; its CPU-specific kernels may change the last bits between machines).")
+    var blas: String?
+
     @Option(name: .customLong("sparse-lowering"),
         help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
     var sparseLowering: String = "auto"
@@ -152,6 +155,7 @@ struct GenerateFlags: ParsableArguments {
         options.augment = augment
         options.recipePath = recipe
         options.learningRate = learningRate
+        options.blas = blas
         options.edpEnergy = edpEnergy
         options.edpRank = edpRank
         options.edpLambda = edpLambda

@@ -1,7 +1,8 @@
 // sprig-train-bench/TrainBench.swift - Training throughput of the engine on a LeNet-300-100-shaped MLP.
 //
 // Run through Scripts/bench_train.py, which times a plain numpy implementation of the same loop in
-// the same run. Prints one JSON line: {"samples_per_second": ..., "seconds": ..., "final_loss": ...}.
+// the same run. Arguments: SAMPLES EPOCHS [gsl|openblas]. Prints one JSON line:
+// {"samples_per_second": ..., "seconds": ..., "final_loss": ...}.
 
 import Foundation
 import GenLearn
@@ -37,6 +38,10 @@ enum TrainBench {
         let labels = inputs.map { x in (0..<10).max { a, b in x[a * 78] < x[b * 78] } ?? 0 }
         var options = TrainingOptions(epochs: epochs, seed: 1)
         options.batchSize = 64
+        if arguments.count > 3 && arguments[3] == "openblas" {
+            guard let openBLAS = MatrixMultiply.loadOpenBLAS() else { fatalError("libopenblas.so.0 is not installed") }
+            options.matrixMultiply = openBLAS
+        }
         let start = Date()
         let result = train(graph, on: Dataset(inputs: inputs, labels: labels), options: options)
         let seconds = Date().timeIntervalSince(start)

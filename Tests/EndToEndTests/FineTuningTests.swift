@@ -279,6 +279,31 @@ struct FineTuningTests {
         #expect(augmentation["image"] as? [Int] == [1, 8, 8])
     }
 
+    @Test("--blas openblas trains like GSL's CBLAS (to rounding), the same bytes run to run; bit-exact C")
+    func openBLAS() throws {
+        func configure(_ options: inout GenerateOptions, blas: String) {
+            options.k = 4
+            options.n = 16
+            options.epochs = 3
+            options.blas = blas
+        }
+        let (gsl, gslReport) = try Self.bitExactDigitsMLP(label: "blas_gsl") { configure(&$0, blas: "gsl") }
+        let (first, report) = try Self.bitExactDigitsMLP(label: "blas_openblas_a") { configure(&$0, blas: "openblas") }
+        let (second, _) = try Self.bitExactDigitsMLP(label: "blas_openblas_b") { configure(&$0, blas: "openblas") }
+        func pruned(_ run: VerificationRun) throws -> [Double] {
+            let model = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+            let layers = try #require(model?["layers"] as? [[String: Any]])
+            return layers.flatMap { ($0["weights"] as? [String: Any])?["data"] as? [Double] ?? [] }
+        }
+        #expect(try pruned(first) == pruned(second))
+        // Same training, other summation order: weights agree to far below the 8-bit step.
+        let difference = zip(try pruned(first), try pruned(gsl)).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference < 1e-6, "largest weight difference \(difference)")
+        let accuracy = { (report: [String: Any]?) in (report?["fineTuning"] as? [String: Any])?["fixedPointTestAccuracy"] as? Double }
+        #expect(accuracy(report) != nil && accuracy(report) == accuracy(gslReport))
+    }
+
     static func bitExactDigitsMLP(label: String, configure: (inout GenerateOptions) -> Void) throws
         -> (run: VerificationRun, report: [String: Any]?)
     {

@@ -1,7 +1,37 @@
-// GenDriver/resolveAugmentation.swift - Reads `--augment` and fits it to the model's input shape.
+// GenDriver/resolveTrainingFlags.swift - Checks the training flags: --augment, --learning-rate, --blas.
 
 import GenLearn
 import GenSupport
+
+/// `--learning-rate`, `--blas` and `--augment`, each needing --data; problems go to `flagError`.
+func resolveTrainingFlags(_ options: GenerateOptions, flagError: (String) -> Void)
+    -> (augmentation: Augmentation?, matrixMultiply: MatrixMultiply)
+{
+    if let rate = options.learningRate {
+        if !(rate > 0 && rate <= 1) { flagError("--learning-rate: expected a number greater than 0 and at most 1, found \(rate)") }
+        if options.dataPath == nil || options.epochs == 0 {
+            flagError("--learning-rate: needs --data and --epochs > 0 (it sets how fast training moves)")
+        }
+    }
+    var matrixMultiply = MatrixMultiply.gsl
+    if let blas = options.blas {
+        if options.dataPath == nil || options.epochs == 0 {
+            flagError("--blas: needs --data and --epochs > 0 (it runs training's matrix products)")
+        }
+        switch MatrixMultiply.Implementation(rawValue: blas) {
+        case .gsl?: break
+        case .openblas?:
+            if let openBLAS = MatrixMultiply.loadOpenBLAS() {
+                matrixMultiply = openBLAS
+            } else {
+                flagError("--blas openblas: cannot load libopenblas.so.0; install Debian's libopenblas0-serial (or -pthread), or use --blas gsl")
+            }
+        case nil: flagError("--blas: expected 'gsl' or 'openblas', found '\(blas)'")
+        }
+    }
+    let augmentation = options.augment.flatMap { parseAugmentation($0, options: options, flagError: flagError) }
+    return (augmentation, matrixMultiply)
+}
 
 /// `--augment SPEC`: comma-separated `key=value` settings, or `none`:
 /// `rotate` (± degrees), `scale` (1 ± fraction), `shear` (± fraction), `shift` (± pixels) for the
