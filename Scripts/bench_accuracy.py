@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Issue 3's accuracy benchmark: test accuracy of the fixed-point program at 4-of-16 and 2-of-16.
 
-Run: python3 Scripts/bench_accuracy.py [EPOCHS]   (default 1000; about 25 minutes on 2 cores; builds gen)
+Run: python3 Scripts/bench_accuracy.py [EPOCHS] [--plain]   (default 1000; about 25 minutes; builds gen)
+     --plain: gen's training defaults instead (no augmentation, learning rate 0.001), uniform k-of-n only
 
 For the bundled digits MLP and CNN, `gen --target mcu --data digits_test.npz` prunes (magnitude
 k-of-n with its gradual schedule, or DPP), fine-tunes on the train split and quantizes; the figure is
@@ -42,22 +43,28 @@ def run(gen, path, model, arguments):
 
 
 def main():
-    epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    plain = "--plain" in sys.argv
+    numbers = [a for a in sys.argv[1:] if a != "--plain"]
+    epochs = int(numbers[0]) if numbers else 1000
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
-    print(f"digits test split (539 images), fixed-point test accuracy; --augment as each example was trained, "
-          f"--learning-rate 0.01, {epochs} epochs (DPP {epochs // 2} + {epochs // 2})")
+    setting = ("gen's training defaults (no augmentation, learning rate 0.001)" if plain
+               else "--augment as each example was trained, --learning-rate 0.01")
+    print(f"digits test split (539 images), fixed-point test accuracy; {setting}, "
+          f"{epochs} epochs (DPP {epochs // 2} + {epochs // 2})")
     print("| model | float dense | k/n | layers pruned | kept weights | magnitude + fine-tune | DPP |")
     print("|---|---|---|---|---|---|---|")
     for model, (augment, recipe) in MODELS.items():
         path = os.path.join(ROOT, "Examples", model + ".json")
         with open(path) as f:
             dense = json.load(f)["metadata"]["float_test_accuracy"] * 100
-        common = ["--augment", augment, "--learning-rate", "0.01"]
+        common = [] if plain else ["--augment", augment, "--learning-rate", "0.01"]
         for k in ["4", "2"]:
-            for structure, extra in [("every layer", []),
-                                     ("recipe", ["--recipe", os.path.join(ROOT, "Examples", "recipes", recipe)])]:
+            structures = [("every layer", [])]
+            if not plain:
+                structures.append(("recipe", ["--recipe", os.path.join(ROOT, "Examples", "recipes", recipe)]))
+            for structure, extra in structures:
                 shape = ["--k", k, "--n", "16"] + extra + common
                 magnitude, kept, total = run(gen, path, model, ["--prune", "kofn", "--epochs", str(epochs)] + shape)
                 learned, _, _ = run(gen, path, model, ["--prune", "dpp", "--epochs", str(epochs // 2)] + shape)
