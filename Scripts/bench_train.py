@@ -66,7 +66,8 @@ def main():
                    stdout=subprocess.DEVNULL)
     binary = os.path.join(ROOT, ".build", "release", "sprig-train-bench")
     def sprig(blas):
-        result = subprocess.run([binary, str(samples), str(epochs), blas], capture_output=True, text=True)
+        result = subprocess.run([binary, str(samples), str(epochs), blas], capture_output=True, text=True,
+                                check=blas == "gsl")  # only OpenBLAS may be missing
         return json.loads(result.stdout) if result.returncode == 0 else None
     gsl, openblas = sprig("gsl"), sprig("openblas")
     numpy_rate, numpy_seconds = numpy_train(samples, epochs)

@@ -22,7 +22,7 @@ package struct GenerateOptions: Sendable {
     package var edpRowLambda: Double?
     /// `--schedule oneshot|gradual` (k-of-n with --data).
     package var schedule: String?
-    /// `--augment SPEC` (training-time warp and noise; see resolveAugmentation.swift).
+    /// `--augment SPEC` (training-time warp and noise; see resolveTrainingFlags.swift).
     package var augment: String?
     /// `--recipe FILE.json`: per-layer exceptions to the uniform k-of-n (see readRecipe.swift).
     package var recipePath: String?

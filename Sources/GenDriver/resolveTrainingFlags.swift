@@ -54,8 +54,8 @@ func parseAugmentation(_ text: String, options: GenerateOptions, flagError: (Str
         if !seen.insert(key).inserted { flagError("--augment: '\(key)' given twice") }
         if key == "image" {
             let sides = value.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-            guard sides.count == 2 || sides.count == 3, sides.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-                flagError("--augment: image expected HxW or CxHxW with whole numbers >= 1, found '\(value)'")
+            guard sides.count == 2 || sides.count == 3, sides.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 65536 }) else {
+                flagError("--augment: image expected HxW or CxHxW with whole numbers from 1 to 65536, found '\(value)'")
                 continue
             }
             let dims = sides.compactMap { $0 }

@@ -332,6 +332,7 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("learningRate", .num(training.options.learningRate)), ("schedule", .str("cosine decay to 0")),
         ("batchSize", .int(training.options.batchSize)), ("weightDecay", .num(training.options.weightDecay)),
         ("augmentation", training.options.augmentation.map(augmentationJSON) ?? .null),
+        ("blas", .str(training.options.matrixMultiply.implementation.rawValue)),
         ("masks", .str(training.masks)),
         ("finalLoss", training.history.last.map { rounded($0.loss) } ?? .null),
         ("floatTrainAccuracyBefore", percent(training.floatTrainBefore)),

@@ -59,7 +59,7 @@ package typealias MaskSchedule = (_ epoch: Int, _ layerIndex: Int, _ weights: [D
 /// fixed (pruned weights stay zero, their gradients are zeroed), unless `remask` changes them per
 /// epoch; `afterStep` and `projectForward` add a proximal step or a straight-through projection.
 /// Deterministic for a seed: the
-/// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded GSL CBLAS.
+/// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded (GSL CBLAS, or OpenBLAS with `--blas openblas`, same machine).
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,
     onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil,

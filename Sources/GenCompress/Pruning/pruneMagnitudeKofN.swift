@@ -47,7 +47,7 @@ package func magnitudeMask(_ weights: [Double], rows: Int, fanIn: Int, k: Int, n
     let group = n == 0 ? fanIn : n
     var kept = [Bool](repeating: false, count: rows * fanIn)
     var order: [Int] = []
-    order.reserveCapacity(group)
+    order.reserveCapacity(min(group, fanIn))  // n may be far larger than the fan-in
     for row in 0..<rows {
         let base = row * fanIn
         var start = 0
