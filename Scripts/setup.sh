@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what building and testing Sprig needs on Debian 12 (the Swift toolchain is assumed):
-# GSL (float64 reference), the Arm cross compiler with newlib, QEMU for Cortex-M, clang for the
+# GSL (float64 reference and training's default BLAS), OpenBLAS (`--blas openblas`), the Arm cross compiler with newlib, QEMU for Cortex-M, clang for the
 # compile-cleanliness tests (the Swift toolchain's clang), cppcheck for static analysis, valgrind for the
 # host instruction counts of Scripts/bench_mcu.py. Safe to run again.
 set -eu

@@ -75,7 +75,7 @@ func parseAugmentation(_ text: String, options: GenerateOptions, flagError: (Str
             limit.inclusive ? number <= limit.upper : number < limit.upper
         else {
             let bound = limit.inclusive ? "at most" : "less than"
-            flagError("--augment: \(key) expected \(limit.meaning) >= 0 and \(bound) \(shortNumber(limit.upper)), found '\(value)'")
+            flagError("--augment: \(key) expected \(limit.meaning) >= 0 and \(bound) \(JSONWriter.number(limit.upper)), found '\(value)'")
             continue
         }
         switch key {
@@ -114,8 +114,4 @@ func fitAugmentation(_ augmentation: Augmentation, to shape: [Int], diagnostics:
         (fitted.channels, fitted.height, fitted.width) = (1, 1, size)
     }
     return fitted
-}
-
-private func shortNumber(_ value: Double) -> String {
-    value == value.rounded() ? String(Int(value)) : String(value)
 }

@@ -39,7 +39,7 @@ package struct Augmentation: Sendable, Equatable {
                 batch.replaceSubrange(base..<base + size, with: warped)
             }
             if noise > 0 {
-                for index in base..<base + size { batch[index] += noise * standardNormal(&generator) }
+                for index in base..<base + size { batch[index] += noise * generator.standardNormal() }
             }
         }
     }
@@ -86,11 +86,4 @@ package struct Augmentation: Sendable, Equatable {
 /// (a·y + b·x + ty, c·y + d·x + tx), relative to the centre too.
 struct InverseMap {
     var a, b, c, d, ty, tx: Double
-}
-
-/// A standard normal sample (Box-Muller; one of the pair is used, which keeps the draw count fixed).
-private func standardNormal(_ generator: inout SeededGenerator) -> Double {
-    let u1 = 1 - generator.nextUnit()  // in (0, 1], so the logarithm is finite
-    let u2 = generator.nextUnit()
-    return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
 }

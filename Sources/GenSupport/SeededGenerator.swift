@@ -1,5 +1,7 @@
 // GenSupport/SeededGenerator.swift - A small deterministic random generator (SplitMix64).
 
+import Foundation
+
 /// SplitMix64: the same seed gives the same sequence on every platform and Swift version,
 /// which `SystemRandomNumberGenerator` does not promise.
 package struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -22,5 +24,12 @@ package struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     package mutating func uniform(_ low: Double, _ high: Double) -> Double {
         low + (high - low) * nextUnit()
+    }
+
+    /// A standard normal sample (Box-Muller; one of the pair is used, so every call takes two draws).
+    package mutating func standardNormal() -> Double {
+        let u1 = 1 - nextUnit()  // in (0, 1], so the logarithm is finite
+        let u2 = nextUnit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
