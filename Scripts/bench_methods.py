@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Issue 4's table: every pruning method at >= 8x weight compression on the digits MLP and CNN, with --data.
 
-Run: python3 Scripts/bench_methods.py [EPOCHS]   (default 30; builds gen in release mode)
+Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment]   (default 30; builds gen in release mode)
+     --augment: train with each example's own augmentation (as Scripts/bench_accuracy.py does)
 
 For each method, `gen --target mcu --data digits_test.npz` prunes, fine-tunes on the train split
 (DPP: learns the masks first; SAP: rewinds, retrains and prunes each iteration) and quantizes. The
@@ -14,6 +15,8 @@ import os
 import subprocess
 import sys
 import tempfile
+
+from bench_accuracy import MODELS  # each example's --augment setting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "Tests", "Fixtures", "digits", "digits_test.npz")
@@ -34,11 +37,14 @@ METHODS = [
 
 
 def main():
-    epochs = sys.argv[1] if len(sys.argv) > 1 else "30"
+    augment = "--augment" in sys.argv
+    numbers = [a for a in sys.argv[1:] if a != "--augment"]
+    epochs = numbers[0] if numbers else "30"
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
-    print(f"digits test split (539 images), fixed-point test accuracy, --epochs {epochs}, target mcu")
+    setting = ", --augment as each example was trained" if augment else ""
+    print(f"digits test split (539 images), fixed-point test accuracy, --epochs {epochs}{setting}, target mcu")
     print("| model | method | test accuracy | compression | weight + index bytes | MACs |")
     print("|---|---|---|---|---|---|")
     for model in ["digits_mlp", "digits_cnn"]:
@@ -49,7 +55,7 @@ def main():
         for label, flags in METHODS:
             with tempfile.TemporaryDirectory() as out:
                 subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", epochs, "-o", out, "--quiet"]
-                               + flags, check=True)
+                               + flags + (["--augment", MODELS[model][0]] if augment else []), check=True)
                 with open(os.path.join(out, model + ".report.json")) as f:
                     report = json.load(f)
             totals = report["totals"]
