@@ -6,6 +6,8 @@ struct WeightedKernelContext {
     var function: String
     var actType: String
     var accType: String
+    /// `gen_requantize32` for int32 accumulators, `gen_requantize` (64-bit) for int64 ones.
+    var requantize: String
     var hls: Bool
     var weightTable: String
     var biasTable: String
@@ -47,6 +49,20 @@ struct WeightedKernelContext {
     var shift1: String = ""
     var shift2: String = ""
     var shift3: String = ""
+    /// The vector the four-row DSP block multiplies (`x`, or a conv2d's im2col column `col`), where
+    /// its results go (`output0` ... `output3` for the four rows, `outputRow` for the row tail) and
+    /// the row tail's shift.
+    var dotInput: String = "x"
+    var output0: String = ""
+    var output1: String = ""
+    var output2: String = ""
+    var output3: String = ""
+    var outputRow: String = ""
+    var rowShift: String = ""
+    /// conv2d DSP: the column's place in the arena, and whether the receptive field can overhang
+    /// the input (padding), which the gather must test.
+    var column: String = ""
+    var padded: Bool = false
     // dense geometry
     var inputs: String = ""
     var outputs: String = ""
@@ -90,6 +106,7 @@ struct DARBKernelContext {
     var function: String
     var actType: String
     var accType: String
+    var requantize: String
     var inputs: String
     var outputs: String
     var biasTable: String
@@ -134,8 +151,10 @@ struct RuntimeContext {
     var needsDSP: Bool
     /// Some k-of-n kernel has a DSP path (and the GEN_GATHER_KERNEL attribute).
     var needsGatherKernel: Bool
-    /// Only layers with weights requantize; an unused static function would be a warning.
-    var needsRequantize: Bool
+    /// Only layers with weights requantize, with int32 or int64 accumulators; each helper is
+    /// emitted only where used.
+    var needsRequantize32: Bool
+    var needsRequantize64: Bool
 }
 
 struct ModelContext {

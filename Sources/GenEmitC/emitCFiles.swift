@@ -27,7 +27,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var calls: [String] = []
     var flashBytes = 0
     var needsAverage = false
-    var needsRequantize = false
+    var needsRequantize32 = false
+    var needsRequantize64 = false
     var needsDSP = false
     var needsGatherKernel = false
     for step in program.steps {
@@ -36,7 +37,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         let comment = describeStep(step, layer: layer)
         switch step.kind {
         case .dense(let dense):
-            needsRequantize = true
+            if dense.data.accumulator == .int32 { needsRequantize32 = true } else { needsRequantize64 = true }
             var context = weightedContext(dense.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
@@ -60,7 +61,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layers += renderer.render(context, template: "c/layers/dense")
             }
         case .conv2d(let conv):
-            needsRequantize = true
+            if conv.data.accumulator == .int32 { needsRequantize32 = true } else { needsRequantize64 = true }
             var context = weightedContext(conv.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
@@ -80,6 +81,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.padTop = String(conv.padTop)
             context.padLeft = String(conv.padLeft)
             context.keptKernels = String(conv.data.kernelSparse?.keptPerRow ?? 0)
+            if let offset = conv.columnOffset {
+                addConvBlocking(conv, columnOffset: offset, step: step, layer: layer, namer: namer, to: &context)
+                needsDSP = true
+            }
             let template =
                 conv.data.kernelSparse != nil ? "c/layers/conv2d_kernel"
                 : conv.data.sparse == nil ? "c/layers/conv2d" : "c/layers/conv2d_kofn"
@@ -142,7 +147,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
         runtime: renderer.render(RuntimeContext(
                 needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
-                needsRequantize: needsRequantize), template: "c/runtime.c"),
+                needsRequantize32: needsRequantize32, needsRequantize64: needsRequantize64), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -225,7 +230,8 @@ private func weightedContext(
     }
     let sparse = data.sparse
     var context = WeightedKernelContext(
-        comment: comment, function: function, actType: actType, accType: data.accumulator.cName, hls: hls,
+        comment: comment, function: function, actType: actType, accType: data.accumulator.cName,
+        requantize: data.accumulator == .int32 ? "gen_requantize32" : "gen_requantize", hls: hls,
         weightTable: tableName(.weights), biasTable: tableName(.bias), indexTable: tableName(.indices), shift: shift,
         clampLow: CTableWriter.literal(data.clamp.lowerBound), clampHigh: CTableWriter.literal(data.clamp.upperBound),
         k: String(sparse?.k ?? 0), n: String(sparse?.n ?? 0), fullGroups: String(sparse?.fullGroups ?? 0),
@@ -284,7 +290,7 @@ private func darbContext(
     let shift = context.shift.replacingOccurrences(of: "[oc]", with: "[o]")
     return DARBKernelContext(
         comment: context.comment, function: context.function, actType: context.actType, accType: context.accType,
-        inputs: context.inputs, outputs: context.outputs, biasTable: context.biasTable, shift: shift,
+        requantize: context.requantize, inputs: context.inputs, outputs: context.outputs, biasTable: context.biasTable, shift: shift,
         clampLow: context.clampLow, clampHigh: context.clampHigh, groups: groups)
 }
 
@@ -332,6 +338,35 @@ private func addDenseBlocking(
     context.shift1 = shifts[1]
     context.shift2 = shifts[2]
     context.shift3 = shifts[3]
+    context.output0 = "y[o]"
+    context.output1 = "y[o + 1]"
+    context.output2 = "y[o + 2]"
+    context.output3 = "y[o + 3]"
+    context.outputRow = "y[o]"
+    context.rowShift = context.shift
+}
+
+/// The conv2d DSP kernel (lowering gave it an im2col column in the arena): the dense four-row
+/// blocking over the column, one output pixel `p` at a time, output channel `o` at `y[o * pixels + p]`.
+private func addConvBlocking(
+    _ conv: ConvStep, columnOffset: Int, step: Step, layer: QuantizedLayer, namer: CNamer,
+    to context: inout WeightedKernelContext
+) {
+    addDenseBlocking(conv.data, dsp: true, step: step, layer: layer, namer: namer, to: &context)
+    let pixels = conv.outHeight * conv.outWidth
+    context.inputs = String(conv.data.fanIn)
+    context.outputs = String(conv.data.rows)
+    context.dotInput = "col"
+    context.column = "\(namer.arena)[\(columnOffset)]"
+    context.padded = conv.padTop > 0 || conv.padLeft > 0
+        || (conv.outHeight - 1) * conv.strideHeight + conv.kernelHeight - conv.padTop > conv.inHeight
+        || (conv.outWidth - 1) * conv.strideWidth + conv.kernelWidth - conv.padLeft > conv.inWidth
+    context.output0 = "y[o * \(pixels) + p]"
+    context.output1 = "y[(o + 1) * \(pixels) + p]"
+    context.output2 = "y[(o + 2) * \(pixels) + p]"
+    context.output3 = "y[(o + 3) * \(pixels) + p]"
+    context.outputRow = "y[o * \(pixels) + p]"
+    context.rowShift = context.shift.replacingOccurrences(of: "[oc]", with: "[o]")
 }
 
 /// The `main()` that `gen verify` compiles with the generated files (not part of gen's output).

@@ -215,6 +215,9 @@ package struct ConvStep: Sendable {
     package var strideWidth: Int
     package var padTop: Int
     package var padLeft: Int
+    /// Arena offset of the im2col column (`data.fanIn` elements) that the Arm DSP kernel gathers each
+    /// output pixel's receptive field into; nil: the kernel reads the input directly.
+    package var columnOffset: Int? = nil
 }
 
 package struct PoolStep: Sendable {

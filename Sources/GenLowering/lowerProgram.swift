@@ -59,10 +59,18 @@ package func lowerProgram(
         kinds.append((.clamp(ClampStep(count: quantized.graph.inputSize, clamp: full)), max(quantized.layers.count - 1, 0)))
         sizes.append(quantized.graph.inputSize)
     }
-    let plan = planMemory(tensorSizes: sizes, layout: target.memoryLayout)
+    let scratch = kinds.map { entry in
+        columnElements(entry.0, target: target, quantization: quantized.options)
+    }
+    let plan = planMemory(tensorSizes: sizes, scratch: scratch, layout: target.memoryLayout)
     let steps = kinds.enumerated().map { position, entry in
-        Step(
-            kind: entry.0, layerIndex: entry.1,
+        var kind = entry.0
+        if case .conv2d(var conv) = kind, let offset = plan.scratchOffsets[position] {
+            conv.columnOffset = offset
+            kind = .conv2d(conv)
+        }
+        return Step(
+            kind: kind, layerIndex: entry.1,
             input: BufferRef(location: plan.locations[position], count: sizes[position]),
             output: BufferRef(location: plan.locations[position + 1], count: sizes[position + 1]))
     }
@@ -70,6 +78,18 @@ package func lowerProgram(
         name: name, quantized: quantized, target: target,
         activationType: .signed(bits: quantized.options.activationBits), steps: steps, arenaElements: plan.arena,
         pingPongElements: plan.pingPong)
+}
+
+/// The im2col column a conv2d step needs: the Arm DSP kernel (8-bit weights and activations, int32
+/// accumulators, the dense form, at least four output channels and four weights each) gathers each
+/// output pixel's receptive field into the arena once and reuses it for every output channel.
+private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
+    guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
+        quantization.weightBits == 8, quantization.activationBits == 8, conv.data.accumulator == .int32,
+        conv.data.sparse == nil, conv.data.kernelSparse == nil, conv.data.darb == nil,
+        conv.data.rows >= 4, conv.data.fanIn >= 4
+    else { return 0 }
+    return conv.data.fanIn
 }
 
 private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> PoolStep {

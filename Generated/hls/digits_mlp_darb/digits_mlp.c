@@ -23,28 +23,29 @@
 
 /* ---- Fixed-point helpers (twins of GenSupport/FixedPoint in Swift; they must agree bit for bit) ---- */
 
-/* floor(v / 2^s) for s >= 0 without relying on the implementation-defined >> of negative numbers. */
-static inline int64_t gen_floor_shift(int64_t v, int s)
+/* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
+ * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
+ * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
+static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32_t hi)
 {
-    return v >= 0 ? (v >> s) : ~((~v) >> s);
-}
-
-/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi] (lo <= 0 <= hi).
- * A left shift (shift < 0) saturates before shifting, so it cannot overflow. */
-static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t hi)
-{
-    int64_t v;
-    if (shift > 0) {
-        v = gen_floor_shift(acc + ((int64_t)1 << (shift - 1)), shift);
+    int32_t v;
+    if (shift > 31) {
+        v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
+    } else if (shift > 0) {
+        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
-        if (acc > ((int64_t)hi >> s)) {
+        if (s > 30) {
+            return acc > 0 ? hi : (acc < 0 ? lo : 0);
+        }
+        if (acc > (hi >> s)) {
             return hi;
         }
-        if (acc < -((-(int64_t)lo) >> s)) {
+        if (acc < -((-lo) >> s)) {
             return lo;
         }
-        v = acc * ((int64_t)1 << s);
+        v = acc * ((int32_t)1 << s);
     }
     if (v < lo) {
         v = lo;
@@ -52,7 +53,7 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
     if (v > hi) {
         v = hi;
     }
-    return (int32_t)v;
+    return v;
 }
 
 /* ---- Constant tables (829 bytes) ---- */
@@ -605,7 +606,7 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
         for (b = 0; b < 16; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][b] * x[b * 4 + ((digits_mlp_l0_fc1_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 23 rows keeping 1 of every 8 inputs (8 blocks), offsets of 4 bits */
     for (r = 0; r < 23; ++r) {
@@ -615,7 +616,7 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
         for (b = 0; b < 8; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][b] * x[b * 8 + ((digits_mlp_l0_fc1_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 4 rows keeping 1 of every 16 inputs (4 blocks), offsets of 4 bits */
     for (r = 0; r < 4; ++r) {
@@ -625,7 +626,7 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
         for (b = 0; b < 4; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][b] * x[b * 16 + ((digits_mlp_l0_fc1_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 2 rows keeping 1 of every 64 inputs (1 block), offsets of 8 bits */
     for (r = 0; r < 2; ++r) {
@@ -635,7 +636,7 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
         for (b = 0; b < 1; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s64[r][b] * x[b * 64 + digits_mlp_l0_fc1_idx_s64[r][b]];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
 }
 
@@ -652,7 +653,7 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
         for (b = 0; b < 8; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][b] * x[b * 4 + ((digits_mlp_l1_fc2_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 5 rows keeping 1 of every 8 inputs (4 blocks), offsets of 4 bits */
     for (r = 0; r < 5; ++r) {
@@ -662,7 +663,7 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
         for (b = 0; b < 4; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][b] * x[b * 8 + ((digits_mlp_l1_fc2_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 4 rows keeping 1 of every 16 inputs (2 blocks), offsets of 4 bits */
     for (r = 0; r < 4; ++r) {
@@ -672,7 +673,7 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
         for (b = 0; b < 2; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][b] * x[b * 16 + ((digits_mlp_l1_fc2_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 3 rows keeping 1 of every 32 inputs (1 block), offsets of 8 bits */
     for (r = 0; r < 3; ++r) {
@@ -682,7 +683,7 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
         for (b = 0; b < 1; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s32[r][b] * x[b * 32 + digits_mlp_l1_fc2_idx_s32[r][b]];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
 }
 
@@ -699,7 +700,7 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
         for (b = 0; b < 4; ++b) {
             acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][b] * x[b * 4 + ((digits_mlp_l2_fc3_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
     /* 6 rows keeping 1 of every 8 inputs (2 blocks), offsets of 4 bits */
     for (r = 0; r < 6; ++r) {
@@ -709,7 +710,7 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
         for (b = 0; b < 2; ++b) {
             acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][b] * x[b * 8 + ((digits_mlp_l2_fc3_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
     /* 3 rows keeping 1 of every 16 inputs (1 block), offsets of 4 bits */
     for (r = 0; r < 3; ++r) {
@@ -719,7 +720,7 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
         for (b = 0; b < 1; ++b) {
             acc += (int32_t)digits_mlp_l2_fc3_w_s16[r][b] * x[b * 16 + ((digits_mlp_l2_fc3_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 }
 

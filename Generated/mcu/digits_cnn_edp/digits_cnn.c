@@ -48,28 +48,29 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
-/* floor(v / 2^s) for s >= 0 without relying on the implementation-defined >> of negative numbers. */
-static inline int64_t gen_floor_shift(int64_t v, int s)
+/* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
+ * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
+ * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
+static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32_t hi)
 {
-    return v >= 0 ? (v >> s) : ~((~v) >> s);
-}
-
-/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi] (lo <= 0 <= hi).
- * A left shift (shift < 0) saturates before shifting, so it cannot overflow. */
-static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t hi)
-{
-    int64_t v;
-    if (shift > 0) {
-        v = gen_floor_shift(acc + ((int64_t)1 << (shift - 1)), shift);
+    int32_t v;
+    if (shift > 31) {
+        v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
+    } else if (shift > 0) {
+        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
-        if (acc > ((int64_t)hi >> s)) {
+        if (s > 30) {
+            return acc > 0 ? hi : (acc < 0 ? lo : 0);
+        }
+        if (acc > (hi >> s)) {
             return hi;
         }
-        if (acc < -((-(int64_t)lo) >> s)) {
+        if (acc < -((-lo) >> s)) {
             return lo;
         }
-        v = acc * ((int64_t)1 << s);
+        v = acc * ((int32_t)1 << s);
     }
     if (v < lo) {
         v = lo;
@@ -77,7 +78,7 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
     if (v > hi) {
         v = hi;
     }
-    return (int32_t)v;
+    return v;
 }
 
 /* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
@@ -281,6 +282,66 @@ static int8_t digits_cnn_arena[640];
 static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
     int oc, oy, ox;
+#if GEN_ARM_DSP
+    /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order, zeros
+     * where it overhangs the input) is gathered once into a column in the arena, between this layer's
+     * input and output; then every output channel takes its dot product with that column. */
+    int8_t *const col = &digits_cnn_arena[512];
+    (void)oc;
+    for (oy = 0; oy < 8; ++oy) {
+        for (ox = 0; ox < 8; ++ox) {
+            const int p = oy * 8 + ox;
+            int o, ic, ky, kx, c = 0;
+            for (ic = 0; ic < 1; ++ic) {
+                for (ky = 0; ky < 3; ++ky) {
+                    const int iy = oy * 1 + ky - 1;
+                    for (kx = 0; kx < 3; ++kx, ++c) {
+                        const int ix = ox * 1 + kx - 1;
+                        col[c] = (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) ? x[(ic * 8 + iy) * 8 + ix] : 0;
+                    }
+                }
+            }
+            /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
+             * multiplied with four rows' weights, two MACs per __smlad. */
+            const int8_t *w = &digits_cnn_l0_conv1_w[0][0];
+            for (o = 0; o < 8; o += 4, w += 4 * 9) {
+                int32_t acc0 = digits_cnn_l0_conv1_b[o];
+                int32_t acc1 = digits_cnn_l0_conv1_b[o + 1];
+                int32_t acc2 = digits_cnn_l0_conv1_b[o + 2];
+                int32_t acc3 = digits_cnn_l0_conv1_b[o + 3];
+                int i;
+                for (i = 0; i < 8; i += 4) {
+                    const int32_t xs = gen_read4(&col[i]);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws;
+                    ws = gen_read4(&w[i]);
+                    acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+                    acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+                    ws = gen_read4(&w[9 + i]);
+                    acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+                    acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+                    ws = gen_read4(&w[2 * 9 + i]);
+                    acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+                    acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+                    ws = gen_read4(&w[3 * 9 + i]);
+                    acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+                    acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                }
+                for (; i < 9; ++i) {
+                    acc0 += (int32_t)w[i] * col[i];
+                    acc1 += (int32_t)w[9 + i] * col[i];
+                    acc2 += (int32_t)w[2 * 9 + i] * col[i];
+                    acc3 += (int32_t)w[3 * 9 + i] * col[i];
+                }
+                y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
+                y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
+                y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
+            }
+        }
+    }
+#else
     for (oc = 0; oc < 8; ++oc) {
         for (oy = 0; oy < 8; ++oy) {
             for (ox = 0; ox < 8; ++ox) {
@@ -301,10 +362,11 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
                         }
                     }
                 }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
+#endif
 }
 
 /* Layer 'pool1': maxpool2d 2x2 stride 2x2, [8, 8, 8] -> [8, 4, 4]; in Q3.4, out Q3.4 */
@@ -333,6 +395,67 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 static void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
 {
     int oc, oy, ox;
+#if GEN_ARM_DSP
+    /* im2col: each output pixel's receptive field (8 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this layer's
+     * input and output; then every output channel takes its dot product with that column. */
+    int8_t *const col = &digits_cnn_arena[24];
+    (void)oc;
+    for (oy = 0; oy < 2; ++oy) {
+        for (ox = 0; ox < 2; ++ox) {
+            const int p = oy * 2 + ox;
+            int o, ic, ky, kx, c = 0;
+            for (ic = 0; ic < 8; ++ic) {
+                for (ky = 0; ky < 3; ++ky) {
+                    const int iy = oy * 1 + ky - 0;
+                    for (kx = 0; kx < 3; ++kx, ++c) {
+                        const int ix = ox * 1 + kx - 0;
+                        col[c] = x[(ic * 4 + iy) * 4 + ix];
+                    }
+                }
+            }
+            /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
+             * multiplied with four rows' weights, two MACs per __smlad. */
+            const int8_t *w = &digits_cnn_l2_conv2_basis_w[0][0];
+            for (o = 0; o < 4; o += 4, w += 4 * 72) {
+                int32_t acc0 = digits_cnn_l2_conv2_basis_b[o];
+                int32_t acc1 = digits_cnn_l2_conv2_basis_b[o + 1];
+                int32_t acc2 = digits_cnn_l2_conv2_basis_b[o + 2];
+                int32_t acc3 = digits_cnn_l2_conv2_basis_b[o + 3];
+                int i;
+                for (i = 0; i < 72; i += 4) {
+                    const int32_t xs = gen_read4(&col[i]);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws;
+                    ws = gen_read4(&w[i]);
+                    acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+                    acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+                    ws = gen_read4(&w[72 + i]);
+                    acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+                    acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+                    ws = gen_read4(&w[2 * 72 + i]);
+                    acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+                    acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+                    ws = gen_read4(&w[3 * 72 + i]);
+                    acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+                    acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                }
+                y[o * 4 + p] = (int8_t)gen_requantize32(acc0, 8, -128, 127);
+                y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, 8, -128, 127);
+                y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, 8, -128, 127);
+                y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, 8, -128, 127);
+            }
+            for (; o < 6; ++o, w += 72) {
+                int32_t acc = digits_cnn_l2_conv2_basis_b[o];
+                int i;
+                for (i = 0; i < 72; ++i) {
+                    acc += (int32_t)w[i] * col[i];
+                }
+                y[o * 4 + p] = (int8_t)gen_requantize32(acc, 8, -128, 127);
+            }
+        }
+    }
+#else
     for (oc = 0; oc < 6; ++oc) {
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
@@ -353,16 +476,84 @@ static void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize(acc, 8, -128, 127);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32(acc, 8, -128, 127);
             }
         }
     }
+#endif
 }
 
 /* Layer 'conv2': conv2d 1x1 stride 1x1 pad top 0 left 0, [6, 2, 2] -> [9, 2, 2], activation relu6 (EDP coefficients of 'conv2', rank 6 of 9); in Q4.3, out Q3.4, weights frac bits 6..7 per output; dense, 54 MACs; accumulator int32_t */
 static void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
 {
     int oc, oy, ox;
+#if GEN_ARM_DSP
+    /* im2col: each output pixel's receptive field (6 x 1 x 1, in the weights' order) is gathered once into a column in the arena, between this layer's
+     * input and output; then every output channel takes its dot product with that column. */
+    int8_t *const col = &digits_cnn_arena[24];
+    (void)oc;
+    for (oy = 0; oy < 2; ++oy) {
+        for (ox = 0; ox < 2; ++ox) {
+            const int p = oy * 2 + ox;
+            int o, ic, ky, kx, c = 0;
+            for (ic = 0; ic < 6; ++ic) {
+                for (ky = 0; ky < 1; ++ky) {
+                    const int iy = oy * 1 + ky - 0;
+                    for (kx = 0; kx < 1; ++kx, ++c) {
+                        const int ix = ox * 1 + kx - 0;
+                        col[c] = x[(ic * 2 + iy) * 2 + ix];
+                    }
+                }
+            }
+            /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
+             * multiplied with four rows' weights, two MACs per __smlad. */
+            const int8_t *w = &digits_cnn_l3_conv2_w[0][0];
+            for (o = 0; o < 8; o += 4, w += 4 * 6) {
+                int32_t acc0 = digits_cnn_l3_conv2_b[o];
+                int32_t acc1 = digits_cnn_l3_conv2_b[o + 1];
+                int32_t acc2 = digits_cnn_l3_conv2_b[o + 2];
+                int32_t acc3 = digits_cnn_l3_conv2_b[o + 3];
+                int i;
+                for (i = 0; i < 4; i += 4) {
+                    const int32_t xs = gen_read4(&col[i]);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws;
+                    ws = gen_read4(&w[i]);
+                    acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+                    acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+                    ws = gen_read4(&w[6 + i]);
+                    acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+                    acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+                    ws = gen_read4(&w[2 * 6 + i]);
+                    acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+                    acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+                    ws = gen_read4(&w[3 * 6 + i]);
+                    acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+                    acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                }
+                for (; i < 6; ++i) {
+                    acc0 += (int32_t)w[i] * col[i];
+                    acc1 += (int32_t)w[6 + i] * col[i];
+                    acc2 += (int32_t)w[2 * 6 + i] * col[i];
+                    acc3 += (int32_t)w[3 * 6 + i] * col[i];
+                }
+                y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
+                y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
+                y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l3_conv2_shift[o + 2], 0, 96);
+                y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l3_conv2_shift[o + 3], 0, 96);
+            }
+            for (; o < 9; ++o, w += 6) {
+                int32_t acc = digits_cnn_l3_conv2_b[o];
+                int i;
+                for (i = 0; i < 6; ++i) {
+                    acc += (int32_t)w[i] * col[i];
+                }
+                y[o * 4 + p] = (int8_t)gen_requantize32(acc, digits_cnn_l3_conv2_shift[o], 0, 96);
+            }
+        }
+    }
+#else
     for (oc = 0; oc < 9; ++oc) {
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
@@ -383,10 +574,11 @@ static void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize(acc, digits_cnn_l3_conv2_shift[oc], 0, 96);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32(acc, digits_cnn_l3_conv2_shift[oc], 0, 96);
             }
         }
     }
+#endif
 }
 
 /* Layer 'pool2': avgpool2d 2x2 stride 2x2, [9, 2, 2] -> [9, 1, 1]; in Q3.4, out Q3.4; average rounded half up */
@@ -446,10 +638,10 @@ static void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
             acc2 += (int32_t)w[2 * 9 + i] * x[i];
             acc3 += (int32_t)w[3 * 9 + i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
     }
     for (; o < 10; ++o, w += 9) {
         int32_t acc = digits_cnn_l6_fc_b[o];
@@ -457,7 +649,7 @@ static void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
         for (i = 0; i < 9; ++i) {
             acc += (int32_t)w[i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_cnn_l6_fc_shift[o], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {
@@ -466,7 +658,7 @@ static void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
         for (i = 0; i < 9; ++i) {
             acc += (int32_t)digits_cnn_l6_fc_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_cnn_l6_fc_shift[o], -128, 127);
     }
 #endif
 }

@@ -44,28 +44,29 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
-/* floor(v / 2^s) for s >= 0 without relying on the implementation-defined >> of negative numbers. */
-static inline int64_t gen_floor_shift(int64_t v, int s)
+/* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
+ * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
+ * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
+static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32_t hi)
 {
-    return v >= 0 ? (v >> s) : ~((~v) >> s);
-}
-
-/* Accumulator -> output: multiply by 2^-shift rounding half up, then clamp to [lo, hi] (lo <= 0 <= hi).
- * A left shift (shift < 0) saturates before shifting, so it cannot overflow. */
-static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t hi)
-{
-    int64_t v;
-    if (shift > 0) {
-        v = gen_floor_shift(acc + ((int64_t)1 << (shift - 1)), shift);
+    int32_t v;
+    if (shift > 31) {
+        v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
+    } else if (shift > 0) {
+        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
-        if (acc > ((int64_t)hi >> s)) {
+        if (s > 30) {
+            return acc > 0 ? hi : (acc < 0 ? lo : 0);
+        }
+        if (acc > (hi >> s)) {
             return hi;
         }
-        if (acc < -((-(int64_t)lo) >> s)) {
+        if (acc < -((-lo) >> s)) {
             return lo;
         }
-        v = acc * ((int64_t)1 << s);
+        v = acc * ((int32_t)1 << s);
     }
     if (v < lo) {
         v = lo;
@@ -73,7 +74,7 @@ static inline int32_t gen_requantize(int64_t acc, int shift, int32_t lo, int32_t
     if (v > hi) {
         v = hi;
     }
-    return (int32_t)v;
+    return v;
 }
 
 /* ---- Constant tables (3010 bytes) ---- */
@@ -450,10 +451,10 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
             acc3 = __smlad(__sxtb16(ws), xEven, acc3);
             acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
         }
-        y[o] = (int8_t)gen_requantize(acc0, digits_mlp_l0_fc1_shift[o], 0, 127);
-        y[o + 1] = (int8_t)gen_requantize(acc1, digits_mlp_l0_fc1_shift[o + 1], 0, 127);
-        y[o + 2] = (int8_t)gen_requantize(acc2, digits_mlp_l0_fc1_shift[o + 2], 0, 127);
-        y[o + 3] = (int8_t)gen_requantize(acc3, digits_mlp_l0_fc1_shift[o + 3], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l0_fc1_shift[o + 1], 0, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l0_fc1_shift[o + 2], 0, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l0_fc1_shift[o + 3], 0, 127);
     }
 #else
     for (o = 0; o < 32; ++o) {
@@ -462,7 +463,7 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
         for (i = 0; i < 64; ++i) {
             acc += (int32_t)digits_mlp_l0_fc1_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
 #endif
 }
@@ -499,10 +500,10 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
             acc3 = __smlad(__sxtb16(ws), xEven, acc3);
             acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
         }
-        y[o] = (int8_t)gen_requantize(acc0, digits_mlp_l1_fc2_shift[o], 0, 127);
-        y[o + 1] = (int8_t)gen_requantize(acc1, digits_mlp_l1_fc2_shift[o + 1], 0, 127);
-        y[o + 2] = (int8_t)gen_requantize(acc2, digits_mlp_l1_fc2_shift[o + 2], 0, 127);
-        y[o + 3] = (int8_t)gen_requantize(acc3, digits_mlp_l1_fc2_shift[o + 3], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l1_fc2_shift[o + 1], 0, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l1_fc2_shift[o + 2], 0, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l1_fc2_shift[o + 3], 0, 127);
     }
 #else
     for (o = 0; o < 16; ++o) {
@@ -511,7 +512,7 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
         for (i = 0; i < 32; ++i) {
             acc += (int32_t)digits_mlp_l1_fc2_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
 #endif
 }
@@ -548,10 +549,10 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
             acc3 = __smlad(__sxtb16(ws), xEven, acc3);
             acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
         }
-        y[o] = (int8_t)gen_requantize(acc0, digits_mlp_l2_fc3_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize(acc1, digits_mlp_l2_fc3_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize(acc2, digits_mlp_l2_fc3_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize(acc3, digits_mlp_l2_fc3_shift[o + 3], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l2_fc3_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l2_fc3_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l2_fc3_shift[o + 3], -128, 127);
     }
     for (; o < 10; ++o, w += 16) {
         int32_t acc = digits_mlp_l2_fc3_b[o];
@@ -559,7 +560,7 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
         for (i = 0; i < 16; ++i) {
             acc += (int32_t)w[i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {
@@ -568,7 +569,7 @@ static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
         for (i = 0; i < 16; ++i) {
             acc += (int32_t)digits_mlp_l2_fc3_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 #endif
 }
