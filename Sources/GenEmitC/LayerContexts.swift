@@ -62,6 +62,7 @@ struct WeightedKernelContext {
     /// conv2d DSP: the column's place in the arena, and whether the receptive field can overhang
     /// the input (padding), which the gather must test.
     var column: String = ""
+    var hasColumn: Bool = false
     var padded: Bool = false
     // dense geometry
     var inputs: String = ""

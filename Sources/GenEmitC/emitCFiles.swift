@@ -52,6 +52,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     template: "c/layers/dense_darb")
             } else if let sparse = dense.data.sparse {
                 addKofNReading(sparse, dsp: dsp, to: &context)
+                context.outputRow = "y[o]"
+                context.rowShift = context.shift
                 needsDSP = needsDSP || context.dsp
                 needsGatherKernel = needsGatherKernel || context.dsp
                 layers += renderer.render(context, template: hls ? "c/layers/dense_kofn_hls" : "c/layers/dense_kofn")
@@ -82,8 +84,14 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.padLeft = String(conv.padLeft)
             context.keptKernels = String(conv.data.kernelSparse?.keptPerRow ?? 0)
             if let offset = conv.columnOffset {
-                addConvBlocking(conv, columnOffset: offset, step: step, layer: layer, namer: namer, to: &context)
-                needsDSP = true
+                if let sparse = conv.data.sparse {
+                    addKofNReading(sparse, dsp: true, to: &context)
+                    needsGatherKernel = needsGatherKernel || context.dsp
+                } else {
+                    addDenseBlocking(conv.data, dsp: true, step: step, layer: layer, namer: namer, to: &context)
+                }
+                addColumn(conv, offset: offset, namer: namer, to: &context)
+                needsDSP = needsDSP || context.dsp
             }
             let template =
                 conv.data.kernelSparse != nil ? "c/layers/conv2d_kernel"
@@ -346,18 +354,16 @@ private func addDenseBlocking(
     context.rowShift = context.shift
 }
 
-/// The conv2d DSP kernel (lowering gave it an im2col column in the arena): the dense four-row
-/// blocking over the column, one output pixel `p` at a time, output channel `o` at `y[o * pixels + p]`.
-private func addConvBlocking(
-    _ conv: ConvStep, columnOffset: Int, step: Step, layer: QuantizedLayer, namer: CNamer,
-    to context: inout WeightedKernelContext
-) {
-    addDenseBlocking(conv.data, dsp: true, step: step, layer: layer, namer: namer, to: &context)
+/// A conv2d kernel over its im2col column (lowering placed it in the arena): the dense four-row
+/// blocking or the k-of-n rows, with `col` for the input vector, one output pixel `p` at a time,
+/// output channel `o` at `y[o * pixels + p]`.
+private func addColumn(_ conv: ConvStep, offset: Int, namer: CNamer, to context: inout WeightedKernelContext) {
     let pixels = conv.outHeight * conv.outWidth
+    context.hasColumn = true
     context.inputs = String(conv.data.fanIn)
     context.outputs = String(conv.data.rows)
     context.dotInput = "col"
-    context.column = "\(namer.arena)[\(columnOffset)]"
+    context.column = "\(namer.arena)[\(offset)]"
     context.padded = conv.padTop > 0 || conv.padLeft > 0
         || (conv.outHeight - 1) * conv.strideHeight + conv.kernelHeight - conv.padTop > conv.inHeight
         || (conv.outWidth - 1) * conv.strideWidth + conv.kernelWidth - conv.padLeft > conv.inWidth

@@ -80,14 +80,15 @@ package func lowerProgram(
         pingPongElements: plan.pingPong)
 }
 
-/// The im2col column a conv2d step needs: the Arm DSP kernel (8-bit weights and activations, int32
-/// accumulators, the dense form, at least four output channels and four weights each) gathers each
-/// output pixel's receptive field into the arena once and reuses it for every output channel.
+/// The im2col column a conv2d step needs on an Arm DSP target (8-bit weights and activations, int32
+/// accumulators): each output pixel's receptive field is gathered into the arena once and reused by
+/// every output channel, by the dense kernel's four-row blocking (at least four output channels and
+/// four weights each) or by the weight-granularity k-of-n rows. Kernel granularity reads the input.
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
     guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
         quantization.weightBits == 8, quantization.activationBits == 8, conv.data.accumulator == .int32,
-        conv.data.sparse == nil, conv.data.kernelSparse == nil, conv.data.darb == nil,
-        conv.data.rows >= 4, conv.data.fanIn >= 4
+        conv.data.kernelSparse == nil, conv.data.darb == nil,
+        conv.data.sparse != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
 }

@@ -16,6 +16,8 @@ struct CortexMTests {
         ("mlp_k4_nibble", TestModels.mlp()),
         ("mlp_k8_byte", TestModels.mlp()),
         ("mlp_k2_nibble", TestModels.mlp()),
+        // conv2d k-of-n over the im2col column (k = 4: the DSP group path; partial last groups).
+        ("cnn_k4_byte", TestModels.cnn()),
         // SAP's per-layer k, every pruned layer kept sparse.
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
@@ -33,11 +35,11 @@ struct CortexMTests {
         let run = try Verification.prepare(modelText: text, label: label, target: "mcu", vectorCount: 12) {
             $0.weightBits = index == 3 ? 16 : 8
             $0.activationBits = index == 3 ? 16 : 8
-            if label.hasPrefix("mlp_k") {
+            if label.hasPrefix("mlp_k") || label.hasPrefix("cnn_k4") {
                 let parts = label.split(separator: "_")
                 $0.prune = "kofn"
                 $0.k = Int(parts[1].dropFirst())
-                $0.n = 16
+                $0.n = label.hasPrefix("cnn") ? 8 : 16
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
             }

@@ -35,7 +35,9 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
     if (shift > 31) {
         v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
     } else if (shift > 0) {
-        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        /* floor(acc / 2^shift) with unsigned shifts only (~acc = -(acc + 1) >= 0 when acc < 0) */
+        const int32_t floored = acc >= 0 ? (int32_t)((uint32_t)acc >> shift)
+                                         : -(int32_t)((uint32_t)(-(acc + 1)) >> shift) - 1;
         v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
@@ -430,7 +432,6 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
         }
     }
 }
-
 /* Layer 'pool1': maxpool2d 2x2 stride 2x2, [8, 8, 8] -> [8, 4, 4]; in Q3.4, out Q3.4 */
 static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 {
@@ -491,7 +492,6 @@ static void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
         }
     }
 }
-
 /* Layer 'pool2': avgpool2d 2x2 stride 2x2, [16, 2, 2] -> [16, 1, 1]; in Q3.4, out Q3.4; average rounded half up */
 static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
 {

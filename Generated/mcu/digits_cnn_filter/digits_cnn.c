@@ -56,7 +56,9 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
     if (shift > 31) {
         v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
     } else if (shift > 0) {
-        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        /* floor(acc / 2^shift) with unsigned shifts only (~acc = -(acc + 1) >= 0 when acc < 0) */
+        const int32_t floored = acc >= 0 ? (int32_t)((uint32_t)acc >> shift)
+                                         : -(int32_t)((uint32_t)(-(acc + 1)) >> shift) - 1;
         v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
@@ -268,17 +270,16 @@ static int8_t digits_cnn_arena[480];
 /* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [6, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 54 MACs; accumulator int32_t */
 static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[384])
 {
-    int oc, oy, ox;
 #if GEN_ARM_DSP
-    /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order, zeros
-     * where it overhangs the input) is gathered once into a column in the arena, between this layer's
-     * input and output; then every output channel takes its dot product with that column. */
+    /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
+     * zeros where it overhangs the input) is gathered once into a column in the arena, between this
+     * layer's input and output; then every output channel takes its dot product with that column. */
     int8_t *const col = &digits_cnn_arena[384];
-    (void)oc;
+    int oy, ox;
     for (oy = 0; oy < 8; ++oy) {
         for (ox = 0; ox < 8; ++ox) {
             const int p = oy * 8 + ox;
-            int o, ic, ky, kx, c = 0;
+            int ic, ky, kx, c = 0;
             for (ic = 0; ic < 1; ++ic) {
                 for (ky = 0; ky < 3; ++ky) {
                     const int iy = oy * 1 + ky - 1;
@@ -288,55 +289,59 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[384])
                     }
                 }
             }
-            /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-             * multiplied with four rows' weights, two MACs per __smlad. */
-            const int8_t *w = &digits_cnn_l0_conv1_w[0][0];
-            for (o = 0; o < 4; o += 4, w += 4 * 9) {
-                int32_t acc0 = digits_cnn_l0_conv1_b[o];
-                int32_t acc1 = digits_cnn_l0_conv1_b[o + 1];
-                int32_t acc2 = digits_cnn_l0_conv1_b[o + 2];
-                int32_t acc3 = digits_cnn_l0_conv1_b[o + 3];
-                int i;
-                for (i = 0; i < 8; i += 4) {
-                    const int32_t xs = gen_read4(&col[i]);
-                    const int32_t xEven = __sxtb16(xs);
-                    const int32_t xOdd = gen_sxtb16_odd(xs);
-                    int32_t ws;
-                    ws = gen_read4(&w[i]);
-                    acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                    acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                    ws = gen_read4(&w[9 + i]);
-                    acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                    acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                    ws = gen_read4(&w[2 * 9 + i]);
-                    acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                    acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                    ws = gen_read4(&w[3 * 9 + i]);
-                    acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                    acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+            {
+                int o;
+                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
+                 * multiplied with four rows' weights, two MACs per __smlad. */
+                const int8_t *w = &digits_cnn_l0_conv1_w[0][0];
+                for (o = 0; o < 4; o += 4, w += 4 * 9) {
+                    int32_t acc0 = digits_cnn_l0_conv1_b[o];
+                    int32_t acc1 = digits_cnn_l0_conv1_b[o + 1];
+                    int32_t acc2 = digits_cnn_l0_conv1_b[o + 2];
+                    int32_t acc3 = digits_cnn_l0_conv1_b[o + 3];
+                    int i;
+                    for (i = 0; i < 8; i += 4) {
+                        const int32_t xs = gen_read4(&col[i]);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws;
+                        ws = gen_read4(&w[i]);
+                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+                        ws = gen_read4(&w[9 + i]);
+                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+                        ws = gen_read4(&w[2 * 9 + i]);
+                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+                        ws = gen_read4(&w[3 * 9 + i]);
+                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                    }
+                    for (; i < 9; ++i) {
+                        acc0 += (int32_t)w[i] * col[i];
+                        acc1 += (int32_t)w[9 + i] * col[i];
+                        acc2 += (int32_t)w[2 * 9 + i] * col[i];
+                        acc3 += (int32_t)w[3 * 9 + i] * col[i];
+                    }
+                    y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
+                    y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
+                    y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
                 }
-                for (; i < 9; ++i) {
-                    acc0 += (int32_t)w[i] * col[i];
-                    acc1 += (int32_t)w[9 + i] * col[i];
-                    acc2 += (int32_t)w[2 * 9 + i] * col[i];
-                    acc3 += (int32_t)w[3 * 9 + i] * col[i];
+                for (; o < 6; ++o, w += 9) {
+                    int32_t acc = digits_cnn_l0_conv1_b[o];
+                    int i;
+                    for (i = 0; i < 9; ++i) {
+                        acc += (int32_t)w[i] * col[i];
+                    }
+                    y[o * 64 + p] = (int8_t)gen_requantize32(acc, digits_cnn_l0_conv1_shift[o], 0, 127);
                 }
-                y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
-                y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
-                y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
-                y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
-            }
-            for (; o < 6; ++o, w += 9) {
-                int32_t acc = digits_cnn_l0_conv1_b[o];
-                int i;
-                for (i = 0; i < 9; ++i) {
-                    acc += (int32_t)w[i] * col[i];
-                }
-                y[o * 64 + p] = (int8_t)gen_requantize32(acc, digits_cnn_l0_conv1_shift[o], 0, 127);
             }
         }
     }
 #else
+    int oc, oy, ox;
     for (oc = 0; oc < 6; ++oc) {
         for (oy = 0; oy < 8; ++oy) {
             for (ox = 0; ox < 8; ++ox) {
@@ -389,16 +394,15 @@ static void digits_cnn_l1_pool1(const int8_t x[384], int8_t y[96])
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [6, 4, 4] -> [12, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 6..31 per output; dense, 648 MACs; accumulator int32_t */
 static void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
 {
-    int oc, oy, ox;
 #if GEN_ARM_DSP
-    /* im2col: each output pixel's receptive field (6 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this layer's
-     * input and output; then every output channel takes its dot product with that column. */
+    /* im2col: each output pixel's receptive field (6 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this
+     * layer's input and output; then every output channel takes its dot product with that column. */
     int8_t *const col = &digits_cnn_arena[48];
-    (void)oc;
+    int oy, ox;
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
             const int p = oy * 2 + ox;
-            int o, ic, ky, kx, c = 0;
+            int ic, ky, kx, c = 0;
             for (ic = 0; ic < 6; ++ic) {
                 for (ky = 0; ky < 3; ++ky) {
                     const int iy = oy * 1 + ky - 0;
@@ -408,47 +412,51 @@ static void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
                     }
                 }
             }
-            /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-             * multiplied with four rows' weights, two MACs per __smlad. */
-            const int8_t *w = &digits_cnn_l2_conv2_w[0][0];
-            for (o = 0; o < 12; o += 4, w += 4 * 54) {
-                int32_t acc0 = digits_cnn_l2_conv2_b[o];
-                int32_t acc1 = digits_cnn_l2_conv2_b[o + 1];
-                int32_t acc2 = digits_cnn_l2_conv2_b[o + 2];
-                int32_t acc3 = digits_cnn_l2_conv2_b[o + 3];
-                int i;
-                for (i = 0; i < 52; i += 4) {
-                    const int32_t xs = gen_read4(&col[i]);
-                    const int32_t xEven = __sxtb16(xs);
-                    const int32_t xOdd = gen_sxtb16_odd(xs);
-                    int32_t ws;
-                    ws = gen_read4(&w[i]);
-                    acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                    acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                    ws = gen_read4(&w[54 + i]);
-                    acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                    acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                    ws = gen_read4(&w[2 * 54 + i]);
-                    acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                    acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                    ws = gen_read4(&w[3 * 54 + i]);
-                    acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                    acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+            {
+                int o;
+                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
+                 * multiplied with four rows' weights, two MACs per __smlad. */
+                const int8_t *w = &digits_cnn_l2_conv2_w[0][0];
+                for (o = 0; o < 12; o += 4, w += 4 * 54) {
+                    int32_t acc0 = digits_cnn_l2_conv2_b[o];
+                    int32_t acc1 = digits_cnn_l2_conv2_b[o + 1];
+                    int32_t acc2 = digits_cnn_l2_conv2_b[o + 2];
+                    int32_t acc3 = digits_cnn_l2_conv2_b[o + 3];
+                    int i;
+                    for (i = 0; i < 52; i += 4) {
+                        const int32_t xs = gen_read4(&col[i]);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws;
+                        ws = gen_read4(&w[i]);
+                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
+                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
+                        ws = gen_read4(&w[54 + i]);
+                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
+                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
+                        ws = gen_read4(&w[2 * 54 + i]);
+                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
+                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
+                        ws = gen_read4(&w[3 * 54 + i]);
+                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
+                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                    }
+                    for (; i < 54; ++i) {
+                        acc0 += (int32_t)w[i] * col[i];
+                        acc1 += (int32_t)w[54 + i] * col[i];
+                        acc2 += (int32_t)w[2 * 54 + i] * col[i];
+                        acc3 += (int32_t)w[3 * 54 + i] * col[i];
+                    }
+                    y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
                 }
-                for (; i < 54; ++i) {
-                    acc0 += (int32_t)w[i] * col[i];
-                    acc1 += (int32_t)w[54 + i] * col[i];
-                    acc2 += (int32_t)w[2 * 54 + i] * col[i];
-                    acc3 += (int32_t)w[3 * 54 + i] * col[i];
-                }
-                y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
-                y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
-                y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
-                y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
             }
         }
     }
 #else
+    int oc, oy, ox;
     for (oc = 0; oc < 12; ++oc) {
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {

@@ -62,7 +62,9 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
     if (shift > 31) {
         v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
     } else if (shift > 0) {
-        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        /* floor(acc / 2^shift) with unsigned shifts only (~acc = -(acc + 1) >= 0 when acc < 0) */
+        const int32_t floored = acc >= 0 ? (int32_t)((uint32_t)acc >> shift)
+                                         : -(int32_t)((uint32_t)(-(acc + 1)) >> shift) - 1;
         v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
@@ -516,7 +518,7 @@ static GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32]
         int g;
         /* 4 groups of 16 inputs, 4 kept in each */
         for (g = 0; g < 4; ++g, group += 16, w += 4, idx += 2) {
-#if GEN_ARM_DSP
+    #if GEN_ARM_DSP
             /* Four kept weights per load, split into int16 lanes; SMLAxy multiplies one lane each. */
             for (j = 0; j < 4; j += 4) {
                 const int32_t packed = gen_read4(&w[j]);
@@ -527,11 +529,11 @@ static GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32]
                 acc = __smlabt(group[idx[j / 2 + 1] & 15u], even, acc);
                 acc = __smlabt(group[idx[j / 2 + 1] >> 4], odd, acc);
             }
-#else
+    #else
             for (j = 0; j < 4; ++j) {
                 acc += (int32_t)w[j] * group[(idx[j / 2] >> (4 * (j % 2))) & 15u];
             }
-#endif
+    #endif
         }
         y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }

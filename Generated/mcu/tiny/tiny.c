@@ -22,7 +22,9 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
     if (shift > 31) {
         v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
     } else if (shift > 0) {
-        const int32_t floored = acc >= 0 ? (acc >> shift) : ~((~acc) >> shift);
+        /* floor(acc / 2^shift) with unsigned shifts only (~acc = -(acc + 1) >= 0 when acc < 0) */
+        const int32_t floored = acc >= 0 ? (int32_t)((uint32_t)acc >> shift)
+                                         : -(int32_t)((uint32_t)(-(acc + 1)) >> shift) - 1;
         v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
     } else {
         const int s = -shift;
