@@ -74,9 +74,12 @@ package func writeReport(
         }
         if let q = weights, let step = stepsByLayer[index] {
             let data: WeightedStepData
+            var columnBytes = 0
             switch step.kind {
             case .dense(let dense): data = dense.data
-            case .conv2d(let conv): data = conv.data
+            case .conv2d(let conv):
+                data = conv.data
+                if conv.columnOffset != nil { columnBytes = conv.data.fanIn * program.activationType.byteCount }
             case .maxPool2d, .avgPool2d, .clamp: preconditionFailure("weighted layer lowered to an unweighted step")
             }
             let stored = q.rows * q.fanIn
@@ -180,6 +183,8 @@ package func writeReport(
                 ("calibratedMaxAbs", rounded(layer.calibratedMaxAbs)),
                 ("inputInterval", .arr([.int(Int(q.inputInterval.lowerBound)), .int(Int(q.inputInterval.upperBound))])),
                 ("saturation", saturationReport(q, layer: layer)),
+                // The im2col column this conv2d gathers into the arena while it runs (0: none).
+                ("columnBytes", .int(columnBytes)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name

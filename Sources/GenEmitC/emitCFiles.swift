@@ -127,7 +127,13 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     let memoryNote: String
     switch program.target.memoryLayout {
     case .arena:
-        memoryNote = "one arena, tensors placed from both ends (size = largest pair of neighbouring tensors)"
+        let columns = program.steps.contains { step in
+            if case .conv2d(let conv) = step.kind { return conv.columnOffset != nil }
+            return false
+        }
+        memoryNote = columns
+            ? "one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column)"
+            : "one arena, tensors placed from both ends (size = largest pair of neighbouring tensors)"
         memory = program.arenaElements > 0
             ? "static \(actType) \(namer.arena)[\(program.arenaElements)];\n\n" : "/* no intermediate tensors */\n\n"
     case .pingPong:

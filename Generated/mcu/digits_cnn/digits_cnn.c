@@ -307,7 +307,7 @@ static const int8_t digits_cnn_l5_fc_shift[10] __attribute__((aligned(4))) = {
     7, 7, 7, 7, 7, 8, 7, 7, 7, 7
 };
 
-/* ---- Activation memory (640 bytes): one arena, tensors placed from both ends (size = largest pair of neighbouring tensors) ---- */
+/* ---- Activation memory (640 bytes): one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column) ---- */
 
 static int8_t digits_cnn_arena[640];
 
