@@ -18,6 +18,8 @@ struct CortexMTests {
         ("mlp_k2_nibble", TestModels.mlp()),
         // conv2d k-of-n over the im2col column (k = 4: the DSP group path; partial last groups).
         ("cnn_k4_byte", TestModels.cnn()),
+        // A conv2d column larger than the gap between its input and output: the arena grows.
+        ("wide_conv", TestModels.wideConv()),
         // SAP's per-layer k, every pruned layer kept sparse.
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
@@ -60,7 +62,23 @@ struct CortexMTests {
                 $0.granularity = "kernel"
                 $0.k = 2
                 $0.n = 4
+                // The cost model now prefers the dense column kernel at 2 of 4: keep the kernel tables.
+                $0.sparseLowering = "always"
             }
+        }
+        if label == "wide_conv" {
+            // Output 4 + column 144: more than any pair of neighbouring tensors (4).
+            #expect(run.result.program.arenaElements == 148)
+            #expect(run.result.program.steps.contains { step in
+                if case .conv2d(let conv) = step.kind { return conv.columnOffset == 4 }
+                return false
+            })
+        }
+        if label == "cnn_kernel" {
+            #expect(run.result.program.steps.contains { step in
+                if case .conv2d(let conv) = step.kind { return conv.data.kernelSparse != nil }
+                return false
+            })
         }
         try Verification.writeHarness(run)
         let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)

@@ -73,6 +73,16 @@ enum TestModels {
         return b.model(name: "mlp_test", inputShape: [24], range: [-1, 1])
     }
 
+    /// A conv2d whose im2col column (16 x 3 x 3 = 144 values) is larger than its input-output gap:
+    /// the arena must grow to its output plus the column.
+    static func wideConv(seed: UInt64 = 13) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv", 16, 4, kernel: 3, stride: [1, 1], padding: .str("valid"), activation: "relu")
+        b.simple("flatten", "flat")
+        b.dense("fc", 4, 3)
+        return b.model(name: "wide_conv", inputShape: [16, 3, 3], range: [-1, 1])
+    }
+
     /// Every image layer: conv2d with same, explicit and valid padding and strides, batchnorm,
     /// standalone relu, maxpool, avgpool (stride 1), flatten, an unfusable relu6 after a pool, dense, softmax.
     static func cnn(seed: UInt64 = 12) -> String {
