@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""How much the seed alone moves issue 3's accuracy figures: one setting of bench_accuracy.py, seeds 1..S.
+
+Run: python3 Scripts/bench_seeds.py [MODEL] [K] [SEEDS] [EPOCHS]
+     (default digits_mlp 2 7 1000, magnitude k-of-n of 16 with the model's recipe; about 2 minutes)
+
+Same flags as bench_accuracy.py's "recipe" rows (the example's --augment, --learning-rate 0.01), only
+--seed changes: it sets the shuffles, the augmentation draws and nothing else. Prints each seed's
+fixed-point test accuracy on the 539 test images, then the range and mean.
+"""
+import os
+import subprocess
+import sys
+
+from bench_accuracy import DATA, MODELS, ROOT, run  # noqa: F401  (DATA: the test split run() reads)
+
+
+def main():
+    args = sys.argv[1:]
+    model = args[0] if len(args) > 0 else "digits_mlp"
+    k = args[1] if len(args) > 1 else "2"
+    seeds = int(args[2]) if len(args) > 2 else 7
+    epochs = args[3] if len(args) > 3 else "1000"
+    subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    gen = os.path.join(ROOT, ".build", "release", "gen")
+    augment, recipe = MODELS[model]
+    path = os.path.join(ROOT, "Examples", model + ".json")
+    flags = ["--prune", "kofn", "--k", k, "--n", "16", "--epochs", epochs, "--augment", augment,
+             "--learning-rate", "0.01", "--recipe", os.path.join(ROOT, "Examples", "recipes", recipe)]
+    print(f"{model}, magnitude k-of-n {k}/16 with {recipe}, {epochs} epochs: fixed-point test accuracy by seed")
+    print("| seed | test accuracy |")
+    print("|---|---|")
+    figures = []
+    for seed in range(1, seeds + 1):
+        accuracy, _, _ = run(gen, path, model, flags + ["--seed", str(seed)])
+        figures.append(accuracy)
+        print(f"| {seed} | {accuracy:.2f} % |", flush=True)
+    print(f"range {min(figures):.2f} .. {max(figures):.2f} % ({max(figures) - min(figures):.2f} points), "
+          f"mean {sum(figures) / len(figures):.2f} %")
+
+
+if __name__ == "__main__":
+    main()
