@@ -43,8 +43,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 attribute: program.target.tableAttribute)
             context.inputs = String(dense.data.fanIn)
             context.outputs = String(dense.data.rows)
-            let dsp = program.target.armDSP && quantized.options.weightBits == 8 && quantized.options.activationBits == 8
-                && dense.data.accumulator == .int32
+            let dsp = program.target.armDSP
+                && hasEightBitKernels(
+                    weightBits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
+                    accumulatorBits: dense.data.accumulator.byteCount * 8)
             if let darb = dense.data.darb {
                 layers += renderer.render(
                     darbContext(darb, context: context, step: step, layer: layer, namer: namer, tables: &tables,

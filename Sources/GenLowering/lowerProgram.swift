@@ -80,13 +80,21 @@ package func lowerProgram(
         pingPongElements: plan.pingPong)
 }
 
+/// The layers the Arm DSP kernels (and the cost model fitted to them) cover: 8-bit weights and
+/// activations with int32 accumulators.
+package func hasEightBitKernels(weightBits: Int, activationBits: Int, accumulatorBits: Int) -> Bool {
+    weightBits == 8 && activationBits == 8 && accumulatorBits == 32
+}
+
 /// The im2col column a conv2d step needs on an Arm DSP target (8-bit weights and activations, int32
 /// accumulators): each output pixel's receptive field is gathered into the arena once and reused by
 /// every output channel, by the dense kernel's four-row blocking (at least four output channels and
 /// four weights each) or by the weight-granularity k-of-n rows. Kernel granularity reads the input.
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
     guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
-        quantization.weightBits == 8, quantization.activationBits == 8, conv.data.accumulator == .int32,
+        hasEightBitKernels(
+            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
+            accumulatorBits: conv.data.accumulator.byteCount * 8),
         conv.data.kernelSparse == nil, conv.data.darb == nil,
         conv.data.sparse != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
@@ -109,7 +117,8 @@ private struct WeightLoweringContext {
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
     /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
     func costModel(for q: QuantizedWeights, kind: LayerWork.Kind) -> CostModel? {
-        guard bits == 8, activationBits == 8, q.accumulatorBits == 32 else { return nil }
+        guard hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: q.accumulatorBits)
+        else { return nil }
         if case .dense = kind, q.rows < 4 || q.fanIn < 4 { return nil }
         return costModel
     }
