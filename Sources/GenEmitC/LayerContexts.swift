@@ -45,6 +45,20 @@ struct WeightedKernelContext {
     var columnBlockEnd: String = ""
     var hasRowTail: Bool = false
     var hasColumnTail: Bool = false
+    /// The row-pair kernel (dsp_pairs) instead of the four-row one: the weight table is in its order;
+    /// eight columns per loop pass up to `columnOctetEnd`, then four if `hasColumnQuad`, then
+    /// `columnTail` one at a time.
+    var rowPairs: Bool = false
+    var pairGroups: [RowPairGroupContext] = []
+    /// Where the column-tail region and a last unpaired row start in the row-pair table.
+    var pairTailBase: String = ""
+    var hasLoneRow: Bool = false
+    var loneRow: String = ""
+    var loneRowBase: String = ""
+    var hasColumnOctets: Bool = false
+    var columnOctetEnd: String = ""
+    var hasColumnQuad: Bool = false
+    var columnTail: String = ""
     var shift0: String = ""
     var shift1: String = ""
     var shift2: String = ""
@@ -152,6 +166,8 @@ struct RuntimeContext {
     var needsDSP: Bool
     /// Some k-of-n kernel has a DSP path (and the GEN_GATHER_KERNEL attribute).
     var needsGatherKernel: Bool
+    /// Some kernel is the row-pair kernel (gen_pair_high).
+    var needsRowPairs: Bool
     /// Only layers with weights requantize, with int32 or int64 accumulators; each helper is
     /// emitted only where used.
     var needsRequantize32: Bool

@@ -31,6 +31,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsRequantize64 = false
     var needsDSP = false
     var needsGatherKernel = false
+    var needsRowPairs = false
     for step in program.steps {
         let layer = quantized.layers[step.layerIndex]
         let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
@@ -62,6 +63,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             } else {
                 addDenseBlocking(dense.data, dsp: dsp, step: step, layer: layer, namer: namer, to: &context)
                 needsDSP = needsDSP || context.dsp
+                needsRowPairs = needsRowPairs || context.rowPairs
                 layers += renderer.render(context, template: "c/layers/dense")
             }
         case .conv2d(let conv):
@@ -90,7 +92,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     addKofNReading(sparse, dsp: true, to: &context)
                     needsGatherKernel = needsGatherKernel || context.dsp
                 } else {
-                    addDenseBlocking(conv.data, dsp: true, step: step, layer: layer, namer: namer, to: &context)
+                    addDenseBlocking(
+                        conv.data, dsp: true, step: step, layer: layer, namer: namer,
+                        columnPixels: conv.outHeight * conv.outWidth, to: &context)
+                    needsRowPairs = needsRowPairs || context.rowPairs
                 }
                 addColumn(conv, offset: offset, namer: namer, to: &context)
                 needsDSP = needsDSP || context.dsp
@@ -163,7 +168,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
         runtime: renderer.render(RuntimeContext(
                 needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
-                needsRequantize32: needsRequantize32, needsRequantize64: needsRequantize64), template: "c/runtime.c"),
+                needsRowPairs: needsRowPairs, needsRequantize32: needsRequantize32, needsRequantize64: needsRequantize64), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -213,8 +218,20 @@ private func weightedContext(
     } else {
         weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
     }
-    // A DARB layer writes its weights per block-size group (darbContext).
-    if data.darb == nil {
+    // A DARB layer writes its weights per block-size group (darbContext). On Arm DSP cores the
+    // row-pair kernel reads the same weights in its own order: one table or the other is compiled.
+    if let paired = data.dspWeights {
+        tables += "#if GEN_ARM_DSP\n"
+        // The kernel reads it two words at a time (LDRD), which needs 4-byte alignment.
+        let aligned = attribute.contains("aligned(4)") ? attribute : (attribute + " __attribute__((aligned(4)))").trimmingCharacters(in: .whitespaces)
+        tables += CTableWriter.table(
+            paired, name: tableName(.weights), attribute: aligned,
+            comment: weightDesc + "; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane)")
+        tables += "#else\n"
+        tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
+        tables += "#endif\n\n"
+        flash += data.weights.byteCount
+    } else if data.darb == nil {
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         flash += data.weights.byteCount
     }
@@ -335,13 +352,19 @@ private func addKofNReading(_ sparse: KofNLayout, dsp: Bool, to context: inout W
     }
 }
 
-/// Four-row, four-column blocking of the dense DSP kernel (layers with at least four of each).
+/// The dense DSP kernel's blocking (layers with at least four rows and four columns): row pairs when
+/// lowering put the weights in that order, else four rows and four columns at a time; `columnPixels`:
+/// a conv2d over its im2col column, whose output channel o goes to `y[o * columnPixels + p]`.
 private func addDenseBlocking(
     _ data: WeightedStepData, dsp: Bool, step: Step, layer: QuantizedLayer, namer: CNamer,
-    to context: inout WeightedKernelContext
+    columnPixels: Int? = nil, to context: inout WeightedKernelContext
 ) {
     context.dsp = dsp && data.rows >= 4 && data.fanIn >= 4
     guard context.dsp else { return }
+    context.hasColumnOctets = data.fanIn >= 8
+    context.columnOctetEnd = String(data.fanIn / 8 * 8)
+    context.hasColumnQuad = data.fanIn % 8 >= 4
+    context.columnTail = String(data.fanIn % 4)
     context.rowBlockEnd = String(data.rows / 4 * 4)
     context.columnBlockEnd = String(data.fanIn / 4 * 4)
     context.hasRowTail = data.rows % 4 != 0
@@ -360,6 +383,15 @@ private func addDenseBlocking(
     context.output3 = "y[o + 3]"
     context.outputRow = "y[o]"
     context.rowShift = context.shift
+    addRowPairGroups(
+        data,
+        output: { row in
+            let channel = row == 0 ? "o" : "o + \(row)"
+            guard let pixels = columnPixels else { return "y[\(channel)]" }
+            return row == 0 ? "y[o * \(pixels) + p]" : "y[(\(channel)) * \(pixels) + p]"
+        },
+        shift: { row in data.uniformShift.map(String.init) ?? (row == 0 ? "\(table)[o]" : "\(table)[o + \(row)]") },
+        to: &context)
 }
 
 /// A conv2d kernel over its im2col column (lowering placed it in the arena): the dense four-row

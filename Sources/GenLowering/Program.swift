@@ -196,6 +196,9 @@ package struct WeightedStepData: Sendable {
     package var clamp: ClosedRange<Int64>
     /// Dense against sparse for a pruned layer (nil when the layer is not pruned).
     package var estimate: LayerCostEstimate?
+    /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D;
+    /// nil: the kernels read `weights`.
+    package var dspWeights: ConstantTable? = nil
 }
 
 package struct DenseStep: Sendable {

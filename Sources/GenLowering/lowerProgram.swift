@@ -65,9 +65,18 @@ package func lowerProgram(
     let plan = planMemory(tensorSizes: sizes, scratch: scratch, layout: target.memoryLayout)
     let steps = kinds.enumerated().map { position, entry in
         var kind = entry.0
-        if case .conv2d(var conv) = kind, let offset = plan.scratchOffsets[position] {
-            conv.columnOffset = offset
-            kind = .conv2d(conv)
+        switch kind {
+        case .dense(var dense):
+            dense.data.dspWeights = rowPairWeights(dense.data, target: target, quantization: quantized.options)
+            kind = .dense(dense)
+        case .conv2d(var conv):
+            if let offset = plan.scratchOffsets[position] {
+                conv.columnOffset = offset
+                conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
+                kind = .conv2d(conv)
+            }
+        case .maxPool2d, .avgPool2d, .clamp:
+            break
         }
         return Step(
             kind: kind, layerIndex: entry.1,
@@ -99,6 +108,23 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
         conv.data.sparse != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
+}
+
+/// The row-pair order of a dense weight table (a dense layer, or a conv2d over its im2col column)
+/// on an Arm DSP target with the 8-bit kernels, at least four rows and four weights per row; nil
+/// when the table stays as it is (see `pairRowsForDSP`).
+private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
+    -> ConstantTable?
+{
+    guard target.armDSP,
+        hasEightBitKernels(
+            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
+            accumulatorBits: data.accumulator.byteCount * 8),
+        data.sparse == nil, data.kernelSparse == nil, data.darb == nil, data.rows >= 4, data.fanIn >= 4,
+        let values = pairRowsForDSP(
+            data.weights.values, rows: data.rows, fanIn: data.fanIn, activationBits: quantization.activationBits)
+    else { return nil }
+    return ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values)
 }
 
 private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> PoolStep {

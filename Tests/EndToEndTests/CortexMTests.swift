@@ -20,6 +20,8 @@ struct CortexMTests {
         ("cnn_k4_byte", TestModels.cnn()),
         // A conv2d column larger than the gap between its input and output: the arena grows.
         ("wide_conv", TestModels.wideConv()),
+        // The dense row-pair kernel's blocks and column steps, and a layer that keeps the four-row kernel.
+        ("row_pairs", TestModels.rowPairShapes()),
         // SAP's per-layer k, every pruned layer kept sparse.
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
@@ -44,6 +46,9 @@ struct CortexMTests {
                 $0.n = label.hasPrefix("cnn") ? 8 : 16
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
+            }
+            if label == "row_pairs" {
+                $0.prune = "none"  // every weight kept, so the first layer's bound passes 2^23
             }
             if label == "mlp_darb" {
                 $0.prune = "darb"
@@ -73,6 +78,13 @@ struct CortexMTests {
                 if case .conv2d(let conv) = step.kind { return conv.columnOffset == 4 }
                 return false
             })
+        }
+        if label == "row_pairs" {
+            let paired = run.result.program.steps.map { step -> Bool in
+                if case .dense(let dense) = step.kind { return dense.data.dspWeights != nil }
+                return false
+            }
+            #expect(paired == [false, true, true, true, true, true])
         }
         if label == "cnn_kernel" {
             #expect(run.result.program.steps.contains { step in

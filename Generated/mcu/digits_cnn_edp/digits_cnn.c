@@ -48,6 +48,33 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
+/* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
+ * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+#if GEN_ARM_DSP
+static inline int32_t gen_pair_high(int32_t mix, int32_t low)
+{
+    return (int32_t)((uint32_t)mix - (uint32_t)low) / 256;
+}
+
+/* Two words from a 4-byte-aligned address, so one LDRD (the row-pair tables are aligned and read in
+ * 8-byte steps from their start). */
+static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2], const int8_t *p)
+{
+    __builtin_memcpy(v, __builtin_assume_aligned(p, 4), 8);
+}
+
+/* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
+ * out of registers (measured with GCC 12: 64 instead of 52 instructions per 48 MACs on Cortex-M4), so the kernels
+ * with row pairs are compiled without it. */
+#if !defined(__clang__)
+#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("no-schedule-insns")))
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+
 /* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
  * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
  * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
@@ -98,6 +125,17 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 
 /* ---- Constant tables (807 bytes) ---- */
 
+#if GEN_ARM_DSP
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l0_conv1_w[72] __attribute__((aligned(4))) = {
+    15, 123, -68, 121, -61, 75, 5, -55, 55, 54, -81, -49, -46, 28, 26, -22,
+    -56, 21, 48, -39, 22, -11, 66, 17, 5, 3, 7, -88, 9, -59, 55, -100,
+    -88, 78, -30, -50, -20, -1, -71, 34, 112, 66, 14, -36, 80, 68, 60, -40,
+    -16, 65, 58, -33, 108, -31, -4, 45, 86, 12, 84, 37, -51, -9, 46, 32,
+    55, -52, 23, 29, 9, -56, -48, -4
+};
+
+#else
 /* 'conv1' weights [8][9], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l0_conv1_w[8][9] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -126,6 +164,8 @@ static const int8_t digits_cnn_l0_conv1_w[8][9] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l0_conv1_b[8] __attribute__((aligned(4))) = {
     -1369, -1423, 4996, -3440, -11038, -1046, -7837, -3488
@@ -136,6 +176,39 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
     7, 8, 8, 7, 8, 7, 8, 7
 };
 
+#if GEN_ARM_DSP
+/* 'conv2_basis' weights [6][72], weights Q.7 (frac bits); in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l2_conv2_basis_w[432] __attribute__((aligned(4))) = {
+    -49, -8, 29, 46, 7, 11, -40, -19, -16, 25, -22, 46, -39, 9, 22, -23,
+    -16, 11, -5, -15, 8, -40, 40, -13, 11, 18, 11, -8, 16, 16, 31, -40,
+    30, -4, -56, 80, 16, 65, -1, 19, 1, 23, 24, 40, 50, -46, 33, 44,
+    -23, -64, 18, -81, -55, -33, 81, -67, 31, -4, 1, 60, -55, 38, -41, -1,
+    -63, -16, 25, 8, -23, 21, 80, 4, -52, -6, 14, 27, 14, 23, 24, 4,
+    -23, 15, 2, -30, 2, -33, -34, 4, 59, 14, 16, 32, 12, 46, 5, 43,
+    33, -4, 26, 11, -18, -54, -3, 87, -3, -20, 16, 56, 31, -16, 62, 7,
+    -26, 18, -51, -34, 43, 25, 15, -42, -2, 34, -62, -56, -12, -11, -29, -3,
+    28, -29, 69, -3, 18, 14, 6, -25, 71, 1, 20, 9, -2, -14, -31, -7,
+    -38, -24, 11, -1, 8, 4, 1, -27, -10, 1, -23, -5, 53, 46, -54, -111,
+    -3, -32, 21, 44, 16, 48, 19, -19, -9, -12, -1, 36, -19, -68, 18, 2,
+    57, -33, -52, -10, 14, 5, -48, 17, -31, 1, -42, -19, -66, 54, -24, 5,
+    67, 0, -2, 18, 44, -16, -51, 42, 0, 15, 22, -5, 61, 9, -50, 3,
+    5, -10, 13, -32, -29, -22, -45, -62, 7, -32, 1, 44, 3, -21, -13, 3,
+    3, 29, -10, -71, -30, -25, 32, -1, -9, 39, 4, 57, 43, -41, 27, -7,
+    27, 51, -57, -24, -30, 107, 20, -30, 47, -35, 30, 54, 3, -13, 17, 28,
+    -1, -34, 52, -29, 14, 4, 13, 19, 20, -20, 18, -40, -27, 12, 43, -6,
+    78, 24, -53, 13, -32, -28, -29, -16, -27, 25, 6, -36, 44, 26, 43, -27,
+    -31, 38, 8, 16, 6, 48, 6, 22, 40, 16, -7, 35, -1, -2, -38, -23,
+    -6, 26, 70, -7, 12, 42, 5, 57, 23, -29, 56, 22, -8, -10, 16, 49,
+    -16, -49, 34, 15, 40, -22, 13, 34, -1, -13, 38, -21, 32, 21, 21, -6,
+    -76, 24, 26, -18, 79, -47, -61, 0, 23, -52, 1, -21, 42, -42, -29, 10,
+    30, 32, 17, -8, -38, -59, 6, 17, -30, -31, 26, 35, -9, 20, 51, -59,
+    -11, -8, 16, 19, 16, 13, -18, -83, 33, -40, 26, 6, 5, 12, 21, -12,
+    -1, -3, 109, 54, -75, -16, 22, 17, 35, -27, -8, -11, 27, -19, -37, -1,
+    0, 46, -32, -5, -30, 2, 11, -5, 10, 9, -90, -18, 61, -10, -27, 36,
+    11, -13, 26, -17, 89, -4, -25, 8, 7, 42, 42, -80, 24, 7, -9, 12
+};
+
+#else
 /* 'conv2_basis' weights [6][72], weights Q.7 (frac bits) */
 static const int8_t digits_cnn_l2_conv2_basis_w[6][72] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -182,11 +255,23 @@ static const int8_t digits_cnn_l2_conv2_basis_w[6][72] __attribute__((aligned(4)
     }
 };
 
+#endif
+
 /* 'conv2_basis' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l2_conv2_basis_b[6] __attribute__((aligned(4))) = {
     0, 0, 0, 0, 0, 0
 };
 
+#if GEN_ARM_DSP
+/* 'conv2' weights [9][6], weights frac bits 6..7 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l3_conv2_w[54] __attribute__((aligned(4))) = {
+    -54, -18, 8, 96, -11, 58, 53, 9, -61, 1, -22, 10, -53, -94, -64, -98,
+    -27, 89, -21, 10, 85, -19, -63, 31, -81, 20, 46, -61, 7, 81, 22, 5,
+    41, -22, 65, -124, 1, 54, 98, -14, -25, 21, 17, -34, 32, 37, -60, -9,
+    -57, -2, -73, 66, -51, -40
+};
+
+#else
 /* 'conv2' weights [9][6], weights frac bits 6..7 per output */
 static const int8_t digits_cnn_l3_conv2_w[9][6] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -218,6 +303,8 @@ static const int8_t digits_cnn_l3_conv2_w[9][6] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l3_conv2_b[9] __attribute__((aligned(4))) = {
     -207, -65, -165, 505, 512, 549, -214, -151,
@@ -229,6 +316,18 @@ static const int8_t digits_cnn_l3_conv2_shift[9] __attribute__((aligned(4))) = {
     5, 5, 5, 6, 5, 5, 5, 5, 5
 };
 
+#if GEN_ARM_DSP
+/* 'fc' weights [10][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l6_fc_w[90] __attribute__((aligned(4))) = {
+    12, -17, -83, 41, 15, 55, 48, 24, 24, 33, 35, -34, -20, -72, 23, -12,
+    -4, -18, -41, 3, 71, -100, -77, -48, -34, -36, -39, 26, 50, -76, -82, 19,
+    -45, 6, 53, 26, -30, -27, -67, 3, 4, -34, -42, -105, 21, 71, 20, 121,
+    -98, 28, -48, 17, -5, 1, -31, -71, -47, 18, 6, -33, -8, -6, 6, 30,
+    -15, 25, 52, -14, 44, 2, 21, -83, 26, 40, 8, -81, -2, -32, -22, 10,
+    -36, -31, -26, 80, -26, -21, -47, -63, 81, 26
+};
+
+#else
 /* 'fc' weights [10][9], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l6_fc_w[10][9] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -263,6 +362,8 @@ static const int8_t digits_cnn_l6_fc_w[10][9] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l6_fc_b[10] __attribute__((aligned(4))) = {
     491, -413, -346, -75, 43, 174, -125, 174,
@@ -281,7 +382,7 @@ static int8_t digits_cnn_arena[640];
 /* ---- Layers ---- */
 
 /* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
-static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
@@ -304,43 +405,136 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l0_conv1_w[0][0];
-                for (o = 0; o < 8; o += 4, w += 4 * 9) {
-                    int32_t acc0 = digits_cnn_l0_conv1_b[o];
-                    int32_t acc1 = digits_cnn_l0_conv1_b[o + 1];
-                    int32_t acc2 = digits_cnn_l0_conv1_b[o + 2];
-                    int32_t acc3 = digits_cnn_l0_conv1_b[o + 3];
-                    int i;
-                    for (i = 0; i < 8; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[9 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 9 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 9 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l0_conv1_w[0];
+                const int8_t *wt = &digits_cnn_l0_conv1_w[64];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 6; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                    } while (xp != &col[8]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l0_conv1_b[o] + low0;
+                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l0_conv1_b[o + 2] + low1;
+                    acc3 = digits_cnn_l0_conv1_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l0_conv1_b[o + 4] + low2;
+                    acc5 = digits_cnn_l0_conv1_b[o + 5] + gen_pair_high(mix2, low2);
+                    {
+                        int i;
+                        for (i = 0; i < 1; ++i, wt += 6) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                            acc2 += (int32_t)wt[2] * xp[i];
+                            acc3 += (int32_t)wt[3] * xp[i];
+                            acc4 += (int32_t)wt[4] * xp[i];
+                            acc5 += (int32_t)wt[5] * xp[i];
+                        }
                     }
-                    for (; i < 9; ++i) {
-                        acc0 += (int32_t)w[i] * col[i];
-                        acc1 += (int32_t)w[9 + i] * col[i];
-                        acc2 += (int32_t)w[2 * 9 + i] * col[i];
-                        acc3 += (int32_t)w[3 * 9 + i] * col[i];
-                    }
+                    /* requantized outputs */
                     y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
                     y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
                     y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
                     y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
+                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
+                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
+                }
+                for (o = 6; o < 8; o += 2) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0;
+                    int32_t acc0, acc1;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            w += 8;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            w += 8;
+                        }
+                        xp += 4;
+                    } while (xp != &col[8]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l0_conv1_b[o] + low0;
+                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
+                    {
+                        int i;
+                        for (i = 0; i < 1; ++i, wt += 2) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                        }
+                    }
+                    /* requantized outputs */
+                    y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
                 }
             }
         }
@@ -397,7 +591,7 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 }
 
 /* Layer 'conv2_basis': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [6, 2, 2], activation none (EDP basis of 'conv2', rank 6 of 9); in Q3.4, out Q4.3, weights Q.7 (frac bits); dense, 432 MACs; accumulator int32_t */
-static void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (8 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this
@@ -419,45 +613,78 @@ static void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l2_conv2_basis_w[0][0];
-                for (o = 0; o < 4; o += 4, w += 4 * 72) {
-                    int32_t acc0 = digits_cnn_l2_conv2_basis_b[o];
-                    int32_t acc1 = digits_cnn_l2_conv2_basis_b[o + 1];
-                    int32_t acc2 = digits_cnn_l2_conv2_basis_b[o + 2];
-                    int32_t acc3 = digits_cnn_l2_conv2_basis_b[o + 3];
-                    int i;
-                    for (i = 0; i < 72; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[72 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 72 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 72 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
-                    }
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l2_conv2_basis_w[0];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 6; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                    } while (xp != &col[72]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l2_conv2_basis_b[o] + low0;
+                    acc1 = digits_cnn_l2_conv2_basis_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l2_conv2_basis_b[o + 2] + low1;
+                    acc3 = digits_cnn_l2_conv2_basis_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l2_conv2_basis_b[o + 4] + low2;
+                    acc5 = digits_cnn_l2_conv2_basis_b[o + 5] + gen_pair_high(mix2, low2);
+                    /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32(acc0, 8, -128, 127);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, 8, -128, 127);
                     y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, 8, -128, 127);
                     y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, 8, -128, 127);
-                }
-                for (; o < 6; ++o, w += 72) {
-                    int32_t acc = digits_cnn_l2_conv2_basis_b[o];
-                    int i;
-                    for (i = 0; i < 72; ++i) {
-                        acc += (int32_t)w[i] * col[i];
-                    }
-                    y[o * 4 + p] = (int8_t)gen_requantize32(acc, 8, -128, 127);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32(acc4, 8, -128, 127);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32(acc5, 8, -128, 127);
                 }
             }
         }
@@ -492,7 +719,7 @@ static void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
 }
 
 /* Layer 'conv2': conv2d 1x1 stride 1x1 pad top 0 left 0, [6, 2, 2] -> [9, 2, 2], activation relu6 (EDP coefficients of 'conv2', rank 6 of 9); in Q4.3, out Q3.4, weights frac bits 6..7 per output; dense, 54 MACs; accumulator int32_t */
-static void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (6 x 1 x 1, in the weights' order) is gathered once into a column in the arena, between this
@@ -514,45 +741,100 @@ static void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l3_conv2_w[0][0];
-                for (o = 0; o < 8; o += 4, w += 4 * 6) {
-                    int32_t acc0 = digits_cnn_l3_conv2_b[o];
-                    int32_t acc1 = digits_cnn_l3_conv2_b[o + 1];
-                    int32_t acc2 = digits_cnn_l3_conv2_b[o + 2];
-                    int32_t acc3 = digits_cnn_l3_conv2_b[o + 3];
-                    int i;
-                    for (i = 0; i < 4; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l3_conv2_w[0];
+                const int8_t *wt = &digits_cnn_l3_conv2_w[32];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 6; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    {
+                        const int32_t xs = gen_read4(xp);
                         const int32_t xEven = __sxtb16(xs);
                         const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[6 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 6 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 6 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
                     }
-                    for (; i < 6; ++i) {
-                        acc0 += (int32_t)w[i] * col[i];
-                        acc1 += (int32_t)w[6 + i] * col[i];
-                        acc2 += (int32_t)w[2 * 6 + i] * col[i];
-                        acc3 += (int32_t)w[3 * 6 + i] * col[i];
+                    xp += 4;
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l3_conv2_b[o] + low0;
+                    acc1 = digits_cnn_l3_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l3_conv2_b[o + 2] + low1;
+                    acc3 = digits_cnn_l3_conv2_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l3_conv2_b[o + 4] + low2;
+                    acc5 = digits_cnn_l3_conv2_b[o + 5] + gen_pair_high(mix2, low2);
+                    {
+                        int i;
+                        for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                            acc2 += (int32_t)wt[2] * xp[i];
+                            acc3 += (int32_t)wt[3] * xp[i];
+                            acc4 += (int32_t)wt[4] * xp[i];
+                            acc5 += (int32_t)wt[5] * xp[i];
+                        }
                     }
+                    /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
                     y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l3_conv2_shift[o + 2], 0, 96);
                     y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l3_conv2_shift[o + 3], 0, 96);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l3_conv2_shift[o + 4], 0, 96);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l3_conv2_shift[o + 5], 0, 96);
                 }
-                for (; o < 9; ++o, w += 6) {
+                for (o = 6; o < 8; o += 2) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0;
+                    int32_t acc0, acc1;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        w += 8;
+                    }
+                    xp += 4;
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l3_conv2_b[o] + low0;
+                    acc1 = digits_cnn_l3_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    {
+                        int i;
+                        for (i = 0; i < 2; ++i, wt += 2) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                        }
+                    }
+                    /* requantized outputs */
+                    y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
+                }
+                o = 8;
+                w = &digits_cnn_l3_conv2_w[48];
+                {
                     int32_t acc = digits_cnn_l3_conv2_b[o];
                     int i;
                     for (i = 0; i < 6; ++i) {
@@ -612,55 +894,156 @@ static void digits_cnn_l4_pool2(const int8_t x[36], int8_t y[9])
 }
 
 /* Layer 'fc': dense [9] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 90 MACs; accumulator int32_t */
-static void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
-    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
-     * multiplied with four rows' weights, two MACs per __smlad. */
-    const int8_t *w = &digits_cnn_l6_fc_w[0][0];
-    for (o = 0; o < 8; o += 4, w += 4 * 9) {
-        int32_t acc0 = digits_cnn_l6_fc_b[o];
-        int32_t acc1 = digits_cnn_l6_fc_b[o + 1];
-        int32_t acc2 = digits_cnn_l6_fc_b[o + 2];
-        int32_t acc3 = digits_cnn_l6_fc_b[o + 3];
-        int i;
-        for (i = 0; i < 8; i += 4) {
-            const int32_t xs = gen_read4(&x[i]);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws;
-            ws = gen_read4(&w[i]);
-            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-            ws = gen_read4(&w[9 + i]);
-            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-            ws = gen_read4(&w[2 * 9 + i]);
-            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-            ws = gen_read4(&w[3 * 9 + i]);
-            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+    /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+     * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+     * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+    const int8_t *w = &digits_cnn_l6_fc_w[0];
+    const int8_t *wt = &digits_cnn_l6_fc_w[80];
+    /* rows in blocks (the table's order) */
+    for (o = 0; o < 6; o += 6) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[8]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_cnn_l6_fc_b[o] + low0;
+        acc1 = digits_cnn_l6_fc_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_cnn_l6_fc_b[o + 2] + low1;
+        acc3 = digits_cnn_l6_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        acc4 = digits_cnn_l6_fc_b[o + 4] + low2;
+        acc5 = digits_cnn_l6_fc_b[o + 5] + gen_pair_high(mix2, low2);
+        {
+            int i;
+            for (i = 0; i < 1; ++i, wt += 6) { /* the last columns, per row */
+                acc0 += (int32_t)wt[0] * xp[i];
+                acc1 += (int32_t)wt[1] * xp[i];
+                acc2 += (int32_t)wt[2] * xp[i];
+                acc3 += (int32_t)wt[3] * xp[i];
+                acc4 += (int32_t)wt[4] * xp[i];
+                acc5 += (int32_t)wt[5] * xp[i];
+            }
         }
-        for (; i < 9; ++i) {
-            acc0 += (int32_t)w[i] * x[i];
-            acc1 += (int32_t)w[9 + i] * x[i];
-            acc2 += (int32_t)w[2 * 9 + i] * x[i];
-            acc3 += (int32_t)w[3 * 9 + i] * x[i];
-        }
+        /* requantized outputs */
         y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
         y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
         y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
         y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_cnn_l6_fc_shift[o + 4], -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_cnn_l6_fc_shift[o + 5], -128, 127);
     }
-    for (; o < 10; ++o, w += 9) {
-        int32_t acc = digits_cnn_l6_fc_b[o];
-        int i;
-        for (i = 0; i < 9; ++i) {
-            acc += (int32_t)w[i] * x[i];
+    for (o = 6; o < 10; o += 4) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+        int32_t acc0, acc1, acc2, acc3;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+        } while (xp != &x[8]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_cnn_l6_fc_b[o] + low0;
+        acc1 = digits_cnn_l6_fc_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_cnn_l6_fc_b[o + 2] + low1;
+        acc3 = digits_cnn_l6_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        {
+            int i;
+            for (i = 0; i < 1; ++i, wt += 4) { /* the last columns, per row */
+                acc0 += (int32_t)wt[0] * xp[i];
+                acc1 += (int32_t)wt[1] * xp[i];
+                acc2 += (int32_t)wt[2] * xp[i];
+                acc3 += (int32_t)wt[3] * xp[i];
+            }
         }
-        y[o] = (int8_t)gen_requantize32(acc, digits_cnn_l6_fc_shift[o], -128, 127);
+        /* requantized outputs */
+        y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {

@@ -47,6 +47,33 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
+/* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
+ * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+#if GEN_ARM_DSP
+static inline int32_t gen_pair_high(int32_t mix, int32_t low)
+{
+    return (int32_t)((uint32_t)mix - (uint32_t)low) / 256;
+}
+
+/* Two words from a 4-byte-aligned address, so one LDRD (the row-pair tables are aligned and read in
+ * 8-byte steps from their start). */
+static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2], const int8_t *p)
+{
+    __builtin_memcpy(v, __builtin_assume_aligned(p, 4), 8);
+}
+
+/* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
+ * out of registers (measured with GCC 12: 64 instead of 52 instructions per 48 MACs on Cortex-M4), so the kernels
+ * with row pairs are compiled without it. */
+#if !defined(__clang__)
+#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("no-schedule-insns")))
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+
 /* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
  * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
  * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
@@ -97,6 +124,16 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 
 /* ---- Constant tables (962 bytes) ---- */
 
+#if GEN_ARM_DSP
+/* 'conv1' weights [6][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l0_conv1_w[54] __attribute__((aligned(4))) = {
+    15, 123, -68, 121, -61, 75, 5, -55, 54, 22, -48, -40, 29, -11, -22, 16,
+    -16, 65, 58, -33, 108, -31, -4, 45, 5, 3, 7, -88, 9, -59, 55, -100,
+    79, 66, -49, -37, 0, 68, 35, -40, 86, 12, 84, 37, -51, -9, 46, 32,
+    55, -52, 29, -56, -48, -4
+};
+
+#else
 /* 'conv1' weights [6][9], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l0_conv1_w[6][9] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -119,6 +156,8 @@ static const int8_t digits_cnn_l0_conv1_w[6][9] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l0_conv1_b[6] __attribute__((aligned(4))) = {
     -1369, -1423, -3440, -1046, -7837, -3488
@@ -129,6 +168,53 @@ static const int8_t digits_cnn_l0_conv1_shift[6] __attribute__((aligned(4))) = {
     7, 8, 7, 7, 8, 7
 };
 
+#if GEN_ARM_DSP
+/* 'conv2' weights [12][54], weights frac bits 6..31 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l2_conv2_w[648] __attribute__((aligned(4))) = {
+    41, 0, -19, -1, -41, -1, 9, 0, 0, -13, 0, -23, 0, -34, 0, 3,
+    -1, -2, 0, -72, -110, -1, -1, 55, 17, 0, 67, 0, -2, -1, 52, 0,
+    0, 17, 0, -48, 0, 17, 0, -50, 19, -27, 0, -28, 0, -15, 0, -17,
+    -12, -1, 32, 0, 50, 0, -4, -1, 0, -6, 0, -47, 0, -62, 0, -95,
+    0, -11, 0, 1, 0, -1, 0, 30, 59, 0, -4, -1, 10, 0, 23, 0,
+    0, -28, 0, -4, 0, 7, 0, -18, 0, 46, 16, -2, 3, 4, 0, -5,
+    -16, -1, -63, -1, 35, 0, -11, -1, 0, -11, 0, -38, 0, 1, 0, 38,
+    2, -26, 0, 109, -6, 60, 34, -3, 37, 0, -8, -1, -32, -1, -32, -1,
+    0, -6, 0, -26, 0, -16, 0, -32, 3, -5, -9, -19, 0, -23, -10, -56,
+    -27, -1, -37, -1, -14, -1, 45, 0, 0, 42, 0, 17, 0, 17, 0, -20,
+    0, -38, 2, 10, -24, -9, 0, 46, -21, -1, 41, 0, -30, -1, 25, 0,
+    0, -63, 0, 55, 0, -43, 0, 8, 0, 13, 0, -23, 0, 14, 0, -27,
+    28, 0, -40, -1, 31, 0, 25, 0, 0, -9, 0, -49, 0, -46, 0, 23,
+    0, 10, 0, 14, -1, -21, 0, 28, -6, -1, 52, 0, 18, 0, -95, -1,
+    0, 66, 0, 18, 0, 42, 0, 17, 0, 2, 2, 48, 15, -29, 0, -7,
+    -13, -1, 0, 0, 43, 0, 14, 0, 0, -18, 0, -22, 0, -8, 0, 49,
+    65, 12, 0, 54, 4, 35, 6, 11, 22, 0, 14, 0, -56, -1, 27, 0,
+    0, 22, 0, 5, 0, -51, 0, 32, -3, -31, -15, -12, 0, 63, -3, 30,
+    -63, -1, 28, 0, -15, -1, 8, 0, 0, 13, 0, -4, 0, -32, 0, 50,
+    0, -83, -8, -18, -22, -12, 0, -28, 12, 15, -61, 24, -54, 16, -17, 4,
+    -22, 29, 23, 1, 10, -2, -12, 41, -17, 50, 12, 23, -2, 32, -25, -20,
+    7, 28, -19, -56, -64, -37, 23, -21, 17, 4, 14, -19, 55, 41, 51, -4,
+    -12, -30, 59, 39, 24, 10, -8, -34, 87, -60, -14, -97, 7, 10, -24, -41,
+    -37, 41, 34, 0, -29, 16, 101, -49, -43, 2, -37, 2, -31, 80, -3, -44,
+    -28, 8, -44, 40, -15, 17, 0, -14, -10, 40, -15, -36, -26, -44, -5, -56,
+    17, 16, -10, -41, 17, -48, 39, -5, 35, -15, 16, 23, -8, -37, 36, 11,
+    -10, -31, -30, -57, -5, -2, -13, 14, 15, -29, 14, -22, -42, -41, -52, -32,
+    37, -15, 0, -13, 14, 49, -4, -29, -29, -46, -6, -42, -13, -16, 43, -9,
+    -106, 26, 26, 36, 30, 53, 20, -38, 22, -11, 13, 43, 29, -11, 19, 48,
+    59, -4, -33, 28, 6, 56, 6, 9, -58, -19, 39, 100, 47, -25, 41, 0,
+    15, -16, -2, 18, 4, -14, -35, 49, 46, -1, -27, 26, 46, -1, -7, -23,
+    2, 44, 6, -7, 51, -28, 13, -19, -63, 12, 31, 5, 18, 36, 6, -12,
+    58, 15, 7, -6, -23, -23, -5, 11, 15, 2, -9, -32, 41, -25, -4, -54,
+    2, -26, 20, 78, -13, 11, 53, -32, 82, -20, -45, 57, 42, 13, 68, -33,
+    50, -28, -5, -27, 50, 4, -52, -38, 15, 14, -2, 21, -15, 17, -36, -9,
+    45, -7, 36, 42, -42, 12, -17, -25, -15, -20, -32, 30, -1, 46, 5, 4,
+    4, 19, 10, -23, 32, -8, 54, 7, 53, 12, -55, -2, 33, -54, -58, 51,
+    38, -17, 3, -74, -22, -56, -25, 19, 16, 13, 11, 23, -13, 11, 21, 7,
+    56, -72, 4, -11, 12, -15, 101, 2, 60, -36, -3, -35, 36, 4, -48, -74,
+    -16, 0, 0, 33, -9, 99, 26, 0, 0, -2, -1, -17, -24, 1, -24, 98,
+    -27, 30, 13, 41, -17, 18, 36, 31
+};
+
+#else
 /* 'conv2' weights [12][54], weights frac bits 6..31 per output */
 static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -205,6 +291,8 @@ static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = 
     }
 };
 
+#endif
+
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
     -413, -1717732141, -1987308924, -130, -901477, -330, 505, 1023,
@@ -216,6 +304,20 @@ static const int8_t digits_cnn_l2_conv2_shift[12] __attribute__((aligned(4))) = 
     6, 30, 31, 6, 19, 6, 6, 6, 6, 6, 6, 6
 };
 
+#if GEN_ARM_DSP
+/* 'fc' weights [10][12], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l5_fc_w[120] __attribute__((aligned(4))) = {
+    12, -17, 0, 0, 0, 0, 15, 55, 24, 33, 0, 0, 0, 0, -20, -72,
+    -4, -18, 0, 0, 0, 0, 71, -100, 0, 0, 48, 24, -83, 41, -34, -36,
+    0, 0, 23, -12, 35, -34, -45, 6, 0, 0, -77, -48, -41, 3, 4, -34,
+    50, -76, -82, 19, -39, 26, -36, -32, -30, -27, -67, 3, 53, 26, -26, 79,
+    21, 71, 20, 121, -42, -105, -26, -22, -98, 28, 0, 0, 0, 0, -5, 1,
+    -47, 18, 0, 0, 0, 0, -8, -6, 0, 0, -31, -71, -48, 17, -15, 25,
+    1, 0, 6, 30, 6, -33, 26, 40, 44, 2, 21, -83, 52, -14, -47, -64,
+    -2, -32, -22, 10, 8, -81, 81, 26
+};
+
+#else
 /* 'fc' weights [10][12], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -250,6 +352,8 @@ static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     491, -413, -346, -75, 43, 174, -125, 174,
@@ -268,7 +372,7 @@ static int8_t digits_cnn_arena[480];
 /* ---- Layers ---- */
 
 /* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [6, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 54 MACs; accumulator int32_t */
-static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[384])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[384])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
@@ -291,51 +395,90 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[384])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l0_conv1_w[0][0];
-                for (o = 0; o < 4; o += 4, w += 4 * 9) {
-                    int32_t acc0 = digits_cnn_l0_conv1_b[o];
-                    int32_t acc1 = digits_cnn_l0_conv1_b[o + 1];
-                    int32_t acc2 = digits_cnn_l0_conv1_b[o + 2];
-                    int32_t acc3 = digits_cnn_l0_conv1_b[o + 3];
-                    int i;
-                    for (i = 0; i < 8; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[9 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 9 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 9 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l0_conv1_w[0];
+                const int8_t *wt = &digits_cnn_l0_conv1_w[48];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 6; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                    } while (xp != &col[8]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l0_conv1_b[o] + low0;
+                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l0_conv1_b[o + 2] + low1;
+                    acc3 = digits_cnn_l0_conv1_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l0_conv1_b[o + 4] + low2;
+                    acc5 = digits_cnn_l0_conv1_b[o + 5] + gen_pair_high(mix2, low2);
+                    {
+                        int i;
+                        for (i = 0; i < 1; ++i, wt += 6) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                            acc2 += (int32_t)wt[2] * xp[i];
+                            acc3 += (int32_t)wt[3] * xp[i];
+                            acc4 += (int32_t)wt[4] * xp[i];
+                            acc5 += (int32_t)wt[5] * xp[i];
+                        }
                     }
-                    for (; i < 9; ++i) {
-                        acc0 += (int32_t)w[i] * col[i];
-                        acc1 += (int32_t)w[9 + i] * col[i];
-                        acc2 += (int32_t)w[2 * 9 + i] * col[i];
-                        acc3 += (int32_t)w[3 * 9 + i] * col[i];
-                    }
+                    /* requantized outputs */
                     y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
                     y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
                     y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
                     y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
-                }
-                for (; o < 6; ++o, w += 9) {
-                    int32_t acc = digits_cnn_l0_conv1_b[o];
-                    int i;
-                    for (i = 0; i < 9; ++i) {
-                        acc += (int32_t)w[i] * col[i];
-                    }
-                    y[o * 64 + p] = (int8_t)gen_requantize32(acc, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
+                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
                 }
             }
         }
@@ -392,7 +535,7 @@ static void digits_cnn_l1_pool1(const int8_t x[384], int8_t y[96])
 }
 
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [6, 4, 4] -> [12, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 6..31 per output; dense, 648 MACs; accumulator int32_t */
-static void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (6 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this
@@ -414,43 +557,113 @@ static void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l2_conv2_w[0][0];
-                for (o = 0; o < 12; o += 4, w += 4 * 54) {
-                    int32_t acc0 = digits_cnn_l2_conv2_b[o];
-                    int32_t acc1 = digits_cnn_l2_conv2_b[o + 1];
-                    int32_t acc2 = digits_cnn_l2_conv2_b[o + 2];
-                    int32_t acc3 = digits_cnn_l2_conv2_b[o + 3];
-                    int i;
-                    for (i = 0; i < 52; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l2_conv2_w[0];
+                const int8_t *wt = &digits_cnn_l2_conv2_w[624];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 12; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                    } while (xp != &col[48]);
+                    {
+                        const int32_t xs = gen_read4(xp);
                         const int32_t xEven = __sxtb16(xs);
                         const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[54 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 54 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 54 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
                     }
-                    for (; i < 54; ++i) {
-                        acc0 += (int32_t)w[i] * col[i];
-                        acc1 += (int32_t)w[54 + i] * col[i];
-                        acc2 += (int32_t)w[2 * 54 + i] * col[i];
-                        acc3 += (int32_t)w[3 * 54 + i] * col[i];
+                    xp += 4;
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l2_conv2_b[o] + low0;
+                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l2_conv2_b[o + 2] + low1;
+                    acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l2_conv2_b[o + 4] + low2;
+                    acc5 = digits_cnn_l2_conv2_b[o + 5] + gen_pair_high(mix2, low2);
+                    {
+                        int i;
+                        for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                            acc2 += (int32_t)wt[2] * xp[i];
+                            acc3 += (int32_t)wt[3] * xp[i];
+                            acc4 += (int32_t)wt[4] * xp[i];
+                            acc5 += (int32_t)wt[5] * xp[i];
+                        }
                     }
+                    /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
                     y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
                     y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l2_conv2_shift[o + 4], 0, 96);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l2_conv2_shift[o + 5], 0, 96);
                 }
             }
         }
@@ -504,49 +717,174 @@ static void digits_cnn_l3_pool2(const int8_t x[48], int8_t y[12])
 }
 
 /* Layer 'fc': dense [12] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 120 MACs; accumulator int32_t */
-static void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
-    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
-     * multiplied with four rows' weights, two MACs per __smlad. */
-    const int8_t *w = &digits_cnn_l5_fc_w[0][0];
-    for (o = 0; o < 8; o += 4, w += 4 * 12) {
-        int32_t acc0 = digits_cnn_l5_fc_b[o];
-        int32_t acc1 = digits_cnn_l5_fc_b[o + 1];
-        int32_t acc2 = digits_cnn_l5_fc_b[o + 2];
-        int32_t acc3 = digits_cnn_l5_fc_b[o + 3];
-        int i;
-        for (i = 0; i < 12; i += 4) {
-            const int32_t xs = gen_read4(&x[i]);
+    /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+     * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+     * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+    const int8_t *w = &digits_cnn_l5_fc_w[0];
+    /* rows in blocks (the table's order) */
+    for (o = 0; o < 6; o += 6) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[8]);
+        {
+            const int32_t xs = gen_read4(xp);
             const int32_t xEven = __sxtb16(xs);
             const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws;
-            ws = gen_read4(&w[i]);
-            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-            ws = gen_read4(&w[12 + i]);
-            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-            ws = gen_read4(&w[2 * 12 + i]);
-            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-            ws = gen_read4(&w[3 * 12 + i]);
-            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            gen_read8_aligned(ws, &w[16]);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+            w += 24;
         }
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_cnn_l5_fc_b[o] + low0;
+        acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_cnn_l5_fc_b[o + 2] + low1;
+        acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        acc4 = digits_cnn_l5_fc_b[o + 4] + low2;
+        acc5 = digits_cnn_l5_fc_b[o + 5] + gen_pair_high(mix2, low2);
+        /* requantized outputs */
         y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
         y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
         y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
         y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_cnn_l5_fc_shift[o + 4], -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_cnn_l5_fc_shift[o + 5], -128, 127);
     }
-    for (; o < 10; ++o, w += 12) {
-        int32_t acc = digits_cnn_l5_fc_b[o];
-        int i;
-        for (i = 0; i < 12; ++i) {
-            acc += (int32_t)w[i] * x[i];
+    for (o = 6; o < 10; o += 4) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+        int32_t acc0, acc1, acc2, acc3;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+        } while (xp != &x[8]);
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            w += 16;
         }
-        y[o] = (int8_t)gen_requantize32(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_cnn_l5_fc_b[o] + low0;
+        acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_cnn_l5_fc_b[o + 2] + low1;
+        acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        /* requantized outputs */
+        y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {

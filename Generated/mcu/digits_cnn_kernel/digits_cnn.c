@@ -47,6 +47,33 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
+/* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
+ * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+#if GEN_ARM_DSP
+static inline int32_t gen_pair_high(int32_t mix, int32_t low)
+{
+    return (int32_t)((uint32_t)mix - (uint32_t)low) / 256;
+}
+
+/* Two words from a 4-byte-aligned address, so one LDRD (the row-pair tables are aligned and read in
+ * 8-byte steps from their start). */
+static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2], const int8_t *p)
+{
+    __builtin_memcpy(v, __builtin_assume_aligned(p, 4), 8);
+}
+
+/* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
+ * out of registers (measured with GCC 12: 64 instead of 52 instructions per 48 MACs on Cortex-M4), so the kernels
+ * with row pairs are compiled without it. */
+#if !defined(__clang__)
+#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("no-schedule-insns")))
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+
 /* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
  * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
  * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
@@ -97,6 +124,17 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 
 /* ---- Constant tables (1554 bytes) ---- */
 
+#if GEN_ARM_DSP
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l0_conv1_w[72] __attribute__((aligned(4))) = {
+    15, 123, -68, 121, -61, 75, 5, -55, 55, 54, -81, -49, -46, 28, 26, -22,
+    -56, 21, 48, -39, 22, -11, 66, 17, 5, 3, 7, -88, 9, -59, 55, -100,
+    -88, 78, -30, -50, -20, -1, -71, 34, 112, 66, 14, -36, 80, 68, 60, -40,
+    -16, 65, 58, -33, 108, -31, -4, 45, 86, 12, 84, 37, -51, -9, 46, 32,
+    55, -52, 23, 29, 9, -56, -48, -4
+};
+
+#else
 /* 'conv1' weights [8][9], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l0_conv1_w[8][9] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -125,6 +163,8 @@ static const int8_t digits_cnn_l0_conv1_w[8][9] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l0_conv1_b[8] __attribute__((aligned(4))) = {
     -1369, -1423, 4996, -3440, -11038, -1046, -7837, -3488
@@ -135,6 +175,84 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
     7, 8, 8, 7, 8, 7, 8, 7
 };
 
+#if GEN_ARM_DSP
+/* 'conv2' weights [16][72], weights frac bits 0..31 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l2_conv2_w[1152] __attribute__((aligned(4))) = {
+    41, 0, -19, -1, -41, -1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, -1, 0, 0, 0, -110, 0, -1, 17, 0, 67, 0, -2, -1, 52, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0,
+    -12, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, -47, -1, -62, -1, -95, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, -28, -1, -4, -1, 7, 0, -18, -1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    -11, -1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, -63, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, -38, -1, -11, -1, -32, -1, 37, 0, -8, -1,
+    0, 0, 0, 0, 0, 0, 0, 0, 38, 34, -16, -1, -6, 2, -26, -10,
+    -32, -1, -14, -1, -27, -1, -37, -1, 0, 0, 0, 0, 0, 0, 0, 0,
+    -32, -11, 17, -24, 42, 0, 17, 2, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, -18, 1, -31, -1, -28, 5, 47, -1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    48, -45, -4, -1, 73, 0, -13, -12, 0, 0, -21, -1, 45, 0, -30, -1,
+    0, 0, 0, 0, 0, 0, 0, 0, 49, 0, -63, -1, -20, -1, -43, -1,
+    41, 0, 28, 0, 25, 0, 31, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    55, 0, -9, -1, 8, 0, -46, -1, -40, -1, -6, -1, 25, 0, 18, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, -49, -1, 0, 0, 23, 0, 0, 15,
+    52, 0, -13, -1, -95, -1, 43, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 2, 0, 65, 0, 0, 0, 4, 0, 0, 22, 0, 14, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -3, 0, 6, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 12, 15, -61, 24, -54, 16, -17, 4,
+    0, -22, 0, 23, 0, 10, 0, -12, 0, 0, 0, 0, 0, 0, 0, 0,
+    7, 28, -19, -56, -64, -37, 23, -21, 0, 17, 0, 14, 0, 55, 0, 51,
+    0, 0, 0, 0, 0, 0, 0, 0, 87, -60, 0, -96, 0, 10, 0, -40,
+    0, -37, 0, 34, 0, -29, 0, 101, 0, 0, 0, -1, 0, 0, 0, 0,
+    0, 9, 0, 41, 0, 18, 0, -14, 0, -10, 0, -15, 0, -26, 0, -5,
+    0, 15, -58, -1, 0, -79, -62, -1, 0, -15, 6, 0, 0, -36, -67, -1,
+    0, -10, 0, 0, 0, -5, 0, 0, 23, 0, 36, 0, -9, -1, 16, 0,
+    -13, -1, 41, 0, 3, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    45, 0, 31, 0, -4, -1, 109, 0, -11, -1, 7, 0, -42, -1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, -3, -23, -23, -1, -5, 82, -18, -19,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    -55, 33, -8, -1, -38, -1, 10, -4, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, -22, -1, -16, -1, 60, -37, 35, 0,
+    15, -34, 9, 85, 5, -13, -33, -7, 0, 0, 0, 0, 0, 0, 0, 0,
+    -24, -35, 20, 0, 0, 6, -14, -3, -19, 49, -48, -59, -54, 97, -28, -41,
+    0, 0, 0, 0, 0, 0, 0, 0, -44, 1, 0, 0, 0, 0, 0, 0,
+    -8, -37, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 22,
+    0, 0, 0, -26, 0, 0, 0, 12, 0, 0, 0, 82, 0, 0, 0, 42,
+    0, -117, 0, -12, 0, 0, 0, 52, 0, 78, 0, 14, 0, -32, 0, 18,
+    0, -45, 0, 45, 0, 68, 0, -42, 0, 0, 0, 0, 0, 0, 63, 0,
+    0, 22, 0, 19, 0, -8, 32, 0, 0, 36, 0, 53, 0, -17, 0, 33,
+    -11, -1, -83, -1, 31, 0, -11, -1, 10, 0, 16, 0, 54, 0, -13, -1,
+    0, -55, 0, 56, 0, -58, 0, 12, -17, -1, 99, 0, -28, -1, -17, -1,
+    11, 0, -24, -1, 21, 0, 13, 0, 0, 4, 0, -24, 0, 101, 0, -17,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 17, 0, -49, -1, 0, 0, 0, 3, 0, 81, 0, -43,
+    41, 0, -35, -1, -43, -1, -55, -1, 0, 16, 0, -40, 0, -48, 0, -5,
+    -30, -1, -6, -1, -1, -1, 80, 0, 0, -29, 1, 0, 0, -40, 36, 0,
+    43, 0, 86, 0, 35, 0, 14, 0, 40, 0, -61, -1, -10, -1, -4, -1,
+    14, 0, -60, -1, -41, -1, 0, 0, -31, -1, 11, 0, -33, -1, 14, -22,
+    0, 0, 0, 0, 0, 0, 0, 0, -52, -32, 30, 53, -106, 26, 26, 36,
+    0, 0, 0, 0, 0, 0, 0, 0, 20, -38, 47, -25, -58, -19, 39, 100,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, -20, -1, 0, 0, 13, 0, 0, 0, 50, -28, 0, 0, 50, 4,
+    58, 0, -7, -1, -33, -1, 13, 0, -5, -27, -15, -20, -52, -38, -1, 46,
+    42, 0, 12, 0, -24, -1, -54, -1, -32, 30, 38, -17, 5, 4, -22, -56,
+    -1, -1, -72, -1, 52, 0, -15, -1, 3, -74, 60, -36, -25, 19, 36, 4,
+    -11, -1, 98, 0, 2, 0, 18, 0, -3, -35, -27, 29, -48, -74, 36, 31
+};
+
+#else
 /* 'conv2' weights [16][72], weights frac bits 0..31 per output */
 static const int8_t digits_cnn_l2_conv2_w[16][72] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -251,6 +369,8 @@ static const int8_t digits_cnn_l2_conv2_w[16][72] __attribute__((aligned(4))) = 
     }
 };
 
+#endif
+
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l2_conv2_b[16] __attribute__((aligned(4))) = {
     -413, -2, -1717732141, -1987308924, -130, -901477, -330, -98788596,
@@ -262,6 +382,22 @@ static const int8_t digits_cnn_l2_conv2_shift[16] __attribute__((aligned(4))) = 
     6, 0, 30, 31, 6, 19, 6, 26, 6, 6, 28, 6, 6, 30, 6, 6
 };
 
+#if GEN_ARM_DSP
+/* 'fc' weights [10][16], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l5_fc_w[160] __attribute__((aligned(4))) = {
+    12, -17, 0, 0, 0, 0, 0, 0, 24, 33, 0, 0, 0, 0, 0, 0,
+    -4, -18, 0, 0, 0, 0, 0, 0, 15, 55, -83, 41, 0, 0, 0, 0,
+    -20, -72, 35, -34, 0, 0, 0, 0, 71, -100, -41, 3, 0, 0, 0, 0,
+    48, 0, 0, 0, 0, -35, 50, -76, 0, -12, 0, 0, -45, -1, -30, -27,
+    -77, -48, 0, 0, 0, 0, 21, 71, -39, 26, -82, -1, 0, 0, 0, -31,
+    53, 26, -67, -1, 0, 0, 0, 80, -42, -105, 0, 121, 0, 0, -26, -1,
+    -98, 28, 0, 0, 0, 0, 0, 0, -47, 18, 0, 0, 0, 0, 0, 0,
+    -5, 1, -48, 17, 0, 0, 0, 0, -8, -6, 6, -33, 0, 0, 0, 0,
+    -31, -71, 0, 0, 0, 26, 44, 0, 6, 0, 0, 0, 26, 40, 0, -31,
+    52, 0, 0, -83, 0, 0, -47, -64, 0, -81, -22, -1, 0, 0, 81, 26
+};
+
+#else
 /* 'fc' weights [10][16], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l5_fc_w[10][16] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -296,6 +432,8 @@ static const int8_t digits_cnn_l5_fc_w[10][16] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     491, -413, -346, -75, 43, 174, -125, 174,
@@ -314,7 +452,7 @@ static int8_t digits_cnn_arena[640];
 /* ---- Layers ---- */
 
 /* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
-static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
@@ -337,43 +475,136 @@ static void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l0_conv1_w[0][0];
-                for (o = 0; o < 8; o += 4, w += 4 * 9) {
-                    int32_t acc0 = digits_cnn_l0_conv1_b[o];
-                    int32_t acc1 = digits_cnn_l0_conv1_b[o + 1];
-                    int32_t acc2 = digits_cnn_l0_conv1_b[o + 2];
-                    int32_t acc3 = digits_cnn_l0_conv1_b[o + 3];
-                    int i;
-                    for (i = 0; i < 8; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[9 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 9 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 9 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l0_conv1_w[0];
+                const int8_t *wt = &digits_cnn_l0_conv1_w[64];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 6; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                    } while (xp != &col[8]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l0_conv1_b[o] + low0;
+                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l0_conv1_b[o + 2] + low1;
+                    acc3 = digits_cnn_l0_conv1_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l0_conv1_b[o + 4] + low2;
+                    acc5 = digits_cnn_l0_conv1_b[o + 5] + gen_pair_high(mix2, low2);
+                    {
+                        int i;
+                        for (i = 0; i < 1; ++i, wt += 6) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                            acc2 += (int32_t)wt[2] * xp[i];
+                            acc3 += (int32_t)wt[3] * xp[i];
+                            acc4 += (int32_t)wt[4] * xp[i];
+                            acc5 += (int32_t)wt[5] * xp[i];
+                        }
                     }
-                    for (; i < 9; ++i) {
-                        acc0 += (int32_t)w[i] * col[i];
-                        acc1 += (int32_t)w[9 + i] * col[i];
-                        acc2 += (int32_t)w[2 * 9 + i] * col[i];
-                        acc3 += (int32_t)w[3 * 9 + i] * col[i];
-                    }
+                    /* requantized outputs */
                     y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
                     y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
                     y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
                     y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
+                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
+                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
+                }
+                for (o = 6; o < 8; o += 2) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0;
+                    int32_t acc0, acc1;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            w += 8;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            w += 8;
+                        }
+                        xp += 4;
+                    } while (xp != &col[8]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l0_conv1_b[o] + low0;
+                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
+                    {
+                        int i;
+                        for (i = 0; i < 1; ++i, wt += 2) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                        }
+                    }
+                    /* requantized outputs */
+                    y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
                 }
             }
         }
@@ -430,7 +661,7 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 }
 
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; dense, 1152 MACs; accumulator int32_t */
-static void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (8 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this
@@ -452,33 +683,127 @@ static void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
             }
             {
                 int o;
-                /* Four rows at a time: each word of col is split once into two int16-lane pairs (__sxtb16) and
-                 * multiplied with four rows' weights, two MACs per __smlad. */
-                const int8_t *w = &digits_cnn_l2_conv2_w[0][0];
-                for (o = 0; o < 16; o += 4, w += 4 * 72) {
-                    int32_t acc0 = digits_cnn_l2_conv2_b[o];
-                    int32_t acc1 = digits_cnn_l2_conv2_b[o + 1];
-                    int32_t acc2 = digits_cnn_l2_conv2_b[o + 2];
-                    int32_t acc3 = digits_cnn_l2_conv2_b[o + 3];
-                    int i;
-                    for (i = 0; i < 72; i += 4) {
-                        const int32_t xs = gen_read4(&col[i]);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws;
-                        ws = gen_read4(&w[i]);
-                        acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-                        acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-                        ws = gen_read4(&w[72 + i]);
-                        acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-                        acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-                        ws = gen_read4(&w[2 * 72 + i]);
-                        acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-                        acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-                        ws = gen_read4(&w[3 * 72 + i]);
-                        acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-                        acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
-                    }
+                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                const int8_t *w = &digits_cnn_l2_conv2_w[0];
+                /* rows in blocks (the table's order) */
+                for (o = 0; o < 12; o += 6) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                    } while (xp != &col[72]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l2_conv2_b[o] + low0;
+                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l2_conv2_b[o + 2] + low1;
+                    acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = digits_cnn_l2_conv2_b[o + 4] + low2;
+                    acc5 = digits_cnn_l2_conv2_b[o + 5] + gen_pair_high(mix2, low2);
+                    /* requantized outputs */
+                    y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l2_conv2_shift[o + 4], 0, 96);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l2_conv2_shift[o + 5], 0, 96);
+                }
+                for (o = 12; o < 16; o += 4) {
+                    const int8_t *xp = col;
+                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+                    int32_t acc0, acc1, acc2, acc3;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            w += 16;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            w += 16;
+                        }
+                        xp += 4;
+                    } while (xp != &col[72]);
+                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+                    acc0 = digits_cnn_l2_conv2_b[o] + low0;
+                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = digits_cnn_l2_conv2_b[o + 2] + low1;
+                    acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);
+                    /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
                     y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
@@ -536,49 +861,135 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
 }
 
 /* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 160 MACs; accumulator int32_t */
-static void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
+static GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
-    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
-     * multiplied with four rows' weights, two MACs per __smlad. */
-    const int8_t *w = &digits_cnn_l5_fc_w[0][0];
-    for (o = 0; o < 8; o += 4, w += 4 * 16) {
-        int32_t acc0 = digits_cnn_l5_fc_b[o];
-        int32_t acc1 = digits_cnn_l5_fc_b[o + 1];
-        int32_t acc2 = digits_cnn_l5_fc_b[o + 2];
-        int32_t acc3 = digits_cnn_l5_fc_b[o + 3];
-        int i;
-        for (i = 0; i < 16; i += 4) {
-            const int32_t xs = gen_read4(&x[i]);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws;
-            ws = gen_read4(&w[i]);
-            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-            ws = gen_read4(&w[16 + i]);
-            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-            ws = gen_read4(&w[2 * 16 + i]);
-            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-            ws = gen_read4(&w[3 * 16 + i]);
-            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
-        }
+    /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+     * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+     * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+    const int8_t *w = &digits_cnn_l5_fc_w[0];
+    /* rows in blocks (the table's order) */
+    for (o = 0; o < 6; o += 6) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[16]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_cnn_l5_fc_b[o] + low0;
+        acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_cnn_l5_fc_b[o + 2] + low1;
+        acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        acc4 = digits_cnn_l5_fc_b[o + 4] + low2;
+        acc5 = digits_cnn_l5_fc_b[o + 5] + gen_pair_high(mix2, low2);
+        /* requantized outputs */
         y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
         y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
         y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
         y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_cnn_l5_fc_shift[o + 4], -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_cnn_l5_fc_shift[o + 5], -128, 127);
     }
-    for (; o < 10; ++o, w += 16) {
-        int32_t acc = digits_cnn_l5_fc_b[o];
-        int i;
-        for (i = 0; i < 16; ++i) {
-            acc += (int32_t)w[i] * x[i];
-        }
-        y[o] = (int8_t)gen_requantize32(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+    for (o = 6; o < 10; o += 4) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+        int32_t acc0, acc1, acc2, acc3;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+        } while (xp != &x[16]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_cnn_l5_fc_b[o] + low0;
+        acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_cnn_l5_fc_b[o + 2] + low1;
+        acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        /* requantized outputs */
+        y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {

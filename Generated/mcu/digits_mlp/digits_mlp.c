@@ -44,6 +44,33 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
+/* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
+ * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+#if GEN_ARM_DSP
+static inline int32_t gen_pair_high(int32_t mix, int32_t low)
+{
+    return (int32_t)((uint32_t)mix - (uint32_t)low) / 256;
+}
+
+/* Two words from a 4-byte-aligned address, so one LDRD (the row-pair tables are aligned and read in
+ * 8-byte steps from their start). */
+static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2], const int8_t *p)
+{
+    __builtin_memcpy(v, __builtin_assume_aligned(p, 4), 8);
+}
+
+/* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
+ * out of registers (measured with GCC 12: 64 instead of 52 instructions per 48 MACs on Cortex-M4), so the kernels
+ * with row pairs are compiled without it. */
+#if !defined(__clang__)
+#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("no-schedule-insns")))
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+#else
+#define GEN_ROW_PAIR_KERNEL
+#endif
+
 /* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
  * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
  * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
@@ -81,6 +108,140 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
 
 /* ---- Constant tables (3010 bytes) ---- */
 
+#if GEN_ARM_DSP
+/* 'fc1' weights [32][64], weights frac bits 6..28 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_mlp_l0_fc1_w[2048] __attribute__((aligned(4))) = {
+    0, 0, -37, 87, -11, 21, -26, 33, 0, 0, -48, -1, 0, 0, -85, -1,
+    0, 0, -54, -56, -36, -1, -31, -44, 0, 59, -25, -1, 0, 56, 0, -45,
+    0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 39, 0, 34, 0, 0,
+    0, 0, -14, -1, 15, 0, 0, -19, 0, 0, -66, -1, -38, -1, -38, -1,
+    0, 0, 25, -31, 0, 0, 0, -34, -14, -1, -12, -1, 0, 32, 0, 0,
+    25, 0, -44, -1, -42, -1, 0, 0, 28, 0, 37, 58, 63, 75, 0, 0,
+    0, 0, 32, -61, 0, -31, 0, -65, 0, 0, -53, -1, -52, -1, 26, 0,
+    0, 0, -31, -1, 0, 0, -88, -93, -33, -76, 0, 31, 0, 59, 10, 0,
+    0, 0, -46, -1, -78, -1, 0, 0, 0, -18, 66, 44, 111, 68, 0, 0,
+    0, 0, -19, -49, 0, -45, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, -57, -1, -35, 22, 0, -109, -24, -1, -15, -1, -39, -1, 0, 0,
+    -62, -1, -29, -1, -66, -1, 0, 0, 0, -23, 35, 0, 86, 50, 0, 0,
+    0, 0, 22, 0, 0, -29, 29, 80, 0, 0, 0, 0, 49, 0, -58, -1,
+    0, 0, -61, -41, -69, -1, 0, -92, -18, -29, -49, -37, -47, 27, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 67, 41, 0, 0, 41, 34, 16, 0,
+    -17, -1, 50, 66, 0, 0, 0, -70, 0, 0, 89, 0, 110, 0, 76, 0,
+    0, 0, 0, -94, -32, -46, 0, -16, 0, -56, 0, 0, -44, -1, 0, 0,
+    82, 0, 58, 0, 91, 0, 0, 0, 0, 100, 25, 0, 39, 0, 0, 0,
+    0, 0, 50, 47, 0, 41, 35, -24, 37, 0, 33, 0, 55, 0, 14, 0,
+    0, 0, 9, -103, -25, -44, 0, 0, 41, 0, 40, -31, 35, 20, 0, -36,
+    61, 0, 0, 0, 0, 0, 0, 0, -56, 49, -20, 42, 21, 0, -22, -1,
+    0, 0, 0, 0, 0, 0, 0, 0, 13, 0, 0, 0, 24, 0, 0, 0,
+    0, 0, 0, -40, -8, -1, 0, 0, 88, -25, 72, 0, 94, 0, 0, -18,
+    32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 64, 33, 55, 0, 38,
+    0, 0, 0, 0, 0, 0, -19, -1, 0, 0, 99, 17, 0, 0, 61, 0,
+    26, 0, 0, -24, -17, -13, 38, -22, 19, 0, 0, -44, 0, -39, 0, 0,
+    37, 0, 85, -58, 57, -64, 0, 0, 0, 0, 0, 18, -22, -1, 0, 0,
+    16, 0, -32, -1, 0, 28, -38, -51, 0, 0, 38, 60, 0, 38, 32, 0,
+    0, 0, 0, 0, 0, 12, 36, 40, 0, 48, 16, -74, 17, 28, 24, -44,
+    46, 44, 0, -52, 0, 0, 0, -18, 0, 46, -17, -1, -37, 26, 18, 0,
+    0, 0, -63, -1, -37, -1, 0, 53, -20, -1, 0, 19, -15, -1, 0, -42,
+    0, 0, -53, 33, -30, -1, 0, 0, 99, 106, 0, -77, 30, 66, 0, -47,
+    0, 54, -32, -1, -46, 43, -20, -23, 51, -41, 27, 0, 0, -44, 0, 0,
+    -21, -1, -62, -1, -36, -1, 0, 87, 0, 0, 0, 0, -37, -1, -34, -60,
+    -41, -1, -41, -61, -27, -1, 0, -111, 29, 48, 0, -80, 0, 0, 0, 0,
+    0, 0, 35, -18, 0, 68, 0, 0, 0, -32, 60, -91, 0, -62, 0, 0,
+    0, 0, -44, -1, -37, -1, -39, 27, 0, 0, -49, -39, -49, -36, -58, -61,
+    0, 0, 0, -67, 0, -41, 27, 0, 0, 0, 0, -50, 73, -57, 0, -18,
+    -32, -56, 32, 0, 0, 0, 0, 0, 47, 29, 26, -52, 0, 0, 0, 0,
+    0, 0, -56, 39, 0, 20, -118, 15, 0, 0, -60, -62, -33, -1, 0, -78,
+    0, 0, 70, 45, 28, 0, 89, 99, 0, 0, 40, -31, 90, 0, 0, 0,
+    0, -82, 0, 23, -27, -1, 0, 0, 0, 63, 32, 0, -24, -43, 0, 0,
+    0, 0, 0, 0, 0, 0, -39, -15, 0, 0, 34, 27, 0, 18, 81, 0,
+    0, 0, 28, 0, 0, 0, 94, 53, 55, 0, 0, 14, 100, 29, -14, -1,
+    0, 0, -31, 30, -30, -1, 0, 0, 49, 32, 42, 0, 0, 23, 0, 39,
+    0, -15, 26, -16, 26, 0, -36, -22, 0, 0, 53, 61, 0, 27, 0, 52,
+    0, 0, -16, -1, -17, -1, 0, 0, 0, 35, 0, 13, 76, 0, 0, 0,
+    -47, 49, 22, 0, -62, 45, 0, 0, 21, 48, 0, 37, 0, 45, -17, 36,
+    0, 0, -15, -1, 0, 0, 0, 23, 0, 0, 0, 0, 0, 0, -8, -1,
+    0, 0, -73, -1, -37, -1, -35, 33, 0, 32, 17, -32, 0, 30, 20, 0,
+    0, 0, 0, 0, 17, 0, 0, 0, -39, -51, 0, -22, 0, -89, -28, -1,
+    0, 0, 0, -73, 0, -39, 23, 0, 0, 0, 0, 0, 14, 0, 6, 0,
+    0, -21, 0, 0, -28, -51, 0, 0, 24, 0, 28, -52, 36, -37, 19, 0,
+    5, 0, 8, 0, -4, -1, 10, 0, 66, -70, 0, 0, 79, -110, 0, 0,
+    0, 0, 20, -60, 0, -28, 12, 86, 0, 0, 0, 0, 0, 0, -12, -1,
+    0, -29, 14, 0, 0, -70, 0, 0, -19, 55, 19, 0, 21, 0, 0, 0,
+    -20, -1, 7, 0, -20, -1, 0, 0, 14, -108, -17, -1, 33, -104, 0, 0,
+    0, 0, 0, 0, 0, 0, -32, 63, 0, 0, 13, 0, 27, 0, 0, 0,
+    0, 0, 30, -24, 45, -30, 0, 0, -78, 56, 0, 35, -15, 45, 0, 0,
+    -13, -1, 18, 0, 0, 0, 0, 0, -62, -63, 0, 0, 0, -59, -25, -1,
+    0, 0, 6, 28, 5, 34, -51, 55, 0, 0, 47, 0, 26, 0, 46, 0,
+    0, 20, 52, 31, 31, 16, -59, -1, -35, -1, 0, 0, 0, 45, 0, 0,
+    35, 0, 0, 0, 12, 0, 0, 0, -44, -1, 0, -19, 31, 0, 0, -18,
+    -5, -1, 0, 0, 0, 0, -34, 54, 0, 0, -28, -1, -21, -1, 0, 0,
+    0, 0, 21, 0, 0, 0, -46, -23, 27, 51, 0, -31, 35, -49, 0, 0,
+    0, 0, -12, -1, 0, 0, 0, 0, -46, -1, 0, 17, 0, 0, 0, 11,
+    -7, -1, 0, -31, 0, 0, 0, -32, 0, 0, -77, -1, -38, -1, -47, -1,
+    0, 0, 0, 0, -78, -1, 0, 63, 33, 22, -12, -36, 20, -48, 0, 0,
+    -25, -1, 0, 0, -24, -1, 0, 0, 21, 50, 0, 71, 62, 58, 26, 74,
+    0, -16, 0, -47, -9, -31, 10, 0, 0, 0, 0, 0, 0, 0, 13, 0,
+    0, 0, 19, 0, -20, -1, 0, 50, 21, 0, -8, -1, 0, 0, 0, 0,
+    9, 0, 0, 0, -6, -1, 0, 0, 34, 0, 35, 90, 0, 0, 0, 80,
+    0, 0, 0, -68, -23, -36, 0, -45, 0, 0, 27, 0, 16, 21, 0, 0,
+    0, 0, 56, 6, 11, 0, 22, 0, 71, 0, 42, 0, 49, 0, 0, 0,
+    49, 0, 0, -36, 17, -29, 33, 0, 0, 8, -39, 22, -60, -1, 0, 18,
+    0, 0, 0, -68, 0, -82, -43, 28, 0, 0, 74, 29, 0, 53, 29, 52,
+    0, 0, 75, 9, 21, 0, 0, 5, -31, 35, -30, 21, -17, -1, 0, 0,
+    0, 29, -27, -63, 0, 0, 0, 0, -42, 13, 0, 0, 0, 6, 0, 0,
+    0, -26, 0, -44, 18, -102, -19, 80, 0, 0, 28, -57, 0, 0, 40, -68,
+    0, 0, 60, 0, 0, 9, -36, -14, -43, -1, -66, 18, -88, -30, -37, -1,
+    0, 19, -50, -24, -65, -23, 0, 0, -32, 15, 34, 0, 86, 19, 0, 0,
+    0, 0, 0, 0, 0, -102, 0, 62, 0, 0, 0, -71, 0, 0, 57, -43,
+    0, 0, 29, 15, 0, 20, 0, 0, 0, 0, -50, -1, -68, -1, 0, 0,
+    0, 19, -55, -1, -65, -1, -30, -1, 0, 16, 42, 0, 55, 29, 0, 0,
+    0, -37, 0, 0, 0, -85, 0, 68, -27, -1, 0, 0, -38, -1, 39, 50,
+    -10, -1, 0, 25, 0, 0, 42, 34, 87, -38, 49, 0, 82, 0, 0, 36,
+    -29, 26, -28, 66, -80, 74, 0, 44, 48, 22, 17, 0, 13, 28, 15, 0,
+    0, 0, 63, -31, 23, -89, -36, -1, 0, 0, 0, 0, -42, -1, 40, 0,
+    0, 0, 0, -31, 0, -14, 0, 0, 0, 0, 114, 55, 108, 0, 0, 0,
+    0, -22, 0, 0, 0, 53, 0, 25, 85, -11, -52, -1, 0, -34, 0, 0,
+    0, 0, 0, -28, 0, -53, -26, -1, 0, 0, 37, 0, -17, 31, 0, 0,
+    0, 0, 0, -43, 0, -32, -60, -1, -68, -1, 26, 70, 0, 42, 0, 0,
+    27, -25, 37, 0, 46, 18, 0, -29, -21, -51, -51, -1, -66, -69, 0, 0,
+    0, 0, -24, -1, -25, -1, 30, 0, 0, 0, 23, 66, 0, 34, 43, -30,
+    0, 0, 19, 0, 0, -9, 0, 0, 40, 15, 0, 56, 0, 72, -25, 17,
+    22, 0, 0, -20, 0, 0, 0, 0, -17, -40, -49, -9, -67, -31, 0, 0,
+    11, 0, 16, 0, -9, -1, 0, 14, 0, 0, 19, 21, 9, 0, 0, 19,
+    0, 0, -41, -47, -17, -33, 0, 0, 0, 0, 0, -25, 0, 0, 0, -10,
+    12, 0, 14, -36, 19, -35, 0, 0, -30, 54, 26, -21, -36, -1, 0, -15,
+    0, 12, -16, 11, 0, 0, 48, 0, 0, 0, 21, 39, 0, 0, 0, 28,
+    0, -23, 0, 0, 0, -35, -16, -1, 14, -11, 23, 30, 0, 32, 9, 0,
+    -21, -1, -14, -63, 0, -41, 0, 0, -43, -1, 0, 0, -26, 61, 0, 0,
+    0, 0, -15, -1, -15, -27, 32, 0, 0, 0, 49, 0, 23, 28, 0, 0,
+    0, 0, 73, 0, 47, 0, 59, -43, 0, -25, 0, 0, -59, -1, 0, 0,
+    -55, -1, 0, -41, 0, -51, 0, 0, 0, -37, 51, 0, 74, 29, 0, 0,
+    0, 0, 25, 0, 0, -26, 0, 101, 0, 0, 76, -24, 34, -26, 26, 25,
+    0, 0, 0, -29, 39, 0, 0, -89, -24, 47, -24, -64, -75, -62, 0, -13,
+    -13, -1, 0, -47, 34, -73, 0, 0, 55, -48, 0, 22, 71, -30, 0, 0,
+    0, 0, 0, -42, 0, -53, 48, 0, 0, -33, 7, -61, 12, -60, 0, 0,
+    0, 0, -49, -35, 0, 0, 0, -97, 45, 0, -42, -89, -47, -1, 0, 0,
+    -32, -1, 0, 0, 13, 0, 0, 0, 0, -101, 0, 39, 50, 0, 0, 0,
+    0, 0, 0, -57, 0, 0, 78, -82, 0, 0, 0, -99, 0, -64, -22, -126,
+    23, 0, -26, 65, 23, 0, -33, -41, 55, 59, -54, -71, -59, -1, 0, -37,
+    -18, -1, 0, 24, 7, 36, 12, 0, 41, -68, 0, 62, 32, 0, 0, 0,
+    0, 0, 0, 0, 0, 27, 82, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 79, 0, 0, -30, 67, 57, 36, -36, -72, -85, -1, 0, -27,
+    0, 55, 20, 51, 8, 70, -7, -1, 0, 0, 27, 29, 0, 32, 31, 0,
+    0, 0, 42, 53, 0, 0, 37, 36, -8, -1, -14, 23, 0, 24, 0, 28,
+    0, 0, -67, -49, -45, -38, 0, 0, 32, 0, -31, -63, 0, -64, 0, 0,
+    -18, 31, -9, 25, 9, 0, 0, 0, 59, 33, 49, 0, 36, 44, 0, 0,
+    0, -15, 0, -41, 0, -21, 0, 0, -41, -1, 66, 0, 85, 0, 0, 0,
+    0, 0, 0, 0, 0, -22, 42, -16, 48, -24, 51, -28, 68, 0, 28, -29,
+    0, 0, -35, 45, -62, -1, 0, 0, 0, -17, 0, 0, 0, 0, 0, 0,
+    -24, -1, 0, 110, -73, 41, 99, 60, 91, 23, -22, 31, 23, 37, 0, 0,
+    0, 0, 0, 92, -55, -1, 61, 48, 31, 46, 0, 0, 0, 61, 0, 0,
+    -28, -1, -28, 45, 0, 0, -67, -1, 0, 38, 33, 0, 45, 38, 0, -35,
+    0, -26, 0, 0, 0, 0, -85, -1, -87, -52, 0, -38, -12, -1, 7, -38,
+    0, 0, 20, -29, 0, 0, 24, -34, 8, 0, 0, 0, 0, -44, -8, -32
+};
+
+#else
 /* 'fc1' weights [32][64], weights frac bits 6..28 per output */
 static const int8_t digits_mlp_l0_fc1_w[32][64] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -277,6 +438,8 @@ static const int8_t digits_mlp_l0_fc1_w[32][64] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
     1355, 5127, -1890, -1197894657, 65, 978, 157, -3640,
@@ -291,6 +454,44 @@ static const int8_t digits_mlp_l0_fc1_shift[32] __attribute__((aligned(4))) = {
     9, 9, 9, 9, 9, 9, 9, 8, 9, 9, 8, 9, 9, 9, 9, 9
 };
 
+#if GEN_ARM_DSP
+/* 'fc2' weights [16][32], weights frac bits -1..22 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_mlp_l1_fc2_w[512] __attribute__((aligned(4))) = {
+    0, 0, 0, 0, 0, 0, 0, 0, 59, -27, -84, 69, 0, -27, 0, 0,
+    0, 44, 0, -36, -1, 72, 0, 0, -19, -1, 70, 0, -103, -1, 0, -7,
+    57, 0, 111, 44, 72, 0, 39, 0, -6, -1, 0, -36, 0, 0, 0, 0,
+    49, 0, -16, -110, -60, -1, 0, 3, 0, 0, 0, 32, -76, -52, 0, 0,
+    0, -98, -81, -1, 46, -56, 0, 0, 0, 0, 59, 0, 38, 3, 0, 0,
+    -88, 21, 0, 0, 0, 40, 0, 0, 0, -71, 0, -57, 0, 0, 0, 0,
+    0, 0, 0, 0, -44, -1, 45, 0, 0, -32, 65, 0, -65, -1, -59, -1,
+    0, -41, 0, 80, 0, 0, 0, 0, 0, 0, 50, 0, -47, -1, 0, 0,
+    104, -19, 0, 45, 0, 0, -110, 24, 0, 72, 0, 42, -49, -1, 23, 0,
+    89, 0, 90, 0, 53, 0, 0, 0, 102, 23, 0, 0, 0, -49, 76, -33,
+    0, -44, -1, -1, 0, 0, 0, -111, 0, 0, 45, 4, 0, 0, 0, -22,
+    0, 0, 76, 0, 0, 0, 0, 39, 0, 0, -6, 39, 0, -94, 0, 0,
+    0, 0, -30, -86, 0, 0, 0, 0, 53, 0, 55, -25, 0, 0, 0, 0,
+    -58, 18, 115, -27, 71, 26, 0, 0, 0, 55, 70, 22, -74, 73, 0, 68,
+    0, -47, 0, -21, 99, -32, 0, -27, 37, 0, 0, -44, 81, 0, 0, 0,
+    0, 0, 0, 0, 47, -21, -81, -1, 0, 28, 73, 0, 0, 0, 74, 45,
+    46, 37, 40, 29, 0, 45, 0, 0, -51, -19, 117, 0, -70, 28, 0, 0,
+    -58, 78, -82, -1, 44, 0, 0, 0, 0, 0, 77, 0, 0, -31, 0, 0,
+    0, 0, 0, -26, -55, 66, 46, 0, -27, 31, 0, 51, 98, 0, 0, 50,
+    0, 12, 68, 0, -44, -76, -105, -1, 0, 0, 0, 0, 0, 0, 0, 40,
+    0, 0, -68, -1, 0, 23, -64, -1, 0, 33, 0, 0, 70, 0, 66, -21,
+    -53, 31, 48, 0, 95, -32, 0, 34, 0, 0, 0, 29, -30, -1, 27, -45,
+    0, -34, -81, -1, 0, 0, 0, 0, 46, 0, 66, 51, 86, -27, 0, 0,
+    0, -39, -24, -1, 0, -27, 49, 0, -62, 17, 51, 0, 0, -19, 0, -21,
+    57, 0, -61, -1, 61, 0, 0, 0, 0, 27, 33, -42, 0, 27, 0, 0,
+    0, 0, 0, 0, 0, 0, 95, 0, -27, -1, 0, 0, -53, -1, 0, 0,
+    0, 0, 71, 0, 0, 0, -71, -1, -30, 41, 0, 27, 30, 71, 0, 0,
+    121, 0, -89, -1, 0, 0, 0, 0, -20, -25, 25, 0, -25, 20, 0, 0,
+    32, 0, 0, 0, -82, -1, 82, 0, 29, 24, 62, -41, 0, 22, 36, 0,
+    0, 0, 83, 0, 34, 0, 0, 0, 0, 33, 0, -29, 24, 0, 0, -51,
+    -95, -1, 0, 0, 0, 0, -27, -1, 0, 0, 25, 0, 25, 0, 0, 45,
+    0, 0, 0, 0, 49, 0, 0, 0, 0, 0, 0, 0, 73, 0, 27, -22
+};
+
+#else
 /* 'fc2' weights [16][32], weights frac bits -1..22 per output */
 static const int8_t digits_mlp_l1_fc2_w[16][32] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -359,6 +560,8 @@ static const int8_t digits_mlp_l1_fc2_w[16][32] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
     -583, -570317, 242, -400, -3240497, 557, 650, -378,
@@ -370,6 +573,22 @@ static const int8_t digits_mlp_l1_fc2_shift[16] __attribute__((aligned(4))) = {
     8, 20, 8, 7, 23, 8, 8, 7, 8, 7, 8, 7, 8, 0, 7, 7
 };
 
+#if GEN_ARM_DSP
+/* 'fc3' weights [10][16], weights frac bits 6..7 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+static const int8_t digits_mlp_l2_fc3_w[160] __attribute__((aligned(4))) = {
+    -36, -1, -39, 34, 0, 0, 0, 0, -87, -104, 0, 118, 0, 0, -30, -99,
+    0, 126, 0, 61, 0, 0, 97, 0, 0, 0, 0, -45, -61, -1, -71, 50,
+    0, 0, -77, -1, 0, -50, 0, 0, 0, 0, 0, 0, -33, -1, -36, -100,
+    -33, -1, -38, -34, 30, -30, 0, -81, 28, -52, 0, 102, -51, -75, 50, 0,
+    0, -104, -30, -64, -33, 59, -38, 56, 75, -26, 0, 0, 0, 0, 0, 29,
+    0, 0, -57, 37, 0, 0, 41, 0, 0, -116, 18, 0, 0, 0, -57, -1,
+    0, -38, -10, -1, 0, 0, 0, 0, 0, 0, 74, 0, 0, 0, 0, -64,
+    0, 0, 0, -28, 45, 23, -46, -1, 0, 0, -36, 122, 101, -45, 0, 43,
+    46, -37, -68, 57, 45, 42, -38, -1, 0, -124, -67, -70, -70, -70, 60, 0,
+    0, 0, 18, -69, 0, 0, 0, -38, 0, 0, -33, -1, 0, 0, -43, 45
+};
+
+#else
 /* 'fc3' weights [10][16], weights frac bits 6..7 per output */
 static const int8_t digits_mlp_l2_fc3_w[10][16] __attribute__((aligned(4))) = {
     { /* row 0 */
@@ -404,6 +623,8 @@ static const int8_t digits_mlp_l2_fc3_w[10][16] __attribute__((aligned(4))) = {
     }
 };
 
+#endif
+
 /* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
     131, -411, 201, 354, -43, -177, -49, -6,
@@ -422,41 +643,121 @@ static int8_t digits_mlp_arena[48];
 /* ---- Layers ---- */
 
 /* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q3.4, weights frac bits 6..28 per output; dense, 2048 MACs; accumulator int32_t */
-static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
+static GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
     int o;
 #if GEN_ARM_DSP
-    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
-     * multiplied with four rows' weights, two MACs per __smlad. */
-    const int8_t *w = &digits_mlp_l0_fc1_w[0][0];
-    for (o = 0; o < 32; o += 4, w += 4 * 64) {
-        int32_t acc0 = digits_mlp_l0_fc1_b[o];
-        int32_t acc1 = digits_mlp_l0_fc1_b[o + 1];
-        int32_t acc2 = digits_mlp_l0_fc1_b[o + 2];
-        int32_t acc3 = digits_mlp_l0_fc1_b[o + 3];
-        int i;
-        for (i = 0; i < 64; i += 4) {
-            const int32_t xs = gen_read4(&x[i]);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws;
-            ws = gen_read4(&w[i]);
-            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-            ws = gen_read4(&w[64 + i]);
-            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-            ws = gen_read4(&w[2 * 64 + i]);
-            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-            ws = gen_read4(&w[3 * 64 + i]);
-            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
-        }
+    /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+     * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+     * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+    const int8_t *w = &digits_mlp_l0_fc1_w[0];
+    /* rows in blocks (the table's order) */
+    for (o = 0; o < 30; o += 6) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[64]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_mlp_l0_fc1_b[o] + low0;
+        acc1 = digits_mlp_l0_fc1_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_mlp_l0_fc1_b[o + 2] + low1;
+        acc3 = digits_mlp_l0_fc1_b[o + 3] + gen_pair_high(mix1, low1);
+        acc4 = digits_mlp_l0_fc1_b[o + 4] + low2;
+        acc5 = digits_mlp_l0_fc1_b[o + 5] + gen_pair_high(mix2, low2);
+        /* requantized outputs */
         y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l0_fc1_shift[o], 0, 127);
         y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l0_fc1_shift[o + 1], 0, 127);
         y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l0_fc1_shift[o + 2], 0, 127);
         y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l0_fc1_shift[o + 3], 0, 127);
+        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_mlp_l0_fc1_shift[o + 4], 0, 127);
+        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_mlp_l0_fc1_shift[o + 5], 0, 127);
+    }
+    for (o = 30; o < 32; o += 2) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0;
+        int32_t acc0, acc1;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                w += 8;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                w += 8;
+            }
+            xp += 4;
+        } while (xp != &x[64]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_mlp_l0_fc1_b[o] + low0;
+        acc1 = digits_mlp_l0_fc1_b[o + 1] + gen_pair_high(mix0, low0);
+        /* requantized outputs */
+        y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l0_fc1_shift[o + 1], 0, 127);
     }
 #else
     for (o = 0; o < 32; ++o) {
@@ -471,37 +772,131 @@ static void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 }
 
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q4.3, weights frac bits -1..22 per output; dense, 512 MACs; accumulator int32_t */
-static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
+static GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     int o;
 #if GEN_ARM_DSP
-    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
-     * multiplied with four rows' weights, two MACs per __smlad. */
-    const int8_t *w = &digits_mlp_l1_fc2_w[0][0];
-    for (o = 0; o < 16; o += 4, w += 4 * 32) {
-        int32_t acc0 = digits_mlp_l1_fc2_b[o];
-        int32_t acc1 = digits_mlp_l1_fc2_b[o + 1];
-        int32_t acc2 = digits_mlp_l1_fc2_b[o + 2];
-        int32_t acc3 = digits_mlp_l1_fc2_b[o + 3];
-        int i;
-        for (i = 0; i < 32; i += 4) {
-            const int32_t xs = gen_read4(&x[i]);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws;
-            ws = gen_read4(&w[i]);
-            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-            ws = gen_read4(&w[32 + i]);
-            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-            ws = gen_read4(&w[2 * 32 + i]);
-            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-            ws = gen_read4(&w[3 * 32 + i]);
-            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
-        }
+    /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+     * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+     * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+    const int8_t *w = &digits_mlp_l1_fc2_w[0];
+    /* rows in blocks (the table's order) */
+    for (o = 0; o < 12; o += 6) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[32]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_mlp_l1_fc2_b[o] + low0;
+        acc1 = digits_mlp_l1_fc2_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_mlp_l1_fc2_b[o + 2] + low1;
+        acc3 = digits_mlp_l1_fc2_b[o + 3] + gen_pair_high(mix1, low1);
+        acc4 = digits_mlp_l1_fc2_b[o + 4] + low2;
+        acc5 = digits_mlp_l1_fc2_b[o + 5] + gen_pair_high(mix2, low2);
+        /* requantized outputs */
+        y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l1_fc2_shift[o + 1], 0, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l1_fc2_shift[o + 2], 0, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l1_fc2_shift[o + 3], 0, 127);
+        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_mlp_l1_fc2_shift[o + 4], 0, 127);
+        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_mlp_l1_fc2_shift[o + 5], 0, 127);
+    }
+    for (o = 12; o < 16; o += 4) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+        int32_t acc0, acc1, acc2, acc3;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+        } while (xp != &x[32]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_mlp_l1_fc2_b[o] + low0;
+        acc1 = digits_mlp_l1_fc2_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_mlp_l1_fc2_b[o + 2] + low1;
+        acc3 = digits_mlp_l1_fc2_b[o + 3] + gen_pair_high(mix1, low1);
+        /* requantized outputs */
         y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l1_fc2_shift[o], 0, 127);
         y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l1_fc2_shift[o + 1], 0, 127);
         y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l1_fc2_shift[o + 2], 0, 127);
@@ -520,49 +915,135 @@ static void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 }
 
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q4.3, out Q4.3, weights frac bits 6..7 per output; dense, 160 MACs; accumulator int32_t */
-static void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
+static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
-    /* Four rows at a time: each word of x is split once into two int16-lane pairs (__sxtb16) and
-     * multiplied with four rows' weights, two MACs per __smlad. */
-    const int8_t *w = &digits_mlp_l2_fc3_w[0][0];
-    for (o = 0; o < 8; o += 4, w += 4 * 16) {
-        int32_t acc0 = digits_mlp_l2_fc3_b[o];
-        int32_t acc1 = digits_mlp_l2_fc3_b[o + 1];
-        int32_t acc2 = digits_mlp_l2_fc3_b[o + 2];
-        int32_t acc3 = digits_mlp_l2_fc3_b[o + 3];
-        int i;
-        for (i = 0; i < 16; i += 4) {
-            const int32_t xs = gen_read4(&x[i]);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws;
-            ws = gen_read4(&w[i]);
-            acc0 = __smlad(__sxtb16(ws), xEven, acc0);
-            acc0 = __smlad(gen_sxtb16_odd(ws), xOdd, acc0);
-            ws = gen_read4(&w[16 + i]);
-            acc1 = __smlad(__sxtb16(ws), xEven, acc1);
-            acc1 = __smlad(gen_sxtb16_odd(ws), xOdd, acc1);
-            ws = gen_read4(&w[2 * 16 + i]);
-            acc2 = __smlad(__sxtb16(ws), xEven, acc2);
-            acc2 = __smlad(gen_sxtb16_odd(ws), xOdd, acc2);
-            ws = gen_read4(&w[3 * 16 + i]);
-            acc3 = __smlad(__sxtb16(ws), xEven, acc3);
-            acc3 = __smlad(gen_sxtb16_odd(ws), xOdd, acc3);
-        }
+    /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
+     * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
+     * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
+     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+    const int8_t *w = &digits_mlp_l2_fc3_w[0];
+    /* rows in blocks (the table's order) */
+    for (o = 0; o < 6; o += 6) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t acc0, acc1, acc2, acc3, acc4, acc5;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[16]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_mlp_l2_fc3_b[o] + low0;
+        acc1 = digits_mlp_l2_fc3_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_mlp_l2_fc3_b[o + 2] + low1;
+        acc3 = digits_mlp_l2_fc3_b[o + 3] + gen_pair_high(mix1, low1);
+        acc4 = digits_mlp_l2_fc3_b[o + 4] + low2;
+        acc5 = digits_mlp_l2_fc3_b[o + 5] + gen_pair_high(mix2, low2);
+        /* requantized outputs */
         y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l2_fc3_shift[o], -128, 127);
         y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l2_fc3_shift[o + 1], -128, 127);
         y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l2_fc3_shift[o + 2], -128, 127);
         y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l2_fc3_shift[o + 3], -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_mlp_l2_fc3_shift[o + 4], -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_mlp_l2_fc3_shift[o + 5], -128, 127);
     }
-    for (; o < 10; ++o, w += 16) {
-        int32_t acc = digits_mlp_l2_fc3_b[o];
-        int i;
-        for (i = 0; i < 16; ++i) {
-            acc += (int32_t)w[i] * x[i];
-        }
-        y[o] = (int8_t)gen_requantize32(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+    for (o = 6; o < 10; o += 4) {
+        const int8_t *xp = x;
+        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+        int32_t acc0, acc1, acc2, acc3;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+        } while (xp != &x[16]);
+        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
+        acc0 = digits_mlp_l2_fc3_b[o] + low0;
+        acc1 = digits_mlp_l2_fc3_b[o + 1] + gen_pair_high(mix0, low0);
+        acc2 = digits_mlp_l2_fc3_b[o + 2] + low1;
+        acc3 = digits_mlp_l2_fc3_b[o + 3] + gen_pair_high(mix1, low1);
+        /* requantized outputs */
+        y[o] = (int8_t)gen_requantize32(acc0, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_mlp_l2_fc3_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_mlp_l2_fc3_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_mlp_l2_fc3_shift[o + 3], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {

@@ -24,6 +24,16 @@ enum TestModels {
             ]))
         }
 
+        /// A dense layer whose weights are all `value` and biases zero (so every row gets the same scale).
+        mutating func uniformDense(_ name: String, _ inputs: Int, _ outputs: Int, value: Double, activation: String = "none") {
+            let weights = JSONValue.obj([("shape", .ints([outputs, inputs])), ("data", .numbers([Double](repeating: value, count: outputs * inputs)))])
+            layers.append(.obj([
+                ("type", .str("dense")), ("name", .str(name)), ("activation", .str(activation)),
+                ("weights", weights),
+                ("bias", .obj([("shape", .ints([outputs])), ("data", .numbers([Double](repeating: 0, count: outputs)))])),
+            ]))
+        }
+
         mutating func conv(_ name: String, _ inC: Int, _ outC: Int, kernel: Int, stride: [Int], padding: JSONValue,
             activation: String = "none")
         {
@@ -71,6 +81,22 @@ enum TestModels {
         b.dense("logits", 12, 5)
         b.simple("softmax", "prob")
         return b.model(name: "mlp_test", inputShape: [24], range: [-1, 1])
+    }
+
+    /// Dense shapes for the Arm DSP row-pair kernel: row counts that leave blocks of two pairs, one
+    /// pair and a lone row (13, 11, 9, 5, 4, 6 rows), fan-ins with and without eight-column steps,
+    /// a four-column step and one to three last columns (13, 11, 9, 5, 4); and first a layer whose
+    /// high rows could pass 2^23 (1100 weights of 64..127 each: 1100 x 64 x 128 > 2^23), which keeps
+    /// the four-row kernel.
+    static func rowPairShapes(seed: UInt64 = 17) -> String {
+        var b = Builder(seed: seed)
+        b.uniformDense("wide", 1100, 13, value: 0.01, activation: "relu")
+        b.dense("fc2", 13, 11, activation: "relu")
+        b.dense("fc3", 11, 9, activation: "relu")
+        b.dense("fc4", 9, 5)
+        b.dense("fc5", 5, 4, activation: "relu")
+        b.dense("fc6", 4, 6)
+        return b.model(name: "row_pairs", inputShape: [1100], range: [-1, 1])
     }
 
     /// A conv2d whose im2col column (16 x 3 x 3 = 144 values) is larger than its input-output gap:

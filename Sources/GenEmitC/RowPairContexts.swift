@@ -1,0 +1,69 @@
+// GenEmitC/RowPairContexts.swift - What the Arm DSP row-pair kernel (dsp_pairs) writes per block of rows.
+
+import GenLowering
+
+/// One group of row-pair blocks: its rows, step, the SMLAD accumulators of each pair and each
+/// row's sum and output.
+struct RowPairGroupContext {
+    var firstRow: String
+    var rowEnd: String
+    var rowStep: String
+    /// Bytes of the table one four-column step reads (8 per pair).
+    var stepBytes: String
+    /// `mix0 = 0, low0 = 0, ...` and `acc0, acc1, ...`.
+    var sumDeclarations: String
+    var accumulatorDeclarations: String
+    var pairSteps: [RowPairStepContext]
+    var pairOutputs: [RowPairOutputContext]
+}
+
+/// One pair's two words per four-column step.
+struct RowPairStepContext {
+    var offset: String
+    var mix: String
+    var low: String
+}
+
+/// One row of a block: its accumulator, where its sum starts (bias plus the pair's sums), its
+/// weight in the column-tail region, its output and shift.
+struct RowPairOutputContext {
+    var accumulator: String
+    var initialValue: String
+    var tailIndex: String
+    var output: String
+    var shift: String
+}
+
+/// Fills the row-pair kernel's keys when lowering put `data`'s weights in the row-pair order:
+/// `output(r)` and `shift(r)` are the C expressions of row `o + r`'s output and shift.
+func addRowPairGroups(
+    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String,
+    to context: inout WeightedKernelContext
+) {
+    guard context.dsp, data.dspWeights != nil else { return }
+    let groups = dspRowPairGroups(rows: data.rows)
+    let pairedRows = groups.last?.rowEnd ?? 0
+    context.rowPairs = true
+    context.pairTailBase = String(pairedRows * (data.fanIn / 4 * 4))
+    context.hasLoneRow = pairedRows < data.rows
+    context.loneRow = String(pairedRows)
+    context.loneRowBase = String(pairedRows * data.fanIn)
+    context.pairGroups = groups.map { group in
+        let pairs = 0..<group.pairs
+        let rows = 0..<(2 * group.pairs)
+        func offset(_ row: Int) -> String { row == 0 ? "" : " + \(row)" }
+        return RowPairGroupContext(
+            firstRow: String(group.firstRow), rowEnd: String(group.rowEnd), rowStep: String(2 * group.pairs),
+            stepBytes: String(8 * group.pairs),
+            sumDeclarations: pairs.map { "mix\($0) = 0, low\($0) = 0" }.joined(separator: ", "),
+            accumulatorDeclarations: rows.map { "acc\($0)" }.joined(separator: ", "),
+            pairSteps: pairs.map { RowPairStepContext(offset: String(8 * $0), mix: "mix\($0)", low: "low\($0)") },
+            pairOutputs: rows.map { row in
+                let pair = row / 2
+                let sum = row % 2 == 0 ? "low\(pair)" : "gen_pair_high(mix\(pair), low\(pair))"
+                return RowPairOutputContext(
+                    accumulator: "acc\(row)", initialValue: "\(context.biasTable)[o\(offset(row))] + \(sum)",
+                    tailIndex: String(row), output: output(row), shift: shift(row))
+            })
+    }
+}

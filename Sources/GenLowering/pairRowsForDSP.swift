@@ -1,0 +1,86 @@
+// GenLowering/pairRowsForDSP.swift - The Arm DSP kernel's weight order: two rows in every int16 lane.
+
+/// Rows handled together by the row-pair kernel: `blocks` blocks of `pairs` row pairs from `firstRow`.
+package struct DSPRowPairGroup: Sendable, Equatable {
+    package var pairs: Int
+    package var firstRow: Int
+    package var blocks: Int
+
+    package var rowEnd: Int { firstRow + 2 * pairs * blocks }
+}
+
+/// The row-pair kernel's blocks for `rows` rows: three pairs (six rows) at a time, which is as many
+/// accumulators as the Cortex-M register file holds beside the loop's pointers, then one block of
+/// two pairs or one pair for what is left; an odd last row is computed alone.
+package func dspRowPairGroups(rows: Int) -> [DSPRowPairGroup] {
+    var groups: [DSPRowPairGroup] = []
+    if rows >= 6 { groups.append(DSPRowPairGroup(pairs: 3, firstRow: 0, blocks: rows / 6)) }
+    var next = rows / 6 * 6
+    for pairs in [2, 1] where rows - next >= 2 * pairs {
+        groups.append(DSPRowPairGroup(pairs: pairs, firstRow: next, blocks: 1))
+        next += 2 * pairs
+    }
+    return groups
+}
+
+/// An 8-bit `rows × fanIn` weight matrix in the order of the Arm DSP row-pair kernel, or nil when
+/// the kernel cannot compute some row exactly (the layer then keeps the four-row kernel).
+///
+/// Why: SMLAD multiplies two int16 lanes with two int16 lanes. If a lane holds 256·w[r+1][c] +
+/// w[r][c] (two rows' weights for one column), one SMLAD accumulates both rows at once, into
+/// 256·D[r+1] + D[r]; a second SMLAD of the low bytes alone (SXTB16) gives D[r], and the
+/// difference divided by 256 gives D[r+1]. Per four weights that is one load, one SXTB16 and two
+/// SMLADs, against one load, two SXTB16 and two SMLADs when each lane holds one weight.
+///
+/// Layout, in three regions (`dspRowPairGroups` gives the blocks):
+/// 1. For each block, for every four columns 4m..4m+3, for each pair (r, r+1) of the block, two
+///    words: [w[r][4m], h[4m], w[r][4m+2], h[4m+2]], then the same for columns 4m+1 and 4m+3; this
+///    matches the SXTB16 split of four int8 activations into (x[4m], x[4m+2]) and (x[4m+1],
+///    x[4m+3]). The high byte is corrected for the low byte's sign, h[c] = w[r+1][c] − (w[r][c] < 0),
+///    so that the lane read as int16 is exactly 256·w[r+1][c] + w[r][c]. Every block's part is a
+///    whole number of 8-byte pair steps, so the kernel may read them two words at a time.
+/// 2. For each block, its last fanIn % 4 columns: per column, the block's rows' weights in order.
+/// 3. A last row without a pair, as it is.
+///
+/// Exactness: D[r+1] comes back from a 32-bit difference, so |256·D[r+1]| must stay below 2^31:
+/// Σ|w[r+1][c]|·2^(activationBits−1) < 2^23 over the columns the SMLADs cover; and h must fit a
+/// byte (w[r+1][c] = −128 with w[r][c] < 0 does not).
+package func pairRowsForDSP(_ weights: [Int64], rows: Int, fanIn: Int, activationBits: Int) -> [Int64]? {
+    let groups = dspRowPairGroups(rows: rows)
+    let pairedRows = groups.last?.rowEnd ?? 0
+    let quads = fanIn / 4
+    let largestActivation = Int64(1) << (activationBits - 1)
+    func low(_ row: Int, _ column: Int) -> Int64 { weights[row * fanIn + column] }
+    func high(_ row: Int, _ column: Int) -> Int64 { weights[(row + 1) * fanIn + column] - (low(row, column) < 0 ? 1 : 0) }
+    for row in stride(from: 0, to: pairedRows, by: 2) {
+        var bound: Int64 = 0
+        for column in 0..<(quads * 4) {
+            if high(row, column) < -128 { return nil }
+            bound += abs(weights[(row + 1) * fanIn + column]) * largestActivation
+        }
+        if bound >= 1 << 23 { return nil }
+    }
+    var out: [Int64] = []
+    out.reserveCapacity(weights.count)
+    let blockStarts = groups.flatMap { group in
+        (0..<group.blocks).map { (first: group.firstRow + $0 * 2 * group.pairs, pairs: group.pairs) }
+    }
+    for block in blockStarts {
+        for quad in 0..<quads {
+            for pair in 0..<block.pairs {
+                let row = block.first + 2 * pair
+                for column in [4 * quad, 4 * quad + 2, 4 * quad + 1, 4 * quad + 3] {
+                    out.append(low(row, column))
+                    out.append(high(row, column))
+                }
+            }
+        }
+    }
+    for block in blockStarts {
+        for column in (quads * 4)..<fanIn {
+            for row in block.first..<(block.first + 2 * block.pairs) { out.append(low(row, column)) }
+        }
+    }
+    out.append(contentsOf: weights[(pairedRows * fanIn)...])
+    return out
+}
