@@ -226,7 +226,7 @@ private func weightedContext(
         let aligned = attribute.contains("aligned(4)") ? attribute : (attribute + " __attribute__((aligned(4)))").trimmingCharacters(in: .whitespaces)
         tables += CTableWriter.table(
             paired, name: tableName(.weights), attribute: aligned,
-            comment: weightDesc + "; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane)")
+            comment: weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane)")
         tables += "#else\n"
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         tables += "#endif\n\n"

@@ -84,7 +84,14 @@ struct CortexMTests {
                 if case .dense(let dense) = step.kind { return dense.data.dspWeights != nil }
                 return false
             }
-            #expect(paired == [false, true, true, true, true, true])
+            #expect(paired == [false, true, true, true, true, true, true])
+        }
+        if label == "digits_cnn" {
+            // conv2d over its im2col column takes the row-pair kernel too.
+            #expect(run.result.program.steps.contains { step in
+                if case .conv2d(let conv) = step.kind { return conv.data.dspWeights != nil }
+                return false
+            })
         }
         if label == "cnn_kernel" {
             #expect(run.result.program.steps.contains { step in

@@ -29,10 +29,11 @@ struct RowPairLayoutTests {
         var generator = SeededGenerator(seed: 5)
         for rows in 4...13 {
             for fanIn in 4...19 {
-                // int8 weights, -128 only where it cannot be a corrected high byte (even rows).
-                let weights: [Int64] = (0..<(rows * fanIn)).map { index in
-                    let value = Int64(generator.uniform(-128, 128).rounded(.down))
-                    return (index / fanIn) % 2 == 1 ? max(value, -127) : min(value, 127)
+                // Any int8 weights, except -128 in a high (odd) row above a negative low weight, which
+                // no corrected byte can hold (the next test).
+                var weights: [Int64] = (0..<(rows * fanIn)).map { _ in Int64(generator.uniform(-128, 128).rounded(.down)) }
+                for index in weights.indices where (index / fanIn) % 2 == 1 && weights[index] == -128 && weights[index - fanIn] < 0 {
+                    weights[index] = -127
                 }
                 let x: [Int64] = (0..<fanIn).map { _ in Int64(generator.uniform(-128, 128).rounded(.down)).clamped(-128, 127) }
                 let table = try #require(pairRowsForDSP(weights, rows: rows, fanIn: fanIn, activationBits: 8))
@@ -41,6 +42,23 @@ struct RowPairLayoutTests {
                 let direct = (0..<rows).map { row in (0..<fanIn).reduce(Int64(0)) { $0 + weights[row * fanIn + $1] * x[$1] } }
                 #expect(sums == direct, "rows \(rows), fanIn \(fanIn)")
             }
+        }
+    }
+
+    @Test("at the bound: 516 columns of +-127 against -128 inputs wrap the mixed accumulator, the rows stay exact")
+    func exactAtTheBound() throws {
+        var generator = SeededGenerator(seed: 9)
+        let rows = 9, fanIn = 516
+        // Odd (high) rows of +-127, even rows with -128 where the high weight is not corrected below it.
+        let weights: [Int64] = (0..<(rows * fanIn)).map { index in
+            let sign: Int64 = generator.uniform(0, 1) < 0.5 ? -1 : 1
+            return (index / fanIn) % 2 == 1 ? 127 * sign : (sign < 0 ? -128 : 127)
+        }
+        let table = try #require(pairRowsForDSP(weights, rows: rows, fanIn: fanIn, activationBits: 8))
+        for x in [[Int64](repeating: -128, count: fanIn), [Int64](repeating: 127, count: fanIn),
+                  (0..<fanIn).map { _ in generator.uniform(0, 1) < 0.5 ? -128 : 127 }] {
+            let direct = (0..<rows).map { row in (0..<fanIn).reduce(Int64(0)) { $0 + weights[row * fanIn + $1] * x[$1] } }
+            #expect(emulateKernel(table, rows: rows, fanIn: fanIn, x: x) == direct)
         }
     }
 

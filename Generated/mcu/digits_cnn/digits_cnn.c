@@ -22,8 +22,9 @@
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
- * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. Little-endian only: the row-pair weight tables put
+ * the low byte of each 16-bit lane first in memory. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__ARM_BIG_ENDIAN)
 #define GEN_ARM_DSP 1
 #include <arm_acle.h>
 
@@ -125,7 +126,7 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 /* ---- Constant tables (1554 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l0_conv1_w[72] __attribute__((aligned(4))) = {
     15, 123, -68, 121, -61, 75, 5, -55, 55, 54, -81, -49, -46, 28, 26, -22,
     -56, 21, 48, -39, 22, 0, 66, 17, 0, 0, 7, -88, 9, -59, 55, -100,
@@ -176,7 +177,7 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' weights [16][72], weights frac bits 0..31 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv2' weights [16][72], weights frac bits 0..31 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l2_conv2_w[1152] __attribute__((aligned(4))) = {
     41, 0, 0, 0, -41, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, -1, -23, -1, -34, -111, 0, -1, 0, 0, 67, 0, 0, 0, 52, 0,
@@ -383,7 +384,7 @@ static const int8_t digits_cnn_l2_conv2_shift[16] __attribute__((aligned(4))) = 
 };
 
 #if GEN_ARM_DSP
-/* 'fc' weights [10][16], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'fc' weights [10][16], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l5_fc_w[160] __attribute__((aligned(4))) = {
     0, 0, 0, 0, 0, 0, 0, 0, 24, 33, 0, 0, 0, 0, 0, 0,
     0, -17, 0, 0, 0, 0, 0, 0, 15, 55, -83, 41, 0, 0, 0, 0,

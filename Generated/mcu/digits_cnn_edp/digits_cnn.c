@@ -23,8 +23,9 @@
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
- * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. Little-endian only: the row-pair weight tables put
+ * the low byte of each 16-bit lane first in memory. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__ARM_BIG_ENDIAN)
 #define GEN_ARM_DSP 1
 #include <arm_acle.h>
 
@@ -126,7 +127,7 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 /* ---- Constant tables (807 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l0_conv1_w[72] __attribute__((aligned(4))) = {
     15, 123, -68, 121, -61, 75, 5, -55, 55, 54, -81, -49, -46, 28, 26, -22,
     -56, 21, 48, -39, 22, -11, 66, 17, 5, 3, 7, -88, 9, -59, 55, -100,
@@ -177,7 +178,7 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'conv2_basis' weights [6][72], weights Q.7 (frac bits); in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv2_basis' weights [6][72], weights Q.7 (frac bits); in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l2_conv2_basis_w[432] __attribute__((aligned(4))) = {
     -49, -8, 29, 46, 7, 11, -40, -19, -16, 25, -22, 46, -39, 9, 22, -23,
     -16, 11, -5, -15, 8, -40, 40, -13, 11, 18, 11, -8, 16, 16, 31, -40,
@@ -263,7 +264,7 @@ static const int32_t digits_cnn_l2_conv2_basis_b[6] __attribute__((aligned(4))) 
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' weights [9][6], weights frac bits 6..7 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv2' weights [9][6], weights frac bits 6..7 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l3_conv2_w[54] __attribute__((aligned(4))) = {
     -54, -18, 8, 96, -11, 58, 53, 9, -61, 1, -22, 10, -53, -94, -64, -98,
     -27, 89, -21, 10, 85, -19, -63, 31, -81, 20, 46, -61, 7, 81, 22, 5,
@@ -317,7 +318,7 @@ static const int8_t digits_cnn_l3_conv2_shift[9] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc' weights [10][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'fc' weights [10][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l6_fc_w[90] __attribute__((aligned(4))) = {
     12, -17, -83, 41, 15, 55, 48, 24, 24, 33, 35, -34, -20, -72, 23, -12,
     -4, -18, -41, 3, 71, -100, -77, -48, -34, -36, -39, 26, 50, -76, -82, 19,

@@ -22,8 +22,9 @@
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
- * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. Little-endian only: the row-pair weight tables put
+ * the low byte of each 16-bit lane first in memory. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__ARM_BIG_ENDIAN)
 #define GEN_ARM_DSP 1
 #include <arm_acle.h>
 
@@ -125,7 +126,7 @@ static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
 /* ---- Constant tables (962 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [6][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv1' weights [6][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l0_conv1_w[54] __attribute__((aligned(4))) = {
     15, 123, -68, 121, -61, 75, 5, -55, 54, 22, -48, -40, 29, -11, -22, 16,
     -16, 65, 58, -33, 108, -31, -4, 45, 5, 3, 7, -88, 9, -59, 55, -100,
@@ -169,7 +170,7 @@ static const int8_t digits_cnn_l0_conv1_shift[6] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' weights [12][54], weights frac bits 6..31 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'conv2' weights [12][54], weights frac bits 6..31 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l2_conv2_w[648] __attribute__((aligned(4))) = {
     41, 0, -19, -1, -41, -1, 9, 0, 0, -13, 0, -23, 0, -34, 0, 3,
     -1, -2, 0, -72, -110, -1, -1, 55, 17, 0, 67, 0, -2, -1, 52, 0,
@@ -305,7 +306,7 @@ static const int8_t digits_cnn_l2_conv2_shift[12] __attribute__((aligned(4))) = 
 };
 
 #if GEN_ARM_DSP
-/* 'fc' weights [10][12], weights frac bits 5..6 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'fc' weights [10][12], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l5_fc_w[120] __attribute__((aligned(4))) = {
     12, -17, 0, 0, 0, 0, 15, 55, 24, 33, 0, 0, 0, 0, -20, -72,
     -4, -18, 0, 0, 0, 0, 71, -100, 0, 0, 48, 24, -83, 41, -34, -36,

@@ -19,8 +19,9 @@
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
- * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. Little-endian only: the row-pair weight tables put
+ * the low byte of each 16-bit lane first in memory. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__ARM_BIG_ENDIAN)
 #define GEN_ARM_DSP 1
 #include <arm_acle.h>
 
@@ -109,7 +110,7 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
 /* ---- Constant tables (3010 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'fc1' weights [32][64], weights frac bits 6..28 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'fc1' weights [32][64], weights frac bits 6..28 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_mlp_l0_fc1_w[2048] __attribute__((aligned(4))) = {
     0, 0, -37, 87, -11, 21, -26, 33, 0, 0, -48, -1, 0, 0, -85, -1,
     0, 0, -54, -56, -36, -1, -31, -44, 0, 59, -25, -1, 0, 56, 0, -45,
@@ -455,7 +456,7 @@ static const int8_t digits_mlp_l0_fc1_shift[32] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc2' weights [16][32], weights frac bits -1..22 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'fc2' weights [16][32], weights frac bits -1..22 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_mlp_l1_fc2_w[512] __attribute__((aligned(4))) = {
     0, 0, 0, 0, 0, 0, 0, 0, 59, -27, -84, 69, 0, -27, 0, 0,
     0, 44, 0, -36, -1, 72, 0, 0, -19, -1, 70, 0, -103, -1, 0, -7,
@@ -574,7 +575,7 @@ static const int8_t digits_mlp_l1_fc2_shift[16] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc3' weights [10][16], weights frac bits 6..7 per output; in the Arm DSP row-pair order (rows in fours as two pairs, two rows per int16 lane) */
+/* 'fc3' weights [10][16], weights frac bits 6..7 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_mlp_l2_fc3_w[160] __attribute__((aligned(4))) = {
     -36, -1, -39, 34, 0, 0, 0, 0, -87, -104, 0, 118, 0, 0, -30, -99,
     0, 126, 0, 61, 0, 0, 97, 0, 0, 0, 0, -45, -61, -1, -71, 50,

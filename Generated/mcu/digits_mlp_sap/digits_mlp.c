@@ -19,8 +19,9 @@
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
- * 32-bit adds of SMLAD/SMLAxy give the exact sums. */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+ * 32-bit adds of SMLAD/SMLAxy give the exact sums. Little-endian only: the row-pair weight tables put
+ * the low byte of each 16-bit lane first in memory. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__ARM_BIG_ENDIAN)
 #define GEN_ARM_DSP 1
 #include <arm_acle.h>
 

@@ -24,9 +24,11 @@ enum TestModels {
             ]))
         }
 
-        /// A dense layer whose weights are all `value` and biases zero (so every row gets the same scale).
+        /// A dense layer whose row r has every weight `value · (1 + r / outputs)`, and zero biases: each
+        /// row's weights quantize to one value of 64...127 (its own power-of-two scale), and the rows differ.
         mutating func uniformDense(_ name: String, _ inputs: Int, _ outputs: Int, value: Double, activation: String = "none") {
-            let weights = JSONValue.obj([("shape", .ints([outputs, inputs])), ("data", .numbers([Double](repeating: value, count: outputs * inputs)))])
+            let data = (0..<(outputs * inputs)).map { value * (1 + Double($0 / inputs) / Double(outputs)) }
+            let weights = JSONValue.obj([("shape", .ints([outputs, inputs])), ("data", .numbers(data))])
             layers.append(.obj([
                 ("type", .str("dense")), ("name", .str(name)), ("activation", .str(activation)),
                 ("weights", weights),
@@ -83,19 +85,22 @@ enum TestModels {
         return b.model(name: "mlp_test", inputShape: [24], range: [-1, 1])
     }
 
-    /// Dense shapes for the Arm DSP row-pair kernel: row counts that leave blocks of two pairs, one
-    /// pair and a lone row (13, 11, 9, 5, 4, 6 rows), fan-ins with and without eight-column steps,
-    /// a four-column step and one to three last columns (13, 11, 9, 5, 4); and first a layer whose
-    /// high rows could pass 2^23 (1100 weights of 64..127 each: 1100 x 64 x 128 > 2^23), which keeps
-    /// the four-row kernel.
+    /// Dense shapes for the Arm DSP row-pair kernel: row counts that give two blocks of three pairs and
+    /// a lone row (13), three pairs then two pairs and a lone row (11), three pairs then one pair and a
+    /// lone row (9), two pairs and a lone row (5), two pairs (4), three pairs (6); fan-ins with
+    /// eight-column steps, a four-column step and one last column (13), eight-column steps and three
+    /// last columns (11), one last column (9), no eight-column step (5, 4). First a layer whose high
+    /// rows could pass 2^23 (1100 weights of 64..127 each: 1100 x 64 x 128 > 2^23), which keeps the
+    /// four-row kernel; its rows differ, so the next layers see varied inputs.
     static func rowPairShapes(seed: UInt64 = 17) -> String {
         var b = Builder(seed: seed)
         b.uniformDense("wide", 1100, 13, value: 0.01, activation: "relu")
-        b.dense("fc2", 13, 11, activation: "relu")
-        b.dense("fc3", 11, 9, activation: "relu")
-        b.dense("fc4", 9, 5)
-        b.dense("fc5", 5, 4, activation: "relu")
-        b.dense("fc6", 4, 6)
+        b.dense("fc2", 13, 13, activation: "relu")
+        b.dense("fc3", 13, 11, activation: "relu")
+        b.dense("fc4", 11, 9, activation: "relu")
+        b.dense("fc5", 9, 5)
+        b.dense("fc6", 5, 4, activation: "relu")
+        b.dense("fc7", 4, 6)
         return b.model(name: "row_pairs", inputShape: [1100], range: [-1, 1])
     }
 
