@@ -7,8 +7,9 @@ import GenModel
 /// Fine-tunes `pruned` for `resolved.epochs`:
 /// - k-of-n with its masks held fixed, or with `--schedule gradual` recomputed by magnitude at each
 ///   epoch's start while k shrinks from n to K over the first half;
-/// - DARB with every step's passes on the block-max projection of dense weights that the optimizer
-///   updates (straight-through), so block sizes stay and kept positions may move; masked again after.
+/// - DARB by projected gradient descent: after every optimizer step each block keeps only its
+///   largest weight, with block sizes that grow gradually from 1 to each row's own size over the
+///   first half (the k-of-n schedule's cubic, `gradualBlock`), so kept positions may move.
 func fineTunePruned(
     _ pruned: Graph, resolved: ResolvedOptions, data: DataFile, progress: ProgressReporter?
 ) -> (graph: Graph, summary: TrainingSummary) {
@@ -27,6 +28,7 @@ func fineTunePruned(
         }
     }
     let layerMasks = masks
+    let rampEpochs = resolved.epochs / 2
     let trained = train(
         isDARB ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
         onEpoch: { epoch in
@@ -34,15 +36,17 @@ func fineTunePruned(
                 "fine-tune", done: epoch.epoch, total: resolved.epochs,
                 detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
         },
-        projectForward: isDARB
-            ? { layerIndex, weights, _ in
+        afterStep: isDARB
+            ? { layerIndex, weights, _, epoch in
                 guard let layer = layerMasks[layerIndex] else { return }
-                projectBlockMax(&weights, mask: layer.mask, rows: layer.rows, fanIn: layer.fanIn)
+                let target = layer.mask.rowBlocks ?? [Int](repeating: layer.mask.n, count: layer.rows)
+                let blocks = target.map { gradualBlock(epoch: epoch, rampEpochs: rampEpochs, block: $0) }
+                projectBlockMax(&weights, rows: layer.rows, fanIn: layer.fanIn, blocks: blocks)
             } : nil,
         remask: resolved.gradualPruning
             ? { epoch, layerIndex, weights in
                 guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return nil }
-                let k = gradualK(epoch: epoch, rampEpochs: resolved.epochs / 2, k: mask.k, n: mask.n)
+                let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
                 guard mask.unit > 1 else { return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: mask.n).kept }
                 return kernelMagnitudeMask(weights, rows: rows, channels: fanIn / mask.unit, area: mask.unit, k: k, n: mask.n).kept
             } : nil)
@@ -52,7 +56,7 @@ func fineTunePruned(
         summary.masks = "gradual: magnitude k-of-n masks recomputed at the start of each epoch, k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then held fixed; the 'before' accuracies are of the one-shot K-of-n model"
     }
     if isDARB {
-        summary.masks = "projected at every step: the passes use one weight per block (the largest of dense weights that the optimizer keeps updating, straight-through), block sizes fixed, so kept positions may move"
+        summary.masks = "projected after every step: each block keeps only its largest weight (the others set to zero), block sizes growing from 1 to each row's own over the first half of the epochs (kept fraction 1/s + (1 - 1/s)(1 - t/T)^3, as large a power of two as keeps at least that), so kept positions may move; the 'before' accuracies are of the data-free DARB model"
     }
     return (graph, summary)
 }

@@ -84,7 +84,7 @@ func runEDP(
                 "edp", done: epoch.epoch, total: 2 * epochs,
                 detail: "group lasso, loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
         },
-        afterStep: { layerIndex, weights, rate in
+        afterStep: { layerIndex, weights, rate, _ in
             guard let shape = shapes[layerIndex] else { return }
             applyGroupLasso(
                 &weights, rows: shape.rows, columns: shape.columns, columnStep: rate * options.columnLasso,

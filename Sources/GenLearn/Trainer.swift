@@ -44,11 +44,10 @@ package struct EpochStatistics: Sendable {
     }
 }
 
-/// Called for each dense/conv2d layer (its index in `Graph.layers`) with its weights to change in
-/// place and the step's learning rate: as `afterStep`, a proximal step after every optimizer step
-/// (EDP's group lasso); as `projectForward`, a projection that the passes see while the optimizer
-/// keeps the dense weights (DARB's block-max masking, straight-through).
-package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Double], _ rate: Double) -> Void
+/// Called after every optimizer step for each dense/conv2d layer (its index in `Graph.layers`) with
+/// its weights to change in place, the step's learning rate and the epoch (from 1): a proximal step
+/// (EDP's group lasso) or a projection (DARB's block-max masking).
+package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Double], _ rate: Double, _ epoch: Int) -> Void
 
 /// Called at the start of every epoch (from 1) for each dense/conv2d layer (its index in
 /// `Graph.layers`) with its current weights; returns the mask to hold during that epoch (nil: keep
@@ -57,13 +56,13 @@ package typealias MaskSchedule = (_ epoch: Int, _ layerIndex: Int, _ weights: [D
 
 /// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
 /// fixed (pruned weights stay zero, their gradients are zeroed), unless `remask` changes them per
-/// epoch; `afterStep` and `projectForward` add a proximal step or a straight-through projection.
+/// epoch; `afterStep` adds a proximal step or a projection.
 /// Deterministic for a seed: the
 /// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded (GSL CBLAS, or OpenBLAS with `--blas openblas`, same machine).
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,
     onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil,
-    projectForward: WeightProjection? = nil, remask: MaskSchedule? = nil
+    remask: MaskSchedule? = nil
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     // With a mask schedule the weights start unmasked; the schedule sets the masks epoch by epoch.
@@ -91,25 +90,15 @@ package func train(
         while start < order.count {
             let indices = Array(order[start..<min(start + options.batchSize, order.count)])
             let rate = cosineRate(options.learningRate, step: step, total: totalSteps)
-            // Straight-through projection: the forward and backward passes see the projected weights,
-            // the optimizer updates the dense ones (so a pruned weight can grow back past a kept one).
-            let shadow = projectForward.map { projection in
-                network.parameters.indices.map { p in
-                    let dense = network.parameters[p].weights
-                    projection(network.parameterLayers[p], &network.parameters[p].weights, rate)
-                    return dense
-                }
-            }
             let result = lossAndGradients(
                 network, data: data, labels: labels, indices: indices, classes: classes,
                 augmentation: options.augmentation, generator: &generator)
-            if let shadow { for p in network.parameters.indices { network.parameters[p].weights = shadow[p] } }
             lossSum += result.lossSum
             correct += result.correct
             state.apply(result.gradients, to: &network.parameters, rate: rate, options: options)
             if let project {
                 for p in network.parameters.indices {
-                    project(network.parameterLayers[p], &network.parameters[p].weights, rate)
+                    project(network.parameterLayers[p], &network.parameters[p].weights, rate, epoch)
                     network.parameters[p].applyMask()
                 }
             }
@@ -120,9 +109,6 @@ package func train(
             epoch: epoch, loss: lossSum / Double(order.count), trainAccuracy: Double(correct) / Double(order.count))
         history.append(statistics)
         onEpoch(statistics)
-    }
-    if let projectForward {
-        for p in network.parameters.indices { projectForward(network.parameterLayers[p], &network.parameters[p].weights, 0) }
     }
     return (network.graph(updating: graph, masks: remask != nil), history)
 }

@@ -188,7 +188,7 @@ struct FineTuningTests {
         }
     }
 
-    @Test("--prune darb with --data: every step uses the block-max projection of dense weights, so kept positions move; bit-exact C")
+    @Test("--prune darb with --data: projected after every step with growing blocks, so kept positions move; bit-exact C")
     func darbProjected() throws {
         let (tuned, json) = try Self.bitExactDigitsMLP(label: "darb_data") {
             $0.prune = "darb"
@@ -199,7 +199,7 @@ struct FineTuningTests {
             $0.epochs = 0
         }
         let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
-        #expect((fineTuning["masks"] as? String)?.hasPrefix("projected at every step") == true)
+        #expect((fineTuning["masks"] as? String)?.hasPrefix("projected after every step") == true)
         func zeros(_ run: VerificationRun) throws -> [Bool] {
             let model = try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]

@@ -39,4 +39,19 @@ struct DARBTests {
         let mask = blockMaxMask(w, rows: 8, fanIn: 64, blocks: blocks)
         for row in 0..<8 { #expect(mask.kept[(row * 64)..<((row + 1) * 64)].filter { $0 }.count == 64 / blocks[row]) }
     }
+
+    @Test("gradual block sizes: 1 in the first epoch, powers of two that only grow, the row's own after the ramp")
+    func gradualBlocks() {
+        for block in [1, 2, 8, 16, 64] {
+            let sizes = (1...14).map { gradualBlock(epoch: $0, rampEpochs: 10, block: block) }
+            #expect(sizes.first == 1)
+            #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 <= $1 }, "\(sizes)")
+            #expect(sizes.allSatisfy { block % $0 == 0 && $0 & ($0 - 1) == 0 }, "\(sizes)")
+            #expect(sizes.suffix(4).allSatisfy { $0 == block }, "\(sizes)")
+        }
+        // Each size keeps at least the schedule's fraction: epoch 6 of 10 has (1 - 5/10)^3 = 1/8 of
+        // the way left, so 1/8 + (7/8)(1/8) = 0.234 of 8 kept: a block of 4 keeps 0.25.
+        #expect(gradualBlock(epoch: 6, rampEpochs: 10, block: 8) == 4)
+        #expect(gradualBlock(epoch: 3, rampEpochs: 0, block: 8) == 8)
+    }
 }

@@ -11,3 +11,15 @@ package func gradualK(epoch: Int, rampEpochs: Int, k: Int, n: Int) -> Int {
     let remaining = pow(1 - Double(epoch - 1) / Double(rampEpochs), 3)
     return k + Int((Double(n - k) * remaining).rounded())
 }
+
+/// DARB's block size for epoch `epoch` (from 1) under gradual pruning: the kept fraction follows the
+/// same cubic as `gradualK`, from 1 to 1/`block`, and the block is the largest power of two whose
+/// one-of-block keeps at least that fraction (so a power of two that divides `block`, and the fan-in).
+package func gradualBlock(epoch: Int, rampEpochs: Int, block: Int) -> Int {
+    guard rampEpochs > 0, epoch <= rampEpochs else { return block }
+    let final = 1 / Double(block)
+    let kept = final + (1 - final) * pow(1 - Double(epoch - 1) / Double(rampEpochs), 3)
+    var size = 1
+    while size * 2 <= block && 1 / Double(size * 2) >= kept { size *= 2 }
+    return size
+}

@@ -87,11 +87,9 @@ package func blockMaxMask(_ weights: [Double], rows: Int, fanIn: Int, blocks: [I
 }
 
 /// DARB's projection (block-max masking is the Euclidean projection onto "one non-zero per block",
-/// algorithms.md §3.2): zeroes all but the largest |w| of every block, with the block sizes of
-/// `mask` (per row for dense, one size for conv2d). Used after each fine-tuning step, so the kept
-/// position of a block may move while the block sizes stay.
-package func projectBlockMax(_ weights: inout [Double], mask: KeepMask, rows: Int, fanIn: Int) {
-    let blocks = mask.rowBlocks ?? [Int](repeating: mask.n, count: rows)
+/// algorithms.md §3.2): zeroes all but the largest |w| of every block, `blocks` giving each row's
+/// block size. Used after each fine-tuning step, so the kept position of a block may move.
+package func projectBlockMax(_ weights: inout [Double], rows: Int, fanIn: Int, blocks: [Int]) {
     let projected = blockMaxMask(weights, rows: rows, fanIn: fanIn, blocks: blocks)
     for index in weights.indices where !projected.kept[index] { weights[index] = 0 }
 }
