@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """How much the seed alone moves issue 3's accuracy figures: one setting of bench_accuracy.py, seeds 1..S.
 
-Run: python3 Scripts/bench_seeds.py [MODEL] [K] [SEEDS] [EPOCHS]
-     (default digits_mlp 2 7 1000, magnitude k-of-n of 16 with the model's recipe; about 2 minutes)
+Run: python3 Scripts/bench_seeds.py [MODEL] [K] [SEEDS] [EPOCHS] [every]
+     (default digits_mlp 2 7 1000, magnitude k-of-n of 16 with the model's recipe; about 2 minutes;
+     `every` prunes every layer instead, as bench_accuracy.py's "every layer" rows)
 
 Same flags as bench_accuracy.py's "recipe" rows (the example's --augment, --learning-rate 0.01), only
 --seed changes: it sets the shuffles, the augmentation draws and nothing else. Prints each seed's
@@ -21,14 +22,18 @@ def main():
     k = args[1] if len(args) > 1 else "2"
     seeds = int(args[2]) if len(args) > 2 else 7
     epochs = args[3] if len(args) > 3 else "1000"
+    every_layer = len(args) > 4 and args[4] == "every"
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
     augment, recipe = MODELS[model]
     path = os.path.join(ROOT, "Examples", model + ".json")
     flags = ["--prune", "kofn", "--k", k, "--n", "16", "--epochs", epochs, "--augment", augment,
-             "--learning-rate", "0.01", "--recipe", os.path.join(ROOT, "Examples", "recipes", recipe)]
-    print(f"{model}, magnitude k-of-n {k}/16 with {recipe}, {epochs} epochs: fixed-point test accuracy by seed")
+             "--learning-rate", "0.01"]
+    if not every_layer:
+        flags += ["--recipe", os.path.join(ROOT, "Examples", "recipes", recipe)]
+    layers = "every layer" if every_layer else f"with {recipe}"
+    print(f"{model}, magnitude k-of-n {k}/16 {layers}, {epochs} epochs: fixed-point test accuracy by seed")
     print("| seed | test accuracy |")
     print("|---|---|")
     figures = []

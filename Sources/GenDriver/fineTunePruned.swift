@@ -5,8 +5,9 @@ import GenLearn
 import GenModel
 
 /// Fine-tunes `pruned` for `resolved.epochs`:
-/// - k-of-n with its masks held fixed, or with `--schedule gradual` recomputed by magnitude at each
-///   epoch's start while k shrinks from n to K over the first half;
+/// - k-of-n with its masks held fixed (`--schedule oneshot`), or with `gradual` by projected gradient
+///   descent: after every optimizer step each group keeps its k largest weights by magnitude, k
+///   shrinking from n to K over the first half (`gradualK`), so pruned weights may grow back;
 /// - DARB by projected gradient descent: after every optimizer step each block keeps only its
 ///   largest weight, with block sizes that grow gradually from 1 to each row's own size over the
 ///   first half (the k-of-n schedule's cubic, `gradualBlock`), so kept positions may move.
@@ -29,8 +30,9 @@ func fineTunePruned(
     }
     let layerMasks = masks
     let rampEpochs = resolved.epochs / 2
+    let projected = isDARB || resolved.gradualPruning
     let trained = train(
-        isDARB ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
+        projected ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
         onEpoch: { epoch in
             progress?.update(
                 "fine-tune", done: epoch.epoch, total: resolved.epochs,
@@ -42,18 +44,19 @@ func fineTunePruned(
                 let target = layer.mask.rowBlocks ?? [Int](repeating: layer.mask.n, count: layer.rows)
                 let blocks = target.map { gradualBlock(epoch: epoch, rampEpochs: rampEpochs, block: $0) }
                 projectBlockMax(&weights, rows: layer.rows, fanIn: layer.fanIn, blocks: blocks)
-            } : nil,
-        remask: resolved.gradualPruning
-            ? { epoch, layerIndex, weights in
-                guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return nil }
+            }
+            : resolved.gradualPruning
+            ? { layerIndex, weights, _, epoch in
+                guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return }
                 let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
-                guard mask.unit > 1 else { return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: mask.n).kept }
-                return kernelMagnitudeMask(weights, rows: rows, channels: fanIn / mask.unit, area: mask.unit, k: k, n: mask.n).kept
+                projectMagnitudeKofN(&weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit)
             } : nil)
-    let graph = isDARB ? remaskDARB(trained.graph, blockSizesFrom: pruned) : trained.graph
+    let graph =
+        isDARB ? remaskDARB(trained.graph, blockSizesFrom: pruned)
+        : resolved.gradualPruning ? remaskKofN(trained.graph, masksFrom: pruned) : trained.graph
     var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)
     if resolved.gradualPruning {
-        summary.masks = "gradual: magnitude k-of-n masks recomputed at the start of each epoch, k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then held fixed; the 'before' accuracies are of the one-shot K-of-n model"
+        summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (the others set to zero, free to grow back at the next step), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"
     }
     if isDARB {
         summary.masks = "projected after every step: each block keeps only its largest weight (the others set to zero), block sizes growing from 1 to each row's own over the first half of the epochs (kept fraction 1/s + (1 - 1/s)(1 - t/T)^3, as large a power of two as keeps at least that), so kept positions may move; the 'before' accuracies are of the data-free DARB model"

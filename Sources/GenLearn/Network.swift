@@ -65,21 +65,18 @@ struct Network {
         for index in parameters.indices { parameters[index].applyMask() }
     }
 
-    /// The graph with the trained weights and biases; with `masks`, each layer's mask also takes the
-    /// kept set the network ended with (a mask schedule changed them), otherwise masks are unchanged.
-    func graph(updating graph: Graph, masks: Bool = false) -> Graph {
+    /// The graph with the trained weights and biases (masks unchanged).
+    func graph(updating graph: Graph) -> Graph {
         var result = graph
         for (parameter, layerIndex) in zip(parameters, parameterLayers) {
             switch result.layers[layerIndex].op {
             case .dense(var dense):
                 dense.weights = parameter.weights
                 dense.bias = parameter.bias
-                if masks, let kept = parameter.kept { dense.mask?.kept = kept }
                 result.layers[layerIndex].op = .dense(dense)
             case .conv2d(var conv):
                 conv.weights = parameter.weights
                 conv.bias = parameter.bias
-                if masks, let kept = parameter.kept { conv.mask?.kept = kept }
                 result.layers[layerIndex].op = .conv2d(conv)
             case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
                 preconditionFailure("parameters belong to dense and conv2d layers")

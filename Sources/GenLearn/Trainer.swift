@@ -49,24 +49,17 @@ package struct EpochStatistics: Sendable {
 /// (EDP's group lasso) or a projection (DARB's block-max masking).
 package typealias WeightProjection = (_ layerIndex: Int, _ weights: inout [Double], _ rate: Double, _ epoch: Int) -> Void
 
-/// Called at the start of every epoch (from 1) for each dense/conv2d layer (its index in
-/// `Graph.layers`) with its current weights; returns the mask to hold during that epoch (nil: keep
-/// the current one). Gradual pruning recomputes magnitude masks with a shrinking k.
-package typealias MaskSchedule = (_ epoch: Int, _ layerIndex: Int, _ weights: [Double]) -> [Bool]?
-
 /// Trains the dense/conv2d parameters of `graph` on labelled data with the pruning masks held
-/// fixed (pruned weights stay zero, their gradients are zeroed), unless `remask` changes them per
-/// epoch; `afterStep` adds a proximal step or a projection.
+/// fixed (pruned weights stay zero, their gradients are zeroed); `afterStep` adds a proximal step or
+/// a projection (pruning by projection trains a graph without masks and sets them afterwards).
 /// Deterministic for a seed: the
 /// shuffles come from `SeededGenerator`, the BLAS calls are single-threaded (GSL CBLAS, or OpenBLAS with `--blas openblas`, same machine).
 package func train(
     _ graph: Graph, on data: Dataset, options: TrainingOptions,
-    onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil,
-    remask: MaskSchedule? = nil
+    onEpoch: (EpochStatistics) -> Void = { _ in }, afterStep project: WeightProjection? = nil
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
-    // With a mask schedule the weights start unmasked; the schedule sets the masks epoch by epoch.
-    var network = Network(remask == nil ? graph : graph.withMasksRemoved(), matrixMultiply: options.matrixMultiply)
+    var network = Network(graph, matrixMultiply: options.matrixMultiply)
     let classes = graph.outputSize
     var generator = SeededGenerator(seed: options.seed)
     var order = Array(data.inputs.indices)
@@ -76,13 +69,6 @@ package func train(
     var history: [EpochStatistics] = []
     var step = 0
     for epoch in 1...options.epochs {
-        if let remask {
-            for p in network.parameters.indices {
-                guard let kept = remask(epoch, network.parameterLayers[p], network.parameters[p].weights) else { continue }
-                network.parameters[p].kept = kept
-                network.parameters[p].applyMask()
-            }
-        }
         shuffle(&order, generator: &generator)
         var lossSum = 0.0
         var correct = 0
@@ -110,7 +96,7 @@ package func train(
         history.append(statistics)
         onEpoch(statistics)
     }
-    return (network.graph(updating: graph, masks: remask != nil), history)
+    return (network.graph(updating: graph), history)
 }
 
 /// Per-parameter optimizer memory (Adam's moments or SGD's velocity).

@@ -75,7 +75,7 @@ struct GenerateFlags: ParsableArguments {
         help: "EDP with --data: group-lasso strength on the coefficient rows, which prunes output channels (default 0.1).")
     var edpRowLambda: Double?
 
-    @Option(help: "With --prune kofn and --data: gradual (default: k shrinks from n to K over the first half of the epochs, masks recomputed each epoch) or oneshot (prune once, then fine-tune).")
+    @Option(help: "With --prune kofn and --data: gradual (default: after every step each group keeps its k largest weights, k shrinking from n to K over the first half of the epochs) or oneshot (prune once, then fine-tune with the masks fixed).")
     var schedule: String?
 
     @Option(help: "With --data: perturb every training image at every step, e.g. rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2 (degrees, fractions, pixels, std); image=HxW gives a flat input's geometry. Default: none.")

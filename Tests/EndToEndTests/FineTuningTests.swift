@@ -126,7 +126,7 @@ struct FineTuningTests {
         #expect(fineTuning["fixedPointTestAccuracy"] != nil)
     }
 
-    @Test("gradual k-of-n with --data: masks shrink epoch by epoch and end at exactly K of every N; bit-exact C")
+    @Test("gradual k-of-n with --data: projected after every step, k shrinking; ends at exactly K of every N, kept positions moved; bit-exact C")
     func gradual() throws {
         let (run, json) = try Self.bitExactDigitsMLP(label: "gradual") {
             $0.k = 4
@@ -153,6 +153,17 @@ struct FineTuningTests {
         }
         let other = try String(contentsOfFile: oneShot.directory + "/digits_mlp.pruned.json", encoding: .utf8)
         #expect(other != (try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)))
+        // Pruned weights can grow back: the kept positions are not those of the data-free magnitude masks.
+        let (dataFree, _) = try Self.bitExactDigitsMLP(label: "kofn_fixed") {
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 0
+        }
+        let freeModel = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: dataFree.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+        let freeLayers = try #require(freeModel?["layers"] as? [[String: Any]])
+        let freeWeights = try #require((freeLayers[0]["weights"] as? [String: Any])?["data"] as? [Double])
+        #expect(zip(weights, freeWeights).contains { ($0 == 0) != ($1 == 0) }, "no kept position moved")
     }
 
     @Test("gradual pruning at kernel granularity ends at K of every N kernels per filter; bit-exact C")

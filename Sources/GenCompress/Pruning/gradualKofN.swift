@@ -1,11 +1,11 @@
 // GenCompress/Pruning/gradualKofN.swift - Gradual magnitude pruning: k shrinks from n to K while fine-tuning.
 
 import Foundation
+import GenModel
 
 /// The k of every n that epoch `epoch` (from 1) keeps under gradual pruning (Zhu and Gupta 2017,
 /// "To prune, or not to prune"): the kept fraction follows k/n + (1 − k/n)(1 − t/T)³ over the first
-/// `rampEpochs` epochs (t = epoch − 1, so the first epoch is dense), then stays at k. The masks are
-/// recomputed by the magnitude rule at the start of each epoch, so the weights adapt between steps.
+/// `rampEpochs` epochs (t = epoch − 1, so the first epoch is dense), then stays at k.
 package func gradualK(epoch: Int, rampEpochs: Int, k: Int, n: Int) -> Int {
     guard rampEpochs > 0, epoch <= rampEpochs else { return k }
     let remaining = pow(1 - Double(epoch - 1) / Double(rampEpochs), 3)
@@ -22,4 +22,40 @@ package func gradualBlock(epoch: Int, rampEpochs: Int, block: Int) -> Int {
     var size = 1
     while size * 2 <= block && 1 / Double(size * 2) >= kept { size *= 2 }
     return size
+}
+
+/// Magnitude k-of-n as a projection: every group of `n` weights (of `unit`-sized kernels when
+/// `unit` > 1, ranked by L1 norm) keeps its `k` largest, the others are set to zero. Used after each
+/// fine-tuning step, so a zeroed weight that the next step grows past a kept one takes its place.
+package func projectMagnitudeKofN(_ weights: inout [Double], rows: Int, fanIn: Int, k: Int, n: Int, unit: Int) {
+    let kept =
+        unit > 1
+        ? kernelMagnitudeMask(weights, rows: rows, channels: fanIn / unit, area: unit, k: k, n: n).kept
+        : magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: n).kept
+    for index in weights.indices where !kept[index] { weights[index] = 0 }
+}
+
+/// `graph`'s dense/conv2d layers masked again by magnitude with the k, n and unit of the same
+/// layer's mask in `masks` (after fine-tuning by projection, whose result carries no masks).
+package func remaskKofN(_ graph: Graph, masksFrom masks: Graph) -> Graph {
+    var result = graph
+    for index in result.layers.indices {
+        switch (result.layers[index].op, masks.layers[index].op) {
+        case (.dense(var dense), .dense(let pruned)):
+            guard let mask = pruned.mask else { continue }
+            dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: mask.k, n: mask.n)
+            result.layers[index].op = .dense(dense)
+        case (.conv2d(var conv), .conv2d(let pruned)):
+            guard let mask = pruned.mask else { continue }
+            conv.mask =
+                mask.unit > 1
+                ? kernelMagnitudeMask(
+                    conv.weights, rows: conv.outChannels, channels: conv.inChannels, area: mask.unit, k: mask.k, n: mask.n)
+                : magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: mask.k, n: mask.n)
+            result.layers[index].op = .conv2d(conv)
+        default:
+            continue
+        }
+    }
+    return result
 }
