@@ -141,8 +141,18 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         memoryNote = columns
             ? "one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column)"
             : "one arena, tensors placed from both ends (size = largest pair of neighbouring tensors)"
-        memory = program.arenaElements > 0
-            ? "static \(actType) \(namer.arena)[\(program.arenaElements)];\n\n" : "/* no intermediate tensors */\n\n"
+        let declaration = "static \(actType) \(namer.arena)[\(program.arenaElements)];\n"
+        // Only the Arm DSP kernels use an arena that holds nothing but im2col columns (a model whose
+        // every tensor is the caller's input or output): elsewhere it would be an unused variable.
+        let holdsTensors = program.steps.contains { step in
+            if case .arena = step.input.location { return true }
+            if case .arena = step.output.location { return true }
+            return false
+        }
+        memory =
+            program.arenaElements == 0 ? "/* no intermediate tensors */\n\n"
+            : holdsTensors ? declaration + "\n"
+            : "#if GEN_ARM_DSP\n" + declaration + "#endif\n\n"
     case .pingPong:
         memoryNote = "two ping-pong buffers used alternately"
         memory = program.pingPongElements.enumerated().map { index, count in

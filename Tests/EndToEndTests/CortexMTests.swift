@@ -20,6 +20,9 @@ struct CortexMTests {
         ("cnn_k4_byte", TestModels.cnn()),
         // A conv2d column larger than the gap between its input and output: the arena grows.
         ("wide_conv", TestModels.wideConv()),
+        // An arena with nothing but a column: declared for the DSP path only (the host build must not
+        // see an unused variable).
+        ("single_conv", TestModels.singleConv()),
         // The dense row-pair kernel's blocks and column steps, and a layer that keeps the four-row kernel.
         ("row_pairs", TestModels.rowPairShapes()),
         // SAP's per-layer k, every pruned layer kept sparse.
@@ -47,7 +50,7 @@ struct CortexMTests {
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
             }
-            if label == "row_pairs" {
+            if label == "row_pairs" || label == "single_conv" {
                 $0.prune = "none"  // every weight kept, so the first layer's bound passes 2^23
             }
             if label == "mlp_darb" {

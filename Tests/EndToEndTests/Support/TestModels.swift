@@ -104,6 +104,14 @@ enum TestModels {
         return b.model(name: "row_pairs", inputShape: [1100], range: [-1, 1])
     }
 
+    /// One conv2d and nothing else: its input and output are the caller's, so the arena holds only the
+    /// im2col column, which only the Arm DSP kernel uses.
+    static func singleConv(seed: UInt64 = 19) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv", 1, 4, kernel: 3, stride: [1, 1], padding: .str("valid"), activation: "relu")
+        return b.model(name: "single_conv", inputShape: [1, 6, 6], range: [0, 1])
+    }
+
     /// A conv2d whose im2col column (16 x 3 x 3 = 144 values) is larger than its input-output gap:
     /// the arena must grow to its output plus the column.
     static func wideConv(seed: UInt64 = 13) -> String {
