@@ -9,6 +9,8 @@ This is an exploration, not gen: the same model (Examples/digits_mlp.json), the 
 groups of 16, ties to the lower index), float accuracy on the test split. Its one-shot rows agree with
 gen's `--schedule oneshot` to about 0.2 points. It varies what gen does not expose: epochs, learning
 rate, the length of the gradual ramp and distillation from the dense model (soft targets, T = 4).
+Its gradual rows follow gen's old schedule (masks recomputed at each epoch's start and held), not the
+projection after every step that gen's `--schedule gradual` uses since then.
 """
 import gzip
 import json

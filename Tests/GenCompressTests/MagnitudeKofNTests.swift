@@ -68,3 +68,65 @@ struct GradualKofNTests {
         #expect(gradualK(epoch: 1, rampEpochs: 0, k: 3, n: 8) == 3)
     }
 }
+
+@Suite("k-of-n as a projection, and the masks after it")
+struct ProjectedKofNTests {
+    @Test("the projection keeps the magnitude rule's weights, partial last groups included, and zeroes the rest")
+    func projection() {
+        var generator = SeededGenerator(seed: 21)
+        let (rows, fanIn, k, n) = (3, 13, 2, 5)  // groups of 5, 5 and a last one of 3
+        let weights = (0..<(rows * fanIn)).map { _ in generator.uniform(-1, 1) }
+        var projected = weights
+        projectMagnitudeKofN(&projected, rows: rows, fanIn: fanIn, k: k, n: n, unit: 1)
+        let mask = magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: n)
+        for index in weights.indices {
+            #expect(projected[index] == (mask.kept[index] ? weights[index] : 0))
+        }
+        #expect(projected.filter { $0 != 0 }.count == rows * (2 + 2 + 2))
+    }
+
+    @Test("kernel granularity: whole kernels kept or zeroed, k of every n per output channel")
+    func kernelProjection() {
+        var generator = SeededGenerator(seed: 22)
+        let (rows, channels, area) = (4, 6, 9)
+        var weights = (0..<(rows * channels * area)).map { _ in generator.uniform(-1, 1) }
+        projectMagnitudeKofN(&weights, rows: rows, fanIn: channels * area, k: 2, n: 3, unit: area)
+        for row in 0..<rows {
+            for group in stride(from: 0, to: channels, by: 3) {
+                let live = (group..<(group + 3)).filter { channel in
+                    let start = (row * channels + channel) * area
+                    return weights[start..<(start + area)].contains { $0 != 0 }
+                }
+                #expect(live.count == 2)
+            }
+        }
+    }
+
+    @Test("remasking projected weights gives k of every n, covering every non-zero weight")
+    func remaskAfterProjection() throws {
+        var generator = SeededGenerator(seed: 23)
+        let weights = (0..<(4 * 10)).map { _ in generator.uniform(-1, 1) }
+        let text = """
+            {"version": 1, "name": "p", "input": {"shape": [10]}, "layers": [{"type": "dense", "name": "fc",
+             "weights": {"shape": [4, 10], "data": [\(weights.map { String($0) }.joined(separator: ", "))]},
+             "bias": {"shape": [4], "data": [0, 0, 0, 0]}}]}
+            """
+        var graph = try loadModel(file: "p.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let pruned = pruneMagnitudeKofN(graph, k: 1, n: 4)
+        // Weights that moved: project with a different ranking (as fine-tuning would), then remask.
+        var moved = weights.map { -$0 * $0 * $0 + 0.3 * $0 }
+        projectMagnitudeKofN(&moved, rows: 4, fanIn: 10, k: 1, n: 4, unit: 1)
+        if case .dense(var dense) = graph.layers[0].op {
+            dense.weights = moved
+            graph.layers[0].op = .dense(dense)
+        }
+        let remasked = remaskKofN(graph, masksFrom: pruned)
+        guard case .dense(let dense) = remasked.layers[0].op, let mask = dense.mask else {
+            Issue.record("the dense layer lost its mask")
+            return
+        }
+        #expect(mask.k == 1 && mask.n == 4)
+        #expect(mask.kept.filter { $0 }.count == 4 * 3)  // groups of 4, 4 and 2: one each
+        for index in moved.indices where moved[index] != 0 { #expect(mask.kept[index]) }
+    }
+}
