@@ -51,9 +51,7 @@ func fineTunePruned(
                 let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
                 projectMagnitudeKofN(&weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit)
             } : nil)
-    let graph =
-        isDARB ? remaskDARB(trained.graph, blockSizesFrom: pruned)
-        : resolved.gradualPruning ? remaskKofN(trained.graph, masksFrom: pruned) : trained.graph
+    let graph = projected ? remaskByMagnitude(trained.graph, masksFrom: pruned) : trained.graph
     var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)
     if resolved.gradualPruning {
         summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (the others set to zero, free to grow back at the next step), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"

@@ -54,4 +54,24 @@ struct DARBTests {
         #expect(gradualBlock(epoch: 6, rampEpochs: 10, block: 8) == 4)
         #expect(gradualBlock(epoch: 3, rampEpochs: 0, block: 8) == 8)
     }
+
+    @Test("remasking by magnitude keeps DARB's structure: per-row blocks on dense layers, 1-of-s on conv2d")
+    func remaskKeepsStructure() throws {
+        let graph = try EDPTests.graph()  // two conv2d and two dense layers
+        let pruned = pruneDARB(graph, sparsity: 0.75)
+        // Weights unchanged: the same masks come back, layer by layer.
+        let again = remaskByMagnitude(pruned.withMasksRemoved(), masksFrom: pruned)
+        for (before, after) in zip(pruned.layers, again.layers) {
+            switch (before.op, after.op) {
+            case (.dense(let a), .dense(let b)):
+                #expect(a.mask?.kept == b.mask?.kept && a.mask?.rowBlocks == b.mask?.rowBlocks && a.mask?.n == b.mask?.n)
+            case (.conv2d(let a), .conv2d(let b)):
+                #expect(a.mask?.kept == b.mask?.kept && b.mask?.rowBlocks == nil && a.mask?.n == b.mask?.n)
+            default:
+                continue
+            }
+        }
+        #expect(pruned.layers.contains { if case .dense(let d) = $0.op { return d.mask?.rowBlocks != nil }; return false })
+    }
 }
+

@@ -120,7 +120,7 @@ struct ProjectedKofNTests {
             dense.weights = moved
             graph.layers[0].op = .dense(dense)
         }
-        let remasked = remaskKofN(graph, masksFrom: pruned)
+        let remasked = remaskByMagnitude(graph, masksFrom: pruned)
         guard case .dense(let dense) = remasked.layers[0].op, let mask = dense.mask else {
             Issue.record("the dense layer lost its mask")
             return

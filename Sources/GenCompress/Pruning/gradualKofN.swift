@@ -1,7 +1,6 @@
 // GenCompress/Pruning/gradualKofN.swift - Gradual magnitude pruning: k shrinks from n to K while fine-tuning.
 
 import Foundation
-import GenModel
 
 /// The k of every n that epoch `epoch` (from 1) keeps under gradual pruning (Zhu and Gupta 2017,
 /// "To prune, or not to prune"): the kept fraction follows k/n + (1 − k/n)(1 − t/T)³ over the first
@@ -33,29 +32,4 @@ package func projectMagnitudeKofN(_ weights: inout [Double], rows: Int, fanIn: I
         ? kernelMagnitudeMask(weights, rows: rows, channels: fanIn / unit, area: unit, k: k, n: n).kept
         : magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: n).kept
     for index in weights.indices where !kept[index] { weights[index] = 0 }
-}
-
-/// `graph`'s dense/conv2d layers masked again by magnitude with the k, n and unit of the same
-/// layer's mask in `masks` (after fine-tuning by projection, whose result carries no masks).
-package func remaskKofN(_ graph: Graph, masksFrom masks: Graph) -> Graph {
-    var result = graph
-    for index in result.layers.indices {
-        switch (result.layers[index].op, masks.layers[index].op) {
-        case (.dense(var dense), .dense(let pruned)):
-            guard let mask = pruned.mask else { continue }
-            dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: mask.k, n: mask.n)
-            result.layers[index].op = .dense(dense)
-        case (.conv2d(var conv), .conv2d(let pruned)):
-            guard let mask = pruned.mask else { continue }
-            conv.mask =
-                mask.unit > 1
-                ? kernelMagnitudeMask(
-                    conv.weights, rows: conv.outChannels, channels: conv.inChannels, area: mask.unit, k: mask.k, n: mask.n)
-                : magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: mask.k, n: mask.n)
-            result.layers[index].op = .conv2d(conv)
-        default:
-            continue
-        }
-    }
-    return result
 }

@@ -93,27 +93,3 @@ package func projectBlockMax(_ weights: inout [Double], rows: Int, fanIn: Int, b
     let projected = blockMaxMask(weights, rows: rows, fanIn: fanIn, blocks: blocks)
     for index in weights.indices where !projected.kept[index] { weights[index] = 0 }
 }
-
-/// The graph's DARB masks recomputed by block-max masking of its current weights (after projected
-/// fine-tuning), with the block sizes of `masks` (the graph `pruneDARB` gave).
-package func remaskDARB(_ graph: Graph, blockSizesFrom masks: Graph) -> Graph {
-    var result = graph
-    for index in result.layers.indices {
-        switch (result.layers[index].op, masks.layers[index].op) {
-        case (.dense(var dense), .dense(let pruned)):
-            guard let mask = pruned.mask else { continue }
-            let blocks = mask.rowBlocks ?? [Int](repeating: mask.n, count: dense.outputs)
-            dense.mask = blockMaxMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, blocks: blocks)
-            result.layers[index].op = .dense(dense)
-        case (.conv2d(var conv), .conv2d(let pruned)):
-            guard let mask = pruned.mask else { continue }
-            let blocks = [Int](repeating: mask.n, count: conv.outChannels)
-            conv.mask = KeepMask(
-                k: 1, n: mask.n, kept: blockMaxMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, blocks: blocks).kept)
-            result.layers[index].op = .conv2d(conv)
-        default:
-            continue
-        }
-    }
-    return result
-}
