@@ -7,7 +7,8 @@ import GenModel
 /// Fine-tunes `pruned` for `resolved.epochs`:
 /// - k-of-n with its masks held fixed (`--schedule oneshot`), or with `gradual` by projected gradient
 ///   descent: after every optimizer step each group keeps its k largest weights by magnitude, k
-///   shrinking from n to K over the first half (`gradualK`), so pruned weights may grow back;
+///   shrinking from n to K over the first half (`gradualK`); a zeroed weight still gets gradients,
+///   so one that a single step grows past a kept weight (one shrunk towards zero) takes its place;
 /// - DARB by projected gradient descent: after every optimizer step each block keeps only its
 ///   largest weight, with block sizes that grow gradually from 1 to each row's own size over the
 ///   first half (the k-of-n schedule's cubic, `gradualBlock`), so kept positions may move.
@@ -54,7 +55,7 @@ func fineTunePruned(
     let graph = projected ? remaskByMagnitude(trained.graph, masksFrom: pruned) : trained.graph
     var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)
     if resolved.gradualPruning {
-        summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (the others set to zero, free to grow back at the next step), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"
+        summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (the others set to zero; one that a single step grows past a kept weight takes its place), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"
     }
     if isDARB {
         summary.masks = "projected after every step: each block keeps only its largest weight (the others set to zero), block sizes growing from 1 to each row's own over the first half of the epochs (kept fraction 1/s + (1 - 1/s)(1 - t/T)^3, as large a power of two as keeps at least that), so kept positions may move; the 'before' accuracies are of the data-free DARB model"
