@@ -22,7 +22,10 @@ def main():
     k = args[1] if len(args) > 1 else "2"
     seeds = int(args[2]) if len(args) > 2 else 7
     epochs = args[3] if len(args) > 3 else "1000"
-    every_layer = len(args) > 4 and args[4] == "every"
+    if len(args) > 5 or (len(args) == 5 and args[4] != "every") or (model not in MODELS):
+        sys.exit(f"bench_seeds.py: expected [MODEL] [K] [SEEDS] [EPOCHS] [every] with MODEL one of "
+                 f"{', '.join(MODELS)}; found {' '.join(args)}")
+    every_layer = len(args) > 4
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
