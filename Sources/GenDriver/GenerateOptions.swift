@@ -10,6 +10,8 @@ package struct GenerateOptions: Sendable {
     package var k: Int?
     package var n: Int?
     package var granularity: String?
+    /// `--kofn-rows R`: vector-wise k-of-n, R consecutive rows sharing one index set.
+    package var kofnRows: Int?
     /// SAP's `--sap-scope`, `--sap-gamma`, `--sap-eta`, `--sap-iterations`.
     package var sapScope: String?
     package var sapGamma: Double?

@@ -107,7 +107,9 @@ package enum Generator {
         func magnitudePruned(_ graph: Graph, k: Int, n: Int) -> Graph {
             resolved.filterGranularity
                 ? pruneFilters(graph, k: k, n: n)
-                : pruneMagnitudeKofN(graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity, perLayer: recipe)
+                : pruneMagnitudeKofN(
+                    graph, k: k, n: n, kernelGranularity: resolved.kernelGranularity, perLayer: recipe,
+                    rowsPerSet: resolved.rowsPerSet)
         }
         switch resolved.prune {
         case .none, .kOfN, .darb:

@@ -50,7 +50,8 @@ func fineTunePruned(
             ? { layerIndex, weights, _, epoch in
                 guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return }
                 let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
-                projectMagnitudeKofN(&weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit)
+                projectMagnitudeKofN(
+                    &weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit, rowsPerSet: mask.rowsPerSet)
             } : nil)
     let graph = projected ? remaskByMagnitude(trained.graph, masksFrom: pruned) : trained.graph
     var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)

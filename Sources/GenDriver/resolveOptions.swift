@@ -16,6 +16,8 @@ package struct ResolvedOptions: Sendable {
     package var kernelGranularity: Bool = false
     /// `--granularity filter`: k of every n output channels kept, the rest compacted away.
     package var filterGranularity: Bool = false
+    /// `--kofn-rows`: rows per shared k-of-n index set (1: each row its own).
+    package var rowsPerSet: Int = 1
     /// `--schedule gradual`: k-of-n masks shrink from n to k over the first half of fine-tuning.
     package var gradualPruning: Bool = false
     /// `--sparse-lowering` and `--index-format`.
@@ -185,6 +187,15 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
             flagError("--recipe: not available with --granularity filter")
         }
     }
+    if let rows = options.kofnRows {
+        if rows < 1 {
+            flagError("--kofn-rows: expected a whole number >= 1 (rows sharing one index set), found \(rows)")
+        } else if method != "kofn" {
+            flagError("--kofn-rows: only used by --prune kofn (magnitude k-of-n)")
+        } else if options.granularity != nil && options.granularity != "weight" {
+            flagError("--kofn-rows: needs --granularity weight (rows share positions of single weights)")
+        }
+    }
     let training = resolveTrainingFlags(options, flagError: flagError)
     try diagnostics.checkpoint()
     return ResolvedOptions(
@@ -195,7 +206,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         seed: UInt64(max(options.seed, 0)),
         epochs: options.dataPath == nil ? 0 : max(options.epochs ?? defaultFineTuningEpochs, 0),
         kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
-        gradualPruning: gradual,
+        rowsPerSet: options.kofnRows ?? 1, gradualPruning: gradual,
         lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto),
         augmentation: training.augmentation, learningRate: options.learningRate, matrixMultiply: training.matrixMultiply)
 }

@@ -76,7 +76,11 @@ package func writeReport(
             let data: WeightedStepData
             var columnBytes = 0
             switch step.kind {
-            case .dense(let dense): data = dense.data
+            case .dense(let dense):
+                data = dense.data
+                if let shared = dense.data.sharedSparse, dense.columnOffset != nil {
+                    columnBytes = shared.keptPerRow * program.activationType.byteCount
+                }
             case .conv2d(let conv):
                 data = conv.data
                 if conv.columnOffset != nil { columnBytes = conv.data.fanIn * program.activationType.byteCount }
@@ -105,10 +109,11 @@ package func writeReport(
                     ? quantized.layers[index - 1].layer.decomposition?.sourceWeights ?? 0 : decomposition.sourceWeights
                 sparsity = Double(source - pairKept) / Double(max(source, 1))
             }
-            let loweredDense = data.sparse == nil && data.kernelSparse == nil && data.darb == nil
+            let loweredDense = data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
             let macs = (loweredDense ? stored : kept) * positions
-            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.kernelSparse?.channels.byteCount
+            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.sharedSparse?.inputs.byteCount
+                ?? data.kernelSparse?.channels.byteCount
                 ?? data.darb?.indexBytes ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
             var method: [(String, JSONValue)]
@@ -129,6 +134,7 @@ package func writeReport(
                 ]
             } else if let mask = q.mask {
                 method = [("method", .str(name)), ("k", .int(mask.k)), ("n", .int(mask.n))]
+                if mask.rowsPerSet > 1 { method.append(("rowsPerIndexSet", .int(mask.rowsPerSet))) }
                 if let blocks = mask.rowBlocks {
                     // DARB: how many rows have each block size (k = 1 of every s).
                     method = [("method", .str(name)), ("k", .int(1))]
@@ -139,6 +145,7 @@ package func writeReport(
                 let structure =
                     data.darb.map { "DARB: one weight per block, rows grouped by block size " + $0.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ") + "; offsets in 1, 2 or 4 bits packed (s <= 16), 8 bits above; the index bytes include the row tables" }
                     ?? data.kernelSparse.map { _ in "kernel k-of-n: kept input-channel kernels, dense inside" }
+                    ?? data.sharedSparse.map(sharedStructure)
                     ?? data.sparse.map { "k-of-n tables, \($0.format.rawValue) indices" }
                     ?? (data.estimate == nil ? "dense (k-of-n keeps every weight)" : "dense tables holding the pruned zeros")
                 method.append(("structure", .str(structure)))
@@ -173,7 +180,8 @@ package func writeReport(
                 ("sparsity", rounded(sparsity)),
                 ("pqIndex", rounded(pqIndex(keptValues))),
                 ("indexBitsPerKeptWeight", data.darb.map { darb in
-                    rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) } ?? .int(data.sparse?.indexBits ?? 0)),
+                    rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) }
+                    ?? data.sharedSparse.map { rounded($0.indexBitsPerWeight) } ?? .int(data.sparse?.indexBits ?? 0)),
                 ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
                 ("weightBytes", .int(data.weights.byteCount)), ("indexBytes", .int(indexBytes)),
@@ -183,7 +191,8 @@ package func writeReport(
                 ("calibratedMaxAbs", rounded(layer.calibratedMaxAbs)),
                 ("inputInterval", .arr([.int(Int(q.inputInterval.lowerBound)), .int(Int(q.inputInterval.upperBound))])),
                 ("saturation", saturationReport(q, layer: layer)),
-                // The im2col column this conv2d gathers into the arena while it runs (0: none).
+                // The im2col column this conv2d (or the inputs a vector-wise k-of-n layer) gathers into
+                // the arena while it runs (0: none).
                 ("columnBytes", .int(columnBytes)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
@@ -449,4 +458,10 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
             ])
         })))
     return .obj(members)
+}
+
+/// The report's structure text of a vector-wise k-of-n layer.
+private func sharedStructure(_ shared: SharedKofNLayout) -> String {
+    let bits = shared.inputs.elementType.byteCount * 8
+    return "vector-wise k-of-n: each set of \(shared.rowsPerSet) rows shares one list of kept inputs (\(bits)-bit positions), gathered once per set; the set's rows run dense over them"
 }

@@ -168,6 +168,8 @@ struct RuntimeContext {
     var needsGatherKernel: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool
+    /// Some vector-wise k-of-n kernel gathers four inputs per word (gen_write4).
+    var needsSetGather: Bool
     /// Only layers with weights requantize, with int32 or int64 accumulators; each helper is
     /// emitted only where used.
     var needsRequantize32: Bool

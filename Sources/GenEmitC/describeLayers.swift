@@ -61,6 +61,11 @@ private func sparsityText(_ data: WeightedStepData) -> String {
         let total = data.rows * data.fanIn
         return "kernel k-of-n \(kernels.k)/\(kernels.n) input channels, \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
     }
+    if let shared = data.sharedSparse {
+        let kept = data.rows * shared.keptPerRow
+        let total = data.rows * data.fanIn
+        return "vector-wise k-of-n \(shared.k)/\(shared.n) shared by \(shared.rowsPerSet) rows, \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
+    }
     guard let sparse = data.sparse else { return "dense, \(data.rows * data.fanIn) MACs" }
     let kept = data.rows * sparse.keptPerRow
     let total = data.rows * data.fanIn

@@ -32,6 +32,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsDSP = false
     var needsGatherKernel = false
     var needsRowPairs = false
+    var needsSetGather = false
     for step in program.steps {
         let layer = quantized.layers[step.layerIndex]
         let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
@@ -53,6 +54,12 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     darbContext(darb, context: context, step: step, layer: layer, namer: namer, tables: &tables,
                         flash: &flashBytes, attribute: program.target.tableAttribute),
                     template: "c/layers/dense_darb")
+            } else if let shared = dense.data.sharedSparse, let offset = dense.columnOffset {
+                let sets = sharedSetsContext(dense.data, shared: shared, columnOffset: offset, arena: namer.arena, layer: context)
+                needsDSP = needsDSP || sets.paired
+                needsRowPairs = needsRowPairs || sets.paired
+                needsSetGather = needsSetGather || sets.paired
+                layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
                 addKofNReading(sparse, dsp: dsp, to: &context)
                 context.outputRow = "y[o]"
@@ -138,13 +145,20 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             if case .conv2d(let conv) = step.kind { return conv.columnOffset != nil }
             return false
         }
-        memoryNote = columns
-            ? "one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column)"
-            : "one arena, tensors placed from both ends (size = largest pair of neighbouring tensors)"
+        let gathers = program.steps.contains { step in
+            if case .dense(let dense) = step.kind { return dense.columnOffset != nil }
+            return false
+        }
+        let scratch = [columns ? "each conv2d's im2col column" : nil, gathers ? "each vector-wise k-of-n layer's gathered inputs" : nil]
+            .compactMap { $0 }.joined(separator: " and ")
+        memoryNote = scratch.isEmpty
+            ? "one arena, tensors placed from both ends (size = largest pair of neighbouring tensors)"
+            : "one arena, tensors placed from both ends, \(scratch) in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column)"
         let declaration = "static \(actType) \(namer.arena)[\(program.arenaElements)];\n"
         // Only the Arm DSP kernels use an arena that holds nothing but im2col columns (a model whose
         // every tensor is the caller's input or output): elsewhere it would be an unused variable.
-        let holdsTensors = program.steps.contains { step in
+        // (The vector-wise k-of-n kernel gathers into the arena on every core.)
+        let holdsTensors = gathers || program.steps.contains { step in
             if case .arena = step.input.location { return true }
             if case .arena = step.output.location { return true }
             return false
@@ -178,7 +192,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
         runtime: renderer.render(RuntimeContext(
                 needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
-                needsRowPairs: needsRowPairs, needsRequantize32: needsRequantize32, needsRequantize64: needsRequantize64), template: "c/runtime.c"),
+                needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: needsRequantize32, needsRequantize64: needsRequantize64), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -223,7 +237,9 @@ private func weightedContext(
     let weightDesc: String
     if let kernels = data.kernelSparse {
         weightDesc = "'\(name)' kept kernels, \(data.rows) output channels x \(kernels.keptPerRow) kernels (\(kernels.k) of every \(kernels.n) input channels), \(describeWeightFormats(layer))"
-    } else if let sparse = data.sparse {
+    } else if let shared = data.sharedSparse {
+        weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(shared.keptPerRow) (\(shared.k) of every \(shared.n) inputs, the same inputs in each set of \(shared.rowsPerSet) rows), \(describeWeightFormats(layer))"
+  } else if let sparse = data.sparse {
         weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(sparse.keptPerRow) (\(sparse.k) of every \(sparse.n) inputs), \(describeWeightFormats(layer))"
     } else {
         weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
@@ -236,7 +252,8 @@ private func weightedContext(
         let aligned = attribute.contains("aligned(4)") ? attribute : (attribute + " __attribute__((aligned(4)))").trimmingCharacters(in: .whitespaces)
         tables += CTableWriter.table(
             paired, name: tableName(.weights), attribute: aligned,
-            comment: weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane)")
+            comment: weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane"
+                + (data.sharedSparse != nil ? "; each set of rows from a multiple of 8 bytes)" : ")"))
         tables += "#else\n"
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         tables += "#endif\n\n"
@@ -252,6 +269,12 @@ private func weightedContext(
             stored, name: tableName(.indices), attribute: attribute,
             comment: "'\(name)' position of each kept weight inside its group of \(sparse.n) inputs\(packing)")
         flash += stored.byteCount
+    }
+    if let shared = data.sharedSparse {
+        tables += CTableWriter.table(
+            shared.inputs, name: tableName(.indices), attribute: attribute,
+            comment: "'\(name)' input of each kept weight, one list per set of \(shared.rowsPerSet) rows")
+        flash += shared.inputs.byteCount
     }
     if let kernels = data.kernelSparse {
         tables += CTableWriter.table(

@@ -72,6 +72,15 @@ package struct FixedPointSimulator {
             }
             return
         }
+        if let shared = data.sharedSparse {
+            let set = row / shared.rowsPerSet
+            for j in 0..<shared.keptPerRow {
+                body(
+                    data.weights.values[row * shared.keptPerRow + j],
+                    Int(shared.inputs.values[set * shared.keptPerRow + j]))
+            }
+            return
+        }
         guard let sparse = data.sparse else {
             for position in 0..<data.fanIn { body(data.weights.values[row * data.fanIn + position], position) }
             return

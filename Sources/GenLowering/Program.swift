@@ -124,6 +124,23 @@ package struct KofNLayout: Sendable {
     }
 }
 
+/// Vector-wise k-of-n of a dense layer (`--kofn-rows`): every `rowsPerSet` consecutive rows (the
+/// last set may be shorter) keep the same `keptPerRow` inputs. The kernel gathers a set's inputs into
+/// a column once and runs the set's rows as a small dense layer over it, so each kept weight costs a
+/// dense MAC and each gathered input is shared by the set's rows.
+package struct SharedKofNLayout: Sendable {
+    package var k: Int
+    package var n: Int
+    package var rowsPerSet: Int
+    package var keptPerRow: Int
+    /// Input position (0..<fanIn) of each kept weight, `sets × keptPerRow`.
+    package var inputs: ConstantTable
+
+    package var sets: Int { inputs.shape[0] }
+    /// Bits of index per kept weight of the layer: one position serves the set's rows.
+    package var indexBitsPerWeight: Double { Double(inputs.elementType.byteCount * 8) / Double(rowsPerSet) }
+}
+
 /// Kernel-granularity k-of-n of a conv2d: each output channel keeps `keptPerRow` whole kh×kw
 /// input-channel kernels (k of every n channels, min(k, r) of a last partial group of r).
 package struct KernelSparseLayout: Sendable {
@@ -185,6 +202,8 @@ package struct WeightedStepData: Sendable {
     /// k-of-n: `rows × (keptPerRow · kh · kw)`, the kept kernels one after another.
     package var weights: ConstantTable
     package var sparse: KofNLayout?
+    /// Vector-wise k-of-n (dense layers on arena targets): `weights` is `rows × keptPerRow` as for `sparse`.
+    package var sharedSparse: SharedKofNLayout? = nil
     package var kernelSparse: KernelSparseLayout?
     /// DARB dense layers: `weights` then holds every kept weight, group after group (1-D).
     package var darb: DARBLayout?
@@ -197,12 +216,17 @@ package struct WeightedStepData: Sendable {
     /// Dense against sparse for a pruned layer (nil when the layer is not pruned).
     package var estimate: LayerCostEstimate?
     /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D;
+    /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
+    package var dspSetStride: Int = 0
 }
 
 package struct DenseStep: Sendable {
     package var data: WeightedStepData
+    /// Vector-wise k-of-n: arena offset of the column (`keptPerRow` elements) each set's inputs are
+    /// gathered into.
+    package var columnOffset: Int? = nil
 }
 
 package struct ConvStep: Sendable {

@@ -40,6 +40,9 @@ package struct LayerWork: Sendable {
     package var weightBytes: Int
     package var sparseIndexBytes: Int
     package var nibbleIndices: Bool
+    /// Vector-wise k-of-n (dense only): rows per shared index set, so `⌈rows / rowsPerSet⌉ · keptPerRow`
+    /// inputs are gathered; 1 when every row has its own indices.
+    package var rowsPerSet: Int = 1
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
@@ -50,6 +53,11 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
     if let model = costModel {
         let rows = Double(work.rows)
         switch work.kind {
+        case .dense where work.rowsPerSet > 1:
+            dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
+            let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
+            sparse = model.denseMAC * rows * Double(work.keptPerRow) + model.denseOutput * rows
+                + model.sharedGather * sets * Double(work.keptPerRow)
         case .dense:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
             let perKept = (work.groupKept % 4 == 0 ? model.sparseKept : model.sparseKeptScalar)

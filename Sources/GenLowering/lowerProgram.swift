@@ -17,7 +17,7 @@ package func lowerProgram(
 ) -> Program {
     let context = WeightLoweringContext(
         bits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
-        costModel: target.costModel, options: options)
+        costModel: target.costModel, options: options, hasScratch: target.memoryLayout == .arena)
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
@@ -67,7 +67,15 @@ package func lowerProgram(
         var kind = entry.0
         switch kind {
         case .dense(var dense):
-            dense.data.dspWeights = rowPairWeights(dense.data, target: target, quantization: quantized.options)
+            if dense.data.sharedSparse != nil {
+                dense.columnOffset = plan.scratchOffsets[position]
+                if let (paired, stride) = sharedSetRowPairWeights(dense.data, target: target, quantization: quantized.options) {
+                    dense.data.dspWeights = paired
+                    dense.data.dspSetStride = stride
+                }
+            } else {
+                dense.data.dspWeights = rowPairWeights(dense.data, target: target, quantization: quantized.options)
+            }
             kind = .dense(dense)
         case .conv2d(var conv):
             if let offset = plan.scratchOffsets[position] {
@@ -99,7 +107,9 @@ package func hasEightBitKernels(weightBits: Int, activationBits: Int, accumulato
 /// accumulators): each output pixel's receptive field is gathered into the arena once and reused by
 /// every output channel, by the dense kernel's four-row blocking (at least four output channels and
 /// four weights each) or by the weight-granularity k-of-n rows. Kernel granularity reads the input.
+/// A vector-wise k-of-n dense layer gathers each set's kept inputs into a column (on every arena target).
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
+    if case .dense(let dense) = kind, let shared = dense.data.sharedSparse { return shared.keptPerRow }
     guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
         hasEightBitKernels(
             weightBits: quantization.weightBits, activationBits: quantization.activationBits,
@@ -127,6 +137,36 @@ private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription,
     return ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values)
 }
 
+/// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
+/// `rowsPerSet × keptPerRow` dense matrix), every set padded with zeros to a multiple of 8 bytes so
+/// the next one starts word-aligned for LDRD; nil when the DSP kernel does not apply or a set fails
+/// the row-pair bound (the layer then runs the plain loops on every core).
+private func sharedSetRowPairWeights(
+    _ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions
+) -> (ConstantTable, stride: Int)? {
+    guard target.armDSP, let shared = data.sharedSparse,
+        hasEightBitKernels(
+            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
+            accumulatorBits: data.accumulator.byteCount * 8),
+        shared.keptPerRow >= 4
+    else { return nil }
+    let kept = shared.keptPerRow
+    let stride = (shared.rowsPerSet * kept + 7) / 8 * 8
+    var values: [Int64] = []
+    for set in 0..<shared.sets {
+        let first = set * shared.rowsPerSet
+        let rows = min(shared.rowsPerSet, data.rows - first)
+        guard
+            let paired = pairRowsForDSP(
+                Array(data.weights.values[(first * kept)..<((first + rows) * kept)]), rows: rows, fanIn: kept,
+                activationBits: quantization.activationBits)
+        else { return nil }
+        values += paired
+        if set < shared.sets - 1 { values += [Int64](repeating: 0, count: stride - paired.count) }
+    }
+    return (ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), stride)
+}
+
 private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> PoolStep {
     PoolStep(
         channels: inShape[0], inHeight: inShape[1], inWidth: inShape[2], outHeight: outShape[1],
@@ -139,6 +179,8 @@ private struct WeightLoweringContext {
     var activationBits: Int
     var costModel: CostModel?
     var options: LoweringOptions
+    /// The memory plan offers scratch (arena layout), where vector-wise k-of-n gathers its column.
+    var hasScratch: Bool
 
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
     /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
@@ -158,6 +200,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
     let weightType = ElementType.signed(bits: context.bits)
     var weights = ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, q.fanIn], values: q.weights)
     var sparse: KofNLayout?
+    var sharedSparse: SharedKofNLayout?
     var kernelSparse: KernelSparseLayout?
     var estimate: LayerCostEstimate?
     var darb: DARBLayout?
@@ -202,6 +245,15 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
                 channels: ConstantTable(role: .indices, elementType: indexType, shape: [q.rows, perRow], values: indices))
         }
     } else if let mask = q.mask, mask.unit == 1, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
+        if mask.rowsPerSet > 1, kind.isDense, context.hasScratch {
+            let (sharedEstimate, shared) = lowerSharedKofN(q, mask: mask, kind: kind, weightType: weightType, context: context)
+            estimate = sharedEstimate
+            if let shared {
+                sharedSparse = shared.layout
+                weights = shared.weights
+            }
+            return finish()
+        }
         let fullGroups = q.fanIn / mask.n
         let tail = q.fanIn % mask.n
         let tailKept = min(mask.k, tail)
@@ -236,14 +288,52 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
                     role: .indices, elementType: .index(count: mask.n), shape: [q.rows, perRow], values: indices))
         }
     }
-    let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
-    return WeightedStepData(
-        rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse, kernelSparse: kernelSparse, darb: darb,
-        bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: q.bias),
-        uniformShift: uniform,
-        shifts: uniform == nil
-            ? ConstantTable(role: .shift, elementType: .int8, shape: [q.rows], values: q.shift.map(Int64.init)) : nil,
-        accumulator: .signed(bits: q.accumulatorBits), clamp: q.clamp, estimate: estimate)
+    return finish()
+
+    func finish() -> WeightedStepData {
+        let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
+        return WeightedStepData(
+            rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse, sharedSparse: sharedSparse,
+            kernelSparse: kernelSparse, darb: darb,
+            bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: q.bias),
+            uniformShift: uniform,
+            shifts: uniform == nil
+                ? ConstantTable(role: .shift, elementType: .int8, shape: [q.rows], values: q.shift.map(Int64.init)) : nil,
+            accumulator: .signed(bits: q.accumulatorBits), clamp: q.clamp, estimate: estimate)
+    }
+}
+
+/// Vector-wise k-of-n: the estimate, and (when sparse is chosen) the kept weights row by row with one
+/// table of input positions per set of rows.
+private func lowerSharedKofN(
+    _ q: QuantizedWeights, mask: KeepMask, kind: LayerWork.Kind, weightType: ElementType, context: WeightLoweringContext
+) -> (LayerCostEstimate, (layout: SharedKofNLayout, weights: ConstantTable)?) {
+    let perRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
+    let sets = (q.rows + mask.rowsPerSet - 1) / mask.rowsPerSet
+    let indexType = ElementType.index(count: q.fanIn)
+    let work = LayerWork(
+        kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow, groupsPerRow: (q.fanIn + mask.n - 1) / mask.n,
+        groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
+        sparseIndexBytes: sets * perRow * indexType.byteCount, nibbleIndices: false, rowsPerSet: mask.rowsPerSet)
+    let estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
+    guard estimate.chosen == .sparse else { return (estimate, nil) }
+    var values: [Int64] = []
+    var inputs: [Int64] = []
+    for row in 0..<q.rows {
+        let positions = (0..<q.fanIn).filter { mask.kept[row * q.fanIn + $0] }
+        precondition(positions.count == perRow, "mask does not keep exactly min(k, r) per group")
+        if row % mask.rowsPerSet == 0 {
+            inputs += positions.map(Int64.init)
+        } else {
+            precondition(
+                positions.map(Int64.init) == Array(inputs.suffix(perRow)), "rows of one set keep different positions")
+        }
+        values += positions.map { q.weights[row * q.fanIn + $0] }
+    }
+    let layout = SharedKofNLayout(
+        k: mask.k, n: mask.n, rowsPerSet: mask.rowsPerSet, keptPerRow: perRow,
+        inputs: ConstantTable(role: .indices, elementType: indexType, shape: [sets, perRow], values: inputs))
+    return (estimate, (layout, ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow], values: values)))
 }
 
 /// Groups the rows of a DARB mask by block size (ascending), each with its kept weights and offsets.

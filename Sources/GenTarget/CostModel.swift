@@ -25,18 +25,21 @@ package struct CostModel: Sendable, Equatable {
     package var convSparseKept: Double
     /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convOutput · outputs`.
     package var convKernelMAC: Double
+    /// Vector-wise k-of-n dense layer (rows sharing index sets): a dense layer over the kept weights,
+    /// `denseMAC · kept + denseOutput · rows`, plus `sharedGather` per input gathered (sets × kept per row).
+    package var sharedGather: Double
 
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convSparseKept", "convKernelMAC",
+        "convOutput", "convSparseKept", "convKernelMAC", "sharedGather",
     ]
 
     package init(
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convSparseKept: Double,
-        convKernelMAC: Double
+        convKernelMAC: Double, sharedGather: Double
     ) {
         self.reference = reference
         self.denseMAC = denseMAC
@@ -50,5 +53,6 @@ package struct CostModel: Sendable, Equatable {
         self.convOutput = convOutput
         self.convSparseKept = convSparseKept
         self.convKernelMAC = convKernelMAC
+        self.sharedGather = sharedGather
     }
 }

@@ -65,5 +65,5 @@ private func readCostModel(_ value: JSONValue, pointer: String, file: String, di
         reference: reference, denseMAC: n("denseMAC"), denseOutput: n("denseOutput"), sparseKept: n("sparseKept"), sparseKeptScalar: n("sparseKeptScalar"),
         sparseGroup: n("sparseGroup"), sparseOutput: n("sparseOutput"), nibbleKept: n("nibbleKept"),
         convMAC: n("convMAC"), convOutput: n("convOutput"), convSparseKept: n("convSparseKept"),
-        convKernelMAC: n("convKernelMAC"))
+        convKernelMAC: n("convKernelMAC"), sharedGather: n("sharedGather"))
 }

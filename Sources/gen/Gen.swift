@@ -47,6 +47,10 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "Pruning granularity: weight, kernel (conv2d input-channel kernels) or filter (output channels).")
     var granularity: String?
 
+    @Option(name: .customLong("kofn-rows"), parsing: .unconditional,
+        help: "With --prune kofn: every R consecutive output rows keep the same k of n positions (vector-wise k-of-n, ranked by the rows' summed magnitudes), so on arena targets a dense layer gathers its kept inputs once per set of R rows; 1 (default): each row its own.")
+    var kofnRows: Int?
+
     @Option(name: .customLong("sap-scope"), help: "SAP: one PQ index per neuron, layer (default) or global.")
     var sapScope: String?
 
@@ -146,6 +150,7 @@ struct GenerateFlags: ParsableArguments {
         options.k = k
         options.n = n
         options.granularity = granularity
+        options.kofnRows = kofnRows
         options.sparseLowering = sparseLowering
         options.sapScope = sapScope
         options.sapGamma = sapGamma

@@ -25,6 +25,8 @@ struct CortexMTests {
         ("single_conv", TestModels.singleConv()),
         // The dense row-pair kernel's blocks and column steps, and a layer that keeps the four-row kernel.
         ("row_pairs", TestModels.rowPairShapes()),
+        // Vector-wise k-of-n: the gather per set of rows, then the row-pair kernel over it.
+        ("kofn_rows", TestModels.vectorKofN()),
         // SAP's per-layer k, every pruned layer kept sparse.
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
@@ -52,6 +54,13 @@ struct CortexMTests {
             }
             if label == "row_pairs" || label == "single_conv" {
                 $0.prune = "none"  // every weight kept, so the first layer's bound passes 2^23
+            }
+            if label == "kofn_rows" {
+                $0.prune = "kofn"
+                $0.k = 4
+                $0.n = 8
+                $0.kofnRows = 5
+                $0.sparseLowering = "always"
             }
             if label == "mlp_darb" {
                 $0.prune = "darb"
@@ -88,6 +97,14 @@ struct CortexMTests {
                 return false
             }
             #expect(paired == [false, true, true, true, true, true, true])
+        }
+        if label == "kofn_rows" {
+            let kept = run.result.program.steps.map { step -> Int? in
+                guard case .dense(let dense) = step.kind, dense.data.dspWeights != nil, dense.columnOffset != nil
+                else { return nil }
+                return dense.data.sharedSparse?.keptPerRow
+            }
+            #expect(kept == [152, 8, 7, 5])
         }
         if label == "digits_cnn" {
             // conv2d over its im2col column takes the row-pair kernel too.

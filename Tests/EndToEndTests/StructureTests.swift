@@ -128,3 +128,43 @@ struct StructureTests {
         #expect(checked == 3)
     }
 }
+
+@Suite("Vector-wise k-of-n (--kofn-rows): shared index sets where the target has an arena, per-row tables elsewhere")
+struct VectorKofNTests {
+    @Test("host: one input list per set of rows, pointing at every row's kept weights; hls: the same masks as per-row tables")
+    func sharedSets() throws {
+        let text = TestModels.vectorKofN()
+        var layouts: [String: [WeightedStepData]] = [:]
+        for target in ["host", "hls"] {
+            let run = try Verification.prepare(modelText: text, label: "vector_\(target)", target: target, vectorCount: 1) {
+                $0.prune = "kofn"
+                $0.k = 4
+                $0.n = 8
+                $0.kofnRows = 5
+                $0.sparseLowering = "always"
+            }
+            layouts[target] = run.result.program.steps.compactMap { step in
+                if case .dense(let dense) = step.kind { return dense.data }
+                return nil
+            }
+        }
+        let host = try #require(layouts["host"])
+        let hls = try #require(layouts["hls"])
+        #expect(host.count == 4 && hls.count == 4)
+        for (shared, perRow) in zip(host, hls) {
+            let sets = try #require(shared.sharedSparse)
+            let rows = try #require(perRow.sparse)
+            #expect(sets.rowsPerSet == 5 && sets.sets == (shared.rows + 4) / 5)
+            #expect(shared.weights.values == perRow.weights.values, "the same kept weights, row by row")
+            for row in 0..<shared.rows {
+                // The hls table's group-relative indices, made absolute, are the row's set's input list.
+                let absolute = (0..<rows.keptPerRow).map { j in
+                    (j < rows.fullGroups * rows.k ? j / rows.k : rows.fullGroups) * rows.n
+                        + Int(rows.indices.values[row * rows.keptPerRow + j])
+                }
+                let set = row / 5
+                #expect(absolute == sets.inputs.values[(set * sets.keptPerRow)..<((set + 1) * sets.keptPerRow)].map { Int($0) })
+            }
+        }
+    }
+}

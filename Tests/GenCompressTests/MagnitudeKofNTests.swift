@@ -53,6 +53,32 @@ struct MagnitudeKofNTests {
         let mask = magnitudeMask(w, rows: 1, fanIn: 9, k: 2, n: 4)
         #expect(mask.kept == [false, true, true, false, true, false, false, true, true])
     }
+
+    @Test("vector-wise: a set of rows keeps the positions of the largest summed magnitudes; a last short set its own")
+    func vectorWiseHandChecked() {
+        // Rows 0 and 1 form a set: sums [5, 0, 5, 3] keep 0 and 2 (a tie, both kept as k = 2), although
+        // row 1 alone would keep 0 and 3. Row 2 is a set of its own: [0, 2, 0, 1] keeps 1 and 3.
+        let w: [Double] = [1, 0, 5, 0, 4, 0, 0, 3, 0, 2, 0, -1]
+        let mask = magnitudeMask(w, rows: 3, fanIn: 4, k: 2, n: 4, rowsPerSet: 2)
+        #expect(mask.rowsPerSet == 2 && mask.k == 2 && mask.n == 4)
+        #expect(mask.kept == [true, false, true, false, true, false, true, false, false, true, false, true])
+        #expect(magnitudeMask(w, rows: 3, fanIn: 4, k: 2, n: 4).kept[4..<8] == [true, false, false, true])
+    }
+
+    @Test("vector-wise: every row of a set keeps the same positions, min(k, r) of each group", arguments: [1, 2, 3, 5, 7])
+    func vectorWiseStructure(_ rowsPerSet: Int) {
+        let (rows, fanIn, k, n) = (7, 21, 3, 8)
+        let w = Self.weights(rows: rows, fanIn: fanIn, seed: 300 + UInt64(rowsPerSet))
+        let mask = magnitudeMask(w, rows: rows, fanIn: fanIn, k: k, n: n, rowsPerSet: rowsPerSet)
+        for row in 0..<rows {
+            let kept = (0..<fanIn).filter { mask.kept[row * fanIn + $0] }
+            let first = row / rowsPerSet * rowsPerSet
+            #expect(kept == (0..<fanIn).filter { mask.kept[first * fanIn + $0] }, "row \(row) differs from its set's first row")
+            for start in stride(from: 0, to: fanIn, by: n) {
+                #expect(kept.filter { $0 >= start && $0 < start + n }.count == min(k, fanIn - start))
+            }
+        }
+    }
 }
 
 @Suite("Gradual k-of-n schedule")
@@ -83,6 +109,29 @@ struct ProjectedKofNTests {
             #expect(projected[index] == (mask.kept[index] ? weights[index] : 0))
         }
         #expect(projected.filter { $0 != 0 }.count == rows * (2 + 2 + 2))
+    }
+
+    @Test("vector-wise projection zeroes the same positions in every row of a set, and remasking keeps the sets")
+    func vectorWiseProjection() throws {
+        var generator = SeededGenerator(seed: 24)
+        let weights = (0..<(5 * 12)).map { _ in generator.uniform(-1, 1) }
+        var projected = weights
+        projectMagnitudeKofN(&projected, rows: 5, fanIn: 12, k: 1, n: 4, unit: 1, rowsPerSet: 2)
+        let mask = magnitudeMask(weights, rows: 5, fanIn: 12, k: 1, n: 4, rowsPerSet: 2)
+        for index in weights.indices { #expect(projected[index] == (mask.kept[index] ? weights[index] : 0)) }
+        let text = """
+            {"version": 1, "name": "p", "input": {"shape": [12]}, "layers": [{"type": "dense", "name": "fc",
+             "weights": {"shape": [5, 12], "data": [\(projected.map { String($0) }.joined(separator: ", "))]},
+             "bias": {"shape": [5], "data": [0, 0, 0, 0, 0]}}]}
+            """
+        let graph = try loadModel(file: "p.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let remasked = remaskByMagnitude(graph, masksFrom: pruneMagnitudeKofN(graph, k: 1, n: 4, rowsPerSet: 2))
+        guard case .dense(let dense) = remasked.layers[0].op, let again = dense.mask else {
+            Issue.record("the dense layer lost its mask")
+            return
+        }
+        #expect(again.rowsPerSet == 2)
+        #expect(again.kept == mask.kept)
     }
 
     @Test("kernel granularity: whole kernels kept or zeroed, k of every n per output channel")

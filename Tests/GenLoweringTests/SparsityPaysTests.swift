@@ -10,7 +10,8 @@ struct SparsityPaysTests {
     /// Round numbers so every estimate below can be checked by hand.
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
-        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convSparseKept: 20, convKernelMAC: 10)
+        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convSparseKept: 20, convKernelMAC: 10,
+        sharedGather: 4)
 
     /// A 100 x 64 dense layer keeping k of every 16 (4 groups a row), int8 weights.
     static func work(k: Int, nibble: Bool) -> LayerWork {
@@ -18,6 +19,19 @@ struct SparsityPaysTests {
         return LayerWork(
             kind: .dense, rows: 100, fanIn: 64, keptPerRow: kept, groupsPerRow: 4, groupKept: k, kernelGranularity: false,
             weightBytes: 1, sparseIndexBytes: 100 * (nibble ? (kept + 1) / 2 : kept), nibbleIndices: nibble)
+    }
+
+    @Test("vector-wise k-of-n is priced as dense over the kept weights plus one gather per set")
+    func vectorWise() {
+        var work = Self.work(k: 4, nibble: false)
+        work.rowsPerSet = 10
+        work.sparseIndexBytes = 10 * 16
+        let estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        // dense: 1.5 * 100 * 64 + 50 * 100 = 14600; sparse: 1.5 * 100 * 16 + 50 * 100 + 4 * 10 sets * 16 = 8040
+        #expect(estimate.denseInstructions == 14600)
+        #expect(estimate.sparseInstructions == 8040)
+        #expect(estimate.sparseBytes == 1600 + 160)
+        #expect(estimate.chosen == .sparse)
     }
 
     @Test("4 of 16: faster and smaller, so sparse; the estimates are the model's formulas")

@@ -26,10 +26,13 @@ package func gradualBlock(epoch: Int, rampEpochs: Int, block: Int) -> Int {
 /// Magnitude k-of-n as a projection: every group of `n` weights (of `unit`-sized kernels when
 /// `unit` > 1, ranked by L1 norm) keeps its `k` largest, the others are set to zero. Used after each
 /// fine-tuning step, so a zeroed weight that the next step grows past a kept one takes its place.
-package func projectMagnitudeKofN(_ weights: inout [Double], rows: Int, fanIn: Int, k: Int, n: Int, unit: Int) {
+/// Vector-wise masks (`rowsPerSet` > 1) project their sets of rows together.
+package func projectMagnitudeKofN(
+    _ weights: inout [Double], rows: Int, fanIn: Int, k: Int, n: Int, unit: Int, rowsPerSet: Int = 1
+) {
     let kept =
         unit > 1
         ? kernelMagnitudeMask(weights, rows: rows, channels: fanIn / unit, area: unit, k: k, n: n).kept
-        : magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: n).kept
+        : magnitudeMask(weights, rows: rows, fanIn: fanIn, k: k, n: n, rowsPerSet: rowsPerSet).kept
     for index in weights.indices where !kept[index] { weights[index] = 0 }
 }

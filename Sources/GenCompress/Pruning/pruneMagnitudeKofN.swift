@@ -13,8 +13,13 @@ import GenModel
 ///
 /// `perLayer` overrides `k` and `n` for the layers it names (by index in `graph.layers`): a recipe's
 /// exceptions, or SAP's choice per layer; `.unpruned` leaves a layer whole.
+///
+/// `rowsPerSet` > 1 (weight granularity only) makes the masks vector-wise: every `rowsPerSet`
+/// consecutive rows keep the same positions, chosen by the sum of their magnitudes (see
+/// `magnitudeMask`). With 1 (the default) this is exactly the CLI spec's rule.
 package func pruneMagnitudeKofN(
-    _ graph: Graph, k defaultK: Int, n defaultN: Int, kernelGranularity: Bool = false, perLayer: [Int: LayerKofN] = [:]
+    _ graph: Graph, k defaultK: Int, n defaultN: Int, kernelGranularity: Bool = false, perLayer: [Int: LayerKofN] = [:],
+    rowsPerSet: Int = 1
 ) -> Graph {
     var pruned = graph
     for index in pruned.layers.indices {
@@ -26,14 +31,14 @@ package func pruneMagnitudeKofN(
         }
         switch pruned.layers[index].op {
         case .dense(var dense):
-            dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: k, n: n)
+            dense.mask = magnitudeMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, k: k, n: n, rowsPerSet: rowsPerSet)
             pruned.layers[index].op = .dense(dense)
         case .conv2d(var conv):
             conv.mask =
                 kernelGranularity
                 ? kernelMagnitudeMask(conv.weights, rows: conv.outChannels, channels: conv.inChannels,
                     area: conv.kernel.h * conv.kernel.w, k: k, n: n)
-                : magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: k, n: n)
+                : magnitudeMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, k: k, n: n, rowsPerSet: rowsPerSet)
             pruned.layers[index].op = .conv2d(conv)
         case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
             break
@@ -43,7 +48,23 @@ package func pruneMagnitudeKofN(
 }
 
 /// The k-of-n magnitude mask of a `rows × fanIn` weight matrix.
-package func magnitudeMask(_ weights: [Double], rows: Int, fanIn: Int, k: Int, n: Int) -> KeepMask {
+///
+/// `rowsPerSet` > 1: vector-wise k-of-n (the V×1 vectors of Zhu et al. 2019, "Sparse Tensor Core",
+/// and VENOM's V:N:M format, Castro et al. 2023, without its inner 2:4 step): each set of
+/// `rowsPerSet` consecutive rows (the last may be shorter) ranks the positions of a group by the sum
+/// of its rows' magnitudes and keeps the same k in every row, so the set shares one index set and a
+/// kernel gathers its inputs once for all its rows.
+package func magnitudeMask(_ weights: [Double], rows: Int, fanIn: Int, k: Int, n: Int, rowsPerSet: Int = 1) -> KeepMask {
+    if rowsPerSet > 1 {
+        let sets = (rows + rowsPerSet - 1) / rowsPerSet
+        var scores = [Double](repeating: 0, count: sets * fanIn)
+        for row in 0..<rows {
+            for position in 0..<fanIn { scores[row / rowsPerSet * fanIn + position] += abs(weights[row * fanIn + position]) }
+        }
+        let setMask = magnitudeMask(scores, rows: sets, fanIn: fanIn, k: k, n: n)
+        let kept = (0..<(rows * fanIn)).map { setMask.kept[$0 / fanIn / rowsPerSet * fanIn + $0 % fanIn] }
+        return KeepMask(k: k, n: setMask.n, kept: kept, rowsPerSet: rowsPerSet)
+    }
     let group = n == 0 ? fanIn : n
     var kept = [Bool](repeating: false, count: rows * fanIn)
     var order: [Int] = []

@@ -6,7 +6,8 @@ import GenModel
 /// the same layer's mask in `masks` (layers unmasked there stay unmasked): after fine-tuning by
 /// projection, whose result carries no masks. DARB rows (`rowBlocks`) keep the largest weight of each
 /// block; kernel masks (`unit` > 1) the k of every n kernels of largest L1 norm; any other mask, a
-/// DARB conv2d's 1-of-s included, the k of every n weights of largest magnitude. Ties go to the lower
+/// DARB conv2d's 1-of-s included, the k of every n weights of largest magnitude (per set of rows for
+/// vector-wise masks). Ties go to the lower
 /// index in every rule, as in the projections, so the kept sets are the projections' own.
 package func remaskByMagnitude(_ graph: Graph, masksFrom masks: Graph) -> Graph {
     var result = graph
@@ -32,5 +33,5 @@ private func sameStructure(as mask: KeepMask, weights: [Double], rows: Int, fanI
     if mask.unit > 1 {
         return kernelMagnitudeMask(weights, rows: rows, channels: fanIn / mask.unit, area: mask.unit, k: mask.k, n: mask.n)
     }
-    return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: mask.k, n: mask.n)
+    return magnitudeMask(weights, rows: rows, fanIn: fanIn, k: mask.k, n: mask.n, rowsPerSet: mask.rowsPerSet)
 }

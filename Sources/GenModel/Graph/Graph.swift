@@ -39,13 +39,17 @@ package struct KeepMask: Sendable, Equatable {
     /// DARB: each row's block size s (a power of two dividing the fan-in); the row keeps exactly one
     /// weight per block of s. `k` is then 1 and `n` the largest block size. nil for k-of-n.
     package var rowBlocks: [Int]?
+    /// Vector-wise k-of-n (`--kofn-rows`): every `rowsPerSet` consecutive rows (the last set may be
+    /// shorter) keep the same positions, so one index set serves them all; 1 when each row has its own.
+    package var rowsPerSet: Int
 
-    package init(k: Int, n: Int, kept: [Bool], unit: Int = 1, rowBlocks: [Int]? = nil) {
+    package init(k: Int, n: Int, kept: [Bool], unit: Int = 1, rowBlocks: [Int]? = nil, rowsPerSet: Int = 1) {
         self.k = k
         self.n = n
         self.kept = kept
         self.unit = unit
         self.rowBlocks = rowBlocks
+        self.rowsPerSet = rowsPerSet
     }
 
     /// Weights kept in each row: k per full group plus min(k, r) in a last partial group of r

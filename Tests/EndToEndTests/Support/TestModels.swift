@@ -104,6 +104,19 @@ enum TestModels {
         return b.model(name: "row_pairs", inputShape: [1100], range: [-1, 1])
     }
 
+    /// Vector-wise k-of-n (`--kofn-rows 5`, k = 4 of n = 8) for the set kernel: 16-bit input positions
+    /// (fan-in 300) with sets of 5, 5, 3 rows (two runs; blocks of two pairs and one pair, lone rows),
+    /// kept counts with and without four-input gather and column tails (152, 8, 7, 5), and a layer of
+    /// a single row (a set of one, lone row only).
+    static func vectorKofN(seed: UInt64 = 23) -> String {
+        var b = Builder(seed: seed)
+        b.dense("fc1", 300, 13, activation: "relu")
+        b.dense("fc2", 13, 11, activation: "relu")
+        b.dense("fc3", 11, 9, activation: "relu")
+        b.dense("fc4", 9, 1)
+        return b.model(name: "kofn_rows", inputShape: [300], range: [-1, 1])
+    }
+
     /// One conv2d and nothing else: its input and output are the caller's, so the arena holds only the
     /// im2col column, which only the Arm DSP kernel uses.
     static func singleConv(seed: UInt64 = 19) -> String {

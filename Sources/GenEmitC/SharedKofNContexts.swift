@@ -1,0 +1,99 @@
+// GenEmitC/SharedKofNContexts.swift - What the vector-wise k-of-n kernel (dense_kofn_sets) writes.
+
+import GenLowering
+
+/// A vector-wise k-of-n dense layer: one gather per set of rows, then the set's rows as a dense layer
+/// over the gathered column (the row-pair kernel on Arm DSP cores, plain loops elsewhere).
+struct SharedSetsKernelContext {
+    var comment: String
+    var function: String
+    var actType: String
+    var accType: String
+    var requantize: String
+    var weightType: String
+    var weightTable: String
+    var biasTable: String
+    var indexTable: String
+    var indexType: String
+    var shiftTable: String?
+    var rowShift: String
+    var clampLow: String
+    var clampHigh: String
+    var inputs: String
+    var outputs: String
+    var k: String
+    var n: String
+    var rowsPerSet: String
+    var keptPerRow: String
+    var column: String
+    /// The weights are also in the row-pair order (`dspWeights`), each set `setStride` bytes apart.
+    var paired: Bool
+    var setStride: String
+    /// The DSP gather writes four inputs per word up to `gatherQuadEnd`, then the rest one by one.
+    var gatherQuadEnd: String
+    var hasGatherTail: Bool
+    var runs: [SharedSetRunContext]
+}
+
+/// Consecutive sets with the same number of rows: all full sets, then a last shorter one.
+struct SharedSetRunContext {
+    var note: String
+    var firstSet: String
+    var setEnd: String
+    var rowsInSet: String
+    /// The row-pair kernel's keys for one set (nil without the paired table).
+    var kernel: WeightedKernelContext?
+}
+
+/// `layer` holds the keys `weightedContext` filled (tables, requantization, clamp).
+func sharedSetsContext(
+    _ data: WeightedStepData, shared: SharedKofNLayout, columnOffset: Int, arena: String, layer: WeightedKernelContext
+) -> SharedSetsKernelContext {
+    let kept = shared.keptPerRow
+    let shiftTable = data.uniformShift == nil ? layer.shift.replacingOccurrences(of: "[o]", with: "") : nil
+    let fullSets = data.rows / shared.rowsPerSet
+    var runs: [(first: Int, count: Int, rows: Int)] = []
+    if fullSets > 0 { runs.append((0, fullSets, shared.rowsPerSet)) }
+    if data.rows % shared.rowsPerSet != 0 { runs.append((fullSets, 1, data.rows % shared.rowsPerSet)) }
+    func shift(_ row: Int) -> String {
+        data.uniformShift.map(String.init) ?? (row == 0 ? "ss[o]" : "ss[o + \(row)]")
+    }
+    return SharedSetsKernelContext(
+        comment: layer.comment, function: layer.function, actType: layer.actType, accType: layer.accType,
+        requantize: layer.requantize, weightType: layer.weightType, weightTable: layer.weightTable,
+        biasTable: layer.biasTable, indexTable: layer.indexTable, indexType: shared.inputs.elementType.cName,
+        shiftTable: shiftTable, rowShift: shift(0), clampLow: layer.clampLow, clampHigh: layer.clampHigh,
+        inputs: String(data.fanIn), outputs: String(data.rows), k: String(shared.k), n: String(shared.n),
+        rowsPerSet: String(shared.rowsPerSet), keptPerRow: String(kept), column: "\(arena)[\(columnOffset)]",
+        paired: data.dspWeights != nil, setStride: String(data.dspSetStride), gatherQuadEnd: String(kept / 4 * 4),
+        hasGatherTail: kept % 4 != 0,
+        runs: runs.map { run in
+            var kernel: WeightedKernelContext?
+            if data.dspWeights != nil {
+                var set = data
+                set.rows = run.rows
+                set.fanIn = kept
+                var context = layer
+                context.weightTable = "wset"
+                context.biasTable = "bs"
+                context.dotInput = "col"
+                context.inputs = String(kept)
+                context.outputRow = "ys[o]"
+                context.rowShift = shift(0)
+                context.dsp = true
+                context.hasColumnOctets = kept >= 8
+                context.columnOctetEnd = String(kept / 8 * 8)
+                context.hasColumnQuad = kept % 8 >= 4
+                context.columnTail = String(kept % 4)
+                context.hasColumnTail = kept % 4 != 0
+                addRowPairGroups(set, output: { $0 == 0 ? "ys[o]" : "ys[o + \($0)]" }, shift: shift, to: &context)
+                // A set of one row has no pairs, so no column-tail region (the lone row reads its own).
+                if context.pairGroups.isEmpty { context.hasColumnTail = false }
+                kernel = context
+            }
+            let sets = run.count == 1 ? "set \(run.first): \(run.rows) rows" : "sets \(run.first)..\(run.first + run.count - 1): \(run.rows) rows each"
+            return SharedSetRunContext(
+                note: sets, firstSet: String(run.first), setEnd: String(run.first + run.count),
+                rowsInSet: String(run.rows), kernel: kernel)
+        })
+}
