@@ -200,7 +200,22 @@ def settings(quick):
         sparse.append((f"kofn {k}/16", ["--prune", "kofn", "--k", str(k), "--n", "16"], k / 16))
         sparse.append((f"kofn {k}/16 sparse", ["--prune", "kofn", "--k", str(k), "--n", "16",
                                                "--sparse-lowering", "always"], k / 16))
+    # Vector-wise k-of-n: every R rows share one index set (gen decides dense or sparse per layer).
+    for k in [4, 2]:
+        for rows in VECTOR_ROWS:
+            sparse.append((f"kofn {k}/16 rows {rows}", ["--prune", "kofn", "--k", str(k), "--n", "16",
+                                                        "--kofn-rows", str(rows)], k / 16))
     return dense + sparse
+
+
+VECTOR_ROWS = [12, 24]
+
+
+def family(setting):
+    """The series a setting belongs to in the picture: as gen chooses, forced sparse, or vector-wise."""
+    if " rows " in setting:
+        return "rows " + setting.split(" rows ")[1]
+    return "forced" if setting.endswith("sparse") else "auto"
 
 
 def main():
@@ -310,6 +325,10 @@ def features(layer):
     if layer["type"] == "dense":
         if not sparse:
             return "dense", [layer["denseMacs"], outputs]
+        if layer.get("rowsPerIndexSet", 1) > 1:
+            # A dense layer over the kept weights, plus one gather per set of rows.
+            sets = -(-rows // layer["rowsPerIndexSet"])
+            return "shared", [layer["keptWeights"], outputs, sets * (layer["keptWeights"] // rows)]
         groups = rows * -(-(layer["weights"] // rows) // layer["n"])
         nibble = layer["indexBitsPerKeptWeight"] == 4
         kind = "sparse" if layer["k"] % 4 == 0 else "sparseScalar"
@@ -334,6 +353,11 @@ def calibrate(out):
                 for index_format in ["byte", "nibble"]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--sparse-lowering", "always",
                                           "--index-format", index_format]))
+            if model != "digits_cnn":
+                for k in [4, 2]:
+                    for rows in [6, 12, 24]:
+                        plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
+                                              "--sparse-lowering", "always"]))
             if model == "digits_cnn":
                 for k in [1, 2, 3]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
@@ -357,14 +381,21 @@ def calibrate(out):
              "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs]; convSparse and",
-             "convKernel [kept MACs] with conv's per-output cost. A coefficient that came out negative is dropped (0).", "",
+             "convKernel [kept MACs] with conv's per-output cost; shared (vector-wise k-of-n) [inputs gathered, sets x",
+             "kept per row] with dense's per-MAC and per-output costs. A coefficient that came out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     for kind, entries in sorted(samples.items()):
         a = np.array([v for v, _ in entries], dtype=float)
-        b = np.array([c for _, c in entries], dtype=float)
+        counts = np.array([c for _, c in entries], dtype=float)
+        # The part of each count that another kind's coefficients already price (0 for most kinds).
+        known = np.zeros(len(entries))
         if kind in ("convSparse", "convKernel"):
-            b = b - fits["conv"][1] * a[:, 1]
+            known = fits["conv"][1] * a[:, 1]
             a = a[:, :1]
+        if kind == "shared":
+            known = fits["dense"][0] * a[:, 0] + fits["dense"][1] * a[:, 1]
+            a = a[:, 2:]
+        b = counts - known
         # Relative least squares (each layer's error counts as a fraction of its own count, so small
         # layers matter as much as big ones); a coefficient that comes out negative is dropped.
         keep = [column for column in range(a.shape[1]) if a[:, column].any()]
@@ -376,7 +407,7 @@ def calibrate(out):
                 break
             keep.remove(negative[0])
         fits[kind] = solution.tolist()
-        worst = max(abs(p - c) / c for p, c in zip(a @ solution, b))
+        worst = max(abs(p - c) / c for p, c in zip(a @ solution + known, counts))
         lines.append(f"| {kind} | {len(entries)} | {np.round(solution, 3).tolist()} | {worst:.1%} |")
     model = {
         "reference": "Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc 12 -O2; fitted by Scripts/bench_mcu.py --calibrate",
@@ -387,6 +418,7 @@ def calibrate(out):
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1],
         "convSparseKept": fits["convSparse"][0], "convKernelMAC": fits["convKernel"][0],
+        "sharedGather": fits["shared"][0],
     }
     lines += ["", "For Toolchains/mcu.json:", "", "```json",
               json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}), "```"]
@@ -434,15 +466,16 @@ def svg(rows):
             parts.append(f'<text x="{left - 4}" y="{y + 4}" text-anchor="end">{tick * 1.2:.2f}</text>')
             x = left + tick * (right - left)
             parts.append(f'<text x="{x}" y="{bottom + 14}" text-anchor="middle">{tick:.2f}</text>')
+        dashes = {"auto": "", "forced": ' stroke-dasharray="4 3"', "rows 12": ' stroke-dasharray="1 2"',
+                  "rows 24": ' stroke-dasharray="6 2 1 2"'}
         for index, model in enumerate(models):
             dense = next(r for r in picked if r["model"] == model and r["setting"] == "dense")
-            for forced in [False, True]:
+            for name, dash in dashes.items():
                 series = sorted((r for r in picked if r["model"] == model and
-                                 (r["setting"] == "dense" or r["setting"].endswith("sparse") == forced)),
+                                 (r["setting"] == "dense" or family(r["setting"]) == name)),
                                 key=lambda r: r["density"])
                 points = [(left + r["density"] * (right - left),
                            bottom - min(value(r) / value(dense), 1.2) / 1.2 * (bottom - top)) for r in series]
-                dash = ' stroke-dasharray="4 3"' if forced else ""
                 path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{colors[index % 4]}"{dash}/>')
                 for x, y in points:
@@ -453,7 +486,9 @@ def svg(rows):
     panel(width, "flash of weights+indices / dense", lambda r: r["weights"] + r["indices"])
     for index, model in enumerate(models):
         parts.append(f'<text x="{2 * width - 130}" y="{44 + 14 * index}" fill="{colors[index % 4]}">{model}</text>')
-    parts.append(f'<text x="{2 * width - 130}" y="{44 + 14 * len(models)}">dashed: --sparse-lowering always</text>')
+    legend = ["dashed: --sparse-lowering always", "dotted: --kofn-rows 12", "dash-dot: --kofn-rows 24"]
+    for line, text in enumerate(legend):
+        parts.append(f'<text x="{2 * width - 200}" y="{44 + 14 * (len(models) + line)}">{text}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
