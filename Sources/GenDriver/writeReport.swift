@@ -116,6 +116,8 @@ package func writeReport(
                 ?? data.kernelSparse?.channels.byteCount
                 ?? data.darb?.indexBytes ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
+            // On Arm DSP cores the paired table is compiled (vector-wise sets padded to word boundaries).
+            let weightBytes = max(data.weights.byteCount, data.dspWeights?.byteCount ?? 0)
             var method: [(String, JSONValue)]
             let name: String
             switch resolved.prune {
@@ -181,10 +183,11 @@ package func writeReport(
                 ("pqIndex", rounded(pqIndex(keptValues))),
                 ("indexBitsPerKeptWeight", data.darb.map { darb in
                     rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) }
-                    ?? data.sharedSparse.map { rounded($0.indexBitsPerWeight) } ?? .int(data.sparse?.indexBits ?? 0)),
+                    ?? data.sharedSparse.map { rounded(Double($0.inputs.byteCount * 8) / Double(max(kept, 1))) }
+                    ?? .int(data.sparse?.indexBits ?? 0)),
                 ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
-                ("weightBytes", .int(data.weights.byteCount)), ("indexBytes", .int(indexBytes)),
+                ("weightBytes", .int(weightBytes)), ("indexBytes", .int(indexBytes)),
                 ("biasAndShiftBytes", .int(otherBytes)),
                 ("weightFracBits", .ints([q.weightFrac.min() ?? 0, q.weightFrac.max() ?? 0])),
                 ("accumulatorBits", .int(q.accumulatorBits)), ("accumulatorBound", .int(Int(q.accumulatorBound))),
@@ -206,14 +209,14 @@ package func writeReport(
             cost.sparsity = sparsity
             cost.pqIndex = pqIndex(keptValues)
             cost.macs = macs
-            cost.weightBytes = data.weights.byteCount
+            cost.weightBytes = weightBytes
             cost.indexBytes = indexBytes
             cost.otherBytes = otherBytes
             totals.weights += sourceTotal
             totals.kept += kept
             totals.macs += macs
             totals.denseMacs += sourceTotal * positions
-            totals.weightBytes += data.weights.byteCount
+            totals.weightBytes += weightBytes
             totals.indexBytes += indexBytes
             totals.otherBytes += otherBytes
         }
@@ -227,7 +230,7 @@ package func writeReport(
         prune = .obj([
             ("method", .str("kofn")), ("k", .int(k)), ("n", .int(n)),
             ("granularity", .str(granularityDescription(resolved))),
-        ] + recipeMember(options))
+        ] + (resolved.rowsPerSet > 1 ? [("rowsPerIndexSet", .int(resolved.rowsPerSet))] : []) + recipeMember(options))
     case .darb(let sparsity):
         prune = .obj([
             ("method", .str("darb")), ("sparsity", .num(sparsity)),

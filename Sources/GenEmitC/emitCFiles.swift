@@ -253,11 +253,12 @@ private func weightedContext(
         tables += CTableWriter.table(
             paired, name: tableName(.weights), attribute: aligned,
             comment: weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane"
-                + (data.sharedSparse != nil ? "; each set of rows from a multiple of 8 bytes)" : ")"))
+                + (data.sharedSparse != nil ? "; each set of rows from a multiple of 4 bytes)" : ")"))
         tables += "#else\n"
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         tables += "#endif\n\n"
-        flash += data.weights.byteCount
+        // The Arm DSP build holds the paired table (vector-wise sets padded to word boundaries).
+        flash += max(paired.byteCount, data.weights.byteCount)
     } else if data.darb == nil {
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         flash += data.weights.byteCount

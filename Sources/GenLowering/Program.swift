@@ -137,8 +137,6 @@ package struct SharedKofNLayout: Sendable {
     package var inputs: ConstantTable
 
     package var sets: Int { inputs.shape[0] }
-    /// Bits of index per kept weight of the layer: one position serves the set's rows.
-    package var indexBitsPerWeight: Double { Double(inputs.elementType.byteCount * 8) / Double(rowsPerSet) }
 }
 
 /// Kernel-granularity k-of-n of a conv2d: each output channel keeps `keptPerRow` whole kh×kw

@@ -138,8 +138,8 @@ private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription,
 }
 
 /// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
-/// `rowsPerSet × keptPerRow` dense matrix), every set padded with zeros to a multiple of 8 bytes so
-/// the next one starts word-aligned for LDRD; nil when the DSP kernel does not apply or a set fails
+/// `rowsPerSet × keptPerRow` dense matrix), every set but the last padded with zeros to a multiple
+/// of 4 bytes so the next one starts word-aligned for LDRD; nil when the DSP kernel does not apply or a set fails
 /// the row-pair bound (the layer then runs the plain loops on every core).
 private func sharedSetRowPairWeights(
     _ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions
@@ -151,7 +151,7 @@ private func sharedSetRowPairWeights(
         shared.keptPerRow >= 4
     else { return nil }
     let kept = shared.keptPerRow
-    let stride = (shared.rowsPerSet * kept + 7) / 8 * 8
+    let stride = (shared.rowsPerSet * kept + 3) / 4 * 4
     var values: [Int64] = []
     for set in 0..<shared.sets {
         let first = set * shared.rowsPerSet

@@ -167,6 +167,40 @@ struct FineTuningTests {
         #expect(zip(weights, freeWeights).contains { ($0 == 0) != ($1 == 0) }, "no kept position moved")
     }
 
+    @Test("vector-wise gradual k-of-n with --data: after fine-tuning every set of rows still keeps the same positions; bit-exact C")
+    func vectorWiseFineTuning() throws {
+        let (run, json) = try Self.bitExactDigitsMLP(label: "vector_gradual") {
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 2
+            $0.kofnRows = 8
+        }
+        let pruning = try #require(json?["pruning"] as? [String: Any])
+        #expect(pruning["rowsPerIndexSet"] as? Int == 8)
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+        let layers = try #require(model?["layers"] as? [[String: Any]])
+        var checked = 0
+        for layer in layers {
+            guard let weights = layer["weights"] as? [String: Any], let shape = weights["shape"] as? [Int],
+                let data = weights["data"] as? [Double]
+            else { continue }
+            let (rows, fanIn) = (shape[0], shape[1])
+            // The set's rows together use at most 4 positions of each group of 16 (a kept weight may
+            // be exactly 0: a dead unit's row gets no gradient, so a position it gained stays at 0).
+            for first in stride(from: 0, to: rows, by: 8) {
+                for group in stride(from: 0, to: fanIn, by: 16) {
+                    let used = (group..<min(group + 16, fanIn)).filter { position in
+                        (first..<min(first + 8, rows)).contains { data[$0 * fanIn + position] != 0 }
+                    }
+                    #expect(used.count <= 4, "\(layer["name"] ?? "?") rows \(first)..., group \(group): \(used)")
+                }
+            }
+            checked += 1
+        }
+        #expect(checked == 3)
+    }
+
     @Test("gradual k-of-n with one epoch (no ramp): a weight the projection zeroed grows back past the kept one")
     func prunedWeightGrowsBack() throws {
         // Each row: w0 = 0.2 on an input that is noise, w3 = 0.01 on the input that decides the class.

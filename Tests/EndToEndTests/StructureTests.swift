@@ -138,9 +138,9 @@ struct VectorKofNTests {
         for target in ["host", "hls"] {
             let run = try Verification.prepare(modelText: text, label: "vector_\(target)", target: target, vectorCount: 1) {
                 $0.prune = "kofn"
-                $0.k = 4
+                $0.k = 3
                 $0.n = 8
-                $0.kofnRows = 5
+                $0.kofnRows = 7
                 $0.sparseLowering = "always"
             }
             layouts[target] = run.result.program.steps.compactMap { step in
@@ -150,11 +150,11 @@ struct VectorKofNTests {
         }
         let host = try #require(layouts["host"])
         let hls = try #require(layouts["hls"])
-        #expect(host.count == 4 && hls.count == 4)
+        #expect(host.count == 5 && hls.count == 5)
         for (shared, perRow) in zip(host, hls) {
             let sets = try #require(shared.sharedSparse)
             let rows = try #require(perRow.sparse)
-            #expect(sets.rowsPerSet == 5 && sets.sets == (shared.rows + 4) / 5)
+            #expect(sets.rowsPerSet == min(7, shared.rows) && sets.sets == (shared.rows + 6) / 7)
             #expect(shared.weights.values == perRow.weights.values, "the same kept weights, row by row")
             for row in 0..<shared.rows {
                 // The hls table's group-relative indices, made absolute, are the row's set's input list.
@@ -162,7 +162,7 @@ struct VectorKofNTests {
                     (j < rows.fullGroups * rows.k ? j / rows.k : rows.fullGroups) * rows.n
                         + Int(rows.indices.values[row * rows.keptPerRow + j])
                 }
-                let set = row / 5
+                let set = row / sets.rowsPerSet
                 #expect(absolute == sets.inputs.values[(set * sets.keptPerRow)..<((set + 1) * sets.keptPerRow)].map { Int($0) })
             }
         }

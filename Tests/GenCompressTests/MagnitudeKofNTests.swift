@@ -63,6 +63,13 @@ struct MagnitudeKofNTests {
         #expect(mask.rowsPerSet == 2 && mask.k == 2 && mask.n == 4)
         #expect(mask.kept == [true, false, true, false, true, false, true, false, false, true, false, true])
         #expect(magnitudeMask(w, rows: 3, fanIn: 4, k: 2, n: 4).kept[4..<8] == [true, false, false, true])
+        // A tie at the cut: sums [5, 3, 3, 0] keep 0 and the lower-index 3 (position 1), although row 0
+        // alone would keep 0 and 2.
+        let tie: [Double] = [2, 1, 2, 0, 3, 2, -1, 0]
+        #expect(magnitudeMask(tie, rows: 2, fanIn: 4, k: 2, n: 4, rowsPerSet: 2).kept == [true, true, false, false, true, true, false, false])
+        #expect(magnitudeMask(tie, rows: 2, fanIn: 4, k: 2, n: 4).kept[0..<4] == [true, false, true, false])
+        // A set larger than the layer (any R, however large) is the whole layer.
+        #expect(magnitudeMask(tie, rows: 2, fanIn: 4, k: 2, n: 4, rowsPerSet: .max).kept == magnitudeMask(tie, rows: 2, fanIn: 4, k: 2, n: 4, rowsPerSet: 2).kept)
     }
 
     @Test("vector-wise: every row of a set keeps the same positions, min(k, r) of each group", arguments: [1, 2, 3, 5, 7])

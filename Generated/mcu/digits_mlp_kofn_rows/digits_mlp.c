@@ -119,7 +119,7 @@ static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32
 /* ---- Constant tables (1058 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'fc1' kept weights, 32 rows x 16 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 6..28 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 8 bytes) */
+/* 'fc1' kept weights, 32 rows x 16 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 6..28 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
 static const int8_t digits_mlp_l0_fc1_w[512] __attribute__((aligned(4))) = {
     -37, 87, 6, 32, -26, 33, -12, -5, -48, -1, -42, -1, -85, -1, -44, -1,
     -54, -56, 63, 75, -31, -44, 37, 58, -1, -66, 1, 59, -33, -76, -39, 22,
@@ -289,7 +289,7 @@ static const int8_t digits_mlp_l0_fc1_shift[32] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc2' kept weights, 16 rows x 8 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 0..23 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 8 bytes) */
+/* 'fc2' kept weights, 16 rows x 8 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 0..23 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
 static const int8_t digits_mlp_l1_fc2_w[128] __attribute__((aligned(4))) = {
     10, 0, 70, 0, -103, -1, -60, -1, -84, 69, 111, 44, 72, 5, -76, -52,
     0, -72, 0, -73, 0, 23, 92, -111, -33, -1, 53, 0, 89, 0, 45, 64,
@@ -378,7 +378,7 @@ static const int8_t digits_mlp_l1_fc2_shift[16] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc3' kept weights, 10 rows x 4 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 6..7 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 8 bytes) */
+/* 'fc3' kept weights, 10 rows x 4 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 6..7 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
 static const int8_t digits_mlp_l2_fc3_w[40] __attribute__((aligned(4))) = {
     -36, 50, 30, -61, -71, 101, -38, -67, -87, -104, -51, -75, -16, -23, 21, 102,
     31, 126, -67, 59, -72, -100, -61, -64, 2, -76, 45, 85, -46, 23, -68, 115,

@@ -55,8 +55,10 @@ package func pruneMagnitudeKofN(
 /// of its rows' magnitudes and keeps the same k in every row, so the set shares one index set and a
 /// kernel gathers its inputs once for all its rows.
 package func magnitudeMask(_ weights: [Double], rows: Int, fanIn: Int, k: Int, n: Int, rowsPerSet: Int = 1) -> KeepMask {
-    if rowsPerSet > 1 {
-        let sets = (rows + rowsPerSet - 1) / rowsPerSet
+    if rowsPerSet > 1 && rows > 1 {
+        // A set larger than the layer is the whole layer (and R may be any Int: no rows + R - 1).
+        let rowsPerSet = min(rowsPerSet, rows)
+        let sets = (rows - 1) / rowsPerSet + 1
         var scores = [Double](repeating: 0, count: sets * fanIn)
         for row in 0..<rows {
             for position in 0..<fanIn { scores[row / rowsPerSet * fanIn + position] += abs(weights[row * fanIn + position]) }

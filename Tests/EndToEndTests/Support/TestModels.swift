@@ -104,16 +104,18 @@ enum TestModels {
         return b.model(name: "row_pairs", inputShape: [1100], range: [-1, 1])
     }
 
-    /// Vector-wise k-of-n (`--kofn-rows 5`, k = 4 of n = 8) for the set kernel: 16-bit input positions
-    /// (fan-in 300) with sets of 5, 5, 3 rows (two runs; blocks of two pairs and one pair, lone rows),
-    /// kept counts with and without four-input gather and column tails (152, 8, 7, 5), and a layer of
-    /// a single row (a set of one, lone row only).
+    /// Vector-wise k-of-n (`--kofn-rows 7`, k = 3 of n = 8) for the set kernel: 16-bit input positions
+    /// (fan-in 300); sets of 7 and 6 rows (three pairs and a lone row; three pairs), 7 and 4 (two pairs),
+    /// 7 and 2 (one pair), 5 (two pairs and a lone row); kept counts with a gather and column tail (114,
+    /// 6, 6) and without (4); a last layer of two rows keeping 3 inputs, fewer than the DSP kernel takes
+    /// (plain loops on every core).
     static func vectorKofN(seed: UInt64 = 23) -> String {
         var b = Builder(seed: seed)
         b.dense("fc1", 300, 13, activation: "relu")
         b.dense("fc2", 13, 11, activation: "relu")
         b.dense("fc3", 11, 9, activation: "relu")
-        b.dense("fc4", 9, 1)
+        b.dense("fc4", 9, 5, activation: "relu")
+        b.dense("fc5", 5, 2)
         return b.model(name: "kofn_rows", inputShape: [300], range: [-1, 1])
     }
 
