@@ -44,6 +44,13 @@ func addRowPairGroups(
     let groups = dspRowPairGroups(rows: data.rows)
     let pairedRows = groups.last?.rowEnd ?? 0
     context.rowPairs = true
+    // Column steps: eight columns per loop pass, then four, then the last fanIn % 4 one at a time from
+    // the column-tail region, which only rows in pairs have (a lone row reads its own row).
+    context.hasColumnOctets = data.fanIn >= 8
+    context.columnOctetEnd = String(data.fanIn / 8 * 8)
+    context.hasColumnQuad = data.fanIn % 8 >= 4
+    context.columnTail = String(data.fanIn % 4)
+    context.hasColumnTail = data.fanIn % 4 != 0 && !groups.isEmpty
     context.pairTailBase = String(pairedRows * (data.fanIn / 4 * 4))
     context.hasLoneRow = pairedRows < data.rows
     context.loneRow = String(pairedRows)

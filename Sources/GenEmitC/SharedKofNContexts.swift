@@ -45,12 +45,14 @@ struct SharedSetRunContext {
     var kernel: WeightedKernelContext?
 }
 
-/// `layer` holds the keys `weightedContext` filled (tables, requantization, clamp).
+/// `layer` holds the keys `weightedContext` filled (tables, requantization, clamp); `shiftTable` names
+/// the per-row shift table (used when the rows do not share one shift).
 func sharedSetsContext(
-    _ data: WeightedStepData, shared: SharedKofNLayout, columnOffset: Int, arena: String, layer: WeightedKernelContext
+    _ data: WeightedStepData, shared: SharedKofNLayout, columnOffset: Int, arena: String, shiftTable: String,
+    layer: WeightedKernelContext
 ) -> SharedSetsKernelContext {
     let kept = shared.keptPerRow
-    let shiftTable = data.uniformShift == nil ? layer.shift.replacingOccurrences(of: "[o]", with: "") : nil
+    let shiftTable = data.uniformShift == nil ? shiftTable : nil
     let fullSets = data.rows / shared.rowsPerSet
     var runs: [(first: Int, count: Int, rows: Int)] = []
     if fullSets > 0 { runs.append((0, fullSets, shared.rowsPerSet)) }
@@ -81,14 +83,7 @@ func sharedSetsContext(
                 context.outputRow = "ys[o]"
                 context.rowShift = shift(0)
                 context.dsp = true
-                context.hasColumnOctets = kept >= 8
-                context.columnOctetEnd = String(kept / 8 * 8)
-                context.hasColumnQuad = kept % 8 >= 4
-                context.columnTail = String(kept % 4)
-                context.hasColumnTail = kept % 4 != 0
                 addRowPairGroups(set, output: { $0 == 0 ? "ys[o]" : "ys[o + \($0)]" }, shift: shift, to: &context)
-                // A set of one row has no pairs, so no column-tail region (the lone row reads its own).
-                if context.pairGroups.isEmpty { context.hasColumnTail = false }
                 kernel = context
             }
             let sets = run.count == 1 ? "set \(run.first): \(run.rows) rows" : "sets \(run.first)..\(run.first + run.count - 1): \(run.rows) rows each"

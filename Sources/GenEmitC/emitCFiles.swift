@@ -55,7 +55,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                         flash: &flashBytes, attribute: program.target.tableAttribute),
                     template: "c/layers/dense_darb")
             } else if let shared = dense.data.sharedSparse, let offset = dense.columnOffset {
-                let sets = sharedSetsContext(dense.data, shared: shared, columnOffset: offset, arena: namer.arena, layer: context)
+                let sets = sharedSetsContext(
+                    dense.data, shared: shared, columnOffset: offset, arena: namer.arena,
+                    shiftTable: namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift),
+                    layer: context)
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
                 needsSetGather = needsSetGather || sets.paired
@@ -239,7 +242,7 @@ private func weightedContext(
         weightDesc = "'\(name)' kept kernels, \(data.rows) output channels x \(kernels.keptPerRow) kernels (\(kernels.k) of every \(kernels.n) input channels), \(describeWeightFormats(layer))"
     } else if let shared = data.sharedSparse {
         weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(shared.keptPerRow) (\(shared.k) of every \(shared.n) inputs, the same inputs in each set of \(shared.rowsPerSet) rows), \(describeWeightFormats(layer))"
-  } else if let sparse = data.sparse {
+    } else if let sparse = data.sparse {
         weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(sparse.keptPerRow) (\(sparse.k) of every \(sparse.n) inputs), \(describeWeightFormats(layer))"
     } else {
         weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
@@ -395,10 +398,6 @@ private func addDenseBlocking(
 ) {
     context.dsp = dsp && data.rows >= 4 && data.fanIn >= 4
     guard context.dsp else { return }
-    context.hasColumnOctets = data.fanIn >= 8
-    context.columnOctetEnd = String(data.fanIn / 8 * 8)
-    context.hasColumnQuad = data.fanIn % 8 >= 4
-    context.columnTail = String(data.fanIn % 4)
     context.rowBlockEnd = String(data.rows / 4 * 4)
     context.columnBlockEnd = String(data.fanIn / 4 * 4)
     context.hasRowTail = data.rows % 4 != 0
