@@ -201,6 +201,41 @@ struct FineTuningTests {
         #expect(checked == 3)
     }
 
+    @Test("vector-wise: the per-step projection keeps a set's positions in every row, so a row trains a weight its own ranking would drop")
+    func vectorWiseProjectionTrainsSharedPosition() throws {
+        // Row 0 is 0.5 on x0, row 1 is 0.3 on x1 and 0 on x0; 1 of 4 kept, both rows one set: the
+        // set's sums [0.5, 0.3, 0, 0] keep x0 in both rows. The class depends on x0, so row 1's weight on
+        // x0 gets gradients and leaves 0 only if the projection after each step is the set's; a per-row
+        // projection would keep x1 in row 1 and zero x0 at every step (the final remask cannot undo that).
+        let model = """
+            {"version": 1, "name": "sets", "input": {"shape": [4], "range": [-1, 1]}, "layers": [
+              {"type": "dense", "name": "fc", "weights": {"shape": [2, 4], "data": [0.5, 0, 0, 0, 0, 0.3, 0, 0]},
+               "bias": {"shape": [2], "data": [0, 0]}}, {"type": "softmax"}]}
+            """
+        var generator = SeededGenerator(seed: 32)
+        var csv = ""
+        for _ in 0..<2000 {
+            let x = (0..<4).map { _ in generator.uniform(-1, 1) }
+            csv += "\(x[0] > 0 ? 0 : 1)," + x.map { String($0) }.joined(separator: ",") + "\n"
+        }
+        let directory = Paths.temporaryDirectory("sets_data")
+        try csv.write(toFile: directory + "/data.csv", atomically: true, encoding: .utf8)
+        let run = try Verification.prepare(modelText: model, label: "sets_projection") {
+            $0.prune = "kofn"
+            $0.k = 1
+            $0.n = 4
+            $0.kofnRows = 2
+            $0.epochs = 1
+            $0.dataPath = directory + "/data.csv"
+        }
+        let pruned = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/sets.pruned.json"))) as? [String: Any]
+        let layers = try #require(pruned?["layers"] as? [[String: Any]])
+        let w = try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
+        #expect(w[0] != 0 && w[4] != 0, "both rows keep x0: \(w)")
+        #expect(w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0, "\(w)")
+    }
+
     @Test("gradual k-of-n with one epoch (no ramp): a weight the projection zeroed grows back past the kept one")
     func prunedWeightGrowsBack() throws {
         // Each row: w0 = 0.2 on an input that is noise, w3 = 0.01 on the input that decides the class.
