@@ -207,31 +207,17 @@ struct FineTuningTests {
         // set's sums [0.5, 0.3, 0, 0] keep x0 in both rows. The class depends on x0, so row 1's weight on
         // x0 gets gradients and leaves 0 only if the projection after each step is the set's; a per-row
         // projection would keep x1 in row 1 and zero x0 at every step (the final remask cannot undo that).
-        let model = """
-            {"version": 1, "name": "sets", "input": {"shape": [4], "range": [-1, 1]}, "layers": [
-              {"type": "dense", "name": "fc", "weights": {"shape": [2, 4], "data": [0.5, 0, 0, 0, 0, 0.3, 0, 0]},
-               "bias": {"shape": [2], "data": [0, 0]}}, {"type": "softmax"}]}
-            """
-        var generator = SeededGenerator(seed: 32)
-        var csv = ""
-        for _ in 0..<2000 {
-            let x = (0..<4).map { _ in generator.uniform(-1, 1) }
-            csv += "\(x[0] > 0 ? 0 : 1)," + x.map { String($0) }.joined(separator: ",") + "\n"
-        }
-        let directory = Paths.temporaryDirectory("sets_data")
-        try csv.write(toFile: directory + "/data.csv", atomically: true, encoding: .utf8)
-        let run = try Verification.prepare(modelText: model, label: "sets_projection") {
+        let data = try Self.labelledCSV(samples: 2000, seed: 32, label: "sets_data") { $0[0] > 0 ? 0 : 1 }
+        let w = try Self.fineTunedWeights(
+            Self.fourInputModel(name: "sets", weights: [0.5, 0, 0, 0, 0, 0.3, 0, 0]), label: "sets_projection"
+        ) {
             $0.prune = "kofn"
             $0.k = 1
             $0.n = 4
             $0.kofnRows = 2
             $0.epochs = 1
-            $0.dataPath = directory + "/data.csv"
+            $0.dataPath = data
         }
-        let pruned = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/sets.pruned.json"))) as? [String: Any]
-        let layers = try #require(pruned?["layers"] as? [[String: Any]])
-        let w = try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
         #expect(w[0] != 0 && w[4] != 0, "both rows keep x0: \(w)")
         #expect(w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0, "\(w)")
     }
@@ -243,33 +229,18 @@ struct FineTuningTests {
         // schedule, whose single epoch here has no ramp) never use x3. With the projection after every
         // step, zeroed w3 gets one step's growth each step; once the noise weight w0 has shrunk below
         // that, w3 takes its place (188 steps of 32: robust across data seeds and rates 0.03-0.05).
-        let model = """
-            {"version": 1, "name": "grow", "input": {"shape": [4], "range": [-1, 1]}, "layers": [
-              {"type": "dense", "name": "fc", "weights": {"shape": [2, 4], "data": [0.2, 0, 0, -0.01, -0.2, 0, 0, 0.01]},
-               "bias": {"shape": [2], "data": [0, 0]}}, {"type": "softmax"}]}
-            """
-        var generator = SeededGenerator(seed: 31)
-        var csv = ""
-        for _ in 0..<6000 {
-            let x = (0..<4).map { _ in generator.uniform(-1, 1) }
-            csv += "\(x[3] > 0 ? 1 : 0)," + x.map { String($0) }.joined(separator: ",") + "\n"
-        }
-        let directory = Paths.temporaryDirectory("grow_data")
-        try csv.write(toFile: directory + "/data.csv", atomically: true, encoding: .utf8)
+        let model = Self.fourInputModel(name: "grow", weights: [0.2, 0, 0, -0.01, -0.2, 0, 0, 0.01])
+        let data = try Self.labelledCSV(samples: 6000, seed: 31, label: "grow_data") { $0[3] > 0 ? 1 : 0 }
         func keptWeights(_ schedule: String) throws -> [Double] {
-            let run = try Verification.prepare(modelText: model, label: "grow_\(schedule)") {
+            try Self.fineTunedWeights(model, label: "grow_\(schedule)") {
                 $0.prune = "kofn"
                 $0.k = 1
                 $0.n = 4
                 $0.epochs = 1
                 $0.learningRate = 0.03
                 $0.schedule = schedule
-                $0.dataPath = directory + "/data.csv"
+                $0.dataPath = data
             }
-            let pruned = try JSONSerialization.jsonObject(
-                with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/grow.pruned.json"))) as? [String: Any]
-            let layers = try #require(pruned?["layers"] as? [[String: Any]])
-            return try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
         }
         let fixed = try keptWeights("oneshot")
         #expect(fixed[3] == 0 && fixed[7] == 0 && fixed[0] != 0 && fixed[4] != 0, "oneshot: \(fixed)")
@@ -424,6 +395,39 @@ struct FineTuningTests {
         #expect(difference < 1e-6, "largest weight difference \(difference)")
         let accuracy = { (report: [String: Any]?) in (report?["fineTuning"] as? [String: Any])?["fixedPointTestAccuracy"] as? Double }
         #expect(accuracy(report) != nil && accuracy(report) == accuracy(gslReport))
+    }
+
+    /// A dense layer of 2 rows over 4 inputs in [-1, 1] (row-major `weights`), zero biases, softmax.
+    static func fourInputModel(name: String, weights: [Double]) -> String {
+        """
+        {"version": 1, "name": "\(name)", "input": {"shape": [4], "range": [-1, 1]}, "layers": [
+          {"type": "dense", "name": "fc", "weights": {"shape": [2, 4], "data": [\(weights.map { String($0) }.joined(separator: ", "))]},
+           "bias": {"shape": [2], "data": [0, 0]}}, {"type": "softmax"}]}
+        """
+    }
+
+    /// A CSV of `samples` rows of 4 seeded uniform inputs in [-1, 1], each labelled by `classOf`; its path.
+    static func labelledCSV(samples: Int, seed: UInt64, label: String, classOf: ([Double]) -> Int) throws -> String {
+        var generator = SeededGenerator(seed: seed)
+        var csv = ""
+        for _ in 0..<samples {
+            let x = (0..<4).map { _ in generator.uniform(-1, 1) }
+            csv += "\(classOf(x))," + x.map { String($0) }.joined(separator: ",") + "\n"
+        }
+        let path = Paths.temporaryDirectory(label) + "/data.csv"
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The first layer's weights in `.pruned.json` after gen runs on `model` with `configure`.
+    static func fineTunedWeights(_ model: String, label: String, configure: (inout GenerateOptions) -> Void) throws
+        -> [Double]
+    {
+        let run = try Verification.prepare(modelText: model, label: label, configure: configure)
+        let pruned = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/\(run.prefix).pruned.json"))) as? [String: Any]
+        let layers = try #require(pruned?["layers"] as? [[String: Any]])
+        return try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
     }
 
     static func bitExactDigitsMLP(label: String, configure: (inout GenerateOptions) -> Void) throws
