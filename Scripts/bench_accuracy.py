@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Issue 3's accuracy benchmark: test accuracy of the fixed-point program at 4-of-16 and 2-of-16.
 
-Run: python3 Scripts/bench_accuracy.py [EPOCHS] [--plain]   (default 1000; about 25 minutes; builds gen)
+Run: python3 Scripts/bench_accuracy.py [EPOCHS] [--plain] [--models A,B]   (default 1000; builds gen)
      --plain: gen's training defaults instead (no augmentation, learning rate 0.001), uniform k-of-n only
+     --models: only these examples (default all four); the machine has two cores and each gen run uses
+     one, so two invocations with disjoint --models run side by side. About 25 minutes for the small
+     pair (digits_mlp,digits_cnn), 12 for digits_mlp_wide and 35 for digits_cnn_wide.
 
-For the bundled digits MLP and CNN, `gen --target mcu --data digits_test.npz` prunes (magnitude
+For the bundled digits MLPs and CNNs (the small pair and the wide pair, Scripts/train_examples.py), `gen --target mcu --data digits_test.npz` prunes (magnitude
 k-of-n with its gradual schedule, or DPP), fine-tunes on the train split and quantizes; the figure is
 the report's `fixedPointTestAccuracy`: the fixed-point program (the Swift simulator, which the test
 suite shows bit-exact with the generated C) on the 539-image test split. The float dense accuracy is
@@ -16,7 +19,8 @@ hand with the test split visible), EPOCHS epochs (DPP: EPOCHS/2 learning masks +
 same total). Two structures per k:
 - "every layer": the CLI contract's uniform k-of-n on every dense/conv2d layer;
 - "recipe": Examples/recipes/ keeps the smallest layers whole (the MLP's classifier; the CNN's first
-  conv and classifier), as most pruning papers do; the kept-weight column shows what that costs.
+  conv, fan-in 9, and for the small CNN its classifier too), as most pruning papers do; the kept-weight
+  column shows what that costs.
 """
 import json
 import os
@@ -31,6 +35,8 @@ MODELS = {
     # model: (augmentation as in its metadata, recipe)
     "digits_mlp": (WARP + ",noise=0.2,image=8x8", "digits_mlp_dense_last.json"),
     "digits_cnn": (WARP + ",noise=0.1", "digits_cnn_dense_first_last.json"),
+    "digits_mlp_wide": (WARP + ",noise=0.2,image=8x8", "digits_mlp_wide_dense_last.json"),
+    "digits_cnn_wide": (WARP + ",noise=0.1", "digits_cnn_wide_dense_first.json"),
 }
 
 
@@ -44,9 +50,22 @@ def run(gen, path, model, arguments):
 
 
 def main():
-    plain = "--plain" in sys.argv
-    numbers = [a for a in sys.argv[1:] if a != "--plain"]
-    epochs = int(numbers[0]) if numbers else 1000
+    args = sys.argv[1:]
+    plain = "--plain" in args
+    args = [a for a in args if a != "--plain"]
+    selected = list(MODELS)
+    if "--models" in args:
+        at = args.index("--models")
+        if at + 1 >= len(args):
+            sys.exit("bench_accuracy.py: --models expects a comma-separated list of " + ", ".join(MODELS))
+        selected = args[at + 1].split(",")
+        del args[at:at + 2]
+        unknown = [m for m in selected if m not in MODELS]
+        if unknown:
+            sys.exit(f"bench_accuracy.py: --models: unknown {', '.join(unknown)}; expected some of {', '.join(MODELS)}")
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        sys.exit(f"bench_accuracy.py: expected [EPOCHS] [--plain] [--models A,B]; found {' '.join(sys.argv[1:])}")
+    epochs = int(args[0]) if args else 1000
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
@@ -56,7 +75,8 @@ def main():
           f"{epochs} epochs (DPP {epochs // 2} + {epochs // 2})")
     print("| model | float dense | k/n | layers pruned | kept weights | magnitude + fine-tune | DPP |")
     print("|---|---|---|---|---|---|---|")
-    for model, (augment, recipe) in MODELS.items():
+    for model in selected:
+        augment, recipe = MODELS[model]
         path = os.path.join(ROOT, "Examples", model + ".json")
         with open(path) as f:
             dense = json.load(f)["metadata"]["float_test_accuracy"] * 100

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """How much the seed alone moves issue 3's accuracy figures: one setting of bench_accuracy.py, seeds 1..S.
 
-Run: python3 Scripts/bench_seeds.py [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R]
+Run: python3 Scripts/bench_seeds.py [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R] [dpp]
      (default digits_mlp 2 7 1000, magnitude k-of-n of 16 with the model's recipe; about 2 minutes;
      `every` prunes every layer instead, as bench_accuracy.py's "every layer" rows; `rows=R` makes the
-     masks vector-wise, `--kofn-rows R`: every R consecutive rows keep the same positions)
+     masks vector-wise, `--kofn-rows R`: every R consecutive rows keep the same positions; `dpp` runs
+     bench_accuracy.py's DPP column instead: EPOCHS/2 learning the masks + EPOCHS/2 fine-tuning)
 
 Same flags as bench_accuracy.py's "recipe" rows (the example's --augment, --learning-rate 0.01), only
 --seed changes: it sets the shuffles, the augmentation draws and nothing else. Prints each seed's
@@ -20,7 +21,8 @@ from bench_accuracy import DATA, MODELS, ROOT, run  # noqa: F401  (DATA: the tes
 def main():
     args = sys.argv[1:]
     rows = [a for a in args if a.startswith("rows=")]
-    args = [a for a in args if not a.startswith("rows=")]
+    learned = "dpp" in args
+    args = [a for a in args if not a.startswith("rows=") and a != "dpp"]
     if len(rows) > 1 or (rows and not rows[0][5:].isdigit()):
         sys.exit(f"bench_seeds.py: expected at most one rows=R with R a whole number; found {' '.join(rows)}")
     model = args[0] if len(args) > 0 else "digits_mlp"
@@ -28,22 +30,25 @@ def main():
     seeds = int(args[2]) if len(args) > 2 else 7
     epochs = args[3] if len(args) > 3 else "1000"
     if len(args) > 5 or (len(args) == 5 and args[4] != "every") or (model not in MODELS):
-        sys.exit(f"bench_seeds.py: expected [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R] with MODEL one of "
+        sys.exit(f"bench_seeds.py: expected [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R] [dpp] with MODEL one of "
                  f"{', '.join(MODELS)}; found {' '.join(args)}")
     every_layer = len(args) > 4
+    if learned and rows:
+        sys.exit("bench_seeds.py: rows=R is for magnitude k-of-n (--kofn-rows), not dpp")
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
     augment, recipe = MODELS[model]
     path = os.path.join(ROOT, "Examples", model + ".json")
-    flags = ["--prune", "kofn", "--k", k, "--n", "16", "--epochs", epochs, "--augment", augment,
-             "--learning-rate", "0.01"]
+    method = ["--prune", "dpp", "--epochs", str(int(epochs) // 2)] if learned else ["--prune", "kofn", "--epochs", epochs]
+    flags = method + ["--k", k, "--n", "16", "--augment", augment, "--learning-rate", "0.01"]
     if not every_layer:
         flags += ["--recipe", os.path.join(ROOT, "Examples", "recipes", recipe)]
     if rows:
         flags += ["--kofn-rows", rows[0][5:]]
     layers = ("every layer" if every_layer else f"with {recipe}") + (f", {rows[0][5:]} rows per index set" if rows else "")
-    print(f"{model}, magnitude k-of-n {k}/16 {layers}, {epochs} epochs: fixed-point test accuracy by seed")
+    print(f"{model}, {'DPP' if learned else 'magnitude'} k-of-n {k}/16 {layers}, {epochs} epochs"
+          f"{f' ({int(epochs) // 2} + {int(epochs) // 2})' if learned else ''}: fixed-point test accuracy by seed")
     print("| seed | test accuracy |")
     print("|---|---|")
     figures = []

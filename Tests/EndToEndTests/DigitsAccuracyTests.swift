@@ -28,6 +28,10 @@ struct DigitsAccuracyTests {
         Case(model: "digits_cnn", prune: "none", k: 0, n: 0, allowedDrop: 1.0),
         Case(model: "digits_cnn", prune: "kofn", k: 8, n: 16, allowedDrop: 1.0),
         Case(model: "digits_cnn", prune: "kofn", k: 12, n: 16, allowedDrop: 1.0),
+        Case(model: "digits_mlp_wide", prune: "none", k: 0, n: 0, allowedDrop: 1.0),
+        Case(model: "digits_mlp_wide", prune: "kofn", k: 8, n: 16, allowedDrop: 1.0),
+        Case(model: "digits_cnn_wide", prune: "none", k: 0, n: 0, allowedDrop: 1.0),
+        Case(model: "digits_cnn_wide", prune: "kofn", k: 8, n: 16, allowedDrop: 1.0),
     ]
 
     static func testSplit() throws -> Dataset {
@@ -49,6 +53,12 @@ struct DigitsAccuracyTests {
         let modelText = try String(contentsOfFile: Paths.inRoot("Examples/\(testCase.model).json"), encoding: .utf8)
         let dense = try loadModel(file: "m.json", bytes: Array(modelText.utf8), diagnostics: DiagnosticEngine())
         let floatAccuracy = Self.accuracy(test.inputs.map { GSLReference.run(dense, input: $0) }, test.labels!)
+        // The figure the example's metadata states (Scripts/train_examples.py, numpy) is what the
+        // GSL reference measures from the file: the benchmarks quote it as "float dense".
+        let document = try JSONSerialization.jsonObject(with: Data(modelText.utf8)) as? [String: Any]
+        let metadata = document?["metadata"] as? [String: Any]
+        let stated = try #require(metadata?["float_test_accuracy"] as? Double)
+        #expect(abs(floatAccuracy - stated * 100) < 1e-3, "metadata says \(stated * 100) %, the file gives \(floatAccuracy) %")
         let run = try Verification.prepare(modelText: modelText, label: testCase.model, inputs: test.inputs) {
             $0.prune = testCase.prune
             if testCase.prune == "kofn" {
