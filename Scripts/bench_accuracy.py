@@ -40,6 +40,20 @@ MODELS = {
 }
 
 
+def select_models(script, args, default):
+    """The examples named by `--models A,B` (default: `default`) and the other arguments."""
+    if "--models" not in args:
+        return default, args
+    at = args.index("--models")
+    if at + 1 >= len(args):
+        sys.exit(f"{script}: --models expects a comma-separated list of {', '.join(MODELS)}")
+    selected = args[at + 1].split(",")
+    unknown = [m for m in selected if m not in MODELS]
+    if unknown:
+        sys.exit(f"{script}: --models: unknown {', '.join(unknown)}; expected some of {', '.join(MODELS)}")
+    return selected, args[:at] + args[at + 2:]
+
+
 def run(gen, path, model, arguments):
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "-o", out, "--quiet"] + arguments, check=True)
@@ -53,16 +67,7 @@ def main():
     args = sys.argv[1:]
     plain = "--plain" in args
     args = [a for a in args if a != "--plain"]
-    selected = list(MODELS)
-    if "--models" in args:
-        at = args.index("--models")
-        if at + 1 >= len(args):
-            sys.exit("bench_accuracy.py: --models expects a comma-separated list of " + ", ".join(MODELS))
-        selected = args[at + 1].split(",")
-        del args[at:at + 2]
-        unknown = [m for m in selected if m not in MODELS]
-        if unknown:
-            sys.exit(f"bench_accuracy.py: --models: unknown {', '.join(unknown)}; expected some of {', '.join(MODELS)}")
+    selected, args = select_models("bench_accuracy.py", args, list(MODELS))
     if len(args) > 1 or (args and not args[0].isdigit()):
         sys.exit(f"bench_accuracy.py: expected [EPOCHS] [--plain] [--models A,B]; found {' '.join(sys.argv[1:])}")
     epochs = int(args[0]) if args else 1000

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Issue 5's benchmark: instructions, flash and RAM of the generated C on Cortex-M, measured.
 
-Run: python3 Scripts/bench_mcu.py [--quick]
-     (needs Scripts/setup.sh; builds gen in release mode and the QEMU plugin)
+Run: python3 Scripts/bench_mcu.py [--quick] [--models lenet,digits_mlp,digits_cnn] [--out Benchmarks]
+     (needs Scripts/setup.sh; builds gen in release mode and the QEMU plugin; the wide examples:
+     --models digits_mlp_wide,digits_cnn_wide --out Benchmarks/wide)
 
 For each model (a LeNet-300-100-shaped MLP with seeded random weights, and the bundled digits
 MLP and CNN) and each pruning setting (dense, k-of-n 8/16, 4/16, 2/16; the sparse settings both as
@@ -222,9 +223,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="LeNet only, M4 only, -O2 only, 4/16 and 2/16")
     parser.add_argument("--out", default=os.path.join(ROOT, "Benchmarks"), help="folder for mcu.md/json/svg")
+    parser.add_argument("--models", default="lenet,digits_mlp,digits_cnn",
+                        help="comma-separated: lenet and/or Examples/ names (the wide pair: digits_mlp_wide,digits_cnn_wide)")
     parser.add_argument("--calibrate", action="store_true",
                         help="measure each layer on its own and print the cost model for Toolchains/mcu.json")
     args = parser.parse_args()
+    models = ["lenet"] if args.quick else args.models.split(",")
+    for model in models:
+        if model != "lenet" and not os.path.isfile(os.path.join(ROOT, "Examples", model + ".json")):
+            sys.exit(f"bench_mcu: --models: {model} is neither lenet nor a model in Examples/")
     for tool in ["arm-none-eabi-gcc", "qemu-system-arm", "valgrind"]:
         if shutil.which(tool) is None:
             sys.exit(f"bench_mcu: {tool} is missing: run Scripts/setup.sh")
@@ -238,7 +245,6 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         calibrate(args.out)
         return
-    models = ["lenet"] if args.quick else ["lenet", "digits_mlp", "digits_cnn"]
     cores = ["m4"] if args.quick else ["m4", "m7", "m33"]
     opts = ["-O2"] if args.quick else ["-O2", "-Os"]
     rows = []

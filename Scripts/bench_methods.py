@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
 """Issue 4's table: every pruning method at >= 8x weight compression on the digits MLP and CNN, with --data.
 
-Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment]   (default 30; builds gen in release mode)
+Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]
+     (default 30 epochs, gen's learning rate, the small pair digits_mlp,digits_cnn; builds gen in release mode)
      --augment: train with each example's own augmentation (as Scripts/bench_accuracy.py does)
+     --learning-rate R: gen's --learning-rate for every run (bench_accuracy.py uses 0.01)
+     --models: other examples, e.g. the wide pair digits_mlp_wide,digits_cnn_wide
+     --equal-epochs: EPOCHS is what each method trains in all (SAP: about that), not gen's --epochs:
+       DPP learns masks EPOCHS/2 then fine-tunes EPOCHS/2 (as bench_accuracy.py), EDP trains factors
+       EPOCHS/2 then fine-tunes EPOCHS/2, SAP retrains EPOCHS/10 in each of its 10 iterations and then
+       fine-tunes EPOCHS/10. Without it every method gets `--epochs EPOCHS` as gen defines it, so DPP
+       and EDP train 2 x EPOCHS and SAP 11 x EPOCHS (the tables of earlier stops).
 
 For each method, `gen --target mcu --data digits_test.npz` prunes, fine-tunes on the train split
 (DPP: learns the masks first; SAP: rewinds, retrains and prunes each iteration) and quantizes. The
@@ -16,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench_accuracy import MODELS  # each example's --augment setting
+from bench_accuracy import MODELS, select_models  # each example's --augment setting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "Tests", "Fixtures", "digits", "digits_test.npz")
@@ -36,26 +44,43 @@ METHODS = [
 ]
 
 
+# Under --equal-epochs: the share of EPOCHS that gen's --epochs gets, per method (see the docstring).
+EPOCH_DIVISOR = {"kofn": 1, "darb": 1, "dpp": 2, "edp": 2, "sap": 10}
+
+
 def main():
-    augment = "--augment" in sys.argv
-    numbers = [a for a in sys.argv[1:] if a != "--augment"]
-    epochs = numbers[0] if numbers else "30"
+    args = sys.argv[1:]
+    models, args = select_models("bench_methods.py", args, ["digits_mlp", "digits_cnn"])
+    augment = "--augment" in args
+    equal = "--equal-epochs" in args
+    args = [a for a in args if a not in ("--augment", "--equal-epochs")]
+    rate = []
+    if "--learning-rate" in args:
+        at = args.index("--learning-rate")
+        rate = ["--learning-rate", args[at + 1]] if at + 1 < len(args) else []
+        del args[at:at + 2]
+    if len(args) > 1 or (args and not args[0].isdigit()) or ("--learning-rate" in sys.argv and not rate):
+        sys.exit("bench_methods.py: expected [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]; "
+                 f"found {' '.join(sys.argv[1:])}")
+    epochs = int(args[0]) if args else 30
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
-    setting = ", --augment as each example was trained" if augment else ""
-    print(f"digits test split (539 images), fixed-point test accuracy, --epochs {epochs}{setting}, target mcu")
+    setting = (", --augment as each example was trained" if augment else "") + (f", {' '.join(rate)}" if rate else "")
+    budget = f"{epochs} epochs in all per method (--equal-epochs)" if equal else f"--epochs {epochs}"
+    print(f"digits test split (539 images), fixed-point test accuracy, {budget}{setting}, target mcu")
     print("| model | method | test accuracy | compression | weight + index bytes | MACs |")
     print("|---|---|---|---|---|---|")
-    for model in ["digits_mlp", "digits_cnn"]:
+    for model in models:
         path = os.path.join(ROOT, "Examples", model + ".json")
         with open(path) as f:
             dense = json.load(f)["metadata"]["float_test_accuracy"] * 100
         print(f"| {model} | float dense | {dense:.2f} % | 1x | | |")
         for label, flags in METHODS:
             with tempfile.TemporaryDirectory() as out:
-                subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", epochs, "-o", out, "--quiet"]
-                               + flags + (["--augment", MODELS[model][0]] if augment else []), check=True)
+                share = EPOCH_DIVISOR[flags[1]] if equal else 1
+                subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", str(epochs // share), "-o", out,
+                                "--quiet"] + flags + rate + (["--augment", MODELS[model][0]] if augment else []), check=True)
                 with open(os.path.join(out, model + ".report.json")) as f:
                     report = json.load(f)
             totals = report["totals"]
