@@ -228,6 +228,12 @@ def main():
     parser.add_argument("--calibrate", action="store_true",
                         help="measure each layer on its own and print the cost model for Toolchains/mcu.json")
     args = parser.parse_args()
+    default_models = parser.get_default("models")
+    if args.models != default_models and (args.quick or args.calibrate):
+        sys.exit("bench_mcu: --models does not go with --quick (LeNet only) or --calibrate (the cost model is "
+                 "fitted on lenet,digits_mlp,digits_cnn)")
+    if args.models != default_models and args.out == parser.get_default("out"):
+        sys.exit("bench_mcu: with --models, name an --out folder (Benchmarks/ holds the default models' tables)")
     models = ["lenet"] if args.quick else args.models.split(",")
     for model in models:
         if model != "lenet" and not os.path.isfile(os.path.join(ROOT, "Examples", model + ".json")):

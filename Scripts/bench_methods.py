@@ -4,7 +4,8 @@
 Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]
      (default 30 epochs, gen's learning rate, the small pair digits_mlp,digits_cnn; builds gen in release mode)
      --augment: train with each example's own augmentation (as Scripts/bench_accuracy.py does)
-     --learning-rate R: gen's --learning-rate for every run (bench_accuracy.py uses 0.01)
+     --learning-rate R: gen's --learning-rate for every run (bench_accuracy.py uses 0.01); EDP's
+       group-lasso strengths are then scaled by 0.001/R (see EDP_LAMBDAS)
      --models: other examples, e.g. the wide pair digits_mlp_wide,digits_cnn_wide
      --equal-epochs: EPOCHS is what each method trains in all (SAP: about that), not gen's --epochs:
        DPP learns masks EPOCHS/2 then fine-tunes EPOCHS/2 (as bench_accuracy.py), EDP trains factors
@@ -44,25 +45,56 @@ METHODS = [
 ]
 
 
+# EDP's group lasso shrinks each group by rate * lambda * sqrt(length) per step, so its lambdas (gen's
+# defaults and the swept ones above) are strengths at gen's default rate 0.001. With --learning-rate R
+# they are passed as lambda * 0.001 / R, the same shrink per step: unscaled, R = 0.01 makes every EDP
+# row collapse to rank 1 (about 32 % on the wide MLP, checked).
+EDP_LAMBDAS = {"--edp-lambda": 0.5, "--edp-row-lambda": 0.1}
+DEFAULT_RATE = 0.001
+
+
+def edp_flags(flags, rate):
+    """`flags` with EDP's lambdas (given or gen's defaults) scaled to the learning rate `rate`."""
+    if flags[1] != "edp" or rate is None:
+        return flags
+    scaled = [a for a in flags]
+    for name, default in EDP_LAMBDAS.items():
+        value = float(scaled[scaled.index(name) + 1]) if name in scaled else default
+        if name in scaled:
+            del scaled[scaled.index(name):scaled.index(name) + 2]
+        scaled += [name, f"{value * DEFAULT_RATE / rate:g}"]
+    return scaled
+
+
 # Under --equal-epochs: the share of EPOCHS that gen's --epochs gets, per method (see the docstring).
 EPOCH_DIVISOR = {"kofn": 1, "darb": 1, "dpp": 2, "edp": 2, "sap": 10}
 
 
 def main():
+    usage = ("bench_methods.py: expected [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]; "
+             f"found {' '.join(sys.argv[1:])}")
     args = sys.argv[1:]
     models, args = select_models("bench_methods.py", args, ["digits_mlp", "digits_cnn"])
-    augment = "--augment" in args
-    equal = "--equal-epochs" in args
-    args = [a for a in args if a not in ("--augment", "--equal-epochs")]
     rate = []
     if "--learning-rate" in args:
         at = args.index("--learning-rate")
-        rate = ["--learning-rate", args[at + 1]] if at + 1 < len(args) else []
+        value = args[at + 1] if at + 1 < len(args) else ""
+        try:
+            if not float(value) > 0:
+                raise ValueError
+        except ValueError:
+            sys.exit(f"bench_methods.py: --learning-rate expects a number above 0; found '{value}'")
+        rate = ["--learning-rate", value]
         del args[at:at + 2]
-    if len(args) > 1 or (args and not args[0].isdigit()) or ("--learning-rate" in sys.argv and not rate):
-        sys.exit("bench_methods.py: expected [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]; "
-                 f"found {' '.join(sys.argv[1:])}")
+    augment = "--augment" in args
+    equal = "--equal-epochs" in args
+    args = [a for a in args if a not in ("--augment", "--equal-epochs")]
+    if len(args) > 1 or (args and not args[0].isdigit()):
+        sys.exit(usage)
     epochs = int(args[0]) if args else 30
+    if equal and epochs < max(EPOCH_DIVISOR.values()):
+        sys.exit(f"bench_methods.py: --equal-epochs needs EPOCHS >= {max(EPOCH_DIVISOR.values())} (SAP's share is EPOCHS/10); "
+                 f"found {epochs}")
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
@@ -80,7 +112,8 @@ def main():
             with tempfile.TemporaryDirectory() as out:
                 share = EPOCH_DIVISOR[flags[1]] if equal else 1
                 subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", str(epochs // share), "-o", out,
-                                "--quiet"] + flags + rate + (["--augment", MODELS[model][0]] if augment else []), check=True)
+                                "--quiet"] + edp_flags(flags, float(rate[1]) if rate else None) + rate
+                               + (["--augment", MODELS[model][0]] if augment else []), check=True)
                 with open(os.path.join(out, model + ".report.json")) as f:
                     report = json.load(f)
             totals = report["totals"]

@@ -29,6 +29,8 @@ def main():
     k = args[1] if len(args) > 1 else "2"
     seeds = int(args[2]) if len(args) > 2 else 7
     epochs = args[3] if len(args) > 3 else "1000"
+    if not epochs.isdigit() or int(epochs) < (2 if learned else 1):
+        sys.exit(f"bench_seeds.py: EPOCHS must be a whole number of at least {2 if learned else 1}; found '{epochs}'")
     if len(args) > 5 or (len(args) == 5 and args[4] != "every") or (model not in MODELS):
         sys.exit(f"bench_seeds.py: expected [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R] [dpp] with MODEL one of "
                  f"{', '.join(MODELS)}; found {' '.join(args)}")
