@@ -116,28 +116,52 @@ struct OptimizerState {
 
     mutating func apply(_ gradients: Gradients, to parameters: inout [Parameters], rate: Double, options: TrainingOptions) {
         steps += 1
-        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8)
-        let correction1 = 1 - pow(beta1, Double(steps))
-        let correction2 = 1 - pow(beta2, Double(steps))
+        let rule = UpdateRule(
+            optimizer: options.optimizer, rate: rate, momentum: options.momentum,
+            correction1: 1 - pow(UpdateRule.beta1, Double(steps)), correction2: 1 - pow(UpdateRule.beta2, Double(steps)))
         for p in parameters.indices {
-            for w in parameters[p].weights.indices {
-                let g = gradients.weights[p][w] + options.weightDecay * parameters[p].weights[w]
-                parameters[p].weights[w] -= update(g, &first[p][w], &second[p][w])
-            }
-            for b in parameters[p].bias.indices {
-                parameters[p].bias[b] -= update(gradients.bias[p][b], &firstBias[p][b], &secondBias[p][b])
-            }
+            rule.step(&parameters[p].weights, gradients.weights[p], &first[p], &second[p], decay: options.weightDecay)
+            rule.step(&parameters[p].bias, gradients.bias[p], &firstBias[p], &secondBias[p], decay: nil)
             parameters[p].applyMask()
         }
-        func update(_ g: Double, _ m: inout Double, _ v: inout Double) -> Double {
-            switch options.optimizer {
-            case .adam:
-                m = beta1 * m + (1 - beta1) * g
-                v = beta2 * v + (1 - beta2) * g * g
-                return rate * (m / correction1) / ((v / correction2).squareRoot() + epsilon)
-            case .sgd:
-                m = options.momentum * m + g
-                return rate * m
+    }
+}
+
+/// One optimizer step's constants, applied to one tensor at a time through flat buffers: element
+/// access through the nested arrays costs a uniqueness check per element, which made the update
+/// slower than the matrix products (a third of LeNet-300-100's training time under perf). The
+/// arithmetic is the same expressions in the same order, so trained weights are unchanged.
+private struct UpdateRule {
+    static let beta1 = 0.9
+    static let beta2 = 0.999
+    static let epsilon = 1e-8
+    let optimizer: Optimizer
+    let rate: Double
+    let momentum: Double
+    let correction1: Double
+    let correction2: Double
+
+    /// values -= the update for gradient + decay * value (no decay term at all when `decay` is nil).
+    func step(_ values: inout [Double], _ gradient: [Double], _ m: inout [Double], _ v: inout [Double], decay: Double?) {
+        let (beta1, beta2, epsilon) = (Self.beta1, Self.beta2, Self.epsilon)
+        values.withUnsafeMutableBufferPointer { x in
+            gradient.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<x.count {
+                            let gi = decay.map { g[i] + $0 * x[i] } ?? g[i]
+                            switch optimizer {
+                            case .adam:
+                                m[i] = beta1 * m[i] + (1 - beta1) * gi
+                                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                                x[i] -= rate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                            case .sgd:
+                                m[i] = momentum * m[i] + gi
+                                x[i] -= rate * m[i]
+                            }
+                        }
+                    }
+                }
             }
         }
     }
