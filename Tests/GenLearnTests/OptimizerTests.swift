@@ -22,44 +22,54 @@ struct OptimizerTests {
             bias: [[-0.05 * s, 0.02], [0.3 / s]])
     }
 
-    /// Adam (Kingma and Ba 2015) with bias correction, L2 decay added to the weights' gradients only,
-    /// masked weights set to zero after the step; written out here independently of the trainer.
+    /// Runs three steps of the trainer's optimizer and of `rule`, written out here independently:
+    /// `rule(value, gradient, step, &first, &second)` gives the new value of one element, where the
+    /// gradient already carries the L2 decay for weights (never for biases) and masked weights are set
+    /// to zero after each step. Returns the trainer's parameters after the last step.
+    static func compare(
+        _ options: TrainingOptions, rate: Double,
+        rule: (Double, Double, Int, inout Double, inout Double) -> Double
+    ) -> [Parameters] {
+        var parameters = start()
+        var state = OptimizerState(parameters)
+        var expected = start()
+        var first = expected.map { [Double](repeating: 0, count: $0.weights.count + $0.bias.count) }
+        var second = first
+        for step in 0..<3 {
+            state.apply(gradients(step: step), to: &parameters, rate: rate, options: options)
+            let g = gradients(step: step)
+            for p in expected.indices {
+                let count = expected[p].weights.count
+                for i in 0..<(count + expected[p].bias.count) {
+                    let value = i < count ? expected[p].weights[i] : expected[p].bias[i - count]
+                    let gradient = i < count ? g.weights[p][i] + options.weightDecay * value : g.bias[p][i - count]
+                    let updated = rule(value, gradient, step, &first[p][i], &second[p][i])
+                    if i < count { expected[p].weights[i] = updated } else { expected[p].bias[i - count] = updated }
+                }
+                expected[p].applyMask()
+                let got = parameters[p].weights + parameters[p].bias
+                for (index, want) in (expected[p].weights + expected[p].bias).enumerated() {
+                    #expect(abs(got[index] - want) <= 1e-12 * max(1, abs(want)), "step \(step), tensor \(p), element \(index)")
+                }
+            }
+        }
+        return parameters
+    }
+
+    /// Adam (Kingma and Ba 2015) with bias correction.
     @Test("Adam: moments, bias correction, decay on weights only, mask after the step")
     func adam() {
         var options = TrainingOptions(epochs: 1, seed: 1)
         options.weightDecay = 0.01
         let rate = 0.05
-        var parameters = Self.start()
-        var state = OptimizerState(parameters)
-        var expected = Self.start()
-        var m = expected.map { [Double](repeating: 0, count: $0.weights.count + $0.bias.count) }
-        var v = m
-        for step in 0..<3 {
-            state.apply(Self.gradients(step: step), to: &parameters, rate: rate, options: options)
-            let g = Self.gradients(step: step)
+        let trained = Self.compare(options, rate: rate) { value, gradient, step, m, v in
+            m = 0.9 * m + 0.1 * gradient
+            v = 0.999 * v + 0.001 * gradient * gradient
             let t = Double(step + 1)
-            for p in expected.indices {
-                let count = expected[p].weights.count
-                for i in 0..<(count + expected[p].bias.count) {
-                    let value = i < count ? expected[p].weights[i] : expected[p].bias[i - count]
-                    let gradient = i < count ? g.weights[p][i] + 0.01 * value : g.bias[p][i - count]
-                    m[p][i] = 0.9 * m[p][i] + 0.1 * gradient
-                    v[p][i] = 0.999 * v[p][i] + 0.001 * gradient * gradient
-                    let mHat = m[p][i] / (1 - pow(0.9, t))
-                    let vHat = v[p][i] / (1 - pow(0.999, t))
-                    let updated = value - rate * mHat / (vHat.squareRoot() + 1e-8)
-                    if i < count { expected[p].weights[i] = updated } else { expected[p].bias[i - count] = updated }
-                }
-                expected[p].applyMask()
-            }
-            for p in expected.indices {
-                for (got, want) in zip(parameters[p].weights + parameters[p].bias, expected[p].weights + expected[p].bias) {
-                    #expect(abs(got - want) <= 1e-12 * max(1, abs(want)), "step \(step), tensor \(p)")
-                }
-            }
+            return value - rate * (m / (1 - pow(0.9, t))) / ((v / (1 - pow(0.999, t))).squareRoot() + 1e-8)
         }
-        #expect(parameters[0].weights[1] == 0, "the masked weight stays zero")
-        #expect(parameters[1].weights[2] != 0, "an unmasked weight starting at zero moves")
+        #expect(trained[0].weights[1] == 0, "the masked weight stays zero")
+        #expect(trained[1].weights[2] != 0, "an unmasked weight starting at zero moves")
     }
 
     @Test("SGD with momentum: velocity, decay on weights only")
@@ -69,29 +79,9 @@ struct OptimizerTests {
         options.momentum = 0.8
         options.weightDecay = 0.1
         let rate = 0.1
-        var parameters = Self.start()
-        var state = OptimizerState(parameters)
-        var expected = Self.start()
-        var velocity = expected.map { [Double](repeating: 0, count: $0.weights.count + $0.bias.count) }
-        for step in 0..<3 {
-            state.apply(Self.gradients(step: step), to: &parameters, rate: rate, options: options)
-            let g = Self.gradients(step: step)
-            for p in expected.indices {
-                let count = expected[p].weights.count
-                for i in 0..<(count + expected[p].bias.count) {
-                    let value = i < count ? expected[p].weights[i] : expected[p].bias[i - count]
-                    let gradient = i < count ? g.weights[p][i] + 0.1 * value : g.bias[p][i - count]
-                    velocity[p][i] = 0.8 * velocity[p][i] + gradient
-                    let updated = value - rate * velocity[p][i]
-                    if i < count { expected[p].weights[i] = updated } else { expected[p].bias[i - count] = updated }
-                }
-                expected[p].applyMask()
-            }
-            for p in expected.indices {
-                for (got, want) in zip(parameters[p].weights + parameters[p].bias, expected[p].weights + expected[p].bias) {
-                    #expect(abs(got - want) <= 1e-12 * max(1, abs(want)), "step \(step), tensor \(p)")
-                }
-            }
+        _ = Self.compare(options, rate: rate) { value, gradient, _, velocity, _ in
+            velocity = 0.8 * velocity + gradient
+            return value - rate * velocity
         }
     }
 }
