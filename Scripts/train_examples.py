@@ -27,7 +27,7 @@ networks that pruning papers start from are (and reaches the ~98 % that issue 3
 takes as its premise), so it shows what pruning keeps where there is something
 to prune.
 
-Both are written as model.json version 1 (see the model-json spec): weights
+All four are written as model.json version 1 (see the model-json spec): weights
 PyTorch-style (dense [out, in], conv [out_ch, in_ch, kh, kw]), flat row-major.
 Training runs in float64; every weight is then rounded to float32 and written
 as the shortest decimal that round-trips, so reading the file back as float32
@@ -54,7 +54,7 @@ It also writes
 (uncompressed, the numpy.savez layout, with a fixed zip timestamp so the bytes
 do not change between runs).
 
-Finally it reloads both JSON files, checks that the layer shapes chain, and
+Finally it reloads the four JSON files, checks that the layer shapes chain, and
 measures test accuracy with an independent float forward pass (`forward`)
 that reads only the JSON, so the written files, not the training tensors, are
 what is proven correct.
@@ -353,7 +353,7 @@ CNN_RECIPE = recipe(CNN_HP, "conv/dense weights (not biases, gamma, beta)", {
 def cnn_forward_train(p, x, train, bn_state):
     """x [N,1,8,8]. Returns logits and a cache for backward."""
     c = {}
-    z1, c["conv1"] = conv_forward(x, p["c1w"], None, SAME_3x3)              # [N,8,8,8]
+    z1, c["conv1"] = conv_forward(x, p["c1w"], None, SAME_3x3)              # [N,C1,8,8]
     if train:
         mu = z1.mean(axis=(0, 2, 3))
         var = z1.var(axis=(0, 2, 3))
