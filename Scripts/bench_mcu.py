@@ -328,7 +328,8 @@ def layer_counts(folder, name, report):
 
 
 def features(layer):
-    """(kind, feature vector) of one weighted layer for the least-squares fit of the cost model."""
+    """(kind, feature vector) of one weighted layer for the least-squares fit of the cost model; (None, None)
+    for a form gen does not choose by itself."""
     rows = layer["outputShape"][0]
     pixels = product(layer["outputShape"][1:])
     outputs = rows * pixels
@@ -345,10 +346,16 @@ def features(layer):
         nibble = layer["indexBitsPerKeptWeight"] == 4
         kind = "sparse" if layer["k"] % 4 == 0 else "sparseScalar"
         return kind, [layer["keptWeights"], groups, outputs, layer["keptWeights"] if nibble else 0]
+    # The im2col column: each pixel's fan-in gathered once (dense and weight-granularity k-of-n).
+    column = pixels * (layer["denseMacs"] // outputs)
     if not sparse:
-        return "conv", [layer["denseMacs"], outputs]
-    kind = "convKernel" if layer.get("granularity") == "kernel" else "convSparse"
-    return kind, [layer["macs"], outputs]
+        return "conv", [layer["denseMacs"], outputs, column]
+    if layer.get("granularity") == "kernel":
+        return "convKernel", [layer["macs"], outputs, 0, 0]
+    nibble = layer["indexBitsPerKeptWeight"] == 4
+    if nibble and layer["denseMacs"] // outputs < layer["n"]:
+        return None, None  # no full group: gen keeps bytes there unless told (lowerProgram.swift indexFormat)
+    return "convSparse", [layer["macs"], outputs, column, layer["macs"] if nibble else 0]
 
 
 def calibrate(out):
@@ -359,18 +366,19 @@ def calibrate(out):
         lenet_path = os.path.join(scratch, "lenet.json")
         lenet_model(lenet_path)
         plans = []
-        for model in ["lenet", "digits_mlp", "digits_cnn"]:
+        for model in ["lenet", "digits_mlp", "digits_cnn", "digits_mlp_wide", "digits_cnn_wide"]:
+            cnn = model.startswith("digits_cnn")
             plans.append((model, ["--prune", "none"]))
             for k in [8, 4, 2]:
                 for index_format in ["byte", "nibble"]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--sparse-lowering", "always",
                                           "--index-format", index_format]))
-            if model != "digits_cnn":
+            if not cnn:
                 for k in [4, 2]:
                     for rows in [6, 12, 24]:
                         plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
                                               "--sparse-lowering", "always"]))
-            if model == "digits_cnn":
+            if cnn:
                 for k in [1, 2, 3]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
                                           "--sparse-lowering", "always"]))
@@ -387,26 +395,29 @@ def calibrate(out):
             write_harness(folder, model, frac, size, input_vectors(model, size, frac))
             for layer, count in layer_counts(folder, model, report):
                 kind, vector = features(layer)
-                samples.setdefault(kind, []).append((vector, count))
+                if kind is not None:
+                    samples.setdefault(kind, []).append((vector, count))
     fits = {}
     lines = ["# Cost model calibration (written by Scripts/bench_mcu.py --calibrate)", "",
              "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
-             "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs]; convSparse and",
-             "convKernel [kept MACs] with conv's per-output cost; shared (vector-wise k-of-n) [inputs gathered, sets x",
-             "kept per row] with dense's per-MAC and per-output costs. A coefficient that came out negative is dropped (0).", "",
+             "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
+             "gathered]; convSparse and convKernel [kept MACs] with conv's per-output cost (and, for convSparse, its",
+             "per column element and the dense layers' nibble cost per kept MAC with nibble indices); shared",
+             "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]. A coefficient that came",
+             "out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
-    for kind, entries in sorted(samples.items()):
+    # Kinds that reuse another kind's coefficients come after it.
+    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convKernel", "convSparse"]
+    for kind, entries in sorted(samples.items(), key=lambda item: order.index(item[0])):
         a = np.array([v for v, _ in entries], dtype=float)
         counts = np.array([c for _, c in entries], dtype=float)
         # The part of each count that another kind's coefficients already price (0 for most kinds).
         known = np.zeros(len(entries))
         if kind in ("convSparse", "convKernel"):
-            known = fits["conv"][1] * a[:, 1]
+            nibble = max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0)  # the model's nibbleKept
+            known = fits["conv"][1] * a[:, 1] + fits["conv"][2] * a[:, 2] + nibble * a[:, 3]
             a = a[:, :1]
-        if kind == "shared":
-            known = fits["dense"][0] * a[:, 0] + fits["dense"][1] * a[:, 1]
-            a = a[:, 2:]
         b = counts - known
         # Relative least squares (each layer's error counts as a fraction of its own count, so small
         # layers matter as much as big ones); a coefficient that comes out negative is dropped.
@@ -428,9 +439,9 @@ def calibrate(out):
         "sparseGroup": (fits["sparse"][1] + fits["sparseScalar"][1]) / 2,
         "sparseOutput": (fits["sparse"][2] + fits["sparseScalar"][2]) / 2,
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
-        "convMAC": fits["conv"][0], "convOutput": fits["conv"][1],
+        "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
         "convSparseKept": fits["convSparse"][0], "convKernelMAC": fits["convKernel"][0],
-        "sharedGather": fits["shared"][0],
+        "sharedKept": fits["shared"][0], "sharedOutput": fits["shared"][1], "sharedGather": fits["shared"][2],
     }
     lines += ["", "For Toolchains/mcu.json:", "", "```json",
               json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}), "```"]

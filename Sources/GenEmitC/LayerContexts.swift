@@ -6,7 +6,7 @@ struct WeightedKernelContext {
     var function: String
     var actType: String
     var accType: String
-    /// `gen_requantize32` for int32 accumulators, `gen_requantize` (64-bit) for int64 ones.
+    /// The runtime helper that requantizes an accumulator (`RequantizeHelper.cName`).
     var requantize: String
     var hls: Bool
     var weightTable: String
@@ -78,6 +78,10 @@ struct WeightedKernelContext {
     var column: String = ""
     var hasColumn: Bool = false
     var padded: Bool = false
+    /// Padded conv2d DSP: the output pixels for which `interiorCondition` holds (in `oy`, `ox`) gather
+    /// without tests (their field is inside the input).
+    var hasInterior: Bool = false
+    var interiorCondition: String = ""
     // dense geometry
     var inputs: String = ""
     var outputs: String = ""
@@ -161,6 +165,9 @@ struct ClampKernelContext {
 }
 
 struct RuntimeContext {
+    /// Some layer function is declared `GEN_LAYER_FUNCTION` (kept out of line, but on HLS).
+    var layerFunctions: Bool
+    var hls: Bool
     var needsAverage: Bool
     /// Some kernel has an Arm DSP path.
     var needsDSP: Bool
@@ -173,6 +180,7 @@ struct RuntimeContext {
     /// Only layers with weights requantize, with int32 or int64 accumulators; each helper is
     /// emitted only where used.
     var needsRequantize32: Bool
+    var needsRequantize32Right: Bool
     var needsRequantize64: Bool
 }
 

@@ -27,8 +27,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var calls: [String] = []
     var flashBytes = 0
     var needsAverage = false
-    var needsRequantize32 = false
-    var needsRequantize64 = false
+    var requantizeHelpers = Set<RequantizeHelper>()
     var needsDSP = false
     var needsGatherKernel = false
     var needsRowPairs = false
@@ -39,7 +38,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         let comment = describeStep(step, layer: layer)
         switch step.kind {
         case .dense(let dense):
-            if dense.data.accumulator == .int32 { needsRequantize32 = true } else { needsRequantize64 = true }
+            requantizeHelpers.insert(RequantizeHelper(for: dense.data))
             var context = weightedContext(dense.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
@@ -77,7 +76,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layers += renderer.render(context, template: "c/layers/dense")
             }
         case .conv2d(let conv):
-            if conv.data.accumulator == .int32 { needsRequantize32 = true } else { needsRequantize64 = true }
+            requantizeHelpers.insert(RequantizeHelper(for: conv.data))
             var context = weightedContext(conv.data, step: step, layer: layer, namer: namer, comment: comment,
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
@@ -110,6 +109,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 addColumn(conv, offset: offset, namer: namer, to: &context)
                 needsDSP = needsDSP || context.dsp
             }
+            // Lowering gives conv2d nibble indices only where it runs over the column (kofn_rows reads them).
+            precondition(conv.columnOffset != nil || conv.data.sparse?.format != .nibble,
+                "conv2d k-of-n with nibble indices needs the im2col column")
             let template =
                 conv.data.kernelSparse != nil ? "c/layers/conv2d_kernel"
                 : conv.data.sparse == nil ? "c/layers/conv2d" : "c/layers/conv2d_kofn"
@@ -194,8 +196,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
         runtime: renderer.render(RuntimeContext(
-                needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
-                needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: needsRequantize32, needsRequantize64: needsRequantize64), template: "c/runtime.c"),
+                layerFunctions: !requantizeHelpers.isEmpty /* every layer with weights */, hls: hls, needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
+                needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
+                needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
+                needsRequantize64: requantizeHelpers.contains(.int64)), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),
@@ -301,7 +305,7 @@ private func weightedContext(
     let sparse = data.sparse
     var context = WeightedKernelContext(
         comment: comment, function: function, actType: actType, accType: data.accumulator.cName,
-        requantize: data.accumulator == .int32 ? "gen_requantize32" : "gen_requantize", hls: hls,
+        requantize: RequantizeHelper(for: data).cName, hls: hls,
         weightTable: tableName(.weights), biasTable: tableName(.bias), indexTable: tableName(.indices), shift: shift,
         clampLow: CTableWriter.literal(data.clamp.lowerBound), clampHigh: CTableWriter.literal(data.clamp.upperBound),
         k: String(sparse?.k ?? 0), n: String(sparse?.n ?? 0), fullGroups: String(sparse?.fullGroups ?? 0),
@@ -427,6 +431,15 @@ private func addDenseBlocking(
         to: &context)
 }
 
+/// The output positions along one axis whose kernel window, `position * stride - padBefore ..<` that
+/// `+ kernel`, lies inside `0 ..< input` (possibly empty).
+private func interior(padBefore: Int, stride: Int, kernel: Int, input: Int, output: Int) -> Range<Int> {
+    let first = (padBefore + stride - 1) / stride
+    let last = input - kernel + padBefore >= 0 ? (input - kernel + padBefore) / stride : -1
+    let end = min(output, last + 1)
+    return first < end ? first..<end : 0..<0
+}
+
 /// A conv2d kernel over its im2col column (lowering placed it in the arena): the dense four-row
 /// blocking or the k-of-n rows, with `col` for the input vector, one output pixel `p` at a time,
 /// output channel `o` at `y[o * pixels + p]`.
@@ -440,6 +453,19 @@ private func addColumn(_ conv: ConvStep, offset: Int, namer: CNamer, to context:
     context.padded = conv.padTop > 0 || conv.padLeft > 0
         || (conv.outHeight - 1) * conv.strideHeight + conv.kernelHeight - conv.padTop > conv.inHeight
         || (conv.outWidth - 1) * conv.strideWidth + conv.kernelWidth - conv.padLeft > conv.inWidth
+    // Output rows and columns whose receptive field lies inside the input: the gather copies them untested.
+    let interiorRows = interior(padBefore: conv.padTop, stride: conv.strideHeight, kernel: conv.kernelHeight,
+        input: conv.inHeight, output: conv.outHeight)
+    let interiorColumns = interior(padBefore: conv.padLeft, stride: conv.strideWidth, kernel: conv.kernelWidth,
+        input: conv.inWidth, output: conv.outWidth)
+    context.hasInterior = context.padded && !interiorRows.isEmpty && !interiorColumns.isEmpty
+    // Only the tests that can fail (a bound equal to the loop's own is left out).
+    var tests: [String] = []
+    if interiorRows.lowerBound > 0 { tests.append("oy >= \(interiorRows.lowerBound)") }
+    if interiorRows.upperBound < conv.outHeight { tests.append("oy < \(interiorRows.upperBound)") }
+    if interiorColumns.lowerBound > 0 { tests.append("ox >= \(interiorColumns.lowerBound)") }
+    if interiorColumns.upperBound < conv.outWidth { tests.append("ox < \(interiorColumns.upperBound)") }
+    context.interiorCondition = tests.joined(separator: " && ")
     context.output0 = "y[o * \(pixels) + p]"
     context.output1 = "y[(o + 1) * \(pixels) + p]"
     context.output2 = "y[(o + 2) * \(pixels) + p]"

@@ -56,7 +56,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
         case .dense where work.rowsPerSet > 1:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
             let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
-            sparse = model.denseMAC * rows * Double(work.keptPerRow) + model.denseOutput * rows
+            sparse = model.sharedKept * rows * Double(work.keptPerRow) + model.sharedOutput * rows
                 + model.sharedGather * sets * Double(work.keptPerRow)
         case .dense:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
@@ -66,10 +66,13 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                 + model.sparseOutput * rows
         case .conv(let pixels, _):
             let outputs = rows * Double(pixels)
-            dense = model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs
+            let column = model.convColumn * Double(pixels * work.fanIn)
+            dense = model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)
-            sparse = (work.kernelGranularity ? model.convKernelMAC : model.convSparseKept) * keptMACs
-                + model.convOutput * outputs
+            sparse = work.kernelGranularity
+                ? model.convKernelMAC * keptMACs + model.convOutput * outputs
+                : (model.convSparseKept + (work.nibbleIndices ? model.nibbleKept : 0)) * keptMACs
+                    + model.convOutput * outputs + column
         }
     }
     let chosen: LayerCostEstimate.Form

@@ -17,7 +17,8 @@ package func lowerProgram(
 ) -> Program {
     let context = WeightLoweringContext(
         bits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
-        costModel: target.costModel, options: options, hasScratch: target.memoryLayout == .arena)
+        costModel: target.costModel, options: options, hasScratch: target.memoryLayout == .arena,
+        convColumns: target.armDSP && target.memoryLayout == .arena)
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
@@ -181,6 +182,9 @@ private struct WeightLoweringContext {
     var options: LoweringOptions
     /// The memory plan offers scratch (arena layout), where vector-wise k-of-n gathers its column.
     var hasScratch: Bool
+    /// conv2d layers with the 8-bit kernels run over an im2col column (`columnElements`), where
+    /// k-of-n reads its indices as dense layers do (bytes or nibbles).
+    var convColumns: Bool
 
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
     /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
@@ -258,7 +262,9 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         let tail = q.fanIn % mask.n
         let tailKept = min(mask.k, tail)
         let perRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
-        let format = indexFormat(k: mask.k, n: mask.n, isDense: kind.isDense, context: context)
+        let readsNibbles = kind.isDense || (context.convColumns
+            && hasEightBitKernels(weightBits: context.bits, activationBits: context.activationBits, accumulatorBits: q.accumulatorBits))
+        let format = indexFormat(k: mask.k, n: mask.n, fanIn: q.fanIn, nibblesReadable: readsNibbles, context: context)
         let indexBytesPerRow = format == .nibble ? (perRow + 1) / 2 : perRow * ElementType.index(count: mask.n).byteCount
         let work = LayerWork(
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow,
@@ -369,15 +375,20 @@ private func darbLayout(_ q: QuantizedWeights, blocks: [Int], weightType: Elemen
 }
 
 /// Nibbles when asked, or under `auto` when the cost model says the flash saved outweighs the
-/// extra instructions; they need n <= 16 and an even k (each group starts on a byte). Only dense
-/// layers read nibbles (conv2d k-of-n keeps byte indices).
-private func indexFormat(k: Int, n: Int, isDense: Bool, context: WeightLoweringContext) -> KofNLayout.Format {
-    guard isDense, n <= 16, k % 2 == 0 else { return .byte }
+/// extra instructions; they need n <= 16 and an even k (each group starts on a byte), and a kernel
+/// that reads them: dense layers, and conv2d over its im2col column (the plain conv2d k-of-n loop,
+/// on targets without the column, keeps byte indices). Under `auto` a layer with no full group (fan-in
+/// below n) keeps bytes: the per-weight loop of its one partial group unpacks each nibble apart
+/// (measured on Cortex-M4: the digits CNNs' 9-input conv1 took half as many instructions again).
+private func indexFormat(k: Int, n: Int, fanIn: Int, nibblesReadable: Bool, context: WeightLoweringContext)
+    -> KofNLayout.Format
+{
+    guard nibblesReadable, n <= 16, k % 2 == 0 else { return .byte }
     switch context.options.indexFormat {
     case .byte: return .byte
     case .nibble: return .nibble
     case .auto:
-        guard let model = context.costModel else { return .byte }
+        guard let model = context.costModel, fanIn >= n else { return .byte }
         // Per kept weight: bytes go from (w + 1) to (w + 0.5); instructions from sparseKept to
         // sparseKept + nibbleKept. Prefer the smaller relative cost.
         let weightBytes = Double(ElementType.signed(bits: context.bits).byteCount)

@@ -18,28 +18,37 @@ package struct CostModel: Sendable, Equatable {
     package var sparseGroup: Double
     package var sparseOutput: Double
     package var nibbleKept: Double
-    /// Dense conv2d: `convMAC · MACs + convOutput · outputs` (MACs counted over the whole kernel window).
+    /// Dense conv2d: `convMAC · MACs + convOutput · outputs` (MACs counted over the whole kernel window),
+    /// plus `convColumn · outputPixels · fanIn` for gathering each pixel's im2col column.
     package var convMAC: Double
     package var convOutput: Double
-    /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convOutput · outputs`.
+    package var convColumn: Double
+    /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convOutput · outputs`,
+    /// plus the same column as dense (it reads its kept inputs from that column), plus `nibbleKept ·`
+    /// `kept · outputPixels` with nibble indices (the same index reading as dense k-of-n).
     package var convSparseKept: Double
-    /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convOutput · outputs`.
+    /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convOutput · outputs`
+    /// (plain C over the input, no column).
     package var convKernelMAC: Double
-    /// Vector-wise k-of-n dense layer (rows sharing index sets): a dense layer over the kept weights,
-    /// `denseMAC · kept + denseOutput · rows`, plus `sharedGather` per input gathered (sets × kept per row).
+    /// Vector-wise k-of-n dense layer (rows sharing index sets): the row-pair kernel over each set's
+    /// gathered column, `sharedKept · kept + sharedOutput · rows + sharedGather · sets · keptPerRow`.
+    package var sharedKept: Double
+    package var sharedOutput: Double
     package var sharedGather: Double
 
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convSparseKept", "convKernelMAC", "sharedGather",
+        "convOutput", "convColumn", "convSparseKept", "convKernelMAC", "sharedKept", "sharedOutput",
+        "sharedGather",
     ]
 
     package init(
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
-        sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convSparseKept: Double,
-        convKernelMAC: Double, sharedGather: Double
+        sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
+        convSparseKept: Double,
+        convKernelMAC: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double
     ) {
         self.reference = reference
         self.denseMAC = denseMAC
@@ -51,8 +60,11 @@ package struct CostModel: Sendable, Equatable {
         self.nibbleKept = nibbleKept
         self.convMAC = convMAC
         self.convOutput = convOutput
+        self.convColumn = convColumn
         self.convSparseKept = convSparseKept
         self.convKernelMAC = convKernelMAC
+        self.sharedKept = sharedKept
+        self.sharedOutput = sharedOutput
         self.sharedGather = sharedGather
     }
 }

@@ -16,8 +16,11 @@ struct CortexMTests {
         ("mlp_k4_nibble", TestModels.mlp()),
         ("mlp_k8_byte", TestModels.mlp()),
         ("mlp_k2_nibble", TestModels.mlp()),
-        // conv2d k-of-n over the im2col column (k = 4: the DSP group path; partial last groups).
+        // conv2d k-of-n over the im2col column (k = 4: the DSP group path; k = 2: the scalar one;
+        // partial last groups), byte and nibble indices.
         ("cnn_k4_byte", TestModels.cnn()),
+        ("cnn_k4_nibble", TestModels.cnn()),
+        ("cnn_k2_nibble", TestModels.cnn()),
         // A conv2d column larger than the gap between its input and output: the arena grows.
         ("wide_conv", TestModels.wideConv()),
         // An arena with nothing but a column: declared for the DSP path only (the host build must not
@@ -44,7 +47,7 @@ struct CortexMTests {
         let run = try Verification.prepare(modelText: text, label: label, target: "mcu", vectorCount: 12) {
             $0.weightBits = index == 3 ? 16 : 8
             $0.activationBits = index == 3 ? 16 : 8
-            if label.hasPrefix("mlp_k") || label.hasPrefix("cnn_k4") {
+            if label.hasPrefix("mlp_k") || label.hasPrefix("cnn_k4") || label.hasPrefix("cnn_k2") {
                 let parts = label.split(separator: "_")
                 $0.prune = "kofn"
                 $0.k = Int(parts[1].dropFirst())

@@ -1,12 +1,13 @@
-// EndToEndTests/RequantizeTwinTests.swift - The generated C's 32-bit requantize against the Swift simulator's.
+// EndToEndTests/RequantizeTwinTests.swift - The generated C's 32-bit requantize helpers against the Swift simulator's.
 
 import Foundation
+@testable import GenEmitC
 import GenSupport
 import Testing
 
-@Suite("gen_requantize32 in the generated C computes FixedPoint.requantize")
+@Suite("gen_requantize32 and gen_requantize32_right in the generated C compute FixedPoint.requantize")
 struct RequantizeTwinTests {
-    /// Accumulators at and near every edge the 32-bit helper handles differently from the 64-bit one:
+    /// Accumulators at and near every edge the 32-bit helpers handle differently from the 64-bit one:
     /// the int32 limits, powers of two and the halfway points of small shifts, both signs.
     static let accumulators: [Int64] = {
         var values: Set<Int64> = [Int64(Int32.min), Int64(Int32.min) + 1, Int64(Int32.max), Int64(Int32.max) - 1]
@@ -21,21 +22,50 @@ struct RequantizeTwinTests {
         for _ in 0..<400 { values.insert(Int64(Int32(truncatingIfNeeded: generator.next()))) }
         return values.filter { $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) }.sorted()
     }()
-    static let shifts = Array(-40...40)
     static let clamps: [(Int64, Int64)] = [(-128, 127), (0, 127), (0, 48), (-32768, 32767), (0, 32767)]
 
-    @Test("every accumulator, shift from -40 to 40 and clamp range gives the simulator's integer")
-    func matchesSimulator() throws {
-        try #require(Shell.has("gcc"), "gcc is needed: run Scripts/setup.sh")
-        let run = try Verification.prepare(modelText: TestModels.mlp(), label: "requantize32")
+    @Test("gen_requantize32: every accumulator, shift from -40 to 40 and clamp range gives the simulator's integer")
+    func generalHelper() throws {
+        try expectTwin(helper: "gen_requantize32", shifts: Array(-40...40), defines: [])
+    }
+
+    /// gen emits this helper only for layers whose shifts are all 0...31 (RequantizeHelper); both of
+    /// its floor forms are checked, the arithmetic >> and the unsigned one other compilers take.
+    @Test("gen_requantize32_right: every shift from 0 to 31, with and without arithmetic >>",
+          arguments: ["-DGEN_ARITHMETIC_SHIFT=1", "-DGEN_ARITHMETIC_SHIFT=0"])
+    func rightShiftHelper(define: String) throws {
+        try expectTwin(helper: "gen_requantize32_right", shifts: Array(0...31), defines: [define])
+    }
+
+    @Test("a model whose shifts are all right shifts of 0 to 31 uses gen_requantize32_right")
+    func chosenForUsualLayers() throws {
+        let run = try Verification.prepare(modelText: TestModels.mlp(), label: "requantize-right")
         let source = try String(contentsOfFile: run.result.outputDirectory + "/\(run.prefix).c", encoding: .utf8)
-        #expect(source.contains("gen_requantize32("), "the int32 layers should use the 32-bit helper")
+        #expect(source.contains("gen_requantize32_right(acc"), "the int32 layers should use the right-shift helper")
+        #expect(!source.contains("gen_requantize32(acc"), "no layer of this model needs the general helper")
+    }
+
+    /// Renders the runtime helpers from Templates/c/runtime.c.mustache, calls `helper` on every case in
+    /// C and compares each result with the simulator's.
+    private func expectTwin(helper: String, shifts: [Int], defines: [String]) throws {
+        try #require(Shell.has("gcc"), "gcc is needed: run Scripts/setup.sh")
+        var texts: [String: String] = [:]
+        for name in TemplateSources.required {
+            texts[name] = try String(contentsOfFile: Paths.inRoot("Templates/\(name).mustache"), encoding: .utf8)
+        }
+        let renderer = try TemplateRenderer(TemplateSources(texts: texts), templatesDirectory: Paths.inRoot("Templates"))
+        let runtime = renderer.render(
+            RuntimeContext(
+                layerFunctions: false, hls: false, needsAverage: false, needsDSP: false, needsGatherKernel: false, needsRowPairs: false,
+                needsSetGather: false, needsRequantize32: true, needsRequantize32Right: true, needsRequantize64: false),
+            template: "c/runtime.c")
         let list = { (values: [Int64]) in values.map { $0 == Int64(Int32.min) ? "(-2147483647 - 1)" : String($0) }.joined(separator: ", ") }
         let main = """
+            #include <stdint.h>
             #include <stdio.h>
-            #include "\(run.prefix).c"
+            \(runtime)
             static const int32_t accs[] = {\(list(Self.accumulators))};
-            static const int shifts[] = {\(Self.shifts.map(String.init).joined(separator: ", "))};
+            static const int shifts[] = {\(shifts.map(String.init).joined(separator: ", "))};
             static const int32_t los[] = {\(list(Self.clamps.map(\.0)))};
             static const int32_t his[] = {\(list(Self.clamps.map(\.1)))};
             int main(void)
@@ -44,21 +74,21 @@ struct RequantizeTwinTests {
                 for (c = 0; c < sizeof los / sizeof los[0]; ++c)
                     for (s = 0; s < sizeof shifts / sizeof shifts[0]; ++s)
                         for (a = 0; a < sizeof accs / sizeof accs[0]; ++a)
-                            printf("%ld\\n", (long)gen_requantize32(accs[a], shifts[s], los[c], his[c]));
+                            printf("%ld\\n", (long)\(helper)(accs[a], shifts[s], los[c], his[c]));
                 return 0;
             }
             """
         let directory = Paths.temporaryDirectory("requantize32-main")
         try main.write(toFile: directory + "/main.c", atomically: true, encoding: .utf8)
         let compile = try Shell.run(
-            ["gcc"] + CHarness.strictFlags + ["-O2", "-Wno-unused-function", "-I", run.result.outputDirectory,
-             "main.c", "-o", "requantize", "-lm"], in: directory)
+            ["gcc"] + CHarness.strictFlags + ["-O2", "-Wno-unused-function"] + defines + ["main.c", "-o", "requantize"],
+            in: directory)
         try #require(compile.status == 0, "\(compile.stderr)")
         let output = try Shell.run([directory + "/requantize"], in: directory)
         let printed = output.stdout.split(separator: "\n").map { Int64($0) }
         var expected: [Int64] = []
         for (low, high) in Self.clamps {
-            for shift in Self.shifts {
+            for shift in shifts {
                 for acc in Self.accumulators {
                     expected.append(FixedPoint.requantize(acc, shift: shift, low: low, high: high))
                 }
@@ -67,6 +97,6 @@ struct RequantizeTwinTests {
         #expect(printed.count == expected.count)
         let mismatches = zip(printed, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
         let mismatchCount = mismatches.count
-        #expect(mismatchCount == 0, "first mismatch at case \(mismatches.first ?? -1)")
+        #expect(mismatchCount == 0, "first mismatch at case \(mismatches.first ?? -1) of \(helper) \(defines)")
     }
 }

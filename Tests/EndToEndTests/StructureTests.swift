@@ -127,6 +127,26 @@ struct StructureTests {
         }
         #expect(checked == 3)
     }
+
+    /// On mcu, conv2d k-of-n runs over its im2col column and reads indices as dense layers do.
+    @Test("--index-format auto on mcu: nibbles for conv2d with a full group, bytes for a fan-in below n")
+    func convNibbles() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)
+        let run = try Verification.prepare(modelText: text, label: "conv-nibbles", target: "mcu", vectorCount: 1) {
+            $0.prune = "kofn"
+            $0.k = 4
+            $0.n = 16
+            $0.sparseLowering = "always"
+        }
+        let formats = run.result.program.steps.compactMap { step -> String? in
+            switch step.kind {
+            case .conv2d(let conv): return "conv fan-in \(conv.data.fanIn) \(conv.data.sparse?.format == .nibble ? "nibble" : "byte")"
+            case .dense(let dense): return "dense fan-in \(dense.data.fanIn) \(dense.data.sparse?.format == .nibble ? "nibble" : "byte")"
+            case .maxPool2d, .avgPool2d, .clamp: return nil
+            }
+        }
+        #expect(formats == ["conv fan-in 9 byte", "conv fan-in 72 nibble", "dense fan-in 16 nibble"])
+    }
 }
 
 @Suite("Vector-wise k-of-n (--kofn-rows): shared index sets where the target has an arena, per-row tables elsewhere")

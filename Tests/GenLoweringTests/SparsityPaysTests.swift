@@ -10,8 +10,8 @@ struct SparsityPaysTests {
     /// Round numbers so every estimate below can be checked by hand.
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
-        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convSparseKept: 20, convKernelMAC: 10,
-        sharedGather: 4)
+        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convSparseKept: 20,
+        convKernelMAC: 10, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4)
 
     /// A 100 x 64 dense layer keeping k of every 16 (4 groups a row), int8 weights.
     static func work(k: Int, nibble: Bool) -> LayerWork {
@@ -21,17 +21,34 @@ struct SparsityPaysTests {
             weightBytes: 1, sparseIndexBytes: 100 * (nibble ? (kept + 1) / 2 : kept), nibbleIndices: nibble)
     }
 
-    @Test("vector-wise k-of-n is priced as dense over the kept weights plus one gather per set")
+    @Test("vector-wise k-of-n is priced by its own kernel's coefficients plus one gather per set")
     func vectorWise() {
         var work = Self.work(k: 4, nibble: false)
         work.rowsPerSet = 10
         work.sparseIndexBytes = 10 * 16
         let estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
-        // dense: 1.5 * 100 * 64 + 50 * 100 = 14600; sparse: 1.5 * 100 * 16 + 50 * 100 + 4 * 10 sets * 16 = 8040
+        // dense: 1.5 * 100 * 64 + 50 * 100 = 14600; sparse: 1.25 * 100 * 16 + 40 * 100 + 4 * 10 sets * 16 = 6640
         #expect(estimate.denseInstructions == 14600)
-        #expect(estimate.sparseInstructions == 8040)
+        #expect(estimate.sparseInstructions == 6640)
         #expect(estimate.sparseBytes == 1600 + 160)
         #expect(estimate.chosen == .sparse)
+    }
+
+    @Test("conv2d: dense and weight-granularity k-of-n both pay for the im2col column; kernel granularity does not")
+    func convColumn() {
+        // 8 output channels over 16 pixels, fan-in 72 (8 channels x 3 x 3), 18 kept per row.
+        var work = LayerWork(
+            kind: .conv(outputPixels: 16, kernelArea: 9), rows: 8, fanIn: 72, keptPerRow: 18, groupsPerRow: 5,
+            groupKept: 4, kernelGranularity: false, weightBytes: 1, sparseIndexBytes: 8 * 18, nibbleIndices: false)
+        // column: 2 * 16 * 72 = 2304; dense: 10 * 128 * 72 + 50 * 128 + 2304 = 100864;
+        // sparse: 20 * 128 * 18 + 50 * 128 + 2304 = 54784
+        var estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.denseInstructions == 100864)
+        #expect(estimate.sparseInstructions == 54784)
+        // kernel granularity (2 of 8 kernels kept, 18 weights a row): 10 * 128 * 18 + 50 * 128 = 29440
+        work.kernelGranularity = true
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.sparseInstructions == 29440)
     }
 
     @Test("4 of 16: faster and smaller, so sparse; the estimates are the model's formulas")

@@ -20,6 +20,16 @@
 
 /* ---- Fixed-point helpers (twins of GenSupport/FixedPoint in Swift; they must agree bit for bit) ---- */
 
+/* Each layer with weights stays a function of its own: GCC inlines a function called once, and in
+ * <name>_infer the register allocation across layers made some kernels keep their accumulators on
+ * the stack (measured once on Cortex-M4 -O2: the wide digits CNN at 4 of 16 took 145,533
+ * instructions inlined, 86,701 out of line). A call per layer costs a few instructions. */
+#if defined(__GNUC__)
+#define GEN_LAYER_FUNCTION __attribute__((noinline))
+#else
+#define GEN_LAYER_FUNCTION
+#endif
+
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
@@ -54,7 +64,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
-    return (int32_t)((uint32_t)mix - (uint32_t)low) / 256;
+    /* an exact multiple of 256, so GCC's arithmetic >> (defined for negative ints) is the division */
+    return (int32_t)((uint32_t)mix - (uint32_t)low) >> 8;
 }
 
 /* Two words from a 4-byte-aligned address, so one LDRD (the row-pair tables are aligned and read in
@@ -77,32 +88,30 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 #define GEN_ROW_PAIR_KERNEL
 #endif
 
-/* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
- * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
- * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
-static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
+ * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
+ * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
+ * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+#ifndef GEN_ARITHMETIC_SHIFT
+#if defined(__GNUC__)
+#define GEN_ARITHMETIC_SHIFT 1
+#else
+#define GEN_ARITHMETIC_SHIFT 0
+#endif
+#endif
+
+static inline int32_t gen_floor_shift32(int32_t v, int s)
 {
-    int32_t v;
-    if (shift > 31) {
-        v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
-    } else if (shift > 0) {
-        /* floor(acc / 2^shift) with unsigned shifts only (~acc = -(acc + 1) >= 0 when acc < 0) */
-        const int32_t floored = acc >= 0 ? (int32_t)((uint32_t)acc >> shift)
-                                         : -(int32_t)((uint32_t)(-(acc + 1)) >> shift) - 1;
-        v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
-    } else {
-        const int s = -shift;
-        if (s > 30) {
-            return acc > 0 ? hi : (acc < 0 ? lo : 0);
-        }
-        if (acc > (hi >> s)) {
-            return hi;
-        }
-        if (acc < -((-lo) >> s)) {
-            return lo;
-        }
-        v = acc * ((int32_t)1 << s);
-    }
+#if GEN_ARITHMETIC_SHIFT
+    return v >> s;
+#else
+    return v >= 0 ? (int32_t)((uint32_t)v >> s) : -(int32_t)((uint32_t)(-(v + 1)) >> s) - 1;
+#endif
+}
+
+static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
     if (v < lo) {
         v = lo;
     }
@@ -384,7 +393,7 @@ static int8_t digits_cnn_arena[640];
 /* ---- Layers ---- */
 
 /* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
@@ -396,12 +405,24 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y
         for (ox = 0; ox < 8; ++ox) {
             const int p = oy * 8 + ox;
             int ic, ky, kx, c = 0;
-            for (ic = 0; ic < 1; ++ic) {
-                for (ky = 0; ky < 3; ++ky) {
-                    const int iy = oy * 1 + ky - 1;
-                    for (kx = 0; kx < 3; ++kx, ++c) {
-                        const int ix = ox * 1 + kx - 1;
-                        col[c] = (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) ? x[(ic * 8 + iy) * 8 + ix] : 0;
+            if (oy >= 1 && oy < 7 && ox >= 1 && ox < 7) {
+                /* interior pixel: the field lies inside the input, no tests */
+                for (ic = 0; ic < 1; ++ic) {
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int8_t *const row = &x[(ic * 8 + oy * 1 + ky - 1) * 8 + ox * 1 - 1];
+                        for (kx = 0; kx < 3; ++kx, ++c) {
+                            col[c] = row[kx];
+                        }
+                    }
+                }
+            } else {
+                for (ic = 0; ic < 1; ++ic) {
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int iy = oy * 1 + ky - 1;
+                        for (kx = 0; kx < 3; ++kx, ++c) {
+                            const int ix = ox * 1 + kx - 1;
+                            col[c] = (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) ? x[(ic * 8 + iy) * 8 + ix] : 0;
+                        }
                     }
                 }
             }
@@ -485,12 +506,12 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y
                         }
                     }
                     /* requantized outputs */
-                    y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
-                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
-                    y[(o + 2) * 64 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
-                    y[(o + 3) * 64 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
-                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
-                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
+                    y[o * 64 + p] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
+                    y[(o + 2) * 64 + p] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
+                    y[(o + 3) * 64 + p] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
+                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32_right(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
+                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32_right(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
                 }
                 for (o = 6; o < 8; o += 2) {
                     const int8_t *xp = col;
@@ -535,8 +556,8 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y
                         }
                     }
                     /* requantized outputs */
-                    y[o * 64 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
-                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
+                    y[o * 64 + p] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
                 }
             }
         }
@@ -563,7 +584,7 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y
                         }
                     }
                 }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
@@ -593,7 +614,7 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 }
 
 /* Layer 'conv2_basis': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [6, 2, 2], activation none (EDP basis of 'conv2', rank 6 of 9); in Q3.4, out Q4.3, weights Q.7 (frac bits); dense, 432 MACs; accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (8 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this
@@ -681,12 +702,12 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], i
                     acc4 = digits_cnn_l2_conv2_basis_b[o + 4] + low2;
                     acc5 = digits_cnn_l2_conv2_basis_b[o + 5] + gen_pair_high(mix2, low2);
                     /* requantized outputs */
-                    y[o * 4 + p] = (int8_t)gen_requantize32(acc0, 8, -128, 127);
-                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, 8, -128, 127);
-                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, 8, -128, 127);
-                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, 8, -128, 127);
-                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32(acc4, 8, -128, 127);
-                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32(acc5, 8, -128, 127);
+                    y[o * 4 + p] = (int8_t)gen_requantize32_right(acc0, 8, -128, 127);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_right(acc1, 8, -128, 127);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_right(acc2, 8, -128, 127);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_right(acc3, 8, -128, 127);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_right(acc4, 8, -128, 127);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_right(acc5, 8, -128, 127);
                 }
             }
         }
@@ -713,7 +734,7 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], i
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32(acc, 8, -128, 127);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_right(acc, 8, -128, 127);
             }
         }
     }
@@ -721,7 +742,7 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], i
 }
 
 /* Layer 'conv2': conv2d 1x1 stride 1x1 pad top 0 left 0, [6, 2, 2] -> [9, 2, 2], activation relu6 (EDP coefficients of 'conv2', rank 6 of 9); in Q4.3, out Q3.4, weights frac bits 6..7 per output; dense, 54 MACs; accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
 {
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (6 x 1 x 1, in the weights' order) is gathered once into a column in the arena, between this
@@ -796,12 +817,12 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y
                         }
                     }
                     /* requantized outputs */
-                    y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
-                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
-                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32(acc2, digits_cnn_l3_conv2_shift[o + 2], 0, 96);
-                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32(acc3, digits_cnn_l3_conv2_shift[o + 3], 0, 96);
-                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32(acc4, digits_cnn_l3_conv2_shift[o + 4], 0, 96);
-                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32(acc5, digits_cnn_l3_conv2_shift[o + 5], 0, 96);
+                    y[o * 4 + p] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l3_conv2_shift[o + 2], 0, 96);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l3_conv2_shift[o + 3], 0, 96);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_right(acc4, digits_cnn_l3_conv2_shift[o + 4], 0, 96);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_right(acc5, digits_cnn_l3_conv2_shift[o + 5], 0, 96);
                 }
                 for (o = 6; o < 8; o += 2) {
                     const int8_t *xp = col;
@@ -831,8 +852,8 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y
                         }
                     }
                     /* requantized outputs */
-                    y[o * 4 + p] = (int8_t)gen_requantize32(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
-                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
+                    y[o * 4 + p] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l3_conv2_shift[o], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l3_conv2_shift[o + 1], 0, 96);
                 }
                 o = 8;
                 w = &digits_cnn_l3_conv2_w[48];
@@ -842,7 +863,7 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y
                     for (i = 0; i < 6; ++i) {
                         acc += (int32_t)w[i] * col[i];
                     }
-                    y[o * 4 + p] = (int8_t)gen_requantize32(acc, digits_cnn_l3_conv2_shift[o], 0, 96);
+                    y[o * 4 + p] = (int8_t)gen_requantize32_right(acc, digits_cnn_l3_conv2_shift[o], 0, 96);
                 }
             }
         }
@@ -869,7 +890,7 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32(acc, digits_cnn_l3_conv2_shift[oc], 0, 96);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l3_conv2_shift[oc], 0, 96);
             }
         }
     }
@@ -896,7 +917,7 @@ static void digits_cnn_l4_pool2(const int8_t x[36], int8_t y[9])
 }
 
 /* Layer 'fc': dense [9] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 90 MACs; accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
@@ -978,12 +999,12 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10]
             }
         }
         /* requantized outputs */
-        y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
-        y[o + 4] = (int8_t)gen_requantize32(acc4, digits_cnn_l6_fc_shift[o + 4], -128, 127);
-        y[o + 5] = (int8_t)gen_requantize32(acc5, digits_cnn_l6_fc_shift[o + 5], -128, 127);
+        y[o] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32_right(acc4, digits_cnn_l6_fc_shift[o + 4], -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32_right(acc5, digits_cnn_l6_fc_shift[o + 5], -128, 127);
     }
     for (o = 6; o < 10; o += 4) {
         const int8_t *xp = x;
@@ -1042,10 +1063,10 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10]
             }
         }
         /* requantized outputs */
-        y[o] = (int8_t)gen_requantize32(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize32(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize32(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize32(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
+        y[o] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l6_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l6_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l6_fc_shift[o + 3], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {
@@ -1054,7 +1075,7 @@ static GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10]
         for (i = 0; i < 9; ++i) {
             acc += (int32_t)digits_cnn_l6_fc_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize32(acc, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_right(acc, digits_cnn_l6_fc_shift[o], -128, 127);
     }
 #endif
 }

@@ -16,6 +16,16 @@
 
 /* ---- Fixed-point helpers (twins of GenSupport/FixedPoint in Swift; they must agree bit for bit) ---- */
 
+/* Each layer with weights stays a function of its own: GCC inlines a function called once, and in
+ * <name>_infer the register allocation across layers made some kernels keep their accumulators on
+ * the stack (measured once on Cortex-M4 -O2: the wide digits CNN at 4 of 16 took 145,533
+ * instructions inlined, 86,701 out of line). A call per layer costs a few instructions. */
+#if defined(__GNUC__)
+#define GEN_LAYER_FUNCTION __attribute__((noinline))
+#else
+#define GEN_LAYER_FUNCTION
+#endif
+
 /* Arm DSP kernels (Cortex-M4/M7/M33 and up): the compiler's own ACLE intrinsics, used only where the
  * core has the DSP extension; other cores and compilers take the plain C beside them, which computes
  * the same integers. Every accumulator these kernels use is proven to fit int32, so the modular
@@ -50,7 +60,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
-    return (int32_t)((uint32_t)mix - (uint32_t)low) / 256;
+    /* an exact multiple of 256, so GCC's arithmetic >> (defined for negative ints) is the division */
+    return (int32_t)((uint32_t)mix - (uint32_t)low) >> 8;
 }
 
 /* Two words from a 4-byte-aligned address, so one LDRD (the row-pair tables are aligned and read in
@@ -81,32 +92,30 @@ static inline void gen_write4(int8_t *p, uint32_t v)
 }
 #endif
 
-/* gen_requantize for int32 accumulators in 32-bit arithmetic, the same integers: the rounding bit
- * is added after the shift (floor((acc + 2^(s-1)) / 2^s) = floor(acc / 2^s) + bit s-1 of acc), so
- * nothing can overflow, and a core without 64-bit shifts saves about twenty instructions per output. */
-static inline int32_t gen_requantize32(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
+ * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
+ * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
+ * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+#ifndef GEN_ARITHMETIC_SHIFT
+#if defined(__GNUC__)
+#define GEN_ARITHMETIC_SHIFT 1
+#else
+#define GEN_ARITHMETIC_SHIFT 0
+#endif
+#endif
+
+static inline int32_t gen_floor_shift32(int32_t v, int s)
 {
-    int32_t v;
-    if (shift > 31) {
-        v = 0; /* |acc| <= 2^31 <= 2^(shift-1): rounds to 0 */
-    } else if (shift > 0) {
-        /* floor(acc / 2^shift) with unsigned shifts only (~acc = -(acc + 1) >= 0 when acc < 0) */
-        const int32_t floored = acc >= 0 ? (int32_t)((uint32_t)acc >> shift)
-                                         : -(int32_t)((uint32_t)(-(acc + 1)) >> shift) - 1;
-        v = floored + (int32_t)(((uint32_t)acc >> (shift - 1)) & 1u);
-    } else {
-        const int s = -shift;
-        if (s > 30) {
-            return acc > 0 ? hi : (acc < 0 ? lo : 0);
-        }
-        if (acc > (hi >> s)) {
-            return hi;
-        }
-        if (acc < -((-lo) >> s)) {
-            return lo;
-        }
-        v = acc * ((int32_t)1 << s);
-    }
+#if GEN_ARITHMETIC_SHIFT
+    return v >> s;
+#else
+    return v >= 0 ? (int32_t)((uint32_t)v >> s) : -(int32_t)((uint32_t)(-(v + 1)) >> s) - 1;
+#endif
+}
+
+static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
     if (v < lo) {
         v = lo;
     }
@@ -450,7 +459,7 @@ static int8_t digits_mlp_arena[56];
 /* ---- Layers ---- */
 
 /* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q3.4, weights frac bits 6..28 per output; vector-wise k-of-n 4/16 shared by 8 rows, 512 of 2048 weights kept (75.0% sparse); accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
     /* Vector-wise k-of-n: each set of 8 rows keeps the same 16 inputs (4 of every 16), listed
      * once per set in digits_mlp_l0_fc1_idx. A set's inputs are gathered into col (in the arena, between this
@@ -538,12 +547,12 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[3
                 acc4 = bs[o + 4] + low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], 0, 127);
-                ys[o + 2] = (int8_t)gen_requantize32(acc2, ss[o + 2], 0, 127);
-                ys[o + 3] = (int8_t)gen_requantize32(acc3, ss[o + 3], 0, 127);
-                ys[o + 4] = (int8_t)gen_requantize32(acc4, ss[o + 4], 0, 127);
-                ys[o + 5] = (int8_t)gen_requantize32(acc5, ss[o + 5], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], 0, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], 0, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], 0, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], 0, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
@@ -581,8 +590,8 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[3
                 acc0 = bs[o] + low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
             }
         }
 #else
@@ -597,14 +606,14 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[3
                 for (i = 0; i < 16; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32(acc, ss[o], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], 0, 127);
             }
         }
 #endif
     }
 }
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q3.4, weights frac bits 0..23 per output; vector-wise k-of-n 4/16 shared by 8 rows, 128 of 512 weights kept (75.0% sparse); accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     /* Vector-wise k-of-n: each set of 8 rows keeps the same 8 inputs (4 of every 16), listed
      * once per set in digits_mlp_l1_fc2_idx. A set's inputs are gathered into col (in the arena, between this
@@ -692,12 +701,12 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[1
                 acc4 = bs[o + 4] + low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], 0, 127);
-                ys[o + 2] = (int8_t)gen_requantize32(acc2, ss[o + 2], 0, 127);
-                ys[o + 3] = (int8_t)gen_requantize32(acc3, ss[o + 3], 0, 127);
-                ys[o + 4] = (int8_t)gen_requantize32(acc4, ss[o + 4], 0, 127);
-                ys[o + 5] = (int8_t)gen_requantize32(acc5, ss[o + 5], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], 0, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], 0, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], 0, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], 0, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
@@ -735,8 +744,8 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[1
                 acc0 = bs[o] + low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
             }
         }
 #else
@@ -751,14 +760,14 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[1
                 for (i = 0; i < 8; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32(acc, ss[o], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], 0, 127);
             }
         }
 #endif
     }
 }
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q3.4, out Q3.4, weights frac bits 6..7 per output; vector-wise k-of-n 4/16 shared by 8 rows, 40 of 160 weights kept (75.0% sparse); accumulator int32_t */
-static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     /* Vector-wise k-of-n: each set of 8 rows keeps the same 4 inputs (4 of every 16), listed
      * once per set in digits_mlp_l2_fc3_idx. A set's inputs are gathered into col (in the arena, between this
@@ -820,12 +829,12 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[1
                 acc4 = bs[o + 4] + low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], -128, 127);
-                ys[o + 2] = (int8_t)gen_requantize32(acc2, ss[o + 2], -128, 127);
-                ys[o + 3] = (int8_t)gen_requantize32(acc3, ss[o + 3], -128, 127);
-                ys[o + 4] = (int8_t)gen_requantize32(acc4, ss[o + 4], -128, 127);
-                ys[o + 5] = (int8_t)gen_requantize32(acc5, ss[o + 5], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], -128, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], -128, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], -128, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], -128, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
@@ -847,8 +856,8 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[1
                 acc0 = bs[o] + low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
@@ -863,7 +872,7 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[1
                 for (i = 0; i < 4; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32(acc, ss[o], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], -128, 127);
             }
         }
 #endif
@@ -908,8 +917,8 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[1
                 acc0 = bs[o] + low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32(acc1, ss[o + 1], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
@@ -924,7 +933,7 @@ static GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[1
                 for (i = 0; i < 4; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32(acc, ss[o], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], -128, 127);
             }
         }
 #endif

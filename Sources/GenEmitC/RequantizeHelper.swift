@@ -1,0 +1,32 @@
+import GenLowering
+
+/// The runtime function that turns a layer's accumulators into outputs (Templates/c/runtime.c.mustache).
+/// All three compute `requantize` of GenSupport/FixedPoint bit for bit; they differ in what they may assume.
+enum RequantizeHelper: Hashable {
+    /// int64 accumulators: any shift.
+    case int64
+    /// int32 accumulators: any shift (left shifts saturate, shifts past 31 round to zero).
+    case int32
+    /// int32 accumulators whose every shift is a right shift of 0...31, the usual case: no tests on
+    /// the shift, and (on GCC and clang) arithmetic shifts, about a dozen fewer instructions per output
+    /// on Cortex-M.
+    case int32RightShift
+
+    init(for data: WeightedStepData) {
+        // Lowering gives weighted layers int32 or int64 accumulators only.
+        guard data.accumulator == .int32 else {
+            self = .int64
+            return
+        }
+        let shifts = data.uniformShift.map { [Int64($0)] } ?? data.shifts?.values ?? []
+        self = !shifts.isEmpty && shifts.allSatisfy({ (0...31).contains($0) }) ? .int32RightShift : .int32
+    }
+
+    var cName: String {
+        switch self {
+        case .int64: "gen_requantize"
+        case .int32: "gen_requantize32"
+        case .int32RightShift: "gen_requantize32_right"
+        }
+    }
+}
