@@ -162,15 +162,16 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         let declaration = "static \(actType) \(namer.arena)[\(program.arenaElements)];\n"
         // Only the Arm DSP kernels use an arena that holds nothing but im2col columns (a model whose
         // every tensor is the caller's input or output): elsewhere it would be an unused variable.
-        // (The vector-wise k-of-n kernel gathers into the arena on every core.)
-        let holdsTensors = gathers || program.steps.contains { step in
+        // (The vector-wise k-of-n kernel, and conv2d k-of-n over its column, use the arena on every core.)
+        let usedOnEveryCore = gathers || program.steps.contains { step in
             if case .arena = step.input.location { return true }
             if case .arena = step.output.location { return true }
+            if case .conv2d(let conv) = step.kind, conv.columnOffset != nil, conv.data.sparse != nil { return true }
             return false
         }
         memory =
             program.arenaElements == 0 ? "/* no intermediate tensors */\n\n"
-            : holdsTensors ? declaration + "\n"
+            : usedOnEveryCore ? declaration + "\n"
             : "#if GEN_ARM_DSP\n" + declaration + "#endif\n\n"
     case .pingPong:
         memoryNote = "two ping-pong buffers used alternately"

@@ -191,7 +191,8 @@ private struct WeightLoweringContext {
     func costModel(for q: QuantizedWeights, kind: LayerWork.Kind) -> CostModel? {
         guard hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: q.accumulatorBits)
         else { return nil }
-        if case .dense = kind, q.rows < 4 || q.fanIn < 4 { return nil }
+        // Fewer than 4 rows or inputs: no DSP kernel (nor im2col column), so plain loops the model was not fitted to.
+        if q.rows < 4 || q.fanIn < 4 { return nil }
         return costModel
     }
 }

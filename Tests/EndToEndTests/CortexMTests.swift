@@ -36,6 +36,9 @@ struct CortexMTests {
         ("mlp_darb", TestModels.mlp()),
         // EDP: basis and coefficient layers (1x1 conv2d for the convolutions).
         ("cnn_edp", TestModels.cnn()),
+        // An arena with nothing but the column of a k-of-n conv2d, which reads it on every core (k = 2:
+        // no DSP path at all, so no GEN_ARM_DSP either).
+        ("single_conv_k2", TestModels.singleConv()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -54,6 +57,12 @@ struct CortexMTests {
                 $0.n = label.hasPrefix("cnn") ? 8 : 16
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
+            }
+            if label == "single_conv_k2" {
+                $0.prune = "kofn"
+                $0.k = 2
+                $0.n = 8
+                $0.sparseLowering = "always"
             }
             if label == "row_pairs" || label == "single_conv" {
                 $0.prune = "none"  // every weight kept, so the first layer's bound passes 2^23
@@ -116,6 +125,14 @@ struct CortexMTests {
                 if case .conv2d(let conv) = step.kind { return conv.data.dspWeights != nil }
                 return false
             })
+        }
+        if label.hasPrefix("cnn_k") && label.hasSuffix("nibble") {
+            // Every conv2d reads nibble indices over its column (forced, so the 18-input conv1 too).
+            let formats = run.result.program.steps.compactMap { step -> Bool? in
+                guard case .conv2d(let conv) = step.kind else { return nil }
+                return conv.columnOffset != nil && conv.data.sparse?.format == .nibble
+            }
+            #expect(formats == [true, true, true])
         }
         if label == "cnn_kernel" {
             #expect(run.result.program.steps.contains { step in

@@ -45,7 +45,12 @@ struct SparsityPaysTests {
         var estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
         #expect(estimate.denseInstructions == 100864)
         #expect(estimate.sparseInstructions == 54784)
+        // nibble indices: + 0.5 per kept MAC, 0.5 * 128 * 18 = 1152
+        work.nibbleIndices = true
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.sparseInstructions == 55936)
         // kernel granularity (2 of 8 kernels kept, 18 weights a row): 10 * 128 * 18 + 50 * 128 = 29440
+        work.nibbleIndices = false
         work.kernelGranularity = true
         estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
         #expect(estimate.sparseInstructions == 29440)

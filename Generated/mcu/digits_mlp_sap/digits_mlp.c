@@ -57,8 +57,10 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 
 /* GCC's first scheduling pass hoists the four gathers of a k-of-n group ahead of their multiplies
  * and runs out of registers (measured once: 28% more instructions for LeNet-300-100 at 4 of 16 on
- * Cortex-M4), so the k-of-n DSP kernels are compiled without it. */
-#if GEN_ARM_DSP && !defined(__clang__)
+ * Cortex-M4), so the k-of-n DSP kernels are compiled without it, and as at -O2 in a build for size. */
+#if GEN_ARM_DSP && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
+#define GEN_GATHER_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
+#elif GEN_ARM_DSP && !defined(__clang__)
 #define GEN_GATHER_KERNEL __attribute__((optimize("no-schedule-insns")))
 #else
 #define GEN_GATHER_KERNEL
