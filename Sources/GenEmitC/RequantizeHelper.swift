@@ -1,3 +1,5 @@
+// GenEmitC/RequantizeHelper.swift - Which runtime requantize helper a layer's C calls.
+
 import GenLowering
 
 /// The runtime function that turns a layer's accumulators into outputs (Templates/c/runtime.c.mustache).

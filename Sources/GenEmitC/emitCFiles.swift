@@ -197,7 +197,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         arenaBytes: String(program.activationBytes), weightBits: String(quantized.options.weightBits),
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
         runtime: renderer.render(RuntimeContext(
-                layerFunctions: !requantizeHelpers.isEmpty /* every layer with weights */, hls: hls, needsAverage: needsAverage, needsDSP: needsDSP, needsGatherKernel: needsGatherKernel,
+                // Every layer with weights requantizes, and each is a GEN_LAYER_FUNCTION.
+                layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage, needsDSP: needsDSP,
+                needsGatherKernel: needsGatherKernel,
                 needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize64: requantizeHelpers.contains(.int64)), template: "c/runtime.c"),

@@ -95,7 +95,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             }
         } else {
             chosen = .sparse
-            reason = "sparse (no cost model for this target, or for these widths: it covers 8-bit weights and activations with int32 accumulators)"
+            reason = "sparse (no cost model for this target, or for this layer: it covers 8-bit weights and activations with int32 accumulators, in layers of at least 4 rows and 4 inputs)"
         }
     }
     return LayerCostEstimate(
