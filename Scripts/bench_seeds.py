@@ -5,7 +5,8 @@ Run: python3 Scripts/bench_seeds.py [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R
      (default digits_mlp 2 7 1000, magnitude k-of-n of 16 with the model's recipe; about 2 minutes;
      `every` prunes every layer instead, as bench_accuracy.py's "every layer" rows; `rows=R` makes the
      masks vector-wise, `--kofn-rows R`: every R consecutive rows keep the same positions; `dpp` runs
-     bench_accuracy.py's DPP column instead: EPOCHS/2 learning the masks + EPOCHS/2 fine-tuning)
+     bench_accuracy.py's DPP column instead: EPOCHS/2 learning the masks + EPOCHS/2 fine-tuning; with
+     rows=R, DPP learns one mask per set of R rows)
 
 Same flags as bench_accuracy.py's "recipe" rows (the example's --augment, --learning-rate 0.01), only
 --seed changes: it sets the shuffles, the augmentation draws and nothing else. Prints each seed's
@@ -35,8 +36,6 @@ def main():
         sys.exit(f"bench_seeds.py: expected [MODEL] [K] [SEEDS] [EPOCHS] [every] [rows=R] [dpp] with MODEL one of "
                  f"{', '.join(MODELS)}; found {' '.join(args)}")
     every_layer = len(args) > 4
-    if learned and rows:
-        sys.exit("bench_seeds.py: rows=R is for magnitude k-of-n (--kofn-rows), not dpp")
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")

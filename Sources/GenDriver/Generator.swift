@@ -141,6 +141,7 @@ package enum Generator {
             options.training = resolved.trainingOptions
             options.perLayer = recipe
             options.granularity = resolved.kernelGranularity ? .kernel : resolved.filterGranularity ? .filter : .weight
+            options.rowsPerSet = resolved.rowsPerSet
             let result = trainDPP(graph, on: data.train, options: options) { epoch in
                 progress?.update(
                     "dpp", done: epoch.epoch, total: 2 * resolved.epochs,

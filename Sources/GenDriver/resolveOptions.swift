@@ -190,8 +190,8 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     if let rows = options.kofnRows {
         if rows < 1 {
             flagError("--kofn-rows: expected a whole number >= 1 (rows sharing one index set), found \(rows)")
-        } else if method != "kofn" {
-            flagError("--kofn-rows: only used by --prune kofn (magnitude k-of-n)")
+        } else if method != "kofn" && method != "dpp" {
+            flagError("--kofn-rows: only used by --prune kofn or dpp (k-of-n masks)")
         } else if options.granularity != nil && options.granularity != "weight" {
             flagError("--kofn-rows: needs --granularity weight (rows share positions of single weights)")
         }

@@ -268,8 +268,9 @@ package func writeReport(
         prune = .obj([
             ("method", .str("dpp")), ("k", .int(k)), ("n", .int(n)),
             ("granularity", .str(granularityDescription(resolved))),
-        ] + recipeMember(options) + [
-            ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits")),
+        ] + (resolved.rowsPerSet > 1 ? [("rowsPerIndexSet", .int(resolved.rowsPerSet))] : []) + recipeMember(options) + [
+            ("masks", .str("learned by Gumbel top-k with a sequential-softmax relaxation, frozen to the top-k of the logits"
+                + (resolved.rowsPerSet > 1 ? "; one row of logits per set of \(resolved.rowsPerSet) rows (the mask gradient summed over the set's rows)" : ""))),
             (
                 "maskMetrics",
                 .arr((training?.maskMetrics ?? []).map {

@@ -44,6 +44,9 @@ package struct DPPOptions: Sendable {
     package var finalTemperature = 0.5
     package var logitLearningRate = 1e-2
     package var granularity = DPPGranularity.weight
+    /// Vector-wise masks (`--kofn-rows`, weight granularity): every `rowsPerSet` consecutive rows share
+    /// one set of logits, so they keep the same positions; 1: each row learns its own.
+    package var rowsPerSet = 1
     /// A recipe's exceptions by layer index in the graph: another k and n, or no mask at all.
     package var perLayer: [Int: LayerKofN] = [:]
     package var training: TrainingOptions
@@ -108,14 +111,21 @@ package func trainDPP(
     var fullBias = network.parameters.map(\.bias)
     // Full weights live here; the network sees W ⊙ a for the mask a drawn for each batch.
     var full = network.parameters.map(\.weights)
-    // Logits per unit, from the log of the unit's L1 norm.
+    // Vector-wise: the rows of a set share one row of logits (a set's units are its positions).
+    let rowsPerSet = options.granularity == .weight ? max(options.rowsPerSet, 1) : 1
+    let rowCounts = full.indices.map { full[$0].count / max(fanIns[$0] * shapes[$0].size, 1) }
+    // Logits per unit, from the log of the unit's L1 norm (vector-wise: summed over the set's rows).
     var logits = full.indices.map { p in
-        stride(from: 0, to: full[p].count, by: shapes[p].size).map { start in
-            log(full[p][start..<(start + shapes[p].size)].reduce(0) { $0 + abs($1) } + 1e-8)
+        let perUnit = stride(from: 0, to: full[p].count, by: shapes[p].size).map { start in
+            full[p][start..<(start + shapes[p].size)].reduce(0) { $0 + abs($1) }
         }
+        return sharedBySets(perUnit, rows: rowCounts[p], units: fanIns[p], rowsPerSet: rowsPerSet).map { log($0 + 1e-8) }
     }
     func expand(_ unitMask: [Bool], _ p: Int) -> [Bool] {
-        shapes[p].size == 1 ? unitMask : unitMask.flatMap { Array(repeating: $0, count: shapes[p].size) }
+        let rowMask = rowsPerSet == 1 ? unitMask : (0..<rowCounts[p]).flatMap { row in
+            unitMask[(row / rowsPerSet * fanIns[p])..<((row / rowsPerSet + 1) * fanIns[p])]
+        }
+        return shapes[p].size == 1 ? rowMask : rowMask.flatMap { Array(repeating: $0, count: shapes[p].size) }
     }
     var logitFirst = logits.map { [Double](repeating: 0, count: $0.count) }
     var logitSecond = logitFirst
@@ -173,6 +183,7 @@ package func trainDPP(
                 var maskGradient = size == 1 ? perWeight : stride(from: 0, to: perWeight.count, by: size).map {
                     perWeight[$0..<($0 + size)].reduce(0, +)
                 }
+                maskGradient = sharedBySets(maskGradient, rows: rowCounts[p], units: fanIns[p], rowsPerSet: rowsPerSet)
                 if filters {
                     for unit in maskGradient.indices { maskGradient[unit] += gradients.bias[p][unit] * fullBias[p][unit] }
                     gradients.bias[p] = zip(gradients.bias[p], sample.hard).map { $1 ? $0 : 0 }
@@ -224,7 +235,7 @@ package func trainDPP(
         }
         let kept = expand(unitsKept, p)
         let mask = KeepMask(
-            k: k, n: n == 0 ? fanIns[p] : n, kept: kept, unit: shapes[p].size)
+            k: k, n: n == 0 ? fanIns[p] : n, kept: kept, unit: shapes[p].size, rowsPerSet: rowsPerSet)
         frozen = replacing(frozen, layerIndex, weights: zip(full[p], kept).map { $1 ? $0 : 0 }, bias: bias, mask: mask)
     }
     if filters { frozen = compactFilters(frozen, kept: keptFiltersByLayer) }
@@ -239,6 +250,19 @@ package func trainDPP(
 }
 
 /// The graph with one dense/conv2d layer's parameters and mask replaced.
+/// Per-row values (`rows × units`, row-major) summed over each set of `rowsPerSet` consecutive rows
+/// (`sets × units`; the last set may be shorter); unchanged when every row is its own set.
+func sharedBySets(_ values: [Double], rows: Int, units: Int, rowsPerSet: Int) -> [Double] {
+    guard rowsPerSet > 1 else { return values }
+    let sets = (rows + rowsPerSet - 1) / rowsPerSet
+    var shared = [Double](repeating: 0, count: sets * units)
+    for row in 0..<rows {
+        let base = row / rowsPerSet * units
+        for unit in 0..<units { shared[base + unit] += values[row * units + unit] }
+    }
+    return shared
+}
+
 private func replacing(_ graph: Graph, _ index: Int, weights: [Double], bias: [Double], mask: KeepMask?) -> Graph {
     var result = graph
     switch result.layers[index].op {

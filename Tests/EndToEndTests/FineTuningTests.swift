@@ -167,6 +167,25 @@ struct FineTuningTests {
         #expect(zip(weights, freeWeights).contains { ($0 == 0) != ($1 == 0) }, "no kept position moved")
     }
 
+    @Test("--prune dpp --kofn-rows 8: one learned mask per set of rows, lowered as shared index sets; bit-exact C")
+    func dppVectorWise() throws {
+        let (run, json) = try Self.bitExactDigitsMLP(label: "dpp_rows") {
+            $0.prune = "dpp"
+            $0.k = 4
+            $0.n = 16
+            $0.epochs = 2
+            $0.kofnRows = 8
+        }
+        let pruning = try #require(json?["pruning"] as? [String: Any])
+        #expect(pruning["method"] as? String == "dpp" && pruning["rowsPerIndexSet"] as? Int == 8)
+        // Every dense layer is lowered with one input list per set of 8 rows (host has an arena).
+        let sets = run.result.program.steps.compactMap { step -> Int? in
+            guard case .dense(let dense) = step.kind else { return nil }
+            return dense.data.sharedSparse?.rowsPerSet
+        }
+        #expect(sets == [8, 8, 8])
+    }
+
     @Test("vector-wise gradual k-of-n with --data: after fine-tuning every set of rows still keeps the same positions; bit-exact C")
     func vectorWiseFineTuning() throws {
         let (run, json) = try Self.bitExactDigitsMLP(label: "vector_gradual") {

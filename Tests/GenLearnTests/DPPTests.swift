@@ -92,6 +92,51 @@ struct DPPTests {
         #expect(first.metrics.count == 2 && first.metrics.allSatisfy { (0...1).contains($0.confidence) && (0...1).contains($0.diversity) })
     }
 
+    @Test("vector-wise (rowsPerSet 4): each set of rows learns one mask, k of n per group; 1 reproduces the per-row run")
+    func vectorWise() throws {
+        var g = SeededGenerator(seed: 23)
+        func tensor(_ count: Int) -> String { (0..<count).map { _ in String(g.uniform(-0.5, 0.5)) }.joined(separator: ",") }
+        let text = """
+            {"version": 1, "name": "v", "input": {"shape": [12]}, "layers": [
+              {"type": "dense", "activation": "relu", "weights": {"shape": [10, 12], "data": [\(tensor(120))]}},
+              {"type": "dense", "weights": {"shape": [3, 10], "data": [\(tensor(30))]}}]}
+            """
+        let graph = try loadModel(file: "v.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let inputs = (0..<90).map { _ in (0..<12).map { _ in g.uniform(-1, 1) } }
+        let data = Dataset(inputs: inputs, labels: inputs.map { $0[0] > 0.3 ? 2 : ($0[1] > 0 ? 1 : 0) })
+        var options = DPPOptions(k: 2, n: 4, epochs: 6, fineTuneEpochs: 2, seed: 5)
+        options.training.batchSize = 16
+        let perRow = trainDPP(graph, on: data, options: options)
+        options.rowsPerSet = 1
+        let explicitOne = trainDPP(graph, on: data, options: options)
+        for (a, b) in zip(perRow.graph.layers, explicitOne.graph.layers) {
+            guard case .dense(let x) = a.op, case .dense(let y) = b.op else { continue }
+            #expect(x.mask == y.mask && x.weights == y.weights, "rowsPerSet 1 differs from the default")
+        }
+        options.rowsPerSet = 4
+        let shared = trainDPP(graph, on: data, options: options)
+        var checked = 0
+        var setsDiffer = false
+        for layer in shared.graph.layers {
+            guard case .dense(let x) = layer.op else { continue }
+            let mask = try #require(x.mask)
+            #expect(mask.rowsPerSet == 4)
+            let rowMasks = (0..<x.outputs).map { Array(mask.kept[($0 * x.inputs)..<(($0 + 1) * x.inputs)]) }
+            for row in 0..<x.outputs {
+                // Sets of rows 0-3, 4-7 and 8-9 in the first layer; 0-2, one shorter set, in the second.
+                #expect(rowMasks[row] == rowMasks[row / 4 * 4], "row \(row) leaves its set's positions")
+                setsDiffer = setsDiffer || rowMasks[row] != rowMasks[0]
+                for group in groups(fanIn: x.inputs, n: 4) {
+                    #expect(group.filter { rowMasks[row][$0] }.count == min(2, group.count))
+                }
+            }
+            for (weight, kept) in zip(x.weights, mask.kept) where !kept { #expect(weight == 0) }
+            checked += 1
+        }
+        #expect(checked == 2)
+        #expect(setsDiffer, "every set chose the same positions: the sets did not learn apart")
+    }
+
     @Test("kernel granularity: the learned mask keeps whole kh×kw kernels, k of every n channels")
     func kernels() throws {
         var g = SeededGenerator(seed: 31)
