@@ -350,6 +350,8 @@ def features(layer):
     column = pixels * (layer["denseMacs"] // outputs)
     if not sparse:
         return "conv", [layer["denseMacs"], outputs, column]
+    if layer.get("rowsPerIndexSet", 1) > 1:
+        return None, None  # conv2d sets are priced with the dense sets' coefficients (estimateLayerCost.swift)
     if layer.get("granularity") == "kernel":
         return "convKernel", [layer["macs"], outputs, 0, 0]
     nibble = layer["indexBitsPerKeptWeight"] == 4

@@ -26,6 +26,21 @@ struct SharedSetsKernelContext {
     var rowsPerSet: String
     var keptPerRow: String
     var column: String
+    /// Where a set gathers from (`x`, or a conv2d's im2col column `col`) and into (`col`, or `scol`).
+    var gatherSource: String
+    var setColumn: String
+    /// Set s's first output (`y[s * rowsPerSet]`; conv2d: that channel at pixel p) and row o's, plain C.
+    var setOutputs: String
+    var plainOutput: String
+    /// The sets' loop (`kofn_sets_body`, rendered and indented where the kernel's template places it).
+    var setsBody: String = ""
+    /// conv2d: the im2col column's place, its gather for pixel (oy, ox) (rendered, indented), geometry.
+    var imColumn: String = ""
+    var imColumnGather: String = ""
+    var inputSize: String = ""
+    var outputSize: String = ""
+    var outHeight: String = ""
+    var outWidth: String = ""
     /// The weights are also in the row-pair order (`dspWeights`), each set `setStride` bytes apart.
     var paired: Bool
     var setStride: String
@@ -46,10 +61,12 @@ struct SharedSetRunContext {
 }
 
 /// `layer` holds the keys `weightedContext` filled (tables, requantization, clamp); `shiftTable` names
-/// the per-row shift table (used when the rows do not share one shift).
+/// the per-row shift table (used when the rows do not share one shift). `convPixels`: a conv2d's output
+/// pixels, one row's outputs apart; its sets gather from the im2col column at `columnOffset`, for pixel
+/// p, into the set column after it. nil for a dense layer, whose sets gather from x.
 func sharedSetsContext(
     _ data: WeightedStepData, shared: SharedKofNLayout, columnOffset: Int, arena: String, shiftTable: String,
-    layer: WeightedKernelContext
+    layer: WeightedKernelContext, convPixels: Int? = nil
 ) -> SharedSetsKernelContext {
     let kept = shared.keptPerRow
     let shiftTable = data.uniformShift == nil ? shiftTable : nil
@@ -60,13 +77,23 @@ func sharedSetsContext(
     func shift(_ row: Int) -> String {
         data.uniformShift.map(String.init) ?? (row == 0 ? "ss[o]" : "ss[o + \(row)]")
     }
+    // Row o (+ r) of the set: ys[o] for a dense layer; a conv2d's output channel is `pixels` apart.
+    func output(_ row: Int) -> String {
+        guard let pixels = convPixels else { return row == 0 ? "ys[o]" : "ys[o + \(row)]" }
+        return row == 0 ? "ys[o * \(pixels)]" : "ys[(o + \(row)) * \(pixels)]"
+    }
+    let setColumn = convPixels == nil ? "col" : "scol"
+    let setOutputs = convPixels.map { "y[s * \(shared.rowsPerSet * $0) + p]" } ?? "y[s * \(shared.rowsPerSet)]"
     return SharedSetsKernelContext(
         comment: layer.comment, function: layer.function, actType: layer.actType, accType: layer.accType,
         requantize: layer.requantize, weightType: layer.weightType, weightTable: layer.weightTable,
         biasTable: layer.biasTable, indexTable: layer.indexTable, indexType: shared.inputs.elementType.cName,
         shiftTable: shiftTable, rowShift: shift(0), clampLow: layer.clampLow, clampHigh: layer.clampHigh,
         inputs: String(data.fanIn), outputs: String(data.rows), k: String(shared.k), n: String(shared.n),
-        rowsPerSet: String(shared.rowsPerSet), keptPerRow: String(kept), column: "\(arena)[\(columnOffset)]",
+        rowsPerSet: String(shared.rowsPerSet), keptPerRow: String(kept),
+        column: "\(arena)[\(columnOffset + (convPixels == nil ? 0 : data.fanIn))]",
+        gatherSource: convPixels == nil ? "x" : "col", setColumn: setColumn, setOutputs: setOutputs,
+        plainOutput: output(0),
         paired: data.dspWeights != nil, setStride: String(data.dspSetStride), gatherQuadEnd: String(kept / 4 * 4),
         hasGatherTail: kept % 4 != 0,
         runs: runs.map { run in
@@ -78,12 +105,12 @@ func sharedSetsContext(
                 var context = layer
                 context.weightTable = "wset"
                 context.biasTable = "bs"
-                context.dotInput = "col"
+                context.dotInput = setColumn
                 context.inputs = String(kept)
-                context.outputRow = "ys[o]"
+                context.outputRow = output(0)
                 context.rowShift = shift(0)
                 context.dsp = true
-                addRowPairGroups(set, output: { $0 == 0 ? "ys[o]" : "ys[o + \($0)]" }, shift: shift, to: &context)
+                addRowPairGroups(set, output: output, shift: shift, to: &context)
                 kernel = context
             }
             let sets = run.count == 1 ? "set \(run.first): \(run.rows) rows" : "sets \(run.first)..\(run.first + run.count - 1): \(run.rows) rows each"
@@ -91,4 +118,13 @@ func sharedSetsContext(
                 note: sets, firstSet: String(run.first), setEnd: String(run.first + run.count),
                 rowsInSet: String(run.rows), kernel: kernel)
         })
+}
+
+/// `text`'s lines indented by `spaces`, but preprocessor lines (they stay at the line start, as the
+/// templates write them) and empty ones; without the final line break.
+func indented(_ text: String, by spaces: Int) -> String {
+    let pad = String(repeating: " ", count: spaces)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if lines.last == "" { lines.removeLast() }
+    return lines.map { $0.isEmpty || $0.hasPrefix("#") ? $0 : pad + $0 }.joined(separator: "\n")
 }

@@ -54,10 +54,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                         flash: &flashBytes, attribute: program.target.tableAttribute),
                     template: "c/layers/dense_darb")
             } else if let shared = dense.data.sharedSparse, let offset = dense.columnOffset {
-                let sets = sharedSetsContext(
+                var sets = sharedSetsContext(
                     dense.data, shared: shared, columnOffset: offset, arena: namer.arena,
                     shiftTable: namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift),
                     layer: context)
+                sets.setsBody = indented(renderer.render(sets, template: "c/layers/kofn_sets_body"), by: 4)
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
                 needsSetGather = needsSetGather || sets.paired
@@ -96,6 +97,26 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.padTop = String(conv.padTop)
             context.padLeft = String(conv.padLeft)
             context.keptKernels = String(conv.data.kernelSparse?.keptPerRow ?? 0)
+            if let shared = conv.data.sharedSparse, let offset = conv.columnOffset {
+                // Vector-wise k-of-n: per pixel, the im2col column, then each set's gather from it.
+                addColumn(conv, offset: offset, namer: namer, to: &context)
+                var sets = sharedSetsContext(
+                    conv.data, shared: shared, columnOffset: offset, arena: namer.arena,
+                    shiftTable: namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift),
+                    layer: context, convPixels: conv.outHeight * conv.outWidth)
+                sets.imColumn = "\(namer.arena)[\(offset)]"
+                sets.imColumnGather = indented(renderer.render(context, template: "c/layers/im2col"), by: 12)
+                sets.inputSize = context.inputSize
+                sets.outputSize = context.outputSize
+                sets.outHeight = context.outHeight
+                sets.outWidth = context.outWidth
+                sets.setsBody = indented(renderer.render(sets, template: "c/layers/kofn_sets_body"), by: 16)
+                needsDSP = needsDSP || sets.paired
+                needsRowPairs = needsRowPairs || sets.paired
+                needsSetGather = needsSetGather || sets.paired
+                layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
+                break
+            }
             if let offset = conv.columnOffset {
                 if let sparse = conv.data.sparse {
                     addKofNReading(sparse, dsp: true, to: &context)
@@ -166,7 +187,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         let usedOnEveryCore = gathers || program.steps.contains { step in
             if case .arena = step.input.location { return true }
             if case .arena = step.output.location { return true }
-            if case .conv2d(let conv) = step.kind, conv.columnOffset != nil, conv.data.sparse != nil { return true }
+            if case .conv2d(let conv) = step.kind, conv.columnOffset != nil,
+                conv.data.sparse != nil || conv.data.sharedSparse != nil { return true }
             return false
         }
         memory =

@@ -81,7 +81,14 @@ package func lowerProgram(
         case .conv2d(var conv):
             if let offset = plan.scratchOffsets[position] {
                 conv.columnOffset = offset
-                conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
+                if conv.data.sharedSparse != nil {
+                    if let (paired, stride) = sharedSetRowPairWeights(conv.data, target: target, quantization: quantized.options) {
+                        conv.data.dspWeights = paired
+                        conv.data.dspSetStride = stride
+                    }
+                } else {
+                    conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
+                }
                 kind = .conv2d(conv)
             }
         case .maxPool2d, .avgPool2d, .clamp:
@@ -111,6 +118,8 @@ package func hasEightBitKernels(weightBits: Int, activationBits: Int, accumulato
 /// A vector-wise k-of-n dense layer gathers each set's kept inputs into a column (on every arena target).
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
     if case .dense(let dense) = kind, let shared = dense.data.sharedSparse { return shared.keptPerRow }
+    // conv2d with shared index sets: the im2col column, then the set's gathered inputs after it.
+    if case .conv2d(let conv) = kind, let shared = conv.data.sharedSparse { return conv.data.fanIn + shared.keptPerRow }
     guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
         hasEightBitKernels(
             weightBits: quantization.weightBits, activationBits: quantization.activationBits,
@@ -250,7 +259,11 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
                 channels: ConstantTable(role: .indices, elementType: indexType, shape: [q.rows, perRow], values: indices))
         }
     } else if let mask = q.mask, mask.unit == 1, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
-        if mask.rowsPerSet > 1, kind.isDense, context.hasScratch {
+        // Shared index sets need scratch for the gathered inputs: dense layers on arena targets, and
+        // conv2d where it already runs over an im2col column (the sets gather from that column).
+        let convSets = !kind.isDense && context.convColumns
+            && hasEightBitKernels(weightBits: context.bits, activationBits: context.activationBits, accumulatorBits: q.accumulatorBits)
+        if mask.rowsPerSet > 1, (kind.isDense && context.hasScratch) || convSets {
             let (sharedEstimate, shared) = lowerSharedKofN(q, mask: mask, kind: kind, weightType: weightType, context: context)
             estimate = sharedEstimate
             if let shared {

@@ -39,6 +39,11 @@ struct CortexMTests {
         // An arena with nothing but the column of a k-of-n conv2d, which reads it on every core (k = 2:
         // no DSP path at all, so no GEN_ARM_DSP either).
         ("single_conv_k2", TestModels.singleConv()),
+        // Vector-wise k-of-n conv2d: per pixel the im2col column, then each set's gather from it and
+        // the row-pair kernel (sets of 4: full and shorter sets; stride, padding, a 2x2 kernel).
+        ("cnn_rows", TestModels.cnn()),
+        // ...and with 2 kept per row, plain loops on every core; the arena holds nothing but columns.
+        ("single_conv_rows", TestModels.singleConv()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -57,6 +62,20 @@ struct CortexMTests {
                 $0.n = label.hasPrefix("cnn") ? 8 : 16
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
+            }
+            if label == "single_conv_rows" {
+                $0.prune = "kofn"
+                $0.k = 1
+                $0.n = 8
+                $0.kofnRows = 2
+                $0.sparseLowering = "always"
+            }
+            if label == "cnn_rows" {
+                $0.prune = "kofn"
+                $0.k = 4
+                $0.n = 8
+                $0.kofnRows = 4
+                $0.sparseLowering = "always"
             }
             if label == "single_conv_k2" {
                 $0.prune = "kofn"
@@ -133,6 +152,22 @@ struct CortexMTests {
                 return conv.columnOffset != nil && conv.data.sparse?.format == .nibble
             }
             #expect(formats == [true, true, true])
+        }
+        if label == "single_conv_rows" {
+            let layouts = run.result.program.steps.compactMap { step -> String? in
+                guard case .conv2d(let conv) = step.kind, let shared = conv.data.sharedSparse else { return nil }
+                return "\(shared.keptPerRow) kept, \(conv.data.dspWeights != nil ? "paired" : "plain")"
+            }
+            #expect(layouts == ["2 kept, plain"])
+        }
+        if label == "cnn_rows" {
+            // Every conv2d (6, 8 and 10 channels) is lowered as sets of 4 over its column.
+            let sets = run.result.program.steps.compactMap { step -> String? in
+                guard case .conv2d(let conv) = step.kind else { return nil }
+                return "\(conv.data.rows) rows, sets of \(conv.data.sharedSparse?.rowsPerSet ?? 0)"
+                    + (conv.data.dspWeights != nil ? ", paired" : "")
+            }
+            #expect(sets == ["6 rows, sets of 4, paired", "8 rows, sets of 4, paired", "10 rows, sets of 4, paired"])
         }
         if label == "cnn_kernel" {
             #expect(run.result.program.steps.contains { step in
