@@ -63,24 +63,13 @@ struct CortexMTests {
                 $0.sparseLowering = "always"
                 $0.indexFormat = String(parts[2])
             }
-            if label == "single_conv_rows" {
+            // k-of-n kept sparse with the given k of 8 and rows per index set.
+            let kofn: [String: (k: Int, rows: Int)] = ["single_conv_rows": (1, 2), "cnn_rows": (4, 4), "single_conv_k2": (2, 1)]
+            if let (k, rows) = kofn[label] {
                 $0.prune = "kofn"
-                $0.k = 1
+                $0.k = k
                 $0.n = 8
-                $0.kofnRows = 2
-                $0.sparseLowering = "always"
-            }
-            if label == "cnn_rows" {
-                $0.prune = "kofn"
-                $0.k = 4
-                $0.n = 8
-                $0.kofnRows = 4
-                $0.sparseLowering = "always"
-            }
-            if label == "single_conv_k2" {
-                $0.prune = "kofn"
-                $0.k = 2
-                $0.n = 8
+                $0.kofnRows = rows > 1 ? rows : nil
                 $0.sparseLowering = "always"
             }
             if label == "row_pairs" || label == "single_conv" {

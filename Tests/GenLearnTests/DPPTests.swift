@@ -60,9 +60,9 @@ struct DPPTests {
         }
     }
 
-    @Test("trained masks are k-of-n, reproducible by seed, and the loss falls")
-    func training() throws {
-        var g = SeededGenerator(seed: 21)
+    /// A 12-10-3 dense model with seeded weights and 90 seeded samples whose labels depend on two inputs.
+    static func twoDenseLayers(seed: UInt64) throws -> (Graph, Dataset) {
+        var g = SeededGenerator(seed: seed)
         func tensor(_ count: Int) -> String { (0..<count).map { _ in String(g.uniform(-0.5, 0.5)) }.joined(separator: ",") }
         let text = """
             {"version": 1, "name": "d", "input": {"shape": [12]}, "layers": [
@@ -71,7 +71,12 @@ struct DPPTests {
             """
         let graph = try loadModel(file: "d.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
         let inputs = (0..<90).map { _ in (0..<12).map { _ in g.uniform(-1, 1) } }
-        let data = Dataset(inputs: inputs, labels: inputs.map { $0[0] > 0.3 ? 2 : ($0[1] > 0 ? 1 : 0) })
+        return (graph, Dataset(inputs: inputs, labels: inputs.map { $0[0] > 0.3 ? 2 : ($0[1] > 0 ? 1 : 0) }))
+    }
+
+    @Test("trained masks are k-of-n, reproducible by seed, and the loss falls")
+    func training() throws {
+        let (graph, data) = try Self.twoDenseLayers(seed: 21)
         var options = DPPOptions(k: 2, n: 4, epochs: 6, fineTuneEpochs: 2, seed: 5)
         options.training.batchSize = 16
         let first = trainDPP(graph, on: data, options: options)
@@ -94,16 +99,7 @@ struct DPPTests {
 
     @Test("vector-wise (rowsPerSet 4): each set of rows learns one mask, k of n per group; 1 reproduces the per-row run")
     func vectorWise() throws {
-        var g = SeededGenerator(seed: 23)
-        func tensor(_ count: Int) -> String { (0..<count).map { _ in String(g.uniform(-0.5, 0.5)) }.joined(separator: ",") }
-        let text = """
-            {"version": 1, "name": "v", "input": {"shape": [12]}, "layers": [
-              {"type": "dense", "activation": "relu", "weights": {"shape": [10, 12], "data": [\(tensor(120))]}},
-              {"type": "dense", "weights": {"shape": [3, 10], "data": [\(tensor(30))]}}]}
-            """
-        let graph = try loadModel(file: "v.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
-        let inputs = (0..<90).map { _ in (0..<12).map { _ in g.uniform(-1, 1) } }
-        let data = Dataset(inputs: inputs, labels: inputs.map { $0[0] > 0.3 ? 2 : ($0[1] > 0 ? 1 : 0) })
+        let (graph, data) = try Self.twoDenseLayers(seed: 23)
         var options = DPPOptions(k: 2, n: 4, epochs: 6, fineTuneEpochs: 2, seed: 5)
         options.training.batchSize = 16
         let perRow = trainDPP(graph, on: data, options: options)
