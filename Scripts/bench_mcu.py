@@ -351,7 +351,11 @@ def features(layer):
     if not sparse:
         return "conv", [layer["denseMacs"], outputs, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
-        return None, None  # conv2d sets are priced with the dense sets' coefficients (estimateLayerCost.swift)
+        kept = layer["keptWeights"] // rows
+        if kept < 4:
+            return None, None  # plain loops: gen takes the per-row form there unless told (lowerProgram.swift)
+        sets = -(-rows // layer["rowsPerIndexSet"])
+        return "convShared", [layer["macs"], outputs, column, pixels * sets * kept]
     if layer.get("granularity") == "kernel":
         return "convKernel", [layer["macs"], outputs, 0, 0]
     nibble = layer["indexBitsPerKeptWeight"] == 4
@@ -375,11 +379,11 @@ def calibrate(out):
                 for index_format in ["byte", "nibble"]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--sparse-lowering", "always",
                                           "--index-format", index_format]))
-            if not cnn:
-                for k in [4, 2]:
-                    for rows in [6, 12, 24]:
-                        plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
-                                              "--sparse-lowering", "always"]))
+            # Vector-wise sets: dense layers, and conv2d over its column.
+            for k in [4, 2]:
+                for rows in [6, 12, 24]:
+                    plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
+                                          "--sparse-lowering", "always"]))
             if cnn:
                 for k in [1, 2, 3]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
@@ -406,16 +410,20 @@ def calibrate(out):
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
              "gathered]; convSparse and convKernel [kept MACs] with conv's per-output cost (and, for convSparse, its",
              "per column element and the dense layers' nibble cost per kept MAC with nibble indices); shared",
-             "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]. A coefficient that came",
-             "out negative is dropped (0).", "",
+             "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
+             "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost. A",
+             "coefficient that came out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.
-    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convKernel", "convSparse"]
+    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convKernel", "convSparse", "convShared"]
     for kind, entries in sorted(samples.items(), key=lambda item: order.index(item[0])):
         a = np.array([v for v, _ in entries], dtype=float)
         counts = np.array([c for _, c in entries], dtype=float)
         # The part of each count that another kind's coefficients already price (0 for most kinds).
         known = np.zeros(len(entries))
+        if kind == "convShared":
+            known = fits["conv"][2] * a[:, 2]
+            a = a[:, [0, 1, 3]]
         if kind in ("convSparse", "convKernel"):
             nibble = max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0)  # the model's nibbleKept
             known = fits["conv"][1] * a[:, 1] + fits["conv"][2] * a[:, 2] + nibble * a[:, 3]
@@ -444,6 +452,8 @@ def calibrate(out):
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
         "convSparseKept": fits["convSparse"][0], "convKernelMAC": fits["convKernel"][0],
         "sharedKept": fits["shared"][0], "sharedOutput": fits["shared"][1], "sharedGather": fits["shared"][2],
+        "convSharedKept": fits["convShared"][0], "convSharedOutput": fits["convShared"][1],
+        "convSharedGather": fits["convShared"][2],
     }
     lines += ["", "For Toolchains/mcu.json:", "", "```json",
               json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}), "```"]

@@ -83,7 +83,10 @@ package func writeReport(
                 }
             case .conv2d(let conv):
                 data = conv.data
-                if conv.columnOffset != nil { columnBytes = conv.data.fanIn * program.activationType.byteCount }
+                // The im2col column, and with shared index sets the set's gathered inputs after it.
+                if conv.columnOffset != nil {
+                    columnBytes = (conv.data.fanIn + (conv.data.sharedSparse?.keptPerRow ?? 0)) * program.activationType.byteCount
+                }
             case .maxPool2d, .avgPool2d, .clamp: preconditionFailure("weighted layer lowered to an unweighted step")
             }
             let stored = q.rows * q.fanIn

@@ -114,16 +114,18 @@ package func trainDPP(
     // Vector-wise: the rows of a set share one row of logits (a set's units are its positions).
     let rowsPerSet = options.granularity == .weight ? max(options.rowsPerSet, 1) : 1
     let rowCounts = full.indices.map { full[$0].count / max(fanIns[$0] * shapes[$0].size, 1) }
+    // A set larger than a layer is the whole layer (as magnitude k-of-n caps it).
+    let setRows = rowCounts.map { min(rowsPerSet, max($0, 1)) }
     // Logits per unit, from the log of the unit's L1 norm (vector-wise: summed over the set's rows).
     var logits = full.indices.map { p in
         let perUnit = stride(from: 0, to: full[p].count, by: shapes[p].size).map { start in
             full[p][start..<(start + shapes[p].size)].reduce(0) { $0 + abs($1) }
         }
-        return sharedBySets(perUnit, rows: rowCounts[p], units: fanIns[p], rowsPerSet: rowsPerSet).map { log($0 + 1e-8) }
+        return sharedBySets(perUnit, rows: rowCounts[p], units: fanIns[p], rowsPerSet: setRows[p]).map { log($0 + 1e-8) }
     }
     func expand(_ unitMask: [Bool], _ p: Int) -> [Bool] {
-        let rowMask = rowsPerSet == 1 ? unitMask : (0..<rowCounts[p]).flatMap { row in
-            unitMask[(row / rowsPerSet * fanIns[p])..<((row / rowsPerSet + 1) * fanIns[p])]
+        let rowMask = setRows[p] == 1 ? unitMask : (0..<rowCounts[p]).flatMap { row in
+            unitMask[(row / setRows[p] * fanIns[p])..<((row / setRows[p] + 1) * fanIns[p])]
         }
         return shapes[p].size == 1 ? rowMask : rowMask.flatMap { Array(repeating: $0, count: shapes[p].size) }
     }
@@ -183,7 +185,7 @@ package func trainDPP(
                 var maskGradient = size == 1 ? perWeight : stride(from: 0, to: perWeight.count, by: size).map {
                     perWeight[$0..<($0 + size)].reduce(0, +)
                 }
-                maskGradient = sharedBySets(maskGradient, rows: rowCounts[p], units: fanIns[p], rowsPerSet: rowsPerSet)
+                maskGradient = sharedBySets(maskGradient, rows: rowCounts[p], units: fanIns[p], rowsPerSet: setRows[p])
                 if filters {
                     for unit in maskGradient.indices { maskGradient[unit] += gradients.bias[p][unit] * fullBias[p][unit] }
                     gradients.bias[p] = zip(gradients.bias[p], sample.hard).map { $1 ? $0 : 0 }
@@ -235,7 +237,7 @@ package func trainDPP(
         }
         let kept = expand(unitsKept, p)
         let mask = KeepMask(
-            k: k, n: n == 0 ? fanIns[p] : n, kept: kept, unit: shapes[p].size, rowsPerSet: rowsPerSet)
+            k: k, n: n == 0 ? fanIns[p] : n, kept: kept, unit: shapes[p].size, rowsPerSet: setRows[p])
         frozen = replacing(frozen, layerIndex, weights: zip(full[p], kept).map { $1 ? $0 : 0 }, bias: bias, mask: mask)
     }
     if filters { frozen = compactFilters(frozen, kept: keptFiltersByLayer) }

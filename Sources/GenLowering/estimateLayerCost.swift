@@ -65,13 +65,12 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             sparse = perKept * rows * Double(work.keptPerRow) + model.sparseGroup * rows * Double(work.groupsPerRow)
                 + model.sparseOutput * rows
         case .conv(let pixels, _) where work.rowsPerSet > 1:
-            // Per pixel, as a vector-wise dense layer over the im2col column (priced by the dense sets'
-            // coefficients: the same kernel, gathering from the column instead of the input).
+            // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.
             let column = model.convColumn * Double(pixels * work.fanIn)
             dense = model.convMAC * rows * Double(pixels * work.fanIn) + model.convOutput * rows * Double(pixels) + column
             let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
-            sparse = Double(pixels) * (model.sharedKept * rows * Double(work.keptPerRow) + model.sharedOutput * rows
-                + model.sharedGather * sets * Double(work.keptPerRow)) + column
+            sparse = model.convSharedKept * rows * Double(pixels * work.keptPerRow) + model.convSharedOutput * rows * Double(pixels)
+                + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + column
         case .conv(let pixels, _):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)

@@ -263,7 +263,12 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         // conv2d where it already runs over an im2col column (the sets gather from that column).
         let convSets = !kind.isDense && context.convColumns
             && hasEightBitKernels(weightBits: context.bits, activationBits: context.activationBits, accumulatorBits: q.accumulatorBits)
-        if mask.rowsPerSet > 1, (kind.isDense && context.hasScratch) || convSets {
+        // (Sets of fewer than 4 kept run plain loops the cost model has no figures for: under auto such
+        // a layer takes the per-row path, where the model decides.)
+        let keptPerSetRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
+        if mask.rowsPerSet > 1, (kind.isDense && context.hasScratch) || convSets,
+            keptPerSetRow >= 4 || context.options.sparseLowering == .always || context.costModel == nil
+        {
             let (sharedEstimate, shared) = lowerSharedKofN(q, mask: mask, kind: kind, weightType: weightType, context: context)
             estimate = sharedEstimate
             if let shared {

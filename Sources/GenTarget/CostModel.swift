@@ -35,12 +35,18 @@ package struct CostModel: Sendable, Equatable {
     package var sharedKept: Double
     package var sharedOutput: Double
     package var sharedGather: Double
+    /// Vector-wise k-of-n conv2d (mcu: per output pixel, each set gathers from the im2col column):
+    /// `convSharedKept · kept · pixels + convSharedOutput · outputs + convSharedGather · pixels · sets ·`
+    /// `keptPerRow`, plus conv2d's column. Sets of fewer than 4 kept run plain loops, not priced.
+    package var convSharedKept: Double
+    package var convSharedOutput: Double
+    package var convSharedGather: Double
 
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
         "convOutput", "convColumn", "convSparseKept", "convKernelMAC", "sharedKept", "sharedOutput",
-        "sharedGather",
+        "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
     ]
 
     package init(
@@ -48,7 +54,8 @@ package struct CostModel: Sendable, Equatable {
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
         convSparseKept: Double,
-        convKernelMAC: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double
+        convKernelMAC: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
+        convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
     ) {
         self.reference = reference
         self.denseMAC = denseMAC
@@ -66,5 +73,8 @@ package struct CostModel: Sendable, Equatable {
         self.sharedKept = sharedKept
         self.sharedOutput = sharedOutput
         self.sharedGather = sharedGather
+        self.convSharedKept = convSharedKept
+        self.convSharedOutput = convSharedOutput
+        self.convSharedGather = convSharedGather
     }
 }

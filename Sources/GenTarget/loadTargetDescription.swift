@@ -66,5 +66,6 @@ private func readCostModel(_ value: JSONValue, pointer: String, file: String, di
         sparseGroup: n("sparseGroup"), sparseOutput: n("sparseOutput"), nibbleKept: n("nibbleKept"),
         convMAC: n("convMAC"), convOutput: n("convOutput"), convColumn: n("convColumn"), convSparseKept: n("convSparseKept"),
         convKernelMAC: n("convKernelMAC"), sharedKept: n("sharedKept"), sharedOutput: n("sharedOutput"),
-        sharedGather: n("sharedGather"))
+        sharedGather: n("sharedGather"), convSharedKept: n("convSharedKept"), convSharedOutput: n("convSharedOutput"),
+        convSharedGather: n("convSharedGather"))
 }

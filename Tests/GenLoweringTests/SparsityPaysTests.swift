@@ -11,7 +11,8 @@ struct SparsityPaysTests {
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
         sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convSparseKept: 20,
-        convKernelMAC: 10, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4)
+        convKernelMAC: 10, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
+        convSharedOutput: 20, convSharedGather: 5)
 
     /// A 100 x 64 dense layer keeping k of every 16 (4 groups a row), int8 weights.
     static func work(k: Int, nibble: Bool) -> LayerWork {
@@ -54,6 +55,12 @@ struct SparsityPaysTests {
         work.kernelGranularity = true
         estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
         #expect(estimate.sparseInstructions == 29440)
+        // sets of 4 output channels (2 sets): 1.5 * 8 * 16 * 18 + 20 * 128 + 5 * 16 * 2 * 18 + 2304 = 11200
+        work.kernelGranularity = false
+        work.rowsPerSet = 4
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.denseInstructions == 100864)
+        #expect(estimate.sparseInstructions == 11200)
     }
 
     @Test("4 of 16: faster and smaller, so sparse; the estimates are the model's formulas")
