@@ -64,22 +64,22 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                 + (work.nibbleIndices ? model.nibbleKept : 0)
             sparse = perKept * rows * Double(work.keptPerRow) + model.sparseGroup * rows * Double(work.groupsPerRow)
                 + model.sparseOutput * rows
-        case .conv(let pixels, _) where work.rowsPerSet > 1:
-            // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.
-            let column = model.convColumn * Double(pixels * work.fanIn)
-            dense = model.convMAC * rows * Double(pixels * work.fanIn) + model.convOutput * rows * Double(pixels) + column
-            let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
-            sparse = model.convSharedKept * rows * Double(pixels * work.keptPerRow) + model.convSharedOutput * rows * Double(pixels)
-                + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + column
         case .conv(let pixels, _):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
             dense = model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)
-            sparse = work.kernelGranularity
-                ? model.convKernelMAC * keptMACs + model.convOutput * outputs
-                : (model.convSparseKept + (work.nibbleIndices ? model.nibbleKept : 0)) * keptMACs
-                    + model.convOutput * outputs + column
+            if work.rowsPerSet > 1 {
+                // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.
+                let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
+                sparse = model.convSharedKept * keptMACs + model.convSharedOutput * outputs
+                    + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + column
+            } else {
+                sparse = work.kernelGranularity
+                    ? model.convKernelMAC * keptMACs + model.convOutput * outputs
+                    : (model.convSparseKept + (work.nibbleIndices ? model.nibbleKept : 0)) * keptMACs
+                        + model.convOutput * outputs + column
+            }
         }
     }
     let chosen: LayerCostEstimate.Form

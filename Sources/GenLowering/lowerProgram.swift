@@ -195,6 +195,11 @@ private struct WeightLoweringContext {
     /// k-of-n reads its indices as dense layers do (bytes or nibbles).
     var convColumns: Bool
 
+    /// A conv2d layer of these widths runs over an im2col column on this target (`columnElements`).
+    func convRunsOverColumn(_ q: QuantizedWeights) -> Bool {
+        convColumns && hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: q.accumulatorBits)
+    }
+
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
     /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
     func costModel(for q: QuantizedWeights, kind: LayerWork.Kind) -> CostModel? {
@@ -261,8 +266,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
     } else if let mask = q.mask, mask.unit == 1, KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n) < q.fanIn {
         // Shared index sets need scratch for the gathered inputs: dense layers on arena targets, and
         // conv2d where it already runs over an im2col column (the sets gather from that column).
-        let convSets = !kind.isDense && context.convColumns
-            && hasEightBitKernels(weightBits: context.bits, activationBits: context.activationBits, accumulatorBits: q.accumulatorBits)
+        let convSets = !kind.isDense && context.convRunsOverColumn(q)
         // (Sets of fewer than 4 kept run plain loops the cost model has no figures for: under auto such
         // a layer takes the per-row path, where the model decides.)
         let keptPerSetRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
@@ -281,8 +285,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         let tail = q.fanIn % mask.n
         let tailKept = min(mask.k, tail)
         let perRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
-        let readsNibbles = kind.isDense || (context.convColumns
-            && hasEightBitKernels(weightBits: context.bits, activationBits: context.activationBits, accumulatorBits: q.accumulatorBits))
+        let readsNibbles = kind.isDense || context.convRunsOverColumn(q)
         let format = indexFormat(k: mask.k, n: mask.n, fanIn: q.fanIn, nibblesReadable: readsNibbles, context: context)
         let indexBytesPerRow = format == .nibble ? (perRow + 1) / 2 : perRow * ElementType.index(count: mask.n).byteCount
         let work = LayerWork(
