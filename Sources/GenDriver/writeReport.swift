@@ -147,10 +147,15 @@ package func writeReport(
                         "rowsPerBlockSize",
                         .obj(Set(blocks).sorted().map { size in (String(size), .int(blocks.filter { $0 == size }.count)) })))
                 }
-                let structure =
-                    data.darb.map { "DARB: one weight per block, rows grouped by block size " + $0.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ") + "; offsets in 1, 2 or 4 bits packed (s <= 16), 8 bits above; the index bytes include the row tables" }
+                let darbText: String? = data.darb.map { darb -> String in
+                    let groups = darb.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ")
+                    return "DARB: one weight per block, rows grouped by block size " + groups + "; offsets in 1, 2 or 4 bits packed (s <= 16), 8 bits above; the index bytes include the row tables"
+                }
+                let sharedText: String? = data.sharedSparse.map { sharedStructure($0, conv: step.kind.isConv) }
+                let structure: String =
+                    darbText
                     ?? data.kernelSparse.map { _ in "kernel k-of-n: kept input-channel kernels, dense inside" }
-                    ?? data.sharedSparse.map(sharedStructure)
+                    ?? sharedText
                     ?? data.sparse.map { "k-of-n tables, \($0.format.rawValue) indices" }
                     ?? (data.estimate == nil ? "dense (k-of-n keeps every weight)" : "dense tables holding the pruned zeros")
                 method.append(("structure", .str(structure)))
@@ -468,7 +473,17 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
 }
 
 /// The report's structure text of a vector-wise k-of-n layer.
-private func sharedStructure(_ shared: SharedKofNLayout) -> String {
+private func sharedStructure(_ shared: SharedKofNLayout, conv: Bool) -> String {
     let bits = shared.inputs.elementType.byteCount * 8
-    return "vector-wise k-of-n: each set of \(shared.rowsPerSet) rows shares one list of kept inputs (\(bits)-bit positions), gathered once per set; the set's rows run dense over them"
+    let gathered = conv ? "gathered from the im2col column once per set and output pixel" : "gathered once per set"
+    return "vector-wise k-of-n: each set of \(shared.rowsPerSet) rows shares one list of kept inputs (\(bits)-bit positions), \(gathered); the set's rows run dense over them"
+}
+
+private extension StepKind {
+    var isConv: Bool {
+        switch self {
+        case .conv2d: return true
+        case .dense, .maxPool2d, .avgPool2d, .clamp: return false
+        }
+    }
 }
