@@ -65,6 +65,6 @@ let package = Package(
         .testTarget(name: "GenLoweringTests", dependencies: ["GenLowering", "GenTarget", "GenSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["GenDriver", "GenEmitC", "GenReference", "GenLowering", "GenModel", "GenSupport", "gen"]),
+            dependencies: ["GenCompress", "GenDriver", "GenEmitC", "GenReference", "GenLowering", "GenModel", "GenSupport", "gen"]),
     ]
 )

@@ -46,8 +46,8 @@ struct WeightedKernelContext {
     var hasRowTail: Bool = false
     var hasColumnTail: Bool = false
     /// The row-pair kernel (dsp_pairs) instead of the four-row one: the weight table is in its order;
-    /// eight columns per loop pass up to `columnOctetEnd`, then four if `hasColumnQuad`, then
-    /// `columnTail` one at a time.
+    /// sixteen columns per loop pass up to `columnSixteenEnd`, then eight if `hasColumnOctet` (and xp
+    /// steps past them if `octetAdvances`), then four if `hasColumnQuad`, then `columnTail` one at a time.
     var rowPairs: Bool = false
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
@@ -55,8 +55,10 @@ struct WeightedKernelContext {
     var hasLoneRow: Bool = false
     var loneRow: String = ""
     var loneRowBase: String = ""
-    var hasColumnOctets: Bool = false
-    var columnOctetEnd: String = ""
+    var hasColumnSixteens: Bool = false
+    var columnSixteenEnd: String = ""
+    var hasColumnOctet: Bool = false
+    var octetAdvances: Bool = false
     var hasColumnQuad: Bool = false
     var columnTail: String = ""
     var shift0: String = ""
@@ -181,6 +183,8 @@ struct RuntimeContext {
     /// emitted only where used.
     var needsRequantize32: Bool
     var needsRequantize32Right: Bool
+    var needsRequantize32Floor: Bool
+    var needsFloorShift32: Bool
     var needsRequantize64: Bool
 }
 

@@ -3,7 +3,8 @@
 import GenLowering
 
 /// The runtime function that turns a layer's accumulators into outputs (Templates/c/runtime.c.mustache).
-/// All three compute `requantize` of GenSupport/FixedPoint bit for bit; they differ in what they may assume.
+/// All four compute `requantize` of GenSupport/FixedPoint bit for bit (the last with the rounding half
+/// already in the bias); they differ in what they may assume.
 enum RequantizeHelper: Hashable {
     /// int64 accumulators: any shift.
     case int64
@@ -13,8 +14,15 @@ enum RequantizeHelper: Hashable {
     /// the shift, and (on GCC and clang) arithmetic shifts, about a dozen fewer instructions per output
     /// on Cortex-M.
     case int32RightShift
+    /// As `int32RightShift`, with each row's rounding half already in the bias table
+    /// (GenLowering/foldRoundingIntoBias.swift): a floor shift and a clamp, the usual case.
+    case int32Floor
 
     init(for data: WeightedStepData) {
+        if data.roundingInBias {
+            self = .int32Floor
+            return
+        }
         // Lowering gives weighted layers int32 or int64 accumulators only.
         guard data.accumulator == .int32 else {
             self = .int64
@@ -29,6 +37,7 @@ enum RequantizeHelper: Hashable {
         case .int64: "gen_requantize"
         case .int32: "gen_requantize32"
         case .int32RightShift: "gen_requantize32_right"
+        case .int32Floor: "gen_requantize32_floor"
         }
     }
 }

@@ -224,6 +224,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsGatherKernel: needsGatherKernel,
                 needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
+                needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),
+                needsFloorShift32: requantizeHelpers.contains(.int32RightShift) || requantizeHelpers.contains(.int32Floor),
                 needsRequantize64: requantizeHelpers.contains(.int64)), template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
@@ -317,7 +319,8 @@ private func weightedContext(
     }
     tables += CTableWriter.table(
         data.bias, name: tableName(.bias), attribute: attribute,
-        comment: "'\(name)' bias in the accumulator format of each output (Q.(frac_in + frac_w))")
+        comment: "'\(name)' bias in the accumulator format of each output (Q.(frac_in + frac_w))"
+            + (data.roundingInBias ? ", plus the rounding half of its right shift, 2^(shift-1)" : ""))
     flash += data.bias.byteCount
     var shift = data.uniformShift.map(String.init) ?? tableName(.shift) + "[o]"
     if let shifts = data.shifts {

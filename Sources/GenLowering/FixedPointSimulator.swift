@@ -39,6 +39,10 @@ package struct FixedPointSimulator {
 
     private func requantize(_ acc: Int64, _ data: WeightedStepData, row: Int) -> Int64 {
         let shift = data.uniformShift ?? Int(data.shifts!.values[row])
+        if data.roundingInBias {
+            // The bias already added the rounding half (foldRoundingIntoBias): floor, then clamp.
+            return min(max(FixedPoint.floorShiftRight(acc, by: shift), data.clamp.lowerBound), data.clamp.upperBound)
+        }
         return FixedPoint.requantize(acc, shift: shift, low: data.clamp.lowerBound, high: data.clamp.upperBound)
     }
 

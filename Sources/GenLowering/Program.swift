@@ -206,6 +206,9 @@ package struct WeightedStepData: Sendable {
     /// DARB dense layers: `weights` then holds every kept weight, group after group (1-D).
     package var darb: DARBLayout?
     package var bias: ConstantTable
+    /// The bias table holds each row's bias plus the rounding half of its right shift, 2^(shift-1)
+    /// (`foldRoundingIntoBias`), so requantizing is a floor shift and a clamp.
+    package var roundingInBias: Bool = false
     /// One shift for all rows, or a table of per-row shifts.
     package var uniformShift: Int?
     package var shifts: ConstantTable?

@@ -320,10 +320,12 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
 
     func finish() -> WeightedStepData {
         let uniform = Set(q.shift).count == 1 ? q.shift[0] : nil
+        let folded = foldRoundingIntoBias(q)
         return WeightedStepData(
             rows: q.rows, fanIn: q.fanIn, weights: weights, sparse: sparse, sharedSparse: sharedSparse,
             kernelSparse: kernelSparse, darb: darb,
-            bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: q.bias),
+            bias: ConstantTable(role: .bias, elementType: .int32, shape: [q.rows], values: folded ?? q.bias),
+            roundingInBias: folded != nil,
             uniformShift: uniform,
             shifts: uniform == nil
                 ? ConstantTable(role: .shift, elementType: .int8, shape: [q.rows], values: q.shift.map(Int64.init)) : nil,

@@ -5,7 +5,7 @@ import Foundation
 import GenSupport
 import Testing
 
-@Suite("gen_requantize32 and gen_requantize32_right in the generated C compute FixedPoint.requantize")
+@Suite("gen_requantize32, gen_requantize32_right and gen_requantize32_floor in the generated C compute FixedPoint.requantize")
 struct RequantizeTwinTests {
     /// Accumulators at and near every edge the 32-bit helpers handle differently from the 64-bit one:
     /// the int32 limits, powers of two and the halfway points of small shifts, both signs.
@@ -37,17 +37,30 @@ struct RequantizeTwinTests {
         try expectTwin(helper: "gen_requantize32_right", shifts: Array(0...31), defines: [define])
     }
 
-    @Test("a model whose shifts are all right shifts of 0 to 31 uses gen_requantize32_right")
+    /// gen emits this helper for layers whose bias table already holds each row's rounding half
+    /// (GenLowering/foldRoundingIntoBias.swift): the C adds the half to the accumulator here, as the
+    /// bias does there, wherever the sum fits int32.
+    @Test("gen_requantize32_floor of acc + 2^(shift-1): every shift from 0 to 31, with and without arithmetic >>",
+          arguments: ["-DGEN_ARITHMETIC_SHIFT=1", "-DGEN_ARITHMETIC_SHIFT=0"])
+    func floorHelper(define: String) throws {
+        try expectTwin(helper: "gen_requantize32_floor", shifts: Array(0...31), defines: [define], halfInAccumulator: true)
+    }
+
+    @Test("a model whose shifts are all right shifts of 0 to 31 uses gen_requantize32_floor, its rounding in the bias")
     func chosenForUsualLayers() throws {
-        let run = try Verification.prepare(modelText: TestModels.mlp(), label: "requantize-right")
+        let run = try Verification.prepare(modelText: TestModels.mlp(), label: "requantize-floor")
         let source = try String(contentsOfFile: run.result.outputDirectory + "/\(run.prefix).c", encoding: .utf8)
-        #expect(source.contains("gen_requantize32_right(acc"), "the int32 layers should use the right-shift helper")
+        #expect(source.contains("gen_requantize32_floor(acc"), "the int32 layers should use the floor helper")
+        #expect(source.contains("plus the rounding half of its right shift"), "the bias tables should say they hold the rounding")
         #expect(!source.contains("gen_requantize32(acc"), "no layer of this model needs the general helper")
+        #expect(!source.contains("gen_requantize32_right(acc"), "every layer of this model has room for the rounding in its bias")
     }
 
     /// Renders the runtime helpers from Templates/c/runtime.c.mustache, calls `helper` on every case in
     /// C and compares each result with the simulator's.
-    private func expectTwin(helper: String, shifts: [Int], defines: [String]) throws {
+    /// With `halfInAccumulator`, each case passes acc + 2^(shift-1) (skipping those past int32, where gen
+    /// would not fold) and expects the requantization of acc.
+    private func expectTwin(helper: String, shifts: [Int], defines: [String], halfInAccumulator: Bool = false) throws {
         try #require(Shell.has("gcc"), "gcc is needed: run Scripts/setup.sh")
         var texts: [String: String] = [:]
         for name in TemplateSources.required {
@@ -57,7 +70,8 @@ struct RequantizeTwinTests {
         let runtime = renderer.render(
             RuntimeContext(
                 layerFunctions: false, hls: false, needsAverage: false, needsDSP: false, needsGatherKernel: false, needsRowPairs: false,
-                needsSetGather: false, needsRequantize32: true, needsRequantize32Right: true, needsRequantize64: false),
+                needsSetGather: false, needsRequantize32: true, needsRequantize32Right: true,
+                needsRequantize32Floor: true, needsFloorShift32: true, needsRequantize64: false),
             template: "c/runtime.c")
         let list = { (values: [Int64]) in values.map { $0 == Int64(Int32.min) ? "(-2147483647 - 1)" : String($0) }.joined(separator: ", ") }
         let main = """
@@ -65,6 +79,7 @@ struct RequantizeTwinTests {
             #include <stdio.h>
             \(runtime)
             static const int32_t accs[] = {\(list(Self.accumulators))};
+            static const int foldHalf = \(halfInAccumulator ? 1 : 0);
             static const int shifts[] = {\(shifts.map(String.init).joined(separator: ", "))};
             static const int32_t los[] = {\(list(Self.clamps.map(\.0)))};
             static const int32_t his[] = {\(list(Self.clamps.map(\.1)))};
@@ -73,8 +88,12 @@ struct RequantizeTwinTests {
                 unsigned a, s, c;
                 for (c = 0; c < sizeof los / sizeof los[0]; ++c)
                     for (s = 0; s < sizeof shifts / sizeof shifts[0]; ++s)
-                        for (a = 0; a < sizeof accs / sizeof accs[0]; ++a)
-                            printf("%ld\\n", (long)\(helper)(accs[a], shifts[s], los[c], his[c]));
+                        for (a = 0; a < sizeof accs / sizeof accs[0]; ++a) {
+                            const int64_t half = foldHalf && shifts[s] > 0 ? (int64_t)1 << (shifts[s] - 1) : 0;
+                            if (accs[a] + half > INT32_MAX)
+                                continue;
+                            printf("%ld\\n", (long)\(helper)((int32_t)(accs[a] + half), shifts[s], los[c], his[c]));
+                        }
                 return 0;
             }
             """
@@ -90,6 +109,8 @@ struct RequantizeTwinTests {
         for (low, high) in Self.clamps {
             for shift in shifts {
                 for acc in Self.accumulators {
+                    let half: Int64 = halfInAccumulator && shift > 0 ? Int64(1) << Int64(shift - 1) : 0
+                    if acc + half > Int64(Int32.max) { continue }
                     expected.append(FixedPoint.requantize(acc, shift: shift, low: low, high: high))
                 }
             }

@@ -34,10 +34,8 @@
  * HLS: inlining is left to the HLS tool. */
 #define GEN_LAYER_FUNCTION
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -55,16 +53,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
@@ -110,9 +122,9 @@ static const int8_t digits_cnn_l0_conv1_w[8][9] = {
     }
 };
 
-/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l0_conv1_b[8] = {
-    -1369, -1423, 4996, -3440, -11038, -1046, -7837, -3488
+    -1305, -1295, 5124, -3376, -10910, -982, -7709, -3424
 };
 
 /* 'conv1' right shift from accumulator to output format, per output */
@@ -166,9 +178,9 @@ static const int8_t digits_cnn_l2_conv2_basis_w[6][72] = {
     }
 };
 
-/* 'conv2_basis' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv2_basis' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l2_conv2_basis_b[6] = {
-    0, 0, 0, 0, 0, 0
+    128, 128, 128, 128, 128, 128
 };
 
 /* 'conv2' weights [9][6], weights frac bits 6..7 per output */
@@ -202,10 +214,10 @@ static const int8_t digits_cnn_l3_conv2_w[9][6] = {
     }
 };
 
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l3_conv2_b[9] = {
-    -207, -65, -165, 505, 512, 549, -214, -151,
-    279
+    -191, -49, -149, 537, 528, 565, -198, -135,
+    295
 };
 
 /* 'conv2' right shift from accumulator to output format, per output */
@@ -247,10 +259,10 @@ static const int8_t digits_cnn_l6_fc_w[10][9] = {
     }
 };
 
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l6_fc_b[10] = {
-    491, -413, -346, -75, 43, 174, -125, 174,
-    176, 104
+    555, -349, -282, -11, 107, 302, -61, 238,
+    240, 168
 };
 
 /* 'fc' right shift from accumulator to output format, per output */
@@ -291,7 +303,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[
                         }
                     }
                 }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
@@ -346,7 +358,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l2_conv2_basis(const int8_t x[128], in
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_right(acc, 8, -128, 127);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, 8, -128, 127);
             }
         }
     }
@@ -378,7 +390,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l3_conv2_shift[oc], 0, 96);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l3_conv2_shift[oc], 0, 96);
             }
         }
     }
@@ -416,7 +428,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l6_fc(const int8_t x[9], int8_t y[10])
         for (i = 0; i < 9; ++i) {
             acc += (int32_t)digits_cnn_l6_fc_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_cnn_l6_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l6_fc_shift[o], -128, 127);
     }
 }
 

@@ -29,10 +29,8 @@
 #define GEN_LAYER_FUNCTION
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -50,16 +48,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
@@ -133,9 +145,9 @@ static const uint8_t digits_cnn_l0_conv1_idx[8][8] = {
     }
 };
 
-/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l0_conv1_b[8] = {
-    -1369, -1423, 4996, -3440, -11038, -1046, -7837, -3488
+    -1305, -1295, 5124, -3376, -10910, -982, -7709, -3424
 };
 
 /* 'conv1' right shift from accumulator to output format, per output */
@@ -311,10 +323,10 @@ static const uint8_t digits_cnn_l2_conv2_idx[16][40] = {
     }
 };
 
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l2_conv2_b[16] = {
-    -413, -2, -1717732141, -1987308924, -130, -901477, -330, -98788596,
-    505, 1023, -1461687923, 1098, -427, -1817438776, -302, 558
+    -381, -2, -1180861229, -913567100, -98, -639333, -298, -65234164,
+    537, 1055, -1327470195, 1130, -395, -1280567864, -270, 590
 };
 
 /* 'conv2' right shift from accumulator to output format, per output */
@@ -390,10 +402,10 @@ static const uint8_t digits_cnn_l5_fc_idx[10][8] = {
     }
 };
 
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l5_fc_b[10] = {
-    491, -413, -346, -75, 43, 174, -125, 174,
-    176, 104
+    555, -349, -282, -11, 107, 302, -61, 238,
+    240, 168
 };
 
 /* 'fc' right shift from accumulator to output format, per output */
@@ -424,7 +436,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[
                         acc += (int32_t)digits_cnn_l0_conv1_w[oc][0 + j] * x[((f / 9) * 8 + iy) * 8 + ix];
                     }
                 }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
@@ -480,7 +492,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l2_conv2(const int8_t x[128], int8_t y
                         acc += (int32_t)digits_cnn_l2_conv2_w[oc][32 + j] * x[((f / 9) * 4 + iy) * 4 + ix];
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l2_conv2_shift[oc], 0, 96);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l2_conv2_shift[oc], 0, 96);
             }
         }
     }
@@ -522,7 +534,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10]
                 acc += (int32_t)w[j] * group[idx[j]];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l5_fc_shift[o], -128, 127);
     }
 }
 

@@ -26,10 +26,8 @@
 #define GEN_LAYER_FUNCTION
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -47,16 +45,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* ---- Constant tables (3010 bytes) ---- */
@@ -325,12 +337,12 @@ static const uint8_t digits_mlp_l0_fc1_idx[32][32] = {
     }
 };
 
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l0_fc1_b[32] = {
-    1355, 5127, -1890, -1197894657, 65, 978, 157, -3640,
-    2101, 2737, 1401, -813, 435, -7071, 670, -1138032159,
-    2541, -157, 2202, -49, 1940, 3687, 1144, 566,
-    -5380, 1575, -76, 2285, -1141, 3254, 1532, -3408
+    1611, 5383, -1634, -661023745, 321, 1234, 413, -3384,
+    2357, 2993, 1657, -557, 563, -6815, 798, -601161247,
+    2797, 99, 2458, 207, 2196, 3943, 1400, 694,
+    -5124, 1831, 52, 2541, -885, 3510, 1788, -3152
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
@@ -443,10 +455,10 @@ static const uint8_t digits_mlp_l1_fc2_idx[16][16] = {
     }
 };
 
-/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l1_fc2_b[16] = {
-    -583, -570317, 242, -400, -3240497, 557, 650, -378,
-    -74, 189, 794, 846, 811, 0, 334, -58
+    -455, -46029, 370, -336, 953807, 685, 778, -314,
+    54, 253, 922, 910, 939, 0, 398, 6
 };
 
 /* 'fc2' right shift from accumulator to output format, per output */
@@ -522,10 +534,10 @@ static const uint8_t digits_mlp_l2_fc3_idx[10][8] = {
     }
 };
 
-/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l2_fc3_b[10] = {
-    131, -411, 201, 354, -43, -177, -49, -6,
-    62, 171
+    163, -379, 233, 418, -11, -113, -17, 26,
+    126, 235
 };
 
 /* 'fc3' right shift from accumulator to output format, per output */
@@ -557,7 +569,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
                 acc += (int32_t)w[j] * group[idx[j]];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
 }
 
@@ -579,7 +591,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
                 acc += (int32_t)w[j] * group[idx[j]];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
 }
 
@@ -601,7 +613,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
                 acc += (int32_t)w[j] * group[idx[j]];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 }
 

@@ -23,10 +23,8 @@
 #define GEN_LAYER_FUNCTION
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -44,16 +42,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* ---- Constant tables (45 bytes) ---- */
@@ -84,9 +96,9 @@ static const uint8_t tiny_l0_fc1_idx[3][2] = {
     }
 };
 
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t tiny_l0_fc1_b[3] = {
-    0, 819, -819
+    128, 883, -755
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
@@ -114,9 +126,9 @@ static const uint8_t tiny_l1_out_idx[2][2] = {
     }
 };
 
-/* 'out' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'out' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t tiny_l1_out_b[2] = {
-    0, 0
+    16, 32
 };
 
 /* 'out' right shift from accumulator to output format, per output */
@@ -148,7 +160,7 @@ static GEN_LAYER_FUNCTION void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
                 acc += (int32_t)w[j] * group[idx[j]];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, tiny_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, tiny_l0_fc1_shift[o], 0, 127);
     }
 }
 
@@ -169,7 +181,7 @@ static GEN_LAYER_FUNCTION void tiny_l1_out(const int8_t x[3], int8_t y[2])
         }
         w += 2;
         idx += 2;
-        y[o] = (int8_t)gen_requantize32_right(acc, tiny_l1_out_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, tiny_l1_out_shift[o], -128, 127);
     }
 }
 

@@ -59,7 +59,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #endif
 
 /* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
- * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+ * sum[r] (both began at row r's bias), and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference
+ * is exact and divides exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -90,10 +91,8 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 #define GEN_ROW_PAIR_KERNEL
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -111,16 +110,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
@@ -172,9 +185,9 @@ static const int8_t digits_cnn_l0_conv1_w[6][9] __attribute__((aligned(4))) = {
 
 #endif
 
-/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l0_conv1_b[6] __attribute__((aligned(4))) = {
-    -1369, -1423, -3440, -1046, -7837, -3488
+    -1305, -1295, -3376, -982, -7709, -3424
 };
 
 /* 'conv1' right shift from accumulator to output format, per output */
@@ -307,10 +320,10 @@ static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = 
 
 #endif
 
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
-    -413, -1717732141, -1987308924, -130, -901477, -330, 505, 1023,
-    1098, -427, -302, 558
+    -381, -1180861229, -913567100, -98, -639333, -298, 537, 1055,
+    1130, -395, -270, 590
 };
 
 /* 'conv2' right shift from accumulator to output format, per output */
@@ -368,10 +381,10 @@ static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
 
 #endif
 
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
-    491, -413, -346, -75, 43, 174, -125, 174,
-    176, 104
+    555, -349, -282, -11, 107, 302, -61, 238,
+    240, 168
 };
 
 /* 'fc' right shift from accumulator to output format, per output */
@@ -424,68 +437,67 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                  * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                  * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                 * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+                 * col is split once into two int16-lane pairs (__sxtb16). */
                 const int8_t *w = &digits_cnn_l0_conv1_w[0];
                 const int8_t *wt = &digits_cnn_l0_conv1_w[48];
                 /* rows in blocks (the table's order) */
                 for (o = 0; o < 6; o += 6) {
                     const int8_t *xp = col;
-                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t low0 = digits_cnn_l0_conv1_b[o], mix0 = low0, low1 = digits_cnn_l0_conv1_b[o + 2], mix1 = low1, low2 = digits_cnn_l0_conv1_b[o + 4], mix2 = low2;
                     int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-                    do {
-                        {
-                            const int32_t xs = gen_read4(xp);
-                            const int32_t xEven = __sxtb16(xs);
-                            const int32_t xOdd = gen_sxtb16_odd(xs);
-                            int32_t ws[2];
-                            gen_read8_aligned(ws, &w[0]);
-                            mix0 = __smlad(ws[0], xEven, mix0);
-                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                            mix0 = __smlad(ws[1], xOdd, mix0);
-                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                            gen_read8_aligned(ws, &w[8]);
-                            mix1 = __smlad(ws[0], xEven, mix1);
-                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                            mix1 = __smlad(ws[1], xOdd, mix1);
-                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                            gen_read8_aligned(ws, &w[16]);
-                            mix2 = __smlad(ws[0], xEven, mix2);
-                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                            mix2 = __smlad(ws[1], xOdd, mix2);
-                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                            w += 24;
-                        }
-                        xp += 4;
-                        {
-                            const int32_t xs = gen_read4(xp);
-                            const int32_t xEven = __sxtb16(xs);
-                            const int32_t xOdd = gen_sxtb16_odd(xs);
-                            int32_t ws[2];
-                            gen_read8_aligned(ws, &w[0]);
-                            mix0 = __smlad(ws[0], xEven, mix0);
-                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                            mix0 = __smlad(ws[1], xOdd, mix0);
-                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                            gen_read8_aligned(ws, &w[8]);
-                            mix1 = __smlad(ws[0], xEven, mix1);
-                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                            mix1 = __smlad(ws[1], xOdd, mix1);
-                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                            gen_read8_aligned(ws, &w[16]);
-                            mix2 = __smlad(ws[0], xEven, mix2);
-                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                            mix2 = __smlad(ws[1], xOdd, mix2);
-                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                            w += 24;
-                        }
-                        xp += 4;
-                    } while (xp != &col[8]);
-                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                    acc0 = digits_cnn_l0_conv1_b[o] + low0;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
+                    }
+                    xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
+                    }
+                    xp += 4;
+                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    acc0 = low0;
                     acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
-                    acc2 = digits_cnn_l0_conv1_b[o + 2] + low1;
+                    acc2 = low1;
                     acc3 = digits_cnn_l0_conv1_b[o + 3] + gen_pair_high(mix1, low1);
-                    acc4 = digits_cnn_l0_conv1_b[o + 4] + low2;
+                    acc4 = low2;
                     acc5 = digits_cnn_l0_conv1_b[o + 5] + gen_pair_high(mix2, low2);
                     {
                         int i;
@@ -499,12 +511,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                         }
                     }
                     /* requantized outputs */
-                    y[o * 64 + p] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
-                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
-                    y[(o + 2) * 64 + p] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
-                    y[(o + 3) * 64 + p] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
-                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32_right(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
-                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32_right(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
+                    y[o * 64 + p] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
+                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
+                    y[(o + 2) * 64 + p] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
+                    y[(o + 3) * 64 + p] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
+                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
+                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32_floor(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
                 }
             }
         }
@@ -531,7 +543,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                         }
                     }
                 }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
@@ -586,15 +598,62 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                 /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                  * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                  * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                 * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+                 * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+                 * col is split once into two int16-lane pairs (__sxtb16). */
                 const int8_t *w = &digits_cnn_l2_conv2_w[0];
                 const int8_t *wt = &digits_cnn_l2_conv2_w[624];
                 /* rows in blocks (the table's order) */
                 for (o = 0; o < 12; o += 6) {
                     const int8_t *xp = col;
-                    int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                    int32_t low0 = digits_cnn_l2_conv2_b[o], mix0 = low0, low1 = digits_cnn_l2_conv2_b[o + 2], mix1 = low1, low2 = digits_cnn_l2_conv2_b[o + 4], mix2 = low2;
                     int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                     do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            gen_read8_aligned(ws, &w[16]);
+                            mix2 = __smlad(ws[0], xEven, mix2);
+                            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                            mix2 = __smlad(ws[1], xOdd, mix2);
+                            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                            w += 24;
+                        }
+                        xp += 4;
                         {
                             const int32_t xs = gen_read4(xp);
                             const int32_t xEven = __sxtb16(xs);
@@ -665,12 +724,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 24;
                     }
                     xp += 4;
-                    /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                    acc0 = digits_cnn_l2_conv2_b[o] + low0;
+                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    acc0 = low0;
                     acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
-                    acc2 = digits_cnn_l2_conv2_b[o + 2] + low1;
+                    acc2 = low1;
                     acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);
-                    acc4 = digits_cnn_l2_conv2_b[o + 4] + low2;
+                    acc4 = low2;
                     acc5 = digits_cnn_l2_conv2_b[o + 5] + gen_pair_high(mix2, low2);
                     {
                         int i;
@@ -684,12 +743,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         }
                     }
                     /* requantized outputs */
-                    y[o * 4 + p] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
-                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
-                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
-                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
-                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_right(acc4, digits_cnn_l2_conv2_shift[o + 4], 0, 96);
-                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_right(acc5, digits_cnn_l2_conv2_shift[o + 5], 0, 96);
+                    y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l2_conv2_shift[o + 4], 0, 96);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_floor(acc5, digits_cnn_l2_conv2_shift[o + 5], 0, 96);
                 }
             }
         }
@@ -716,7 +775,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         }
                     }
                 }
-                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_right(acc, digits_cnn_l2_conv2_shift[oc], 0, 96);
+                y[(oc * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l2_conv2_shift[oc], 0, 96);
             }
         }
     }
@@ -750,61 +809,14 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
     /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
      * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
      * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-     * gives row r + 1's. Each word of x is split once into two int16-lane pairs (__sxtb16). */
+     * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+     * x is split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_cnn_l5_fc_w[0];
     /* rows in blocks (the table's order) */
     for (o = 0; o < 6; o += 6) {
         const int8_t *xp = x;
-        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+        int32_t low0 = digits_cnn_l5_fc_b[o], mix0 = low0, low1 = digits_cnn_l5_fc_b[o + 2], mix1 = low1, low2 = digits_cnn_l5_fc_b[o + 4], mix2 = low2;
         int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-        do {
-            {
-                const int32_t xs = gen_read4(xp);
-                const int32_t xEven = __sxtb16(xs);
-                const int32_t xOdd = gen_sxtb16_odd(xs);
-                int32_t ws[2];
-                gen_read8_aligned(ws, &w[0]);
-                mix0 = __smlad(ws[0], xEven, mix0);
-                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                mix0 = __smlad(ws[1], xOdd, mix0);
-                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                gen_read8_aligned(ws, &w[8]);
-                mix1 = __smlad(ws[0], xEven, mix1);
-                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                mix1 = __smlad(ws[1], xOdd, mix1);
-                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                gen_read8_aligned(ws, &w[16]);
-                mix2 = __smlad(ws[0], xEven, mix2);
-                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                mix2 = __smlad(ws[1], xOdd, mix2);
-                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                w += 24;
-            }
-            xp += 4;
-            {
-                const int32_t xs = gen_read4(xp);
-                const int32_t xEven = __sxtb16(xs);
-                const int32_t xOdd = gen_sxtb16_odd(xs);
-                int32_t ws[2];
-                gen_read8_aligned(ws, &w[0]);
-                mix0 = __smlad(ws[0], xEven, mix0);
-                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                mix0 = __smlad(ws[1], xOdd, mix0);
-                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                gen_read8_aligned(ws, &w[8]);
-                mix1 = __smlad(ws[0], xEven, mix1);
-                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                mix1 = __smlad(ws[1], xOdd, mix1);
-                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                gen_read8_aligned(ws, &w[16]);
-                mix2 = __smlad(ws[0], xEven, mix2);
-                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                mix2 = __smlad(ws[1], xOdd, mix2);
-                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                w += 24;
-            }
-            xp += 4;
-        } while (xp != &x[8]);
         {
             const int32_t xs = gen_read4(xp);
             const int32_t xEven = __sxtb16(xs);
@@ -827,63 +839,71 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
             w += 24;
         }
-        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-        acc0 = digits_cnn_l5_fc_b[o] + low0;
+        xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            gen_read8_aligned(ws, &w[16]);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+            w += 24;
+        }
+        xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            gen_read8_aligned(ws, &w[16]);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+            w += 24;
+        }
+        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        acc0 = low0;
         acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
-        acc2 = digits_cnn_l5_fc_b[o + 2] + low1;
+        acc2 = low1;
         acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
-        acc4 = digits_cnn_l5_fc_b[o + 4] + low2;
+        acc4 = low2;
         acc5 = digits_cnn_l5_fc_b[o + 5] + gen_pair_high(mix2, low2);
         /* requantized outputs */
-        y[o] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
-        y[o + 4] = (int8_t)gen_requantize32_right(acc4, digits_cnn_l5_fc_shift[o + 4], -128, 127);
-        y[o + 5] = (int8_t)gen_requantize32_right(acc5, digits_cnn_l5_fc_shift[o + 5], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l5_fc_shift[o + 4], -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32_floor(acc5, digits_cnn_l5_fc_shift[o + 5], -128, 127);
     }
     for (o = 6; o < 10; o += 4) {
         const int8_t *xp = x;
-        int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0;
+        int32_t low0 = digits_cnn_l5_fc_b[o], mix0 = low0, low1 = digits_cnn_l5_fc_b[o + 2], mix1 = low1;
         int32_t acc0, acc1, acc2, acc3;
-        do {
-            {
-                const int32_t xs = gen_read4(xp);
-                const int32_t xEven = __sxtb16(xs);
-                const int32_t xOdd = gen_sxtb16_odd(xs);
-                int32_t ws[2];
-                gen_read8_aligned(ws, &w[0]);
-                mix0 = __smlad(ws[0], xEven, mix0);
-                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                mix0 = __smlad(ws[1], xOdd, mix0);
-                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                gen_read8_aligned(ws, &w[8]);
-                mix1 = __smlad(ws[0], xEven, mix1);
-                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                mix1 = __smlad(ws[1], xOdd, mix1);
-                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                w += 16;
-            }
-            xp += 4;
-            {
-                const int32_t xs = gen_read4(xp);
-                const int32_t xEven = __sxtb16(xs);
-                const int32_t xOdd = gen_sxtb16_odd(xs);
-                int32_t ws[2];
-                gen_read8_aligned(ws, &w[0]);
-                mix0 = __smlad(ws[0], xEven, mix0);
-                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                mix0 = __smlad(ws[1], xOdd, mix0);
-                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                gen_read8_aligned(ws, &w[8]);
-                mix1 = __smlad(ws[0], xEven, mix1);
-                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                mix1 = __smlad(ws[1], xOdd, mix1);
-                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                w += 16;
-            }
-            xp += 4;
-        } while (xp != &x[8]);
         {
             const int32_t xs = gen_read4(xp);
             const int32_t xEven = __sxtb16(xs);
@@ -901,16 +921,52 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             w += 16;
         }
-        /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-        acc0 = digits_cnn_l5_fc_b[o] + low0;
+        xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            w += 16;
+        }
+        xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            w += 16;
+        }
+        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        acc0 = low0;
         acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
-        acc2 = digits_cnn_l5_fc_b[o + 2] + low1;
+        acc2 = low1;
         acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
         /* requantized outputs */
-        y[o] = (int8_t)gen_requantize32_right(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize32_right(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize32_right(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize32_right(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {
@@ -919,7 +975,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         for (i = 0; i < 12; ++i) {
             acc += (int32_t)digits_cnn_l5_fc_w[o][i] * x[i];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_cnn_l5_fc_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l5_fc_shift[o], -128, 127);
     }
 #endif
 }

@@ -59,7 +59,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #endif
 
 /* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
- * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+ * sum[r] (both began at row r's bias), and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference
+ * is exact and divides exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -98,10 +99,8 @@ static inline void gen_write4(int8_t *p, uint32_t v)
 }
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -119,16 +118,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
@@ -191,9 +204,9 @@ static const uint8_t digits_cnn_l0_conv1_idx[1][4] __attribute__((aligned(4))) =
     }
 };
 
-/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l0_conv1_b[8] __attribute__((aligned(4))) = {
-    -1369, -1423, 4996, -3440, -11038, -1046, -7837, -3488
+    -1337, -1359, 5060, -3408, -10974, -1014, -7773, -3456
 };
 
 /* 'conv1' right shift from accumulator to output format, per output */
@@ -309,10 +322,10 @@ static const uint8_t digits_cnn_l2_conv2_idx[2][20] __attribute__((aligned(4))) 
     }
 };
 
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l2_conv2_b[16] __attribute__((aligned(4))) = {
-    -826, -2, -1717732141, -1987308924, -259, -3605907, -659, -197577193,
-    1011, 2046, -1461687923, 2197, -854, -1817438776, -604, 1115
+    -762, -2, -1180861229, -913567100, -195, -2557331, -595, -130468329,
+    1075, 2110, -1327470195, 2261, -790, -1280567864, -540, 1179
 };
 
 /* 'conv2' right shift from accumulator to output format, per output */
@@ -375,10 +388,10 @@ static const uint8_t digits_cnn_l5_fc_idx[2][4] __attribute__((aligned(4))) = {
     }
 };
 
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
-    491, -1650, -346, -75, 43, 174, -250, 174,
-    176, 104
+    523, -1522, -314, -43, 75, 238, -186, 206,
+    208, 136
 };
 
 /* 'fc' right shift from accumulator to output format, per output */
@@ -447,12 +460,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                         /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                          * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                          * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                         * gives row r + 1's. Each word of scol is split once into two int16-lane pairs (__sxtb16). */
+                         * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+                         * scol is split once into two int16-lane pairs (__sxtb16). */
                         const int8_t *w = &wset[0];
                         /* rows in blocks (the table's order) */
                         for (o = 0; o < 6; o += 6) {
                             const int8_t *xp = scol;
-                            int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                            int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
                             int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                             {
                                 const int32_t xs = gen_read4(xp);
@@ -476,24 +490,24 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                                 low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                                 w += 24;
                             }
-                            /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                            acc0 = bs[o] + low0;
+                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                            acc2 = bs[o + 2] + low1;
+                            acc2 = low1;
                             acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                            acc4 = bs[o + 4] + low2;
+                            acc4 = low2;
                             acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                             /* requantized outputs */
-                            ys[o * 64] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
-                            ys[(o + 1) * 64] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
-                            ys[(o + 2) * 64] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], 0, 127);
-                            ys[(o + 3) * 64] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], 0, 127);
-                            ys[(o + 4) * 64] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], 0, 127);
-                            ys[(o + 5) * 64] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], 0, 127);
+                            ys[o * 64] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
+                            ys[(o + 1) * 64] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
+                            ys[(o + 2) * 64] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], 0, 127);
+                            ys[(o + 3) * 64] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], 0, 127);
+                            ys[(o + 4) * 64] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 127);
+                            ys[(o + 5) * 64] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 127);
                         }
                         for (o = 6; o < 8; o += 2) {
                             const int8_t *xp = scol;
-                            int32_t mix0 = 0, low0 = 0;
+                            int32_t low0 = bs[o], mix0 = low0;
                             int32_t acc0, acc1;
                             {
                                 const int32_t xs = gen_read4(xp);
@@ -507,12 +521,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                                 low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                                 w += 8;
                             }
-                            /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                            acc0 = bs[o] + low0;
+                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             /* requantized outputs */
-                            ys[o * 64] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
-                            ys[(o + 1) * 64] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
+                            ys[o * 64] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
+                            ys[(o + 1) * 64] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
                         }
                     }
 #else
@@ -527,7 +541,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                             for (i = 0; i < 4; ++i) {
                                 acc += (int32_t)w[i] * scol[i];
                             }
-                            ys[o * 64] = (int8_t)gen_requantize32_right(acc, ss[o], 0, 127);
+                            ys[o * 64] = (int8_t)gen_requantize32_floor(acc, ss[o], 0, 127);
                         }
                     }
 #endif
@@ -601,14 +615,61 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                          * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                          * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                         * gives row r + 1's. Each word of scol is split once into two int16-lane pairs (__sxtb16). */
+                         * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+                         * scol is split once into two int16-lane pairs (__sxtb16). */
                         const int8_t *w = &wset[0];
                         /* rows in blocks (the table's order) */
                         for (o = 0; o < 6; o += 6) {
                             const int8_t *xp = scol;
-                            int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                            int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
                             int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                             do {
+                                {
+                                    const int32_t xs = gen_read4(xp);
+                                    const int32_t xEven = __sxtb16(xs);
+                                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                                    int32_t ws[2];
+                                    gen_read8_aligned(ws, &w[0]);
+                                    mix0 = __smlad(ws[0], xEven, mix0);
+                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                                    mix0 = __smlad(ws[1], xOdd, mix0);
+                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                                    gen_read8_aligned(ws, &w[8]);
+                                    mix1 = __smlad(ws[0], xEven, mix1);
+                                    low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                                    mix1 = __smlad(ws[1], xOdd, mix1);
+                                    low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                                    gen_read8_aligned(ws, &w[16]);
+                                    mix2 = __smlad(ws[0], xEven, mix2);
+                                    low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                                    mix2 = __smlad(ws[1], xOdd, mix2);
+                                    low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                                    w += 24;
+                                }
+                                xp += 4;
+                                {
+                                    const int32_t xs = gen_read4(xp);
+                                    const int32_t xEven = __sxtb16(xs);
+                                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                                    int32_t ws[2];
+                                    gen_read8_aligned(ws, &w[0]);
+                                    mix0 = __smlad(ws[0], xEven, mix0);
+                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                                    mix0 = __smlad(ws[1], xOdd, mix0);
+                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                                    gen_read8_aligned(ws, &w[8]);
+                                    mix1 = __smlad(ws[0], xEven, mix1);
+                                    low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                                    mix1 = __smlad(ws[1], xOdd, mix1);
+                                    low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                                    gen_read8_aligned(ws, &w[16]);
+                                    mix2 = __smlad(ws[0], xEven, mix2);
+                                    low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                                    mix2 = __smlad(ws[1], xOdd, mix2);
+                                    low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                                    w += 24;
+                                }
+                                xp += 4;
                                 {
                                     const int32_t xs = gen_read4(xp);
                                     const int32_t xEven = __sxtb16(xs);
@@ -678,26 +739,52 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                                 w += 24;
                             }
-                            /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                            acc0 = bs[o] + low0;
+                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                            acc2 = bs[o + 2] + low1;
+                            acc2 = low1;
                             acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                            acc4 = bs[o + 4] + low2;
+                            acc4 = low2;
                             acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                             /* requantized outputs */
-                            ys[o * 4] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 96);
-                            ys[(o + 1) * 4] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 96);
-                            ys[(o + 2) * 4] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], 0, 96);
-                            ys[(o + 3) * 4] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], 0, 96);
-                            ys[(o + 4) * 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], 0, 96);
-                            ys[(o + 5) * 4] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], 0, 96);
+                            ys[o * 4] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 96);
+                            ys[(o + 1) * 4] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 96);
+                            ys[(o + 2) * 4] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], 0, 96);
+                            ys[(o + 3) * 4] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], 0, 96);
+                            ys[(o + 4) * 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 96);
+                            ys[(o + 5) * 4] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 96);
                         }
                         for (o = 6; o < 8; o += 2) {
                             const int8_t *xp = scol;
-                            int32_t mix0 = 0, low0 = 0;
+                            int32_t low0 = bs[o], mix0 = low0;
                             int32_t acc0, acc1;
                             do {
+                                {
+                                    const int32_t xs = gen_read4(xp);
+                                    const int32_t xEven = __sxtb16(xs);
+                                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                                    int32_t ws[2];
+                                    gen_read8_aligned(ws, &w[0]);
+                                    mix0 = __smlad(ws[0], xEven, mix0);
+                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                                    mix0 = __smlad(ws[1], xOdd, mix0);
+                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                                    w += 8;
+                                }
+                                xp += 4;
+                                {
+                                    const int32_t xs = gen_read4(xp);
+                                    const int32_t xEven = __sxtb16(xs);
+                                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                                    int32_t ws[2];
+                                    gen_read8_aligned(ws, &w[0]);
+                                    mix0 = __smlad(ws[0], xEven, mix0);
+                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                                    mix0 = __smlad(ws[1], xOdd, mix0);
+                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                                    w += 8;
+                                }
+                                xp += 4;
                                 {
                                     const int32_t xs = gen_read4(xp);
                                     const int32_t xEven = __sxtb16(xs);
@@ -737,12 +824,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                                 w += 8;
                             }
-                            /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                            acc0 = bs[o] + low0;
+                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             /* requantized outputs */
-                            ys[o * 4] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 96);
-                            ys[(o + 1) * 4] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 96);
+                            ys[o * 4] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 96);
+                            ys[(o + 1) * 4] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 96);
                         }
                     }
 #else
@@ -757,7 +844,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                             for (i = 0; i < 20; ++i) {
                                 acc += (int32_t)w[i] * scol[i];
                             }
-                            ys[o * 4] = (int8_t)gen_requantize32_right(acc, ss[o], 0, 96);
+                            ys[o * 4] = (int8_t)gen_requantize32_floor(acc, ss[o], 0, 96);
                         }
                     }
 #endif
@@ -811,12 +898,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+             * col is split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -840,24 +928,24 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = bs[o + 2] + low1;
+                acc2 = low1;
                 acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = bs[o + 4] + low2;
+                acc4 = low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
-                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], -128, 127);
-                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], -128, 127);
-                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], -128, 127);
-                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], -128, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], -128, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], -128, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], -128, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0;
+                int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -871,12 +959,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
@@ -891,7 +979,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                 for (i = 0; i < 4; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc, ss[o], -128, 127);
             }
         }
 #endif
@@ -913,12 +1001,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+             * col is split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 2; o += 2) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0;
+                int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -932,12 +1021,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
@@ -952,7 +1041,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                 for (i = 0; i < 4; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc, ss[o], -128, 127);
             }
         }
 #endif

@@ -26,10 +26,8 @@
 #define GEN_LAYER_FUNCTION
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -47,26 +45,40 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* ---- Constant tables (829 bytes) ---- */
 
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
-    1355, 5127, -1890, -1197894657, 65, 978, 157, -3640,
-    2101, 2737, 1401, -813, 435, -7071, 670, -1138032159,
-    2541, -157, 2202, -49, 1940, 3687, 1144, 566,
-    -5380, 1575, -76, 2285, -1141, 3254, 1532, -3408
+    1483, 5255, -1762, -929459201, 193, 1106, 285, -3512,
+    2229, 2865, 1529, -685, 499, -6943, 734, -869596703,
+    2669, -29, 2330, 79, 2068, 3815, 1272, 630,
+    -5252, 1703, -12, 2413, -1013, 3382, 1660, -3280
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
@@ -320,10 +332,10 @@ static const uint8_t digits_mlp_l0_fc1_idx_s64[2][1] __attribute__((aligned(4)))
     }
 };
 
-/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
-    -1165, -1140634, 483, -801, -6480995, 1114, 1301, -755,
-    -148, 378, 1588, 1692, 1622, 0, 668, -115
+    -1037, -616346, 611, -737, -2286691, 1242, 1429, -691,
+    -20, 442, 1716, 1756, 1750, 0, 732, -51
 };
 
 /* 'fc2' right shift from accumulator to output format, per output */
@@ -479,10 +491,10 @@ static const uint8_t digits_mlp_l1_fc2_idx_s32[3][1] __attribute__((aligned(4)))
     }
 };
 
-/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
-    262, -822, 402, 707, -86, -354, -98, -13,
-    124, 342
+    294, -790, 434, 771, -54, -290, -66, 19,
+    188, 406
 };
 
 /* 'fc3' right shift from accumulator to output format, per output */
@@ -607,7 +619,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         for (b = 0; b < 16; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][b] * x[b * 4 + ((digits_mlp_l0_fc1_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 23 rows keeping 1 of every 8 inputs (8 blocks), offsets of 4 bits */
     for (r = 0; r < 23; ++r) {
@@ -616,7 +628,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         for (b = 0; b < 8; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][b] * x[b * 8 + ((digits_mlp_l0_fc1_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 4 rows keeping 1 of every 16 inputs (4 blocks), offsets of 4 bits */
     for (r = 0; r < 4; ++r) {
@@ -625,7 +637,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         for (b = 0; b < 4; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][b] * x[b * 16 + ((digits_mlp_l0_fc1_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 2 rows keeping 1 of every 64 inputs (1 block), offsets of 8 bits */
     for (r = 0; r < 2; ++r) {
@@ -634,7 +646,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         for (b = 0; b < 1; ++b) {
             acc += (int32_t)digits_mlp_l0_fc1_w_s64[r][b] * x[b * 64 + digits_mlp_l0_fc1_idx_s64[r][b]];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
 }
 
@@ -650,7 +662,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         for (b = 0; b < 8; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][b] * x[b * 4 + ((digits_mlp_l1_fc2_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 5 rows keeping 1 of every 8 inputs (4 blocks), offsets of 4 bits */
     for (r = 0; r < 5; ++r) {
@@ -659,7 +671,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         for (b = 0; b < 4; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][b] * x[b * 8 + ((digits_mlp_l1_fc2_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 4 rows keeping 1 of every 16 inputs (2 blocks), offsets of 4 bits */
     for (r = 0; r < 4; ++r) {
@@ -668,7 +680,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         for (b = 0; b < 2; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][b] * x[b * 16 + ((digits_mlp_l1_fc2_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 3 rows keeping 1 of every 32 inputs (1 block), offsets of 8 bits */
     for (r = 0; r < 3; ++r) {
@@ -677,7 +689,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         for (b = 0; b < 1; ++b) {
             acc += (int32_t)digits_mlp_l1_fc2_w_s32[r][b] * x[b * 32 + digits_mlp_l1_fc2_idx_s32[r][b]];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
 }
 
@@ -693,7 +705,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         for (b = 0; b < 4; ++b) {
             acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][b] * x[b * 4 + ((digits_mlp_l2_fc3_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
     /* 6 rows keeping 1 of every 8 inputs (2 blocks), offsets of 4 bits */
     for (r = 0; r < 6; ++r) {
@@ -702,7 +714,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         for (b = 0; b < 2; ++b) {
             acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][b] * x[b * 8 + ((digits_mlp_l2_fc3_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
     /* 3 rows keeping 1 of every 16 inputs (1 block), offsets of 4 bits */
     for (r = 0; r < 3; ++r) {
@@ -711,7 +723,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         for (b = 0; b < 1; ++b) {
             acc += (int32_t)digits_mlp_l2_fc3_w_s16[r][b] * x[b * 16 + ((digits_mlp_l2_fc3_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 }
 

@@ -56,7 +56,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #endif
 
 /* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
- * sum[r], and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference is exact and divides exactly. */
+ * sum[r] (both began at row r's bias), and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference
+ * is exact and divides exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -95,10 +96,8 @@ static inline void gen_write4(int8_t *p, uint32_t v)
 }
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -116,16 +115,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* ---- Constant tables (1058 bytes) ---- */
@@ -286,12 +299,12 @@ static const uint8_t digits_mlp_l0_fc1_idx[4][16] __attribute__((aligned(4))) = 
     }
 };
 
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
-    1355, 5127, -1890, -1197894657, 65, 978, 157, -3640,
-    2101, 2737, 1401, -813, 435, -7071, 670, -1138032159,
-    2541, -157, 2202, -49, 1940, 3687, 1144, 566,
-    -5380, 1575, -76, 2285, -1141, 3254, 1532, -3408
+    1611, 5383, -1634, -661023745, 321, 1234, 413, -3384,
+    2357, 2993, 1657, -557, 563, -6815, 798, -601161247,
+    2797, 99, 2458, 207, 2196, 3943, 1400, 694,
+    -5124, 1831, 52, 2541, -885, 3510, 1788, -3152
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
@@ -378,10 +391,10 @@ static const uint8_t digits_mlp_l1_fc2_idx[2][8] __attribute__((aligned(4))) = {
     }
 };
 
-/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
-    -583, -9125068, 242, -400, -6480995, 1114, 650, -378,
-    -74, 189, 794, 846, 811, 0, 334, -115
+    -519, -4930764, 306, -368, -2286691, 1242, 714, -346,
+    -10, 221, 858, 878, 875, 0, 366, -51
 };
 
 /* 'fc2' right shift from accumulator to output format, per output */
@@ -444,10 +457,10 @@ static const uint8_t digits_mlp_l2_fc3_idx[2][4] __attribute__((aligned(4))) = {
     }
 };
 
-/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
-    262, -1644, 402, 707, -172, -354, -98, -25,
-    124, 342
+    294, -1580, 434, 771, -108, -290, -66, 39,
+    188, 406
 };
 
 /* 'fc3' right shift from accumulator to output format, per output */
@@ -487,12 +500,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+             * col is split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 do {
                     {
@@ -541,25 +555,71 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                         w += 24;
                     }
                     xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
+                    }
+                    xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
+                    }
+                    xp += 4;
                 } while (xp != &col[16]);
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = bs[o + 2] + low1;
+                acc2 = low1;
                 acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = bs[o + 4] + low2;
+                acc4 = low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
-                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], 0, 127);
-                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], 0, 127);
-                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], 0, 127);
-                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], 0, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], 0, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0;
+                int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 do {
                     {
@@ -588,13 +648,39 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                         w += 8;
                     }
                     xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        w += 8;
+                    }
+                    xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        w += 8;
+                    }
+                    xp += 4;
                 } while (xp != &col[16]);
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
             }
         }
 #else
@@ -609,7 +695,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                 for (i = 0; i < 16; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc, ss[o], 0, 127);
             }
         }
 #endif
@@ -641,114 +727,109 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+             * col is split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-                do {
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                } while (xp != &col[8]);
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[0]);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                    gen_read8_aligned(ws, &w[8]);
+                    mix1 = __smlad(ws[0], xEven, mix1);
+                    low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                    mix1 = __smlad(ws[1], xOdd, mix1);
+                    low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                    gen_read8_aligned(ws, &w[16]);
+                    mix2 = __smlad(ws[0], xEven, mix2);
+                    low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                    mix2 = __smlad(ws[1], xOdd, mix2);
+                    low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                    w += 24;
+                }
+                xp += 4;
+                {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[0]);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                    gen_read8_aligned(ws, &w[8]);
+                    mix1 = __smlad(ws[0], xEven, mix1);
+                    low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                    mix1 = __smlad(ws[1], xOdd, mix1);
+                    low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                    gen_read8_aligned(ws, &w[16]);
+                    mix2 = __smlad(ws[0], xEven, mix2);
+                    low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                    mix2 = __smlad(ws[1], xOdd, mix2);
+                    low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                    w += 24;
+                }
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = bs[o + 2] + low1;
+                acc2 = low1;
                 acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = bs[o + 4] + low2;
+                acc4 = low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
-                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], 0, 127);
-                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], 0, 127);
-                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], 0, 127);
-                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], 0, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], 0, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0;
+                int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
-                do {
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                } while (xp != &col[8]);
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[0]);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                    w += 8;
+                }
+                xp += 4;
+                {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[0]);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                    w += 8;
+                }
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
             }
         }
 #else
@@ -763,7 +844,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                 for (i = 0; i < 8; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], 0, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc, ss[o], 0, 127);
             }
         }
 #endif
@@ -795,12 +876,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+             * col is split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0, mix1 = 0, low1 = 0, mix2 = 0, low2 = 0;
+                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -824,24 +906,24 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = bs[o + 2] + low1;
+                acc2 = low1;
                 acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = bs[o + 4] + low2;
+                acc4 = low2;
                 acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
-                ys[o + 2] = (int8_t)gen_requantize32_right(acc2, ss[o + 2], -128, 127);
-                ys[o + 3] = (int8_t)gen_requantize32_right(acc3, ss[o + 3], -128, 127);
-                ys[o + 4] = (int8_t)gen_requantize32_right(acc4, ss[o + 4], -128, 127);
-                ys[o + 5] = (int8_t)gen_requantize32_right(acc5, ss[o + 5], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
+                ys[o + 2] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], -128, 127);
+                ys[o + 3] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], -128, 127);
+                ys[o + 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], -128, 127);
+                ys[o + 5] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], -128, 127);
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0;
+                int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -855,12 +937,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
@@ -875,7 +957,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                 for (i = 0; i < 4; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc, ss[o], -128, 127);
             }
         }
 #endif
@@ -897,12 +979,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Each word of col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
+             * col is split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 2; o += 2) {
                 const int8_t *xp = col;
-                int32_t mix0 = 0, low0 = 0;
+                int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -916,12 +999,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: bias plus low, or plus the high row recovered from mix and low */
-                acc0 = bs[o] + low0;
+                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_right(acc0, ss[o], -128, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_right(acc1, ss[o + 1], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
+                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
@@ -936,7 +1019,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                 for (i = 0; i < 4; ++i) {
                     acc += (int32_t)w[i] * col[i];
                 }
-                ys[o] = (int8_t)gen_requantize32_right(acc, ss[o], -128, 127);
+                ys[o] = (int8_t)gen_requantize32_floor(acc, ss[o], -128, 127);
             }
         }
 #endif

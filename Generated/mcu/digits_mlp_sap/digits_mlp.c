@@ -66,10 +66,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_GATHER_KERNEL
 #endif
 
-/* gen_requantize32 for a layer whose every shift is 0..31 (gen checked them all), the same integers
- * without a test on the shift: floor(acc / 2^shift) plus the rounding bit, bit shift-1 of acc, which is
- * bit 0 of (acc << 1) >> shift (0 when shift = 0). GCC and clang define >> of a negative int as the
- * arithmetic shift, which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
+/* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
+ * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
 #if defined(__GNUC__)
 #define GEN_ARITHMETIC_SHIFT 1
@@ -87,16 +85,30 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 #endif
 }
 
-static inline int32_t gen_requantize32_right(int32_t acc, int shift, int32_t lo, int32_t hi)
+/* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
+ * constants once the call is inlined; otherwise the compares below run, with the same result). */
+static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-    int32_t v = gen_floor_shift32(acc, shift) + (int32_t)((((uint32_t)acc << 1) >> shift) & 1u);
-    if (v < lo) {
-        v = lo;
+#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+    if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
+        if (lo == -128 && hi == 127) {
+            return __builtin_arm_ssat(v, 8);
+        }
+        if (lo == -32768 && hi == 32767) {
+            return __builtin_arm_ssat(v, 16);
+        }
     }
-    if (v > hi) {
-        v = hi;
-    }
-    return v;
+#endif
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* gen_requantize32 for a layer whose bias table already holds each row's rounding half, 2^(shift-1)
+ * (gen proved every sum still fits int32, and every shift is 0..31): the same integers as
+ * floor(acc / 2^shift), then the clamp. */
+static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo, int32_t hi)
+{
+    return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
 /* ---- Constant tables (1468 bytes) ---- */
@@ -301,12 +313,12 @@ static const uint8_t digits_mlp_l0_fc1_idx[32][8] __attribute__((aligned(4))) = 
     }
 };
 
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
-    1355, 5127, -1890, -1197894657, 65, 978, 157, -3640,
-    2101, 2737, 1401, -813, 435, -7071, 670, -1138032159,
-    2541, -157, 2202, -49, 1940, 3687, 1144, 566,
-    -5380, 1575, -76, 2285, -1141, 3254, 1532, -3408
+    1483, 5255, -1762, -929459201, 193, 1106, 285, -3512,
+    2229, 2865, 1529, -685, 499, -6943, 734, -869596703,
+    2669, -29, 2330, 79, 2068, 3815, 1272, 630,
+    -5252, 1703, -12, 2413, -1013, 3382, 1660, -3280
 };
 
 /* 'fc1' right shift from accumulator to output format, per output */
@@ -419,10 +431,10 @@ static const uint8_t digits_mlp_l1_fc2_idx[16][10] __attribute__((aligned(4))) =
     }
 };
 
-/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
-    -1165, -1140634, 483, -801, -6480995, 1114, 1301, -755,
-    -148, 378, 1588, 1692, 1622, 0, 668, -115
+    -1037, -616346, 611, -737, -2286691, 1242, 1429, -691,
+    -20, 442, 1716, 1756, 1750, 0, 732, -51
 };
 
 /* 'fc2' right shift from accumulator to output format, per output */
@@ -498,10 +510,10 @@ static const uint8_t digits_mlp_l2_fc3_idx[10][3] __attribute__((aligned(4))) = 
     }
 };
 
-/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)) */
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
-    262, -822, 402, 707, -86, -354, -98, -13,
-    124, 342
+    326, -758, 466, 835, -22, -226, -34, 51,
+    252, 470
 };
 
 /* 'fc3' right shift from accumulator to output format, per output */
@@ -546,7 +558,7 @@ static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t 
             }
     #endif
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
 }
 
@@ -568,7 +580,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
                 acc += (int32_t)w[j] * group[idx[j]];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
 }
 
@@ -590,7 +602,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
                 acc += (int32_t)w[j] * group[(idx[j / 2] >> (4 * (j % 2))) & 15u];
             }
         }
-        y[o] = (int8_t)gen_requantize32_right(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
 }
 

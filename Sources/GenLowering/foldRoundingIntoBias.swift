@@ -1,0 +1,31 @@
+// GenLowering/foldRoundingIntoBias.swift - Moves the rounding of a layer's right shifts into its bias table.
+
+import GenCompress
+
+/// Each row's bias plus 2^(shift-1), the half that `FixedPoint.requantize` adds before it floors, or nil
+/// when the layer must keep the add in its requantization.
+///
+/// Adding the half to the bias instead of to the finished sum gives the same integer: the sum is linear
+/// and exact as long as no partial sum leaves int32. Quantization proved every row's sum, and every
+/// partial sum (each product lies between its two extremes, and those have opposite signs or are zero),
+/// within `accumulatorRanges[row]`; the fold only moves that range up by the half, so it applies when the
+/// range's top plus the half still fits int32. Then the C requantizes with a floor shift and a clamp
+/// (`gen_requantize32_floor`), on Cortex-M4 about four instructions per output fewer.
+/// Only int32 layers whose every shift is a right shift of 0...31 qualify (0 adds nothing).
+func foldRoundingIntoBias(_ q: QuantizedWeights) -> [Int64]? {
+    guard q.accumulatorBits == 32 else { return nil }
+    return foldRoundingIntoBias(bias: q.bias, shifts: q.shift, accumulatorRanges: q.accumulatorRanges)
+}
+
+/// `foldRoundingIntoBias` on a layer's tables: `accumulatorRanges[row]` bounds every partial sum of the row
+/// (its bias included).
+package func foldRoundingIntoBias(bias: [Int64], shifts: [Int], accumulatorRanges: [ClosedRange<Int64>]) -> [Int64]? {
+    guard shifts.allSatisfy({ (0...31).contains($0) }) else { return nil }
+    var folded = bias
+    for row in bias.indices {
+        let half: Int64 = shifts[row] > 0 ? Int64(1) << Int64(shifts[row] - 1) : 0
+        guard accumulatorRanges[row].upperBound + half <= Int64(Int32.max) else { return nil }
+        folded[row] += half
+    }
+    return folded
+}
