@@ -154,6 +154,13 @@ struct PoolKernelContext {
     var strideHeight: String
     var strideWidth: String
     var windowSize: String
+    /// avgpool2d: the C of the rounded average of `sum` (`gen_average_pow2` for a window of 2^m values).
+    var average: String = ""
+    /// maxpool2d: the Arm DSP path for 2x2 windows of stride 2 over int8 (`__ssub8`/`__sel`, four
+    /// bytes at a time), with `outPairs` pairs of outputs per row.
+    var dspPairs: Bool = false
+    var outPairs: String = ""
+    var hasOddColumn: Bool = false
 }
 
 struct ClampKernelContext {
@@ -173,6 +180,8 @@ struct RuntimeContext {
     var needsAverage: Bool
     /// Some kernel has an Arm DSP path.
     var needsDSP: Bool
+    /// Some kernel with weights has one (gen_sxtb16_odd).
+    var needsDotProducts: Bool
     /// Some k-of-n kernel has a DSP path (and the GEN_GATHER_KERNEL attribute).
     var needsGatherKernel: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
@@ -186,6 +195,8 @@ struct RuntimeContext {
     var needsRequantize32Floor: Bool
     var needsFloorShift32: Bool
     var needsRequantize64: Bool
+    /// Some avgpool2d has a window of 2^m values (gen_average_pow2).
+    var needsAveragePow2: Bool
 }
 
 struct ModelContext {

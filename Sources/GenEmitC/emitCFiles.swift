@@ -27,8 +27,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var calls: [String] = []
     var flashBytes = 0
     var needsAverage = false
+    var needsAveragePow2 = false
     var requantizeHelpers = Set<RequantizeHelper>()
     var needsDSP = false
+    /// Some maxpool2d has a DSP path (it needs GEN_ARM_DSP and gen_read4, not the dot-product helpers).
+    var needsDSPPools = false
     var needsGatherKernel = false
     var needsRowPairs = false
     var needsSetGather = false
@@ -140,14 +143,30 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         case .maxPool2d(let pool), .avgPool2d(let pool):
             let isAverage: Bool
             if case .avgPool2d = step.kind { isAverage = true } else { isAverage = false }
-            needsAverage = needsAverage || isAverage
-            let context = PoolKernelContext(
+            var context = PoolKernelContext(
                 comment: comment, function: function, actType: actType, hls: hls, inputSize: String(step.input.count),
                 outputSize: String(step.output.count), channels: String(pool.channels),
                 inHeight: String(pool.inHeight), inWidth: String(pool.inWidth), outHeight: String(pool.outHeight),
                 outWidth: String(pool.outWidth), sizeHeight: String(pool.sizeHeight),
                 sizeWidth: String(pool.sizeWidth), strideHeight: String(pool.strideHeight),
                 strideWidth: String(pool.strideWidth), windowSize: String(pool.sizeHeight * pool.sizeWidth))
+            let window = pool.sizeHeight * pool.sizeWidth
+            if isAverage {
+                if window & (window - 1) == 0 {
+                    context.average = "gen_average_pow2(sum, \(window.trailingZeroBitCount))"
+                    needsAveragePow2 = true
+                } else {
+                    context.average = "gen_rounded_average(sum, \(window))"
+                    needsAverage = true
+                }
+            } else if program.target.armDSP, quantized.options.activationBits == 8, pool.sizeHeight == 2,
+                pool.sizeWidth == 2, pool.strideHeight == 2, pool.strideWidth == 2, pool.outWidth >= 2
+            {
+                context.dspPairs = true
+                context.outPairs = String(pool.outWidth / 2)
+                context.hasOddColumn = pool.outWidth % 2 == 1
+                needsDSPPools = true
+            }
             layers += renderer.render(context, template: isAverage ? "c/layers/avgpool2d" : "c/layers/maxpool2d")
         case .clamp(let clamp):
             let full = FixedPoint.range(bits: quantized.options.activationBits)
@@ -220,13 +239,16 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         actBits: String(actBits), layerSummary: layerSummary(program), needsMath: softmax, softmax: softmax, hls: hls,
         runtime: renderer.render(RuntimeContext(
                 // Every layer with weights requantizes, and each is a GEN_LAYER_FUNCTION.
-                layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage, needsDSP: needsDSP,
+                layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
+                needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel,
                 needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),
-                needsFloorShift32: requantizeHelpers.contains(.int32RightShift) || requantizeHelpers.contains(.int32Floor),
-                needsRequantize64: requantizeHelpers.contains(.int64)), template: "c/runtime.c"),
+                needsFloorShift32: requantizeHelpers.contains(.int32RightShift) || requantizeHelpers.contains(.int32Floor)
+                    || needsAveragePow2,
+                needsRequantize64: requantizeHelpers.contains(.int64), needsAveragePow2: needsAveragePow2),
+                template: "c/runtime.c"),
         tables: trimmingFinalNewline(tables), memory: trimmingFinalNewline(memory), memoryNote: memoryNote,
         layers: trimmingFinalNewline(layers), calls: calls,
         inputScale: floatLiteral(powerOfTwo: quantized.input.frac),

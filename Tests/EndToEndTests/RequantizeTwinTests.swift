@@ -1,11 +1,11 @@
-// EndToEndTests/RequantizeTwinTests.swift - The generated C's 32-bit requantize helpers against the Swift simulator's.
+// EndToEndTests/RequantizeTwinTests.swift - The generated C's 32-bit requantize and average helpers against the Swift simulator's.
 
 import Foundation
 @testable import GenEmitC
 import GenSupport
 import Testing
 
-@Suite("gen_requantize32, gen_requantize32_right and gen_requantize32_floor in the generated C compute FixedPoint.requantize")
+@Suite("The generated C's requantize and average helpers compute FixedPoint.requantize and roundedAverage")
 struct RequantizeTwinTests {
     /// Accumulators at and near every edge the 32-bit helpers handle differently from the 64-bit one:
     /// the int32 limits, powers of two and the halfway points of small shifts, both signs.
@@ -56,23 +56,77 @@ struct RequantizeTwinTests {
         #expect(!source.contains("gen_requantize32_right(acc"), "every layer of this model has room for the rounding in its bias")
     }
 
+    @Test("gen_rounded_average and gen_average_pow2 (windows of 2^m) give FixedPoint.roundedAverage",
+          arguments: ["-DGEN_ARITHMETIC_SHIFT=1", "-DGEN_ARITHMETIC_SHIFT=0"])
+    func averageHelpers(define: String) throws {
+        try #require(Shell.has("gcc"), "gcc is needed: run Scripts/setup.sh")
+        let counts: [Int64] = [1, 2, 3, 4, 8, 9, 16, 25, 64, 1024, 32768, 65535]
+        // Sums a window of int16 values can reach, and the halfway points of small windows.
+        var sums: [Int64] = Array(-70...70)
+        for count in counts {
+            for value: Int64 in [-32768, 32767, -128, 127] { sums.append(value * count) }
+        }
+        var cases: [(sum: Int64, count: Int64)] = []
+        for count in counts {
+            for sum in sums where abs(sum) <= 32768 * count { cases.append((sum, count)) }
+        }
+        let calls = cases.map { sum, count in
+            count & (count - 1) == 0
+                ? "gen_average_pow2(\(sum), \(count.trailingZeroBitCount))" : "gen_rounded_average(\(sum), \(count))"
+        }
+        let main = """
+            #include <stdint.h>
+            #include <stdio.h>
+            \(try renderRuntime(average: true))
+            int main(void)
+            {
+            \(calls.map { "    printf(\"%ld\\n\", (long)\($0));" }.joined(separator: "\n"))
+                return 0;
+            }
+            """
+        let printed = try compileAndRun(main, label: "average-main", defines: [define])
+        let expected = cases.map { FixedPoint.roundedAverage(sum: $0.sum, count: $0.count) }
+        #expect(printed.count == expected.count)
+        let mismatches = zip(printed, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+        #expect(mismatches.isEmpty, "first mismatch: \(mismatches.first.map { calls[$0] } ?? "")")
+    }
+
+    /// The runtime helpers from Templates/c/runtime.c.mustache: every 32-bit requantize helper, or the averages.
+    private func renderRuntime(average: Bool = false) throws -> String {
+        var texts: [String: String] = [:]
+        for name in TemplateSources.required {
+            texts[name] = try String(contentsOfFile: Paths.inRoot("Templates/\(name).mustache"), encoding: .utf8)
+        }
+        let renderer = try TemplateRenderer(TemplateSources(texts: texts), templatesDirectory: Paths.inRoot("Templates"))
+        return renderer.render(
+            RuntimeContext(
+                layerFunctions: false, hls: false, needsAverage: average, needsDSP: false, needsDotProducts: false,
+                needsGatherKernel: false,
+                needsRowPairs: false, needsSetGather: false, needsRequantize32: !average, needsRequantize32Right: !average,
+                needsRequantize32Floor: !average, needsFloorShift32: true, needsRequantize64: false,
+                needsAveragePow2: average),
+            template: "c/runtime.c")
+    }
+
+    /// Compiles `main` with the strict flags (and `defines`), runs it and reads one integer a line.
+    private func compileAndRun(_ main: String, label: String, defines: [String]) throws -> [Int64?] {
+        let directory = Paths.temporaryDirectory(label)
+        try main.write(toFile: directory + "/main.c", atomically: true, encoding: .utf8)
+        let compile = try Shell.run(
+            ["gcc"] + CHarness.strictFlags + ["-O2", "-Wno-unused-function"] + defines + ["main.c", "-o", "helpers"],
+            in: directory)
+        try #require(compile.status == 0, "\(compile.stderr)")
+        let output = try Shell.run([directory + "/helpers"], in: directory)
+        return output.stdout.split(separator: "\n").map { Int64($0) }
+    }
+
     /// Renders the runtime helpers from Templates/c/runtime.c.mustache, calls `helper` on every case in
     /// C and compares each result with the simulator's.
     /// With `halfInAccumulator`, each case passes acc + 2^(shift-1) (skipping those past int32, where gen
     /// would not fold) and expects the requantization of acc.
     private func expectTwin(helper: String, shifts: [Int], defines: [String], halfInAccumulator: Bool = false) throws {
         try #require(Shell.has("gcc"), "gcc is needed: run Scripts/setup.sh")
-        var texts: [String: String] = [:]
-        for name in TemplateSources.required {
-            texts[name] = try String(contentsOfFile: Paths.inRoot("Templates/\(name).mustache"), encoding: .utf8)
-        }
-        let renderer = try TemplateRenderer(TemplateSources(texts: texts), templatesDirectory: Paths.inRoot("Templates"))
-        let runtime = renderer.render(
-            RuntimeContext(
-                layerFunctions: false, hls: false, needsAverage: false, needsDSP: false, needsGatherKernel: false, needsRowPairs: false,
-                needsSetGather: false, needsRequantize32: true, needsRequantize32Right: true,
-                needsRequantize32Floor: true, needsFloorShift32: true, needsRequantize64: false),
-            template: "c/runtime.c")
+        let runtime = try renderRuntime()
         let list = { (values: [Int64]) in values.map { $0 == Int64(Int32.min) ? "(-2147483647 - 1)" : String($0) }.joined(separator: ", ") }
         let main = """
             #include <stdint.h>
@@ -97,14 +151,7 @@ struct RequantizeTwinTests {
                 return 0;
             }
             """
-        let directory = Paths.temporaryDirectory("requantize32-main")
-        try main.write(toFile: directory + "/main.c", atomically: true, encoding: .utf8)
-        let compile = try Shell.run(
-            ["gcc"] + CHarness.strictFlags + ["-O2", "-Wno-unused-function"] + defines + ["main.c", "-o", "requantize"],
-            in: directory)
-        try #require(compile.status == 0, "\(compile.stderr)")
-        let output = try Shell.run([directory + "/requantize"], in: directory)
-        let printed = output.stdout.split(separator: "\n").map { Int64($0) }
+        let printed = try compileAndRun(main, label: "requantize32-main", defines: defines)
         var expected: [Int64] = []
         for (low, high) in Self.clamps {
             for shift in shifts {

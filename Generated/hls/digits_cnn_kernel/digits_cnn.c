@@ -78,17 +78,12 @@ static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo,
     return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
-/* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
- * in 64 bits so that 2 sum cannot overflow. */
-static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
+/* gen_rounded_average for a window of 2^shift values: floor((2 sum + 2^shift) / 2^(shift+1)) is
+ * floor((sum + 2^(shift-1)) / 2^shift), a floor shift (sum + 2^(shift-1) fits int32: gen allows windows
+ * of at most 65535 values of 16 bits, so shift <= 15 and |sum| < 2^30). */
+static inline int32_t gen_average_pow2(int32_t sum, int shift)
 {
-    const int64_t numerator = 2 * (int64_t)sum + count;
-    const int64_t denominator = 2 * (int64_t)count;
-    int64_t quotient = numerator / denominator;
-    if (numerator % denominator != 0 && numerator < 0) {
-        quotient -= 1;
-    }
-    return (int32_t)quotient;
+    return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
 /* ---- Constant tables (1042 bytes) ---- */
@@ -418,7 +413,6 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
         }
     }
 }
-
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; kernel k-of-n 2/4 input channels, 576 of 1152 weights kept (50.0% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
@@ -467,7 +461,7 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
                         sum += x[(c * 2 + oy * 2 + ky) * 2 + ox * 2 + kx];
                     }
                 }
-                y[(c * 1 + oy) * 1 + ox] = (int8_t)gen_rounded_average(sum, 4);
+                y[(c * 1 + oy) * 1 + ox] = (int8_t)gen_average_pow2(sum, 2);
             }
         }
     }

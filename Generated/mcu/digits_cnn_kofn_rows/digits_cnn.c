@@ -144,17 +144,12 @@ static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo,
     return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
-/* Average of count values with sum `sum`, rounded half up: floor((2 sum + count) / (2 count)),
- * in 64 bits so that 2 sum cannot overflow. */
-static inline int32_t gen_rounded_average(int32_t sum, int32_t count)
+/* gen_rounded_average for a window of 2^shift values: floor((2 sum + 2^shift) / 2^(shift+1)) is
+ * floor((sum + 2^(shift-1)) / 2^shift), a floor shift (sum + 2^(shift-1) fits int32: gen allows windows
+ * of at most 65535 values of 16 bits, so shift <= 15 and |sum| < 2^30). */
+static inline int32_t gen_average_pow2(int32_t sum, int shift)
 {
-    const int64_t numerator = 2 * (int64_t)sum + count;
-    const int64_t denominator = 2 * (int64_t)count;
-    int64_t quotient = numerator / denominator;
-    if (numerator % denominator != 0 && numerator < 0) {
-        quotient -= 1;
-    }
-    return (int32_t)quotient;
+    return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
 /* ---- Constant tables (614 bytes) ---- */
@@ -553,6 +548,31 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
 /* Layer 'pool1': maxpool2d 2x2 stride 2x2, [8, 8, 8] -> [8, 4, 4]; in Q2.5, out Q2.5 */
 static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 {
+#if GEN_ARM_DSP
+    /* 2x2 windows of stride 2, two outputs per step. Of four int8 values a of row 2 oy and b of row
+     * 2 oy + 1, __ssub8 sets each byte's GE flag where a's byte is at least b's and __sel takes those
+     * bytes: the column maxima m. The same of m and m >> 8 leaves each window's maximum in bytes 0 and 2
+     * (the int8_t casts keep a byte's bits, as GCC and clang define). */
+    int c, oy, ox;
+    for (c = 0; c < 8; ++c) {
+        for (oy = 0; oy < 4; ++oy) {
+            const int8_t *r0 = &x[(c * 8 + 2 * oy) * 8];
+            const int8_t *r1 = r0 + 8;
+            int8_t *out = &y[(c * 4 + oy) * 4];
+            for (ox = 0; ox < 2; ++ox, r0 += 4, r1 += 4, out += 2) {
+                const int32_t a = gen_read4(r0);
+                const int32_t b = gen_read4(r1);
+                uint32_t m;
+                (void)__ssub8(a, b);
+                m = __sel((uint32_t)a, (uint32_t)b);
+                (void)__ssub8((int32_t)m, (int32_t)(m >> 8));
+                m = __sel(m, m >> 8);
+                out[0] = (int8_t)m;
+                out[1] = (int8_t)(m >> 16);
+            }
+        }
+    }
+#else
     int c, oy, ox, ky, kx;
     for (c = 0; c < 8; ++c) {
         for (oy = 0; oy < 4; ++oy) {
@@ -570,8 +590,8 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
             }
         }
     }
+#endif
 }
-
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q2.5, out Q3.4, weights frac bits -1..30 per output; vector-wise k-of-n 4/16 shared by 8 rows, 320 of 1152 weights kept (72.2% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
@@ -866,7 +886,7 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
                         sum += x[(c * 2 + oy * 2 + ky) * 2 + ox * 2 + kx];
                     }
                 }
-                y[(c * 1 + oy) * 1 + ox] = (int8_t)gen_rounded_average(sum, 4);
+                y[(c * 1 + oy) * 1 + ox] = (int8_t)gen_average_pow2(sum, 2);
             }
         }
     }
