@@ -206,7 +206,21 @@ def settings(quick):
         for rows in VECTOR_ROWS:
             sparse.append((f"kofn {k}/16 rows {rows}", ["--prune", "kofn", "--k", str(k), "--n", "16",
                                                         "--kofn-rows", str(rows)], k / 16))
-    return dense + sparse
+    if quick:
+        return dense + sparse
+    # One weight scale per layer (--weight-scale layer): one shift per layer, which the Cortex-M kernels
+    # fold into USAT/SSAT; these rows' ratios are against the dense row with the same flag.
+    scaled = [(f"{label}{LAYER_SCALE}", flags + ["--weight-scale", "layer"], density)
+              for label, flags, density in dense + sparse if label in ("dense", "kofn 4/16 rows 24", "kofn 2/16 rows 24")]
+    return dense + sparse + scaled
+
+
+LAYER_SCALE = ", layer scale"
+
+
+def dense_setting(setting):
+    """The dense row a setting's ratios are against: the one with the same weight scaling."""
+    return "dense" + LAYER_SCALE if setting.endswith(LAYER_SCALE) else "dense"
 
 
 VECTOR_ROWS = [12, 24]
@@ -467,14 +481,14 @@ def markdown(rows):
     out = ["# Cortex-M instruction counts, flash and RAM (written by Scripts/bench_mcu.py)", "",
            f"Instructions of one `<name>_infer` call (mean of {VECTORS} inputs) under qemu-system-arm -icount shift=0,",
            "counted by Tools/qemu-insn; every run's outputs equal the host build's. Ratios are against the same",
-           "model's dense int8 build on the same core and flags. Flash w+idx = weight and index tables;",
+           "model's dense int8 build on the same core and flags (and the same --weight-scale). Flash w+idx = weight and index tables;",
            "code = the model's .text; RAM = the model's arena (.bss), checked equal to gen's plan and to the largest",
            "pair of neighbouring intermediate tensors (the float wrapper's own input/output copies are not counted). Host: x86-64 gcc -O2 instructions under callgrind.", "",
            "| model | setting | core | opt | MACs | instructions | instr/MAC | × dense | w+idx B | × dense | code B | RAM B | host instr |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    dense = {(r["model"], r["core"], r["opt"]): r for r in rows if r["setting"] == "dense"}
+    dense = {(r["model"], r["setting"], r["core"], r["opt"]): r for r in rows if r["setting"].startswith("dense")}
     for r in rows:
-        d = dense[(r["model"], r["core"], r["opt"])]
+        d = dense[(r["model"], dense_setting(r["setting"]), r["core"], r["opt"])]
         flash = r["weights"] + r["indices"]
         dense_flash = d["weights"] + d["indices"]
         out.append(f"| {r['model']} | {r['setting']} | {r['core']} | {r['opt']} | {r['macs']} | {r['instructions']:.0f} | "
@@ -485,7 +499,7 @@ def markdown(rows):
 
 def svg(rows):
     """Two panels, instructions and flash (w+idx) relative to dense against density, M4 -O2, per model."""
-    picked = [r for r in rows if r["core"] == "m4" and r["opt"] == "-O2"]
+    picked = [r for r in rows if r["core"] == "m4" and r["opt"] == "-O2" and not r["setting"].endswith(LAYER_SCALE)]
     models = sorted({r["model"] for r in picked})
     colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
     width, height, margin = 360, 260, 48

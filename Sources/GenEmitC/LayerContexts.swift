@@ -46,8 +46,9 @@ struct WeightedKernelContext {
     var hasRowTail: Bool = false
     var hasColumnTail: Bool = false
     /// The row-pair kernel (dsp_pairs) instead of the four-row one: the weight table is in its order;
-    /// sixteen columns per loop pass up to `columnSixteenEnd`, then eight if `hasColumnOctet` (and xp
-    /// steps past them if `octetAdvances`), then four if `hasColumnQuad`, then `columnTail` one at a time.
+    /// sixteen columns per loop pass up to `columnSixteenEnd` (or eight up to `columnOctetEnd` when
+    /// `hasColumnOctets`), then eight if `hasColumnOctet` (and xp steps past them if `octetAdvances`),
+    /// then four if `hasColumnQuad`, then `columnTail` one at a time.
     var rowPairs: Bool = false
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
@@ -57,6 +58,8 @@ struct WeightedKernelContext {
     var loneRowBase: String = ""
     var hasColumnSixteens: Bool = false
     var columnSixteenEnd: String = ""
+    var hasColumnOctets: Bool = false
+    var columnOctetEnd: String = ""
     var hasColumnOctet: Bool = false
     var octetAdvances: Bool = false
     var hasColumnQuad: Bool = false

@@ -46,13 +46,18 @@ func addRowPairGroups(
     let groups = dspRowPairGroups(rows: data.rows)
     let pairedRows = groups.last?.rowEnd ?? 0
     context.rowPairs = true
-    // Column steps: sixteen columns per loop pass (the loop's add, compare and branch, and the pointer
-    // step, cost 4 instructions a pass: 0.04 per MAC at sixteen columns and six rows, against 0.08 at
-    // eight), then eight, then four, then the last fanIn % 4 one at a time from the column-tail region,
-    // which only rows in pairs have (a lone row reads its own row).
-    context.hasColumnSixteens = data.fanIn >= 16
+    // Column steps: from 32 columns, sixteen per loop pass (the loop's add, compare and branch, and the
+    // pointer step, cost 4 instructions a pass: 0.04 per MAC at sixteen columns and six rows, against
+    // 0.08 at eight), then eight; below 32, eight per pass as long as there are two passes. Then four,
+    // then the last fanIn % 4 one at a time from the column-tail region, which only rows in pairs have
+    // (a lone row reads its own row). Never a loop of one pass: GCC then drops the loop and folds a
+    // small layer's table into its code as constants (measured on the digits MLP's 16-input fc3: 200
+    // bytes of tables became more bytes of code).
+    context.hasColumnSixteens = data.fanIn >= 32
     context.columnSixteenEnd = String(data.fanIn / 16 * 16)
-    context.hasColumnOctet = data.fanIn % 16 >= 8
+    context.hasColumnOctets = data.fanIn >= 16 && data.fanIn < 32
+    context.columnOctetEnd = String(data.fanIn / 8 * 8)
+    context.hasColumnOctet = data.fanIn >= 32 ? data.fanIn % 16 >= 8 : (8..<16).contains(data.fanIn)
     context.hasColumnQuad = data.fanIn % 8 >= 4
     context.columnTail = String(data.fanIn % 4)
     context.hasColumnTail = data.fanIn % 4 != 0 && !groups.isEmpty

@@ -116,7 +116,7 @@ struct CortexMTests {
                 if case .dense(let dense) = step.kind { return dense.data.dspWeights != nil }
                 return false
             }
-            #expect(paired == [false] + [Bool](repeating: true, count: 10))
+            #expect(paired == [false] + [Bool](repeating: true, count: 12))
         }
         if label == "kofn_rows" {
             // (kept per row, the DSP kernel's paired table): the last layer keeps 3, so plain loops.

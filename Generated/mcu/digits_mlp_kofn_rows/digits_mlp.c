@@ -555,52 +555,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                         w += 24;
                     }
                     xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
                 } while (xp != &col[16]);
                 /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
@@ -622,32 +576,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                 int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 do {
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
                     {
                         const int32_t xs = gen_read4(xp);
                         const int32_t xEven = __sxtb16(xs);

@@ -85,28 +85,27 @@ enum TestModels {
         return b.model(name: "mlp_test", inputShape: [24], range: [-1, 1])
     }
 
-    /// Dense shapes for the Arm DSP row-pair kernel: row counts that give blocks of three pairs, then two
-    /// pairs and a lone row (35, 13, 29), one pair (20), two pairs (16), one pair and a lone row (9), two
-    /// pairs and a lone row (5), two pairs (4), three pairs (6); fan-ins with sixteen-column passes, an
-    /// eight-column step that advances, a four-column step and one last column (29), passes and three
-    /// last columns (35), passes only (16), passes and a four-column step (20), an eight-column step
-    /// and a four-column step and one last column (13), an eight-column step and three last columns
-    /// (11), one last column (9), no eight-column step (5, 4). First a layer whose high rows could pass
-    /// 2^23 (1100 weights of 64..127 each: 1100 x 64 x 128 > 2^23), which keeps the four-row kernel;
-    /// its rows differ, so the next layers see varied inputs.
+    /// Dense shapes for the Arm DSP row-pair kernel. Row counts: blocks of three pairs, then one pair and
+    /// a lone row (45), two pairs (40, 16), two pairs and a lone row (35, 29, 13), one pair (20), one pair
+    /// and a lone row (9), two pairs and a lone row (5), two pairs (4), three pairs (6). Fan-ins: sixteen-
+    /// column passes, then an eight-column step that advances, a four-column step and one last column
+    /// (45); passes and an eight-column step that does not advance (40); passes and three last columns
+    /// (35); eight-column passes, a four-column step and one last column (29); eight-column passes only
+    /// (16) and with a four-column step (20); one eight-column step, a four-column step and one last
+    /// column (13); one eight-column step and three last columns (11); one last column (9); no
+    /// eight-column step (5, 4). First a layer whose high rows could pass 2^23 (1100 weights of 64..127
+    /// each: 1100 x 64 x 128 > 2^23), which keeps the four-row kernel; its rows differ, so the next
+    /// layers see varied inputs.
     static func rowPairShapes(seed: UInt64 = 17) -> String {
         var b = Builder(seed: seed)
-        b.uniformDense("wide", 1100, 29, value: 0.01, activation: "relu")
-        b.dense("fc2", 29, 35, activation: "relu")
-        b.dense("fc3", 35, 16, activation: "relu")
-        b.dense("fc4", 16, 20, activation: "relu")
-        b.dense("fc5", 20, 13, activation: "relu")
-        b.dense("fc6", 13, 13, activation: "relu")
-        b.dense("fc7", 13, 11, activation: "relu")
-        b.dense("fc8", 11, 9, activation: "relu")
-        b.dense("fc9", 9, 5)
-        b.dense("fc10", 5, 4, activation: "relu")
-        b.dense("fc11", 4, 6)
+        b.uniformDense("wide", 1100, 45, value: 0.01, activation: "relu")
+        for (index, (inputs, outputs)) in [(45, 40), (40, 35), (35, 29), (29, 16), (16, 20), (20, 13), (13, 13),
+                                           (13, 11), (11, 9)].enumerated() {
+            b.dense("fc\(index + 2)", inputs, outputs, activation: "relu")
+        }
+        b.dense("fc11", 9, 5)
+        b.dense("fc12", 5, 4, activation: "relu")
+        b.dense("fc13", 4, 6)
         return b.model(name: "row_pairs", inputShape: [1100], range: [-1, 1])
     }
 
