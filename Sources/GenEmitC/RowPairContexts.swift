@@ -38,26 +38,31 @@ struct RowPairOutputContext {
 
 /// Fills the row-pair kernel's keys when lowering put `data`'s weights in the row-pair order:
 /// `output(r)` and `shift(r)` are the C expressions of row `o + r`'s output and shift.
+/// `weightsChangePerCall`: the kernel runs inside a loop that moves its weight table (a run of several
+/// vector-wise sets), so a single sixteen-column pass cannot become constants in the code (see below).
 func addRowPairGroups(
-    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String,
+    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, weightsChangePerCall: Bool = false,
     to context: inout WeightedKernelContext
 ) {
     guard context.dsp, data.dspWeights != nil else { return }
     let groups = dspRowPairGroups(rows: data.rows)
     let pairedRows = groups.last?.rowEnd ?? 0
     context.rowPairs = true
-    // Column steps: from 32 columns, sixteen per loop pass (the loop's add, compare and branch, and the
-    // pointer step, cost 4 instructions a pass: 0.04 per MAC at sixteen columns and six rows, against
-    // 0.08 at eight), then eight; below 32, eight per pass as long as there are two passes. Then four,
-    // then the last fanIn % 4 one at a time from the column-tail region, which only rows in pairs have
-    // (a lone row reads its own row). Never a loop of one pass: GCC then drops the loop and folds a
-    // small layer's table into its code as constants (measured on the digits MLP's 16-input fc3: 200
-    // bytes of tables became more bytes of code).
-    context.hasColumnSixteens = data.fanIn >= 32
+    // Column steps: sixteen per loop pass (the loop's add, compare and branch, and the pointer step,
+    // cost 4 instructions a pass: 0.04 per MAC at sixteen columns and six rows, against 0.08 at eight),
+    // then eight, then four, then the last fanIn % 4 one at a time from the column-tail region, which
+    // only rows in pairs have (a lone row reads its own row). A fixed table gets no loop of a single
+    // sixteen-column pass, but eight-column passes: without the loop GCC folded a small layer's tables
+    // into its code as constants (measured on the digits MLP's 16-input fc3: its 200 bytes of tables
+    // became 400 more bytes of code). In a run of several vector-wise sets the table moves with the set,
+    // so the single pass stays (measured: the wide MLP at 4/16 with sets of 24, 16 kept a row, 6.5 %
+    // fewer instructions).
+    let sixteensFrom = weightsChangePerCall ? 16 : 32
+    context.hasColumnSixteens = data.fanIn >= sixteensFrom
     context.columnSixteenEnd = String(data.fanIn / 16 * 16)
-    context.hasColumnOctets = data.fanIn >= 16 && data.fanIn < 32
+    context.hasColumnOctets = data.fanIn >= 16 && data.fanIn < sixteensFrom
     context.columnOctetEnd = String(data.fanIn / 8 * 8)
-    context.hasColumnOctet = data.fanIn >= 32 ? data.fanIn % 16 >= 8 : (8..<16).contains(data.fanIn)
+    context.hasColumnOctet = data.fanIn >= sixteensFrom ? data.fanIn % 16 >= 8 : (8..<16).contains(data.fanIn)
     context.hasColumnQuad = data.fanIn % 8 >= 4
     context.columnTail = String(data.fanIn % 4)
     context.hasColumnTail = data.fanIn % 4 != 0 && !groups.isEmpty

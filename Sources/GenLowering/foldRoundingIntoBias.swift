@@ -6,14 +6,17 @@ import GenCompress
 /// when the layer must keep the add in its requantization.
 ///
 /// Adding the half to the bias instead of to the finished sum gives the same integer: the sum is linear
-/// and exact as long as no partial sum leaves int32. Quantization proved every row's sum, and every
-/// partial sum (each product lies between its two extremes, and those have opposite signs or are zero),
-/// within `accumulatorRanges[row]`; the fold only moves that range up by the half, so it applies when the
-/// range's top plus the half still fits int32. Then the C requantizes with a floor shift and a clamp
+/// and exact as long as no partial sum leaves int32. Every kernel starts a row's sum at its bias, and
+/// quantization proved every row's sum within `accumulatorRanges[row]`; that bounds every partial sum
+/// too, because 0 lies in the layer's input interval (so each product lies between two extremes of
+/// opposite signs or zero, and leaving products out keeps the sum inside the range). The fold only
+/// moves that range up by the half, so it applies when the range's top plus the half still fits int32. Then the C requantizes with a floor shift and a clamp
 /// (`gen_requantize32_floor`), on Cortex-M4 about four instructions per output fewer.
 /// Only int32 layers whose every shift is a right shift of 0...31 qualify (0 adds nothing).
 func foldRoundingIntoBias(_ q: QuantizedWeights) -> [Int64]? {
-    guard q.accumulatorBits == 32 else { return nil }
+    // Both hold for every layer quantization makes today (clamps contain 0, padding is 0); checked
+    // because the proof above needs them.
+    guard q.accumulatorBits == 32, q.inputInterval.contains(0) else { return nil }
     return foldRoundingIntoBias(bias: q.bias, shifts: q.shift, accumulatorRanges: q.accumulatorRanges)
 }
 

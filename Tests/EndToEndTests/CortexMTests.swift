@@ -44,6 +44,11 @@ struct CortexMTests {
         ("cnn_rows", TestModels.cnn()),
         // ...and with 2 kept per row, plain loops on every core; the arena holds nothing but columns.
         ("single_conv_rows", TestModels.singleConv()),
+        // 2x2 max pooling four bytes at a time over odd sizes; average pooling over 3 values.
+        ("pools", TestModels.pools()),
+        // 16 bits: fc keeps int32 accumulators, so its rounding goes into the bias and its clamp to
+        // the int16 range is one SSAT.
+        ("digits_cnn_16", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)) ?? ""),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -53,8 +58,8 @@ struct CortexMTests {
         try #require(Shell.has("arm-none-eabi-gcc") && Shell.has("qemu-system-arm"),
             "arm-none-eabi-gcc and qemu-system-arm are needed: run Scripts/setup.sh")
         let run = try Verification.prepare(modelText: text, label: label, target: "mcu", vectorCount: 12) {
-            $0.weightBits = index == 3 ? 16 : 8
-            $0.activationBits = index == 3 ? 16 : 8
+            $0.weightBits = index == 3 || label.hasSuffix("_16") ? 16 : 8
+            $0.activationBits = index == 3 || label.hasSuffix("_16") ? 16 : 8
             if label.hasPrefix("mlp_k") || label.hasPrefix("cnn_k4") || label.hasPrefix("cnn_k2") {
                 let parts = label.split(separator: "_")
                 $0.prune = "kofn"
@@ -117,6 +122,16 @@ struct CortexMTests {
                 return false
             }
             #expect(paired == [false] + [Bool](repeating: true, count: 12))
+        }
+        if label == "pools" {
+            let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
+            #expect(source.contains("__ssub8"), "the max pool should take the DSP path")
+            #expect(source.contains("gen_rounded_average(sum, 3)"), "a window of 3 keeps the division")
+        }
+        if label == "digits_cnn_16" {
+            let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
+            #expect(source.contains("gen_requantize32_floor(acc"), "a 16-bit layer with int32 sums should fold")
+            #expect(source.contains(", -32768, 32767)"), "...and clamp to the int16 range (SSAT on Cortex-M4)")
         }
         if label == "kofn_rows" {
             // (kept per row, the DSP kernel's paired table): the last layer keeps 3, so plain loops.

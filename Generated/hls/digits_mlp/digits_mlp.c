@@ -50,11 +50,12 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 }
 
 /* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
- * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
- * constants once the call is inlined; otherwise the compares below run, with the same result). */
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (GCC 10 and
+ * later, clang; lo and hi are constants once the call is inlined; otherwise the compares below run,
+ * with the same result). */
 static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+#if defined(__ARM_FEATURE_SAT) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 10))
     if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
         if (lo == -128 && hi == 127) {
             return __builtin_arm_ssat(v, 8);

@@ -58,9 +58,9 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
-/* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
- * sum[r] (both began at row r's bias), and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference
- * is exact and divides exactly. */
+/* Row r + 1's sum in the row-pair kernel: low = b[r] + sum[r] and mix = b[r] + 256 * sum[r + 1] + sum[r]
+ * modulo 2^32 (both start at row r's bias b[r]; SMLAD's adds), and gen proved |256 * sum[r + 1]| < 2^31,
+ * so the 32-bit difference is exact and divides exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -111,11 +111,12 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 }
 
 /* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
- * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
- * constants once the call is inlined; otherwise the compares below run, with the same result). */
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (GCC 10 and
+ * later, clang; lo and hi are constants once the call is inlined; otherwise the compares below run,
+ * with the same result). */
 static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+#if defined(__ARM_FEATURE_SAT) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 10))
     if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
         if (lo == -128 && hi == 127) {
             return __builtin_arm_ssat(v, 8);
@@ -138,7 +139,7 @@ static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo,
 
 /* gen_rounded_average for a window of 2^shift values: floor((2 sum + 2^shift) / 2^(shift+1)) is
  * floor((sum + 2^(shift-1)) / 2^shift), a floor shift (sum + 2^(shift-1) fits int32: gen allows windows
- * of at most 65535 values of 16 bits, so shift <= 15 and |sum| < 2^30). */
+ * of at most 65535 values of 16 bits, so shift <= 15 and |sum| <= 2^30). */
 static inline int32_t gen_average_pow2(int32_t sum, int shift)
 {
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);

@@ -55,9 +55,9 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
-/* Row r + 1's sum in the row-pair kernel: mix = 256 * sum[r + 1] + sum[r] modulo 2^32 (SMLAD's adds), low =
- * sum[r] (both began at row r's bias), and gen proved |256 * sum[r + 1]| < 2^31, so the 32-bit difference
- * is exact and divides exactly. */
+/* Row r + 1's sum in the row-pair kernel: low = b[r] + sum[r] and mix = b[r] + 256 * sum[r + 1] + sum[r]
+ * modulo 2^32 (both start at row r's bias b[r]; SMLAD's adds), and gen proved |256 * sum[r + 1]| < 2^31,
+ * so the 32-bit difference is exact and divides exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -116,11 +116,12 @@ static inline int32_t gen_floor_shift32(int32_t v, int s)
 }
 
 /* v clamped to [lo, hi]. GCC 12 makes one USAT of a clamp to [0, 2^k - 1] but no SSAT of a signed
- * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (lo and hi are
- * constants once the call is inlined; otherwise the compares below run, with the same result). */
+ * type's range; where the core saturates (__ARM_FEATURE_SAT) that one takes the builtin (GCC 10 and
+ * later, clang; lo and hi are constants once the call is inlined; otherwise the compares below run,
+ * with the same result). */
 static inline int32_t gen_clamp32(int32_t v, int32_t lo, int32_t hi)
 {
-#if defined(__ARM_FEATURE_SAT) && defined(__GNUC__)
+#if defined(__ARM_FEATURE_SAT) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 10))
     if (__builtin_constant_p(lo) && __builtin_constant_p(hi)) {
         if (lo == -128 && hi == 127) {
             return __builtin_arm_ssat(v, 8);
@@ -555,6 +556,52 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                         w += 24;
                     }
                     xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
+                    }
+                    xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        gen_read8_aligned(ws, &w[16]);
+                        mix2 = __smlad(ws[0], xEven, mix2);
+                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                        mix2 = __smlad(ws[1], xOdd, mix2);
+                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                        w += 24;
+                    }
+                    xp += 4;
                 } while (xp != &col[16]);
                 /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
@@ -576,6 +623,32 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                 int32_t low0 = bs[o], mix0 = low0;
                 int32_t acc0, acc1;
                 do {
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        w += 8;
+                    }
+                    xp += 4;
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        w += 8;
+                    }
+                    xp += 4;
                     {
                         const int32_t xs = gen_read4(xp);
                         const int32_t xEven = __sxtb16(xs);

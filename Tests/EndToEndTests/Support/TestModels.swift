@@ -86,8 +86,8 @@ enum TestModels {
     }
 
     /// Dense shapes for the Arm DSP row-pair kernel. Row counts: blocks of three pairs, then one pair and
-    /// a lone row (45), two pairs (40, 16), two pairs and a lone row (35, 29, 13), one pair (20), one pair
-    /// and a lone row (9), two pairs and a lone row (5), two pairs (4), three pairs (6). Fan-ins: sixteen-
+    /// a lone row (45), two pairs (40, 16), two pairs and a lone row (35, 29, 11), a lone row (13), one
+    /// pair (20), one pair and a lone row (9); two pairs and a lone row (5), two pairs (4), three pairs (6). Fan-ins: sixteen-
     /// column passes, then an eight-column step that advances, a four-column step and one last column
     /// (45); passes and an eight-column step that does not advance (40); passes and three last columns
     /// (35); eight-column passes, a four-column step and one last column (29); eight-column passes only
@@ -140,6 +140,18 @@ enum TestModels {
         b.simple("flatten", "flat")
         b.dense("fc", 4, 3)
         return b.model(name: "wide_conv", inputShape: [16, 3, 3], range: [-1, 1])
+    }
+
+    /// Pools on the Arm DSP path and off it: 2x2 max pooling of stride 2 over an odd input height and
+    /// width (7 x 11) into an odd output width (5), then average pooling over 3 values (not a power of two).
+    static func pools(seed: UInt64 = 29) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv1", 1, 4, kernel: 3, stride: [1, 1], padding: .str("same"), activation: "relu")
+        b.simple("maxpool2d", "pool1", extra: [("size", .ints([2, 2]))])
+        b.simple("avgpool2d", "pool2", extra: [("size", .ints([1, 3])), ("stride", .ints([1, 1]))])
+        b.simple("flatten", "flat")
+        b.dense("fc", 36, 5)
+        return b.model(name: "pools_test", inputShape: [1, 7, 11], range: [-1, 1])
     }
 
     /// Every image layer: conv2d with same, explicit and valid padding and strides, batchnorm,
