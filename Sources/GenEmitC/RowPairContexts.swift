@@ -38,10 +38,10 @@ struct RowPairOutputContext {
 
 /// Fills the row-pair kernel's keys when lowering put `data`'s weights in the row-pair order:
 /// `output(r)` and `shift(r)` are the C expressions of row `o + r`'s output and shift.
-/// `weightsChangePerCall`: the kernel runs inside a loop that moves its weight table (a run of several
-/// vector-wise sets), so a single sixteen-column pass cannot become constants in the code (see below).
+/// `weightsThroughSetPointer`: the kernel reads its weights through the pointer of a vector-wise set
+/// (`wset`), which GCC has not turned into constants even for a single sixteen-column pass (see below).
 func addRowPairGroups(
-    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, weightsChangePerCall: Bool = false,
+    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, weightsThroughSetPointer: Bool = false,
     to context: inout WeightedKernelContext
 ) {
     guard context.dsp, data.dspWeights != nil else { return }
@@ -54,10 +54,10 @@ func addRowPairGroups(
     // only rows in pairs have (a lone row reads its own row). A fixed table gets no loop of a single
     // sixteen-column pass, but eight-column passes: without the loop GCC folded a small layer's tables
     // into its code as constants (measured on the digits MLP's 16-input fc3: its 200 bytes of tables
-    // became 400 more bytes of code). In a run of several vector-wise sets the table moves with the set,
-    // so the single pass stays (measured: the wide MLP at 4/16 with sets of 24, 16 kept a row, 6.5 %
-    // fewer instructions).
-    let sixteensFrom = weightsChangePerCall ? 16 : 32
+    // became 400 more bytes of code). Vector-wise sets, read through their set's pointer, keep the single
+    // pass, and their tables stayed tables (measured at 4/16 with sets of 24, 16 kept a row: 6.5 % fewer
+    // instructions on the wide MLP, 7.5 % on the small one, the same weight and index bytes).
+    let sixteensFrom = weightsThroughSetPointer ? 16 : 32
     context.hasColumnSixteens = data.fanIn >= sixteensFrom
     context.columnSixteenEnd = String(data.fanIn / 16 * 16)
     context.hasColumnOctets = data.fanIn >= 16 && data.fanIn < sixteensFrom

@@ -110,7 +110,7 @@ func sharedSetsContext(
                 context.outputRow = output(0)
                 context.rowShift = shift(0)
                 context.dsp = true
-                addRowPairGroups(set, output: output, shift: shift, weightsChangePerCall: run.count > 1, to: &context)
+                addRowPairGroups(set, output: output, shift: shift, weightsThroughSetPointer: true, to: &context)
                 kernel = context
             }
             let sets = run.count == 1 ? "set \(run.first): \(run.rows) rows" : "sets \(run.first)..\(run.first + run.count - 1): \(run.rows) rows each"
