@@ -156,7 +156,6 @@ struct PoolKernelContext {
     var sizeWidth: String
     var strideHeight: String
     var strideWidth: String
-    var windowSize: String
     /// avgpool2d: the C of the rounded average of `sum` (`gen_average_pow2` for a window of 2^m values).
     var average: String = ""
     /// maxpool2d: the Arm DSP path for 2x2 windows of stride 2 over int8 (`__ssub8`/`__sel`, four

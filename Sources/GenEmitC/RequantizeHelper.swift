@@ -10,9 +10,9 @@ enum RequantizeHelper: Hashable {
     case int64
     /// int32 accumulators: any shift (left shifts saturate, shifts past 31 round to zero).
     case int32
-    /// int32 accumulators whose every shift is a right shift of 0...31, the usual case: no tests on
-    /// the shift, and (on GCC and clang) arithmetic shifts, about a dozen fewer instructions per output
-    /// on Cortex-M.
+    /// int32 accumulators whose every shift is a right shift of 0...31 but whose bias has no room for
+    /// the rounding half: no tests on the shift, and (on GCC and clang) arithmetic shifts, about a
+    /// dozen fewer instructions per output on Cortex-M than `int32`.
     case int32RightShift
     /// As `int32RightShift`, with each row's rounding half already in the bias table
     /// (GenLowering/foldRoundingIntoBias.swift): a floor shift and a clamp, the usual case.

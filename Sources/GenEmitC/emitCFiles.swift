@@ -149,7 +149,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 inHeight: String(pool.inHeight), inWidth: String(pool.inWidth), outHeight: String(pool.outHeight),
                 outWidth: String(pool.outWidth), sizeHeight: String(pool.sizeHeight),
                 sizeWidth: String(pool.sizeWidth), strideHeight: String(pool.strideHeight),
-                strideWidth: String(pool.strideWidth), windowSize: String(pool.sizeHeight * pool.sizeWidth))
+                strideWidth: String(pool.strideWidth))
             let window = pool.sizeHeight * pool.sizeWidth
             if isAverage {
                 if window & (window - 1) == 0 {

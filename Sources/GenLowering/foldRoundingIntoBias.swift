@@ -10,9 +10,10 @@ import GenCompress
 /// quantization proved every row's sum within `accumulatorRanges[row]`; that bounds every partial sum
 /// too, because 0 lies in the layer's input interval (so each product lies between two extremes of
 /// opposite signs or zero, and leaving products out keeps the sum inside the range). The fold only
-/// moves that range up by the half, so it applies when the range's top plus the half still fits int32. Then the C requantizes with a floor shift and a clamp
-/// (`gen_requantize32_floor`), on Cortex-M4 about four instructions per output fewer.
-/// Only int32 layers whose every shift is a right shift of 0...31 qualify (0 adds nothing).
+/// moves that range up by the half, so it applies when the range's top plus the half still fits int32.
+/// Then the C requantizes with a floor shift and a clamp (`gen_requantize32_floor`): no add, mask and
+/// second shift per output (counted in the Cortex-M4 -O2 assembly). Only int32 layers whose every
+/// shift is a right shift of 0...31 qualify (0 adds nothing).
 func foldRoundingIntoBias(_ q: QuantizedWeights) -> [Int64]? {
     // Both hold for every layer quantization makes today (clamps contain 0, padding is 0); checked
     // because the proof above needs them.

@@ -498,7 +498,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                         w += 24;
                     }
                     xp += 4;
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
                     acc2 = low1;
@@ -554,7 +554,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                         w += 8;
                     }
                     xp += 4;
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
                     {
@@ -820,7 +820,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(con
                         low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                         w += 24;
                     }
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l2_conv2_basis_b[o + 1] + gen_pair_high(mix0, low0);
                     acc2 = low1;
@@ -925,7 +925,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int
                         w += 24;
                     }
                     xp += 4;
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l3_conv2_b[o + 1] + gen_pair_high(mix0, low0);
                     acc2 = low1;
@@ -968,7 +968,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int
                         w += 8;
                     }
                     xp += 4;
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l3_conv2_b[o + 1] + gen_pair_high(mix0, low0);
                     {
@@ -1106,7 +1106,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t
             w += 24;
         }
         xp += 4;
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_cnn_l6_fc_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;
@@ -1172,7 +1172,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t
             w += 16;
         }
         xp += 4;
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_cnn_l6_fc_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;

@@ -488,7 +488,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                         w += 24;
                     }
                     xp += 4;
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
                     acc2 = low1;
@@ -745,7 +745,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 24;
                     }
                     xp += 4;
-                    /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                     acc0 = low0;
                     acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
                     acc2 = low1;
@@ -906,7 +906,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
             w += 24;
         }
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;
@@ -978,7 +978,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             w += 16;
         }
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;

@@ -486,7 +486,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                                 low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                                 w += 24;
                             }
-                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                             acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             acc2 = low1;
@@ -517,7 +517,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                                 low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                                 w += 8;
                             }
-                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                             acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             /* requantized outputs */
@@ -760,7 +760,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                                 w += 24;
                             }
-                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                             acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             acc2 = low1;
@@ -845,7 +845,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                                 w += 8;
                             }
-                            /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                             acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             /* requantized outputs */
@@ -949,7 +949,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 acc2 = low1;
@@ -980,7 +980,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
@@ -1042,7 +1042,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */

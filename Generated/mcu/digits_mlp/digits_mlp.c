@@ -780,7 +780,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
             }
             xp += 4;
         } while (xp != &x[64]);
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_mlp_l0_fc1_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;
@@ -853,7 +853,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
             }
             xp += 4;
         } while (xp != &x[64]);
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_mlp_l0_fc1_b[o + 1] + gen_pair_high(mix0, low0);
         /* requantized outputs */
@@ -982,7 +982,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
             }
             xp += 4;
         } while (xp != &x[32]);
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_mlp_l1_fc2_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;
@@ -1075,7 +1075,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
             }
             xp += 4;
         } while (xp != &x[32]);
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_mlp_l1_fc2_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;
@@ -1162,7 +1162,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             }
             xp += 4;
         } while (xp != &x[16]);
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_mlp_l2_fc3_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;
@@ -1219,7 +1219,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             }
             xp += 4;
         } while (xp != &x[16]);
-        /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
         acc0 = low0;
         acc1 = digits_mlp_l2_fc3_b[o + 1] + gen_pair_high(mix0, low0);
         acc2 = low1;

@@ -603,7 +603,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     }
                     xp += 4;
                 } while (xp != &col[16]);
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 acc2 = low1;
@@ -676,7 +676,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     }
                     xp += 4;
                 } while (xp != &col[16]);
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
@@ -781,7 +781,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 acc2 = low1;
@@ -825,7 +825,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
@@ -907,7 +907,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 acc2 = low1;
@@ -938,7 +938,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
@@ -1000,7 +1000,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low (which started at the row's bias), or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
