@@ -87,6 +87,40 @@ struct WeightedKernelContext {
     /// without tests (their field is inside the input).
     var hasInterior: Bool = false
     var interiorCondition: String = ""
+    /// Padded conv2d DSP, over the border: the output columns whose field's columns lie inside the input
+    /// (all of them: `allColumnsInterior`).
+    var allColumnsInterior: Bool = false
+    var hasInteriorColumns: Bool = false
+    var interiorColumnCondition: String = ""
+    /// conv2d DSP, a field inside the input (im2col_rows): `kernelRows` copies of `rowBytes` bytes, the
+    /// first `leadingChannels` channels whole, then `lastChannelRows` rows and the last row; each but
+    /// the last copies `rowCopyBytes` (4 for a row of three int8 values: `rowCopyOverlaps`).
+    var kernelRows: String = ""
+    var hasLeadingChannels: Bool = false
+    var leadingChannels: String = ""
+    var channelStep: String = ""
+    var lastChannelRows: String = ""
+    var rowBytes: String = ""
+    var rowCopyBytes: String = ""
+    var rowCopyOverlaps: Bool = false
+    /// Where im2col_rows copies from (`x`, or `padded`): row start, stride between kernel rows, and the
+    /// step between channels (`hasChannelStep`), and what its comment says of the source.
+    var rowSource: String = ""
+    var rowStart: String = ""
+    var rowStride: String = ""
+    var hasChannelStep: Bool = false
+    var rowCopyNote: String = ""
+    /// Padded rows (`ConvStep.paddedRowsOffset`, im2col_padded_rows): place, width, and the zeros around.
+    var usesPaddedRows: Bool = false
+    var paddedPlace: String = ""
+    var paddedRowWidth: String = ""
+    var paddedRowBytes: String = ""
+    var inRowBytes: String = ""
+    var hasPadLeft: Bool = false
+    var padLeftBytes: String = ""
+    var hasPadRight: Bool = false
+    var padRightStart: String = ""
+    var padRightBytes: String = ""
     // dense geometry
     var inputs: String = ""
     var outputs: String = ""
@@ -188,6 +222,13 @@ struct RuntimeContext {
     var needsGatherKernel: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool
+    /// Some conv2d gathers an im2col column (gen_copy), some from padded rows (gen_zero).
+    var needsRowCopy: Bool
+    var needsPaddedRows: Bool
+    /// Every im2col column is in a dense conv2d's Arm DSP path (so the copies are under GEN_ARM_DSP).
+    var rowCopyDSPOnly: Bool
+    /// ...and every conv2d with padded rows (gen_zero).
+    var paddedRowsDSPOnly: Bool
     /// Some vector-wise k-of-n kernel gathers four inputs per word (gen_write4).
     var needsSetGather: Bool
     /// Only layers with weights requantize, with int32 or int64 accumulators; each helper is

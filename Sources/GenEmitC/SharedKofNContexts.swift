@@ -37,6 +37,10 @@ struct SharedSetsKernelContext {
     /// conv2d: the im2col column's place, its gather for pixel (oy, ox) (rendered, indented), geometry.
     var imColumn: String = ""
     var imColumnGather: String = ""
+    /// conv2d with padded rows (`ConvStep.paddedRowsOffset`): their place, and their copy per output row.
+    var usesPaddedRows: Bool = false
+    var paddedPlace: String = ""
+    var imPaddedRows: String = ""
     var inputSize: String = ""
     var outputSize: String = ""
     var outHeight: String = ""

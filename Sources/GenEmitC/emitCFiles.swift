@@ -35,6 +35,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsGatherKernel = false
     var needsRowPairs = false
     var needsSetGather = false
+    var needsRowCopy = false
+    var needsPaddedRows = false
+    /// Some im2col column is gathered outside a GEN_ARM_DSP block (the conv2d k-of-n kernels).
+    var rowCopyOnEveryCore = false
+    var paddedRowsOnEveryCore = false
     for step in program.steps {
         let layer = quantized.layers[step.layerIndex]
         let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
@@ -102,13 +107,22 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.keptKernels = String(conv.data.kernelSparse?.keptPerRow ?? 0)
             if let shared = conv.data.sharedSparse, let offset = conv.columnOffset {
                 // Vector-wise k-of-n: per pixel, the im2col column, then each set's gather from it.
-                addColumn(conv, offset: offset, namer: namer, to: &context)
+                addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                needsRowCopy = true
+                needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
+                rowCopyOnEveryCore = true
+                paddedRowsOnEveryCore = paddedRowsOnEveryCore || conv.paddedRowsOffset != nil
                 var sets = sharedSetsContext(
                     conv.data, shared: shared, columnOffset: offset, arena: namer.arena,
                     shiftTable: namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift),
                     layer: context, convPixels: conv.outHeight * conv.outWidth)
                 sets.imColumn = "\(namer.arena)[\(offset)]"
                 sets.imColumnGather = indented(renderer.render(context, template: "c/layers/im2col"), by: 12)
+                sets.usesPaddedRows = context.usesPaddedRows
+                sets.paddedPlace = context.paddedPlace
+                if context.usesPaddedRows {
+                    sets.imPaddedRows = indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8)
+                }
                 sets.inputSize = context.inputSize
                 sets.outputSize = context.outputSize
                 sets.outHeight = context.outHeight
@@ -130,7 +144,13 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                         columnPixels: conv.outHeight * conv.outWidth, to: &context)
                     needsRowPairs = needsRowPairs || context.rowPairs
                 }
-                addColumn(conv, offset: offset, namer: namer, to: &context)
+                addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                needsRowCopy = true
+                needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
+                // conv2d.mustache gathers only in its GEN_ARM_DSP block; the k-of-n rows on every core.
+                let everyCore = conv.data.sparse != nil || !context.dsp
+                rowCopyOnEveryCore = rowCopyOnEveryCore || everyCore
+                paddedRowsOnEveryCore = paddedRowsOnEveryCore || (everyCore && conv.paddedRowsOffset != nil)
                 needsDSP = needsDSP || context.dsp
             }
             // Lowering gives conv2d nibble indices only where it runs over the column (kofn_rows reads them).
@@ -242,7 +262,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel,
-                needsRowPairs: needsRowPairs, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
+                needsRowPairs: needsRowPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
+                paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),
                 needsFloorShift32: requantizeHelpers.contains(.int32RightShift) || requantizeHelpers.contains(.int32Floor)
@@ -493,16 +514,16 @@ private func interior(padBefore: Int, stride: Int, kernel: Int, input: Int, outp
 /// A conv2d kernel over its im2col column (lowering placed it in the arena): the dense four-row
 /// blocking or the k-of-n rows, with `col` for the input vector, one output pixel `p` at a time,
 /// output channel `o` at `y[o * pixels + p]`.
-private func addColumn(_ conv: ConvStep, offset: Int, namer: CNamer, to context: inout WeightedKernelContext) {
+private func addColumn(
+    _ conv: ConvStep, offset: Int, valueBytes: Int, namer: CNamer, to context: inout WeightedKernelContext
+) {
     let pixels = conv.outHeight * conv.outWidth
     context.hasColumn = true
     context.inputs = String(conv.data.fanIn)
     context.outputs = String(conv.data.rows)
     context.dotInput = "col"
     context.column = "\(namer.arena)[\(offset)]"
-    context.padded = conv.padTop > 0 || conv.padLeft > 0
-        || (conv.outHeight - 1) * conv.strideHeight + conv.kernelHeight - conv.padTop > conv.inHeight
-        || (conv.outWidth - 1) * conv.strideWidth + conv.kernelWidth - conv.padLeft > conv.inWidth
+    context.padded = conv.padded
     // Output rows and columns whose receptive field lies inside the input: the gather copies them untested.
     let interiorRows = interior(padBefore: conv.padTop, stride: conv.strideHeight, kernel: conv.kernelHeight,
         input: conv.inHeight, output: conv.outHeight)
@@ -510,18 +531,64 @@ private func addColumn(_ conv: ConvStep, offset: Int, namer: CNamer, to context:
         input: conv.inWidth, output: conv.outWidth)
     context.hasInterior = context.padded && !interiorRows.isEmpty && !interiorColumns.isEmpty
     // Only the tests that can fail (a bound equal to the loop's own is left out).
-    var tests: [String] = []
-    if interiorRows.lowerBound > 0 { tests.append("oy >= \(interiorRows.lowerBound)") }
-    if interiorRows.upperBound < conv.outHeight { tests.append("oy < \(interiorRows.upperBound)") }
-    if interiorColumns.lowerBound > 0 { tests.append("ox >= \(interiorColumns.lowerBound)") }
-    if interiorColumns.upperBound < conv.outWidth { tests.append("ox < \(interiorColumns.upperBound)") }
-    context.interiorCondition = tests.joined(separator: " && ")
+    var rowTests: [String] = []
+    if interiorRows.lowerBound > 0 { rowTests.append("oy >= \(interiorRows.lowerBound)") }
+    if interiorRows.upperBound < conv.outHeight { rowTests.append("oy < \(interiorRows.upperBound)") }
+    var columnTests: [String] = []
+    if interiorColumns.lowerBound > 0 { columnTests.append("ox >= \(interiorColumns.lowerBound)") }
+    if interiorColumns.upperBound < conv.outWidth { columnTests.append("ox < \(interiorColumns.upperBound)") }
+    context.interiorCondition = (rowTests + columnTests).joined(separator: " && ")
+    // Over the border, a kernel row inside the input is one copy where the field's columns are inside too.
+    context.allColumnsInterior = context.padded && interiorColumns == 0..<conv.outWidth
+    context.hasInteriorColumns = context.padded && !interiorColumns.isEmpty && !context.allColumnsInterior
+    context.interiorColumnCondition = columnTests.joined(separator: " && ")
+    addRowCopies(conv, valueBytes: valueBytes, namer: namer, to: &context)
     context.output0 = "y[o * \(pixels) + p]"
     context.output1 = "y[(o + 1) * \(pixels) + p]"
     context.output2 = "y[(o + 2) * \(pixels) + p]"
     context.output3 = "y[(o + 3) * \(pixels) + p]"
     context.outputRow = "y[o * \(pixels) + p]"
     context.rowShift = context.shift.replacingOccurrences(of: "[oc]", with: "[o]")
+}
+
+/// How im2col_rows copies a receptive field inside the input: one gen_copy per kernel row. A row of
+/// three int8 values is copied as one word (four bytes) but the field's last row: the fourth byte is
+/// the next kernel row's first value in col, which that row's copy writes again, and in x it is the
+/// next input row's first value, inside x for every row before the field's last.
+private func addRowCopies(_ conv: ConvStep, valueBytes: Int, namer: CNamer, to context: inout WeightedKernelContext) {
+    let rowBytes = conv.kernelWidth * valueBytes
+    context.kernelRows = String(conv.inChannels * conv.kernelHeight)
+    context.hasLeadingChannels = conv.inChannels > 1
+    context.leadingChannels = String(conv.inChannels - 1)
+    if let offset = conv.paddedRowsOffset {
+        // From the padded rows of output row oy: kernel row ky of channel ic is row ic * kh + ky there.
+        context.usesPaddedRows = true
+        context.paddedPlace = "\(namer.arena)[\(offset)]"
+        context.rowSource = "padded"
+        context.rowCopyNote = "from output row oy's padded rows"
+        context.rowStart = "ox * \(conv.strideWidth)"
+        context.rowStride = String(conv.paddedRowWidth)
+        context.hasChannelStep = false
+        context.paddedRowWidth = String(conv.paddedRowWidth)
+        context.paddedRowBytes = String(conv.paddedRowWidth * valueBytes)
+        context.inRowBytes = String(conv.inWidth * valueBytes)
+        context.hasPadLeft = conv.padLeft > 0
+        context.padLeftBytes = String(conv.padLeft * valueBytes)
+        context.hasPadRight = conv.padRight > 0
+        context.padRightStart = String(conv.padLeft + conv.inWidth)
+        context.padRightBytes = String(conv.padRight * valueBytes)
+    } else {
+        context.rowSource = "x"
+        context.rowCopyNote = "the field lies inside the input"
+        context.rowStart = "(oy * \(conv.strideHeight) - \(conv.padTop)) * \(conv.inWidth) + ox * \(conv.strideWidth) - \(conv.padLeft)"
+        context.rowStride = String(conv.inWidth)
+        context.channelStep = String((conv.inHeight - conv.kernelHeight) * conv.inWidth)
+        context.hasChannelStep = conv.inHeight != conv.kernelHeight
+    }
+    context.lastChannelRows = String(conv.kernelHeight - 1)
+    context.rowBytes = String(rowBytes)
+    context.rowCopyOverlaps = rowBytes == 3
+    context.rowCopyBytes = String(context.rowCopyOverlaps ? 4 : rowBytes)
 }
 
 /// The `main()` that `gen verify` compiles with the generated files (not part of gen's output).

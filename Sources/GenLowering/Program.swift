@@ -246,6 +246,21 @@ package struct ConvStep: Sendable {
     /// Arena offset of the im2col column (`data.fanIn` elements) that the Arm DSP kernel gathers each
     /// output pixel's receptive field into; nil: the kernel reads the input directly.
     package var columnOffset: Int? = nil
+    /// Arena offset of the padded rows (`paddedRowsElements`): a padded conv2d copies the kernel rows of
+    /// each output row there once, zeros around them, so that every pixel's column is copied from them
+    /// untested. nil: the column is gathered from the input, with tests over the border. Lowering gives
+    /// them only where the arena already has room (the RAM stays what the plan without them needs).
+    package var paddedRowsOffset: Int? = nil
+
+    /// Whether a receptive field can overhang the input (padding above, left, below or right).
+    package var padded: Bool { padBottom > 0 || padRight > 0 || padTop > 0 || padLeft > 0 }
+    /// The overhang below and right of the input (beyond the last input row and column).
+    package var padBottom: Int { max(0, (outHeight - 1) * strideHeight + kernelHeight - padTop - inHeight) }
+    package var padRight: Int { max(0, (outWidth - 1) * strideWidth + kernelWidth - padLeft - inWidth) }
+    /// One padded row: the input row with the overhang on both sides.
+    package var paddedRowWidth: Int { padLeft + inWidth + padRight }
+    /// The padded rows of one output row: each channel's kernel rows, padded.
+    package var paddedRowsElements: Int { inChannels * kernelHeight * paddedRowWidth }
 }
 
 package struct PoolStep: Sendable {

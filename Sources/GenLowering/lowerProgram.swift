@@ -60,9 +60,10 @@ package func lowerProgram(
         kinds.append((.clamp(ClampStep(count: quantized.graph.inputSize, clamp: full)), max(quantized.layers.count - 1, 0)))
         sizes.append(quantized.graph.inputSize)
     }
-    let scratch = kinds.map { entry in
+    let columns = kinds.map { entry in
         columnElements(entry.0, target: target, quantization: quantized.options)
     }
+    let (scratch, paddedRows) = addPaddedRows(kinds.map(\.0), columns: columns, sizes: sizes, layout: target.memoryLayout)
     let plan = planMemory(tensorSizes: sizes, scratch: scratch, layout: target.memoryLayout)
     let steps = kinds.enumerated().map { position, entry in
         var kind = entry.0
@@ -81,6 +82,7 @@ package func lowerProgram(
         case .conv2d(var conv):
             if let offset = plan.scratchOffsets[position] {
                 conv.columnOffset = offset
+                if paddedRows[position] { conv.paddedRowsOffset = offset + columns[position] }
                 if conv.data.sharedSparse != nil {
                     if let (paired, stride) = sharedSetRowPairWeights(conv.data, target: target, quantization: quantized.options) {
                         conv.data.dspWeights = paired
@@ -128,6 +130,27 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
         conv.data.sparse != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
+}
+
+/// Each padded conv2d with an im2col column gets its padded rows after the column where the arena
+/// already has the room: a step's scratch grows by them only if the arena stays as planned without.
+private func addPaddedRows(_ kinds: [StepKind], columns: [Int], sizes: [Int], layout: MemoryLayout) -> (
+    scratch: [Int], paddedRows: [Bool]
+) {
+    guard layout == .arena else { return (columns, columns.map { _ in false }) }
+    let arena = planMemory(tensorSizes: sizes, scratch: columns, layout: layout).arena
+    var scratch = columns
+    var paddedRows = columns.map { _ in false }
+    for (position, kind) in kinds.enumerated() {
+        guard case .conv2d(let conv) = kind, columns[position] > 0, conv.padded else { continue }
+        var trial = scratch
+        trial[position] += conv.paddedRowsElements
+        if planMemory(tensorSizes: sizes, scratch: trial, layout: layout).arena == arena {
+            scratch = trial
+            paddedRows[position] = true
+        }
+    }
+    return (scratch, paddedRows)
 }
 
 /// The row-pair order of a dense weight table (a dense layer, or a conv2d over its im2col column)

@@ -44,6 +44,8 @@ struct CortexMTests {
         ("cnn_rows", TestModels.cnn()),
         // ...and with 2 kept per row, plain loops on every core; the arena holds nothing but columns.
         ("single_conv_rows", TestModels.singleConv()),
+        // im2col from padded rows (conv1) and over the border with tests (conv2, 5 wide, stride 2).
+        ("padded_fields", TestModels.paddedFields()),
         // 2x2 max pooling four bytes at a time over odd sizes; average pooling over 3 values.
         ("pools", TestModels.pools()),
         // 16 bits: fc keeps int32 accumulators, so its rounding goes into the bias and its clamp to
@@ -122,6 +124,13 @@ struct CortexMTests {
                 return false
             }
             #expect(paired == [false] + [Bool](repeating: true, count: 12))
+        }
+        if label == "padded_fields" {
+            let padded = run.result.program.steps.compactMap { step -> Bool? in
+                guard case .conv2d(let conv) = step.kind, conv.columnOffset != nil else { return nil }
+                return conv.paddedRowsOffset != nil
+            }
+            #expect(padded == [true, false])
         }
         if label == "pools" {
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)

@@ -92,6 +92,37 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 #define GEN_ROW_PAIR_KERNEL
 #endif
 
+/* im2col's copies: GCC and clang inline a copy of a constant size as word, halfword and byte moves
+ * (unaligned where the core allows; __builtin_ also under -ffreestanding), other compilers call the library.
+ * Only the Arm DSP kernels copy here. */
+#if GEN_ARM_DSP
+#if !defined(__GNUC__)
+#include <string.h>
+#endif
+
+/* bytes bytes from src to dst, which do not overlap (one kernel row; bytes a constant once inlined). */
+static inline void gen_copy(void *dst, const void *src, int bytes)
+{
+#if defined(__GNUC__)
+    __builtin_memcpy(dst, src, (unsigned)bytes);
+#else
+    memcpy(dst, src, (size_t)bytes);
+#endif
+}
+
+/* bytes zero bytes at dst (the zeros around the padded rows; bytes a constant once inlined). */
+#if GEN_ARM_DSP
+static inline void gen_zero(void *dst, int bytes)
+{
+#if defined(__GNUC__)
+    __builtin_memset(dst, 0, (unsigned)bytes);
+#else
+    memset(dst, 0, (size_t)bytes);
+#endif
+}
+#endif
+#endif
+
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
  * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
@@ -412,31 +443,39 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
      * zeros where it overhangs the input) is gathered once into a column in the arena, between this
      * layer's input and output; then every output channel takes its dot product with that column. */
     int8_t *const col = &digits_cnn_arena[512];
+    int8_t *const padded = &digits_cnn_arena[521];
     int oy, ox;
     for (oy = 0; oy < 8; ++oy) {
+        {
+            /* output row oy's kernel rows, 10 values each with the overhang as zeros: every
+             * pixel's field is then copied from them without tests */
+            int8_t *r = padded;
+            int ic, ky;
+            for (ic = 0; ic < 1; ++ic) {
+                for (ky = 0; ky < 3; ++ky, r += 10) {
+                    const int iy = oy * 1 + ky - 1;
+                    if (iy >= 0 && iy < 8) {
+                        gen_zero(r, 1);
+                        gen_copy(&r[1], &x[(ic * 8 + iy) * 8], 8);
+                        gen_zero(&r[9], 1);
+                    } else {
+                        gen_zero(r, 10);
+                    }
+                }
+            }
+        }
         for (ox = 0; ox < 8; ++ox) {
             const int p = oy * 8 + ox;
-            int ic, ky, kx, c = 0;
-            if (oy >= 1 && oy < 7 && ox >= 1 && ox < 7) {
-                /* interior pixel: the field lies inside the input, no tests */
-                for (ic = 0; ic < 1; ++ic) {
-                    for (ky = 0; ky < 3; ++ky) {
-                        const int8_t *const row = &x[(ic * 8 + oy * 1 + ky - 1) * 8 + ox * 1 - 1];
-                        for (kx = 0; kx < 3; ++kx, ++c) {
-                            col[c] = row[kx];
-                        }
-                    }
+            {
+                /* from output row oy's padded rows: one copy per kernel row (3 rows), no tests
+                 * (four bytes for each row of three but the last: the fourth, the next row's first value, is written
+                 * again by that row's copy) */
+                int8_t *dst = col;
+                int ky, s = ox * 1;
+                for (ky = 0; ky < 2; ++ky, s += 10, dst += 3) {
+                    gen_copy(dst, &padded[s], 4);
                 }
-            } else {
-                for (ic = 0; ic < 1; ++ic) {
-                    for (ky = 0; ky < 3; ++ky) {
-                        const int iy = oy * 1 + ky - 1;
-                        for (kx = 0; kx < 3; ++kx, ++c) {
-                            const int ix = ox * 1 + kx - 1;
-                            col[c] = (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) ? x[(ic * 8 + iy) * 8 + ix] : 0;
-                        }
-                    }
-                }
+                gen_copy(dst, &padded[s], 3);
             }
             {
                 int o;
@@ -658,15 +697,22 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(con
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
             const int p = oy * 2 + ox;
-            int ic, ky, kx, c = 0;
-            for (ic = 0; ic < 8; ++ic) {
-                for (ky = 0; ky < 3; ++ky) {
-                    const int iy = oy * 1 + ky - 0;
-                    for (kx = 0; kx < 3; ++kx, ++c) {
-                        const int ix = ox * 1 + kx - 0;
-                        col[c] = x[(ic * 4 + iy) * 4 + ix];
+            {
+                /* the field lies inside the input: one copy per kernel row (24 rows), no tests
+                 * (four bytes for each row of three but the last: the fourth, the next row's first value, is written
+                 * again by that row's copy) */
+                int8_t *dst = col;
+                int ky, s = (oy * 1 - 0) * 4 + ox * 1 - 0;
+                int ic;
+                for (ic = 0; ic < 7; ++ic, s += 4) {
+                    for (ky = 0; ky < 3; ++ky, s += 4, dst += 3) {
+                        gen_copy(dst, &x[s], 4);
                     }
                 }
+                for (ky = 0; ky < 2; ++ky, s += 4, dst += 3) {
+                    gen_copy(dst, &x[s], 4);
+                }
+                gen_copy(dst, &x[s], 3);
             }
             {
                 int o;
@@ -878,15 +924,20 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
             const int p = oy * 2 + ox;
-            int ic, ky, kx, c = 0;
-            for (ic = 0; ic < 6; ++ic) {
-                for (ky = 0; ky < 1; ++ky) {
-                    const int iy = oy * 1 + ky - 0;
-                    for (kx = 0; kx < 1; ++kx, ++c) {
-                        const int ix = ox * 1 + kx - 0;
-                        col[c] = x[(ic * 2 + iy) * 2 + ix];
+            {
+                /* the field lies inside the input: one copy per kernel row (6 rows), no tests */
+                int8_t *dst = col;
+                int ky, s = (oy * 1 - 0) * 2 + ox * 1 - 0;
+                int ic;
+                for (ic = 0; ic < 5; ++ic, s += 2) {
+                    for (ky = 0; ky < 1; ++ky, s += 2, dst += 1) {
+                        gen_copy(dst, &x[s], 1);
                     }
                 }
+                for (ky = 0; ky < 0; ++ky, s += 2, dst += 1) {
+                    gen_copy(dst, &x[s], 1);
+                }
+                gen_copy(dst, &x[s], 1);
             }
             {
                 int o;

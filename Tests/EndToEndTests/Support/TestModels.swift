@@ -154,6 +154,18 @@ enum TestModels {
         return b.model(name: "pools_test", inputShape: [1, 7, 11], range: [-1, 1])
     }
 
+    /// im2col over the border both ways: conv1 (3x3, same) has room in the arena for its padded rows,
+    /// which conv2 (5x5, same, stride 1 x 2: 1068 bytes of arena, 780 more with them) has not, so conv2 gathers
+    /// with tests: rows of five values (no four-byte copies), an overhang of 2 on the right.
+    static func paddedFields(seed: UInt64 = 31) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv1", 1, 12, kernel: 3, stride: [1, 1], padding: .str("same"), activation: "relu")
+        b.conv("conv2", 12, 4, kernel: 5, stride: [1, 2], padding: .str("same"), activation: "relu")
+        b.simple("flatten", "flat")
+        b.dense("fc", 120, 5)
+        return b.model(name: "padded_fields", inputShape: [1, 6, 9], range: [-1, 1])
+    }
+
     /// Every image layer: conv2d with same, explicit and valid padding and strides, batchnorm,
     /// standalone relu, maxpool, avgpool (stride 1), flatten, an unfusable relu6 after a pool, dense, softmax.
     static func cnn(seed: UInt64 = 12) -> String {
