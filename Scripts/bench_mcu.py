@@ -16,7 +16,7 @@ gen chooses and with `--sparse-lowering always`), it runs `gen --target mcu`, th
   - reads flash and RAM from `arm-none-eabi-size -A` of the model's object file (weights, indices,
     bias+shifts, code per section; RAM = .data + .bss) and checks that RAM equals the arena gen
     planned, which must equal the largest pair of neighbouring tensors (plus a conv2d's im2col column
-    where that is more).
+    where that is more), and that a conv2d's padded rows fit in it.
 The host build's instructions come from callgrind. Writes Benchmarks/mcu.md, Benchmarks/mcu.json
 and Benchmarks/mcu.svg (instructions and flash against density). Instruction counts do not depend
 on machine load, so every ratio here is repeatable.
@@ -169,10 +169,11 @@ def measure_host(folder, name):
     return outputs, total / VECTORS
 
 
-def arena_needed(report):
+def arena_needed(report, padded_rows=False):
     """Bytes of the most any layer needs at once: its input and output when they are intermediate
     tensors (the caller owns the model's input and output; flatten aliases its input and softmax runs
-    only in the float wrapper), plus the im2col column a conv2d gathers into the arena."""
+    only in the float wrapper), plus the im2col column a conv2d gathers into the arena (and with
+    `padded_rows`, the padded kernel rows after it, which gen places only where the arena has room)."""
     sizes = []
     columns = []
     for layer in report["layers"]:
@@ -181,7 +182,7 @@ def arena_needed(report):
         if not sizes:
             sizes.append(product(layer["inputShape"]))
         sizes.append(product(layer["outputShape"]))
-        columns.append(layer.get("columnBytes", 0))
+        columns.append(layer.get("columnBytes", 0) + (layer.get("paddedRowsBytes", 0) if padded_rows else 0))
     width = report["quantization"]["activationBits"] // 8
     intermediate = [0] + sizes[1:-1] + [0]
     return max((a + b) * width + column for a, b, column in zip(intermediate, intermediate[1:], columns))
@@ -294,6 +295,9 @@ def main():
                         if not (m["ram"] == arena == arena_needed(report)):
                             sys.exit(f"bench_mcu: {model} {label} {core} {opt}: RAM {m['ram']} B, arena {arena} B, "
                                      f"largest pair (with columns) {arena_needed(report)} B differ")
+                        if arena_needed(report, padded_rows=True) > arena:
+                            sys.exit(f"bench_mcu: {model} {label} {core} {opt}: padded rows grow the arena "
+                                     f"({arena_needed(report, padded_rows=True)} B against {arena} B)")
                         del m["outputs"]
                         rows.append({"model": model, "setting": label, "density": density, "core": core, "opt": opt,
                                      "macs": report["totals"]["macs"], "denseMacs": report["totals"]["denseMacs"],

@@ -2,13 +2,14 @@
 """Issue 4's table: every pruning method at >= 8x weight compression on the digits MLP and CNN, with --data.
 
 Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]
-                                     [--methods S,T]
+                                     [--methods "S;T"]
      (default 30 epochs, gen's learning rate, the small pair digits_mlp,digits_cnn; builds gen in release mode)
      --augment: train with each example's own augmentation (as Scripts/bench_accuracy.py does)
      --learning-rate R: gen's --learning-rate for every run (bench_accuracy.py uses 0.01); EDP's
        group-lasso strengths are then scaled by 0.001/R (see EDP_LAMBDAS)
      --models: other examples, e.g. the wide pair digits_mlp_wide,digits_cnn_wide
-     --methods: only the rows whose label contains one of these texts, e.g. "SAP, global"
+     --methods: only the rows whose label contains one of these texts (separated by ";", as labels hold
+       commas), e.g. --methods "SAP, global;DPP"
      --equal-epochs: EPOCHS is what each method trains in all (SAP: about that), not gen's --epochs:
        DPP learns masks EPOCHS/2 then fine-tunes EPOCHS/2 (as bench_accuracy.py), EDP trains factors
        EPOCHS/2 then fine-tunes EPOCHS/2, SAP retrains EPOCHS/10 in each of its 10 iterations and then
@@ -78,7 +79,7 @@ EPOCH_DIVISOR = {"kofn": 1, "darb": 1, "dpp": 2, "edp": 2, "sap": 10}
 
 def main():
     usage = ("bench_methods.py: expected [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B] "
-             "[--methods S,T]; "
+             '[--methods "S;T"]; '
              f"found {' '.join(sys.argv[1:])}")
     args = sys.argv[1:]
     models, args = select_models("bench_methods.py", args, ["digits_mlp", "digits_cnn"])
@@ -96,11 +97,11 @@ def main():
     methods = METHODS
     if "--methods" in args:
         at = args.index("--methods")
-        texts = [t for t in (args[at + 1] if at + 1 < len(args) else "").split(",") if t]
+        texts = [t for t in (args[at + 1] if at + 1 < len(args) else "").split(";") if t]
         methods = [m for m in METHODS if any(t in m[0] for t in texts)]
         if not methods:
             sys.exit(f"bench_methods.py: --methods expects texts that some row's label contains; found "
-                     f"'{','.join(texts)}' (labels: {'; '.join(m[0] for m in METHODS)})")
+                     f"'{';'.join(texts)}' (labels: {' | '.join(m[0] for m in METHODS)})")
         del args[at:at + 2]
     augment = "--augment" in args
     equal = "--equal-epochs" in args

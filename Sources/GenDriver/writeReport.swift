@@ -75,6 +75,7 @@ package func writeReport(
         if let q = weights, let step = stepsByLayer[index] {
             let data: WeightedStepData
             var columnBytes = 0
+            var paddedRowsBytes = 0
             switch step.kind {
             case .dense(let dense):
                 data = dense.data
@@ -86,6 +87,9 @@ package func writeReport(
                 // The im2col column, and with shared index sets the set's gathered inputs after it.
                 if conv.columnOffset != nil {
                     columnBytes = (conv.data.fanIn + (conv.data.sharedSparse?.keptPerRow ?? 0)) * program.activationType.byteCount
+                }
+                if conv.paddedRowsOffset != nil {
+                    paddedRowsBytes = conv.paddedRowsElements * program.activationType.byteCount
                 }
             case .maxPool2d, .avgPool2d, .clamp: preconditionFailure("weighted layer lowered to an unweighted step")
             }
@@ -205,6 +209,9 @@ package func writeReport(
                 // The im2col column this conv2d (or the inputs a vector-wise k-of-n layer) gathers into
                 // the arena while it runs (0: none).
                 ("columnBytes", .int(columnBytes)),
+                // One output row's kernel rows with the padding as zeros, after the column (0: none; only
+                // where they fit beside the largest pair, so they never grow the arena).
+                ("paddedRowsBytes", .int(paddedRowsBytes)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name

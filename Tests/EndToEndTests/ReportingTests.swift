@@ -56,6 +56,27 @@ struct ReportingTests {
         #expect(totals["denseMacs"] as? Int == 9376 && totals["macs"] as? Int == 3536)
     }
 
+    @Test("the report gives each conv2d's column and padded rows, and they fit in the arena beside the layer's output")
+    func columnAndPaddedRows() throws {
+        let directory = Paths.temporaryDirectory("padded-report")
+        let result = try Shell.run([Paths.genExecutable, Self.digitsCNN, "--target", "mcu", "-o", directory, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_cnn.report.json"))) as? [String: Any]
+        let layers = try #require(report?["layers"] as? [[String: Any]])
+        let arena = try #require((report?["totals"] as? [String: Any])?["arenaBytes"] as? Int)
+        // conv1 (1 channel, 3x3, same padding on 8x8): a field of 9 values; one output row's 3 kernel
+        // rows, each 8 wide plus a zero on either side. conv2 (valid padding) copies without padded rows.
+        for (name, column, padded) in [("conv1", 9, 30), ("conv2", 72, 0)] {
+            let layer = try #require(layers.first { $0["name"] as? String == name })
+            #expect(layer["columnBytes"] as? Int == column, "\(name)")
+            #expect(layer["paddedRowsBytes"] as? Int == padded, "\(name)")
+            // conv1's input is the caller's; its output, column and padded rows share the arena.
+            let output = try #require(layer["outputShape"] as? [Int]).reduce(1, *)
+            if name == "conv1" { #expect(output + column + padded <= arena, "arena \(arena)") }
+        }
+    }
+
     @Test("the terminal table lists every layer with MACC, ROM and RAM, and totals that match the JSON report")
     func table() throws {
         let directory = Paths.temporaryDirectory("table")
