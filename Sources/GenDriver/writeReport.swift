@@ -79,14 +79,14 @@ package func writeReport(
             switch step.kind {
             case .dense(let dense):
                 data = dense.data
-                if let shared = dense.data.sharedSparse, dense.columnOffset != nil {
-                    columnBytes = shared.keptPerRow * program.activationType.byteCount
+                if dense.data.sharedSparse != nil, dense.columnOffset != nil {
+                    columnBytes = dense.data.setColumnElements * program.activationType.byteCount
                 }
             case .conv2d(let conv):
                 data = conv.data
                 // The im2col column, and with shared index sets the set's gathered inputs after it.
                 if conv.columnOffset != nil {
-                    columnBytes = (conv.data.fanIn + (conv.data.sharedSparse?.keptPerRow ?? 0)) * program.activationType.byteCount
+                    columnBytes = (conv.data.fanIn + conv.data.setColumnElements) * program.activationType.byteCount
                 }
                 if conv.paddedRowsOffset != nil {
                     paddedRowsBytes = conv.paddedRowsElements * program.activationType.byteCount

@@ -50,7 +50,12 @@ struct SharedSetsKernelContext {
     var setStride: String
     /// The DSP gather writes four inputs per word up to `gatherQuadEnd`, then the rest one by one.
     var gatherQuadEnd: String
+    var hasGatherQuads: Bool
     var hasGatherTail: Bool
+    /// The row-pair kernel's columns per set (`WeightedStepData.dspSetColumns`), and a note when they
+    /// are more than the kept inputs.
+    var setColumns: String
+    var columnPadNote: String?
     var runs: [SharedSetRunContext]
 }
 
@@ -99,18 +104,21 @@ func sharedSetsContext(
         gatherSource: convPixels == nil ? "x" : "col", setColumn: setColumn, setOutputs: setOutputs,
         plainOutput: output(0),
         paired: data.dspWeights != nil, setStride: String(data.dspSetStride), gatherQuadEnd: String(kept / 4 * 4),
-        hasGatherTail: kept % 4 != 0,
+        hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0, setColumns: String(data.dspSetColumns),
+        columnPadNote: data.dspSetColumns > kept
+            ? "the row-pair kernel reads \(data.dspSetColumns) columns: the weights after the \(kept) kept are zero, so whatever \(setColumn)[\(kept)..\(data.dspSetColumns - 1)] holds adds nothing"
+            : nil,
         runs: runs.map { run in
             var kernel: WeightedKernelContext?
             if data.dspWeights != nil {
                 var set = data
                 set.rows = run.rows
-                set.fanIn = kept
+                set.fanIn = data.dspSetColumns
                 var context = layer
                 context.weightTable = "wset"
                 context.biasTable = "bs"
                 context.dotInput = setColumn
-                context.inputs = String(kept)
+                context.inputs = String(data.dspSetColumns)
                 context.outputRow = output(0)
                 context.rowShift = shift(0)
                 context.dsp = true

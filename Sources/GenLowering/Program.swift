@@ -221,12 +221,22 @@ package struct WeightedStepData: Sendable {
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
     package var dspSetStride: Int = 0
+    /// Vector-wise k-of-n with `dspWeights`: the columns the row-pair kernel runs each set over
+    /// (`rowPairSetColumns`: the kept inputs, or 4 with zero weights after fewer).
+    package var dspSetColumns: Int = 0
+
+    /// Vector-wise k-of-n: the inputs each set gathers into its column, as the kernel that runs the set
+    /// reads them (the row-pair kernel's columns, else the kept inputs); 0 without sets.
+    package var setColumnElements: Int {
+        guard let shared = sharedSparse else { return 0 }
+        return dspWeights != nil ? dspSetColumns : shared.keptPerRow
+    }
 }
 
 package struct DenseStep: Sendable {
     package var data: WeightedStepData
-    /// Vector-wise k-of-n: arena offset of the column (`keptPerRow` elements) each set's inputs are
-    /// gathered into.
+    /// Vector-wise k-of-n: arena offset of the column (`keptPerRow` elements, or the row-pair kernel's
+    /// `rowPairSetColumns`) each set's inputs are gathered into.
     package var columnOffset: Int? = nil
 }
 

@@ -43,11 +43,16 @@ package struct LayerWork: Sendable {
     /// Vector-wise k-of-n (dense only): rows per shared index set, so `⌈rows / rowsPerSet⌉ · keptPerRow`
     /// inputs are gathered; 1 when every row has its own indices.
     package var rowsPerSet: Int = 1
+    /// Vector-wise k-of-n on the row-pair kernel: the columns it runs each set over (`rowPairSetColumns`;
+    /// more than `keptPerRow` when that is below 4), which it multiplies and stores; nil elsewhere.
+    package var rowPairColumns: Int? = nil
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
     let denseBytes = work.rows * work.fanIn * work.weightBytes
-    let sparseBytes = work.rows * work.keptPerRow * work.weightBytes + work.sparseIndexBytes
+    // The row-pair kernel's columns for a set of fewer than 4 kept inputs (zero weights after them).
+    let setColumns = max(work.keptPerRow, work.rowPairColumns ?? 0)
+    let sparseBytes = work.rows * setColumns * work.weightBytes + work.sparseIndexBytes
     var dense: Double?
     var sparse: Double?
     if let model = costModel {
@@ -56,7 +61,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
         case .dense where work.rowsPerSet > 1:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
             let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
-            sparse = model.sharedKept * rows * Double(work.keptPerRow) + model.sharedOutput * rows
+            sparse = model.sharedKept * rows * Double(setColumns) + model.sharedOutput * rows
                 + model.sharedGather * sets * Double(work.keptPerRow)
         case .dense:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
@@ -72,7 +77,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             if work.rowsPerSet > 1 {
                 // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.
                 let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
-                sparse = model.convSharedKept * keptMACs + model.convSharedOutput * outputs
+                sparse = model.convSharedKept * outputs * Double(setColumns) + model.convSharedOutput * outputs
                     + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + column
             } else {
                 sparse = work.kernelGranularity

@@ -18,7 +18,7 @@ package func lowerProgram(
     let context = WeightLoweringContext(
         bits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
         costModel: target.costModel, options: options, hasScratch: target.memoryLayout == .arena,
-        convColumns: target.armDSP && target.memoryLayout == .arena)
+        convColumns: target.armDSP && target.memoryLayout == .arena, armDSP: target.armDSP)
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
@@ -60,6 +60,19 @@ package func lowerProgram(
         kinds.append((.clamp(ClampStep(count: quantized.graph.inputSize, clamp: full)), max(quantized.layers.count - 1, 0)))
         sizes.append(quantized.graph.inputSize)
     }
+    // Vector-wise sets take the row-pair order first: their columns are as wide as that kernel reads.
+    for position in kinds.indices {
+        switch kinds[position].0 {
+        case .dense(var dense) where dense.data.sharedSparse != nil:
+            addSetRowPairs(&dense.data, target: target, quantization: quantized.options)
+            kinds[position].0 = .dense(dense)
+        case .conv2d(var conv) where conv.data.sharedSparse != nil:
+            addSetRowPairs(&conv.data, target: target, quantization: quantized.options)
+            kinds[position].0 = .conv2d(conv)
+        case .dense, .conv2d, .maxPool2d, .avgPool2d, .clamp:
+            break
+        }
+    }
     let columns = kinds.map { entry in
         columnElements(entry.0, target: target, quantization: quantized.options)
     }
@@ -71,10 +84,6 @@ package func lowerProgram(
         case .dense(var dense):
             if dense.data.sharedSparse != nil {
                 dense.columnOffset = plan.scratchOffsets[position]
-                if let (paired, stride) = sharedSetRowPairWeights(dense.data, target: target, quantization: quantized.options) {
-                    dense.data.dspWeights = paired
-                    dense.data.dspSetStride = stride
-                }
             } else {
                 dense.data.dspWeights = rowPairWeights(dense.data, target: target, quantization: quantized.options)
             }
@@ -83,12 +92,7 @@ package func lowerProgram(
             if let offset = plan.scratchOffsets[position] {
                 conv.columnOffset = offset
                 if paddedRows[position] { conv.paddedRowsOffset = offset + columns[position] }
-                if conv.data.sharedSparse != nil {
-                    if let (paired, stride) = sharedSetRowPairWeights(conv.data, target: target, quantization: quantized.options) {
-                        conv.data.dspWeights = paired
-                        conv.data.dspSetStride = stride
-                    }
-                } else {
+                if conv.data.sharedSparse == nil {
                     conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
                 }
                 kind = .conv2d(conv)
@@ -119,9 +123,9 @@ package func hasEightBitKernels(weightBits: Int, activationBits: Int, accumulato
 /// four weights each) or by the weight-granularity k-of-n rows. Kernel granularity reads the input.
 /// A vector-wise k-of-n dense layer gathers each set's kept inputs into a column (on every arena target).
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
-    if case .dense(let dense) = kind, let shared = dense.data.sharedSparse { return shared.keptPerRow }
+    if case .dense(let dense) = kind, dense.data.sharedSparse != nil { return dense.data.setColumnElements }
     // conv2d with shared index sets: the im2col column, then the set's gathered inputs after it.
-    if case .conv2d(let conv) = kind, let shared = conv.data.sharedSparse { return conv.data.fanIn + shared.keptPerRow }
+    if case .conv2d(let conv) = kind, conv.data.sharedSparse != nil { return conv.data.fanIn + conv.data.setColumnElements }
     guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
         hasEightBitKernels(
             weightBits: quantization.weightBits, activationBits: quantization.activationBits,
@@ -170,34 +174,56 @@ private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription,
     return ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values)
 }
 
+/// The columns the row-pair kernel runs a vector-wise set over, on an Arm DSP target with the 8-bit
+/// kernels: the set's kept inputs, or 4 when it keeps fewer (one column step, whose extra columns have
+/// zero weights, so whatever the column holds there adds nothing: the arena only ever holds int8
+/// values); nil where that kernel does not apply (plain loops over the kept inputs).
+package func rowPairSetColumns(
+    keptPerRow: Int, armDSP: Bool, weightBits: Int, activationBits: Int, accumulatorBits: Int
+) -> Int? {
+    guard armDSP, hasEightBitKernels(weightBits: weightBits, activationBits: activationBits, accumulatorBits: accumulatorBits)
+    else { return nil }
+    return max(keptPerRow, 4)
+}
+
 /// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
-/// `rowsPerSet × keptPerRow` dense matrix), every set but the last padded with zeros to a multiple
-/// of 4 bytes so the next one starts word-aligned for LDRD; nil when the DSP kernel does not apply or a set fails
-/// the row-pair bound (the layer then runs the plain loops on every core).
+/// `rowsPerSet × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
+/// but the last padded with zeros to a multiple of 4 bytes so the next one starts word-aligned for
+/// LDRD; nil when the DSP kernel does not apply or a set fails the row-pair bound (the layer then runs
+/// the plain loops on every core).
+private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescription, quantization: QuantizationOptions) {
+    guard let (paired, stride, columns) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
+    else { return }
+    data.dspWeights = paired
+    data.dspSetStride = stride
+    data.dspSetColumns = columns
+}
+
 private func sharedSetRowPairWeights(
     _ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions
-) -> (ConstantTable, stride: Int)? {
-    guard target.armDSP, let shared = data.sharedSparse,
-        hasEightBitKernels(
-            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
-            accumulatorBits: data.accumulator.byteCount * 8),
-        shared.keptPerRow >= 4
+) -> (ConstantTable, stride: Int, columns: Int)? {
+    guard let shared = data.sharedSparse,
+        let columns = rowPairSetColumns(
+            keptPerRow: shared.keptPerRow, armDSP: target.armDSP, weightBits: quantization.weightBits,
+            activationBits: quantization.activationBits, accumulatorBits: data.accumulator.byteCount * 8)
     else { return nil }
     let kept = shared.keptPerRow
-    let stride = (shared.rowsPerSet * kept + 3) / 4 * 4
+    let stride = (shared.rowsPerSet * columns + 3) / 4 * 4
     var values: [Int64] = []
     for set in 0..<shared.sets {
         let first = set * shared.rowsPerSet
         let rows = min(shared.rowsPerSet, data.rows - first)
-        guard
-            let paired = pairRowsForDSP(
-                Array(data.weights.values[(first * kept)..<((first + rows) * kept)]), rows: rows, fanIn: kept,
-                activationBits: quantization.activationBits)
+        let padding = [Int64](repeating: 0, count: columns - kept)
+        let matrix = (first..<(first + rows)).flatMap { row in data.weights.values[(row * kept)..<((row + 1) * kept)] + padding }
+        guard let paired = pairRowsForDSP(matrix, rows: rows, fanIn: columns, activationBits: quantization.activationBits)
         else { return nil }
         values += paired
         if set < shared.sets - 1 { values += [Int64](repeating: 0, count: stride - paired.count) }
     }
-    return (ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), stride)
+    return (
+        ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), stride,
+        columns
+    )
 }
 
 private func poolStep(_ pool: Pool2DLayer, inShape: [Int], outShape: [Int]) -> PoolStep {
@@ -217,10 +243,19 @@ private struct WeightLoweringContext {
     /// conv2d layers with the 8-bit kernels run over an im2col column (`columnElements`), where
     /// k-of-n reads its indices as dense layers do (bytes or nibbles).
     var convColumns: Bool
+    /// The target has the Arm DSP kernels (the row-pair kernel for vector-wise sets, `rowPairSetColumns`).
+    var armDSP: Bool
 
     /// A conv2d layer of these widths runs over an im2col column on this target (`columnElements`).
     func convRunsOverColumn(_ q: QuantizedWeights) -> Bool {
         convColumns && hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: q.accumulatorBits)
+    }
+
+    /// The columns the row-pair kernel runs this layer's vector-wise sets over (`rowPairSetColumns`).
+    func setColumns(_ q: QuantizedWeights, keptPerRow: Int) -> Int? {
+        rowPairSetColumns(
+            keptPerRow: keptPerRow, armDSP: armDSP, weightBits: bits, activationBits: activationBits,
+            accumulatorBits: q.accumulatorBits)
     }
 
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
@@ -290,11 +325,13 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         // Shared index sets need scratch for the gathered inputs: dense layers on arena targets, and
         // conv2d where it already runs over an im2col column (the sets gather from that column).
         let convSets = !kind.isDense && context.convRunsOverColumn(q)
-        // (Sets of fewer than 4 kept run plain loops the cost model has no figures for: under auto such
-        // a layer takes the per-row path, where the model decides.)
+        // (Sets of fewer than 4 kept run plain loops the cost model has no figures for, except where the
+        // row-pair kernel runs them over 4 columns: elsewhere, under auto, such a layer takes the per-row
+        // path, where the model decides.)
         let keptPerSetRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
         if mask.rowsPerSet > 1, (kind.isDense && context.hasScratch) || convSets,
-            keptPerSetRow >= 4 || context.options.sparseLowering == .always || context.costModel == nil
+            keptPerSetRow >= 4 || context.setColumns(q, keptPerRow: keptPerSetRow) != nil
+                || context.options.sparseLowering == .always || context.costModel == nil
         {
             let (sharedEstimate, shared) = lowerSharedKofN(q, mask: mask, kind: kind, weightType: weightType, context: context)
             estimate = sharedEstimate
@@ -367,7 +404,8 @@ private func lowerSharedKofN(
     let work = LayerWork(
         kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow, groupsPerRow: (q.fanIn + mask.n - 1) / mask.n,
         groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
-        sparseIndexBytes: sets * perRow * indexType.byteCount, nibbleIndices: false, rowsPerSet: mask.rowsPerSet)
+        sparseIndexBytes: sets * perRow * indexType.byteCount, nibbleIndices: false, rowsPerSet: mask.rowsPerSet,
+        rowPairColumns: context.setColumns(q, keptPerRow: perRow))
     let estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
     guard estimate.chosen == .sparse else { return (estimate, nil) }
     var values: [Int64] = []

@@ -1,6 +1,7 @@
 // EndToEndTests/CortexMTests.swift - The mcu output cross-compiled for Cortex-M4 and run under QEMU.
 
 import Foundation
+import GenLowering
 import Testing
 
 @Suite("Cortex-M4 under qemu-system-arm gives the host's outputs")
@@ -42,7 +43,8 @@ struct CortexMTests {
         // Vector-wise k-of-n conv2d: per pixel the im2col column, then each set's gather from it and
         // the row-pair kernel (sets of 4: full and shorter sets; stride, padding, a 2x2 kernel).
         ("cnn_rows", TestModels.cnn()),
-        // ...and with 2 kept per row, plain loops on every core; the arena holds nothing but columns.
+        // ...and with 2 kept per row: on Cortex-M the row-pair kernel over 4 columns (zero weights after
+        // the 2), plain loops on the host; the arena holds nothing but columns.
         ("single_conv_rows", TestModels.singleConv()),
         // im2col from padded rows (conv1) and over the border with tests (conv2, 5 wide, stride 2).
         ("padded_fields", TestModels.paddedFields()),
@@ -143,13 +145,17 @@ struct CortexMTests {
             #expect(source.contains(", -32768, 32767)"), "...and clamp to the int16 range (SSAT on Cortex-M4)")
         }
         if label == "kofn_rows" {
-            // (kept per row, the DSP kernel's paired table): the last layer keeps 3, so plain loops.
+            // (kept per row, the DSP kernel's paired table and its columns): the last layer keeps 3, which
+            // the row-pair kernel runs over 4 columns (a zero weight after the 3) and gathers into 4 bytes.
             let layouts = run.result.program.steps.map { step -> String in
                 guard case .dense(let dense) = step.kind, let shared = dense.data.sharedSparse, dense.columnOffset != nil
                 else { return "not vector-wise" }
-                return "\(shared.keptPerRow) \(dense.data.dspWeights != nil ? "paired" : "plain")"
+                return "\(shared.keptPerRow) \(dense.data.dspWeights != nil ? "paired" : "plain") \(dense.data.setColumnElements)"
             }
-            #expect(layouts == ["114 paired", "6 paired", "6 paired", "4 paired", "3 plain"])
+            #expect(layouts == ["114 paired 114", "6 paired 6", "6 paired 6", "4 paired 4", "3 paired 4"])
+            for step in run.result.program.steps {
+                if case .dense(let dense) = step.kind { #expect(Self.paddedSetColumnsAreZero(dense.data)) }
+            }
         }
         if label == "digits_cnn" {
             // conv2d over its im2col column takes the row-pair kernel too.
@@ -169,9 +175,12 @@ struct CortexMTests {
         if label == "single_conv_rows" {
             let layouts = run.result.program.steps.compactMap { step -> String? in
                 guard case .conv2d(let conv) = step.kind, let shared = conv.data.sharedSparse else { return nil }
-                return "\(shared.keptPerRow) kept, \(conv.data.dspWeights != nil ? "paired" : "plain")"
+                return "\(shared.keptPerRow) kept, \(conv.data.dspWeights != nil ? "paired" : "plain") over \(conv.data.setColumnElements)"
             }
-            #expect(layouts == ["2 kept, plain"])
+            #expect(layouts == ["2 kept, paired over 4"])
+            for step in run.result.program.steps {
+                if case .conv2d(let conv) = step.kind { #expect(Self.paddedSetColumnsAreZero(conv.data)) }
+            }
         }
         if label == "cnn_rows" {
             // Every conv2d (6, 8 and 10 channels) is lowered as sets of 4 over its column.
@@ -196,5 +205,27 @@ struct CortexMTests {
         #expect(arm.quantized.count == run.quantizedInputs.count)
         #expect(arm.quantized == host.quantized, "Cortex-M and host outputs differ")
         #expect(arm.quantized == run.simulated, "Cortex-M and the simulator differ")
+    }
+
+    /// In a vector-wise layer whose row-pair table runs sets of fewer than 4 kept inputs over 4 columns,
+    /// every weight of the added columns is zero: the kernel reads whatever the set column holds there
+    /// (the runs above cannot show it, since those bytes of their arenas are never written).
+    static func paddedSetColumnsAreZero(_ data: WeightedStepData) -> Bool {
+        guard let shared = data.sharedSparse, let table = data.dspWeights, data.dspSetColumns == 4 else { return true }
+        let kept = shared.keptPerRow
+        for set in 0..<shared.sets {
+            let rows = min(shared.rowsPerSet, data.rows - set * shared.rowsPerSet)
+            let base = set * data.dspSetStride
+            let pairs = (dspRowPairGroups(rows: rows).last?.rowEnd ?? 0) / 2
+            // One column step: each pair's 8 bytes hold (low, high) for columns 0, 2, 1, 3; a lone row's 4 follow.
+            for column in kept..<4 {
+                let slot = [0, 2, 1, 3].firstIndex(of: column)!
+                for pair in 0..<pairs where table.values[base + 8 * pair + 2 * slot] != 0 || table.values[base + 8 * pair + 2 * slot + 1] != 0 {
+                    return false
+                }
+                if rows % 2 == 1, table.values[base + 8 * pairs + column] != 0 { return false }
+            }
+        }
+        return true
     }
 }

@@ -35,6 +35,31 @@ struct SparsityPaysTests {
         #expect(estimate.chosen == .sparse)
     }
 
+    @Test("a set of fewer than 4 kept inputs on the row-pair kernel is priced, and sized, as its 4 columns; its gather as the kept")
+    func vectorWiseBelowFour() {
+        // 2 of every 16 of 16 inputs: 2 kept per row, sets of 10 rows, one-byte positions.
+        var work = LayerWork(
+            kind: .dense, rows: 100, fanIn: 16, keptPerRow: 2, groupsPerRow: 1, groupKept: 2, kernelGranularity: false,
+            weightBytes: 1, sparseIndexBytes: 10 * 2, nibbleIndices: false, rowsPerSet: 10, rowPairColumns: 4)
+        // 1.25 * 100 * 4 + 40 * 100 + 4 * 10 sets * 2 = 4580; bytes: 100 rows x 4 columns + 20
+        var estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.sparseInstructions == 4580)
+        #expect(estimate.sparseBytes == 400 + 20)
+        // conv2d sets (16 pixels, fan-in 9 kept 2): 1.5 * 1600 * 4 + 20 * 1600 + 5 * 16 * 10 * 2 + 2 * 16 * 9 = 43488
+        work.kind = .conv(outputPixels: 16, kernelArea: 9)
+        work.fanIn = 9
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.sparseInstructions == 43488)
+        // Without the row-pair kernel the kept count is what runs and is stored.
+        work.kind = .dense
+        work.fanIn = 16
+        work.rowPairColumns = nil
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        // 1.25 * 100 * 2 + 40 * 100 + 4 * 10 sets * 2 = 4330
+        #expect(estimate.sparseInstructions == 4330)
+        #expect(estimate.sparseBytes == 200 + 20)
+    }
+
     @Test("conv2d: dense and weight-granularity k-of-n both pay for the im2col column; kernel granularity does not")
     func convColumn() {
         // 8 output channels over 16 pixels, fan-in 72 (8 channels x 3 x 3), 18 kept per row.
