@@ -357,9 +357,11 @@ def features(layer):
         if not sparse:
             return "dense", [layer["denseMacs"], outputs]
         if layer.get("rowsPerIndexSet", 1) > 1:
-            # A dense layer over the kept weights, plus one gather per set of rows.
+            # A dense layer over the kept weights (the row-pair kernel's 4 columns where a set keeps
+            # fewer: rowPairSetColumns in lowerProgram.swift), plus one gather per set of rows.
             sets = -(-rows // layer["rowsPerIndexSet"])
-            return "shared", [layer["keptWeights"], outputs, sets * (layer["keptWeights"] // rows)]
+            kept = layer["keptWeights"] // rows
+            return "shared", [rows * max(kept, 4), outputs, sets * kept]
         groups = rows * -(-(layer["weights"] // rows) // layer["n"])
         nibble = layer["indexBitsPerKeptWeight"] == 4
         kind = "sparse" if layer["k"] % 4 == 0 else "sparseScalar"
@@ -370,10 +372,9 @@ def features(layer):
         return "conv", [layer["denseMacs"], outputs, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
-        if kept < 4:
-            return None, None  # plain loops: gen takes the per-row form there unless told (lowerProgram.swift)
         sets = -(-rows // layer["rowsPerIndexSet"])
-        return "convShared", [layer["macs"], outputs, column, pixels * sets * kept]
+        # The row-pair kernel runs a set of fewer than 4 kept over 4 columns (rowPairSetColumns).
+        return "convShared", [outputs * max(kept, 4), outputs, column, pixels * sets * kept]
     if layer.get("granularity") == "kernel":
         return "convKernel", [layer["macs"], outputs, 0, 0]
     nibble = layer["indexBitsPerKeptWeight"] == 4
@@ -429,8 +430,9 @@ def calibrate(out):
              "gathered]; convSparse and convKernel [kept MACs] with conv's per-output cost (and, for convSparse, its",
              "per column element and the dense layers' nibble cost per kept MAC with nibble indices); shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
-             "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost. A",
-             "coefficient that came out negative is dropped (0).", "",
+             "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
+             "kept counts at least 4 a row (the row-pair kernel's columns). A coefficient that came out negative is",
+             "dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.
     order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convKernel", "convSparse", "convShared"]
