@@ -69,7 +69,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 sets.setsBody = indented(renderer.render(sets, template: "c/layers/kofn_sets_body"), by: 4)
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
-                needsSetGather = needsSetGather || sets.paired
+                needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
                 layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
                 addKofNReading(sparse, dsp: dsp, to: &context)
@@ -130,7 +130,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 sets.setsBody = indented(renderer.render(sets, template: "c/layers/kofn_sets_body"), by: 16)
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
-                needsSetGather = needsSetGather || sets.paired
+                needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
                 layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
                 break
             }

@@ -186,11 +186,8 @@ package func rowPairSetColumns(
     return max(keptPerRow, 4)
 }
 
-/// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
-/// `rowsPerSet × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
-/// but the last padded with zeros to a multiple of 4 bytes so the next one starts word-aligned for
-/// LDRD; nil when the DSP kernel does not apply or a set fails the row-pair bound (the layer then runs
-/// the plain loops on every core).
+/// A vector-wise k-of-n layer's weights in the row-pair order where the DSP kernel runs its sets
+/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetStride` and `dspSetColumns`.
 private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescription, quantization: QuantizationOptions) {
     guard let (paired, stride, columns) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
     else { return }
@@ -199,6 +196,11 @@ private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescri
     data.dspSetColumns = columns
 }
 
+/// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
+/// `rowsPerSet × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
+/// but the last padded with zeros to a multiple of 4 bytes so the next one starts word-aligned for
+/// LDRD; nil when the DSP kernel does not apply or a set fails the row-pair bound (the layer then runs
+/// the plain loops on every core).
 private func sharedSetRowPairWeights(
     _ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions
 ) -> (ConstantTable, stride: Int, columns: Int)? {
@@ -334,12 +336,16 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
                 || context.options.sparseLowering == .always || context.costModel == nil
         {
             let (sharedEstimate, shared) = lowerSharedKofN(q, mask: mask, kind: kind, weightType: weightType, context: context)
-            estimate = sharedEstimate
-            if let shared {
-                sharedSparse = shared.layout
-                weights = shared.weights
+            // Where the sets lose to dense with fewer than 4 kept, the per-row form below still gets its
+            // chance (as before the row-pair kernel took such sets).
+            if shared != nil || keptPerSetRow >= 4 || context.options.sparseLowering == .always || context.costModel == nil {
+                estimate = sharedEstimate
+                if let shared {
+                    sharedSparse = shared.layout
+                    weights = shared.weights
+                }
+                return finish()
             }
-            return finish()
         }
         let fullGroups = q.fanIn / mask.n
         let tail = q.fanIn % mask.n

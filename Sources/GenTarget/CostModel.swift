@@ -31,13 +31,14 @@ package struct CostModel: Sendable, Equatable {
     /// (plain C over the input, no column).
     package var convKernelMAC: Double
     /// Vector-wise k-of-n dense layer (rows sharing index sets): the row-pair kernel over each set's
-    /// gathered column, `sharedKept · kept + sharedOutput · rows + sharedGather · sets · keptPerRow`.
+    /// gathered column, `sharedKept · kept + sharedOutput · rows + sharedGather · sets · keptPerRow`, where
+    /// kept counts the kernel's columns (at least 4 a row: `rowPairSetColumns`).
     package var sharedKept: Double
     package var sharedOutput: Double
     package var sharedGather: Double
     /// Vector-wise k-of-n conv2d (mcu: per output pixel, each set gathers from the im2col column):
     /// `convSharedKept · kept · pixels + convSharedOutput · outputs + convSharedGather · pixels · sets ·`
-    /// `keptPerRow`, plus conv2d's column. Sets of fewer than 4 kept run plain loops, not priced.
+    /// `keptPerRow`, plus conv2d's column; kept counts the row-pair kernel's columns, at least 4 a row.
     package var convSharedKept: Double
     package var convSharedOutput: Double
     package var convSharedGather: Double

@@ -196,8 +196,9 @@ struct ConvFieldCase: Sendable, CustomTestStringConvertible {
 enum ConvFieldCases {
     /// The master seed (each case's seed is drawn from it); `SPRIG_CONV_FIELD_SEED` (hexadecimal)
     /// draws another set, to explore.
+    static let defaultSeed: UInt64 = 0x3
     static let seed: UInt64 = ProcessInfo.processInfo.environment["SPRIG_CONV_FIELD_SEED"]
-        .flatMap { UInt64($0, radix: 16) } ?? 0x3
+        .flatMap { UInt64($0, radix: 16) } ?? defaultSeed
     /// How many accepted cases run, and at most how many are drawn to find them.
     static let wanted = 40
     static let maximumDraws = 200
@@ -317,6 +318,8 @@ struct ConvFieldPropertyTests {
         print("ConvFieldPropertyTests: seed 0x\(String(ConvFieldCases.seed, radix: 16)), \(cases.count) cases (\(rejected) shapes rejected), \(casesWithPaddedRows.count) with padded rows "
             + "(\(casesWithPaddedRows.joined(separator: ", "))), "
             + "\(casesPaddedWithout) with border tests; conv2d steps: \(counts)")
+        // What the default seed's cases are known to cover; another seed only reports its coverage.
+        guard ConvFieldCases.seed == ConvFieldCases.defaultSeed else { return }
         #expect(casesWithPaddedRows.count >= 3, "padded rows in only \(casesWithPaddedRows.count) cases")
         // Dense: the column only in the GEN_ARM_DSP block (QEMU); k-of-n and sets: on every core.
         #expect(paddedRowsSettings == ["dense", "kofn", "rows"], "padded rows only with \(paddedRowsSettings.sorted())")

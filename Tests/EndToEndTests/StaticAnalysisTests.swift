@@ -26,7 +26,8 @@ struct StaticAnalysisTests {
         }
         for (label, model) in examples + [("mlp_test", TestModels.mlp()), ("cnn_test", TestModels.cnn())] {
             for target in ["host", "mcu", "hls"] {
-                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel"), (8, "filter"), (8, "sparse"), (8, "darb"), (8, "edp")] {
+                for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel"), (8, "filter"), (8, "sparse"), (8, "darb"), (8, "edp"),
+                    (8, "sets"), (8, "few-sets")] {
                     cases.append(Case(label: label, model: model, target: target, bits: bits, prune: prune))
                 }
             }
@@ -41,7 +42,7 @@ struct StaticAnalysisTests {
         ) {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
-            $0.prune = ["kernel", "filter", "sparse"].contains(testCase.prune) ? "kofn" : testCase.prune
+            $0.prune = ["kernel", "filter", "sparse", "sets", "few-sets"].contains(testCase.prune) ? "kofn" : testCase.prune
             if testCase.prune == "darb" { $0.sparseLowering = "always" }
             if testCase.prune == "edp" { $0.sparsity = 0.5 }
             if testCase.prune == "kernel" || testCase.prune == "filter" {
@@ -53,6 +54,14 @@ struct StaticAnalysisTests {
                 // k-of-n kept sparse (DSP group kernels on mcu, nibble indices where the target prefers them).
                 $0.k = 4
                 $0.n = 16
+                $0.sparseLowering = "always"
+            }
+            if testCase.prune == "sets" || testCase.prune == "few-sets" {
+                // Vector-wise k-of-n kept sparse: sets of 24 keeping 4 of every 16 (the gather four inputs a
+                // word), and sets of 3 keeping 1 of every 32, fewer than 4 a row everywhere (no such gather).
+                $0.k = testCase.prune == "sets" ? 4 : 1
+                $0.n = testCase.prune == "sets" ? 16 : 32
+                $0.kofnRows = testCase.prune == "sets" ? 24 : 3
                 $0.sparseLowering = "always"
             }
         }

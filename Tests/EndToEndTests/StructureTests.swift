@@ -187,4 +187,31 @@ struct VectorKofNTests {
             }
         }
     }
+
+    @Test("mcu, under auto: sets of fewer than 4 kept that lose to dense still get the per-row form's chance")
+    func fewKeptFallsBackPerRow() throws {
+        // fc2 has 4 inputs and keeps 1 of every 4: its sets' row-pair kernel (4 columns, 1 kept) costs
+        // about what dense does, the per-row form less (the cost model's figures).
+        var b = TestModels.Builder(seed: 41)
+        b.dense("fc1", 24, 4, activation: "relu")
+        b.dense("fc2", 4, 16, activation: "relu")
+        b.dense("fc3", 16, 5)
+        let run = try Verification.prepare(
+            modelText: b.model(name: "few_kept", inputShape: [24], range: [-1, 1]), label: "few_kept", target: "mcu",
+            vectorCount: 1
+        ) {
+            $0.prune = "kofn"
+            $0.k = 1
+            $0.n = 4
+            $0.kofnRows = 4
+        }
+        let layers = run.result.program.steps.compactMap { step -> WeightedStepData? in
+            if case .dense(let dense) = step.kind { return dense.data }
+            return nil
+        }
+        let fc2 = try #require(layers.count == 3 ? layers[1] : nil)
+        let estimate = try #require(fc2.estimate)
+        #expect(fc2.sharedSparse == nil && fc2.sparse != nil, "fc2: \(estimate.reason)")
+        #expect(estimate.chosen == .sparse)
+    }
 }

@@ -352,12 +352,13 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         const int32_t *const bs = &digits_mlp_l0_fc1_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l0_fc1_shift[s * 8];
-        int o, j;
+        int j;
         for (j = 0; j < 16; ++j) {
             col[j] = x[idx[j]];
         }
         {
             const int8_t *w = &digits_mlp_l0_fc1_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 16) {
                 int32_t acc = bs[o];
                 int i;
@@ -383,12 +384,13 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         const int32_t *const bs = &digits_mlp_l1_fc2_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l1_fc2_shift[s * 8];
-        int o, j;
+        int j;
         for (j = 0; j < 8; ++j) {
             col[j] = x[idx[j]];
         }
         {
             const int8_t *w = &digits_mlp_l1_fc2_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 8) {
                 int32_t acc = bs[o];
                 int i;
@@ -414,12 +416,13 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
-        int o, j;
+        int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }
         {
             const int8_t *w = &digits_mlp_l2_fc3_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 4) {
                 int32_t acc = bs[o];
                 int i;
@@ -435,12 +438,13 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
-        int o, j;
+        int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }
         {
             const int8_t *w = &digits_mlp_l2_fc3_w[s * 8][0];
+            int o;
             for (o = 0; o < 2; ++o, w += 4) {
                 int32_t acc = bs[o];
                 int i;

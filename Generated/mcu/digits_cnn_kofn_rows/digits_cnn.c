@@ -478,7 +478,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                     const int32_t *const bs = &digits_cnn_l0_conv1_b[s * 8];
                     int8_t *const ys = &y[s * 512 + p];
                     const int8_t *const ss = &digits_cnn_l0_conv1_shift[s * 8];
-                    int o, j;
+                    int j;
 #if GEN_ARM_DSP
                     /* the gather, four inputs to a word */
                     for (j = 0; j < 4; j += 4) {
@@ -487,6 +487,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                     }
                     {
                         const int8_t *const wset = &digits_cnn_l0_conv1_w[s * 32];
+                        int o;
                         /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                          * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                          * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -565,6 +566,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                     }
                     {
                         const int8_t *w = &digits_cnn_l0_conv1_w[s * 8][0];
+                        int o;
                         for (o = 0; o < 8; ++o, w += 4) {
                             int32_t acc = bs[o];
                             int i;
@@ -665,7 +667,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     const int32_t *const bs = &digits_cnn_l2_conv2_b[s * 8];
                     int8_t *const ys = &y[s * 32 + p];
                     const int8_t *const ss = &digits_cnn_l2_conv2_shift[s * 8];
-                    int o, j;
+                    int j;
 #if GEN_ARM_DSP
                     /* the gather, four inputs to a word */
                     for (j = 0; j < 20; j += 4) {
@@ -674,6 +676,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     }
                     {
                         const int8_t *const wset = &digits_cnn_l2_conv2_w[s * 160];
+                        int o;
                         /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                          * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                          * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -900,6 +903,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     }
                     {
                         const int8_t *w = &digits_cnn_l2_conv2_w[s * 8][0];
+                        int o;
                         for (o = 0; o < 8; ++o, w += 20) {
                             int32_t acc = bs[o];
                             int i;
@@ -948,7 +952,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         const int32_t *const bs = &digits_cnn_l5_fc_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 8];
-        int o, j;
+        int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
         for (j = 0; j < 4; j += 4) {
@@ -957,6 +961,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         }
         {
             const int8_t *const wset = &digits_cnn_l5_fc_w[s * 32];
+            int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -1035,6 +1040,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         }
         {
             const int8_t *w = &digits_cnn_l5_fc_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 4) {
                 int32_t acc = bs[o];
                 int i;
@@ -1051,7 +1057,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         const int32_t *const bs = &digits_cnn_l5_fc_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 8];
-        int o, j;
+        int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
         for (j = 0; j < 4; j += 4) {
@@ -1060,6 +1066,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         }
         {
             const int8_t *const wset = &digits_cnn_l5_fc_w[s * 32];
+            int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -1097,6 +1104,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         }
         {
             const int8_t *w = &digits_cnn_l5_fc_w[s * 8][0];
+            int o;
             for (o = 0; o < 2; ++o, w += 4) {
                 int32_t acc = bs[o];
                 int i;

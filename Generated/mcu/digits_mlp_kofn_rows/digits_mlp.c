@@ -489,7 +489,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
         const int32_t *const bs = &digits_mlp_l0_fc1_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l0_fc1_shift[s * 8];
-        int o, j;
+        int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
         for (j = 0; j < 16; j += 4) {
@@ -498,6 +498,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
         }
         {
             const int8_t *const wset = &digits_mlp_l0_fc1_w[s * 128];
+            int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -690,6 +691,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
         }
         {
             const int8_t *w = &digits_mlp_l0_fc1_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 16) {
                 int32_t acc = bs[o];
                 int i;
@@ -716,7 +718,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
         const int32_t *const bs = &digits_mlp_l1_fc2_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l1_fc2_shift[s * 8];
-        int o, j;
+        int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
         for (j = 0; j < 8; j += 4) {
@@ -725,6 +727,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
         }
         {
             const int8_t *const wset = &digits_mlp_l1_fc2_w[s * 64];
+            int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -839,6 +842,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
         }
         {
             const int8_t *w = &digits_mlp_l1_fc2_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 8) {
                 int32_t acc = bs[o];
                 int i;
@@ -865,7 +869,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
-        int o, j;
+        int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
         for (j = 0; j < 4; j += 4) {
@@ -874,6 +878,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         }
         {
             const int8_t *const wset = &digits_mlp_l2_fc3_w[s * 32];
+            int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -952,6 +957,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         }
         {
             const int8_t *w = &digits_mlp_l2_fc3_w[s * 8][0];
+            int o;
             for (o = 0; o < 8; ++o, w += 4) {
                 int32_t acc = bs[o];
                 int i;
@@ -968,7 +974,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
-        int o, j;
+        int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
         for (j = 0; j < 4; j += 4) {
@@ -977,6 +983,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         }
         {
             const int8_t *const wset = &digits_mlp_l2_fc3_w[s * 32];
+            int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
@@ -1014,6 +1021,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         }
         {
             const int8_t *w = &digits_mlp_l2_fc3_w[s * 8][0];
+            int o;
             for (o = 0; o < 2; ++o, w += 4) {
                 int32_t acc = bs[o];
                 int i;

@@ -112,8 +112,8 @@ enum TestModels {
     /// Vector-wise k-of-n (`--kofn-rows 7`, k = 3 of n = 8) for the set kernel: 16-bit input positions
     /// (fan-in 300); sets of 7 and 6 rows (three pairs and a lone row; three pairs), 7 and 4 (two pairs),
     /// 7 and 2 (one pair), 5 (two pairs and a lone row); kept counts with a gather and column tail (114,
-    /// 6, 6) and without (4); a last layer of two rows keeping 3 inputs, fewer than the DSP kernel takes
-    /// (plain loops on every core).
+    /// 6, 6) and without (4); a last layer of two rows keeping 3 inputs, which the DSP kernel runs over 4
+    /// columns (plain loops on the host).
     static func vectorKofN(seed: UInt64 = 23) -> String {
         var b = Builder(seed: seed)
         b.dense("fc1", 300, 13, activation: "relu")
