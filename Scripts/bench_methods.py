@@ -2,7 +2,7 @@
 """Issue 4's table: every pruning method at >= 8x weight compression on the digits MLP and CNN, with --data.
 
 Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]
-                                     [--methods "S;T"]
+                                     [--methods "S;T"] [--seed N]
      (default 30 epochs, gen's learning rate, the small pair digits_mlp,digits_cnn; builds gen in release mode)
      --augment: train with each example's own augmentation (as Scripts/bench_accuracy.py does)
      --learning-rate R: gen's --learning-rate for every run (bench_accuracy.py uses 0.01); EDP's
@@ -10,6 +10,7 @@ Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [
      --models: other examples, e.g. the wide pair digits_mlp_wide,digits_cnn_wide
      --methods: only the rows whose label contains one of these texts (separated by ";", as labels hold
        commas), e.g. --methods "SAP, global;DPP"
+     --seed N: gen's --seed for every run (default gen's, 1)
      --equal-epochs: EPOCHS is what each method trains in all (SAP: about that), not gen's --epochs:
        DPP learns masks EPOCHS/2 then fine-tunes EPOCHS/2 (as bench_accuracy.py), EDP trains factors
        EPOCHS/2 then fine-tunes EPOCHS/2, SAP retrains EPOCHS/10 in each of its 10 iterations and then
@@ -79,7 +80,7 @@ EPOCH_DIVISOR = {"kofn": 1, "darb": 1, "dpp": 2, "edp": 2, "sap": 10}
 
 def main():
     usage = ("bench_methods.py: expected [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B] "
-             '[--methods "S;T"]; '
+             '[--methods "S;T"] [--seed N]; '
              f"found {' '.join(sys.argv[1:])}")
     args = sys.argv[1:]
     models, args = select_models("bench_methods.py", args, ["digits_mlp", "digits_cnn"])
@@ -93,6 +94,14 @@ def main():
         except ValueError:
             sys.exit(f"bench_methods.py: --learning-rate expects a number above 0; found '{value}'")
         rate = ["--learning-rate", value]
+        del args[at:at + 2]
+    seed = []
+    if "--seed" in args:
+        at = args.index("--seed")
+        value = args[at + 1] if at + 1 < len(args) else ""
+        if not value.isdigit():
+            sys.exit(f"bench_methods.py: --seed expects a whole number of 0 or more; found '{value}'")
+        seed = ["--seed", value]
         del args[at:at + 2]
     methods = METHODS
     if "--methods" in args:
@@ -115,7 +124,8 @@ def main():
     subprocess.run(["swift", "build", "-c", "release", "--product", "gen"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
-    setting = (", --augment as each example was trained" if augment else "") + (f", {' '.join(rate)}" if rate else "")
+    setting = (", --augment as each example was trained" if augment else "") + (f", {' '.join(rate)}" if rate else "") \
+        + (f", {' '.join(seed)}" if seed else "")
     budget = f"{epochs} epochs in all per method (--equal-epochs)" if equal else f"--epochs {epochs}"
     print(f"digits test split (539 images), fixed-point test accuracy, {budget}{setting}, target mcu")
     print("| model | method | test accuracy | compression | weight + index bytes | MACs |")
@@ -129,7 +139,7 @@ def main():
             with tempfile.TemporaryDirectory() as out:
                 share = EPOCH_DIVISOR[flags[1]] if equal else 1
                 subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", str(epochs // share), "-o", out,
-                                "--quiet"] + edp_flags(flags, float(rate[1]) if rate else None) + rate
+                                "--quiet"] + edp_flags(flags, float(rate[1]) if rate else None) + rate + seed
                                + (["--augment", MODELS[model][0]] if augment else []), check=True)
                 with open(os.path.join(out, model + ".report.json")) as f:
                     report = json.load(f)

@@ -52,9 +52,7 @@ struct SharedSetsKernelContext {
     var gatherQuadEnd: String
     var hasGatherQuads: Bool
     var hasGatherTail: Bool
-    /// The row-pair kernel's columns per set (`WeightedStepData.dspSetColumns`), and a note when they
-    /// are more than the kept inputs.
-    var setColumns: String
+    /// Where the row-pair kernel reads more columns (`WeightedStepData.dspSetColumns`) than the kept inputs.
     var columnPadNote: String?
     var runs: [SharedSetRunContext]
 }
@@ -104,7 +102,7 @@ func sharedSetsContext(
         gatherSource: convPixels == nil ? "x" : "col", setColumn: setColumn, setOutputs: setOutputs,
         plainOutput: output(0),
         paired: data.dspWeights != nil, setStride: String(data.dspSetStride), gatherQuadEnd: String(kept / 4 * 4),
-        hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0, setColumns: String(data.dspSetColumns),
+        hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0,
         columnPadNote: data.dspSetColumns > kept
             ? "the row-pair kernel reads \(data.dspSetColumns) columns: the weights after the \(kept) kept are zero, so whatever \(setColumn)[\(kept)..\(data.dspSetColumns - 1)] holds adds nothing"
             : nil,

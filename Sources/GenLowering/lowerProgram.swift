@@ -327,18 +327,17 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         // Shared index sets need scratch for the gathered inputs: dense layers on arena targets, and
         // conv2d where it already runs over an im2col column (the sets gather from that column).
         let convSets = !kind.isDense && context.convRunsOverColumn(q)
-        // (Sets of fewer than 4 kept run plain loops the cost model has no figures for, except where the
-        // row-pair kernel runs them over 4 columns: elsewhere, under auto, such a layer takes the per-row
-        // path, where the model decides.)
+        // Under auto, sets of fewer than 4 kept are also compared with the per-row form below: where they
+        // run plain loops (no row-pair kernel) the cost model has no figures for them, so the per-row
+        // path decides alone; where the row-pair kernel runs them over 4 columns and they lose to dense,
+        // the per-row form still gets its chance.
         let keptPerSetRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
+        let perRowMayDecide = keptPerSetRow < 4 && context.options.sparseLowering == .auto && context.costModel != nil
         if mask.rowsPerSet > 1, (kind.isDense && context.hasScratch) || convSets,
-            keptPerSetRow >= 4 || context.setColumns(q, keptPerRow: keptPerSetRow) != nil
-                || context.options.sparseLowering == .always || context.costModel == nil
+            !perRowMayDecide || context.setColumns(q, keptPerRow: keptPerSetRow) != nil
         {
             let (sharedEstimate, shared) = lowerSharedKofN(q, mask: mask, kind: kind, weightType: weightType, context: context)
-            // Where the sets lose to dense with fewer than 4 kept, the per-row form below still gets its
-            // chance (as before the row-pair kernel took such sets).
-            if shared != nil || keptPerSetRow >= 4 || context.options.sparseLowering == .always || context.costModel == nil {
+            if shared != nil || !perRowMayDecide {
                 estimate = sharedEstimate
                 if let shared {
                     sharedSparse = shared.layout
