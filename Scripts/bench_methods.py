@@ -50,6 +50,10 @@ METHODS = [
     # fraction than in 16ths (on the wide MLP 16ths step from 6x to 10x).
     ("SAP, global, gamma 2.15, k of 32", ["--prune", "sap", "--sap-gamma", "2.15", "--sap-scope", "global",
                                           "--n", "32", "--sap-iterations", "10"]),
+    # The same with the example's recipe (RECIPE: the CNNs keep the first conv, fan-in 9, whole; the
+    # MLPs their classifier), left out of SAP's index and budget.
+    ("SAP, global, gamma 1.5, k of 32, recipe", ["--prune", "sap", "--sap-gamma", "1.5", "--sap-scope", "global",
+                                                 "--n", "32", "--sap-iterations", "10", "--recipe", "RECIPE"]),
 ]
 
 
@@ -72,6 +76,11 @@ def edp_flags(flags, rate):
             del scaled[scaled.index(name):scaled.index(name) + 2]
         scaled += [name, f"{value * DEFAULT_RATE / rate:g}"]
     return scaled
+
+
+def recipe_flags(flags, model):
+    """`flags` with RECIPE replaced by the model's recipe file (Scripts/bench_accuracy.py's MODELS)."""
+    return [os.path.join(ROOT, "Examples", "recipes", MODELS[model][1]) if a == "RECIPE" else a for a in flags]
 
 
 # Under --equal-epochs: the share of EPOCHS that gen's --epochs gets, per method (see the docstring).
@@ -139,7 +148,7 @@ def main():
             with tempfile.TemporaryDirectory() as out:
                 share = EPOCH_DIVISOR[flags[1]] if equal else 1
                 subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", str(epochs // share), "-o", out,
-                                "--quiet"] + edp_flags(flags, float(rate[1]) if rate else None) + rate + seed
+                                "--quiet"] + edp_flags(recipe_flags(flags, model), float(rate[1]) if rate else None) + rate + seed
                                + (["--augment", MODELS[model][0]] if augment else []), check=True)
                 with open(os.path.join(out, model + ".report.json")) as f:
                     report = json.load(f)

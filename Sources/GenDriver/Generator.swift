@@ -95,11 +95,14 @@ package enum Generator {
         if let path = options.recipePath {
             let bytes = try readFile(path, what: "recipe", diagnostics: diagnostics)
             let (k, n): (Int, Int)
+            var wholeOnly = false
             switch resolved.prune {
             case .kOfN(let kk, let nn), .dpp(let kk, let nn): (k, n) = (kk, nn)
-            case .none, .sap, .darb, .edp: (k, n) = defaultKofN  // resolveOptions allows --recipe only with kofn/dpp
+            case .sap: (k, n, wholeOnly) = (defaultKofN.k, defaultKofN.n, true)  // SAP chooses each layer's k
+            case .none, .darb, .edp: (k, n) = defaultKofN  // resolveOptions allows --recipe only with kofn/dpp/sap
             }
-            recipe = try readRecipe(file: path, bytes: bytes, graph: graph, k: k, n: n, diagnostics: diagnostics)
+            recipe = try readRecipe(
+                file: path, bytes: bytes, graph: graph, k: k, n: n, wholeOnly: wholeOnly, diagnostics: diagnostics)
         }
         var training: TrainingSummary?
         var sapSummary: SAPSummary?
@@ -128,7 +131,9 @@ package enum Generator {
             training = run.training
             edpSummary = run.summary
         case .sap(let sapOptions, let n):
-            let run = runSAP(graph, options: sapOptions, n: n, data: trainingData, training: resolved.trainingOptions,
+            let run = runSAP(
+                graph, options: sapOptions, n: n, keepingWhole: Set(recipe.filter { $0.value == .unpruned }.keys),
+                data: trainingData, training: resolved.trainingOptions,
                 progress: progress)
             graph = run.graph
             training = run.training

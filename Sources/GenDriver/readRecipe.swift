@@ -7,7 +7,8 @@
 //
 // Each named layer either stays whole (`"prune": false`) or gets its own `k` and/or `n` (the one
 // not given comes from --k/--n). Names are the model's layer names; only dense and conv2d layers
-// can be named.
+// can be named. With `--prune sap`, which chooses each layer's k itself, a recipe may only keep
+// layers whole.
 
 import GenModel
 import GenSupport
@@ -15,7 +16,8 @@ import GenSupport
 /// The exceptions of a recipe file, by index in `graph.layers`, checked against `graph`.
 /// - Throws: `GenFailure` with every problem, each located in the file.
 func readRecipe(
-    file: String, bytes: [UInt8], graph: Graph, k defaultK: Int, n defaultN: Int, diagnostics: DiagnosticEngine
+    file: String, bytes: [UInt8], graph: Graph, k defaultK: Int, n defaultN: Int, wholeOnly: Bool = false,
+    diagnostics: DiagnosticEngine
 ) throws(GenFailure) -> [Int: LayerKofN] {
     guard let root = parseJSONDocument(file: file, bytes: bytes, diagnostics: diagnostics),
         let top = JSONObjectReader(root, pointer: "", file: file, diagnostics: diagnostics, what: "a recipe object")
@@ -61,6 +63,12 @@ func readRecipe(
                     diagnostics.error("'prune': false keeps every weight; remove 'k' and 'n'", at: entry.location)
                 }
                 exceptions[index] = .unpruned
+                continue
+            }
+            if wholeOnly {
+                diagnostics.error(
+                    "--prune sap chooses each layer's k itself; a recipe for it may only keep layers whole ({\"prune\": false})",
+                    at: entry.location)
                 continue
             }
             guard entry.has("k") || entry.has("n") else {

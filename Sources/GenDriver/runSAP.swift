@@ -66,8 +66,8 @@ package struct SAPSummary: Sendable {
 /// Either way the target needs static structure, so SAP's result becomes per-layer k-of-n:
 /// k = ⌈n · the fraction SAP kept⌉, the k largest per group kept, then fine-tuned with data.
 func runSAP(
-    _ graph: Graph, options: SAPOptions, n: Int, data: DataFile?, training trainingOptions: TrainingOptions,
-    progress: ProgressReporter?
+    _ graph: Graph, options: SAPOptions, n: Int, keepingWhole whole: Set<Int> = [], data: DataFile?,
+    training trainingOptions: TrainingOptions, progress: ProgressReporter?
 ) -> (graph: Graph, training: TrainingSummary?, summary: SAPSummary) {
     var state: SAPState
     var trajectory: [SAPIterate]
@@ -76,7 +76,7 @@ func runSAP(
     let epochs = trainingOptions.epochs
     let dataDriven = data != nil && epochs > 0
     if let data, dataDriven {
-        state = SAPState(graph)
+        state = SAPState(graph, keepingWhole: whole)
         trajectory = []
         for iteration in 0..<options.iterations {
             let rewound = state.masked(graph)
@@ -92,12 +92,13 @@ func runSAP(
             pruneSteps += 1
         }
     } else {
-        (state, trajectory) = sapDataFree(graph, options: options)
+        (state, trajectory) = sapDataFree(graph, options: options, keepingWhole: whole)
         pruneSteps = trajectory.count - 1
     }
     let perLayerK = state.perLayerK(n: n, graph: graph)
-    var pruned = pruneMagnitudeKofN(
-        source.withMasksRemoved(), k: 1, n: n, perLayer: perLayerK.mapValues { .kOfN(k: $0, n: n) })
+    var perLayer = perLayerK.mapValues { LayerKofN.kOfN(k: $0, n: n) }
+    for index in whole { perLayer[index] = .unpruned }
+    var pruned = pruneMagnitudeKofN(source.withMasksRemoved(), k: 1, n: n, perLayer: perLayer)
     var training: TrainingSummary?
     if let data, dataDriven {
         let before = pruned

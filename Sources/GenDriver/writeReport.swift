@@ -253,13 +253,13 @@ package func writeReport(
         ])
     case .edp(let options):
         prune = edpReport(options, summary: edp, layers: quantized.layers.map(\.layer))
-    case .sap(let options, let n):
+    case .sap(let sapOptions, let n):
         var members: [(String, JSONValue)] = [
-            ("method", .str("sap")), ("n", .int(n)), ("p", .num(options.p)), ("q", .num(options.q)),
-            ("eta", .num(options.eta)), ("gamma", .num(options.gamma)), ("beta", .num(options.beta)),
-            ("scope", .str(options.scope.rawValue)),
+            ("method", .str("sap")), ("n", .int(n)), ("p", .num(sapOptions.p)), ("q", .num(sapOptions.q)),
+            ("eta", .num(sapOptions.eta)), ("gamma", .num(sapOptions.gamma)), ("beta", .num(sapOptions.beta)),
+            ("scope", .str(sapOptions.scope.rawValue)),
             ("lowering", .str("SAP chose each layer's k (ceil(n x the fraction it kept)); magnitude chose which k of every n, so the C has static k-of-n tables")),
-        ]
+        ] + recipeMember(options)
         if let sap {
             members.append((
                 "form",

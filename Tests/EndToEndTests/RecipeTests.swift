@@ -81,4 +81,33 @@ struct RecipeTests {
         let layers = try Self.layers(run.directory)
         #expect(layers["fc3"]?["method"] as? String == "none")
     }
+
+    @Test("SAP leaves a layer the recipe keeps whole out of its index and budget; bit-exact C")
+    func sap() throws {
+        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
+        let directory = Paths.temporaryDirectory("recipe_sap")
+        let recipePath = directory + "/recipe.json"
+        try #"{"version": 1, "layers": {"fc3": {"prune": false}}}"#.write(toFile: recipePath, atomically: true, encoding: .utf8)
+        let test = try DigitsAccuracyTests.testSplit()
+        let run = try Verification.prepare(modelText: text, label: "recipe_sap", inputs: Array(test.inputs.prefix(32))) {
+            $0.prune = "sap"
+            $0.sapGamma = 2
+            $0.recipePath = recipePath
+            $0.sparseLowering = "always"
+        }
+        try Verification.writeHarness(run)
+        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(output.quantized == run.simulated)
+        let layers = try Self.layers(run.directory)
+        #expect(layers["fc3"]?["method"] as? String == "none")
+        #expect(layers["fc1"]?["method"] as? String == "sap" && layers["fc2"]?["method"] as? String == "sap")
+        #expect(try Self.keptCounts(run.directory, layer: 2, n: 16).contains { $0 > 8 }, "fc3 was pruned")
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
+        let prune = try #require(report?["pruning"] as? [String: Any])
+        let sapLayers = try #require(prune["layers"] as? [[String: Any]]).compactMap { $0["layer"] as? String }
+        #expect(sapLayers == ["fc1", "fc2"])
+        #expect(prune["recipe"] as? String == "recipe.json")
+    }
 }

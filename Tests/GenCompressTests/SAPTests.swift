@@ -99,4 +99,22 @@ struct SAPTests {
         #expect(zip(values, all).filter { $0.1 }.allSatisfy { $0.0 >= threshold })
         #expect(!state.kept[1][1])  // 0.001 in the second layer goes before 0.05 in the first
     }
+
+    @Test("a layer kept whole is outside SAP: not pruned, not in the global index, no k")
+    func keepingWhole() throws {
+        let graph = try Self.graph()
+        var options = SAPOptions()
+        options.scope = .global
+        let last = try #require(graph.layers.indices.last { graph.layers[$0].op.weightMatrix != nil })
+        var state = SAPState(graph, keepingWhole: [last])
+        #expect(!state.layers.contains(last))
+        _ = state.prune(graph, options: options)
+        // With the second layer outside the scope, its 0.001 cannot be pruned; the first layer's
+        // smallest (0.0) still goes.
+        #expect(state.kept.count == state.layers.count)
+        #expect(!state.kept[0][5])
+        #expect(state.perLayerK(n: 4, graph: graph)[last] == nil)
+        let (dataFree, _) = sapDataFree(graph, options: options, keepingWhole: [last])
+        #expect(dataFree.layers == state.layers)
+    }
 }

@@ -66,8 +66,10 @@ package struct SAPState: Sendable {
     package var rows: [Int]
     package var kept: [[Bool]]
 
-    package init(_ graph: Graph) {
-        layers = graph.layers.indices.filter { graph.layers[$0].op.weightMatrix != nil }
+    /// Every weighted layer of `graph` but those in `whole` (a recipe's `"prune": false`), which SAP
+    /// neither prunes nor counts in a global scope's index.
+    package init(_ graph: Graph, keepingWhole whole: Set<Int> = []) {
+        layers = graph.layers.indices.filter { graph.layers[$0].op.weightMatrix != nil && !whole.contains($0) }
         rows = layers.map { graph.layers[$0].op.weightMatrix!.rows }
         kept = layers.map { [Bool](repeating: true, count: graph.layers[$0].op.weightMatrix!.weights.count) }
     }
@@ -154,8 +156,10 @@ package struct SAPState: Sendable {
 /// Data-free SAP (algorithms.md §1.5): prune by the rule on the fixed weights until it prunes
 /// nothing or `options.iterations` steps have run. Returns the state and the trajectory (iteration 0
 /// is the unpruned model).
-package func sapDataFree(_ graph: Graph, options: SAPOptions) -> (state: SAPState, trajectory: [SAPIterate]) {
-    var state = SAPState(graph)
+package func sapDataFree(
+    _ graph: Graph, options: SAPOptions, keepingWhole whole: Set<Int> = []
+) -> (state: SAPState, trajectory: [SAPIterate]) {
+    var state = SAPState(graph, keepingWhole: whole)
     var trajectory = [state.iterate(graph, iteration: 0, options: options)]
     for iteration in 1...max(options.iterations, 1) {
         if state.prune(graph, options: options) == 0 { break }
