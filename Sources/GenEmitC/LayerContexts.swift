@@ -218,7 +218,7 @@ struct RuntimeContext {
     var needsDSP: Bool
     /// Some kernel with weights has one (gen_sxtb16_odd).
     var needsDotProducts: Bool
-    /// Some k-of-n kernel has a DSP path (and the GEN_GATHER_KERNEL attribute).
+    /// Some per-row k-of-n kernel is emitted (the GEN_GATHER_KERNEL attribute, GEN_UNROLL).
     var needsGatherKernel: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool

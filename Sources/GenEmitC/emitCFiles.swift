@@ -76,7 +76,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 context.outputRow = "y[o]"
                 context.rowShift = context.shift
                 needsDSP = needsDSP || context.dsp
-                needsGatherKernel = needsGatherKernel || context.dsp
+                needsGatherKernel = needsGatherKernel || !hls
                 layers += renderer.render(context, template: hls ? "c/layers/dense_kofn_hls" : "c/layers/dense_kofn")
             } else {
                 addDenseBlocking(dense.data, dsp: dsp, step: step, layer: layer, namer: namer, to: &context)
@@ -137,7 +137,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             if let offset = conv.columnOffset {
                 if let sparse = conv.data.sparse {
                     addKofNReading(sparse, dsp: true, to: &context)
-                    needsGatherKernel = needsGatherKernel || context.dsp
+                    needsGatherKernel = true
                 } else {
                     addDenseBlocking(
                         conv.data, dsp: true, step: step, layer: layer, namer: namer,

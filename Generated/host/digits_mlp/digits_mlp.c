@@ -26,6 +26,29 @@
 #define GEN_LAYER_FUNCTION
 #endif
 
+/* GCC's first scheduling pass hoists the four gathers of a k-of-n group ahead of their multiplies
+ * and runs out of registers (measured once: 28% more instructions for LeNet-300-100 at 4 of 16 on
+ * Cortex-M4), so on cores with the DSP extension the k-of-n kernels are compiled without it, and as
+ * at -O2 in a build for size (at -Os the digits CNN's k-of-n conv2d layers took 21-32% more
+ * instructions; the condition is GEN_ARM_DSP's, which a model without DSP kernels does not define). */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
+#define GEN_GATHER_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
+#elif defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__)
+#define GEN_GATHER_KERNEL __attribute__((optimize("no-schedule-insns")))
+#else
+#define GEN_GATHER_KERNEL
+#endif
+
+/* A k-of-n row's loops over its kept weights have constant trip counts (k, or a partial group's
+ * kept); GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
+ * instructions for the model), so they are unrolled completely where the compiler takes the pragma
+ * (GCC 8 and later, clang). */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define GEN_UNROLL _Pragma("GCC unroll 16")
+#else
+#define GEN_UNROLL
+#endif
+
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
  * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
@@ -553,7 +576,7 @@ static int8_t digits_mlp_arena[48];
 /* ---- Layers ---- */
 
 /* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q3.4, weights frac bits 6..28 per output; k-of-n 8/16, 1024 of 2048 weights kept (50.0% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &digits_mlp_l0_fc1_w[0][0];
@@ -566,6 +589,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         int g;
         /* 4 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 4; ++g, group += 16, w += 8, idx += 8) {
+            GEN_UNROLL
             for (j = 0; j < 8; ++j) {
                 acc += (int32_t)w[j] * group[idx[j]];
             }
@@ -575,7 +599,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
 }
 
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q4.3, weights frac bits -1..22 per output; k-of-n 8/16, 256 of 512 weights kept (50.0% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &digits_mlp_l1_fc2_w[0][0];
@@ -588,6 +612,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         int g;
         /* 2 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 2; ++g, group += 16, w += 8, idx += 8) {
+            GEN_UNROLL
             for (j = 0; j < 8; ++j) {
                 acc += (int32_t)w[j] * group[idx[j]];
             }
@@ -597,7 +622,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
 }
 
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q4.3, out Q4.3, weights frac bits 6..7 per output; k-of-n 8/16, 80 of 160 weights kept (50.0% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &digits_mlp_l2_fc3_w[0][0];
@@ -610,6 +635,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         int g;
         /* 1 groups of 16 inputs, 8 kept in each */
         for (g = 0; g < 1; ++g, group += 16, w += 8, idx += 8) {
+            GEN_UNROLL
             for (j = 0; j < 8; ++j) {
                 acc += (int32_t)w[j] * group[idx[j]];
             }

@@ -23,6 +23,29 @@
 #define GEN_LAYER_FUNCTION
 #endif
 
+/* GCC's first scheduling pass hoists the four gathers of a k-of-n group ahead of their multiplies
+ * and runs out of registers (measured once: 28% more instructions for LeNet-300-100 at 4 of 16 on
+ * Cortex-M4), so on cores with the DSP extension the k-of-n kernels are compiled without it, and as
+ * at -O2 in a build for size (at -Os the digits CNN's k-of-n conv2d layers took 21-32% more
+ * instructions; the condition is GEN_ARM_DSP's, which a model without DSP kernels does not define). */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
+#define GEN_GATHER_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
+#elif defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__)
+#define GEN_GATHER_KERNEL __attribute__((optimize("no-schedule-insns")))
+#else
+#define GEN_GATHER_KERNEL
+#endif
+
+/* A k-of-n row's loops over its kept weights have constant trip counts (k, or a partial group's
+ * kept); GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
+ * instructions for the model), so they are unrolled completely where the compiler takes the pragma
+ * (GCC 8 and later, clang). */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define GEN_UNROLL _Pragma("GCC unroll 16")
+#else
+#define GEN_UNROLL
+#endif
+
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
  * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
@@ -144,7 +167,7 @@ static int8_t tiny_arena[3];
 /* ---- Layers ---- */
 
 /* Layer 'fc1': dense [4] -> [3], activation relu; in Q1.6, out Q1.6, weights frac bits 7..8 per output; k-of-n 2/4, 6 of 12 weights kept (50.0% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &tiny_l0_fc1_w[0][0];
@@ -157,6 +180,7 @@ static GEN_LAYER_FUNCTION void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
         int g;
         /* 1 groups of 4 inputs, 2 kept in each */
         for (g = 0; g < 1; ++g, group += 4, w += 2, idx += 2) {
+            GEN_UNROLL
             for (j = 0; j < 2; ++j) {
                 acc += (int32_t)w[j] * group[idx[j]];
             }
@@ -166,7 +190,7 @@ static GEN_LAYER_FUNCTION void tiny_l0_fc1(const int8_t x[4], int8_t y[3])
 }
 
 /* Layer 'out': dense [3] -> [2], activation none; in Q1.6, out, weights frac bits 7..8 per output; k-of-n 2/4, 4 of 6 weights kept (33.3% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void tiny_l1_out(const int8_t x[3], int8_t y[2])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void tiny_l1_out(const int8_t x[3], int8_t y[2])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &tiny_l1_out_w[0][0];
@@ -177,6 +201,7 @@ static GEN_LAYER_FUNCTION void tiny_l1_out(const int8_t x[3], int8_t y[2])
         const int8_t *group = x;
         int j;
         /* last partial group: 3 inputs, 2 kept */
+        GEN_UNROLL
         for (j = 0; j < 2; ++j) {
             acc += (int32_t)w[j] * group[idx[j]];
         }

@@ -57,13 +57,25 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 
 /* GCC's first scheduling pass hoists the four gathers of a k-of-n group ahead of their multiplies
  * and runs out of registers (measured once: 28% more instructions for LeNet-300-100 at 4 of 16 on
- * Cortex-M4), so the k-of-n DSP kernels are compiled without it, and as at -O2 in a build for size. */
-#if GEN_ARM_DSP && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
+ * Cortex-M4), so on cores with the DSP extension the k-of-n kernels are compiled without it, and as
+ * at -O2 in a build for size (at -Os the digits CNN's k-of-n conv2d layers took 21-32% more
+ * instructions; the condition is GEN_ARM_DSP's, which a model without DSP kernels does not define). */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
 #define GEN_GATHER_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
-#elif GEN_ARM_DSP && !defined(__clang__)
+#elif defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__)
 #define GEN_GATHER_KERNEL __attribute__((optimize("no-schedule-insns")))
 #else
 #define GEN_GATHER_KERNEL
+#endif
+
+/* A k-of-n row's loops over its kept weights have constant trip counts (k, or a partial group's
+ * kept); GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
+ * instructions for the model), so they are unrolled completely where the compiler takes the pragma
+ * (GCC 8 and later, clang). */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define GEN_UNROLL _Pragma("GCC unroll 16")
+#else
+#define GEN_UNROLL
 #endif
 
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
@@ -544,6 +556,7 @@ static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t 
         for (g = 0; g < 4; ++g, group += 16, w += 4, idx += 2) {
     #if GEN_ARM_DSP
             /* Four kept weights per load, split into int16 lanes; SMLAxy multiplies one lane each. */
+            GEN_UNROLL
             for (j = 0; j < 4; j += 4) {
                 const int32_t packed = gen_read4(&w[j]);
                 const int32_t even = __sxtb16(packed);
@@ -554,6 +567,7 @@ static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t 
                 acc = __smlabt(group[idx[j / 2 + 1] >> 4], odd, acc);
             }
     #else
+            GEN_UNROLL
             for (j = 0; j < 4; ++j) {
                 acc += (int32_t)w[j] * group[(idx[j / 2] >> (4 * (j % 2))) & 15u];
             }
@@ -564,7 +578,7 @@ static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l0_fc1(const int8_t 
 }
 
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q2.5, out Q3.4, weights frac bits -1..22 per output; k-of-n 5/16, 160 of 512 weights kept (68.8% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &digits_mlp_l1_fc2_w[0][0];
@@ -577,6 +591,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         int g;
         /* 2 groups of 16 inputs, 5 kept in each */
         for (g = 0; g < 2; ++g, group += 16, w += 5, idx += 5) {
+            GEN_UNROLL
             for (j = 0; j < 5; ++j) {
                 acc += (int32_t)w[j] * group[idx[j]];
             }
@@ -586,7 +601,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
 }
 
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q3.4, out Q4.3, weights frac bits 6..7 per output; k-of-n 6/16, 60 of 160 weights kept (62.5% sparse); accumulator int32_t */
-static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
+static GEN_LAYER_FUNCTION GEN_GATHER_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     /* Tables are read in order: kept weights and their indices row after row. */
     const int8_t *w = &digits_mlp_l2_fc3_w[0][0];
@@ -599,6 +614,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
         int g;
         /* 1 groups of 16 inputs, 6 kept in each */
         for (g = 0; g < 1; ++g, group += 16, w += 6, idx += 3) {
+            GEN_UNROLL
             for (j = 0; j < 6; ++j) {
                 acc += (int32_t)w[j] * group[(idx[j / 2] >> (4 * (j % 2))) & 15u];
             }
