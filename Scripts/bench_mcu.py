@@ -380,7 +380,8 @@ def features(layer):
     nibble = layer["indexBitsPerKeptWeight"] == 4
     if nibble and layer["denseMacs"] // outputs < layer["n"]:
         return None, None  # no full group: gen keeps bytes there unless told (lowerProgram.swift indexFormat)
-    return "convSparse", [layer["macs"], outputs, column, layer["macs"] if nibble else 0]
+    groups = outputs * -(-(layer["denseMacs"] // outputs) // layer["n"])  # a partial last group included
+    return "convSparse", [layer["macs"], outputs, column, layer["macs"] if nibble else 0, groups]
 
 
 def calibrate(out):
@@ -427,8 +428,9 @@ def calibrate(out):
              "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
-             "gathered]; convSparse and convKernel [kept MACs] with conv's per-output cost (and, for convSparse, its",
-             "per column element and the dense layers' nibble cost per kept MAC with nibble indices); shared",
+             "gathered]; convSparse [kept MACs, groups x outputs] and convKernel [kept MACs] with conv's per-output cost",
+             "(and, for convSparse, its per column element and the dense layers' nibble cost per kept MAC with nibble",
+             "indices); shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
              "kept counts at least 4 a row (the row-pair kernel's columns). A coefficient that came out negative is",
@@ -447,7 +449,7 @@ def calibrate(out):
         if kind in ("convSparse", "convKernel"):
             nibble = max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0)  # the model's nibbleKept
             known = fits["conv"][1] * a[:, 1] + fits["conv"][2] * a[:, 2] + nibble * a[:, 3]
-            a = a[:, :1]
+            a = a[:, [0, 4]] if kind == "convSparse" else a[:, :1]
         b = counts - known
         # Relative least squares (each layer's error counts as a fraction of its own count, so small
         # layers matter as much as big ones); a coefficient that comes out negative is dropped.
@@ -470,7 +472,7 @@ def calibrate(out):
         "sparseOutput": (fits["sparse"][2] + fits["sparseScalar"][2]) / 2,
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
-        "convSparseKept": fits["convSparse"][0], "convKernelMAC": fits["convKernel"][0],
+        "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1], "convKernelMAC": fits["convKernel"][0],
         "sharedKept": fits["shared"][0], "sharedOutput": fits["shared"][1], "sharedGather": fits["shared"][2],
         "convSharedKept": fits["convShared"][0], "convSharedOutput": fits["convShared"][1],
         "convSharedGather": fits["convShared"][2],

@@ -50,8 +50,9 @@ METHODS = [
     # fraction than in 16ths (on the wide MLP 16ths step from 6x to 10x).
     ("SAP, global, gamma 2.15, k of 32", ["--prune", "sap", "--sap-gamma", "2.15", "--sap-scope", "global",
                                           "--n", "32", "--sap-iterations", "10"]),
-    # The same with the example's recipe (RECIPE: the CNNs keep the first conv, fan-in 9, whole; the
-    # MLPs their classifier), left out of SAP's index and budget.
+    # The same with the example's recipe (RECIPE: Scripts/bench_accuracy.py's per model; the wide CNN's
+    # keeps the first conv, fan-in 9, whole, the small CNN's also its classifier, the MLPs' their
+    # classifier), left out of SAP's index and budget.
     ("SAP, global, gamma 1.5, k of 32, recipe", ["--prune", "sap", "--sap-gamma", "1.5", "--sap-scope", "global",
                                                  "--n", "32", "--sap-iterations", "10", "--recipe", "RECIPE"]),
 ]

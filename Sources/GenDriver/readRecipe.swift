@@ -67,7 +67,7 @@ func readRecipe(
             }
             if wholeOnly {
                 diagnostics.error(
-                    "--prune sap chooses each layer's k itself; a recipe for it may only keep layers whole ({\"prune\": false})",
+                    "--prune sap chooses each layer's k itself (one --n for all); a recipe for it may only keep layers whole ({\"prune\": false}), not give k or n",
                     at: entry.location)
                 continue
             }
@@ -82,6 +82,11 @@ func readRecipe(
             }
             exceptions[index] = .kOfN(k: layerK, n: layerN)
         }
+    }
+    if wholeOnly, !names.isEmpty, exceptions.count == names.count, exceptions.values.allSatisfy({ $0 == .unpruned }) {
+        diagnostics.error(
+            "every dense and conv2d layer is kept whole, so --prune sap has nothing to prune; expected at least one layer left to SAP (or --prune none)",
+            at: top.location(of: "layers"))
     }
     try diagnostics.checkpoint()
     return exceptions

@@ -83,7 +83,8 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                 sparse = work.kernelGranularity
                     ? model.convKernelMAC * keptMACs + model.convOutput * outputs
                     : (model.convSparseKept + (work.nibbleIndices ? model.nibbleKept : 0)) * keptMACs
-                        + model.convOutput * outputs + column
+                        + model.convSparseGroup * outputs * Double(work.groupsPerRow) + model.convOutput * outputs
+                        + column
             }
         }
     }

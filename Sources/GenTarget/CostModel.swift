@@ -23,10 +23,12 @@ package struct CostModel: Sendable, Equatable {
     package var convMAC: Double
     package var convOutput: Double
     package var convColumn: Double
-    /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convOutput · outputs`,
-    /// plus the same column as dense (it reads its kept inputs from that column), plus `nibbleKept ·`
-    /// `kept · outputPixels` with nibble indices (the same index reading as dense k-of-n).
+    /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
+    /// `outputs + convOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
+    /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
+    /// dense k-of-n); groups counts a row's k-of-n groups, a partial last one included.
     package var convSparseKept: Double
+    package var convSparseGroup: Double
     /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convOutput · outputs`
     /// (plain C over the input, no column).
     package var convKernelMAC: Double
@@ -46,7 +48,7 @@ package struct CostModel: Sendable, Equatable {
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convColumn", "convSparseKept", "convKernelMAC", "sharedKept", "sharedOutput",
+        "convOutput", "convColumn", "convSparseKept", "convSparseGroup", "convKernelMAC", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
     ]
 
@@ -54,7 +56,7 @@ package struct CostModel: Sendable, Equatable {
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
-        convSparseKept: Double,
+        convSparseKept: Double, convSparseGroup: Double,
         convKernelMAC: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
     ) {
@@ -70,6 +72,7 @@ package struct CostModel: Sendable, Equatable {
         self.convOutput = convOutput
         self.convColumn = convColumn
         self.convSparseKept = convSparseKept
+        self.convSparseGroup = convSparseGroup
         self.convKernelMAC = convKernelMAC
         self.sharedKept = sharedKept
         self.sharedOutput = sharedOutput

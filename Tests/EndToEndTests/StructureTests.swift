@@ -190,8 +190,9 @@ struct VectorKofNTests {
 
     @Test("mcu, under auto: sets of fewer than 4 kept that lose to dense still get the per-row form's chance")
     func fewKeptFallsBackPerRow() throws {
-        // fc2 has 4 inputs and keeps 1 of every 4: its sets' row-pair kernel (4 columns, 1 kept) costs
-        // about what dense does, the per-row form less (the cost model's figures).
+        // fc2 has 4 inputs and keeps 1 of every 4. The shipped cost model prices the sets' row-pair kernel
+        // (4 columns, 1 kept) below the per-row form everywhere, so this lowers the quantized model again
+        // under a cost model where those sets lose to dense and the per-row form wins.
         var b = TestModels.Builder(seed: 41)
         b.dense("fc1", 24, 4, activation: "relu")
         b.dense("fc2", 4, 16, activation: "relu")
@@ -205,13 +206,22 @@ struct VectorKofNTests {
             $0.n = 4
             $0.kofnRows = 4
         }
-        let layers = run.result.program.steps.compactMap { step -> WeightedStepData? in
+        var target = run.result.program.target
+        var model = try #require(target.costModel)
+        // fc2: dense 1.075 * 64 + 7.124 * 16 = 183; sets 1.247 * 64 + 20 * 16 + 4.362 * 4 = 417;
+        // per row 1 * 16 + 0 + 1 * 16 = 32.
+        (model.denseMAC, model.denseOutput) = (1.075, 7.124)
+        (model.sharedKept, model.sharedOutput, model.sharedGather) = (1.247, 20, 4.362)
+        (model.sparseKeptScalar, model.sparseGroup, model.sparseOutput) = (1, 0, 1)
+        target.costModel = model
+        let program = lowerProgram(run.result.program.quantized, name: "few_kept", target: target)
+        let layers = program.steps.compactMap { step -> WeightedStepData? in
             if case .dense(let dense) = step.kind { return dense.data }
             return nil
         }
         let fc2 = try #require(layers.count == 3 ? layers[1] : nil)
         let estimate = try #require(fc2.estimate)
         #expect(fc2.sharedSparse == nil && fc2.sparse != nil, "fc2: \(estimate.reason)")
-        #expect(estimate.chosen == .sparse)
+        #expect(estimate.chosen == .sparse && estimate.sparseInstructions == 32)
     }
 }

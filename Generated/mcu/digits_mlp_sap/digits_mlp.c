@@ -59,7 +59,7 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
  * and runs out of registers (measured once: 28% more instructions for LeNet-300-100 at 4 of 16 on
  * Cortex-M4), so on cores with the DSP extension the k-of-n kernels are compiled without it, and as
  * at -O2 in a build for size (at -Os the digits CNN's k-of-n conv2d layers took 21-32% more
- * instructions; the condition is GEN_ARM_DSP's, which a model without DSP kernels does not define). */
+ * instructions; the test spells out GEN_ARM_DSP's, which a model without DSP kernels does not define). */
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
 #define GEN_GATHER_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
 #elif defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(__clang__)
@@ -70,9 +70,10 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 
 /* A k-of-n row's loops over its kept weights have constant trip counts (k, or a partial group's
  * kept); GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
- * instructions for the model), so they are unrolled completely where the compiler takes the pragma
- * (GCC 8 and later, clang). */
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+ * instructions for the model), so they are unrolled, up to 16 times, where the compiler takes the
+ * pragma (GCC 8 and later, clang) and the build is not for size on a core without the DSP extension
+ * (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
+#if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)) && (!defined(__OPTIMIZE_SIZE__) || defined(__ARM_FEATURE_DSP))
 #define GEN_UNROLL _Pragma("GCC unroll 16")
 #else
 #define GEN_UNROLL

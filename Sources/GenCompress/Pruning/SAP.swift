@@ -53,7 +53,7 @@ package func sapStep(_ surviving: [Double], options: SAPOptions) -> SAPStep {
 /// One row of the PQ index trajectory: after `iteration` pruning steps.
 package struct SAPIterate: Sendable, Equatable {
     package var iteration: Int
-    /// Fraction of the prunable weights still kept.
+    /// Fraction of the weights of the layers SAP prunes (not those a recipe keeps whole) still kept.
     package var keptFraction: Double
     /// PQ index over all surviving prunable weights, and per prunable layer.
     package var globalPQIndex: Double
