@@ -37,7 +37,10 @@ package enum OutputWriter {
                 throw failure(destination, "is a folder; gen only replaces files it writes")
             }
             let parent = (destination.path as NSString).deletingLastPathComponent
-            if destination.flag != "-o", !parent.isEmpty, !manager.fileExists(atPath: parent) {
+            // The output folder itself is created below, so an extra file may go there (--report out/r.json).
+            let intoOutputFolder = URL(fileURLWithPath: parent).standardizedFileURL.path
+                == URL(fileURLWithPath: directory).standardizedFileURL.path
+            if destination.flag != "-o", !parent.isEmpty, !intoOutputFolder, !manager.fileExists(atPath: parent) {
                 throw failure(destination, "cannot be written: the folder '\(parent)' does not exist")
             }
         }

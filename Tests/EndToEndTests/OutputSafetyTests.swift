@@ -35,4 +35,21 @@ struct OutputSafetyTests {
         #expect(first == second, "an unchanged file was rewritten")
         #expect(try String(contentsOfFile: directory + "/out/notes.txt", encoding: .utf8) == "mine")
     }
+
+    @Test("--report may name a file in the output folder that gen creates; another missing folder is an error")
+    func reportIntoNewOutputFolder() throws {
+        let directory = Paths.temporaryDirectory("report_into_out")
+        let ok = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "-o", "new/out", "--report",
+             "new/out/r.json", "--quiet"], in: directory)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/new/out/r.json"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/new/out/tiny.c"))
+        let bad = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "-o", "other", "--report",
+             "missing/r.json"], in: directory)
+        #expect(bad.status == 1)
+        #expect(bad.stderr == "error: --report: 'missing/r.json' cannot be written: the folder 'missing' does not exist\n")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/other"), "nothing written on failure")
+    }
 }
