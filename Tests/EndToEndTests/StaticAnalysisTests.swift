@@ -76,6 +76,15 @@ struct StaticAnalysisTests {
                 ["clang", "--target=arm-none-eabi", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-std=c99",
                  "-isystem", "/usr/lib/arm-none-eabi/include", "-Weverything", "-Werror"] + Self.clangExceptions + ["-c", source, "-o", "/dev/null"])
             #expect(arm.status == 0, "clang -Weverything for Cortex-M4: \(arm.stderr)")
+            // Cores without the DSP extension compile the plain paths (and GEN_UNROLL's size-build case).
+            for core in ["cortex-m0", "cortex-m3"] {
+                for level in ["-O2", "-Os"] {
+                    let plain = try Shell.run(
+                        ["arm-none-eabi-gcc", "-mcpu=\(core)", "-mthumb", "-std=c99", level, "-Wall", "-Wextra", "-Wpedantic",
+                         "-Werror", "-c", source, "-o", "/dev/null"])
+                    #expect(plain.status == 0, "arm-none-eabi-gcc \(core) \(level): \(plain.stderr)")
+                }
+            }
         }
         try #require(Shell.has("cppcheck"), "cppcheck is needed: run Scripts/setup.sh")
         let cppcheck = try Shell.run(
