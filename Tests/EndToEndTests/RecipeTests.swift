@@ -33,16 +33,18 @@ struct RecipeTests {
         return counts
     }
 
-    @Test("magnitude k-of-n: fc1 at 2/8, fc2 at --k/--n 4/16, fc3 whole; reported per layer; bit-exact C")
-    func magnitude() throws {
+    /// The digits MLP generated with `recipe` (and `configure`'s flags) on 32 test images; its host C
+    /// must equal the simulator.
+    static func bitExactRun(
+        recipe: String, label: String, configure: (inout GenerateOptions) -> Void
+    ) throws -> VerificationRun {
         let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
-        let directory = Paths.temporaryDirectory("recipe")
+        let directory = Paths.temporaryDirectory(label)
         let recipePath = directory + "/recipe.json"
-        try Self.recipe.write(toFile: recipePath, atomically: true, encoding: .utf8)
+        try recipe.write(toFile: recipePath, atomically: true, encoding: .utf8)
         let test = try DigitsAccuracyTests.testSplit()
-        let run = try Verification.prepare(modelText: text, label: "recipe_kofn", inputs: Array(test.inputs.prefix(32))) {
-            $0.k = 4
-            $0.n = 16
+        let run = try Verification.prepare(modelText: text, label: label, inputs: Array(test.inputs.prefix(32))) {
+            configure(&$0)
             $0.recipePath = recipePath
             $0.sparseLowering = "always"
         }
@@ -50,6 +52,15 @@ struct RecipeTests {
         let (output, shell) = try CHarness.runOnHost(directory: run.directory)
         #expect(shell.status == 0, "\(shell.stderr)")
         #expect(output.quantized == run.simulated)
+        return run
+    }
+
+    @Test("magnitude k-of-n: fc1 at 2/8, fc2 at --k/--n 4/16, fc3 whole; reported per layer; bit-exact C")
+    func magnitude() throws {
+        let run = try Self.bitExactRun(recipe: Self.recipe, label: "recipe_kofn") {
+            $0.k = 4
+            $0.n = 16
+        }
         #expect(try Self.keptCounts(run.directory, layer: 0, n: 8).max() == 2)
         #expect(try Self.keptCounts(run.directory, layer: 1, n: 16).max() == 4)
         let layers = try Self.layers(run.directory)
@@ -84,21 +95,10 @@ struct RecipeTests {
 
     @Test("SAP leaves a layer the recipe keeps whole out of its index and budget; bit-exact C")
     func sap() throws {
-        let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)
-        let directory = Paths.temporaryDirectory("recipe_sap")
-        let recipePath = directory + "/recipe.json"
-        try #"{"version": 1, "layers": {"fc3": {"prune": false}}}"#.write(toFile: recipePath, atomically: true, encoding: .utf8)
-        let test = try DigitsAccuracyTests.testSplit()
-        let run = try Verification.prepare(modelText: text, label: "recipe_sap", inputs: Array(test.inputs.prefix(32))) {
+        let run = try Self.bitExactRun(recipe: #"{"version": 1, "layers": {"fc3": {"prune": false}}}"#, label: "recipe_sap") {
             $0.prune = "sap"
             $0.sapGamma = 2
-            $0.recipePath = recipePath
-            $0.sparseLowering = "always"
         }
-        try Verification.writeHarness(run)
-        let (output, shell) = try CHarness.runOnHost(directory: run.directory)
-        #expect(shell.status == 0, "\(shell.stderr)")
-        #expect(output.quantized == run.simulated)
         let layers = try Self.layers(run.directory)
         #expect(layers["fc3"]?["method"] as? String == "none")
         #expect(layers["fc1"]?["method"] as? String == "sap" && layers["fc2"]?["method"] as? String == "sap")
