@@ -83,7 +83,7 @@ func readRecipe(
             exceptions[index] = .kOfN(k: layerK, n: layerN)
         }
     }
-    if wholeOnly, !names.isEmpty, exceptions.count == names.count, exceptions.values.allSatisfy({ $0 == .unpruned }) {
+    if wholeOnly, !names.isEmpty, exceptions.count == names.count {  // with wholeOnly every entry is .unpruned
         diagnostics.error(
             "every dense and conv2d layer is kept whole, so --prune sap has nothing to prune; expected at least one layer left to SAP (or --prune none)",
             at: top.location(of: "layers"))
