@@ -2,7 +2,7 @@
 """Issue 4's table: every pruning method at >= 8x weight compression on the digits MLP and CNN, with --data.
 
 Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B]
-                                     [--methods "S;T"] [--seed N]
+                                     [--methods "S;T"] [--seed N] [--distill W]
      (default 30 epochs, gen's learning rate, the small pair digits_mlp,digits_cnn; builds gen in release mode)
      --augment: train with each example's own augmentation (as Scripts/bench_accuracy.py does)
      --learning-rate R: gen's --learning-rate for every run (bench_accuracy.py uses 0.01); EDP's
@@ -11,6 +11,8 @@ Run: python3 Scripts/bench_methods.py [EPOCHS] [--augment] [--learning-rate R] [
      --methods: only the rows whose label contains one of these texts (separated by ";", as labels hold
        commas), e.g. --methods "SAP, global;DPP"
      --seed N: gen's --seed for every run (default gen's, 1)
+     --distill W: gen's --distill W for every run (knowledge distillation from the unpruned example,
+       soft term weight W, gen's default temperature)
      --equal-epochs: EPOCHS is what each method trains in all (SAP: about that), not gen's --epochs:
        DPP learns masks EPOCHS/2 then fine-tunes EPOCHS/2 (as bench_accuracy.py), EDP trains factors
        EPOCHS/2 then fine-tunes EPOCHS/2, SAP retrains EPOCHS/10 in each of its 10 iterations and then
@@ -55,7 +57,14 @@ METHODS = [
     # classifier), left out of SAP's index and budget.
     ("SAP, global, gamma 1.5, k of 32, recipe", ["--prune", "sap", "--sap-gamma", "1.5", "--sap-scope", "global",
                                                  "--n", "32", "--sap-iterations", "10", "--recipe", "RECIPE"]),
+    # k-of-n at 8.0x with the first conv whole (RECIPE_8X, only for the models in RECIPES_8X; other
+    # models skip these rows): the wide CNN's conv2 keeps 7 of each half of its fan-in, fc 2/16.
+    ("magnitude k-of-n 2/16, 8x recipe", ["--prune", "kofn", "--k", "2", "--n", "16", "--recipe", "RECIPE_8X"]),
+    ("DPP 2/16, 8x recipe", ["--prune", "dpp", "--k", "2", "--n", "16", "--recipe", "RECIPE_8X"]),
 ]
+
+# Recipes that keep a model's first conv whole and still reach 8x (Examples/recipes/).
+RECIPES_8X = {"digits_cnn_wide": "digits_cnn_wide_8x.json"}
 
 
 # EDP's group lasso shrinks each group by rate * lambda * sqrt(length) per step, so its lambdas (gen's
@@ -80,8 +89,10 @@ def edp_flags(flags, rate):
 
 
 def recipe_flags(flags, model):
-    """`flags` with RECIPE replaced by the model's recipe file (Scripts/bench_accuracy.py's MODELS)."""
-    return [os.path.join(ROOT, "Examples", "recipes", MODELS[model][1]) if a == "RECIPE" else a for a in flags]
+    """`flags` with RECIPE replaced by the model's recipe file (Scripts/bench_accuracy.py's MODELS) and
+    RECIPE_8X by its 8x recipe (RECIPES_8X)."""
+    files = {"RECIPE": MODELS[model][1], "RECIPE_8X": RECIPES_8X.get(model)}
+    return [os.path.join(ROOT, "Examples", "recipes", files[a]) if a in files else a for a in flags]
 
 
 # Under --equal-epochs: the share of EPOCHS that gen's --epochs gets, per method (see the docstring).
@@ -90,7 +101,7 @@ EPOCH_DIVISOR = {"kofn": 1, "darb": 1, "dpp": 2, "edp": 2, "sap": 10}
 
 def main():
     usage = ("bench_methods.py: expected [EPOCHS] [--augment] [--learning-rate R] [--equal-epochs] [--models A,B] "
-             '[--methods "S;T"] [--seed N]; '
+             '[--methods "S;T"] [--seed N] [--distill W]; '
              f"found {' '.join(sys.argv[1:])}")
     args = sys.argv[1:]
     models, args = select_models("bench_methods.py", args, ["digits_mlp", "digits_cnn"])
@@ -112,6 +123,17 @@ def main():
         if not value.isdigit():
             sys.exit(f"bench_methods.py: --seed expects a whole number of 0 or more; found '{value}'")
         seed = ["--seed", value]
+        del args[at:at + 2]
+    distill = []
+    if "--distill" in args:
+        at = args.index("--distill")
+        value = args[at + 1] if at + 1 < len(args) else ""
+        try:
+            if not 0 < float(value) <= 1:
+                raise ValueError
+        except ValueError:
+            sys.exit(f"bench_methods.py: --distill expects a weight above 0 and at most 1; found '{value}'")
+        distill = ["--distill", value]
         del args[at:at + 2]
     methods = METHODS
     if "--methods" in args:
@@ -135,7 +157,7 @@ def main():
                    stdout=subprocess.DEVNULL)
     gen = os.path.join(ROOT, ".build", "release", "gen")
     setting = (", --augment as each example was trained" if augment else "") + (f", {' '.join(rate)}" if rate else "") \
-        + (f", {' '.join(seed)}" if seed else "")
+        + (f", {' '.join(seed)}" if seed else "") + (f", {' '.join(distill)}" if distill else "")
     budget = f"{epochs} epochs in all per method (--equal-epochs)" if equal else f"--epochs {epochs}"
     print(f"digits test split (539 images), fixed-point test accuracy, {budget}{setting}, target mcu")
     print("| model | method | test accuracy | compression | weight + index bytes | MACs |")
@@ -146,10 +168,12 @@ def main():
             dense = json.load(f)["metadata"]["float_test_accuracy"] * 100
         print(f"| {model} | float dense | {dense:.2f} % | 1x | | |")
         for label, flags in methods:
+            if "RECIPE_8X" in flags and model not in RECIPES_8X:
+                continue
             with tempfile.TemporaryDirectory() as out:
                 share = EPOCH_DIVISOR[flags[1]] if equal else 1
                 subprocess.run([gen, "--target", "mcu", path, "--data", DATA, "--epochs", str(epochs // share), "-o", out,
-                                "--quiet"] + edp_flags(recipe_flags(flags, model), float(rate[1]) if rate else None) + rate + seed
+                                "--quiet"] + edp_flags(recipe_flags(flags, model), float(rate[1]) if rate else None) + rate + seed + distill
                                + (["--augment", MODELS[model][0]] if augment else []), check=True)
                 with open(os.path.join(out, model + ".report.json")) as f:
                     report = json.load(f)

@@ -32,6 +32,10 @@ package struct GenerateOptions: Sendable {
     package var learningRate: Double?
     /// `--blas gsl|openblas`: the CBLAS behind training.
     package var blas: String?
+    /// `--distill W`: the soft term's weight in knowledge distillation from the model as read.
+    package var distill: Double?
+    /// `--distill-temperature T` (default `Distillation.defaultTemperature`).
+    package var distillTemperature: Double?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.

@@ -48,6 +48,7 @@ package enum Generator {
             ? try loadONNXModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
             : try loadModel(file: options.modelPath, bytes: modelBytes, diagnostics: diagnostics)
         let unpruned = graph
+        if resolved.distillationSettings != nil { resolved.teacher = unpruned }
         if let augmentation = resolved.augmentation {
             resolved.augmentation = fitAugmentation(augmentation, to: graph.inputShape, diagnostics: diagnostics)
             try diagnostics.checkpoint()

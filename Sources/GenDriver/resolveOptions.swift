@@ -3,6 +3,7 @@
 import GenCompress
 import GenLearn
 import GenLowering
+import GenModel
 import GenSupport
 
 /// Options after checking: closed sets as enums, numbers in range.
@@ -28,6 +29,10 @@ package struct ResolvedOptions: Sendable {
     package var learningRate: Double?
     /// `--blas`.
     package var matrixMultiply = MatrixMultiply.gsl
+    /// `--distill` and `--distill-temperature`: nil without --distill.
+    package var distillationSettings: (weight: Double, temperature: Double)?
+    /// The model as read, set by `Generator` once it is read when --distill is given: the teacher.
+    package var teacher: Graph?
 
     /// What every training run of this generation uses: epochs, seed, augmentation.
     package var trainingOptions: TrainingOptions {
@@ -35,6 +40,9 @@ package struct ResolvedOptions: Sendable {
         options.augmentation = augmentation
         if let learningRate { options.learningRate = learningRate }
         options.matrixMultiply = matrixMultiply
+        if let teacher, let settings = distillationSettings {
+            options.distillation = Distillation(teacher: teacher, weight: settings.weight, temperature: settings.temperature)
+        }
         return options
     }
 }
@@ -208,7 +216,8 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         kernelGranularity: options.granularity == "kernel", filterGranularity: options.granularity == "filter",
         rowsPerSet: options.kofnRows ?? 1, gradualPruning: gradual,
         lowering: LoweringOptions(sparseLowering: sparseLowering ?? .auto, indexFormat: indexFormat ?? .auto),
-        augmentation: training.augmentation, learningRate: options.learningRate, matrixMultiply: training.matrixMultiply)
+        augmentation: training.augmentation, learningRate: options.learningRate, matrixMultiply: training.matrixMultiply,
+        distillationSettings: training.distillation)
 }
 
 /// `--prune edp`'s settings: one rank rule (`--edp-energy`, `--edp-rank` or `--sparsity`, default

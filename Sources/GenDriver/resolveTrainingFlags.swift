@@ -3,9 +3,9 @@
 import GenLearn
 import GenSupport
 
-/// `--learning-rate`, `--blas` and `--augment`, each needing --data; problems go to `flagError`.
+/// `--learning-rate`, `--blas`, `--augment` and `--distill`, each needing --data; problems go to `flagError`.
 func resolveTrainingFlags(_ options: GenerateOptions, flagError: (String) -> Void)
-    -> (augmentation: Augmentation?, matrixMultiply: MatrixMultiply)
+    -> (augmentation: Augmentation?, matrixMultiply: MatrixMultiply, distillation: (weight: Double, temperature: Double)?)
 {
     if let rate = options.learningRate {
         if !(rate > 0 && rate <= 1) { flagError("--learning-rate: expected a number greater than 0 and at most 1, found \(rate)") }
@@ -30,7 +30,27 @@ func resolveTrainingFlags(_ options: GenerateOptions, flagError: (String) -> Voi
         }
     }
     let augmentation = options.augment.flatMap { parseAugmentation($0, options: options, flagError: flagError) }
-    return (augmentation, matrixMultiply)
+    return (augmentation, matrixMultiply, resolveDistillation(options, flagError: flagError))
+}
+
+/// `--distill W` and `--distill-temperature T`: W in (0, 1], T in (0, 100]; both need training.
+func resolveDistillation(_ options: GenerateOptions, flagError: (String) -> Void) -> (weight: Double, temperature: Double)? {
+    if let temperature = options.distillTemperature {
+        if !(temperature > 0 && temperature <= 100) {
+            flagError("--distill-temperature: expected a number above 0 and at most 100, found \(temperature)")
+        }
+        if options.distill == nil {
+            flagError("--distill-temperature: needs --distill W (the temperature of its soft term)")
+        }
+    }
+    guard let weight = options.distill else { return nil }
+    if !(weight > 0 && weight <= 1) {
+        flagError("--distill: expected the soft term's weight, above 0 and at most 1, found \(weight)")
+    }
+    if options.dataPath == nil || options.epochs == 0 {
+        flagError("--distill: needs --data and --epochs > 0 (the model as read teaches the pruned one while it trains)")
+    }
+    return (weight, options.distillTemperature ?? Distillation.defaultTemperature)
 }
 
 /// `--augment SPEC`: comma-separated `key=value` settings, or `none`:

@@ -366,6 +366,7 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
         ("batchSize", .int(training.options.batchSize)), ("weightDecay", .num(training.options.weightDecay)),
         ("augmentation", training.options.augmentation.map(augmentationJSON) ?? .null),
         ("blas", .str(training.options.matrixMultiply.implementation.rawValue)),
+        ("distillation", training.options.distillation.map(distillationJSON) ?? .null),
         ("masks", .str(training.masks)),
         ("finalLoss", training.history.last.map { rounded($0.loss) } ?? .null),
         ("floatTrainAccuracyBefore", percent(training.floatTrainBefore)),
@@ -380,6 +381,15 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
 private func recipeMember(_ options: GenerateOptions) -> [(String, JSONValue)] {
     guard let path = options.recipePath else { return [] }
     return [("recipe", .str(String(path.split(separator: "/").last ?? Substring(path))))]
+}
+
+/// `--distill` as used: the teacher, the soft term's weight and the temperature.
+private func distillationJSON(_ distillation: Distillation) -> JSONValue {
+    .obj([
+        ("teacher", .str("the model as read (float, unpruned)")), ("weight", .num(distillation.weight)),
+        ("temperature", .num(distillation.temperature)),
+        ("loss", .str("(1 - weight) * cross-entropy(labels) + weight * temperature^2 * KL(teacher || student), softmaxes at the temperature (Hinton et al. 2015)")),
+    ])
 }
 
 /// `--augment` as used: the warp's ranges, the noise and the image geometry.

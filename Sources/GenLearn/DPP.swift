@@ -81,6 +81,7 @@ package func trainDPP(
 ) -> DPPResult {
     guard let labels = data.labels, !data.inputs.isEmpty else { return DPPResult(graph: graph, metrics: [], history: []) }
     var network = Network(graph, matrixMultiply: options.training.matrixMultiply)
+    let teacher = Teacher(options.training.distillation, matrixMultiply: options.training.matrixMultiply)
     let classes = graph.outputSize
     // Per parameter set: selectable units per row (weights, kernels or filters) and weights per
     // unit; a filter unit is a whole row (with its bias), so a layer is one "row" of filters.
@@ -170,7 +171,7 @@ package func trainDPP(
             }
             let result = lossAndGradients(
                 network, data: data, labels: labels, indices: indices, classes: classes,
-                augmentation: options.training.augmentation, generator: &generator)
+                augmentation: options.training.augmentation, teacher: teacher, generator: &generator)
             lossSum += result.lossSum
             correct += result.correct
             var gradients = result.gradients

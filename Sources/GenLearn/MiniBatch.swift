@@ -16,11 +16,24 @@ func cosineRate(_ base: Double, step: Int, total: Int) -> Double {
     base * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(total, 1))))
 }
 
+/// The teacher of `--distill`, ready to run: its network and the loss's settings.
+struct Teacher {
+    var network: Network
+    var distillation: Distillation
+
+    init?(_ distillation: Distillation?, matrixMultiply: MatrixMultiply) {
+        guard let distillation else { return nil }
+        self.distillation = distillation
+        network = Network(distillation.teacher.withMasksApplied(), matrixMultiply: matrixMultiply)
+    }
+}
+
 /// Forward and backward over the samples `indices` (perturbed by `augmentation` when given, with
-/// draws from `generator`): summed loss, correct count and gradients.
+/// draws from `generator`): summed loss, correct count and gradients. With a `teacher`, the loss is
+/// the distillation loss on the same perturbed batch (Distillation.swift).
 func lossAndGradients(
     _ network: Network, data: Dataset, labels: [Int], indices: [Int], classes: Int,
-    augmentation: Augmentation?, generator: inout SeededGenerator
+    augmentation: Augmentation?, teacher: Teacher? = nil, generator: inout SeededGenerator
 ) -> (lossSum: Double, correct: Int, gradients: Gradients) {
     var batch = [Double]()
     batch.reserveCapacity(indices.count * (data.inputs.first?.count ?? 0))
@@ -28,7 +41,17 @@ func lossAndGradients(
     augmentation?.apply(to: &batch, samples: indices.count, generator: &generator)
     var cache = ForwardCache()
     let output = network.forward(batch, batch: indices.count, cache: &cache)
-    let result = softmaxCrossEntropy(output, labels: indices.map { labels[$0] }, classes: classes)
+    let batchLabels = indices.map { labels[$0] }
+    let result: (loss: Double, gradient: [Double], correct: Int)
+    if let teacher {
+        var teacherCache = ForwardCache()
+        let targets = teacher.network.forward(batch, batch: indices.count, cache: &teacherCache)
+        result = distilledCrossEntropy(
+            output, teacher: targets, labels: batchLabels, classes: classes,
+            weight: teacher.distillation.weight, temperature: teacher.distillation.temperature)
+    } else {
+        result = softmaxCrossEntropy(output, labels: batchLabels, classes: classes)
+    }
     let gradients = network.backward(result.gradient, batch: indices.count, cache: cache)
     return (result.loss * Double(indices.count), result.correct, gradients)
 }

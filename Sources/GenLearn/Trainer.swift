@@ -23,6 +23,8 @@ package struct TrainingOptions: Sendable {
     package var augmentation: Augmentation?
     /// `--blas`: GSL's CBLAS (default) or OpenBLAS.
     package var matrixMultiply = MatrixMultiply.gsl
+    /// `--distill`: the unpruned model teaches; nil: the labels alone.
+    package var distillation: Distillation?
     package var seed: UInt64
 
     package init(epochs: Int, seed: UInt64) {
@@ -60,6 +62,7 @@ package func train(
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     var network = Network(graph, matrixMultiply: options.matrixMultiply)
+    let teacher = Teacher(options.distillation, matrixMultiply: options.matrixMultiply)
     let classes = graph.outputSize
     var generator = SeededGenerator(seed: options.seed)
     var order = Array(data.inputs.indices)
@@ -78,7 +81,7 @@ package func train(
             let rate = cosineRate(options.learningRate, step: step, total: totalSteps)
             let result = lossAndGradients(
                 network, data: data, labels: labels, indices: indices, classes: classes,
-                augmentation: options.augmentation, generator: &generator)
+                augmentation: options.augmentation, teacher: teacher, generator: &generator)
             lossSum += result.lossSum
             correct += result.correct
             state.apply(result.gradients, to: &network.parameters, rate: rate, options: options)

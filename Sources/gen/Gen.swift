@@ -92,6 +92,14 @@ struct GenerateFlags: ParsableArguments {
         help: "With --data: peak learning rate of every training run (Adam, cosine decay to 0). Default 0.001.")
     var learningRate: Double?
 
+    @Option(parsing: .unconditional,
+        help: "With --data: knowledge distillation from the model as read: every training step's loss is (1 - W) x cross-entropy with the labels + W x T^2 x KL(teacher || student) of their softmaxes at temperature T. W in (0, 1]. Default: off (the labels alone).")
+    var distill: Double?
+
+    @Option(name: .customLong("distill-temperature"), parsing: .unconditional,
+        help: "With --distill: the softmax temperature T of its soft term, above 0 and at most 100. Default 4.")
+    var distillTemperature: Double?
+
     @Option(help: "With --data: the BLAS behind training, gsl (default: GSL's CBLAS, the same bytes on every machine) or openblas (about 3x faster; libopenblas.so.0, one thread; its CPU-specific kernels may change the last bits between machines).")
     var blas: String?
 
@@ -161,6 +169,8 @@ struct GenerateFlags: ParsableArguments {
         options.recipePath = recipe
         options.learningRate = learningRate
         options.blas = blas
+        options.distill = distill
+        options.distillTemperature = distillTemperature
         options.edpEnergy = edpEnergy
         options.edpRank = edpRank
         options.edpLambda = edpLambda

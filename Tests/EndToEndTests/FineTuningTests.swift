@@ -391,6 +391,32 @@ struct FineTuningTests {
         #expect(augmentation["image"] as? [Int] == [1, 8, 8])
     }
 
+    @Test("--distill: the model as read teaches (other weights than the labels alone, the same for a seed), reported; bit-exact C")
+    func distilled() throws {
+        func configure(_ options: inout GenerateOptions, distill: Double?) {
+            options.k = 4
+            options.n = 16
+            options.epochs = 2
+            options.distill = distill
+            options.distillTemperature = distill.map { _ in 3 }
+        }
+        let (first, report) = try Self.bitExactDigitsMLP(label: "distill_a") { configure(&$0, distill: 0.7) }
+        let (second, _) = try Self.bitExactDigitsMLP(label: "distill_b") { configure(&$0, distill: 0.7) }
+        let (plain, plainReport) = try Self.bitExactDigitsMLP(label: "distill_none") { configure(&$0, distill: nil) }
+        func pruned(_ run: VerificationRun) throws -> String {
+            try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)
+        }
+        #expect(try pruned(first) == pruned(second))
+        #expect(try pruned(first) != pruned(plain))
+        let tuning = try #require(report?["fineTuning"] as? [String: Any])
+        let distillation = try #require(tuning["distillation"] as? [String: Any])
+        #expect(distillation["weight"] as? Double == 0.7)
+        #expect(distillation["temperature"] as? Double == 3)
+        #expect((distillation["teacher"] as? String)?.contains("model as read") == true)
+        let plainTuning = try #require(plainReport?["fineTuning"] as? [String: Any])
+        #expect(plainTuning["distillation"] is NSNull)
+    }
+
     @Test("--blas openblas trains like GSL's CBLAS (to rounding), the same bytes run to run; bit-exact C")
     func openBLAS() throws {
         func configure(_ options: inout GenerateOptions, blas: String) {
