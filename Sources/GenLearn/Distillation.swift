@@ -28,6 +28,18 @@ package struct Distillation: Sendable {
     }
 }
 
+/// The teacher of `--distill`, ready to run: its network and the loss's settings.
+struct Teacher {
+    var network: Network
+    var distillation: Distillation
+
+    init?(_ distillation: Distillation?, matrixMultiply: MatrixMultiply) {
+        guard let distillation else { return nil }
+        self.distillation = distillation
+        network = Network(distillation.teacher.withMasksApplied(), matrixMultiply: matrixMultiply)
+    }
+}
+
 /// The distillation loss of a batch (mean over its rows), its gradient with respect to the student's
 /// logits, and how many rows the student classifies correctly (by its own logits).
 func distilledCrossEntropy(

@@ -16,18 +16,6 @@ func cosineRate(_ base: Double, step: Int, total: Int) -> Double {
     base * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(total, 1))))
 }
 
-/// The teacher of `--distill`, ready to run: its network and the loss's settings.
-struct Teacher {
-    var network: Network
-    var distillation: Distillation
-
-    init?(_ distillation: Distillation?, matrixMultiply: MatrixMultiply) {
-        guard let distillation else { return nil }
-        self.distillation = distillation
-        network = Network(distillation.teacher.withMasksApplied(), matrixMultiply: matrixMultiply)
-    }
-}
-
 /// Forward and backward over the samples `indices` (perturbed by `augmentation` when given, with
 /// draws from `generator`): summed loss, correct count and gradients. With a `teacher`, the loss is
 /// the distillation loss on the same perturbed batch (Distillation.swift).

@@ -367,23 +367,35 @@ struct FineTuningTests {
 
     /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the
     /// simulator on 32 test images, and returns the run and its parsed report.
-    @Test("--augment perturbs training: other weights than without, the same for a seed, reported; bit-exact C")
-    func augmented() throws {
-        func configure(_ options: inout GenerateOptions, augment: String?) {
-            options.k = 4
-            options.n = 16
-            options.epochs = 2
-            options.augment = augment
+    /// Generates the digits MLP at 4/16 with 2 epochs of fine-tuning, twice with a training flag set
+    /// (`configure(&options, true)`) and once without, each bit-exact; expects the two with it to give
+    /// the same pruned model and the one without another. Returns the reports with and without the flag.
+    static func trainingFlagChangesWeights(
+        label: String, configure: (inout GenerateOptions, Bool) -> Void
+    ) throws -> (with: [String: Any]?, without: [String: Any]?) {
+        func generate(_ suffix: String, _ on: Bool) throws -> (run: VerificationRun, report: [String: Any]?) {
+            try bitExactDigitsMLP(label: label + suffix) { options in
+                options.k = 4
+                options.n = 16
+                options.epochs = 2
+                configure(&options, on)
+            }
         }
-        let spec = "rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2,image=8x8"
-        let (first, report) = try Self.bitExactDigitsMLP(label: "augment_a") { configure(&$0, augment: spec) }
-        let (second, _) = try Self.bitExactDigitsMLP(label: "augment_b") { configure(&$0, augment: spec) }
-        let (plain, _) = try Self.bitExactDigitsMLP(label: "augment_none") { configure(&$0, augment: nil) }
+        let (first, report) = try generate("_a", true)
+        let (second, _) = try generate("_b", true)
+        let (plain, plainReport) = try generate("_none", false)
         func pruned(_ run: VerificationRun) throws -> String {
             try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)
         }
         #expect(try pruned(first) == pruned(second))
         #expect(try pruned(first) != pruned(plain))
+        return (report, plainReport)
+    }
+
+    @Test("--augment perturbs training: other weights than without, the same for a seed, reported; bit-exact C")
+    func augmented() throws {
+        let spec = "rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2,image=8x8"
+        let (report, _) = try Self.trainingFlagChangesWeights(label: "augment") { $0.augment = $1 ? spec : nil }
         let tuning = try #require(report?["fineTuning"] as? [String: Any])
         let augmentation = try #require(tuning["augmentation"] as? [String: Any])
         #expect(augmentation["rotateDegrees"] as? Double == 10)
@@ -393,21 +405,10 @@ struct FineTuningTests {
 
     @Test("--distill: the model as read teaches (other weights than the labels alone, the same for a seed), reported; bit-exact C")
     func distilled() throws {
-        func configure(_ options: inout GenerateOptions, distill: Double?) {
-            options.k = 4
-            options.n = 16
-            options.epochs = 2
-            options.distill = distill
-            options.distillTemperature = distill.map { _ in 3 }
+        let (report, plainReport) = try Self.trainingFlagChangesWeights(label: "distill") { options, on in
+            options.distill = on ? 0.7 : nil
+            options.distillTemperature = on ? 3 : nil
         }
-        let (first, report) = try Self.bitExactDigitsMLP(label: "distill_a") { configure(&$0, distill: 0.7) }
-        let (second, _) = try Self.bitExactDigitsMLP(label: "distill_b") { configure(&$0, distill: 0.7) }
-        let (plain, plainReport) = try Self.bitExactDigitsMLP(label: "distill_none") { configure(&$0, distill: nil) }
-        func pruned(_ run: VerificationRun) throws -> String {
-            try String(contentsOfFile: run.directory + "/digits_mlp.pruned.json", encoding: .utf8)
-        }
-        #expect(try pruned(first) == pruned(second))
-        #expect(try pruned(first) != pruned(plain))
         let tuning = try #require(report?["fineTuning"] as? [String: Any])
         let distillation = try #require(tuning["distillation"] as? [String: Any])
         #expect(distillation["weight"] as? Double == 0.7)

@@ -49,13 +49,7 @@ struct DPPTests {
         var noise = SeededGenerator(seed: 99)
         let sample = sampleMask(logits, fanIn: fanIn, k: k, n: n, noise: 0.3, temperature: 1.5, generator: &noise)
         let analytic = sample.logitGradient(u, temperature: 1.5)
-        let epsilon = 1e-6
-        for i in logits.indices {
-            var plus = logits
-            var minus = logits
-            plus[i] += epsilon
-            minus[i] -= epsilon
-            let numeric = (objective(plus) - objective(minus)) / (2 * epsilon)
+        for (i, numeric) in centralDifferences(objective, at: logits).enumerated() {
             #expect(abs(numeric - analytic[i]) < 1e-6, "φ[\(i)]: analytic \(analytic[i]), numeric \(numeric)")
         }
     }

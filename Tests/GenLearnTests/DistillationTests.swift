@@ -50,13 +50,7 @@ struct DistillationTests {
             logits, teacher: teacher, labels: labels, classes: classes, weight: setting.weight,
             temperature: setting.temperature
         ).gradient
-        let epsilon = 1e-6
-        for i in logits.indices {
-            var up = logits
-            var down = logits
-            up[i] += epsilon
-            down[i] -= epsilon
-            let numeric = (loss(up) - loss(down)) / (2 * epsilon)
+        for (i, numeric) in centralDifferences(loss, at: logits).enumerated() {
             #expect(abs(numeric - analytic[i]) < 1e-7, "logit \(i): analytic \(analytic[i]), numeric \(numeric)")
         }
     }
