@@ -30,7 +30,7 @@ package struct ResolvedOptions: Sendable {
     /// `--blas`.
     package var matrixMultiply = MatrixMultiply.gsl
     /// `--distill` and `--distill-temperature`: nil without --distill.
-    package var distillationSettings: (weight: Double, temperature: Double)?
+    package var distillationSettings: DistillationSettings?
     /// The model as read, set by `Generator` once it is read when --distill is given: the teacher.
     package var teacher: Graph?
 
@@ -40,8 +40,10 @@ package struct ResolvedOptions: Sendable {
         options.augmentation = augmentation
         if let learningRate { options.learningRate = learningRate }
         options.matrixMultiply = matrixMultiply
-        if let teacher, let settings = distillationSettings {
-            options.distillation = Distillation(teacher: teacher, weight: settings.weight, temperature: settings.temperature)
+        if let settings = distillationSettings {
+            // Generator sets the teacher as soon as the model is read, before any training.
+            guard let teacher else { preconditionFailure("--distill: training options asked for before the teacher was set") }
+            options.distillation = Distillation(teacher: teacher, settings: settings)
         }
         return options
     }

@@ -5,7 +5,7 @@ import GenSupport
 
 /// `--learning-rate`, `--blas`, `--augment` and `--distill`, each needing --data; problems go to `flagError`.
 func resolveTrainingFlags(_ options: GenerateOptions, flagError: (String) -> Void)
-    -> (augmentation: Augmentation?, matrixMultiply: MatrixMultiply, distillation: (weight: Double, temperature: Double)?)
+    -> (augmentation: Augmentation?, matrixMultiply: MatrixMultiply, distillation: DistillationSettings?)
 {
     if let rate = options.learningRate {
         if !(rate > 0 && rate <= 1) { flagError("--learning-rate: expected a number greater than 0 and at most 1, found \(rate)") }
@@ -33,11 +33,15 @@ func resolveTrainingFlags(_ options: GenerateOptions, flagError: (String) -> Voi
     return (augmentation, matrixMultiply, resolveDistillation(options, flagError: flagError))
 }
 
-/// `--distill W` and `--distill-temperature T`: W in (0, 1], T in (0, 100]; both need training.
-func resolveDistillation(_ options: GenerateOptions, flagError: (String) -> Void) -> (weight: Double, temperature: Double)? {
+/// `--distill-temperature` when not given (for gen's help).
+package let defaultDistillationTemperature = DistillationSettings.defaultTemperature
+
+/// `--distill W` and `--distill-temperature T`: W in (0, 1], T in [0.1, 100] (below, the soft term
+/// is a hard argmax and teaches nothing the labels do not); both need training.
+func resolveDistillation(_ options: GenerateOptions, flagError: (String) -> Void) -> DistillationSettings? {
     if let temperature = options.distillTemperature {
-        if !(temperature > 0 && temperature <= 100) {
-            flagError("--distill-temperature: expected a number above 0 and at most 100, found \(temperature)")
+        if !(temperature >= 0.1 && temperature <= 100) {
+            flagError("--distill-temperature: expected a number from 0.1 to 100, found \(temperature)")
         }
         if options.distill == nil {
             flagError("--distill-temperature: needs --distill W (the temperature of its soft term)")
@@ -50,7 +54,7 @@ func resolveDistillation(_ options: GenerateOptions, flagError: (String) -> Void
     if options.dataPath == nil || options.epochs == 0 {
         flagError("--distill: needs --data and --epochs > 0 (the model as read teaches the pruned one while it trains)")
     }
-    return (weight, options.distillTemperature ?? Distillation.defaultTemperature)
+    return DistillationSettings(weight: weight, temperature: options.distillTemperature ?? DistillationSettings.defaultTemperature)
 }
 
 /// `--augment SPEC`: comma-separated `key=value` settings, or `none`:

@@ -386,8 +386,8 @@ private func recipeMember(_ options: GenerateOptions) -> [(String, JSONValue)] {
 /// `--distill` as used: the teacher, the soft term's weight and the temperature.
 private func distillationJSON(_ distillation: Distillation) -> JSONValue {
     .obj([
-        ("teacher", .str("the model as read (float, unpruned)")), ("weight", .num(distillation.weight)),
-        ("temperature", .num(distillation.temperature)),
+        ("teacher", .str("the model as read (float, unpruned)")), ("weight", .num(distillation.settings.weight)),
+        ("temperature", .num(distillation.settings.temperature)),
         ("loss", .str("(1 - weight) * cross-entropy(labels) + weight * temperature^2 * KL(teacher || student), softmaxes at the temperature (Hinton et al. 2015)")),
     ])
 }

@@ -81,7 +81,7 @@ package func trainDPP(
 ) -> DPPResult {
     guard let labels = data.labels, !data.inputs.isEmpty else { return DPPResult(graph: graph, metrics: [], history: []) }
     var network = Network(graph, matrixMultiply: options.training.matrixMultiply)
-    let teacher = Teacher(options.training.distillation, matrixMultiply: options.training.matrixMultiply)
+    let teacher = options.training.distillation.map { Teacher($0, matrixMultiply: options.training.matrixMultiply) }
     let classes = graph.outputSize
     // Per parameter set: selectable units per row (weights, kernels or filters) and weights per
     // unit; a filter unit is a whole row (with its bias), so a layer is one "row" of filters.

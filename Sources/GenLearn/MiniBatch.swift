@@ -21,7 +21,7 @@ func cosineRate(_ base: Double, step: Int, total: Int) -> Double {
 /// the distillation loss on the same perturbed batch (Distillation.swift).
 func lossAndGradients(
     _ network: Network, data: Dataset, labels: [Int], indices: [Int], classes: Int,
-    augmentation: Augmentation?, teacher: Teacher? = nil, generator: inout SeededGenerator
+    augmentation: Augmentation?, teacher: Teacher?, generator: inout SeededGenerator
 ) -> (lossSum: Double, correct: Int, gradients: Gradients) {
     var batch = [Double]()
     batch.reserveCapacity(indices.count * (data.inputs.first?.count ?? 0))
@@ -36,7 +36,7 @@ func lossAndGradients(
         let targets = teacher.network.forward(batch, batch: indices.count, cache: &teacherCache)
         result = distilledCrossEntropy(
             output, teacher: targets, labels: batchLabels, classes: classes,
-            weight: teacher.distillation.weight, temperature: teacher.distillation.temperature)
+            settings: teacher.settings)
     } else {
         result = softmaxCrossEntropy(output, labels: batchLabels, classes: classes)
     }

@@ -62,7 +62,7 @@ package func train(
 ) -> (graph: Graph, history: [EpochStatistics]) {
     guard let labels = data.labels, !data.inputs.isEmpty, options.epochs > 0 else { return (graph, []) }
     var network = Network(graph, matrixMultiply: options.matrixMultiply)
-    let teacher = Teacher(options.distillation, matrixMultiply: options.matrixMultiply)
+    let teacher = options.distillation.map { Teacher($0, matrixMultiply: options.matrixMultiply) }
     let classes = graph.outputSize
     var generator = SeededGenerator(seed: options.seed)
     var order = Array(data.inputs.indices)

@@ -97,7 +97,7 @@ struct GenerateFlags: ParsableArguments {
     var distill: Double?
 
     @Option(name: .customLong("distill-temperature"), parsing: .unconditional,
-        help: "With --distill: the softmax temperature T of its soft term, above 0 and at most 100. Default 4.")
+        help: "With --distill: the softmax temperature T of its soft term, from 0.1 to 100. Default \(defaultDistillationTemperature).")
     var distillTemperature: Double?
 
     @Option(help: "With --data: the BLAS behind training, gsl (default: GSL's CBLAS, the same bytes on every machine) or openblas (about 3x faster; libopenblas.so.0, one thread; its CPU-specific kernels may change the last bits between machines).")

@@ -365,8 +365,6 @@ struct FineTuningTests {
         #expect(!dropped.isEmpty, "group lasso removed no rank: \(strongLayers)")
     }
 
-    /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the
-    /// simulator on 32 test images, and returns the run and its parsed report.
     /// Generates the digits MLP at 4/16 with 2 epochs of fine-tuning, twice with a training flag set
     /// (`configure(&options, true)`) and once without, each bit-exact; expects the two with it to give
     /// the same pruned model and the one without another. Returns the reports with and without the flag.
@@ -416,6 +414,24 @@ struct FineTuningTests {
         #expect((distillation["teacher"] as? String)?.contains("model as read") == true)
         let plainTuning = try #require(plainReport?["fineTuning"] as? [String: Any])
         #expect(plainTuning["distillation"] is NSNull)
+    }
+
+    @Test("--distill 1 teaches from the unpruned model: a 1-of-16 student with its masks fixed learns from it alone")
+    func teacherIsUnpruned() throws {
+        // With the labels' weight at 0, a teacher equal to the pruned student would give a zero
+        // gradient from the first step (only weight decay would move it); the unpruned one does not.
+        let (_, report) = try Self.bitExactDigitsMLP(label: "distill_unpruned") { options in
+            options.k = 1
+            options.n = 16
+            options.schedule = "oneshot"
+            options.epochs = 10
+            options.learningRate = 0.01
+            options.distill = 1
+        }
+        let tuning = try #require(report?["fineTuning"] as? [String: Any])
+        let before = try #require(tuning["floatTrainAccuracyBefore"] as? Double)
+        let after = try #require(tuning["floatTrainAccuracy"] as? Double)
+        #expect(after > before + 15, "train accuracy \(before) % before, \(after) % after")
     }
 
     @Test("--blas openblas trains like GSL's CBLAS (to rounding), the same bytes run to run; bit-exact C")
@@ -476,6 +492,8 @@ struct FineTuningTests {
         return try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
     }
 
+    /// Generates the digits MLP with the digits data and `configure`, checks the C bit-exact with the
+    /// simulator on 32 test images, and returns the run and its parsed report.
     static func bitExactDigitsMLP(label: String, configure: (inout GenerateOptions) -> Void) throws
         -> (run: VerificationRun, report: [String: Any]?)
     {

@@ -15,7 +15,8 @@ struct DistillationTests {
         // Student p = (1/4, 3/4), teacher q = (3/4, 1/4).
         // CE = -ln(3/4); KL(q || p) = 3/4 ln 3 + 1/4 ln(1/3) = ln 3 / 2.
         let result = distilledCrossEntropy(
-            [0, log(3)], teacher: [log(3), 0], labels: [1], classes: 2, weight: 0.5, temperature: 1)
+            [0, log(3)], teacher: [log(3), 0], labels: [1], classes: 2,
+            settings: DistillationSettings(weight: 0.5, temperature: 1))
         #expect(abs(result.loss - (0.5 * -log(0.75) + 0.5 * log(3) / 2)) < 1e-12)
         // Gradient: 0.5 (p - onehot) + 0.5 (p - q) = 0.5 (1/4, -1/4) + 0.5 (-1/2, 1/2).
         #expect(abs(result.gradient[0] - (0.125 - 0.25)) < 1e-12)
@@ -23,11 +24,33 @@ struct DistillationTests {
         #expect(result.correct == 1)
     }
 
+    @Test("a batch of two equal rows: the same loss as one, each row half the gradient")
+    func batchMean() {
+        let settings = DistillationSettings(weight: 0.5, temperature: 1)
+        let one = distilledCrossEntropy([0, log(3)], teacher: [log(3), 0], labels: [1], classes: 2, settings: settings)
+        let two = distilledCrossEntropy(
+            [0, log(3), 0, log(3)], teacher: [log(3), 0, log(3), 0], labels: [1, 1], classes: 2, settings: settings)
+        #expect(abs(two.loss - one.loss) < 1e-12)
+        for c in 0..<4 { #expect(abs(two.gradient[c] - one.gradient[c % 2] / 2) < 1e-12) }
+        #expect(two.correct == 2)
+    }
+
+    @Test("a student probability that underflows still gives the exact soft loss")
+    func underflow() {
+        // Student logits 2000 apart at T = 1: its probability of class 0 is e^-2000, 0 in Double.
+        // The teacher is sure of class 0 alone, so KL = 0 - log p_student(0) = 2000 (to e^-2000).
+        let result = distilledCrossEntropy(
+            [0, 2000], teacher: [2000, 0], labels: [1], classes: 2, settings: DistillationSettings(weight: 1, temperature: 1))
+        #expect(abs(result.loss - 2000) < 1e-9, "loss \(result.loss)")
+        #expect(abs(result.gradient[0] + 1) < 1e-12 && abs(result.gradient[1] - 1) < 1e-12)
+    }
+
     @Test("the temperature softens both sides and scales the soft term by T^2")
     func temperature() {
         // T = 2 and α = 1: logits (0, 2 ln 3) and (2 ln 3, 0) soften to the probabilities above.
         let result = distilledCrossEntropy(
-            [0, 2 * log(3)], teacher: [2 * log(3), 0], labels: [0], classes: 2, weight: 1, temperature: 2)
+            [0, 2 * log(3)], teacher: [2 * log(3), 0], labels: [0], classes: 2,
+            settings: DistillationSettings(weight: 1, temperature: 2))
         #expect(abs(result.loss - 4 * log(3) / 2) < 1e-12)
         // T (p - q) = 2 (-1/2, 1/2); the label has no weight.
         #expect(abs(result.gradient[0] + 1) < 1e-12 && abs(result.gradient[1] - 1) < 1e-12)
@@ -42,13 +65,13 @@ struct DistillationTests {
         let labels = [4, 0, 2]
         func loss(_ z: [Double]) -> Double {
             distilledCrossEntropy(
-                z, teacher: teacher, labels: labels, classes: classes, weight: setting.weight,
-                temperature: setting.temperature
+                z, teacher: teacher, labels: labels, classes: classes,
+                settings: DistillationSettings(weight: setting.weight, temperature: setting.temperature)
             ).loss
         }
         let analytic = distilledCrossEntropy(
-            logits, teacher: teacher, labels: labels, classes: classes, weight: setting.weight,
-            temperature: setting.temperature
+            logits, teacher: teacher, labels: labels, classes: classes,
+            settings: DistillationSettings(weight: setting.weight, temperature: setting.temperature)
         ).gradient
         for (i, numeric) in centralDifferences(loss, at: logits).enumerated() {
             #expect(abs(numeric - analytic[i]) < 1e-7, "logit \(i): analytic \(analytic[i]), numeric \(numeric)")
@@ -59,7 +82,8 @@ struct DistillationTests {
     func agreeingTeacher() {
         let logits = [0.5, -1.0, 2.0, 0.1, 0.3, -0.7]
         let plain = softmaxCrossEntropy(logits, labels: [2, 0], classes: 3)
-        let distilled = distilledCrossEntropy(logits, teacher: logits, labels: [2, 0], classes: 3, weight: 0.4, temperature: 3)
+        let distilled = distilledCrossEntropy(logits, teacher: logits, labels: [2, 0], classes: 3,
+            settings: DistillationSettings(weight: 0.4, temperature: 3))
         for i in logits.indices { #expect(abs(distilled.gradient[i] - 0.6 * plain.gradient[i]) < 1e-12) }
         #expect(abs(distilled.loss - 0.6 * plain.loss) < 1e-12)
     }
@@ -96,7 +120,7 @@ struct DistillationTests {
             return Double(same) / Double(inputs.count)
         }
         let fromLabels = train(student, on: data, options: options).graph
-        options.distillation = Distillation(teacher: teacher, weight: 1, temperature: 2)
+        options.distillation = Distillation(teacher: teacher, settings: DistillationSettings(weight: 1, temperature: 2))
         let distilled = train(student, on: data, options: options).graph
         #expect(agreement(distilled) > 0.9, "distilled student agrees with its teacher on \(agreement(distilled))")
         #expect(agreement(fromLabels) < 0.2, "the labels alone taught the teacher's classes: \(agreement(fromLabels))")
