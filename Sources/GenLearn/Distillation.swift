@@ -61,17 +61,26 @@ func distilledCrossEntropy(
     var soft = 0.0
     for row in 0..<batch {
         let range = (row * classes)..<((row + 1) * classes)
-        let student = logSoftmax(logits[range], temperature: temperature)
-        let target = logSoftmax(teacher[range], temperature: temperature)
+        let student = temperedSoftmax(logits[range], temperature: temperature)
+        let target = temperedSoftmax(teacher[range], temperature: temperature)
+        // The loss from log-probabilities: exact where a probability underflows to 0.
+        let logStudent = logSoftmax(logits[range], temperature: temperature)
+        let logTarget = logSoftmax(teacher[range], temperature: temperature)
         for c in 0..<classes {
-            let q = exp(target[c])
-            // KL from log-probabilities: exact where a probability underflows to 0.
-            soft += q * (target[c] - student[c])
-            gradient[row * classes + c] += weight * temperature * (exp(student[c]) - q) / Double(batch)
+            soft += target[c] * (logTarget[c] - logStudent[c])
+            gradient[row * classes + c] += weight * temperature * (student[c] - target[c]) / Double(batch)
         }
     }
     let loss = (1 - weight) * hard.loss + weight * temperature * temperature * soft / Double(batch)
     return (loss, gradient, hard.correct)
+}
+
+/// softmax(values / temperature), shifted by the largest value so that exp cannot overflow.
+func temperedSoftmax(_ values: ArraySlice<Double>, temperature: Double) -> [Double] {
+    let peak = values.max() ?? 0
+    let exps = values.map { exp(($0 - peak) / temperature) }
+    let total = exps.reduce(0, +)
+    return exps.map { $0 / total }
 }
 
 /// log softmax(values / temperature), shifted by the largest value so that exp cannot overflow.
