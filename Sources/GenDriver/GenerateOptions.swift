@@ -34,7 +34,7 @@ package struct GenerateOptions: Sendable {
     package var blas: String?
     /// `--distill W`: the soft term's weight in knowledge distillation from the model as read.
     package var distill: Double?
-    /// `--distill-temperature T` (default `Distillation.defaultTemperature`).
+    /// `--distill-temperature T` (default `DistillationSettings.defaultTemperature`).
     package var distillTemperature: Double?
     /// `--sparse-lowering auto|always`.
     package var sparseLowering: String = "auto"

@@ -365,16 +365,20 @@ struct FineTuningTests {
         #expect(!dropped.isEmpty, "group lasso removed no rank: \(strongLayers)")
     }
 
-    /// Generates the digits MLP at 4/16 with 2 epochs of fine-tuning, twice with a training flag set
-    /// (`configure(&options, true)`) and once without, each bit-exact; expects the two with it to give
-    /// the same pruned model and the one without another. Returns the reports with and without the flag.
+    /// Generates the digits MLP pruned by `prune` (k-of-n and DPP at 4/16) with 2 epochs of training,
+    /// twice with a training flag set (`configure(&options, true)`) and once without, each bit-exact;
+    /// expects the two with it to give the same pruned model and the one without another. Returns the
+    /// reports with and without the flag.
     static func trainingFlagChangesWeights(
-        label: String, configure: (inout GenerateOptions, Bool) -> Void
+        label: String, prune: String = "kofn", configure: (inout GenerateOptions, Bool) -> Void
     ) throws -> (with: [String: Any]?, without: [String: Any]?) {
         func generate(_ suffix: String, _ on: Bool) throws -> (run: VerificationRun, report: [String: Any]?) {
             try bitExactDigitsMLP(label: label + suffix) { options in
-                options.k = 4
-                options.n = 16
+                options.prune = prune
+                if prune == "kofn" || prune == "dpp" {
+                    options.k = 4
+                    options.n = 16
+                }
                 options.epochs = 2
                 configure(&options, on)
             }
@@ -414,6 +418,15 @@ struct FineTuningTests {
         #expect((distillation["teacher"] as? String)?.contains("model as read") == true)
         let plainTuning = try #require(plainReport?["fineTuning"] as? [String: Any])
         #expect(plainTuning["distillation"] is NSNull)
+    }
+
+    @Test("--distill reaches every method's training: DPP, DARB, EDP and SAP train other weights with it, reported", arguments: ["dpp", "darb", "edp", "sap"])
+    func distilledEveryMethod(_ method: String) throws {
+        let (report, _) = try Self.trainingFlagChangesWeights(label: "distill_" + method, prune: method) {
+            $0.distill = $1 ? 0.5 : nil
+        }
+        let tuning = try #require(report?["fineTuning"] as? [String: Any])
+        #expect((tuning["distillation"] as? [String: Any])?["weight"] as? Double == 0.5)
     }
 
     @Test("--distill 1 teaches from the unpruned model: a 1-of-16 student with its masks fixed learns from it alone")
