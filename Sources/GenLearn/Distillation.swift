@@ -74,19 +74,3 @@ func distilledCrossEntropy(
     let loss = (1 - weight) * hard.loss + weight * temperature * temperature * soft / Double(batch)
     return (loss, gradient, hard.correct)
 }
-
-/// softmax(values / temperature), shifted by the largest value so that exp cannot overflow.
-func temperedSoftmax(_ values: ArraySlice<Double>, temperature: Double) -> [Double] {
-    let peak = values.max() ?? 0
-    let exps = values.map { exp(($0 - peak) / temperature) }
-    let total = exps.reduce(0, +)
-    return exps.map { $0 / total }
-}
-
-/// log softmax(values / temperature), shifted by the largest value so that exp cannot overflow.
-func logSoftmax(_ values: ArraySlice<Double>, temperature: Double) -> [Double] {
-    let peak = values.max() ?? 0
-    let scaled = values.map { ($0 - peak) / temperature }
-    let logTotal = log(scaled.reduce(0) { $0 + exp($1) })
-    return scaled.map { $0 - logTotal }
-}

@@ -1,4 +1,4 @@
-// GenLearn/Loss.swift - Softmax cross-entropy on the logits.
+// GenLearn/Loss.swift - Softmax cross-entropy on the logits, and the softmaxes it and distillation use.
 
 import Foundation
 
@@ -11,17 +11,31 @@ func softmaxCrossEntropy(_ logits: [Double], labels: [Int], classes: Int) -> (lo
     var correct = 0
     for row in 0..<batch {
         let slice = logits[(row * classes)..<((row + 1) * classes)]
-        let peak = slice.max() ?? 0
-        let exps = slice.map { exp($0 - peak) }
-        let total = exps.reduce(0, +)
+        let probabilities = temperedSoftmax(slice, temperature: 1)
         var best = 0
         for c in 0..<classes {
-            let probability = exps[c] / total
-            gradient[row * classes + c] = (probability - (c == labels[row] ? 1 : 0)) / Double(batch)
+            gradient[row * classes + c] = (probabilities[c] - (c == labels[row] ? 1 : 0)) / Double(batch)
             if slice[slice.startIndex + c] > slice[slice.startIndex + best] { best = c }
         }
-        loss -= log(max(exps[labels[row]] / total, 1e-300))
+        loss -= log(max(probabilities[labels[row]], 1e-300))
         if best == labels[row] { correct += 1 }
     }
     return (loss / Double(batch), gradient, correct)
+}
+
+/// softmax(values / temperature), shifted by the largest value so that exp cannot overflow (x / 1 is
+/// exact, so at temperature 1 this is the plain softmax bit for bit).
+func temperedSoftmax(_ values: ArraySlice<Double>, temperature: Double) -> [Double] {
+    let peak = values.max() ?? 0
+    let exps = values.map { exp(($0 - peak) / temperature) }
+    let total = exps.reduce(0, +)
+    return exps.map { $0 / total }
+}
+
+/// log softmax(values / temperature), shifted by the largest value so that exp cannot overflow.
+func logSoftmax(_ values: ArraySlice<Double>, temperature: Double) -> [Double] {
+    let peak = values.max() ?? 0
+    let scaled = values.map { ($0 - peak) / temperature }
+    let logTotal = log(scaled.reduce(0) { $0 + exp($1) })
+    return scaled.map { $0 - logTotal }
 }
