@@ -50,6 +50,11 @@ struct WeightedKernelContext {
     /// `hasColumnOctets`), then eight if `hasColumnOctet` (and xp steps past them if `octetAdvances`),
     /// then four if `hasColumnQuad`, then `columnTail` one at a time.
     var rowPairs: Bool = false
+    /// The lane-pair kernel (conv2d_lane_pairs, a dense conv2d of a small fan-in): the column's words
+    /// and the int16-lane pairs split from them, one weight word each per output channel.
+    var lanePairs: Bool = false
+    var laneWords: [LaneWordContext] = []
+    var lanePairList: [LanePairContext] = []
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
     var pairTailBase: String = ""
@@ -199,6 +204,19 @@ struct PoolKernelContext {
     var hasOddColumn: Bool = false
 }
 
+struct LaneWordContext {
+    var index: String
+    /// Byte offset in the column.
+    var offset: String
+}
+
+struct LanePairContext {
+    var index: String
+    var word: String
+    /// `__sxtb16` (even bytes) or `gen_sxtb16_odd`.
+    var split: String
+}
+
 struct ClampKernelContext {
     var comment: String
     var function: String
@@ -218,10 +236,14 @@ struct RuntimeContext {
     var needsDSP: Bool
     /// Some kernel with weights has one (gen_sxtb16_odd).
     var needsDotProducts: Bool
-    /// Some per-row k-of-n kernel is emitted (the GEN_GATHER_KERNEL attribute, GEN_UNROLL).
+    /// Some per-row k-of-n kernel is emitted (the GEN_GATHER_KERNEL attribute).
     var needsGatherKernel: Bool
+    /// Some kernel has a constant-trip loop to unroll (GEN_UNROLL): the per-row k-of-n and lane-pair kernels.
+    var needsUnroll: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool
+    /// Some kernel is the row-pair or the lane-pair kernel (GEN_ROW_PAIR_KERNEL).
+    var needsUnscheduledKernel: Bool
     /// Some conv2d gathers an im2col column (gen_copy), some from padded rows (gen_zero).
     var needsRowCopy: Bool
     var needsPaddedRows: Bool

@@ -34,6 +34,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsDSPPools = false
     var needsGatherKernel = false
     var needsRowPairs = false
+    var needsLanePairs = false
     var needsSetGather = false
     var needsRowCopy = false
     var needsPaddedRows = false
@@ -138,6 +139,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 if let sparse = conv.data.sparse {
                     addKofNReading(sparse, dsp: true, to: &context)
                     needsGatherKernel = true
+                } else if let lanes = conv.data.lanePairs {
+                    addLanePairs(lanes, to: &context)
+                    needsLanePairs = true
                 } else {
                     addDenseBlocking(
                         conv.data, dsp: true, step: step, layer: layer, namer: namer,
@@ -261,8 +265,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 // Every layer with weights requantizes, and each is a GEN_LAYER_FUNCTION.
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
-                needsGatherKernel: needsGatherKernel,
-                needsRowPairs: needsRowPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
+                needsGatherKernel: needsGatherKernel, needsUnroll: needsGatherKernel || needsLanePairs,
+                needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),
@@ -323,7 +327,21 @@ private func weightedContext(
     }
     // A DARB layer writes its weights per block-size group (darbContext). On Arm DSP cores the
     // row-pair kernel reads the same weights in its own order: one table or the other is compiled.
-    if let paired = data.dspWeights {
+    if let lanes = data.lanePairs, let paired = data.dspWeights {
+        tables += "#if GEN_ARM_DSP\n"
+        let elements = lanes.pairs.map { pair in
+            "(" + [pair.low, pair.high].map { $0.map(String.init) ?? "-" }.joined(separator: ", ") + ")"
+        }
+        tables += CTableWriter.table(
+            paired, name: tableName(.weights), attribute: attribute,
+            comment: weightDesc + "; for the Arm DSP lane-pair kernel: per output channel \(lanes.pairs.count) words of two int16"
+                + " lanes (low first), the weights of the column's elements " + elements.joined(separator: " ")
+                + " (-: 0, taken by an earlier word)")
+        tables += "#else\n"
+        tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
+        tables += "#endif\n\n"
+        flash += max(paired.byteCount, data.weights.byteCount)
+    } else if let paired = data.dspWeights {
         tables += "#if GEN_ARM_DSP\n"
         // The kernel reads it two words at a time (LDRD), which needs 4-byte alignment.
         let aligned = attribute.contains("aligned(4)") ? attribute : (attribute + " __attribute__((aligned(4)))").trimmingCharacters(in: .whitespaces)
@@ -500,6 +518,17 @@ private func addDenseBlocking(
         },
         shift: { row in data.uniformShift.map(String.init) ?? (row == 0 ? "\(table)[o]" : "\(table)[o + \(row)]") },
         to: &context)
+}
+
+/// The lane-pair kernel's words and pairs (a dense conv2d of a small fan-in over its column, lowering's
+/// `lanePairLayout`).
+private func addLanePairs(_ lanes: LanePairLayout, to context: inout WeightedKernelContext) {
+    context.dsp = true
+    context.lanePairs = true
+    context.laneWords = lanes.wordOffsets.enumerated().map { LaneWordContext(index: String($0), offset: String($1)) }
+    context.lanePairList = lanes.pairs.enumerated().map { index, pair in
+        LanePairContext(index: String(index), word: String(pair.word), split: pair.odd ? "gen_sxtb16_odd" : "__sxtb16")
+    }
 }
 
 /// The output positions along one axis whose kernel window, `position * stride - padBefore ..<` that

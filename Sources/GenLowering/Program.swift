@@ -216,7 +216,8 @@ package struct WeightedStepData: Sendable {
     package var clamp: ClosedRange<Int64>
     /// Dense against sparse for a pruned layer (nil when the layer is not pruned).
     package var estimate: LayerCostEstimate?
-    /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D;
+    /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D, or with
+    /// `lanePairs` in that kernel's (`rows × pairs` words);
     /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
@@ -224,6 +225,9 @@ package struct WeightedStepData: Sendable {
     /// Vector-wise k-of-n with `dspWeights`: the columns the row-pair kernel runs each set over
     /// (`rowPairSetColumns`: the kept inputs, or 4 with zero weights after fewer).
     package var dspSetColumns: Int = 0
+    /// A dense conv2d of a small fan-in over its im2col column on an Arm DSP target: `dspWeights` holds
+    /// `rows × pairs` int16-lane pairs (`lanePairWeights`) instead of the row-pair order.
+    package var lanePairs: LanePairLayout? = nil
 
     /// Vector-wise k-of-n: the inputs each set gathers into its column, as the kernel that runs the set
     /// reads them (the row-pair kernel's columns, else the kept inputs); 0 without sets.

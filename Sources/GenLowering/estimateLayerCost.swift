@@ -46,6 +46,8 @@ package struct LayerWork: Sendable {
     /// Vector-wise k-of-n on the row-pair kernel: the columns it runs each set over (`rowPairSetColumns`;
     /// more than `keptPerRow` when that is below 4), which it multiplies and stores; nil elsewhere.
     package var rowPairColumns: Int? = nil
+    /// A conv2d whose dense form runs the lane-pair kernel (`lanePairLayout`): its pairs per output; nil elsewhere.
+    package var denseLanePairs: Int? = nil
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
@@ -72,7 +74,8 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
         case .conv(let pixels, _):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
-            dense = model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
+            dense = work.denseLanePairs.map { model.convLanePair * outputs * Double($0) + column }
+                ?? model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)
             if work.rowsPerSet > 1 {
                 // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.

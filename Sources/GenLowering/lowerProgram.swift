@@ -93,7 +93,14 @@ package func lowerProgram(
                 conv.columnOffset = offset
                 if paddedRows[position] { conv.paddedRowsOffset = offset + columns[position] }
                 if conv.data.sharedSparse == nil {
-                    conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
+                    if let lanes = lanePairKernel(conv.data, target: target, quantization: quantized.options) {
+                        conv.data.lanePairs = lanes
+                        let values = lanePairWeights(conv.data.weights.values, rows: conv.data.rows, fanIn: conv.data.fanIn, layout: lanes)
+                        conv.data.dspWeights = ConstantTable(
+                            role: .weights, elementType: .int32, shape: [conv.data.rows, lanes.pairs.count], values: values)
+                    } else {
+                        conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
+                    }
                 }
                 kind = .conv2d(conv)
             }
@@ -172,6 +179,20 @@ private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription,
             data.weights.values, rows: data.rows, fanIn: data.fanIn, activationBits: quantization.activationBits)
     else { return nil }
     return ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values)
+}
+
+/// The lane-pair layout of a dense conv2d over its im2col column with a small fan-in (`lanePairFanIns`) on an
+/// Arm DSP target with the 8-bit kernels; nil where the row-pair (or four-row) kernel runs it.
+private func lanePairKernel(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
+    -> LanePairLayout?
+{
+    guard target.armDSP,
+        hasEightBitKernels(
+            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
+            accumulatorBits: data.accumulator.byteCount * 8),
+        data.sparse == nil, data.sharedSparse == nil, data.kernelSparse == nil, data.darb == nil
+    else { return nil }
+    return lanePairLayout(fanIn: data.fanIn)
 }
 
 /// The columns the row-pair kernel runs a vector-wise set over, on an Arm DSP target with the 8-bit
@@ -260,6 +281,14 @@ private struct WeightLoweringContext {
             accumulatorBits: q.accumulatorBits)
     }
 
+    /// A pruned layer's dense and sparse forms priced by the cost model, dense as the kernel its dense
+    /// form would run (the lane-pair kernel for a conv2d of a small fan-in over its column).
+    func estimate(_ work: LayerWork, _ q: QuantizedWeights, kind: LayerWork.Kind) -> LayerCostEstimate {
+        var work = work
+        if !kind.isDense, convRunsOverColumn(q), armDSP { work.denseLanePairs = lanePairLayout(fanIn: q.fanIn)?.pairs.count }
+        return estimateLayerCost(work, costModel: costModel(for: q, kind: kind), option: options.sparseLowering)
+    }
+
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
     /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
     func costModel(for q: QuantizedWeights, kind: LayerWork.Kind) -> CostModel? {
@@ -293,7 +322,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: kept / max(q.rows, 1), groupsPerRow: 0,
             groupKept: 1, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: layout.indexBytes, nibbleIndices: layout.groups.contains { $0.offsetBits > 0 && $0.offsetBits < 8 })
-        estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
+        estimate = context.estimate(work, q, kind: kind)
         if estimate?.chosen == .sparse {
             darb = layout
             let values = layout.groups.flatMap(\.weights.values)
@@ -307,7 +336,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow * mask.unit,
             groupsPerRow: (channels + mask.n - 1) / mask.n, groupKept: mask.k, kernelGranularity: true, weightBytes: weightType.byteCount,
             sparseIndexBytes: q.rows * perRow * indexType.byteCount, nibbleIndices: false)
-        estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
+        estimate = context.estimate(work, q, kind: kind)
         if estimate?.chosen == .sparse {
             var values: [Int64] = []
             var indices: [Int64] = []
@@ -357,7 +386,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow,
             groupsPerRow: fullGroups + (tail > 0 ? 1 : 0), groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: q.rows * indexBytesPerRow, nibbleIndices: format == .nibble)
-        estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
+        estimate = context.estimate(work, q, kind: kind)
         if estimate?.chosen == .sparse {
             var values: [Int64] = []
             var indices: [Int64] = []
@@ -411,7 +440,7 @@ private func lowerSharedKofN(
         groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
         sparseIndexBytes: sets * perRow * indexType.byteCount, nibbleIndices: false, rowsPerSet: mask.rowsPerSet,
         rowPairColumns: context.setColumns(q, keptPerRow: perRow))
-    let estimate = estimateLayerCost(work, costModel: context.costModel(for: q, kind: kind), option: context.options.sparseLowering)
+    let estimate = context.estimate(work, q, kind: kind)
     guard estimate.chosen == .sparse else { return (estimate, nil) }
     var values: [Int64] = []
     var inputs: [Int64] = []

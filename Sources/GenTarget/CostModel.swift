@@ -23,6 +23,10 @@ package struct CostModel: Sendable, Equatable {
     package var convMAC: Double
     package var convOutput: Double
     package var convColumn: Double
+    /// Dense conv2d of a small fan-in on the lane-pair kernel (GenLowering/pairLanesForDSP.swift):
+    /// `convLanePair · outputs · pairs` (a weight word and an SMLAD per pair, the output's shift and
+    /// store spread over its pairs), plus the same column as dense.
+    package var convLanePair: Double
     /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
     /// `outputs + convOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
     /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
@@ -48,7 +52,7 @@ package struct CostModel: Sendable, Equatable {
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convColumn", "convSparseKept", "convSparseGroup", "convKernelMAC", "sharedKept", "sharedOutput",
+        "convOutput", "convColumn", "convLanePair", "convSparseKept", "convSparseGroup", "convKernelMAC", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
     ]
 
@@ -56,7 +60,7 @@ package struct CostModel: Sendable, Equatable {
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
-        convSparseKept: Double, convSparseGroup: Double,
+        convLanePair: Double, convSparseKept: Double, convSparseGroup: Double,
         convKernelMAC: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
     ) {
@@ -71,6 +75,7 @@ package struct CostModel: Sendable, Equatable {
         self.convMAC = convMAC
         self.convOutput = convOutput
         self.convColumn = convColumn
+        self.convLanePair = convLanePair
         self.convSparseKept = convSparseKept
         self.convSparseGroup = convSparseGroup
         self.convKernelMAC = convKernelMAC
