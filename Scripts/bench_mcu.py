@@ -351,6 +351,8 @@ def features(layer):
     rows = layer["outputShape"][0]
     pixels = product(layer["outputShape"][1:])
     outputs = rows * pixels
+    if rows < 4 or layer["denseMacs"] // outputs < 4:
+        return None, None  # plain loops, which gen prices with no model (costModel(for:) in lowerProgram.swift)
     lowering = layer.get("lowering", {}).get("form", "dense")
     sparse = lowering == "sparse" and layer.get("method") != "none"
     if layer["type"] == "dense":
@@ -369,6 +371,9 @@ def features(layer):
     # The im2col column: each pixel's fan-in gathered once (dense and weight-granularity k-of-n).
     column = pixels * (layer["denseMacs"] // outputs)
     if not sparse:
+        pairs = lane_pairs(layer["denseMacs"] // outputs)
+        if pairs and layer.get("columnBytes", 0) > 0:
+            return "convLane", [outputs * pairs, column]
         return "conv", [layer["denseMacs"], outputs, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
@@ -382,6 +387,19 @@ def features(layer):
         return None, None  # no full group: gen keeps bytes there unless told (lowerProgram.swift indexFormat)
     groups = outputs * -(-(layer["denseMacs"] // outputs) // layer["n"])  # a partial last group included
     return "convSparse", [layer["macs"], outputs, column, layer["macs"] if nibble else 0, groups]
+
+
+def lane_pairs(fan_in):
+    """The int16-lane pairs per output of the lane-pair kernel, which a dense conv2d over its im2col column
+    runs for a fan-in of 4 to 11 (lanePairLayout in Sources/GenLowering/pairLanesForDSP.swift): two per word
+    of the column, and one (fan-in 4m + 1) or two more for its overlapping last word; 0 outside."""
+    if not 4 <= fan_in < 12:
+        return 0
+    return 2 * (fan_in // 4) + [0, 1, 2, 2][fan_in % 4]
+
+
+# A calibration plan's marker (not a gen flag): sample only its conv2d layers.
+CONV_ONLY = "conv2d layers only"
 
 
 def calibrate(out):
@@ -405,6 +423,9 @@ def calibrate(out):
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
                                           "--sparse-lowering", "always"]))
             if cnn:
+                # EDP's data-free factors: more dense conv2d shapes (a 3x3 basis and a 1x1 coefficient conv per
+                # layer), for the conv and convLane fits, which the two CNNs alone give two layers each.
+                plans.append((model, ["--prune", "edp", CONV_ONLY]))
                 for k in [1, 2, 3]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
                                           "--sparse-lowering", "always"]))
@@ -413,6 +434,8 @@ def calibrate(out):
             folder = os.path.join(scratch, f"c{position}")
             os.makedirs(folder)
             report_path = os.path.join(folder, "report.json")
+            conv_only = CONV_ONLY in flags
+            flags = [flag for flag in flags if flag != CONV_ONLY]
             run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
             report = json.load(open(report_path))
             header = open(os.path.join(folder, model + ".h")).read()
@@ -420,6 +443,8 @@ def calibrate(out):
             size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
             write_harness(folder, model, frac, size, input_vectors(model, size, frac))
             for layer, count in layer_counts(folder, model, report):
+                if conv_only and layer["type"] != "conv2d":
+                    continue
                 kind, vector = features(layer)
                 if kind is not None:
                     samples.setdefault(kind, []).append((vector, count))
@@ -428,16 +453,16 @@ def calibrate(out):
              "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
-             "gathered]; convSparse [kept MACs, groups x outputs] and convKernel [kept MACs] with conv's per-output cost",
-             "(and, for convSparse, its per column element and the dense layers' nibble cost per kept MAC with nibble",
-             "indices); shared",
+             "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs] with",
+             "conv's column cost; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
+             "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
              "kept counts at least 4 a row (the row-pair kernel's columns). A coefficient that came out negative is",
              "dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.
-    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convKernel", "convSparse", "convShared"]
+    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convKernel", "convSparse", "convShared"]
     for kind, entries in sorted(samples.items(), key=lambda item: order.index(item[0])):
         a = np.array([v for v, _ in entries], dtype=float)
         counts = np.array([c for _, c in entries], dtype=float)
@@ -446,10 +471,13 @@ def calibrate(out):
         if kind == "convShared":
             known = fits["conv"][2] * a[:, 2]
             a = a[:, [0, 1, 3]]
+        if kind == "convLane":
+            known = fits["conv"][2] * a[:, 1]
+            a = a[:, :1]
         if kind in ("convSparse", "convKernel"):
             nibble = max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0)  # the model's nibbleKept
-            known = fits["conv"][1] * a[:, 1] + fits["conv"][2] * a[:, 2] + nibble * a[:, 3]
-            a = a[:, [0, 4]] if kind == "convSparse" else a[:, :1]
+            known = fits["conv"][2] * a[:, 2] + nibble * a[:, 3]
+            a = a[:, [0, 4, 1]] if kind == "convSparse" else a[:, :2]
         b = counts - known
         # Relative least squares (each layer's error counts as a fraction of its own count, so small
         # layers matter as much as big ones); a coefficient that comes out negative is dropped.
@@ -472,7 +500,10 @@ def calibrate(out):
         "sparseOutput": (fits["sparse"][2] + fits["sparseScalar"][2]) / 2,
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
-        "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1], "convKernelMAC": fits["convKernel"][0],
+        "convLanePair": fits["convLane"][0],
+        "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1],
+        "convSparseOutput": fits["convSparse"][2], "convKernelMAC": fits["convKernel"][0],
+        "convKernelOutput": fits["convKernel"][1],
         "sharedKept": fits["shared"][0], "sharedOutput": fits["shared"][1], "sharedGather": fits["shared"][2],
         "convSharedKept": fits["convShared"][0], "convSharedOutput": fits["convShared"][1],
         "convSharedGather": fits["convShared"][2],

@@ -55,6 +55,8 @@ struct WeightedKernelContext {
     var lanePairs: Bool = false
     var laneWords: [LaneWordContext] = []
     var lanePairList: [LanePairContext] = []
+    /// conv2d_lane_pairs rendered for this layer, indented for conv2d.mustache.
+    var lanePairBody: String = ""
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
     var pairTailBase: String = ""

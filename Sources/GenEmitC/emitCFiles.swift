@@ -149,6 +149,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     needsRowPairs = needsRowPairs || context.rowPairs
                 }
                 addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                if context.lanePairs {
+                    // Rendered here and indented as a whole (a partial indents only its first line's lists).
+                    context.lanePairBody = indented(renderer.render(context, template: "c/layers/conv2d_lane_pairs"), by: 12)
+                }
                 needsRowCopy = true
                 needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
                 // conv2d.mustache gathers only in its GEN_ARM_DSP block; the k-of-n rows on every core.

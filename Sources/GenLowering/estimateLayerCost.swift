@@ -51,7 +51,8 @@ package struct LayerWork: Sendable {
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
-    let denseBytes = work.rows * work.fanIn * work.weightBytes
+    // The lane-pair kernel's table holds a word (two int16 lanes) per pair and row.
+    let denseBytes = work.denseLanePairs.map { work.rows * $0 * 4 } ?? work.rows * work.fanIn * work.weightBytes
     // The row-pair kernel's columns for a set of fewer than 4 kept inputs (zero weights after them).
     let setColumns = max(work.keptPerRow, work.rowPairColumns ?? 0)
     let sparseBytes = work.rows * setColumns * work.weightBytes + work.sparseIndexBytes
@@ -84,9 +85,9 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                     + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + column
             } else {
                 sparse = work.kernelGranularity
-                    ? model.convKernelMAC * keptMACs + model.convOutput * outputs
+                    ? model.convKernelMAC * keptMACs + model.convKernelOutput * outputs
                     : (model.convSparseKept + (work.nibbleIndices ? model.nibbleKept : 0)) * keptMACs
-                        + model.convSparseGroup * outputs * Double(work.groupsPerRow) + model.convOutput * outputs
+                        + model.convSparseGroup * outputs * Double(work.groupsPerRow) + model.convSparseOutput * outputs
                         + column
             }
         }

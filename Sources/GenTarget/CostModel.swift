@@ -28,14 +28,16 @@ package struct CostModel: Sendable, Equatable {
     /// store spread over its pairs), plus the same column as dense.
     package var convLanePair: Double
     /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
-    /// `outputs + convOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
+    /// `outputs + convSparseOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
     /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
     /// dense k-of-n); groups counts a row's k-of-n groups, a partial last one included.
     package var convSparseKept: Double
     package var convSparseGroup: Double
-    /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convOutput · outputs`
-    /// (plain C over the input, no column).
+    package var convSparseOutput: Double
+    /// Kernel-granularity conv2d: `convKernelMAC · keptKernels · kh · kw · outputPixels + convKernelOutput ·`
+    /// `outputs` (plain C over the input, no column).
     package var convKernelMAC: Double
+    package var convKernelOutput: Double
     /// Vector-wise k-of-n dense layer (rows sharing index sets): the row-pair kernel over each set's
     /// gathered column, `sharedKept · kept + sharedOutput · rows + sharedGather · sets · keptPerRow`, where
     /// kept counts the kernel's columns (at least 4 a row: `rowPairSetColumns`).
@@ -52,7 +54,7 @@ package struct CostModel: Sendable, Equatable {
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convColumn", "convLanePair", "convSparseKept", "convSparseGroup", "convKernelMAC", "sharedKept", "sharedOutput",
+        "convOutput", "convColumn", "convLanePair", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
     ]
 
@@ -60,8 +62,8 @@ package struct CostModel: Sendable, Equatable {
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
-        convLanePair: Double, convSparseKept: Double, convSparseGroup: Double,
-        convKernelMAC: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
+        convLanePair: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
+        convKernelMAC: Double, convKernelOutput: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
     ) {
         self.reference = reference
@@ -78,7 +80,9 @@ package struct CostModel: Sendable, Equatable {
         self.convLanePair = convLanePair
         self.convSparseKept = convSparseKept
         self.convSparseGroup = convSparseGroup
+        self.convSparseOutput = convSparseOutput
         self.convKernelMAC = convKernelMAC
+        self.convKernelOutput = convKernelOutput
         self.sharedKept = sharedKept
         self.sharedOutput = sharedOutput
         self.sharedGather = sharedGather

@@ -289,6 +289,8 @@ struct ConvFieldPropertyTests {
         var casesWithPaddedRows: [String] = []
         var casesPaddedWithout = 0
         var paddedRowsSettings = Set<String>()
+        // Dense conv2d steps on the lane-pair kernel, by fan-in modulo 4 (how its last word overlaps).
+        var lanePairFanIns: [Int: Int] = [:]
         for field in cases {
             let directory = Paths.temporaryDirectory(field.label + "-lowering")
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -305,6 +307,9 @@ struct ConvFieldPropertyTests {
             }
             let gathers = FieldGather.of(result.program)
             for gather in gathers { counts[gather, default: 0] += 1 }
+            for step in result.program.steps {
+                if case .conv2d(let conv) = step.kind, conv.data.lanePairs != nil { lanePairFanIns[conv.data.fanIn % 4, default: 0] += 1 }
+            }
             if gathers.contains(.paddedRows) {
                 casesWithPaddedRows.append("#\(field.index) (\(field.setting))")
                 switch field.setting {
@@ -317,7 +322,7 @@ struct ConvFieldPropertyTests {
         }
         print("ConvFieldPropertyTests: seed 0x\(String(ConvFieldCases.seed, radix: 16)), \(cases.count) cases (\(rejected) shapes rejected), \(casesWithPaddedRows.count) with padded rows "
             + "(\(casesWithPaddedRows.joined(separator: ", "))), "
-            + "\(casesPaddedWithout) with border tests; conv2d steps: \(counts)")
+            + "\(casesPaddedWithout) with border tests; conv2d steps: \(counts); lane-pair steps by fan-in mod 4: \(lanePairFanIns)")
         // What the default seed's cases are known to cover; another seed only reports its coverage.
         guard ConvFieldCases.seed == ConvFieldCases.defaultSeed else { return }
         #expect(casesWithPaddedRows.count >= 3, "padded rows in only \(casesWithPaddedRows.count) cases")

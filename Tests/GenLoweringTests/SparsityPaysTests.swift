@@ -11,8 +11,8 @@ struct SparsityPaysTests {
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
         sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convSparseKept: 20,
-        convSparseGroup: 3,
-        convKernelMAC: 10, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
+        convSparseGroup: 3, convSparseOutput: 50,
+        convKernelMAC: 10, convKernelOutput: 50, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
         convSharedOutput: 20, convSharedGather: 5)
 
     /// A 100 x 64 dense layer keeping k of every 16 (4 groups a row), int8 weights.
@@ -87,6 +87,24 @@ struct SparsityPaysTests {
         estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
         #expect(estimate.denseInstructions == 100864)
         #expect(estimate.sparseInstructions == 11200)
+    }
+
+    @Test("a conv2d whose dense form runs the lane-pair kernel is priced dense per pair and output, plus its column")
+    func convLanePairs() {
+        // 8 output channels over 64 pixels, fan-in 9 (one channel, 3 x 3): 5 pairs; 4 kept of the 9.
+        var work = LayerWork(
+            kind: .conv(outputPixels: 64, kernelArea: 9), rows: 8, fanIn: 9, keptPerRow: 4, groupsPerRow: 1,
+            groupKept: 4, kernelGranularity: false, weightBytes: 1, sparseIndexBytes: 8 * 4, nibbleIndices: false)
+        // column: 2 * 64 * 9 = 1152; the four-row or row-pair dense form: 10 * 512 * 9 + 50 * 512 + 1152 = 72832
+        #expect(estimateLayerCost(work, costModel: Self.model, option: .auto).denseInstructions == 72832)
+        // lane pairs: 7 * 512 * 5 + 1152 = 19072; sparse: 20 * 512 * 4 + 3 * 512 + 50 * 512 + 1152 = 69248
+        work.denseLanePairs = 5
+        let estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.denseInstructions == 19072)
+        #expect(estimate.sparseInstructions == 69248)
+        #expect(estimate.chosen == .dense)
+        // its table: a word per pair and row, 8 * 5 * 4 bytes
+        #expect(estimate.denseBytes == 160)
     }
 
     @Test("4 of 16: faster and smaller, so sparse; the estimates are the model's formulas")

@@ -74,12 +74,15 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 {
     __builtin_memcpy(v, __builtin_assume_aligned(p, 4), 8);
 }
+#endif
 
 /* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
  * out of registers (counted once by hand in GCC 12's -O2 assembly of a 784-input layer: 64 instead of 52 instructions per 48 MACs
- * on Cortex-M4), so the kernels
- * with row pairs are compiled without it. In a build for size (-Os) they are compiled as at -O2:
+ * on Cortex-M4), and it interleaves the unrolled output channels of the lane-pair kernel until their
+ * sums spill (the digits CNN's conv1: 9,062 instructions with it, 8,420 without), so the kernels
+ * with row pairs or lane pairs are compiled without it. In a build for size (-Os) they are compiled as at -O2:
  * measured on Cortex-M4, LeNet-300-100 dense takes 12 % fewer instructions for 302 more bytes of code. */
+#if GEN_ARM_DSP
 #if !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
 #define GEN_ROW_PAIR_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
 #elif !defined(__clang__)
@@ -120,6 +123,17 @@ static inline void gen_zero(void *dst, int bytes)
 #endif
 }
 #endif
+#endif
+
+/* A k-of-n row's loops over its kept weights, and the lane-pair kernel's loop over the output channels,
+ * have constant trip counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its
+ * 9 taps: 25% more instructions for the model), so they are unrolled, up to 16 times, where the compiler
+ * takes the pragma (GCC 8 and later, clang) and the build is not for size on a core without the DSP
+ * extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
+#if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)) && (!defined(__OPTIMIZE_SIZE__) || defined(__ARM_FEATURE_DSP))
+#define GEN_UNROLL _Pragma("GCC unroll 16")
+#else
+#define GEN_UNROLL
 #endif
 
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
@@ -176,16 +190,35 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (1554 bytes) ---- */
+/* ---- Constant tables (1642 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
-static const int8_t digits_cnn_l0_conv1_w[72] __attribute__((aligned(4))) = {
-    15, 123, -68, 121, -61, 75, 5, -55, 55, 54, -81, -49, -46, 28, 26, -22,
-    -56, 21, 48, -39, 22, -11, 66, 17, 5, 3, 7, -88, 9, -59, 55, -100,
-    -88, 78, -30, -50, -20, -1, -71, 34, 112, 66, 14, -36, 80, 68, 60, -40,
-    -16, 65, 58, -33, 108, -31, -4, 45, 86, 12, 84, 37, -51, -9, 46, 32,
-    55, -52, 23, 29, 9, -56, -48, -4
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (low first), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
+static const int32_t digits_cnn_l0_conv1_w[8][5] __attribute__((aligned(4))) = {
+    { /* row 0 */
+        -4456433, 393155, 458757, 3604489, 3604480
+    },
+    { /* row 1 */
+        7995515, -3604404, -5767165, -6488123, -3407872
+    },
+    { /* row 2 */
+        -5308361, 1769426, -1900632, -4587540, 1507328
+    },
+    { /* row 3 */
+        -3145674, -1441763, -3211185, 2293760, 1900544
+    },
+    { /* row 4 */
+        3211208, 4325398, 917616, 3932240, 589824
+    },
+    { /* row 5 */
+        -2555882, 1179637, -2359230, -2621372, -3670016
+    },
+    { /* row 6 */
+        3866608, -262036, 5505110, 3080141, -3145728
+    },
+    { /* row 7 */
+        -2162622, 3080161, 2424844, 2162680, -262144
+    }
 };
 
 #else
@@ -548,134 +581,27 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 gen_copy(dst, &padded[s], 3);
             }
             {
+                /* The lane-pair kernel: the column's words are split once into int16-lane pairs (__sxtb16 of
+                 * their even and odd bytes); then each output channel takes one __smlad per pair against a word of
+                 * its weights (two int16 lanes), the loop over the channels unrolled. */
+                const int32_t c0 = gen_read4(&col[0]);
+                const int32_t c1 = gen_read4(&col[4]);
+                const int32_t c2 = gen_read4(&col[5]);
+                const int32_t x0 = __sxtb16(c0);
+                const int32_t x1 = gen_sxtb16_odd(c0);
+                const int32_t x2 = __sxtb16(c1);
+                const int32_t x3 = gen_sxtb16_odd(c1);
+                const int32_t x4 = gen_sxtb16_odd(c2);
                 int o;
-                /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
-                 * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
-                 * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                 * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-                 * col is split once into two int16-lane pairs (__sxtb16). */
-                const int8_t *w = &digits_cnn_l0_conv1_w[0];
-                const int8_t *wt = &digits_cnn_l0_conv1_w[64];
-                /* rows in blocks (the table's order) */
-                for (o = 0; o < 6; o += 6) {
-                    const int8_t *xp = col;
-                    int32_t low0 = digits_cnn_l0_conv1_b[o], mix0 = low0, low1 = digits_cnn_l0_conv1_b[o + 2], mix1 = low1, low2 = digits_cnn_l0_conv1_b[o + 4], mix2 = low2;
-                    int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                    acc0 = low0;
-                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
-                    acc2 = low1;
-                    acc3 = digits_cnn_l0_conv1_b[o + 3] + gen_pair_high(mix1, low1);
-                    acc4 = low2;
-                    acc5 = digits_cnn_l0_conv1_b[o + 5] + gen_pair_high(mix2, low2);
-                    {
-                        int i;
-                        for (i = 0; i < 1; ++i, wt += 6) { /* the last columns, per row */
-                            acc0 += (int32_t)wt[0] * xp[i];
-                            acc1 += (int32_t)wt[1] * xp[i];
-                            acc2 += (int32_t)wt[2] * xp[i];
-                            acc3 += (int32_t)wt[3] * xp[i];
-                            acc4 += (int32_t)wt[4] * xp[i];
-                            acc5 += (int32_t)wt[5] * xp[i];
-                        }
-                    }
-                    /* requantized outputs */
-                    y[o * 64 + p] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
-                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
-                    y[(o + 2) * 64 + p] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l0_conv1_shift[o + 2], 0, 127);
-                    y[(o + 3) * 64 + p] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l0_conv1_shift[o + 3], 0, 127);
-                    y[(o + 4) * 64 + p] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l0_conv1_shift[o + 4], 0, 127);
-                    y[(o + 5) * 64 + p] = (int8_t)gen_requantize32_floor(acc5, digits_cnn_l0_conv1_shift[o + 5], 0, 127);
-                }
-                for (o = 6; o < 8; o += 2) {
-                    const int8_t *xp = col;
-                    int32_t low0 = digits_cnn_l0_conv1_b[o], mix0 = low0;
-                    int32_t acc0, acc1;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                    acc0 = low0;
-                    acc1 = digits_cnn_l0_conv1_b[o + 1] + gen_pair_high(mix0, low0);
-                    {
-                        int i;
-                        for (i = 0; i < 1; ++i, wt += 2) { /* the last columns, per row */
-                            acc0 += (int32_t)wt[0] * xp[i];
-                            acc1 += (int32_t)wt[1] * xp[i];
-                        }
-                    }
-                    /* requantized outputs */
-                    y[o * 64 + p] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l0_conv1_shift[o], 0, 127);
-                    y[(o + 1) * 64 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l0_conv1_shift[o + 1], 0, 127);
+                GEN_UNROLL
+                for (o = 0; o < 8; ++o) {
+                    int32_t acc = digits_cnn_l0_conv1_b[o];
+                    acc = __smlad(x0, digits_cnn_l0_conv1_w[o][0], acc);
+                    acc = __smlad(x1, digits_cnn_l0_conv1_w[o][1], acc);
+                    acc = __smlad(x2, digits_cnn_l0_conv1_w[o][2], acc);
+                    acc = __smlad(x3, digits_cnn_l0_conv1_w[o][3], acc);
+                    acc = __smlad(x4, digits_cnn_l0_conv1_w[o][4], acc);
+                    y[o * 64 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[o], 0, 127);
                 }
             }
         }
