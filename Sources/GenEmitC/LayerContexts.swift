@@ -242,6 +242,8 @@ struct RuntimeContext {
     var needsGatherKernel: Bool
     /// Some kernel has a constant-trip loop to unroll (GEN_UNROLL): the per-row k-of-n and lane-pair kernels.
     var needsUnroll: Bool
+    /// ...only in Arm DSP kernels (the lane-pair kernel alone), so GEN_UNROLL is defined under GEN_ARM_DSP.
+    var unrollDSPOnly: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool
     /// Some kernel is the row-pair or the lane-pair kernel (GEN_ROW_PAIR_KERNEL).

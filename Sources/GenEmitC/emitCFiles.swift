@@ -270,6 +270,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel, needsUnroll: needsGatherKernel || needsLanePairs,
+                unrollDSPOnly: !needsGatherKernel,
                 needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),

@@ -130,10 +130,12 @@ static inline void gen_zero(void *dst, int bytes)
  * 9 taps: 25% more instructions for the model), so they are unrolled, up to 16 times, where the compiler
  * takes the pragma (GCC 8 and later, clang) and the build is not for size on a core without the DSP
  * extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
+#if GEN_ARM_DSP
 #if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)) && (!defined(__OPTIMIZE_SIZE__) || defined(__ARM_FEATURE_DSP))
 #define GEN_UNROLL _Pragma("GCC unroll 16")
 #else
 #define GEN_UNROLL
+#endif
 #endif
 
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
