@@ -63,6 +63,8 @@ struct WeightedKernelContext {
     var hasLoneRow: Bool = false
     var loneRow: String = ""
     var loneRowBase: String = ""
+    /// The lone row's weights start elsewhere than the table (some row pairs come first); else `w` is already there.
+    var loneRowMovesPointer: Bool = false
     var hasColumnSixteens: Bool = false
     var columnSixteenEnd: String = ""
     var hasColumnOctets: Bool = false
@@ -204,6 +206,10 @@ struct PoolKernelContext {
     var dspPairs: Bool = false
     var outPairs: String = ""
     var hasOddColumn: Bool = false
+    /// The DSP path's one loop over output rows `i` (every channel's): how many, and where output row i's
+    /// first input row starts in x (`i * 2 * inWidth` when no input row is left over below the windows).
+    var outRows: String = ""
+    var inRowStart: String = ""
 }
 
 struct LaneWordContext {
@@ -240,9 +246,10 @@ struct RuntimeContext {
     var needsDotProducts: Bool
     /// Some per-row k-of-n kernel is emitted (the GEN_GATHER_KERNEL attribute).
     var needsGatherKernel: Bool
-    /// Some kernel has a constant-trip loop to unroll (GEN_UNROLL): the per-row k-of-n and lane-pair kernels.
+    /// Some kernel has a constant-trip loop to unroll (GEN_UNROLL): the per-row k-of-n and lane-pair kernels,
+    /// the 2x2 max pool's DSP path.
     var needsUnroll: Bool
-    /// ...only in Arm DSP kernels (the lane-pair kernel alone), so GEN_UNROLL is defined under GEN_ARM_DSP.
+    /// ...only in Arm DSP kernels (lane pairs, the max pool), so GEN_UNROLL is defined under GEN_ARM_DSP.
     var unrollDSPOnly: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool

@@ -71,6 +71,7 @@ func addRowPairGroups(
     context.hasLoneRow = pairedRows < data.rows
     context.loneRow = String(pairedRows)
     context.loneRowBase = String(pairedRows * data.fanIn)
+    context.loneRowMovesPointer = pairedRows > 0
     context.pairGroups = groups.map { group in
         let pairs = 0..<group.pairs
         let rows = 0..<(2 * group.pairs)

@@ -193,6 +193,12 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 context.dspPairs = true
                 context.outPairs = String(pool.outWidth / 2)
                 context.hasOddColumn = pool.outWidth % 2 == 1
+                context.outRows = String(pool.channels * pool.outHeight)
+                // Channel c's output row oy reads input rows 2 oy and 2 oy + 1 of channel c; with no input row
+                // left over below the last window, output row i (= c * outHeight + oy) starts at input row 2 i.
+                context.inRowStart = pool.inHeight == 2 * pool.outHeight
+                    ? "i * \(2 * pool.inWidth)"
+                    : "(i / \(pool.outHeight) * \(pool.inHeight) + 2 * (i % \(pool.outHeight))) * \(pool.inWidth)"
                 needsDSPPools = true
             }
             layers += renderer.render(context, template: isAverage ? "c/layers/avgpool2d" : "c/layers/maxpool2d")
@@ -269,7 +275,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 // Every layer with weights requantizes, and each is a GEN_LAYER_FUNCTION.
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
-                needsGatherKernel: needsGatherKernel, needsUnroll: needsGatherKernel || needsLanePairs,
+                needsGatherKernel: needsGatherKernel, needsUnroll: needsGatherKernel || needsLanePairs || needsDSPPools,
                 unrollDSPOnly: !needsGatherKernel,
                 needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),

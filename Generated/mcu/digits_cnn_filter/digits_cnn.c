@@ -125,8 +125,8 @@ static inline void gen_zero(void *dst, int bytes)
 #endif
 #endif
 
-/* A k-of-n row's loops over its kept weights, and the lane-pair kernel's loop over the output channels,
- * have constant trip counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its
+/* A k-of-n row's loops over its kept weights, the lane-pair kernel's loop over the output channels and
+ * the 2x2 max pool's over a row's pairs of outputs have constant trip counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its
  * 9 taps: 25% more instructions for the model), so they are unrolled, up to 16 times, where the compiler
  * takes the pragma (GCC 8 and later, clang) and the build is not for size on a core without the DSP
  * extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
@@ -560,23 +560,23 @@ static void digits_cnn_l1_pool1(const int8_t x[384], int8_t y[96])
      * 2 oy + 1, __ssub8 sets each byte's GE flag where a's byte is at least b's and __sel takes those
      * bytes: the column maxima m. The same of m and m >> 8 leaves each window's maximum in bytes 0 and 2
      * (the int8_t casts keep a byte's bits, as GCC and clang define). */
-    int c, oy, ox;
-    for (c = 0; c < 6; ++c) {
-        for (oy = 0; oy < 4; ++oy) {
-            const int8_t *r0 = &x[(c * 8 + 2 * oy) * 8];
-            const int8_t *r1 = r0 + 8;
-            int8_t *out = &y[(c * 4 + oy) * 4];
-            for (ox = 0; ox < 2; ++ox, r0 += 4, r1 += 4, out += 2) {
-                const int32_t a = gen_read4(r0);
-                const int32_t b = gen_read4(r1);
-                uint32_t m;
-                (void)__ssub8(a, b);
-                m = __sel((uint32_t)a, (uint32_t)b);
-                (void)__ssub8((int32_t)m, (int32_t)(m >> 8));
-                m = __sel(m, m >> 8);
-                out[0] = (int8_t)m;
-                out[1] = (int8_t)(m >> 16);
-            }
+    /* One loop over every channel's output rows (24), its pairs unrolled. */
+    int i, ox;
+    for (i = 0; i < 24; ++i) {
+        const int8_t *r0 = &x[i * 16];
+        const int8_t *r1 = r0 + 8;
+        int8_t *out = &y[i * 4];
+        GEN_UNROLL
+        for (ox = 0; ox < 2; ++ox, r0 += 4, r1 += 4, out += 2) {
+            const int32_t a = gen_read4(r0);
+            const int32_t b = gen_read4(r1);
+            uint32_t m;
+            (void)__ssub8(a, b);
+            m = __sel((uint32_t)a, (uint32_t)b);
+            (void)__ssub8((int32_t)m, (int32_t)(m >> 8));
+            m = __sel(m, m >> 8);
+            out[0] = (int8_t)m;
+            out[1] = (int8_t)(m >> 16);
         }
     }
 #else
