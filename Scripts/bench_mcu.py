@@ -76,6 +76,34 @@ def lenet_model(path):
         json.dump(model, f)
 
 
+# One conv2d of every fan-in the lane-pair kernel takes, for --calibrate's convLane fit (the digits CNNs'
+# conv1 alone are two layers of 9): (input channels, kernel height, kernel width, output channels).
+LANE_SHAPES = [(1, 2, 2, 8), (1, 1, 5, 4), (2, 1, 3, 16), (1, 7, 1, 8), (2, 2, 2, 12), (1, 3, 3, 4), (2, 5, 1, 8),
+               (1, 1, 11, 16)]
+
+
+def lane_model(path, name, shape):
+    """A conv2d of `shape` (LANE_SHAPES; 'same', relu) over an 8 x 8 input, then a dense layer of 4 outputs;
+    seeded random weights (He-scaled), input range [0, 1]."""
+    import numpy as np
+    channels, kh, kw, out_channels = shape
+    rng = np.random.default_rng(channels * 100 + kh * 10 + kw)
+    fan_in = channels * kh * kw
+    conv = rng.normal(0.0, (2.0 / fan_in) ** 0.5, size=(out_channels, channels, kh, kw)).astype(np.float32)
+    dense = rng.normal(0.0, (2.0 / (out_channels * 64)) ** 0.5, size=(4, out_channels * 64)).astype(np.float32)
+    layers = [
+        {"type": "conv2d", "name": "conv1", "padding": "same", "activation": "relu",
+         "weights": {"shape": list(conv.shape), "data": [float(v) for v in conv.ravel()]},
+         "bias": {"shape": [out_channels], "data": [float(v) for v in rng.normal(0.0, 0.05, size=out_channels)]}},
+        {"type": "flatten", "name": "flat"},
+        {"type": "dense", "name": "fc", "weights": {"shape": list(dense.shape), "data": [float(v) for v in dense.ravel()]},
+         "bias": {"shape": [4], "data": [0.0] * 4}},
+    ]
+    model = {"version": 1, "name": name, "input": {"shape": [channels, 8, 8], "range": [0.0, 1.0]}, "layers": layers}
+    with open(path, "w") as f:
+        json.dump(model, f)
+
+
 def input_vectors(model, size, frac):
     """Int8 inputs: digits test images for the digits models, seeded uniform [0, 1) for LeNet."""
     import gzip
@@ -373,7 +401,7 @@ def features(layer):
     if not sparse:
         pairs = lane_pairs(layer["denseMacs"] // outputs)
         if pairs and layer.get("columnBytes", 0) > 0:
-            return "convLane", [outputs * pairs, column]
+            return "convLane", [outputs * pairs, outputs, column]
         return "conv", [layer["denseMacs"], outputs, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
@@ -407,9 +435,13 @@ def calibrate(out):
     import numpy as np
     samples = {}
     with tempfile.TemporaryDirectory() as scratch:
-        lenet_path = os.path.join(scratch, "lenet.json")
-        lenet_model(lenet_path)
+        paths = {"lenet": os.path.join(scratch, "lenet.json")}
+        lenet_model(paths["lenet"])
         plans = []
+        for index, shape in enumerate(LANE_SHAPES):
+            paths[f"lanes{index}"] = os.path.join(scratch, f"lanes{index}.json")
+            lane_model(paths[f"lanes{index}"], f"lanes{index}", shape)
+            plans.append((f"lanes{index}", ["--prune", "none", CONV_ONLY]))
         for model in ["lenet", "digits_mlp", "digits_cnn", "digits_mlp_wide", "digits_cnn_wide"]:
             cnn = model.startswith("digits_cnn")
             plans.append((model, ["--prune", "none"]))
@@ -423,14 +455,15 @@ def calibrate(out):
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
                                           "--sparse-lowering", "always"]))
             if cnn:
-                # EDP's data-free factors: more dense conv2d shapes (a 3x3 basis and a 1x1 coefficient conv per
-                # layer), for the conv and convLane fits, which the two CNNs alone give two layers each.
+                # EDP's data-free factors: more dense conv2d shapes for the conv fit (the CNNs' conv2 factored
+                # into a 3x3 basis and a 1x1 coefficient conv), which the two CNNs alone give two layers.
                 plans.append((model, ["--prune", "edp", CONV_ONLY]))
                 for k in [1, 2, 3]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
                                           "--sparse-lowering", "always"]))
+        seen = set()  # a layer some other plan leaves as it is (conv1 under EDP, say) counts once
         for position, (model, flags) in enumerate(plans):
-            path = lenet_path if model == "lenet" else os.path.join(ROOT, "Examples", model + ".json")
+            path = paths.get(model, os.path.join(ROOT, "Examples", model + ".json"))
             folder = os.path.join(scratch, f"c{position}")
             os.makedirs(folder)
             report_path = os.path.join(folder, "report.json")
@@ -446,15 +479,16 @@ def calibrate(out):
                 if conv_only and layer["type"] != "conv2d":
                     continue
                 kind, vector = features(layer)
-                if kind is not None:
+                if kind is not None and (model, kind, tuple(vector), count) not in seen:
+                    seen.add((model, kind, tuple(vector), count))
                     samples.setdefault(kind, []).append((vector, count))
     fits = {}
     lines = ["# Cost model calibration (written by Scripts/bench_mcu.py --calibrate)", "",
              "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
-             "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs] with",
-             "conv's column cost; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
+             "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs, outputs,",
+             "column elements gathered]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
              "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
@@ -471,9 +505,7 @@ def calibrate(out):
         if kind == "convShared":
             known = fits["conv"][2] * a[:, 2]
             a = a[:, [0, 1, 3]]
-        if kind == "convLane":
-            known = fits["conv"][2] * a[:, 1]
-            a = a[:, :1]
+
         if kind in ("convSparse", "convKernel"):
             nibble = max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0)  # the model's nibbleKept
             known = fits["conv"][2] * a[:, 2] + nibble * a[:, 3]
@@ -500,7 +532,7 @@ def calibrate(out):
         "sparseOutput": (fits["sparse"][2] + fits["sparseScalar"][2]) / 2,
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
-        "convLanePair": fits["convLane"][0],
+        "convLanePair": fits["convLane"][0], "convLaneOutput": fits["convLane"][1], "convLaneColumn": fits["convLane"][2],
         "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1],
         "convSparseOutput": fits["convSparse"][2], "convKernelMAC": fits["convKernel"][0],
         "convKernelOutput": fits["convKernel"][1],

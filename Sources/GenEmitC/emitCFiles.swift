@@ -276,6 +276,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel, needsUnroll: needsGatherKernel || needsLanePairs || needsDSPPools,
+                // GEN_UNROLL's users: the per-row k-of-n kernels on every core; lane pairs and the max pool only
+                // in their Arm DSP paths.
                 unrollDSPOnly: !needsGatherKernel,
                 needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
@@ -346,7 +348,7 @@ private func weightedContext(
         tables += CTableWriter.table(
             paired, name: tableName(.weights), attribute: attribute,
             comment: weightDesc + "; for the Arm DSP lane-pair kernel: per output channel \(lanes.pairs.count) words of two int16"
-                + " lanes (low first), the weights of the column's elements " + elements.joined(separator: " ")
+                + " lanes (bits 0-15, bits 16-31), the weights of the column's elements " + elements.joined(separator: " ")
                 + " (-: 0, taken by an earlier word)")
         tables += "#else\n"
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)

@@ -75,7 +75,10 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
         case .conv(let pixels, _):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
-            dense = work.denseLanePairs.map { model.convLanePair * outputs * Double($0) + column }
+            dense = work.denseLanePairs.map {
+                model.convLanePair * outputs * Double($0) + model.convLaneOutput * outputs
+                    + model.convLaneColumn * Double(pixels * work.fanIn)
+            }
                 ?? model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)
             if work.rowsPerSet > 1 {

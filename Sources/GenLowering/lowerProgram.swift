@@ -285,7 +285,8 @@ private struct WeightLoweringContext {
     /// form would run (the lane-pair kernel for a conv2d of a small fan-in over its column).
     func estimate(_ work: LayerWork, _ q: QuantizedWeights, kind: LayerWork.Kind) -> LayerCostEstimate {
         var work = work
-        if !kind.isDense, convRunsOverColumn(q), armDSP { work.denseLanePairs = lanePairLayout(fanIn: q.fanIn)?.pairs.count }
+        // As `columnElements` and `lanePairKernel` decide: a dense conv2d of at least 4 rows runs over its column.
+        if !kind.isDense, convRunsOverColumn(q), q.rows >= 4 { work.denseLanePairs = lanePairLayout(fanIn: q.fanIn)?.pairs.count }
         return estimateLayerCost(work, costModel: costModel(for: q, kind: kind), option: options.sparseLowering)
     }
 

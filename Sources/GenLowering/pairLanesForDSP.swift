@@ -7,9 +7,10 @@
 ///
 /// Why: with 9 inputs per output the row-pair kernel spends more on each output (its second row's
 /// recovery, the ninth column alone, the bias and shift per row) than on the MACs; here an output is
-/// one weight word and one SMLAD per pair, then the shift and the store (measured on Cortex-M4 -O2:
-/// the wide digits CNN's conv1 took 14,813 instructions against 20,470 in a hand-written trial; the
-/// price is flash: five words, 20 bytes, per output channel for 9 inputs, against 9 bytes of int8).
+/// one weight word and one SMLAD per pair, then the shift and the store (measured on Cortex-M4 -O2,
+/// unpruned: the wide digits CNN's conv1 takes 15,126 instructions against 20,472 on the row-pair
+/// kernel, the small one's 8,470 against 9,296; BENCHMARKS.md). The price is flash: a word per pair, 2 to 2.7 times the int8 weights (five
+/// words, 20 bytes, per output channel for 9 inputs, against 9).
 ///
 /// Words start at bytes 0, 4, ... of the column and, when 4 does not divide the fan-in, one last word
 /// ends at its last byte (it overlaps the word before, so nothing past the column is read). A lane
@@ -31,8 +32,10 @@ package struct LanePairLayout: Sendable, Equatable {
     package var pairs: [Pair]
 }
 
-/// The fan-ins the lane-pair kernel takes: at least one word, and fewer than 12 (at 12 and more the
-/// row-pair kernel's shared weight loads win back its per-output cost; only 9 was measured).
+/// The fan-ins the lane-pair kernel takes: at least one word, and fewer than 12. A review measured it
+/// faster than the row-pair kernel up to 18 inputs (Cortex-M4 -O2, one conv2d alone: 7-37 % fewer
+/// instructions at 4 to 11, 5-15 % at 12, 1-27 % at 13 to 18, even at 25); the range stops where the
+/// calibration's shapes and the tests stop (LanePairKernelTests: every fan-in 4 to 11).
 package let lanePairFanIns = 4..<12
 
 /// The lane-pair layout of a column of `fanIn` values, or nil outside `lanePairFanIns`.
@@ -55,8 +58,9 @@ package func lanePairLayout(fanIn: Int) -> LanePairLayout? {
     return LanePairLayout(wordOffsets: offsets, pairs: pairs)
 }
 
-/// An 8-bit `rows × fanIn` weight matrix as the lane-pair kernel reads it: `rows × pairs` words, each
-/// the int16 lanes (low, high) of one pair as an int32 (little-endian: the low lane first in memory).
+/// An 8-bit `rows × fanIn` weight matrix as the lane-pair kernel reads it: `rows × pairs` int32 words,
+/// each holding one pair's low lane's weight in bits 0-15 and its high lane's in bits 16-31, as SMLAD
+/// pairs them with the low and high halves of `__sxtb16`'s result.
 package func lanePairWeights(_ weights: [Int64], rows: Int, fanIn: Int, layout: LanePairLayout) -> [Int64] {
     precondition(weights.count == rows * fanIn, "weights are not rows x fanIn")
     var words: [Int64] = []

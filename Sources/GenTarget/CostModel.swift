@@ -24,9 +24,12 @@ package struct CostModel: Sendable, Equatable {
     package var convOutput: Double
     package var convColumn: Double
     /// Dense conv2d of a small fan-in on the lane-pair kernel (GenLowering/pairLanesForDSP.swift):
-    /// `convLanePair · outputs · pairs` (a weight word and an SMLAD per pair, the output's shift and
-    /// store spread over its pairs), plus the same column as dense.
+    /// `convLanePair · outputs · pairs + convLaneOutput · outputs + convLaneColumn · outputPixels · fanIn`
+    /// (a weight word and an SMLAD per pair; the bias, shift and store per output; the column's gathering
+    /// and splitting per pixel, shared by the channels).
     package var convLanePair: Double
+    package var convLaneOutput: Double
+    package var convLaneColumn: Double
     /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
     /// `outputs + convSparseOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
     /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
@@ -54,7 +57,7 @@ package struct CostModel: Sendable, Equatable {
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convColumn", "convLanePair", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
+        "convOutput", "convColumn", "convLanePair", "convLaneOutput", "convLaneColumn", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
     ]
 
@@ -62,7 +65,7 @@ package struct CostModel: Sendable, Equatable {
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
-        convLanePair: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
+        convLanePair: Double, convLaneOutput: Double, convLaneColumn: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
         convKernelMAC: Double, convKernelOutput: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
     ) {
@@ -78,6 +81,8 @@ package struct CostModel: Sendable, Equatable {
         self.convOutput = convOutput
         self.convColumn = convColumn
         self.convLanePair = convLanePair
+        self.convLaneOutput = convLaneOutput
+        self.convLaneColumn = convLaneColumn
         self.convSparseKept = convSparseKept
         self.convSparseGroup = convSparseGroup
         self.convSparseOutput = convSparseOutput

@@ -330,5 +330,7 @@ struct ConvFieldPropertyTests {
         #expect(paddedRowsSettings == ["dense", "kofn", "rows"], "padded rows only with \(paddedRowsSettings.sorted())")
         #expect(casesPaddedWithout >= 3, "border tests (a padded conv2d without padded rows) in only \(casesPaddedWithout) cases")
         #expect(counts[.inside, default: 0] >= 2, "unpadded columns in only \(counts[.inside, default: 0]) conv2d steps")
+        // The lane-pair kernel in random shapes too (every fan-in 4 to 11 is in LanePairKernelTests).
+        #expect(lanePairFanIns.values.reduce(0, +) >= 4, "lane-pair conv2d steps: \(lanePairFanIns)")
     }
 }

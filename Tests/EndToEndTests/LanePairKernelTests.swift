@@ -7,7 +7,7 @@ import GenModel
 import GenSupport
 import Testing
 
-@Suite("Lane-pair conv2d kernel (fan-ins 4 to 11): host C = simulator, Cortex-M4 under QEMU = host")
+@Suite("Lane-pair conv2d kernel (fan-ins 4 to 11): host C = simulator, Cortex-M4 under QEMU (-Os and -O2) = host")
 struct LanePairKernelTests {
     /// One model per fan-in, each ending its column differently (fan-in mod 4 gives how the last word
     /// overlaps): (input channels, kernel height, kernel width), 'same' padding, so padded rows and
@@ -49,8 +49,11 @@ struct LanePairKernelTests {
         try #require(hostShell.status == 0, "host build or run failed: \(hostShell.stderr)")
         #expect(host.quantized.count == run.quantizedInputs.count)
         #expect(host.quantized == run.simulated, "host C and the simulator differ")
-        let (arm, armShell) = try CHarness.runOnCortexM(directory: run.directory)
-        try #require(armShell.status == 0, "Cortex-M build or run failed: \(armShell.stderr)")
-        #expect(arm.quantized == host.quantized, "Cortex-M and host outputs differ")
+        // -Os, and -O2, where GCC folds the small weight table into the unrolled code as constants.
+        for optimization in ["-Os", "-O2"] {
+            let (arm, armShell) = try CHarness.runOnCortexM(directory: run.directory, optimization: optimization)
+            try #require(armShell.status == 0, "Cortex-M \(optimization) build or run failed: \(armShell.stderr)")
+            #expect(arm.quantized == host.quantized, "Cortex-M \(optimization) and host outputs differ")
+        }
     }
 }

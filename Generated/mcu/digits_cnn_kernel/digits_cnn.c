@@ -79,7 +79,7 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 /* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
  * out of registers (counted once by hand in GCC 12's -O2 assembly of a 784-input layer: 64 instead of 52 instructions per 48 MACs
  * on Cortex-M4), and it interleaves the unrolled output channels of the lane-pair kernel until their
- * sums spill (the digits CNN's conv1: 9,062 instructions with it, 8,420 without), so the kernels
+ * sums spill (the digits CNN's conv1 at 8 of 16 kept: 9,062 instructions with it, 8,420 without), so the kernels
  * with row pairs or lane pairs are compiled without it. In a build for size (-Os) they are compiled as at -O2:
  * measured on Cortex-M4, LeNet-300-100 dense takes 12 % fewer instructions for 302 more bytes of code. */
 #if GEN_ARM_DSP
@@ -195,7 +195,7 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
 /* ---- Constant tables (1642 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (low first), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
 static const int32_t digits_cnn_l0_conv1_w[8][5] __attribute__((aligned(4))) = {
     { /* row 0 */
         -4456433, 393155, 458757, 3604489, 3604480

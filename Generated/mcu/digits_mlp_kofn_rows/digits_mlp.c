@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 /* GCC's first scheduling pass hoists the loads of a row-pair step ahead of their multiplies and runs
  * out of registers (counted once by hand in GCC 12's -O2 assembly of a 784-input layer: 64 instead of 52 instructions per 48 MACs
  * on Cortex-M4), and it interleaves the unrolled output channels of the lane-pair kernel until their
- * sums spill (the digits CNN's conv1: 9,062 instructions with it, 8,420 without), so the kernels
+ * sums spill (the digits CNN's conv1 at 8 of 16 kept: 9,062 instructions with it, 8,420 without), so the kernels
  * with row pairs or lane pairs are compiled without it. In a build for size (-Os) they are compiled as at -O2:
  * measured on Cortex-M4, LeNet-300-100 dense takes 12 % fewer instructions for 302 more bytes of code. */
 #if GEN_ARM_DSP
