@@ -401,7 +401,7 @@ def features(layer):
     if not sparse:
         pairs = lane_pairs(layer["denseMacs"] // outputs)
         if pairs and layer.get("columnBytes", 0) > 0:
-            return "convLane", [outputs * pairs, outputs, column]
+            return "convLane", [outputs * pairs, pixels]
         return "conv", [layer["denseMacs"], outputs, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
@@ -487,8 +487,8 @@ def calibrate(out):
              "Per-layer instruction counts on Cortex-M4 (QEMU mps2-an386), arm-none-eabi-gcc -O2, layers kept out",
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
-             "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs, outputs,",
-             "column elements gathered]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
+             "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs, output",
+             "pixels]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
              "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
@@ -532,7 +532,7 @@ def calibrate(out):
         "sparseOutput": (fits["sparse"][2] + fits["sparseScalar"][2]) / 2,
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
-        "convLanePair": fits["convLane"][0], "convLaneOutput": fits["convLane"][1], "convLaneColumn": fits["convLane"][2],
+        "convLanePair": fits["convLane"][0], "convLanePixel": fits["convLane"][1],
         "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1],
         "convSparseOutput": fits["convSparse"][2], "convKernelMAC": fits["convKernel"][0],
         "convKernelOutput": fits["convKernel"][1],

@@ -76,8 +76,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
             dense = work.denseLanePairs.map {
-                model.convLanePair * outputs * Double($0) + model.convLaneOutput * outputs
-                    + model.convLaneColumn * Double(pixels * work.fanIn)
+                model.convLanePair * outputs * Double($0) + model.convLanePixel * Double(pixels)
             }
                 ?? model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)

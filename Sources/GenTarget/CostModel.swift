@@ -24,12 +24,11 @@ package struct CostModel: Sendable, Equatable {
     package var convOutput: Double
     package var convColumn: Double
     /// Dense conv2d of a small fan-in on the lane-pair kernel (GenLowering/pairLanesForDSP.swift):
-    /// `convLanePair · outputs · pairs + convLaneOutput · outputs + convLaneColumn · outputPixels · fanIn`
-    /// (a weight word and an SMLAD per pair; the bias, shift and store per output; the column's gathering
-    /// and splitting per pixel, shared by the channels).
+    /// `convLanePair · outputs · pairs + convLanePixel · outputPixels` (a weight word and an SMLAD per pair,
+    /// the output's bias, shift and store spread over its pairs; the column's gathering and splitting per
+    /// pixel, shared by the channels).
     package var convLanePair: Double
-    package var convLaneOutput: Double
-    package var convLaneColumn: Double
+    package var convLanePixel: Double
     /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
     /// `outputs + convSparseOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
     /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
@@ -57,7 +56,7 @@ package struct CostModel: Sendable, Equatable {
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convColumn", "convLanePair", "convLaneOutput", "convLaneColumn", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
+        "convOutput", "convColumn", "convLanePair", "convLanePixel", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
     ]
 
@@ -65,7 +64,7 @@ package struct CostModel: Sendable, Equatable {
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
-        convLanePair: Double, convLaneOutput: Double, convLaneColumn: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
+        convLanePair: Double, convLanePixel: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
         convKernelMAC: Double, convKernelOutput: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
     ) {
@@ -81,8 +80,7 @@ package struct CostModel: Sendable, Equatable {
         self.convOutput = convOutput
         self.convColumn = convColumn
         self.convLanePair = convLanePair
-        self.convLaneOutput = convLaneOutput
-        self.convLaneColumn = convLaneColumn
+        self.convLanePixel = convLanePixel
         self.convSparseKept = convSparseKept
         self.convSparseGroup = convSparseGroup
         self.convSparseOutput = convSparseOutput

@@ -10,7 +10,7 @@ struct SparsityPaysTests {
     /// Round numbers so every estimate below can be checked by hand.
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
-        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convLaneOutput: 4, convLaneColumn: 3, convSparseKept: 20,
+        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convLanePixel: 30, convSparseKept: 20,
         convSparseGroup: 3, convSparseOutput: 40,
         convKernelMAC: 12, convKernelOutput: 30, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
         convSharedOutput: 20, convSharedGather: 5)
@@ -97,11 +97,11 @@ struct SparsityPaysTests {
             groupKept: 4, kernelGranularity: false, weightBytes: 1, sparseIndexBytes: 8 * 4, nibbleIndices: false)
         // column: 2 * 64 * 9 = 1152; the four-row or row-pair dense form: 10 * 512 * 9 + 50 * 512 + 1152 = 72832
         #expect(estimateLayerCost(work, costModel: Self.model, option: .auto).denseInstructions == 72832)
-        // lane pairs: 7 * 512 * 5 + 4 * 512 + 3 * 64 * 9 (its own column cost) = 21696;
+        // lane pairs: 7 * 512 * 5 + 30 * 64 (its own cost per pixel) = 19840;
         // sparse: 20 * 512 * 4 + 3 * 512 + 40 * 512 + 1152 = 64128
         work.denseLanePairs = 5
         let estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
-        #expect(estimate.denseInstructions == 21696)
+        #expect(estimate.denseInstructions == 19840)
         #expect(estimate.sparseInstructions == 64128)
         #expect(estimate.chosen == .dense)
         // its table: a word per pair and row, 8 * 5 * 4 bytes
