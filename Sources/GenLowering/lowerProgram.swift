@@ -170,11 +170,7 @@ private func addPaddedRows(_ kinds: [StepKind], columns: [Int], sizes: [Int], la
 private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
     -> ConstantTable?
 {
-    guard target.armDSP,
-        hasEightBitKernels(
-            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
-            accumulatorBits: data.accumulator.byteCount * 8),
-        data.sparse == nil, data.kernelSparse == nil, data.darb == nil, data.rows >= 4, data.fanIn >= 4,
+    guard hasDenseDSPTable(data, target: target, quantization: quantization), data.rows >= 4, data.fanIn >= 4,
         let values = pairRowsForDSP(
             data.weights.values, rows: data.rows, fanIn: data.fanIn, activationBits: quantization.activationBits)
     else { return nil }
@@ -186,13 +182,20 @@ private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription,
 private func lanePairKernel(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
     -> LanePairLayout?
 {
-    guard target.armDSP,
-        hasEightBitKernels(
-            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
-            accumulatorBits: data.accumulator.byteCount * 8),
-        data.sparse == nil, data.sharedSparse == nil, data.kernelSparse == nil, data.darb == nil
-    else { return nil }
+    guard hasDenseDSPTable(data, target: target, quantization: quantization) else { return nil }
     return lanePairLayout(fanIn: data.fanIn)
+}
+
+/// A dense weight table (no k-of-n, sets, kept kernels or DARB groups) of the 8-bit kernels on an Arm DSP target:
+/// the tables the row-pair and lane-pair kernels reorder.
+private func hasDenseDSPTable(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
+    -> Bool
+{
+    target.armDSP
+        && hasEightBitKernels(
+            weightBits: quantization.weightBits, activationBits: quantization.activationBits,
+            accumulatorBits: data.accumulator.byteCount * 8)
+        && data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
 }
 
 /// The columns the row-pair kernel runs a vector-wise set over, on an Arm DSP target with the 8-bit
