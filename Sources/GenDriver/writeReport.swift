@@ -214,6 +214,10 @@ package func writeReport(
                 ("paddedRowsBytes", .int(paddedRowsBytes)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
+            // A conv2d on the Arm DSP lane-pair kernel (GenLowering/pairLanesForDSP.swift): its int16-lane pairs per output.
+            if case .conv2d(let conv) = step.kind, let lanes = conv.data.lanePairs {
+                entry.append(("lanePairs", .int(lanes.pairs.count)))
+            }
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name
             cost.structure =
                 decomposition.map { edpShortStructure($0) } ?? q.mask.map {
