@@ -20,6 +20,9 @@ gen chooses and with `--sparse-lowering always`), it runs `gen --target mcu`, th
 The host build's instructions come from callgrind. Writes Benchmarks/mcu.md, Benchmarks/mcu.json
 and Benchmarks/mcu.svg (instructions and flash against density). Instruction counts do not depend
 on machine load, so every ratio here is repeatable.
+
+`--layers` prints each layer's instructions of the --models, unpruned, each layer function kept out of line
+(as `--calibrate` counts them); `--calibrate` fits Toolchains/mcu.json's cost model.
 """
 import argparse
 import json
@@ -270,12 +273,15 @@ def main():
                         help="comma-separated: lenet and/or Examples/ names (the wide pair: digits_mlp_wide,digits_cnn_wide)")
     parser.add_argument("--calibrate", action="store_true",
                         help="measure each layer on its own and print the cost model for Toolchains/mcu.json")
+    parser.add_argument("--layers", action="store_true",
+                        help="print each layer's instructions (Cortex-M4 -O2, layers kept out of line) of the --models, "
+                             "unpruned; writes nothing")
     args = parser.parse_args()
     default_models = parser.get_default("models")
     if args.models != default_models and (args.quick or args.calibrate):
         sys.exit("bench_mcu: --models does not go with --quick (LeNet only) or --calibrate (the cost model is "
                  "fitted on lenet,digits_mlp,digits_cnn)")
-    if args.models != default_models and args.out == parser.get_default("out"):
+    if args.models != default_models and args.out == parser.get_default("out") and not args.layers:
         sys.exit("bench_mcu: with --models, name an --out folder (Benchmarks/ holds the default models' tables)")
     models = ["lenet"] if args.quick else args.models.split(",")
     for model in models:
@@ -293,6 +299,9 @@ def main():
     if args.calibrate:
         os.makedirs(args.out, exist_ok=True)
         calibrate(args.out)
+        return
+    if args.layers:
+        layer_table(models)
         return
     cores = ["m4"] if args.quick else ["m4", "m7", "m33"]
     opts = ["-O2"] if args.quick else ["-O2", "-Os"]
@@ -349,8 +358,8 @@ def main():
 NO_INLINE = ["-fno-inline-functions-called-once", "-fno-inline-small-functions", "-fno-inline-functions"]
 
 
-def layer_counts(folder, name, report):
-    """Instructions per inference of each layer function (M4, -O2, layers kept out of line)."""
+def function_counts(folder, name):
+    """Instructions per inference of each function of the model (M4, -O2, layers kept out of line), by name."""
     spec = CORES["m4"]
     flags = spec["flags"] + ["-O2"] + CFLAGS + NO_INLINE
     startup = os.path.join(folder, "startup.o")
@@ -365,12 +374,44 @@ def layer_counts(folder, name, report):
     counts = {}
     for match in re.finditer(r"symbol ([^:]+): (\d+)", open(log).read()):
         counts[match.group(1).split(".")[0]] = int(match.group(2)) / VECTORS
+    return counts
+
+
+def layer_functions(folder, name, report):
+    """(layer, instructions per inference) of every layer with a function of its own (M4, -O2, out of line)."""
+    counts = function_counts(folder, name)
     out = []
     for index, layer in enumerate(report["layers"]):
         symbol = f"{name}_l{index}_{re.sub(r'[^a-z0-9_]', '_', layer['name'].lower())}"
-        if layer["type"] in ("dense", "conv2d") and symbol in counts:
+        if symbol in counts:
             out.append((layer, counts[symbol]))
     return out
+
+
+def layer_counts(folder, name, report):
+    """(layer, instructions) of each dense and conv2d layer, as the cost model is fitted to them."""
+    return [(layer, count) for layer, count in layer_functions(folder, name, report) if layer["type"] in ("dense", "conv2d")]
+
+
+def layer_table(models):
+    """Prints each layer's instructions per inference of the unpruned models (`--layers`)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        lenet_path = os.path.join(scratch, "lenet.json")
+        lenet_model(lenet_path)
+        print("| model | layer | type | instructions (Cortex-M4 -O2, layers out of line) |\n|---|---|---|---|")
+        for model in models:
+            path = lenet_path if model == "lenet" else os.path.join(ROOT, "Examples", model + ".json")
+            folder = os.path.join(scratch, model)
+            os.makedirs(folder)
+            report_path = os.path.join(folder, "report.json")
+            run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet", "--prune", "none"])
+            report = json.load(open(report_path))
+            header = open(os.path.join(folder, model + ".h")).read()
+            frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
+            size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
+            write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+            for layer, count in layer_functions(folder, model, report):
+                print(f"| {model} | {layer['name']} | {layer['type']} | {count:,.0f} |")
 
 
 def features(layer):
@@ -399,9 +440,8 @@ def features(layer):
     # The im2col column: each pixel's fan-in gathered once (dense and weight-granularity k-of-n).
     column = pixels * (layer["denseMacs"] // outputs)
     if not sparse:
-        pairs = lane_pairs(layer["denseMacs"] // outputs)
-        if pairs and layer.get("columnBytes", 0) > 0:
-            return "convLane", [outputs * pairs, pixels]
+        if "lanePairs" in layer:  # gen names the lane-pair kernel and its pairs per output
+            return "convLane", [outputs * layer["lanePairs"], pixels]
         return "conv", [layer["denseMacs"], outputs, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
@@ -417,19 +457,6 @@ def features(layer):
     return "convSparse", [layer["macs"], outputs, column, layer["macs"] if nibble else 0, groups]
 
 
-def lane_pairs(fan_in):
-    """The int16-lane pairs per output of the lane-pair kernel, which a dense conv2d over its im2col column
-    runs for a fan-in of 4 to 11 (lanePairLayout in Sources/GenLowering/pairLanesForDSP.swift): two per word
-    of the column, and one (fan-in 4m + 1) or two more for its overlapping last word; 0 outside."""
-    if not 4 <= fan_in < 12:
-        return 0
-    return 2 * (fan_in // 4) + [0, 1, 2, 2][fan_in % 4]
-
-
-# A calibration plan's marker (not a gen flag): sample only its conv2d layers.
-CONV_ONLY = "conv2d layers only"
-
-
 def calibrate(out):
     """Fits Toolchains/mcu.json's costModel to per-layer counts on Cortex-M4 -O2 and prints it."""
     import numpy as np
@@ -437,38 +464,36 @@ def calibrate(out):
     with tempfile.TemporaryDirectory() as scratch:
         paths = {"lenet": os.path.join(scratch, "lenet.json")}
         lenet_model(paths["lenet"])
-        plans = []
+        plans = []  # (model, gen flags, sample only its conv2d layers)
         for index, shape in enumerate(LANE_SHAPES):
             paths[f"lanes{index}"] = os.path.join(scratch, f"lanes{index}.json")
             lane_model(paths[f"lanes{index}"], f"lanes{index}", shape)
-            plans.append((f"lanes{index}", ["--prune", "none", CONV_ONLY]))
+            plans.append((f"lanes{index}", ["--prune", "none"], True))
         for model in ["lenet", "digits_mlp", "digits_cnn", "digits_mlp_wide", "digits_cnn_wide"]:
             cnn = model.startswith("digits_cnn")
-            plans.append((model, ["--prune", "none"]))
+            plans.append((model, ["--prune", "none"], False))
             for k in [8, 4, 2]:
                 for index_format in ["byte", "nibble"]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--sparse-lowering", "always",
-                                          "--index-format", index_format]))
+                                          "--index-format", index_format], False))
             # Vector-wise sets: dense layers, and conv2d over its column.
             for k in [4, 2]:
                 for rows in [6, 12, 24]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
-                                          "--sparse-lowering", "always"]))
+                                          "--sparse-lowering", "always"], False))
             if cnn:
                 # EDP's data-free factors: more dense conv2d shapes for the conv fit (the CNNs' conv2 factored
                 # into a 3x3 basis and a 1x1 coefficient conv), which the two CNNs alone give two layers.
-                plans.append((model, ["--prune", "edp", CONV_ONLY]))
+                plans.append((model, ["--prune", "edp"], True))
                 for k in [1, 2, 3]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
-                                          "--sparse-lowering", "always"]))
+                                          "--sparse-lowering", "always"], False))
         seen = set()  # a layer some other plan leaves as it is (conv1 under EDP, say) counts once
-        for position, (model, flags) in enumerate(plans):
+        for position, (model, flags, conv_only) in enumerate(plans):
             path = paths.get(model, os.path.join(ROOT, "Examples", model + ".json"))
             folder = os.path.join(scratch, f"c{position}")
             os.makedirs(folder)
             report_path = os.path.join(folder, "report.json")
-            conv_only = CONV_ONLY in flags
-            flags = [flag for flag in flags if flag != CONV_ONLY]
             run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
             report = json.load(open(report_path))
             header = open(os.path.join(folder, model + ".h")).read()
