@@ -32,10 +32,10 @@ package struct LanePairLayout: Sendable, Equatable {
     package var pairs: [Pair]
 }
 
-/// The fan-ins the lane-pair kernel takes: at least one word, and fewer than 12. A review measured it
-/// faster than the row-pair kernel up to 18 inputs (Cortex-M4 -O2, one conv2d alone: 7-37 % fewer
-/// instructions at 4 to 11, 5-15 % at 12, 1-27 % at 13 to 18, even at 25); the range stops where the
-/// calibration's shapes and the tests stop (LanePairKernelTests: every fan-in 4 to 11).
+/// The fan-ins the lane-pair kernel takes: at least one word, and fewer than 12, where the tests
+/// (LanePairKernelTests: every fan-in 4 to 11) and the cost model's shapes (`--calibrate`) cover it. A
+/// review's one-off measurements (not in the repo) found it faster than the row-pair kernel up to about
+/// 18 inputs too; widening the range needs those tests and shapes first.
 package let lanePairFanIns = 4..<12
 
 /// The lane-pair layout of a column of `fanIn` values, or nil outside `lanePairFanIns`.
