@@ -339,33 +339,32 @@ private func weightedContext(
         weightDesc = "'\(name)' weights [\(data.rows)][\(data.fanIn)], \(describeWeightFormats(layer))"
     }
     // A DARB layer writes its weights per block-size group (darbContext). On Arm DSP cores the
-    // row-pair kernel reads the same weights in its own order: one table or the other is compiled.
-    if let lanes = data.lanePairs, let paired = data.dspWeights {
-        tables += "#if GEN_ARM_DSP\n"
-        let elements = lanes.pairs.map { pair in
-            "(" + [pair.low, pair.high].map { $0.map(String.init) ?? "-" }.joined(separator: ", ") + ")"
+    // row-pair or lane-pair kernel reads the same weights in its own order: one table or the other is compiled.
+    if let paired = data.dspWeights {
+        let dspAttribute: String
+        let dspComment: String
+        if let lanes = data.lanePairs {
+            // int32 words: aligned as the type is.
+            dspAttribute = attribute
+            let elements = lanes.pairs.map { pair in
+                "(" + [pair.low, pair.high].map { $0.map(String.init) ?? "-" }.joined(separator: ", ") + ")"
+            }
+            dspComment = weightDesc + "; for the Arm DSP lane-pair kernel: per output channel \(lanes.pairs.count) words of two"
+                + " int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements " + elements.joined(separator: " ")
+                + " (-: 0, taken by an earlier word)"
+        } else {
+            // The row-pair kernel reads it two words at a time (LDRD), which needs 4-byte alignment.
+            dspAttribute = attribute.contains("aligned(4)") ? attribute
+                : (attribute + " __attribute__((aligned(4)))").trimmingCharacters(in: .whitespaces)
+            dspComment = weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane"
+                + (data.sharedSparse != nil ? "; each set of rows from a multiple of 4 bytes)" : ")")
         }
-        tables += CTableWriter.table(
-            paired, name: tableName(.weights), attribute: attribute,
-            comment: weightDesc + "; for the Arm DSP lane-pair kernel: per output channel \(lanes.pairs.count) words of two int16"
-                + " lanes (bits 0-15, bits 16-31), the weights of the column's elements " + elements.joined(separator: " ")
-                + " (-: 0, taken by an earlier word)")
-        tables += "#else\n"
-        tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
-        tables += "#endif\n\n"
-        flash += max(paired.byteCount, data.weights.byteCount)
-    } else if let paired = data.dspWeights {
         tables += "#if GEN_ARM_DSP\n"
-        // The kernel reads it two words at a time (LDRD), which needs 4-byte alignment.
-        let aligned = attribute.contains("aligned(4)") ? attribute : (attribute + " __attribute__((aligned(4)))").trimmingCharacters(in: .whitespaces)
-        tables += CTableWriter.table(
-            paired, name: tableName(.weights), attribute: aligned,
-            comment: weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane"
-                + (data.sharedSparse != nil ? "; each set of rows from a multiple of 4 bytes)" : ")"))
+        tables += CTableWriter.table(paired, name: tableName(.weights), attribute: dspAttribute, comment: dspComment)
         tables += "#else\n"
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         tables += "#endif\n\n"
-        // The Arm DSP build holds the paired table (vector-wise sets padded to word boundaries).
+        // The Arm DSP build holds the DSP table (vector-wise sets padded to word boundaries).
         flash += max(paired.byteCount, data.weights.byteCount)
     } else if data.darb == nil {
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
