@@ -164,6 +164,20 @@ def outputs_of(text):
     return [line for line in text.splitlines() if line.startswith("out ")]
 
 
+def generate(path, model, folder, flags):
+    """`gen --target mcu` of the model at `path` into `folder` with `flags`, and the bench harness beside it
+    (input vectors in the model's input format); returns gen's report."""
+    report_path = os.path.join(folder, "report.json")
+    run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
+    with open(report_path) as f:
+        report = json.load(f)
+    header = open(os.path.join(folder, model + ".h")).read()
+    frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
+    size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
+    write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+    return report
+
+
 def measure_core(folder, name, core, opt):
     spec = CORES[core]
     flags = spec["flags"] + [opt] + CFLAGS
@@ -314,14 +328,7 @@ def main():
             for label, flags, density in settings(args.quick):
                 folder = os.path.join(scratch, model + "_" + re.sub(r"\W", "_", label))
                 os.makedirs(folder)
-                report_path = os.path.join(folder, "report.json")
-                run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
-                with open(report_path) as f:
-                    report = json.load(f)
-                header = open(os.path.join(folder, model + ".h")).read()
-                frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
-                size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
-                write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+                report = generate(path, model, folder, flags)
                 host_outputs, host_instructions = measure_host(folder, model)
                 for core in cores:
                     for opt in opts:
@@ -403,13 +410,7 @@ def layer_table(models):
             path = lenet_path if model == "lenet" else os.path.join(ROOT, "Examples", model + ".json")
             folder = os.path.join(scratch, model)
             os.makedirs(folder)
-            report_path = os.path.join(folder, "report.json")
-            run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet", "--prune", "none"])
-            report = json.load(open(report_path))
-            header = open(os.path.join(folder, model + ".h")).read()
-            frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
-            size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
-            write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+            report = generate(path, model, folder, ["--prune", "none"])
             for layer, count in layer_functions(folder, model, report):
                 print(f"| {model} | {layer['name']} | {layer['type']} | {count:,.0f} |")
 
@@ -493,13 +494,7 @@ def calibrate(out):
             path = paths.get(model, os.path.join(ROOT, "Examples", model + ".json"))
             folder = os.path.join(scratch, f"c{position}")
             os.makedirs(folder)
-            report_path = os.path.join(folder, "report.json")
-            run([GEN, "--target", "mcu", path, "-o", folder, "--report", report_path, "--quiet"] + flags)
-            report = json.load(open(report_path))
-            header = open(os.path.join(folder, model + ".h")).read()
-            frac = int(re.search(r"_INPUT_FRAC_BITS (-?\d+)", header).group(1))
-            size = int(re.search(r"_INPUT_SIZE (\d+)", header).group(1))
-            write_harness(folder, model, frac, size, input_vectors(model, size, frac))
+            report = generate(path, model, folder, flags)
             for layer, count in layer_counts(folder, model, report):
                 if conv_only and layer["type"] != "conv2d":
                     continue
