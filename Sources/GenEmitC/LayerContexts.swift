@@ -153,7 +153,7 @@ struct WeightedKernelContext {
     var keptKernels: String = ""
 }
 
-/// One block-size group of a DARB dense layer.
+/// One block-size group of a DARB layer (dense rows, or a conv2d's output channels).
 struct DARBGroupContext {
     var blockSize: String
     var rowCount: String
@@ -181,6 +181,29 @@ struct DARBKernelContext {
     var clampLow: String
     var clampHigh: String
     var groups: [DARBGroupContext]
+    /// A conv2d's geometry (c/layers/conv2d_darb; empty for a dense layer).
+    var inputSize = ""
+    var outputSize = ""
+    var inHeight = ""
+    var inWidth = ""
+    var outHeight = ""
+    var outWidth = ""
+    var kernelWidth = ""
+    var kernelArea = ""
+    var strideHeight = ""
+    var strideWidth = ""
+    var padTop = ""
+    var padLeft = ""
+    var hls = false
+    /// On Arm DSP targets with an arena: each output pixel's receptive field gathered into the im2col
+    /// column first (the rendered gather and padded-row pieces), which the groups then index directly.
+    var hasColumn = false
+    var column = ""
+    var imColumnGather = ""
+    var usesPaddedRows = false
+    var paddedPlace = ""
+    var imPaddedRows = ""
+    var pixels = ""
 }
 
 struct PoolKernelContext {

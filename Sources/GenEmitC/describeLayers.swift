@@ -37,7 +37,7 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     case .dense(let dense):
         return "Layer '\(name)': dense \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(dense.data)); accumulator \(dense.data.accumulator.cName)"
     case .conv2d(let conv):
-        return "Layer '\(name)': conv2d \(conv.kernelHeight)x\(conv.kernelWidth) stride \(conv.strideHeight)x\(conv.strideWidth) pad top \(conv.padTop) left \(conv.padLeft), \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(conv.data)); accumulator \(conv.data.accumulator.cName)"
+        return "Layer '\(name)': conv2d \(conv.kernelHeight)x\(conv.kernelWidth) stride \(conv.strideHeight)x\(conv.strideWidth) pad top \(conv.padTop) left \(conv.padLeft), \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(conv.data, pixels: conv.outHeight * conv.outWidth)); accumulator \(conv.data.accumulator.cName)"
     case .maxPool2d(let pool):
         return "Layer '\(name)': maxpool2d \(pool.sizeHeight)x\(pool.sizeWidth) stride \(pool.strideHeight)x\(pool.strideWidth), \(shapes); \(formats)"
     case .avgPool2d(let pool):
@@ -55,7 +55,8 @@ private func activationName(_ layer: QuantizedLayer) -> String {
     }
 }
 
-private func sparsityText(_ data: WeightedStepData) -> String {
+/// `pixels`: a conv2d's output pixels, each of which takes every weight once (1 for a dense layer).
+private func sparsityText(_ data: WeightedStepData, pixels: Int = 1) -> String {
     if let kernels = data.kernelSparse {
         let kept = data.weights.values.count
         let total = data.rows * data.fanIn
@@ -66,7 +67,13 @@ private func sparsityText(_ data: WeightedStepData) -> String {
         let total = data.rows * data.fanIn
         return "vector-wise k-of-n \(shared.k)/\(shared.n) shared by \(shared.rowsPerSet) rows, \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
     }
-    guard let sparse = data.sparse else { return "dense, \(data.rows * data.fanIn) MACs" }
+    if let darb = data.darb {
+        let kept = darb.groups.reduce(0) { $0 + $1.weights.values.count }
+        let total = data.rows * data.fanIn
+        let groups = darb.groups.map { "\($0.rows.values.count) row\($0.rows.values.count == 1 ? "" : "s") with s = \($0.blockSize)" }.joined(separator: ", ")
+        return "DARB, one weight per block of s (\(groups)), \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
+    }
+    guard let sparse = data.sparse else { return "dense, \(data.rows * data.fanIn * pixels) MACs" }
     let kept = data.rows * sparse.keptPerRow
     let total = data.rows * data.fanIn
     let percent = Double(total - kept) * 100 / Double(total)

@@ -106,6 +106,46 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.padTop = String(conv.padTop)
             context.padLeft = String(conv.padLeft)
             context.keptKernels = String(conv.data.kernelSparse?.keptPerRow ?? 0)
+            if let darb = conv.data.darb {
+                // DARB's output channels grouped by block size, plain C: over the im2col column where lowering
+                // placed one (Arm DSP targets with an arena), else straight from the input.
+                if let offset = conv.columnOffset {
+                    addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                    needsRowCopy = true
+                    needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
+                    rowCopyOnEveryCore = true
+                    paddedRowsOnEveryCore = paddedRowsOnEveryCore || conv.paddedRowsOffset != nil
+                }
+                var darbKernel = darbContext(
+                    darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
+                    attribute: program.target.tableAttribute)
+                darbKernel.inputSize = context.inputSize
+                darbKernel.outputSize = context.outputSize
+                darbKernel.inHeight = context.inHeight
+                darbKernel.inWidth = context.inWidth
+                darbKernel.outHeight = context.outHeight
+                darbKernel.outWidth = context.outWidth
+                darbKernel.kernelWidth = context.kernelWidth
+                darbKernel.kernelArea = context.kernelArea
+                darbKernel.strideHeight = context.strideHeight
+                darbKernel.strideWidth = context.strideWidth
+                darbKernel.padTop = context.padTop
+                darbKernel.padLeft = context.padLeft
+                darbKernel.hls = hls
+                if let offset = conv.columnOffset {
+                    darbKernel.hasColumn = true
+                    darbKernel.column = "\(namer.arena)[\(offset)]"
+                    darbKernel.imColumnGather = indented(renderer.render(context, template: "c/layers/im2col"), by: 12)
+                    darbKernel.usesPaddedRows = context.usesPaddedRows
+                    darbKernel.paddedPlace = context.paddedPlace
+                    if context.usesPaddedRows {
+                        darbKernel.imPaddedRows = indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8)
+                    }
+                    darbKernel.pixels = String(conv.outHeight * conv.outWidth)
+                }
+                layers += renderer.render(darbKernel, template: "c/layers/conv2d_darb")
+                break
+            }
             if let shared = conv.data.sharedSparse, let offset = conv.columnOffset {
                 // Vector-wise k-of-n: per pixel, the im2col column, then each set's gather from it.
                 addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)

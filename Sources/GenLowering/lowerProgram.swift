@@ -127,7 +127,8 @@ package func hasEightBitKernels(weightBits: Int, activationBits: Int, accumulato
 /// The im2col column a conv2d step needs on an Arm DSP target (8-bit weights and activations, int32
 /// accumulators): each output pixel's receptive field is gathered into the arena once and reused by
 /// every output channel, by the dense kernel's four-row blocking (at least four output channels and
-/// four weights each) or by the weight-granularity k-of-n rows. Kernel granularity reads the input.
+/// four weights each), by the weight-granularity k-of-n rows or by DARB's groups of output channels.
+/// Kernel granularity reads the input.
 /// A vector-wise k-of-n dense layer gathers each set's kept inputs into a column (on every arena target).
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
     if case .dense(let dense) = kind, dense.data.sharedSparse != nil { return dense.data.setColumnElements }
@@ -137,8 +138,8 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
         hasEightBitKernels(
             weightBits: quantization.weightBits, activationBits: quantization.activationBits,
             accumulatorBits: conv.data.accumulator.byteCount * 8),
-        conv.data.kernelSparse == nil, conv.data.darb == nil,
-        conv.data.sparse != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
+        conv.data.kernelSparse == nil,
+        conv.data.sparse != nil || conv.data.darb != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
 }

@@ -35,6 +35,8 @@ struct CortexMTests {
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
         ("mlp_darb", TestModels.mlp()),
+        // ...and on conv2d layers, their output channels grouped by block size (padding, stride).
+        ("cnn_darb", TestModels.cnn()),
         // EDP: basis and coefficient layers (1x1 conv2d for the convolutions).
         ("cnn_edp", TestModels.cnn()),
         // An arena with nothing but the column of a k-of-n conv2d, which reads it on every core (k = 2:
@@ -91,7 +93,7 @@ struct CortexMTests {
                 $0.kofnRows = 7
                 $0.sparseLowering = "always"
             }
-            if label == "mlp_darb" {
+            if label == "mlp_darb" || label == "cnn_darb" {
                 $0.prune = "darb"
                 $0.sparseLowering = "always"
             }
@@ -117,6 +119,13 @@ struct CortexMTests {
             #expect(run.result.program.arenaElements == 148)
             #expect(run.result.program.steps.contains { step in
                 if case .conv2d(let conv) = step.kind { return conv.columnOffset == 4 }
+                return false
+            })
+        }
+        if label == "cnn_darb" {
+            // Some conv2d runs the grouped DARB kernel (more than one block size), not plain 1-of-s.
+            #expect(run.result.program.steps.contains { step in
+                if case .conv2d(let conv) = step.kind { return (conv.data.darb?.groups.count ?? 0) > 1 }
                 return false
             })
         }

@@ -55,23 +55,63 @@ struct DARBTests {
         #expect(gradualBlock(epoch: 3, rampEpochs: 0, block: 8) == 8)
     }
 
-    @Test("remasking by magnitude keeps DARB's structure: per-row blocks on dense layers, 1-of-s on conv2d")
+    @Test("remasking by magnitude keeps DARB's structure: per-row blocks on dense and conv2d layers alike")
     func remaskKeepsStructure() throws {
         let graph = try EDPTests.graph()  // two conv2d and two dense layers
         let pruned = pruneDARB(graph, sparsity: 0.75)
         // Weights unchanged: the same masks come back, layer by layer.
         let again = remaskByMagnitude(pruned.withMasksRemoved(), masksFrom: pruned)
+        var compared = (dense: 0, conv: 0)
         for (before, after) in zip(pruned.layers, again.layers) {
             switch (before.op, after.op) {
             case (.dense(let a), .dense(let b)):
                 #expect(a.mask?.kept == b.mask?.kept && a.mask?.rowBlocks == b.mask?.rowBlocks && a.mask?.n == b.mask?.n)
+                compared.dense += 1
             case (.conv2d(let a), .conv2d(let b)):
-                #expect(a.mask?.kept == b.mask?.kept && b.mask?.rowBlocks == nil && a.mask?.n == b.mask?.n)
+                #expect(a.mask?.kept == b.mask?.kept && a.mask?.rowBlocks == b.mask?.rowBlocks && a.mask?.n == b.mask?.n)
+                compared.conv += 1
             default:
                 continue
             }
         }
+        #expect(compared == (2, 2))
         #expect(pruned.layers.contains { if case .dense(let d) = $0.op { return d.mask?.rowBlocks != nil }; return false })
+    }
+
+    @Test("a conv2d's output channels get their own block sizes: denser channels smaller blocks, one weight per block")
+    func convPerChannel() throws {
+        var g = SeededGenerator(seed: 9)
+        // 4 output channels over 2 input channels of 3x3 (fan-in 18, blocks 1 or 2): channels 0 and 1 have
+        // every weight large, channels 2 and 3 one large weight in each pair of positions.
+        var weights: [Double] = []
+        for channel in 0..<4 {
+            for position in 0..<18 {
+                weights.append(channel < 2 || position % 2 == 0 ? g.uniform(1, 2) : g.uniform(-0.01, 0.01))
+            }
+        }
+        let conv = Conv2DLayer(
+            inChannels: 2, outChannels: 4, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1), weights: weights,
+            bias: [0, 0, 0, 0], activation: .none, mask: nil)
+        var graph = try EDPTests.graph()
+        let index = try #require(graph.layers.firstIndex { if case .conv2d = $0.op { return true }; return false })
+        graph.layers[index].op = .conv2d(conv)
+        let pruned = pruneDARB(graph, sparsity: 0.25)
+        guard case .conv2d(let result) = pruned.layers[index].op, let mask = result.mask else {
+            Issue.record("the conv2d has no mask")
+            return
+        }
+        #expect(mask.rowBlocks == [1, 1, 2, 2] && mask.k == 1 && mask.n == 2)
+        for channel in 0..<4 {
+            let kept = (0..<18).filter { mask.kept[channel * 18 + $0] }
+            #expect(kept == (channel < 2 ? Array(0..<18) : Array(stride(from: 0, to: 18, by: 2))), "channel \(channel)")
+        }
+        // One block size for every channel stays plain 1-of-s k-of-n (no row blocks).
+        var uniform = graph
+        uniform.layers[index].op = .conv2d(Conv2DLayer(
+            inChannels: 2, outChannels: 4, kernel: (3, 3), stride: (1, 1), padding: (1, 1, 1, 1),
+            weights: (0..<72).map { Double($0 % 7) - 3 }, bias: [0, 0, 0, 0], activation: .none, mask: nil))
+        guard case .conv2d(let plain) = pruneDARB(uniform, sparsity: 0.5).layers[index].op else { return }
+        #expect(plain.mask?.rowBlocks == nil && plain.mask?.k == 1 && plain.mask?.n == 2)
     }
 }
 

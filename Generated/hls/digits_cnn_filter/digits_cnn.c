@@ -260,7 +260,7 @@ static int8_t digits_cnn_buffer1[96];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [6, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 54 MACs; accumulator int32_t */
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [6, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 3456 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[384])
 {
     GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l0_conv1_w cyclic factor=8 dim=2)
@@ -314,7 +314,7 @@ static void digits_cnn_l1_pool1(const int8_t x[384], int8_t y[96])
         }
     }
 }
-/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [6, 4, 4] -> [12, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 6..31 per output; dense, 648 MACs; accumulator int32_t */
+/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [6, 4, 4] -> [12, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 6..31 per output; dense, 2592 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
 {
     GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l2_conv2_w cyclic factor=8 dim=2)

@@ -360,7 +360,7 @@ static int8_t digits_cnn_buffer1[128];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 4608 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
     GEN_HLS(HLS ARRAY_PARTITION variable=digits_cnn_l0_conv1_w cyclic factor=8 dim=2)

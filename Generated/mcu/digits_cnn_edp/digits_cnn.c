@@ -493,7 +493,7 @@ static int8_t digits_cnn_arena[640];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 4608 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
 #if GEN_ARM_DSP
@@ -637,7 +637,7 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
     }
 #endif
 }
-/* Layer 'conv2_basis': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [6, 2, 2], activation none (EDP basis of 'conv2', rank 6 of 9); in Q3.4, out Q4.3, weights Q.7 (frac bits); dense, 432 MACs; accumulator int32_t */
+/* Layer 'conv2_basis': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [6, 2, 2], activation none (EDP basis of 'conv2', rank 6 of 9); in Q3.4, out Q4.3, weights Q.7 (frac bits); dense, 1728 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(const int8_t x[128], int8_t y[24])
 {
 #if GEN_ARM_DSP
@@ -864,7 +864,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(con
 #endif
 }
 
-/* Layer 'conv2': conv2d 1x1 stride 1x1 pad top 0 left 0, [6, 2, 2] -> [9, 2, 2], activation relu6 (EDP coefficients of 'conv2', rank 6 of 9); in Q4.3, out Q3.4, weights frac bits 6..7 per output; dense, 54 MACs; accumulator int32_t */
+/* Layer 'conv2': conv2d 1x1 stride 1x1 pad top 0 left 0, [6, 2, 2] -> [9, 2, 2], activation relu6 (EDP coefficients of 'conv2', rank 6 of 9); in Q4.3, out Q3.4, weights frac bits 6..7 per output; dense, 216 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l3_conv2(const int8_t x[24], int8_t y[36])
 {
 #if GEN_ARM_DSP

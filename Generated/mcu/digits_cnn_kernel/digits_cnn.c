@@ -540,7 +540,7 @@ static int8_t digits_cnn_arena[640];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 72 MACs; accumulator int32_t */
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 4608 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
 #if GEN_ARM_DSP
@@ -684,7 +684,7 @@ static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
     }
 #endif
 }
-/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; dense, 1152 MACs; accumulator int32_t */
+/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; dense, 4608 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
 #if GEN_ARM_DSP

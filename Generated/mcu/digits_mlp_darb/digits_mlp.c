@@ -608,7 +608,7 @@ static int8_t digits_mlp_arena[48];
 
 /* ---- Layers ---- */
 
-/* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q2.5, weights frac bits 6..28 per output; dense, 2048 MACs; accumulator int32_t */
+/* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q2.5, weights frac bits 6..28 per output; DARB, one weight per block of s (3 rows with s = 4, 23 rows with s = 8, 4 rows with s = 16, 2 rows with s = 64), 250 of 2048 weights kept (87.8% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
     int r;
@@ -651,7 +651,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
     }
 }
 
-/* Layer 'fc2': dense [32] -> [16], activation relu; in Q2.5, out Q3.4, weights frac bits -1..22 per output; dense, 512 MACs; accumulator int32_t */
+/* Layer 'fc2': dense [32] -> [16], activation relu; in Q2.5, out Q3.4, weights frac bits -1..22 per output; DARB, one weight per block of s (4 rows with s = 4, 5 rows with s = 8, 4 rows with s = 16, 3 rows with s = 32), 63 of 512 weights kept (87.7% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     int r;
@@ -694,7 +694,7 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
     }
 }
 
-/* Layer 'fc3': dense [16] -> [10], activation none; in Q3.4, out Q3.4, weights frac bits 6..7 per output; dense, 160 MACs; accumulator int32_t */
+/* Layer 'fc3': dense [16] -> [10], activation none; in Q3.4, out Q3.4, weights frac bits 6..7 per output; DARB, one weight per block of s (1 row with s = 4, 6 rows with s = 8, 3 rows with s = 16), 19 of 160 weights kept (88.1% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     int r;

@@ -7,8 +7,8 @@ import GenModel
 /// the largest |w| (block-max weight masking, ties to the lower index). A row's s comes from its
 /// density under unstructured magnitude pruning of the layer at `sparsity`: s ≈ fanIn / nnz, rounded
 /// in log2 to a power of two that divides the fan-in; one scale α over the layer's rows is chosen so
-/// that the kept count comes closest to the target. Dense layers get a block size per row; conv2d
-/// layers one block size for the whole layer (their kernels are plain 1-of-s k-of-n).
+/// that the kept count comes closest to the target. A conv2d's rows are its output channels; a layer
+/// whose rows all get the same s is plain 1-of-s k-of-n.
 package func pruneDARB(_ graph: Graph, sparsity: Double) -> Graph {
     var pruned = graph
     for index in pruned.layers.indices {
@@ -18,12 +18,11 @@ package func pruneDARB(_ graph: Graph, sparsity: Double) -> Graph {
             dense.mask = blockMaxMask(dense.weights, rows: dense.outputs, fanIn: dense.inputs, blocks: blocks)
             pruned.layers[index].op = .dense(dense)
         case .conv2d(var conv):
-            let perRow = darbBlockSizes(conv.weights, rows: 1, fanIn: conv.weights.count, sparsity: sparsity, divides: conv.fanIn)
-            let mask = blockMaxMask(
-                conv.weights, rows: conv.outChannels, fanIn: conv.fanIn,
-                blocks: [Int](repeating: perRow[0], count: conv.outChannels))
-            // A single block size is ordinary k-of-n: 1 of every s.
-            conv.mask = KeepMask(k: 1, n: perRow[0], kept: mask.kept)
+            // A conv2d's row is an output channel, its fan-in c_in·kh·kw (in the weights' order).
+            let blocks = darbBlockSizes(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, sparsity: sparsity)
+            let mask = blockMaxMask(conv.weights, rows: conv.outChannels, fanIn: conv.fanIn, blocks: blocks)
+            // One block size for every channel is ordinary k-of-n, 1 of every s, with its faster kernels.
+            conv.mask = Set(blocks).count == 1 ? KeepMask(k: 1, n: blocks[0], kept: mask.kept) : mask
             pruned.layers[index].op = .conv2d(conv)
         case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
             break
@@ -39,10 +38,9 @@ package func darbAllowedBlocks(fanIn: Int) -> [Int] {
     return sizes
 }
 
-/// Per-row block sizes (see `pruneDARB`). `divides` is the length the sizes must divide (the row
-/// length when rows is 1 and the "row" is a whole conv2d layer).
-package func darbBlockSizes(_ weights: [Double], rows: Int, fanIn: Int, sparsity: Double, divides: Int? = nil) -> [Int] {
-    let allowed = darbAllowedBlocks(fanIn: divides ?? fanIn)
+/// Per-row block sizes (see `pruneDARB`).
+package func darbBlockSizes(_ weights: [Double], rows: Int, fanIn: Int, sparsity: Double) -> [Int] {
+    let allowed = darbAllowedBlocks(fanIn: fanIn)
     let target = Double(weights.count) * (1 - sparsity)
     // Row densities under one unstructured magnitude threshold over the layer.
     let keep = max(Int((target).rounded()), rows)
