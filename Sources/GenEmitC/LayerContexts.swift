@@ -166,6 +166,20 @@ struct DARBGroupContext {
     var inputIndex: String
     var offsetNote: String
     var hls: Bool
+    /// Offsets stored (s > 1): the loop steps over the index table's elements (`fullSteps` of them, each
+    /// `stepStatements`), then the partial last one (`tailStatements`, element `fullSteps`).
+    var packed = false
+    var indexTable = ""
+    var fullSteps = ""
+    var hasFullSteps = false
+    var stepStatements: [String] = []
+    var hasTail = false
+    var tailStatements: [String] = []
+    var accType = ""
+    /// The array the kept weights' inputs are read from: `x`, or a conv2d's im2col column `col`.
+    var darbInput = "x"
+    /// c/layers/darb_row rendered with this context and indented for its kernel (emitCFiles).
+    var rowBody = ""
 }
 
 struct DARBKernelContext {
@@ -181,6 +195,9 @@ struct DARBKernelContext {
     var clampLow: String
     var clampHigh: String
     var groups: [DARBGroupContext]
+    /// Some group loops over its blocks with `b` (a group whose offsets fill less than one stored element has no loop).
+    /// (Stored: the templates see stored properties only.)
+    var usesBlockLoop = true
     /// A conv2d's geometry (c/layers/conv2d_darb; empty for a dense layer).
     var inputSize = ""
     var outputSize = ""

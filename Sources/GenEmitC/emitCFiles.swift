@@ -58,10 +58,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     weightBits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
                     accumulatorBits: dense.data.accumulator.byteCount * 8)
             if let darb = dense.data.darb {
-                layers += renderer.render(
-                    darbContext(darb, context: context, step: step, layer: layer, namer: namer, tables: &tables,
-                        flash: &flashBytes, attribute: program.target.tableAttribute),
-                    template: "c/layers/dense_darb")
+                var darbKernel = darbContext(
+                    darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
+                    attribute: program.target.tableAttribute)
+                renderDARBRows(&darbKernel, renderer: renderer, indent: 8)
+                layers += renderer.render(darbKernel, template: "c/layers/dense_darb")
             } else if let shared = dense.data.sharedSparse, let offset = dense.columnOffset {
                 var sets = sharedSetsContext(
                     dense.data, shared: shared, columnOffset: offset, arena: namer.arena,
@@ -118,7 +119,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 }
                 var darbKernel = darbContext(
                     darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
-                    attribute: program.target.tableAttribute)
+                    attribute: program.target.tableAttribute, input: "col")
                 darbKernel.inputSize = context.inputSize
                 darbKernel.outputSize = context.outputSize
                 darbKernel.inHeight = context.inHeight
@@ -142,6 +143,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                         darbKernel.imPaddedRows = indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8)
                     }
                     darbKernel.pixels = String(conv.outHeight * conv.outWidth)
+                    renderDARBRows(&darbKernel, renderer: renderer, indent: 16)
                 }
                 layers += renderer.render(darbKernel, template: "c/layers/conv2d_darb")
                 break
@@ -463,7 +465,7 @@ private func weightedContext(
 /// Writes a DARB layer's per-group tables (rows, kept weights, packed offsets) and its kernel context.
 private func darbContext(
     _ darb: DARBLayout, context: WeightedKernelContext, step: Step, layer: QuantizedLayer, namer: CNamer,
-    tables: inout String, flash: inout Int, attribute: String
+    tables: inout String, flash: inout Int, attribute: String, input: String = "x"
 ) -> DARBKernelContext {
     let name = CNamer.commentText(layer.layer.name)
     var groups: [DARBGroupContext] = []
@@ -479,8 +481,11 @@ private func darbContext(
             group.weights, name: tableName(.weights), attribute: attribute,
             comment: "'\(name)' kept weights of those rows, one per block of \(s), \(describeWeightFormats(layer))")
         flash += group.rows.byteCount + group.weights.byteCount
-        var inputIndex = "b"
-        var note = ""
+        var groupContext = DARBGroupContext(
+            blockSize: String(s), rowCount: String(group.rows.values.count), blocks: String(group.blocksPerRow),
+            blocksNote: group.blocksPerRow == 1 ? "1 block" : "\(group.blocksPerRow) blocks",
+            rowTable: tableName(.rows), weightTable: tableName(.weights), inputIndex: "b", offsetNote: "",
+            hls: context.hls)
         if let stored = group.storedOffsets {
             let bits = group.offsetBits
             tables += CTableWriter.table(
@@ -488,25 +493,70 @@ private func darbContext(
                 comment: "'\(name)' offset of each kept weight inside its block of \(s), \(bits) bits"
                     + (bits < 8 ? ", \(8 / bits) to a byte (lowest bits first)" : ""))
             flash += stored.byteCount
+            let indices = tableName(.indices)
+            let perByte = bits < 8 ? 8 / bits : 1
             let offset =
                 bits < 8
-                ? "(({{T}}[r][b / \(8 / bits)] >> (\(bits) * (b % \(8 / bits)))) & \((1 << bits) - 1))"
-                : "{{T}}[r][b]"
-            inputIndex = "b * \(s) + " + offset.replacingOccurrences(of: "{{T}}", with: tableName(.indices))
-            note = ", offsets of \(bits) bits"
+                ? "((\(indices)[r][b / \(perByte)] >> (\(bits) * (b % \(perByte)))) & \((1 << bits) - 1))"
+                : "\(indices)[r][b]"
+            groupContext.inputIndex = "b * \(s) + " + offset
+            groupContext.offsetNote = ", offsets of \(bits) bits"
+            // The fast form: one stored index element (a byte of 8 / bits offsets, or one offset) per step,
+            // each offset unpacked by a constant shift, so no shift amount is computed per weight.
+            let readings = readDARBOffsets(
+                blocks: group.blocksPerRow, blockSize: s, bits: bits, weights: tableName(.weights), input: input,
+                accType: context.accType)
+            groupContext.packed = true
+            groupContext.indexTable = indices
+            groupContext.fullSteps = String(group.blocksPerRow / perByte)
+            groupContext.hasFullSteps = group.blocksPerRow / perByte > 0
+            groupContext.stepStatements = readings.step
+            groupContext.hasTail = !readings.tail.isEmpty
+            groupContext.tailStatements = readings.tail
         }
-        groups.append(
-            DARBGroupContext(
-                blockSize: String(s), rowCount: String(group.rows.values.count), blocks: String(group.blocksPerRow),
-                blocksNote: group.blocksPerRow == 1 ? "1 block" : "\(group.blocksPerRow) blocks",
-                rowTable: tableName(.rows), weightTable: tableName(.weights), inputIndex: inputIndex, offsetNote: note,
-                hls: context.hls))
+        groupContext.accType = context.accType
+        groupContext.darbInput = input
+        groups.append(groupContext)
     }
     let shift = context.shift.replacingOccurrences(of: "[oc]", with: "[o]")
-    return DARBKernelContext(
+    var kernel = DARBKernelContext(
         comment: context.comment, function: context.function, actType: context.actType, accType: context.accType,
         requantize: context.requantize, inputs: context.inputs, outputs: context.outputs, biasTable: context.biasTable, shift: shift,
         clampLow: context.clampLow, clampHigh: context.clampHigh, groups: groups)
+    kernel.usesBlockLoop = groups.contains { !$0.packed || $0.hasFullSteps }
+    return kernel
+}
+
+/// Each group's accumulation over its kept weights (c/layers/darb_row), indented for the kernel's row loop.
+private func renderDARBRows(_ kernel: inout DARBKernelContext, renderer: TemplateRenderer, indent: Int) {
+    for g in kernel.groups.indices {
+        kernel.groups[g].rowBody = indented(renderer.render(kernel.groups[g], template: "c/layers/darb_row"), by: indent)
+    }
+}
+
+/// The statements of one step of a DARB group's loop over its stored offsets (`v` holds step b's index
+/// element: 8 / bits packed offsets, or one offset of 8 or 16 bits) and those of the partial last element
+/// (`v` then holds element `blocks / (8 / bits)`): `acc += w[r][j] * input[s * j + offset j]`, the
+/// offset's shift and mask constant.
+private func readDARBOffsets(blocks: Int, blockSize s: Int, bits: Int, weights: String, input: String, accType: String)
+    -> (step: [String], tail: [String])
+{
+    let perByte = bits < 8 ? 8 / bits : 1
+    func offset(_ j: Int) -> String {
+        guard perByte > 1 else { return "v" }
+        if j == 0 { return "(v & \((1 << bits) - 1))" }
+        if j == perByte - 1 { return "(v >> \(bits * j))" }
+        return "((v >> \(bits * j)) & \((1 << bits) - 1))"
+    }
+    func statement(block: String, _ j: Int) -> String {
+        "acc += (\(accType))\(weights)[r][\(block)] * \(input)[\(s) * \(block.contains(" ") ? "(\(block))" : block) + \(offset(j))];"
+    }
+    let step = (0..<perByte).map { j in
+        statement(block: perByte == 1 ? "b" : j == 0 ? "\(perByte) * b" : "\(perByte) * b + \(j)", j)
+    }
+    let full = blocks / perByte
+    let tail = (0..<(blocks % perByte)).map { j in statement(block: String(full * perByte + j), j) }
+    return (step, tail)
 }
 
 /// How the fast k-of-n kernel walks its index table (bytes or nibbles) and whether it has a DSP path

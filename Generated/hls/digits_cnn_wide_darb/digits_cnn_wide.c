@@ -674,8 +674,10 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t 
         GEN_HLS(HLS PIPELINE II=1)
         const int o = digits_cnn_wide_l5_fc_rows_s8[r];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
-        for (b = 0; b < 4; ++b) {
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][b] * x[b * 8 + ((digits_cnn_wide_l5_fc_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 2; ++b) {
+            const int v = digits_cnn_wide_l5_fc_idx_s8[r][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }
@@ -684,8 +686,10 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t 
         GEN_HLS(HLS PIPELINE II=1)
         const int o = digits_cnn_wide_l5_fc_rows_s16[r];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
-        for (b = 0; b < 2; ++b) {
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][b] * x[b * 16 + ((digits_cnn_wide_l5_fc_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 1; ++b) {
+            const int v = digits_cnn_wide_l5_fc_idx_s16[r][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }

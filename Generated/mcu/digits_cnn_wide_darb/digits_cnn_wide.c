@@ -815,7 +815,8 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
      * input and output, in the weights' order (position f = (ic * kh + ky) * kw + kx);
      * then each group of output channels reads its kept positions from it. */
     int8_t *const col = &digits_cnn_wide_arena[128];
-    int oy, ox, r, b;
+    int oy, ox, r;
+    int b;
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
             const int p = oy * 2 + ox;
@@ -840,8 +841,12 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
             for (r = 0; r < 8; ++r) {
                 const int o = digits_cnn_wide_l2_conv2_rows_s4[r];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
-                for (b = 0; b < 36; ++b) {
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][b] * col[b * 4 + ((digits_cnn_wide_l2_conv2_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
+                for (b = 0; b < 9; ++b) {
+                    const int v = digits_cnn_wide_l2_conv2_idx_s4[r][b];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b] * col[4 * (4 * b) + (v & 3)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b + 1] * col[4 * (4 * b + 1) + ((v >> 2) & 3)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b + 2] * col[4 * (4 * b + 2) + ((v >> 4) & 3)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b + 3] * col[4 * (4 * b + 3) + (v >> 6)];
                 }
                 y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
             }
@@ -849,8 +854,10 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
             for (r = 0; r < 8; ++r) {
                 const int o = digits_cnn_wide_l2_conv2_rows_s8[r];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
-                for (b = 0; b < 18; ++b) {
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][b] * col[b * 8 + ((digits_cnn_wide_l2_conv2_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
+                for (b = 0; b < 9; ++b) {
+                    const int v = digits_cnn_wide_l2_conv2_idx_s8[r][b];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][2 * b] * col[8 * (2 * b) + (v & 15)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][2 * b + 1] * col[8 * (2 * b + 1) + (v >> 4)];
                 }
                 y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
             }
@@ -858,8 +865,14 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
             for (r = 0; r < 16; ++r) {
                 const int o = digits_cnn_wide_l2_conv2_rows_s16[r];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
-                for (b = 0; b < 9; ++b) {
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][b] * col[b * 16 + ((digits_cnn_wide_l2_conv2_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
+                for (b = 0; b < 4; ++b) {
+                    const int v = digits_cnn_wide_l2_conv2_idx_s16[r][b];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][2 * b] * col[16 * (2 * b) + (v & 15)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][2 * b + 1] * col[16 * (2 * b + 1) + (v >> 4)];
+                }
+                {
+                    const int v = digits_cnn_wide_l2_conv2_idx_s16[r][4];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][8] * col[16 * 8 + (v & 15)];
                 }
                 y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
             }
@@ -894,8 +907,10 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t 
     for (r = 0; r < 9; ++r) {
         const int o = digits_cnn_wide_l5_fc_rows_s8[r];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
-        for (b = 0; b < 4; ++b) {
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][b] * x[b * 8 + ((digits_cnn_wide_l5_fc_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 2; ++b) {
+            const int v = digits_cnn_wide_l5_fc_idx_s8[r][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }
@@ -903,8 +918,10 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t 
     for (r = 0; r < 1; ++r) {
         const int o = digits_cnn_wide_l5_fc_rows_s16[r];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
-        for (b = 0; b < 2; ++b) {
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][b] * x[b * 16 + ((digits_cnn_wide_l5_fc_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 1; ++b) {
+            const int v = digits_cnn_wide_l5_fc_idx_s16[r][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }

@@ -617,8 +617,12 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
     for (r = 0; r < 3; ++r) {
         const int o = digits_mlp_l0_fc1_rows_s4[r];
         int32_t acc = digits_mlp_l0_fc1_b[o];
-        for (b = 0; b < 16; ++b) {
-            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][b] * x[b * 4 + ((digits_mlp_l0_fc1_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
+        for (b = 0; b < 4; ++b) {
+            const int v = digits_mlp_l0_fc1_idx_s4[r][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b] * x[4 * (4 * b) + (v & 3)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
@@ -626,8 +630,10 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
     for (r = 0; r < 23; ++r) {
         const int o = digits_mlp_l0_fc1_rows_s8[r];
         int32_t acc = digits_mlp_l0_fc1_b[o];
-        for (b = 0; b < 8; ++b) {
-            acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][b] * x[b * 8 + ((digits_mlp_l0_fc1_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 4; ++b) {
+            const int v = digits_mlp_l0_fc1_idx_s8[r][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
@@ -635,8 +641,10 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
     for (r = 0; r < 4; ++r) {
         const int o = digits_mlp_l0_fc1_rows_s16[r];
         int32_t acc = digits_mlp_l0_fc1_b[o];
-        for (b = 0; b < 4; ++b) {
-            acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][b] * x[b * 16 + ((digits_mlp_l0_fc1_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 2; ++b) {
+            const int v = digits_mlp_l0_fc1_idx_s16[r][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
@@ -645,7 +653,8 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
         const int o = digits_mlp_l0_fc1_rows_s64[r];
         int32_t acc = digits_mlp_l0_fc1_b[o];
         for (b = 0; b < 1; ++b) {
-            acc += (int32_t)digits_mlp_l0_fc1_w_s64[r][b] * x[b * 64 + digits_mlp_l0_fc1_idx_s64[r][b]];
+            const int v = digits_mlp_l0_fc1_idx_s64[r][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s64[r][b] * x[64 * b + v];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
@@ -660,8 +669,12 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
     for (r = 0; r < 4; ++r) {
         const int o = digits_mlp_l1_fc2_rows_s4[r];
         int32_t acc = digits_mlp_l1_fc2_b[o];
-        for (b = 0; b < 8; ++b) {
-            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][b] * x[b * 4 + ((digits_mlp_l1_fc2_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
+        for (b = 0; b < 2; ++b) {
+            const int v = digits_mlp_l1_fc2_idx_s4[r][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b] * x[4 * (4 * b) + (v & 3)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
@@ -669,8 +682,10 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
     for (r = 0; r < 5; ++r) {
         const int o = digits_mlp_l1_fc2_rows_s8[r];
         int32_t acc = digits_mlp_l1_fc2_b[o];
-        for (b = 0; b < 4; ++b) {
-            acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][b] * x[b * 8 + ((digits_mlp_l1_fc2_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 2; ++b) {
+            const int v = digits_mlp_l1_fc2_idx_s8[r][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
@@ -678,8 +693,10 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
     for (r = 0; r < 4; ++r) {
         const int o = digits_mlp_l1_fc2_rows_s16[r];
         int32_t acc = digits_mlp_l1_fc2_b[o];
-        for (b = 0; b < 2; ++b) {
-            acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][b] * x[b * 16 + ((digits_mlp_l1_fc2_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 1; ++b) {
+            const int v = digits_mlp_l1_fc2_idx_s16[r][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
@@ -688,7 +705,8 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
         const int o = digits_mlp_l1_fc2_rows_s32[r];
         int32_t acc = digits_mlp_l1_fc2_b[o];
         for (b = 0; b < 1; ++b) {
-            acc += (int32_t)digits_mlp_l1_fc2_w_s32[r][b] * x[b * 32 + digits_mlp_l1_fc2_idx_s32[r][b]];
+            const int v = digits_mlp_l1_fc2_idx_s32[r][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s32[r][b] * x[32 * b + v];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
@@ -703,8 +721,12 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
     for (r = 0; r < 1; ++r) {
         const int o = digits_mlp_l2_fc3_rows_s4[r];
         int32_t acc = digits_mlp_l2_fc3_b[o];
-        for (b = 0; b < 4; ++b) {
-            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][b] * x[b * 4 + ((digits_mlp_l2_fc3_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3)];
+        for (b = 0; b < 1; ++b) {
+            const int v = digits_mlp_l2_fc3_idx_s4[r][b];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b] * x[4 * (4 * b) + (v & 3)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
@@ -712,8 +734,10 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
     for (r = 0; r < 6; ++r) {
         const int o = digits_mlp_l2_fc3_rows_s8[r];
         int32_t acc = digits_mlp_l2_fc3_b[o];
-        for (b = 0; b < 2; ++b) {
-            acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][b] * x[b * 8 + ((digits_mlp_l2_fc3_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15)];
+        for (b = 0; b < 1; ++b) {
+            const int v = digits_mlp_l2_fc3_idx_s8[r][b];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
@@ -721,8 +745,9 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
     for (r = 0; r < 3; ++r) {
         const int o = digits_mlp_l2_fc3_rows_s16[r];
         int32_t acc = digits_mlp_l2_fc3_b[o];
-        for (b = 0; b < 1; ++b) {
-            acc += (int32_t)digits_mlp_l2_fc3_w_s16[r][b] * x[b * 16 + ((digits_mlp_l2_fc3_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15)];
+        {
+            const int v = digits_mlp_l2_fc3_idx_s16[r][0];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s16[r][0] * x[16 * 0 + (v & 15)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
