@@ -425,6 +425,11 @@ def features(layer):
         return None, None  # plain loops, which gen prices with no model (costModel(for:) in lowerProgram.swift)
     lowering = layer.get("lowering", {}).get("form", "dense")
     sparse = lowering == "sparse" and layer.get("method") != "none"
+    if sparse and "rowsPerBlockSize" in layer:
+        # DARB's rows grouped by block size (darb_row): every kept weight once per output pixel, plus conv2d's
+        # column. (A DARB layer whose rows all got one block size is plain k-of-n, priced as such.)
+        pixels_column = pixels * (layer["denseMacs"] // outputs) if layer["type"] == "conv2d" else 0
+        return "darb", [layer["keptWeights"] * pixels, outputs, pixels_column]
     if layer["type"] == "dense":
         if not sparse:
             return "dense", [layer["denseMacs"], outputs]
@@ -458,6 +463,10 @@ def features(layer):
     return "convSparse", [layer["macs"], outputs, column, layer["macs"] if nibble else 0, groups]
 
 
+# A calibration plan that samples only DARB's grouped layers.
+DARB_ONLY = "darb only"
+
+
 def calibrate(out):
     """Fits Toolchains/mcu.json's costModel to per-layer counts on Cortex-M4 -O2 and prints it."""
     import numpy as np
@@ -465,7 +474,7 @@ def calibrate(out):
     with tempfile.TemporaryDirectory() as scratch:
         paths = {"lenet": os.path.join(scratch, "lenet.json")}
         lenet_model(paths["lenet"])
-        plans = []  # (model, gen flags, sample only its conv2d layers)
+        plans = []  # (model, gen flags, which layers to sample: True for its conv2d layers only, DARB_ONLY, or False for all)
         for index, shape in enumerate(LANE_SHAPES):
             paths[f"lanes{index}"] = os.path.join(scratch, f"lanes{index}.json")
             lane_model(paths[f"lanes{index}"], f"lanes{index}", shape)
@@ -482,6 +491,10 @@ def calibrate(out):
                 for rows in [6, 12, 24]:
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--kofn-rows", str(rows),
                                           "--sparse-lowering", "always"], False))
+            # DARB's groups, dense and conv2d, at three densities (its layers of one block size run the k-of-n
+            # kernels, which the plans above sample: DARB_ONLY keeps these plans to the darb kind).
+            for sparsity in ["0.75", "0.875", "0.94"]:
+                plans.append((model, ["--prune", "darb", "--sparsity", sparsity, "--sparse-lowering", "always"], DARB_ONLY))
             if cnn:
                 # EDP's data-free factors: more dense conv2d shapes for the conv fit (the CNNs' conv2 factored
                 # into a 3x3 basis and a 1x1 coefficient conv), which the two CNNs alone give two layers.
@@ -490,15 +503,17 @@ def calibrate(out):
                     plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "4", "--granularity", "kernel",
                                           "--sparse-lowering", "always"], False))
         seen = set()  # a layer some other plan leaves as it is (conv1 under EDP, say) counts once
-        for position, (model, flags, conv_only) in enumerate(plans):
+        for position, (model, flags, only) in enumerate(plans):
             path = paths.get(model, os.path.join(ROOT, "Examples", model + ".json"))
             folder = os.path.join(scratch, f"c{position}")
             os.makedirs(folder)
             report = generate(path, model, folder, flags)
             for layer, count in layer_counts(folder, model, report):
-                if conv_only and layer["type"] != "conv2d":
+                if only is True and layer["type"] != "conv2d":
                     continue
                 kind, vector = features(layer)
+                if only == DARB_ONLY and kind != "darb":
+                    continue
                 if kind is not None and (model, kind, tuple(vector), count) not in seen:
                     seen.add((model, kind, tuple(vector), count))
                     samples.setdefault(kind, []).append((vector, count))
@@ -512,11 +527,11 @@ def calibrate(out):
              "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
-             "kept counts at least 4 a row (the row-pair kernel's columns). A coefficient that came out negative is",
-             "dropped (0).", "",
+             "kept counts at least 4 a row (the row-pair kernel's columns); darb [kept weights x output pixels, outputs]",
+             "with conv's column cost for a conv2d. A coefficient that came out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.
-    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convKernel", "convSparse", "convShared"]
+    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convKernel", "convSparse", "convShared", "darb"]
     for kind, entries in sorted(samples.items(), key=lambda item: order.index(item[0])):
         a = np.array([v for v, _ in entries], dtype=float)
         counts = np.array([c for _, c in entries], dtype=float)
@@ -525,6 +540,9 @@ def calibrate(out):
         if kind == "convShared":
             known = fits["conv"][2] * a[:, 2]
             a = a[:, [0, 1, 3]]
+        if kind == "darb":
+            known = fits["conv"][2] * a[:, 2]
+            a = a[:, :2]
 
         if kind in ("convSparse", "convKernel"):
             nibble = max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0)  # the model's nibbleKept
@@ -559,6 +577,7 @@ def calibrate(out):
         "sharedKept": fits["shared"][0], "sharedOutput": fits["shared"][1], "sharedGather": fits["shared"][2],
         "convSharedKept": fits["convShared"][0], "convSharedOutput": fits["convShared"][1],
         "convSharedGather": fits["convShared"][2],
+        "darbKept": fits["darb"][0], "darbOutput": fits["darb"][1],
     }
     lines += ["", "For Toolchains/mcu.json:", "", "```json",
               json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in model.items()}), "```"]

@@ -48,6 +48,8 @@ package struct LayerWork: Sendable {
     package var rowPairColumns: Int? = nil
     /// A conv2d whose dense form runs the lane-pair kernel (`lanePairLayout`): its pairs per output; nil elsewhere.
     package var denseLanePairs: Int? = nil
+    /// DARB's grouped rows: the layer's kept weights, all rows together (their counts differ); nil elsewhere.
+    package var darbKeptWeights: Int? = nil
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
@@ -55,7 +57,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
     let denseBytes = work.denseLanePairs.map { work.rows * $0 * 4 } ?? work.rows * work.fanIn * work.weightBytes
     // The row-pair kernel's columns for a set of fewer than 4 kept inputs (zero weights after them).
     let setColumns = max(work.keptPerRow, work.rowPairColumns ?? 0)
-    let sparseBytes = work.rows * setColumns * work.weightBytes + work.sparseIndexBytes
+    let sparseBytes = (work.darbKeptWeights ?? work.rows * setColumns) * work.weightBytes + work.sparseIndexBytes
     var dense: Double?
     var sparse: Double?
     if let model = costModel {
@@ -66,6 +68,9 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
             sparse = model.sharedKept * rows * Double(setColumns) + model.sharedOutput * rows
                 + model.sharedGather * sets * Double(work.keptPerRow)
+        case .dense where work.darbKeptWeights != nil:
+            dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
+            sparse = model.darbKept * Double(work.darbKeptWeights ?? 0) + model.darbOutput * rows
         case .dense:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
             let perKept = (work.groupKept % 4 == 0 ? model.sparseKept : model.sparseKeptScalar)
@@ -80,7 +85,9 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             }
                 ?? model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)
-            if work.rowsPerSet > 1 {
+            if let kept = work.darbKeptWeights {
+                sparse = model.darbKept * Double(kept * pixels) + model.darbOutput * outputs + column
+            } else if work.rowsPerSet > 1 {
                 // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.
                 let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
                 sparse = model.convSharedKept * outputs * Double(setColumns) + model.convSharedOutput * outputs

@@ -321,12 +321,12 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         // (A DARB mask whose rows all have blocks of 1 keeps every weight: lowered dense below.)
         let kept = blocks.reduce(0) { $0 + q.fanIn / $1 }
         let layout = darbLayout(q, blocks: blocks, weightType: weightType)
-        // Approximation: DARB is priced as k-of-n with k = 1 (the scalar per-kept cost); its kernel
-        // (a row table and packed offsets) was not part of the calibration.
-        let work = LayerWork(
+        // Priced by its own coefficients (darbKept, darbOutput) over the layer's kept weights.
+        var work = LayerWork(
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: kept / max(q.rows, 1), groupsPerRow: 0,
             groupKept: 1, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: layout.indexBytes, nibbleIndices: layout.groups.contains { $0.offsetBits > 0 && $0.offsetBits < 8 })
+        work.darbKeptWeights = kept
         estimate = context.estimate(work, q, kind: kind)
         if estimate?.chosen == .sparse {
             darb = layout

@@ -52,12 +52,16 @@ package struct CostModel: Sendable, Equatable {
     package var convSharedKept: Double
     package var convSharedOutput: Double
     package var convSharedGather: Double
+    /// DARB (one weight per block, rows grouped by block size; GenEmitC's darb_row): `darbKept · kept ·`
+    /// `outputPixels + darbOutput · outputs` (a dense layer has one pixel), plus conv2d's column.
+    package var darbKept: Double
+    package var darbOutput: Double
 
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
         "convOutput", "convColumn", "convLanePair", "convLanePixel", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
-        "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather",
+        "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather", "darbKept", "darbOutput",
     ]
 
     package init(
@@ -66,7 +70,7 @@ package struct CostModel: Sendable, Equatable {
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
         convLanePair: Double, convLanePixel: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
         convKernelMAC: Double, convKernelOutput: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
-        convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double
+        convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double, darbKept: Double, darbOutput: Double
     ) {
         self.reference = reference
         self.denseMAC = denseMAC
@@ -92,5 +96,7 @@ package struct CostModel: Sendable, Equatable {
         self.convSharedKept = convSharedKept
         self.convSharedOutput = convSharedOutput
         self.convSharedGather = convSharedGather
+        self.darbKept = darbKept
+        self.darbOutput = darbOutput
     }
 }

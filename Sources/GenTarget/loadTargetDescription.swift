@@ -68,5 +68,5 @@ private func readCostModel(_ value: JSONValue, pointer: String, file: String, di
         convSparseGroup: n("convSparseGroup"), convSparseOutput: n("convSparseOutput"), convKernelMAC: n("convKernelMAC"),
         convKernelOutput: n("convKernelOutput"), sharedKept: n("sharedKept"), sharedOutput: n("sharedOutput"),
         sharedGather: n("sharedGather"), convSharedKept: n("convSharedKept"), convSharedOutput: n("convSharedOutput"),
-        convSharedGather: n("convSharedGather"))
+        convSharedGather: n("convSharedGather"), darbKept: n("darbKept"), darbOutput: n("darbOutput"))
 }

@@ -13,7 +13,7 @@ struct SparsityPaysTests {
         sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convLanePixel: 30, convSparseKept: 20,
         convSparseGroup: 3, convSparseOutput: 40,
         convKernelMAC: 12, convKernelOutput: 30, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
-        convSharedOutput: 20, convSharedGather: 5)
+        convSharedOutput: 20, convSharedGather: 5, darbKept: 9, darbOutput: 11)
 
     /// A 100 x 64 dense layer keeping k of every 16 (4 groups a row), int8 weights.
     static func work(k: Int, nibble: Bool) -> LayerWork {
@@ -106,6 +106,32 @@ struct SparsityPaysTests {
         #expect(estimate.chosen == .dense)
         // its table: a word per pair and row, 8 * 5 * 4 bytes
         #expect(estimate.denseBytes == 160)
+    }
+
+    @Test("DARB is priced by its own coefficients over the layer's kept weights (rows keep different counts), conv2d plus its column")
+    func darbPricing() {
+        // 100 x 64 dense layer whose rows keep 4, 8 or 16 (blocks of 16, 8, 4): 1,250 kept in all, their
+        // packed offsets and the row tables in 700 index bytes.
+        var work = LayerWork(
+            kind: .dense, rows: 100, fanIn: 64, keptPerRow: 12, groupsPerRow: 0, groupKept: 1, kernelGranularity: false,
+            weightBytes: 1, sparseIndexBytes: 700, nibbleIndices: true)
+        work.darbKeptWeights = 1250
+        var estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        // dense: 1.5 * 6400 + 50 * 100 = 14600; DARB: 9 * 1250 + 11 * 100 = 12350, not k-of-n's
+        // (5.5 * 1200 + 30 * 100); its bytes count the 1,250 kept, not 100 rows x 12.
+        #expect(estimate.denseInstructions == 14600)
+        #expect(estimate.sparseInstructions == 12350)
+        #expect(estimate.sparseBytes == 1250 + 700)
+        #expect(estimate.chosen == .sparse)
+        // A conv2d of 8 output channels over 16 pixels, fan-in 72, 100 kept in all: DARB 9 * 100 * 16 +
+        // 11 * 128 + the column 2 * 16 * 72 = 18112; dense 10 * 128 * 72 + 50 * 128 + 2304 = 100864.
+        work = LayerWork(
+            kind: .conv(outputPixels: 16, kernelArea: 9), rows: 8, fanIn: 72, keptPerRow: 12, groupsPerRow: 0, groupKept: 1,
+            kernelGranularity: false, weightBytes: 1, sparseIndexBytes: 60, nibbleIndices: true)
+        work.darbKeptWeights = 100
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.sparseInstructions == 18112)
+        #expect(estimate.denseInstructions == 100864)
     }
 
     @Test("4 of 16: faster and smaller, so sparse; the estimates are the model's formulas")
