@@ -289,9 +289,13 @@ def main():
                         help="measure each layer on its own and print the cost model for Toolchains/mcu.json")
     parser.add_argument("--layers", action="store_true",
                         help="print each layer's instructions (Cortex-M4 -O2, layers kept out of line) of the --models, "
-                             "unpruned; writes nothing")
+                             "unpruned (or as --gen-flags prunes them); writes nothing")
+    parser.add_argument("--gen-flags", default="--prune none",
+                        help="with --layers: gen's flags, one string (default: '--prune none')")
     args = parser.parse_args()
     default_models = parser.get_default("models")
+    if args.gen_flags != parser.get_default("gen_flags") and not args.layers:
+        sys.exit("bench_mcu: --gen-flags goes with --layers only")
     if args.models != default_models and (args.quick or args.calibrate):
         sys.exit("bench_mcu: --models does not go with --quick (LeNet only) or --calibrate (the cost model is "
                  "fitted on lenet,digits_mlp,digits_cnn)")
@@ -315,7 +319,7 @@ def main():
         calibrate(args.out)
         return
     if args.layers:
-        layer_table(models)
+        layer_table(models, args.gen_flags.split())
         return
     cores = ["m4"] if args.quick else ["m4", "m7", "m33"]
     opts = ["-O2"] if args.quick else ["-O2", "-Os"]
@@ -400,17 +404,18 @@ def layer_counts(folder, name, report):
     return [(layer, count) for layer, count in layer_functions(folder, name, report) if layer["type"] in ("dense", "conv2d")]
 
 
-def layer_table(models):
-    """Prints each layer's instructions per inference of the unpruned models (`--layers`)."""
+def layer_table(models, flags):
+    """Prints each layer's instructions per inference of the models, generated with gen's `flags` (`--layers`)."""
     with tempfile.TemporaryDirectory() as scratch:
         lenet_path = os.path.join(scratch, "lenet.json")
         lenet_model(lenet_path)
+        print(f"gen --target mcu MODEL {' '.join(flags)}\n")
         print("| model | layer | type | instructions (Cortex-M4 -O2, layers out of line) |\n|---|---|---|---|")
         for model in models:
             path = lenet_path if model == "lenet" else os.path.join(ROOT, "Examples", model + ".json")
             folder = os.path.join(scratch, model)
             os.makedirs(folder)
-            report = generate(path, model, folder, ["--prune", "none"])
+            report = generate(path, model, folder, flags)
             for layer, count in layer_functions(folder, model, report):
                 print(f"| {model} | {layer['name']} | {layer['type']} | {count:,.0f} |")
 

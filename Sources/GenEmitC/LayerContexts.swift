@@ -180,6 +180,8 @@ struct DARBGroupContext {
     var darbInput = "x"
     /// c/layers/darb_row rendered with this context and indented for its kernel (emitCFiles).
     var rowBody = ""
+    /// The loop over the stored offsets is unrolled (GEN_UNROLL; not on HLS targets).
+    var unroll = false
 }
 
 struct DARBKernelContext {

@@ -33,6 +33,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     /// Some maxpool2d has a DSP path (it needs GEN_ARM_DSP and gen_read4, not the dot-product helpers).
     var needsDSPPools = false
     var needsGatherKernel = false
+    /// A DARB kernel unrolls its loops over the stored offsets (GEN_UNROLL, every core but HLS).
+    var needsDARBUnroll = false
     var needsRowPairs = false
     var needsLanePairs = false
     var needsSetGather = false
@@ -61,7 +63,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 var darbKernel = darbContext(
                     darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
                     attribute: program.target.tableAttribute)
-                renderDARBRows(&darbKernel, renderer: renderer, indent: 8)
+                renderDARBRows(&darbKernel, renderer: renderer, indent: 8, unroll: !hls)
+                needsDARBUnroll = needsDARBUnroll || (!hls && darbKernel.usesBlockLoop)
                 layers += renderer.render(darbKernel, template: "c/layers/dense_darb")
             } else if let shared = dense.data.sharedSparse, let offset = dense.columnOffset {
                 var sets = sharedSetsContext(
@@ -143,7 +146,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                         darbKernel.imPaddedRows = indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8)
                     }
                     darbKernel.pixels = String(conv.outHeight * conv.outWidth)
-                    renderDARBRows(&darbKernel, renderer: renderer, indent: 16)
+                    renderDARBRows(&darbKernel, renderer: renderer, indent: 16, unroll: true)
+                    needsDARBUnroll = needsDARBUnroll || darbKernel.usesBlockLoop
                 }
                 layers += renderer.render(darbKernel, template: "c/layers/conv2d_darb")
                 break
@@ -317,10 +321,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 // Every layer with weights requantizes, and each is a GEN_LAYER_FUNCTION.
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
-                needsGatherKernel: needsGatherKernel, needsUnroll: needsGatherKernel || needsLanePairs || needsDSPPools,
-                // GEN_UNROLL's users: the per-row k-of-n kernels on every core; lane pairs and the max pool only
-                // in their Arm DSP paths.
-                unrollDSPOnly: !needsGatherKernel,
+                needsGatherKernel: needsGatherKernel,
+                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsDSPPools,
+                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and the max
+                // pool only in their Arm DSP paths.
+                unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
                 needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
@@ -528,8 +533,9 @@ private func darbContext(
 }
 
 /// Each group's accumulation over its kept weights (c/layers/darb_row), indented for the kernel's row loop.
-private func renderDARBRows(_ kernel: inout DARBKernelContext, renderer: TemplateRenderer, indent: Int) {
+private func renderDARBRows(_ kernel: inout DARBKernelContext, renderer: TemplateRenderer, indent: Int, unroll: Bool) {
     for g in kernel.groups.indices {
+        kernel.groups[g].unroll = unroll
         kernel.groups[g].rowBody = indented(renderer.render(kernel.groups[g], template: "c/layers/darb_row"), by: indent)
     }
 }

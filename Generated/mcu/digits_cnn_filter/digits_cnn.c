@@ -125,11 +125,12 @@ static inline void gen_zero(void *dst, int bytes)
 #endif
 #endif
 
-/* A k-of-n row's loops over its kept weights, the lane-pair kernel's loop over the output channels and
- * the 2x2 max pool's over a row's pairs of outputs have constant trip counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its
- * 9 taps: 25% more instructions for the model), so they are unrolled, up to 16 times, where the compiler
- * takes the pragma (GCC 8 and later, clang) and the build is not for size on a core without the DSP
- * extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
+/* A k-of-n row's loops over its kept weights, a DARB row's over its stored offsets, the lane-pair kernel's
+ * loop over the output channels and the 2x2 max pool's over a row's pairs of outputs have constant trip
+ * counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
+ * instructions for the model; the digits MLP's fc1 under DARB: 36%), so they are unrolled, up to 16 times,
+ * where the compiler takes the pragma (GCC 8 and later, clang) and the build is not for size on a core
+ * without the DSP extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
 #if GEN_ARM_DSP
 #if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)) && (!defined(__OPTIMIZE_SIZE__) || defined(__ARM_FEATURE_DSP))
 #define GEN_UNROLL _Pragma("GCC unroll 16")

@@ -104,17 +104,16 @@ static inline void gen_zero(void *dst, int bytes)
 }
 #endif
 
-/* A k-of-n row's loops over its kept weights, the lane-pair kernel's loop over the output channels and
- * the 2x2 max pool's over a row's pairs of outputs have constant trip counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its
- * 9 taps: 25% more instructions for the model), so they are unrolled, up to 16 times, where the compiler
- * takes the pragma (GCC 8 and later, clang) and the build is not for size on a core without the DSP
- * extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
-#if GEN_ARM_DSP
+/* A k-of-n row's loops over its kept weights, a DARB row's over its stored offsets, the lane-pair kernel's
+ * loop over the output channels and the 2x2 max pool's over a row's pairs of outputs have constant trip
+ * counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
+ * instructions for the model; the digits MLP's fc1 under DARB: 36%), so they are unrolled, up to 16 times,
+ * where the compiler takes the pragma (GCC 8 and later, clang) and the build is not for size on a core
+ * without the DSP extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
 #if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)) && (!defined(__OPTIMIZE_SIZE__) || defined(__ARM_FEATURE_DSP))
 #define GEN_UNROLL _Pragma("GCC unroll 16")
 #else
 #define GEN_UNROLL
-#endif
 #endif
 
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
@@ -841,6 +840,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
             for (r = 0; r < 8; ++r) {
                 const int o = digits_cnn_wide_l2_conv2_rows_s4[r];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
+                GEN_UNROLL
                 for (b = 0; b < 9; ++b) {
                     const int v = digits_cnn_wide_l2_conv2_idx_s4[r][b];
                     acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b] * col[4 * (4 * b) + (v & 3)];
@@ -854,6 +854,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
             for (r = 0; r < 8; ++r) {
                 const int o = digits_cnn_wide_l2_conv2_rows_s8[r];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
+                GEN_UNROLL
                 for (b = 0; b < 9; ++b) {
                     const int v = digits_cnn_wide_l2_conv2_idx_s8[r][b];
                     acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][2 * b] * col[8 * (2 * b) + (v & 15)];
@@ -865,6 +866,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
             for (r = 0; r < 16; ++r) {
                 const int o = digits_cnn_wide_l2_conv2_rows_s16[r];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
+                GEN_UNROLL
                 for (b = 0; b < 4; ++b) {
                     const int v = digits_cnn_wide_l2_conv2_idx_s16[r][b];
                     acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][2 * b] * col[16 * (2 * b) + (v & 15)];
@@ -907,6 +909,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t 
     for (r = 0; r < 9; ++r) {
         const int o = digits_cnn_wide_l5_fc_rows_s8[r];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
+        GEN_UNROLL
         for (b = 0; b < 2; ++b) {
             const int v = digits_cnn_wide_l5_fc_idx_s8[r][b];
             acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
@@ -918,6 +921,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t 
     for (r = 0; r < 1; ++r) {
         const int o = digits_cnn_wide_l5_fc_rows_s16[r];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
+        GEN_UNROLL
         for (b = 0; b < 1; ++b) {
             const int v = digits_cnn_wide_l5_fc_idx_s16[r][b];
             acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
