@@ -43,6 +43,20 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     /// Some im2col column is gathered outside a GEN_ARM_DSP block (the conv2d k-of-n kernels).
     var rowCopyOnEveryCore = false
     var paddedRowsOnEveryCore = false
+    /// The im2col column of a conv2d kernel that reads it on every core (vector-wise sets, DARB): the
+    /// context's column fields, the runtime helpers it needs, and its gather and padded-row pieces rendered.
+    func gatherColumnOnEveryCore(_ conv: ConvStep, offset: Int, context: inout WeightedKernelContext)
+        -> (gather: String, paddedRows: String)
+    {
+        addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+        needsRowCopy = true
+        needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
+        rowCopyOnEveryCore = true
+        paddedRowsOnEveryCore = paddedRowsOnEveryCore || conv.paddedRowsOffset != nil
+        let paddedRows = context.usesPaddedRows
+            ? indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8) : ""
+        return (indented(renderer.render(context, template: "c/layers/im2col"), by: 12), paddedRows)
+    }
     for step in program.steps {
         let layer = quantized.layers[step.layerIndex]
         let function = namer.layerFunction(layerIndex: step.layerIndex, layerName: layer.layer.name)
@@ -113,13 +127,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             if let darb = conv.data.darb {
                 // DARB's output channels grouped by block size, plain C: over the im2col column where lowering
                 // placed one (Arm DSP targets with an arena), else straight from the input.
-                if let offset = conv.columnOffset {
-                    addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
-                    needsRowCopy = true
-                    needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
-                    rowCopyOnEveryCore = true
-                    paddedRowsOnEveryCore = paddedRowsOnEveryCore || conv.paddedRowsOffset != nil
-                }
+                let column = conv.columnOffset.map { gatherColumnOnEveryCore(conv, offset: $0, context: &context) }
                 var darbKernel = darbContext(
                     darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
                     attribute: program.target.tableAttribute, input: "col")
@@ -136,15 +144,13 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 darbKernel.padTop = context.padTop
                 darbKernel.padLeft = context.padLeft
                 darbKernel.hls = hls
-                if let offset = conv.columnOffset {
+                if let offset = conv.columnOffset, let column {
                     darbKernel.hasColumn = true
                     darbKernel.column = "\(namer.arena)[\(offset)]"
-                    darbKernel.imColumnGather = indented(renderer.render(context, template: "c/layers/im2col"), by: 12)
+                    darbKernel.imColumnGather = column.gather
                     darbKernel.usesPaddedRows = context.usesPaddedRows
                     darbKernel.paddedPlace = context.paddedPlace
-                    if context.usesPaddedRows {
-                        darbKernel.imPaddedRows = indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8)
-                    }
+                    darbKernel.imPaddedRows = column.paddedRows
                     darbKernel.pixels = String(conv.outHeight * conv.outWidth)
                     renderDARBRows(&darbKernel, renderer: renderer, indent: 16, unroll: true)
                     needsDARBUnroll = needsDARBUnroll || darbKernel.usesBlockLoop
@@ -154,22 +160,16 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             }
             if let shared = conv.data.sharedSparse, let offset = conv.columnOffset {
                 // Vector-wise k-of-n: per pixel, the im2col column, then each set's gather from it.
-                addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
-                needsRowCopy = true
-                needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
-                rowCopyOnEveryCore = true
-                paddedRowsOnEveryCore = paddedRowsOnEveryCore || conv.paddedRowsOffset != nil
+                let column = gatherColumnOnEveryCore(conv, offset: offset, context: &context)
                 var sets = sharedSetsContext(
                     conv.data, shared: shared, columnOffset: offset, arena: namer.arena,
                     shiftTable: namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift),
                     layer: context, convPixels: conv.outHeight * conv.outWidth)
                 sets.imColumn = "\(namer.arena)[\(offset)]"
-                sets.imColumnGather = indented(renderer.render(context, template: "c/layers/im2col"), by: 12)
+                sets.imColumnGather = column.gather
                 sets.usesPaddedRows = context.usesPaddedRows
                 sets.paddedPlace = context.paddedPlace
-                if context.usesPaddedRows {
-                    sets.imPaddedRows = indented(renderer.render(context, template: "c/layers/im2col_padded_rows"), by: 8)
-                }
+                sets.imPaddedRows = column.paddedRows
                 sets.inputSize = context.inputSize
                 sets.outputSize = context.outputSize
                 sets.outHeight = context.outHeight
