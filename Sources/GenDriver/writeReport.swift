@@ -153,7 +153,7 @@ package func writeReport(
                 }
                 let darbText: String? = data.darb.map { darb -> String in
                     let groups = darb.groups.map { "\($0.rows.values.count) x s=\($0.blockSize)" }.joined(separator: ", ")
-                    return "DARB: one weight per block, rows grouped by block size " + groups + "; offsets in 1, 2 or 4 bits packed (s <= 16), 8 bits above; the index bytes include the row tables"
+                    return "DARB: one weight per block, rows grouped by block size " + groups + "; offsets in 1, 2 or 4 bits packed (s <= 16), 8 bits up to s = 256, 16 above; the index bytes include the row tables"
                 }
                 let sharedText: String? = data.sharedSparse.map { sharedStructure($0, conv: step.kind.isConv) }
                 let structure: String =

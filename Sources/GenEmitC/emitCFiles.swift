@@ -78,7 +78,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
                     attribute: program.target.tableAttribute)
                 renderDARBRows(&darbKernel, renderer: renderer, indent: 8, unroll: !hls)
-                needsDARBUnroll = needsDARBUnroll || (!hls && darbKernel.usesBlockLoop)
+                needsDARBUnroll = needsDARBUnroll || (!hls && darbKernel.groups.contains { $0.packed && $0.hasFullSteps })
                 layers += renderer.render(darbKernel, template: "c/layers/dense_darb")
             } else if let shared = dense.data.sharedSparse, let offset = dense.columnOffset {
                 var sets = sharedSetsContext(
@@ -153,7 +153,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                     darbKernel.imPaddedRows = column.paddedRows
                     darbKernel.pixels = String(conv.outHeight * conv.outWidth)
                     renderDARBRows(&darbKernel, renderer: renderer, indent: 16, unroll: true)
-                    needsDARBUnroll = needsDARBUnroll || darbKernel.usesBlockLoop
+                    needsDARBUnroll = needsDARBUnroll || darbKernel.groups.contains { $0.packed && $0.hasFullSteps }
                 }
                 layers += renderer.render(darbKernel, template: "c/layers/conv2d_darb")
                 break
@@ -282,12 +282,12 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         let declaration = "static \(actType) \(namer.arena)[\(program.arenaElements)];\n"
         // Only the Arm DSP kernels use an arena that holds nothing but im2col columns (a model whose
         // every tensor is the caller's input or output): elsewhere it would be an unused variable.
-        // (The vector-wise k-of-n kernel, and conv2d k-of-n over its column, use the arena on every core.)
+        // (The vector-wise k-of-n kernel, and conv2d k-of-n or DARB over its column, use the arena on every core.)
         let usedOnEveryCore = gathers || program.steps.contains { step in
             if case .arena = step.input.location { return true }
             if case .arena = step.output.location { return true }
             if case .conv2d(let conv) = step.kind, conv.columnOffset != nil,
-                conv.data.sparse != nil || conv.data.sharedSparse != nil { return true }
+                conv.data.sparse != nil || conv.data.sharedSparse != nil || conv.data.darb != nil { return true }
             return false
         }
         memory =
@@ -502,8 +502,8 @@ private func darbContext(
             let perByte = bits < 8 ? 8 / bits : 1
             let offset =
                 bits < 8
-                ? "((\(indices)[r][b / \(perByte)] >> (\(bits) * (b % \(perByte)))) & \((1 << bits) - 1))"
-                : "\(indices)[r][b]"
+                ? "((\(indices)[member][b / \(perByte)] >> (\(bits) * (b % \(perByte)))) & \((1 << bits) - 1))"
+                : "\(indices)[member][b]"
             groupContext.inputIndex = "b * \(s) + " + offset
             groupContext.offsetNote = ", offsets of \(bits) bits"
             // The fast form: one stored index element (a byte of 8 / bits offsets, or one offset) per step,
@@ -542,7 +542,7 @@ private func renderDARBRows(_ kernel: inout DARBKernelContext, renderer: Templat
 
 /// The statements of one step of a DARB group's loop over its stored offsets (`v` holds step b's index
 /// element: 8 / bits packed offsets, or one offset of 8 or 16 bits) and those of the partial last element
-/// (`v` then holds element `blocks / (8 / bits)`): `acc += w[r][j] * input[s * j + offset j]`, the
+/// (`v` then holds element `blocks / (8 / bits)`): `acc += w[member][j] * input[s * j + offset j]`, the
 /// offset's shift and mask constant.
 private func readDARBOffsets(blocks: Int, blockSize s: Int, bits: Int, weights: String, input: String, accType: String)
     -> (step: [String], tail: [String])
@@ -555,7 +555,7 @@ private func readDARBOffsets(blocks: Int, blockSize s: Int, bits: Int, weights: 
         return "((v >> \(bits * j)) & \((1 << bits) - 1))"
     }
     func statement(block: String, _ j: Int) -> String {
-        "acc += (\(accType))\(weights)[r][\(block)] * \(input)[\(s) * \(block.contains(" ") ? "(\(block))" : block) + \(offset(j))];"
+        "acc += (\(accType))\(weights)[member][\(block)] * \(input)[\(s) * \(block.contains(" ") ? "(\(block))" : block) + \(offset(j))];"
     }
     let step = (0..<perByte).map { j in
         statement(block: perByte == 1 ? "b" : j == 0 ? "\(perByte) * b" : "\(perByte) * b + \(j)", j)

@@ -35,8 +35,12 @@ struct CortexMTests {
         ("cnn_sap", TestModels.cnn()),
         // DARB: rows grouped by block size, packed offsets.
         ("mlp_darb", TestModels.mlp()),
-        // ...and on conv2d layers, their output channels grouped by block size (padding, stride).
+        // ...and on conv2d layers, their output channels grouped by block size over the im2col column:
+        // cnn_test's conv3; padded rows, stride 2, partial offset bytes, 1- to 8-bit offsets, a group of blocks
+        // of 1; a model whose arena holds nothing but such a column.
         ("cnn_darb", TestModels.cnn()),
+        ("darb_convs", TestModels.darbConvs()),
+        ("single_darb_conv", TestModels.singleDARBConv()),
         // EDP: basis and coefficient layers (1x1 conv2d for the convolutions).
         ("cnn_edp", TestModels.cnn()),
         // An arena with nothing but the column of a k-of-n conv2d, which reads it on every core (k = 2:
@@ -93,9 +97,10 @@ struct CortexMTests {
                 $0.kofnRows = 7
                 $0.sparseLowering = "always"
             }
-            if label == "mlp_darb" || label == "cnn_darb" {
+            if label.contains("darb") {
                 $0.prune = "darb"
                 $0.sparseLowering = "always"
+                $0.sparsity = TestModels.darbSparsity[label]
             }
             if label == "cnn_edp" {
                 $0.prune = "edp"
@@ -122,12 +127,23 @@ struct CortexMTests {
                 return false
             })
         }
-        if label == "cnn_darb" {
-            // Some conv2d runs the grouped DARB kernel (more than one block size), not plain 1-of-s.
-            #expect(run.result.program.steps.contains { step in
-                if case .conv2d(let conv) = step.kind { return (conv.data.darb?.groups.count ?? 0) > 1 }
-                return false
-            })
+        if label == "cnn_darb" || label == "darb_convs" || label == "single_darb_conv" {
+            // Every conv2d (cnn_test: conv3) runs the grouped DARB kernel over its column, not plain 1-of-s.
+            let groups = run.result.program.steps.compactMap { step -> (blocks: [Int], bits: [Int], column: Bool)? in
+                guard case .conv2d(let conv) = step.kind, let darb = conv.data.darb else { return nil }
+                return (darb.groups.map(\.blockSize), darb.groups.map(\.offsetBits), conv.columnOffset != nil)
+            }
+            #expect(groups.count == (label == "darb_convs" ? 3 : 1) && groups.allSatisfy { $0.blocks.count > 1 && $0.column },
+                "\(groups)")
+            // Offset widths: 0 for blocks of 1 (a group that keeps everything), then 1, 2, 4 and 8 bits.
+            #expect(Set(groups.flatMap(\.bits)).isSuperset(of: label == "darb_convs" ? [0, 1, 2] : label == "cnn_darb" ? [] : [8]),
+                "\(groups)")
+            if label == "darb_convs" {
+                #expect(run.result.program.steps.contains { step in
+                    if case .conv2d(let conv) = step.kind { return conv.paddedRowsOffset != nil && conv.data.darb != nil }
+                    return false
+                })
+            }
         }
         if label == "row_pairs" {
             let paired = run.result.program.steps.map { step -> Bool in

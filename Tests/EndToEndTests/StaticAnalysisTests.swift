@@ -32,6 +32,12 @@ struct StaticAnalysisTests {
                 }
             }
         }
+        // DARB's conv2d groups: padded rows, strides, every offset width but 16 bits; an arena of one column.
+        for (label, model) in [("darb_convs", TestModels.darbConvs()), ("single_darb_conv", TestModels.singleDARBConv())] {
+            for target in ["host", "mcu", "hls"] {
+                cases.append(Case(label: label, model: model, target: target, bits: 8, prune: "darb"))
+            }
+        }
         return cases
     }()
 
@@ -43,7 +49,10 @@ struct StaticAnalysisTests {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
             $0.prune = ["kernel", "filter", "sparse", "sets", "few-sets"].contains(testCase.prune) ? "kofn" : testCase.prune
-            if testCase.prune == "darb" { $0.sparseLowering = "always" }
+            if testCase.prune == "darb" {
+                $0.sparseLowering = "always"
+                $0.sparsity = TestModels.darbSparsity[testCase.label]
+            }
             if testCase.prune == "edp" { $0.sparsity = 0.5 }
             if testCase.prune == "kernel" || testCase.prune == "filter" {
                 $0.granularity = testCase.prune

@@ -582,21 +582,21 @@ static void digits_cnn_wide_l1_pool1(const int8_t x[1024], int8_t y[256])
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [16, 4, 4] -> [32, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 0..31 per output; DARB, one weight per block of s (8 rows with s = 4, 8 rows with s = 8, 16 rows with s = 16), 576 of 4608 weights kept (87.5% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int8_t y[128])
 {
-    int r, b, oy, ox;
+    int member, b, oy, ox;
     /* 8 output channels keeping 1 of every 4 weights of their receptive field (36 blocks), offsets of 2 bits;
      * position f in the receptive field = (ic * kh + ky) * kw + kx; taps over the padding add nothing */
-    for (r = 0; r < 8; ++r) {
-        const int o = digits_cnn_wide_l2_conv2_rows_s4[r];
+    for (member = 0; member < 8; ++member) {
+        const int o = digits_cnn_wide_l2_conv2_rows_s4[member];
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
                 GEN_HLS(HLS PIPELINE II=1)
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
                 for (b = 0; b < 36; ++b) {
-                    const int f = b * 4 + ((digits_cnn_wide_l2_conv2_idx_s4[r][b / 4] >> (2 * (b % 4))) & 3);
+                    const int f = b * 4 + ((digits_cnn_wide_l2_conv2_idx_s4[member][b / 4] >> (2 * (b % 4))) & 3);
                     const int iy = oy * 1 + (f % 9) / 3 - 0;
                     const int ix = ox * 1 + f % 3 - 0;
                     if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                        acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][b] * x[((f / 9) * 4 + iy) * 4 + ix];
+                        acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[member][b] * x[((f / 9) * 4 + iy) * 4 + ix];
                     }
                 }
                 y[(o * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
@@ -605,18 +605,18 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
     }
     /* 8 output channels keeping 1 of every 8 weights of their receptive field (18 blocks), offsets of 4 bits;
      * position f in the receptive field = (ic * kh + ky) * kw + kx; taps over the padding add nothing */
-    for (r = 0; r < 8; ++r) {
-        const int o = digits_cnn_wide_l2_conv2_rows_s8[r];
+    for (member = 0; member < 8; ++member) {
+        const int o = digits_cnn_wide_l2_conv2_rows_s8[member];
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
                 GEN_HLS(HLS PIPELINE II=1)
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
                 for (b = 0; b < 18; ++b) {
-                    const int f = b * 8 + ((digits_cnn_wide_l2_conv2_idx_s8[r][b / 2] >> (4 * (b % 2))) & 15);
+                    const int f = b * 8 + ((digits_cnn_wide_l2_conv2_idx_s8[member][b / 2] >> (4 * (b % 2))) & 15);
                     const int iy = oy * 1 + (f % 9) / 3 - 0;
                     const int ix = ox * 1 + f % 3 - 0;
                     if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                        acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][b] * x[((f / 9) * 4 + iy) * 4 + ix];
+                        acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[member][b] * x[((f / 9) * 4 + iy) * 4 + ix];
                     }
                 }
                 y[(o * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
@@ -625,18 +625,18 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
     }
     /* 16 output channels keeping 1 of every 16 weights of their receptive field (9 blocks), offsets of 4 bits;
      * position f in the receptive field = (ic * kh + ky) * kw + kx; taps over the padding add nothing */
-    for (r = 0; r < 16; ++r) {
-        const int o = digits_cnn_wide_l2_conv2_rows_s16[r];
+    for (member = 0; member < 16; ++member) {
+        const int o = digits_cnn_wide_l2_conv2_rows_s16[member];
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
                 GEN_HLS(HLS PIPELINE II=1)
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
                 for (b = 0; b < 9; ++b) {
-                    const int f = b * 16 + ((digits_cnn_wide_l2_conv2_idx_s16[r][b / 2] >> (4 * (b % 2))) & 15);
+                    const int f = b * 16 + ((digits_cnn_wide_l2_conv2_idx_s16[member][b / 2] >> (4 * (b % 2))) & 15);
                     const int iy = oy * 1 + (f % 9) / 3 - 0;
                     const int ix = ox * 1 + f % 3 - 0;
                     if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) {
-                        acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][b] * x[((f / 9) * 4 + iy) * 4 + ix];
+                        acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[member][b] * x[((f / 9) * 4 + iy) * 4 + ix];
                     }
                 }
                 y[(o * 2 + oy) * 2 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
@@ -667,29 +667,29 @@ static void digits_cnn_wide_l3_pool2(const int8_t x[128], int8_t y[32])
 /* Layer 'fc': dense [32] -> [10], activation none; in Q3.4, out Q4.3, weights frac bits 5..6 per output; DARB, one weight per block of s (9 rows with s = 8, 1 row with s = 16), 38 of 320 weights kept (88.1% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t y[10])
 {
-    int r;
+    int member;
     int b;
     /* 9 rows keeping 1 of every 8 inputs (4 blocks), offsets of 4 bits */
-    for (r = 0; r < 9; ++r) {
+    for (member = 0; member < 9; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_cnn_wide_l5_fc_rows_s8[r];
+        const int o = digits_cnn_wide_l5_fc_rows_s8[member];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
         for (b = 0; b < 2; ++b) {
-            const int v = digits_cnn_wide_l5_fc_idx_s8[r][b];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_cnn_wide_l5_fc_idx_s8[member][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[member][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[member][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }
     /* 1 rows keeping 1 of every 16 inputs (2 blocks), offsets of 4 bits */
-    for (r = 0; r < 1; ++r) {
+    for (member = 0; member < 1; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_cnn_wide_l5_fc_rows_s16[r];
+        const int o = digits_cnn_wide_l5_fc_rows_s16[member];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
         for (b = 0; b < 1; ++b) {
-            const int v = digits_cnn_wide_l5_fc_idx_s16[r][b];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_cnn_wide_l5_fc_idx_s16[member][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[member][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[member][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }

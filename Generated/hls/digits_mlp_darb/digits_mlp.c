@@ -616,54 +616,54 @@ static int8_t digits_mlp_buffer1[16];
 /* Layer 'fc1': dense [64] -> [32], activation relu; in Q1.6, out Q2.5, weights frac bits 6..28 per output; DARB, one weight per block of s (3 rows with s = 4, 23 rows with s = 8, 4 rows with s = 16, 2 rows with s = 64), 250 of 2048 weights kept (87.8% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32])
 {
-    int r;
+    int member;
     int b;
     /* 3 rows keeping 1 of every 4 inputs (16 blocks), offsets of 2 bits */
-    for (r = 0; r < 3; ++r) {
+    for (member = 0; member < 3; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l0_fc1_rows_s4[r];
+        const int o = digits_mlp_l0_fc1_rows_s4[member];
         int32_t acc = digits_mlp_l0_fc1_b[o];
         for (b = 0; b < 4; ++b) {
-            const int v = digits_mlp_l0_fc1_idx_s4[r][b];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b] * x[4 * (4 * b) + (v & 3)];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s4[r][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
+            const int v = digits_mlp_l0_fc1_idx_s4[member][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[member][4 * b] * x[4 * (4 * b) + (v & 3)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[member][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[member][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s4[member][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 23 rows keeping 1 of every 8 inputs (8 blocks), offsets of 4 bits */
-    for (r = 0; r < 23; ++r) {
+    for (member = 0; member < 23; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l0_fc1_rows_s8[r];
+        const int o = digits_mlp_l0_fc1_rows_s8[member];
         int32_t acc = digits_mlp_l0_fc1_b[o];
         for (b = 0; b < 4; ++b) {
-            const int v = digits_mlp_l0_fc1_idx_s8[r][b];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_mlp_l0_fc1_idx_s8[member][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s8[member][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s8[member][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 4 rows keeping 1 of every 16 inputs (4 blocks), offsets of 4 bits */
-    for (r = 0; r < 4; ++r) {
+    for (member = 0; member < 4; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l0_fc1_rows_s16[r];
+        const int o = digits_mlp_l0_fc1_rows_s16[member];
         int32_t acc = digits_mlp_l0_fc1_b[o];
         for (b = 0; b < 2; ++b) {
-            const int v = digits_mlp_l0_fc1_idx_s16[r][b];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_mlp_l0_fc1_idx_s16[member][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s16[member][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s16[member][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
     /* 2 rows keeping 1 of every 64 inputs (1 block), offsets of 8 bits */
-    for (r = 0; r < 2; ++r) {
+    for (member = 0; member < 2; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l0_fc1_rows_s64[r];
+        const int o = digits_mlp_l0_fc1_rows_s64[member];
         int32_t acc = digits_mlp_l0_fc1_b[o];
         for (b = 0; b < 1; ++b) {
-            const int v = digits_mlp_l0_fc1_idx_s64[r][b];
-            acc += (int32_t)digits_mlp_l0_fc1_w_s64[r][b] * x[64 * b + v];
+            const int v = digits_mlp_l0_fc1_idx_s64[member][b];
+            acc += (int32_t)digits_mlp_l0_fc1_w_s64[member][b] * x[64 * b + v];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l0_fc1_shift[o], 0, 127);
     }
@@ -672,54 +672,54 @@ static GEN_LAYER_FUNCTION void digits_mlp_l0_fc1(const int8_t x[64], int8_t y[32
 /* Layer 'fc2': dense [32] -> [16], activation relu; in Q2.5, out Q3.4, weights frac bits -1..22 per output; DARB, one weight per block of s (4 rows with s = 4, 5 rows with s = 8, 4 rows with s = 16, 3 rows with s = 32), 63 of 512 weights kept (87.7% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
-    int r;
+    int member;
     int b;
     /* 4 rows keeping 1 of every 4 inputs (8 blocks), offsets of 2 bits */
-    for (r = 0; r < 4; ++r) {
+    for (member = 0; member < 4; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l1_fc2_rows_s4[r];
+        const int o = digits_mlp_l1_fc2_rows_s4[member];
         int32_t acc = digits_mlp_l1_fc2_b[o];
         for (b = 0; b < 2; ++b) {
-            const int v = digits_mlp_l1_fc2_idx_s4[r][b];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b] * x[4 * (4 * b) + (v & 3)];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s4[r][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
+            const int v = digits_mlp_l1_fc2_idx_s4[member][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[member][4 * b] * x[4 * (4 * b) + (v & 3)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[member][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[member][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s4[member][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 5 rows keeping 1 of every 8 inputs (4 blocks), offsets of 4 bits */
-    for (r = 0; r < 5; ++r) {
+    for (member = 0; member < 5; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l1_fc2_rows_s8[r];
+        const int o = digits_mlp_l1_fc2_rows_s8[member];
         int32_t acc = digits_mlp_l1_fc2_b[o];
         for (b = 0; b < 2; ++b) {
-            const int v = digits_mlp_l1_fc2_idx_s8[r][b];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_mlp_l1_fc2_idx_s8[member][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s8[member][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s8[member][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 4 rows keeping 1 of every 16 inputs (2 blocks), offsets of 4 bits */
-    for (r = 0; r < 4; ++r) {
+    for (member = 0; member < 4; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l1_fc2_rows_s16[r];
+        const int o = digits_mlp_l1_fc2_rows_s16[member];
         int32_t acc = digits_mlp_l1_fc2_b[o];
         for (b = 0; b < 1; ++b) {
-            const int v = digits_mlp_l1_fc2_idx_s16[r][b];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_mlp_l1_fc2_idx_s16[member][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s16[member][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s16[member][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
     /* 3 rows keeping 1 of every 32 inputs (1 block), offsets of 8 bits */
-    for (r = 0; r < 3; ++r) {
+    for (member = 0; member < 3; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l1_fc2_rows_s32[r];
+        const int o = digits_mlp_l1_fc2_rows_s32[member];
         int32_t acc = digits_mlp_l1_fc2_b[o];
         for (b = 0; b < 1; ++b) {
-            const int v = digits_mlp_l1_fc2_idx_s32[r][b];
-            acc += (int32_t)digits_mlp_l1_fc2_w_s32[r][b] * x[32 * b + v];
+            const int v = digits_mlp_l1_fc2_idx_s32[member][b];
+            acc += (int32_t)digits_mlp_l1_fc2_w_s32[member][b] * x[32 * b + v];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
     }
@@ -728,42 +728,42 @@ static GEN_LAYER_FUNCTION void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16
 /* Layer 'fc3': dense [16] -> [10], activation none; in Q3.4, out Q3.4, weights frac bits 6..7 per output; DARB, one weight per block of s (1 row with s = 4, 6 rows with s = 8, 3 rows with s = 16), 19 of 160 weights kept (88.1% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
-    int r;
+    int member;
     int b;
     /* 1 rows keeping 1 of every 4 inputs (4 blocks), offsets of 2 bits */
-    for (r = 0; r < 1; ++r) {
+    for (member = 0; member < 1; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l2_fc3_rows_s4[r];
+        const int o = digits_mlp_l2_fc3_rows_s4[member];
         int32_t acc = digits_mlp_l2_fc3_b[o];
         for (b = 0; b < 1; ++b) {
-            const int v = digits_mlp_l2_fc3_idx_s4[r][b];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b] * x[4 * (4 * b) + (v & 3)];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s4[r][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
+            const int v = digits_mlp_l2_fc3_idx_s4[member][b];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[member][4 * b] * x[4 * (4 * b) + (v & 3)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[member][4 * b + 1] * x[4 * (4 * b + 1) + ((v >> 2) & 3)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[member][4 * b + 2] * x[4 * (4 * b + 2) + ((v >> 4) & 3)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s4[member][4 * b + 3] * x[4 * (4 * b + 3) + (v >> 6)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
     /* 6 rows keeping 1 of every 8 inputs (2 blocks), offsets of 4 bits */
-    for (r = 0; r < 6; ++r) {
+    for (member = 0; member < 6; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l2_fc3_rows_s8[r];
+        const int o = digits_mlp_l2_fc3_rows_s8[member];
         int32_t acc = digits_mlp_l2_fc3_b[o];
         for (b = 0; b < 1; ++b) {
-            const int v = digits_mlp_l2_fc3_idx_s8[r][b];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_mlp_l2_fc3_idx_s8[member][b];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s8[member][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s8[member][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }
     /* 3 rows keeping 1 of every 16 inputs (1 block), offsets of 4 bits */
-    for (r = 0; r < 3; ++r) {
+    for (member = 0; member < 3; ++member) {
         GEN_HLS(HLS PIPELINE II=1)
-        const int o = digits_mlp_l2_fc3_rows_s16[r];
+        const int o = digits_mlp_l2_fc3_rows_s16[member];
         int32_t acc = digits_mlp_l2_fc3_b[o];
         {
-            const int v = digits_mlp_l2_fc3_idx_s16[r][0];
-            acc += (int32_t)digits_mlp_l2_fc3_w_s16[r][0] * x[16 * 0 + (v & 15)];
+            const int v = digits_mlp_l2_fc3_idx_s16[member][0];
+            acc += (int32_t)digits_mlp_l2_fc3_w_s16[member][0] * x[16 * 0 + (v & 15)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
     }

@@ -814,7 +814,7 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
      * input and output, in the weights' order (position f = (ic * kh + ky) * kw + kx);
      * then each group of output channels reads its kept positions from it. */
     int8_t *const col = &digits_cnn_wide_arena[128];
-    int oy, ox, r;
+    int oy, ox, member;
     int b;
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
@@ -837,44 +837,44 @@ static GEN_LAYER_FUNCTION void digits_cnn_wide_l2_conv2(const int8_t x[256], int
                 gen_copy(dst, &x[s], 3);
             }
             /* 8 output channels keeping 1 of every 4 positions of the column (36 blocks), offsets of 2 bits */
-            for (r = 0; r < 8; ++r) {
-                const int o = digits_cnn_wide_l2_conv2_rows_s4[r];
+            for (member = 0; member < 8; ++member) {
+                const int o = digits_cnn_wide_l2_conv2_rows_s4[member];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
                 GEN_UNROLL
                 for (b = 0; b < 9; ++b) {
-                    const int v = digits_cnn_wide_l2_conv2_idx_s4[r][b];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b] * col[4 * (4 * b) + (v & 3)];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b + 1] * col[4 * (4 * b + 1) + ((v >> 2) & 3)];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b + 2] * col[4 * (4 * b + 2) + ((v >> 4) & 3)];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[r][4 * b + 3] * col[4 * (4 * b + 3) + (v >> 6)];
+                    const int v = digits_cnn_wide_l2_conv2_idx_s4[member][b];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[member][4 * b] * col[4 * (4 * b) + (v & 3)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[member][4 * b + 1] * col[4 * (4 * b + 1) + ((v >> 2) & 3)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[member][4 * b + 2] * col[4 * (4 * b + 2) + ((v >> 4) & 3)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s4[member][4 * b + 3] * col[4 * (4 * b + 3) + (v >> 6)];
                 }
                 y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
             }
             /* 8 output channels keeping 1 of every 8 positions of the column (18 blocks), offsets of 4 bits */
-            for (r = 0; r < 8; ++r) {
-                const int o = digits_cnn_wide_l2_conv2_rows_s8[r];
+            for (member = 0; member < 8; ++member) {
+                const int o = digits_cnn_wide_l2_conv2_rows_s8[member];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
                 GEN_UNROLL
                 for (b = 0; b < 9; ++b) {
-                    const int v = digits_cnn_wide_l2_conv2_idx_s8[r][b];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][2 * b] * col[8 * (2 * b) + (v & 15)];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[r][2 * b + 1] * col[8 * (2 * b + 1) + (v >> 4)];
+                    const int v = digits_cnn_wide_l2_conv2_idx_s8[member][b];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[member][2 * b] * col[8 * (2 * b) + (v & 15)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s8[member][2 * b + 1] * col[8 * (2 * b + 1) + (v >> 4)];
                 }
                 y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
             }
             /* 16 output channels keeping 1 of every 16 positions of the column (9 blocks), offsets of 4 bits */
-            for (r = 0; r < 16; ++r) {
-                const int o = digits_cnn_wide_l2_conv2_rows_s16[r];
+            for (member = 0; member < 16; ++member) {
+                const int o = digits_cnn_wide_l2_conv2_rows_s16[member];
                 int32_t acc = digits_cnn_wide_l2_conv2_b[o];
                 GEN_UNROLL
                 for (b = 0; b < 4; ++b) {
-                    const int v = digits_cnn_wide_l2_conv2_idx_s16[r][b];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][2 * b] * col[16 * (2 * b) + (v & 15)];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][2 * b + 1] * col[16 * (2 * b + 1) + (v >> 4)];
+                    const int v = digits_cnn_wide_l2_conv2_idx_s16[member][b];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[member][2 * b] * col[16 * (2 * b) + (v & 15)];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[member][2 * b + 1] * col[16 * (2 * b + 1) + (v >> 4)];
                 }
                 {
-                    const int v = digits_cnn_wide_l2_conv2_idx_s16[r][4];
-                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[r][8] * col[16 * 8 + (v & 15)];
+                    const int v = digits_cnn_wide_l2_conv2_idx_s16[member][4];
+                    acc += (int32_t)digits_cnn_wide_l2_conv2_w_s16[member][8] * col[16 * 8 + (v & 15)];
                 }
                 y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l2_conv2_shift[o], 0, 96);
             }
@@ -903,29 +903,29 @@ static void digits_cnn_wide_l3_pool2(const int8_t x[128], int8_t y[32])
 /* Layer 'fc': dense [32] -> [10], activation none; in Q3.4, out Q4.3, weights frac bits 5..6 per output; DARB, one weight per block of s (9 rows with s = 8, 1 row with s = 16), 38 of 320 weights kept (88.1% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION void digits_cnn_wide_l5_fc(const int8_t x[32], int8_t y[10])
 {
-    int r;
+    int member;
     int b;
     /* 9 rows keeping 1 of every 8 inputs (4 blocks), offsets of 4 bits */
-    for (r = 0; r < 9; ++r) {
-        const int o = digits_cnn_wide_l5_fc_rows_s8[r];
+    for (member = 0; member < 9; ++member) {
+        const int o = digits_cnn_wide_l5_fc_rows_s8[member];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
         GEN_UNROLL
         for (b = 0; b < 2; ++b) {
-            const int v = digits_cnn_wide_l5_fc_idx_s8[r][b];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b] * x[8 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[r][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_cnn_wide_l5_fc_idx_s8[member][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[member][2 * b] * x[8 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s8[member][2 * b + 1] * x[8 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }
     /* 1 rows keeping 1 of every 16 inputs (2 blocks), offsets of 4 bits */
-    for (r = 0; r < 1; ++r) {
-        const int o = digits_cnn_wide_l5_fc_rows_s16[r];
+    for (member = 0; member < 1; ++member) {
+        const int o = digits_cnn_wide_l5_fc_rows_s16[member];
         int32_t acc = digits_cnn_wide_l5_fc_b[o];
         GEN_UNROLL
         for (b = 0; b < 1; ++b) {
-            const int v = digits_cnn_wide_l5_fc_idx_s16[r][b];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b] * x[16 * (2 * b) + (v & 15)];
-            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[r][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
+            const int v = digits_cnn_wide_l5_fc_idx_s16[member][b];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[member][2 * b] * x[16 * (2 * b) + (v & 15)];
+            acc += (int32_t)digits_cnn_wide_l5_fc_w_s16[member][2 * b + 1] * x[16 * (2 * b + 1) + (v >> 4)];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l5_fc_shift[o], -128, 127);
     }

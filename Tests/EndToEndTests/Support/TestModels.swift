@@ -36,13 +36,21 @@ enum TestModels {
             ]))
         }
 
+        /// With `growingChannels`, output channel c's weights are scaled by 2 (c + 1) / outC, so that magnitude
+        /// pruning of the layer keeps more of the later channels (DARB then gives them smaller blocks).
         mutating func conv(_ name: String, _ inC: Int, _ outC: Int, kernel: Int, stride: [Int], padding: JSONValue,
-            activation: String = "none")
+            activation: String = "none", growingChannels: Bool = false)
         {
+            let perChannel = inC * kernel * kernel
+            let scale = 1.7 / Double(perChannel).squareRoot()
+            let data = (0..<(outC * perChannel)).map { index in
+                generator.uniform(-scale, scale) * (growingChannels ? 2 * Double(index / perChannel + 1) / Double(outC) : 1)
+            }
+            let weights = JSONValue.obj([("shape", .ints([outC, inC, kernel, kernel])), ("data", .numbers(data))])
             layers.append(.obj([
                 ("type", .str("conv2d")), ("name", .str(name)), ("activation", .str(activation)),
                 ("stride", .ints(stride)), ("padding", padding),
-                ("weights", tensor([outC, inC, kernel, kernel], scale: 1.7 / Double(inC * kernel * kernel).squareRoot())),
+                ("weights", weights),
                 ("bias", tensor([outC], scale: 0.2)),
             ]))
         }
@@ -130,6 +138,34 @@ enum TestModels {
         var b = Builder(seed: seed)
         b.conv("conv", 1, 4, kernel: 3, stride: [1, 1], padding: .str("valid"), activation: "relu")
         return b.model(name: "single_conv", inputShape: [1, 6, 6], range: [0, 1])
+    }
+
+    /// The `--sparsity` the DARB models below are tested at: darb_convs denser than the default 0.875, so that
+    /// conv1 (blocks of 1 or 2 only) mixes both; single_darb_conv sparser, so that some channel keeps one
+    /// weight of its 32 (8-bit offsets).
+    static let darbSparsity: [String: Double] = ["darb_convs": 0.4, "single_darb_conv": 0.9]
+
+    /// conv2d layers whose output channels DARB gives different block sizes (`growingChannels`): same padding
+    /// (padded rows on mcu) with fan-in 18 (blocks of 1 and 2: a group that keeps everything, 1-bit
+    /// offsets), explicit padding and stride 2 with fan-in 72 (blocks up to 8: offsets of 1 or 2 bits
+    /// whose last stored byte is partial), fan-in 288.
+    static func darbConvs(seed: UInt64 = 41) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv1", 2, 8, kernel: 3, stride: [1, 1], padding: .str("same"), activation: "relu", growingChannels: true)
+        b.conv("conv2", 8, 32, kernel: 3, stride: [2, 2], padding: .ints([1, 0, 1, 1]), activation: "relu", growingChannels: true)
+        b.conv("conv3", 32, 6, kernel: 3, stride: [1, 1], padding: .str("valid"), growingChannels: true)
+        b.simple("flatten", "flat")
+        b.dense("fc", 24, 5)
+        return b.model(name: "darb_convs", inputShape: [2, 9, 8], range: [0, 1])
+    }
+
+    /// One conv2d (fan-in 32, channels DARB blocks differently: up to one block of 32, 8-bit offsets) and
+    /// nothing else: on mcu the arena holds nothing but its im2col column, which the DARB kernel reads on
+    /// every core.
+    static func singleDARBConv(seed: UInt64 = 43) -> String {
+        var b = Builder(seed: seed)
+        b.conv("conv", 8, 6, kernel: 2, stride: [1, 1], padding: .str("valid"), growingChannels: true)
+        return b.model(name: "single_darb_conv", inputShape: [8, 5, 5], range: [-1, 1])
     }
 
     /// A conv2d whose im2col column (16 x 3 x 3 = 144 values) is larger than its input-output gap:
