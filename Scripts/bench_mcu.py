@@ -144,9 +144,12 @@ def sections(object_file):
         if section.startswith(".text"):
             totals["code"] += size
         elif section.startswith(".rodata"):
-            if section.endswith("_w"):
+            # DARB writes a table of each kind per block size s: <layer>_w_s8, _idx_s8 and _rows_s8 (its row
+            # table, counted with the indices as gen's report does).
+            table = re.sub(r"_s\d+$", "", section) if re.search(r"_(w|idx|rows)_s\d+$", section) else section
+            if table.endswith("_w"):
                 totals["weights"] += size
-            elif section.endswith("_idx"):
+            elif table.endswith("_idx") or table.endswith("_rows"):
                 totals["indices"] += size
             elif section.endswith("_b") or section.endswith("_shift"):
                 totals["biasShift"] += size
@@ -405,7 +408,8 @@ def layer_counts(folder, name, report):
 
 
 def layer_table(models, flags):
-    """Prints each layer's instructions per inference of the models, generated with gen's `flags` (`--layers`)."""
+    """Prints each layer's instructions per inference of the models, generated with gen's `flags`, and the
+    whole inference's with its code and table bytes (`--layers`)."""
     with tempfile.TemporaryDirectory() as scratch:
         lenet_path = os.path.join(scratch, "lenet.json")
         lenet_model(lenet_path)
@@ -418,6 +422,10 @@ def layer_table(models, flags):
             report = generate(path, model, folder, flags)
             for layer, count in layer_functions(folder, model, report):
                 print(f"| {model} | {layer['name']} | {layer['type']} | {count:,.0f} |")
+            # The whole inference as the benchmark measures it (layers inlined), and its flash.
+            whole = measure_core(folder, model, "m4", "-O2")
+            print(f"| {model} | all, `{model}_infer` (layers inlined; code {whole['code']:,} B, weights and indices "
+                  f"{whole['weights'] + whole['indices']:,} B) | | {whole['instructions']:,.0f} |")
 
 
 def features(layer):
