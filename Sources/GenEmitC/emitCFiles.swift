@@ -130,7 +130,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 let column = conv.columnOffset.map { gatherColumnOnEveryCore(conv, offset: $0, context: &context) }
                 var darbKernel = darbContext(
                     darb, context: context, step: step, layer: layer, namer: namer, tables: &tables, flash: &flashBytes,
-                    attribute: program.target.tableAttribute, input: "col")
+                    attribute: program.target.tableAttribute, input: column == nil ? "x" : "col")
                 darbKernel.inputSize = context.inputSize
                 darbKernel.outputSize = context.outputSize
                 darbKernel.inHeight = context.inHeight
