@@ -65,11 +65,14 @@ METHODS = [
     # class instead of 4), 628 weights, 8.1x. The recipe sets every layer's k and n; the flags' are unused.
     ("magnitude k-of-n, 8x fc recipe", ["--prune", "kofn", "--recipe", "RECIPE_8X_FC"]),
     ("DPP, 8x fc recipe", ["--prune", "dpp", "--recipe", "RECIPE_8X_FC"]),
+    # DARB with the same split of the budget (RECIPE_8X_DARB): a sparsity per layer.
+    ("DARB, 8x fc recipe", ["--prune", "darb", "--recipe", "RECIPE_8X_DARB"]),
 ]
 
 # Recipes that keep a model's first conv whole and still reach 8x (Examples/recipes/).
 RECIPES_8X = {"digits_cnn_wide": "digits_cnn_wide_8x.json"}
 RECIPES_8X_FC = {"digits_cnn_wide": "digits_cnn_wide_8x_fc.json"}
+RECIPES_8X_DARB = {"digits_cnn_wide": "digits_cnn_wide_8x_darb.json"}
 
 
 # EDP's group lasso shrinks each group by rate * lambda * sqrt(length) per step, so its lambdas (gen's
@@ -95,8 +98,9 @@ def edp_flags(flags, rate):
 
 def recipe_flags(flags, model):
     """`flags` with RECIPE replaced by the model's recipe file (Scripts/bench_accuracy.py's MODELS) and
-    RECIPE_8X and RECIPE_8X_FC by its 8x recipes (RECIPES_8X, RECIPES_8X_FC)."""
-    files = {"RECIPE": MODELS[model][1], "RECIPE_8X": RECIPES_8X.get(model), "RECIPE_8X_FC": RECIPES_8X_FC.get(model)}
+    RECIPE_8X, RECIPE_8X_FC and RECIPE_8X_DARB by its 8x recipes (RECIPES_8X, RECIPES_8X_FC, RECIPES_8X_DARB)."""
+    files = {"RECIPE": MODELS[model][1], "RECIPE_8X": RECIPES_8X.get(model), "RECIPE_8X_FC": RECIPES_8X_FC.get(model),
+             "RECIPE_8X_DARB": RECIPES_8X_DARB.get(model)}
     return [os.path.join(ROOT, "Examples", "recipes", files[a]) if a in files else a for a in flags]
 
 
@@ -173,7 +177,8 @@ def main():
             dense = json.load(f)["metadata"]["float_test_accuracy"] * 100
         print(f"| {model} | float dense | {dense:.2f} % | 1x | | |")
         for label, flags in methods:
-            if ("RECIPE_8X" in flags and model not in RECIPES_8X) or ("RECIPE_8X_FC" in flags and model not in RECIPES_8X_FC):
+            if any(name in flags and model not in table for name, table in
+                   (("RECIPE_8X", RECIPES_8X), ("RECIPE_8X_FC", RECIPES_8X_FC), ("RECIPE_8X_DARB", RECIPES_8X_DARB))):
                 continue
             with tempfile.TemporaryDirectory() as out:
                 share = EPOCH_DIVISOR[flags[1]] if equal else 1

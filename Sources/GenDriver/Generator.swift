@@ -92,19 +92,20 @@ package enum Generator {
         }
 
         graph = fuseActivations(graph)
-        var recipe: [Int: LayerKofN] = [:]
+        var recipeEntries: [Int: LayerRecipe] = [:]
         if let path = options.recipePath {
             let bytes = try readFile(path, what: "recipe", diagnostics: diagnostics)
-            let (k, n): (Int, Int)
-            var wholeOnly = false
+            let form: RecipeForm
             switch resolved.prune {
-            case .kOfN(let kk, let nn), .dpp(let kk, let nn): (k, n) = (kk, nn)
-            case .sap: (k, n, wholeOnly) = (defaultKofN.k, defaultKofN.n, true)  // SAP chooses each layer's k
-            case .none, .darb, .edp: (k, n) = defaultKofN  // resolveOptions allows --recipe only with kofn/dpp/sap
+            case .kOfN(let k, let n), .dpp(let k, let n): form = .kOfN(k: k, n: n)
+            case .sap: form = .wholeOnly  // SAP chooses each layer's k
+            case .darb: form = .sparsity
+            case .none, .edp: form = .kOfN(k: defaultKofN.k, n: defaultKofN.n)  // resolveOptions refuses --recipe here
             }
-            recipe = try readRecipe(
-                file: path, bytes: bytes, graph: graph, k: k, n: n, wholeOnly: wholeOnly, diagnostics: diagnostics)
+            recipeEntries = try readRecipe(file: path, bytes: bytes, graph: graph, form: form, diagnostics: diagnostics)
         }
+        let recipe = recipeEntries.compactMapValues(\.kOfN)
+        let keptWhole = Set(recipeEntries.filter { $0.value == .unpruned }.keys)
         var training: TrainingSummary?
         var sapSummary: SAPSummary?
         var edpSummary: EDPSummary?
@@ -119,7 +120,10 @@ package enum Generator {
         case .none, .kOfN, .darb:
             switch resolved.prune {
             case .kOfN(let k, let n): graph = magnitudePruned(graph, k: k, n: n)
-            case .darb(let sparsity): graph = pruneDARB(graph, sparsity: sparsity)
+            case .darb(let sparsity):
+                var layerSparsity: [Int: Double] = [:]
+                for case let (index, .sparsity(fraction)) in recipeEntries { layerSparsity[index] = fraction }
+                graph = pruneDARB(graph, sparsity: sparsity, perLayer: layerSparsity, keepingWhole: keptWhole)
             case .none, .sap, .dpp, .edp: break
             }
             if let data = trainingData, resolved.epochs > 0 {
@@ -133,7 +137,7 @@ package enum Generator {
             edpSummary = run.summary
         case .sap(let sapOptions, let n):
             let run = runSAP(
-                graph, options: sapOptions, n: n, keepingWhole: Set(recipe.filter { $0.value == .unpruned }.keys),
+                graph, options: sapOptions, n: n, keepingWhole: keptWhole,
                 data: trainingData, training: resolved.trainingOptions,
                 progress: progress)
             graph = run.graph

@@ -191,8 +191,9 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         flagError("--schedule: expected 'oneshot' or 'gradual', found '\(other)'")
     }
     if options.recipePath != nil {
-        if method != "kofn" && method != "dpp" && method != "sap" {
-            flagError("--recipe: only used by --prune kofn or dpp (per-layer k and n) or sap (layers kept whole)")
+        if method != "kofn" && method != "dpp" && method != "sap" && method != "darb" {
+            flagError(
+                "--recipe: only used by --prune kofn or dpp (per-layer k and n), darb (per-layer sparsity) or sap (layers kept whole)")
         } else if options.granularity == "filter" {
             flagError("--recipe: not available with --granularity filter")
         }

@@ -253,8 +253,8 @@ package func writeReport(
     case .darb(let sparsity):
         prune = .obj([
             ("method", .str("darb")), ("sparsity", .num(sparsity)),
-            ("masks", .str("block-max: one weight per block of s per row; s per row from the row's density under unstructured magnitude pruning at the target sparsity, a power of two dividing the fan-in (conv2d: one s per layer)")),
-        ])
+            ("masks", .str("block-max: one weight per block of s per row; s per row from the row's density under unstructured magnitude pruning of the layer at the target sparsity (the layer's own where the recipe gives one), a power of two dividing the fan-in (a conv2d's rows are its output channels)")),
+        ] + recipeMember(options))
     case .edp(let options):
         prune = edpReport(options, summary: edp, layers: quantized.layers.map(\.layer))
     case .sap(let sapOptions, let n):

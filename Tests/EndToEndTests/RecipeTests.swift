@@ -110,4 +110,28 @@ struct RecipeTests {
         #expect(sapLayers == ["fc1", "fc2"])
         #expect(prune["recipe"] as? String == "recipe.json")
     }
+
+    @Test("DARB: fc1 at its own sparsity, fc3 whole, fc2 at --sparsity; fine-tuned; bit-exact C")
+    func darb() throws {
+        let run = try Self.bitExactRun(
+            recipe: #"{"version": 1, "layers": {"fc1": {"sparsity": 0.5}, "fc3": {"prune": false}}}"#, label: "recipe_darb"
+        ) {
+            $0.prune = "darb"
+            $0.sparsity = 0.875
+            $0.epochs = 2
+            $0.dataPath = FineTuningTests.data
+        }
+        let layers = try Self.layers(run.directory)
+        #expect(layers["fc3"]?["method"] as? String == "none")
+        let fc1 = try #require(layers["fc1"]?["keptWeights"] as? Int)
+        let fc2 = try #require(layers["fc2"]?["keptWeights"] as? Int)
+        // fc1 is 64 x 32, fc2 32 x 16: about half of fc1 and an eighth of fc2 (rows round to powers of two).
+        #expect(abs(Double(fc1) / 2048 - 0.5) < 0.15, "fc1 keeps \(fc1) of 2048")
+        #expect(abs(Double(fc2) / 512 - 0.125) < 0.06, "fc2 keeps \(fc2) of 512")
+        #expect(try Self.keptCounts(run.directory, layer: 2, n: 16).contains { $0 > 8 }, "fc3 was pruned")
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
+        let prune = try #require(report?["pruning"] as? [String: Any])
+        #expect(prune["method"] as? String == "darb" && prune["recipe"] as? String == "recipe.json")
+    }
 }

@@ -113,5 +113,33 @@ struct DARBTests {
         guard case .conv2d(let plain) = pruneDARB(uniform, sparsity: 0.5).layers[index].op else { return }
         #expect(plain.mask?.rowBlocks == nil && plain.mask?.k == 1 && plain.mask?.n == 2)
     }
-}
 
+    @Test("a recipe's sparsity applies to its own layer only, and a layer kept whole gets no mask")
+    func perLayerSparsity() throws {
+        let graph = try EDPTests.graph()  // two conv2d and two dense layers
+        let weighted = graph.layers.indices.filter {
+            switch graph.layers[$0].op {
+            case .dense, .conv2d: true
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: false
+            }
+        }
+        let (whole, own) = (weighted[0], weighted[2])
+        func keptFraction(_ g: Graph, _ index: Int) -> Double? {
+            switch g.layers[index].op {
+            case .dense(let d): d.mask.map { Double($0.kept.filter { $0 }.count) / Double($0.kept.count) }
+            case .conv2d(let c): c.mask.map { Double($0.kept.filter { $0 }.count) / Double($0.kept.count) }
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: nil
+            }
+        }
+        let uniform = pruneDARB(graph, sparsity: 0.75)
+        let recipe = pruneDARB(graph, sparsity: 0.75, perLayer: [own: 0.25], keepingWhole: [whole])
+        #expect(keptFraction(recipe, whole) == nil, "the layer kept whole has a mask")
+        let ownKept = try #require(keptFraction(recipe, own))
+        let uniformKept = try #require(keptFraction(uniform, own))
+        #expect(abs(ownKept - 0.75) < 0.15 && abs(uniformKept - 0.25) < 0.15, "\(ownKept) and \(uniformKept)")
+        // The others are pruned as without the recipe.
+        for index in weighted where index != whole && index != own {
+            #expect(keptFraction(recipe, index) == keptFraction(uniform, index))
+        }
+    }
+}

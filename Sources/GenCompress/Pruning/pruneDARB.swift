@@ -9,9 +9,15 @@ import GenModel
 /// in log2 to a power of two that divides the fan-in; one scale α over the layer's rows is chosen so
 /// that the kept count comes closest to the target. A conv2d's rows are its output channels; a layer
 /// whose rows all get the same s is plain 1-of-s k-of-n.
-package func pruneDARB(_ graph: Graph, sparsity: Double) -> Graph {
+///
+/// A recipe (`--recipe`) may give a layer its own sparsity (`perLayer`, by layer index) or keep it
+/// whole (`keepingWhole`: no mask, lowered dense); the paper, too, sets a compression rate per layer.
+package func pruneDARB(
+    _ graph: Graph, sparsity defaultSparsity: Double, perLayer: [Int: Double] = [:], keepingWhole: Set<Int> = []
+) -> Graph {
     var pruned = graph
-    for index in pruned.layers.indices {
+    for index in pruned.layers.indices where !keepingWhole.contains(index) {
+        let sparsity = perLayer[index] ?? defaultSparsity
         switch pruned.layers[index].op {
         case .dense(var dense):
             let blocks = darbBlockSizes(dense.weights, rows: dense.outputs, fanIn: dense.inputs, sparsity: sparsity)
