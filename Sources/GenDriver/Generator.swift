@@ -106,6 +106,9 @@ package enum Generator {
         }
         let recipe = recipeEntries.compactMapValues(\.kOfN)
         let keptWhole = Set(recipeEntries.filter { $0.value == .unpruned }.keys)
+        var darbSparsity: [Int: Double] = [:]
+        for case let (index, .sparsity(fraction)) in recipeEntries { darbSparsity[index] = fraction }
+        let darbLayerSparsity = darbSparsity.keys.sorted().map { (layer: graph.layers[$0].name, sparsity: darbSparsity[$0]!) }
         var training: TrainingSummary?
         var sapSummary: SAPSummary?
         var edpSummary: EDPSummary?
@@ -121,9 +124,7 @@ package enum Generator {
             switch resolved.prune {
             case .kOfN(let k, let n): graph = magnitudePruned(graph, k: k, n: n)
             case .darb(let sparsity):
-                var layerSparsity: [Int: Double] = [:]
-                for case let (index, .sparsity(fraction)) in recipeEntries { layerSparsity[index] = fraction }
-                graph = pruneDARB(graph, sparsity: sparsity, perLayer: layerSparsity, keepingWhole: keptWhole)
+                graph = pruneDARB(graph, sparsity: sparsity, perLayer: darbSparsity, keepingWhole: keptWhole)
             case .none, .sap, .dpp, .edp: break
             }
             if let data = trainingData, resolved.epochs > 0 {
@@ -177,7 +178,8 @@ package enum Generator {
         var files = emitCFiles(program, sourceFile: sourceName, renderer: renderer)
         training?.measureFixedPoint(program)
         let report = writeReport(
-            program, options: options, resolved: resolved, sourceFile: sourceName, training: training, sap: sapSummary, edp: edpSummary)
+            program, options: options, resolved: resolved, sourceFile: sourceName, training: training, sap: sapSummary, edp: edpSummary,
+            darbLayerSparsity: darbLayerSparsity)
         if let sapSummary {
             files.append(GeneratedFile(name: name + ".pqi.csv", contents: sapSummary.csv))
             files.append(GeneratedFile(name: name + ".pqi.svg", contents: sapSummary.svg))

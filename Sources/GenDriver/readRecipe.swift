@@ -1,4 +1,4 @@
-// GenDriver/readRecipe.swift - `--recipe FILE.json`: per-layer exceptions to the uniform k-of-n.
+// GenDriver/readRecipe.swift - `--recipe FILE.json`: per-layer exceptions to the uniform pruning flags.
 //
 // The CLI contract prunes every dense and conv2d layer with the same --k/--n, "per-layer exceptions
 // come only from an explicit recipe file". The file (documented in README):
@@ -82,7 +82,10 @@ func readRecipe(
             }
             guard let entry = JSONObjectReader(value, pointer: layers.pointer(of: name), file: file, diagnostics: diagnostics)
             else { continue }
-            entry.rejectUnknownKeys(allowed: ["prune", "k", "n", "sparsity"])
+            switch form {
+            case .kOfN, .wholeOnly: entry.rejectUnknownKeys(allowed: ["prune", "k", "n"])
+            case .sparsity: entry.rejectUnknownKeys(allowed: ["prune", "k", "n", "sparsity"])
+            }
             let prune = entry.optionalBool("prune") ?? true
             let k = entry.member("k").flatMap {
                 entry.integer($0, pointer: entry.pointer(of: "k"), range: 1...Int(Int32.max), what: "K,")
@@ -91,6 +94,7 @@ func readRecipe(
                 entry.integer($0, pointer: entry.pointer(of: "n"), range: 0...Int(Int32.max), what: "N (0: the whole fan-in),")
             }
             let sparsity = entry.member("sparsity").flatMap { value -> Double? in
+                guard case .sparsity = form else { return nil }  // refused as an unknown key above
                 guard let number = entry.number(value, pointer: entry.pointer(of: "sparsity")) else { return nil }
                 guard number > 0 && number < 1 else {
                     diagnostics.error(
@@ -101,8 +105,13 @@ func readRecipe(
                 return number
             }
             if !prune {
-                if entry.has("k") || entry.has("n") || entry.has("sparsity") {
-                    diagnostics.error("'prune': false keeps every weight; remove 'k', 'n' and 'sparsity'", at: entry.location)
+                if entry.has("k") || entry.has("n") || sparsity != nil {
+                    let keys: String
+                    switch form {
+                    case .kOfN, .wholeOnly: keys = "'k' and 'n'"
+                    case .sparsity: keys = "'k', 'n' and 'sparsity'"
+                    }
+                    diagnostics.error("'prune': false keeps every weight; remove \(keys)", at: entry.location)
                 }
                 exceptions[index] = .unpruned
                 continue
@@ -110,12 +119,12 @@ func readRecipe(
             switch form {
             case .wholeOnly:
                 diagnostics.error(
-                    "--prune sap chooses each layer's k itself (one --n for all); a recipe for it may only keep layers whole ({\"prune\": false}), not give k, n or sparsity",
+                    "--prune sap chooses each layer's k itself (one --n for all); a recipe for it may only keep layers whole ({\"prune\": false}), not give k or n",
                     at: entry.location)
             case .sparsity:
                 if entry.has("k") || entry.has("n") {
                     diagnostics.error(
-                        "--prune darb adapts each row's block size to a sparsity; expected {\"sparsity\": S} or {\"prune\": false}, not k and n",
+                        "--prune darb adapts each row's block size to a sparsity; expected {\"sparsity\": S} or {\"prune\": false}, not k or n",
                         at: entry.location)
                 } else if !entry.has("sparsity") {
                     diagnostics.error("expected {\"prune\": false} or {\"sparsity\": S}", at: entry.location)
@@ -123,11 +132,6 @@ func readRecipe(
                     exceptions[index] = .sparsity(sparsity)
                 }
             case .kOfN(let defaultK, let defaultN):
-                if entry.has("sparsity") {
-                    diagnostics.error(
-                        "'sparsity' is for --prune darb; with k-of-n give 'k' and/or 'n'", at: entry.location(of: "sparsity"))
-                    continue
-                }
                 guard entry.has("k") || entry.has("n") else {
                     diagnostics.error("expected {\"prune\": false} or 'k' and/or 'n'", at: entry.location)
                     continue

@@ -38,7 +38,8 @@ package struct ModelReport: Sendable {
 /// Builds the report: options, arithmetic rules, one entry per layer, totals.
 package func writeReport(
     _ program: Program, options: GenerateOptions, resolved: ResolvedOptions, sourceFile: String,
-    training: TrainingSummary? = nil, sap: SAPSummary? = nil, edp: EDPSummary? = nil
+    training: TrainingSummary? = nil, sap: SAPSummary? = nil, edp: EDPSummary? = nil,
+    darbLayerSparsity: [(layer: String, sparsity: Double)] = []
 ) -> ModelReport {
     let quantized = program.quantized
     var layers: [JSONValue] = []
@@ -254,7 +255,9 @@ package func writeReport(
         prune = .obj([
             ("method", .str("darb")), ("sparsity", .num(sparsity)),
             ("masks", .str("block-max: one weight per block of s per row; s per row from the row's density under unstructured magnitude pruning of the layer at the target sparsity (the layer's own where the recipe gives one), a power of two dividing the fan-in (a conv2d's rows are its output channels)")),
-        ] + recipeMember(options))
+        ] + recipeMember(options) + (darbLayerSparsity.isEmpty ? [] : [
+            ("layerSparsity", .obj(darbLayerSparsity.map { ($0.layer, .num($0.sparsity)) })),
+        ]))
     case .edp(let options):
         prune = edpReport(options, summary: edp, layers: quantized.layers.map(\.layer))
     case .sap(let sapOptions, let n):
@@ -381,7 +384,8 @@ private func trainingJSON(_ training: TrainingSummary) -> JSONValue {
     ])
 }
 
-/// `"recipe"` naming the --recipe file when one was given (each layer's own k/n is in its entry).
+/// `"recipe"` naming the --recipe file when one was given (each layer's own k/n is in its entry; DARB's
+/// per-layer sparsities are in the method's `layerSparsity`).
 private func recipeMember(_ options: GenerateOptions) -> [(String, JSONValue)] {
     guard let path = options.recipePath else { return [] }
     return [("recipe", .str(String(path.split(separator: "/").last ?? Substring(path))))]

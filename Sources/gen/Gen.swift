@@ -85,7 +85,7 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "With --data: perturb every training image at every step, e.g. rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2 (degrees, fractions, pixels, std); image=HxW gives a flat input's geometry. Default: none.")
     var augment: String?
 
-    @Option(help: "With --prune kofn or dpp: a JSON file of per-layer exceptions, e.g. {\"version\": 1, \"layers\": {\"fc3\": {\"prune\": false}, \"conv1\": {\"k\": 4, \"n\": 9}}} (see README).")
+    @Option(help: "With --prune kofn, dpp, darb or sap: a JSON file of per-layer exceptions, e.g. {\"version\": 1, \"layers\": {\"fc3\": {\"prune\": false}, \"conv1\": {\"k\": 4, \"n\": 9}}}; darb takes {\"sparsity\": S} instead of k and n, sap only {\"prune\": false} (see README).")
     var recipe: String?
 
     @Option(name: .customLong("learning-rate"), parsing: .unconditional,

@@ -1,4 +1,4 @@
-// EndToEndTests/RecipeTests.swift - --recipe: per-layer exceptions to k-of-n, in the masks, the report and the C.
+// EndToEndTests/RecipeTests.swift - --recipe: per-layer exceptions to the pruning flags, in the masks, the report and the C.
 
 import Foundation
 import GenDriver
@@ -133,5 +133,6 @@ struct RecipeTests {
             with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.report.json"))) as? [String: Any]
         let prune = try #require(report?["pruning"] as? [String: Any])
         #expect(prune["method"] as? String == "darb" && prune["recipe"] as? String == "recipe.json")
+        #expect(prune["layerSparsity"] as? [String: Double] == ["fc1": 0.5])
     }
 }
