@@ -65,14 +65,14 @@ METHODS = [
     # class instead of 4), 628 weights, 8.1x. The recipe sets every layer's k and n; the flags' are unused.
     ("magnitude k-of-n, 8x fc recipe", ["--prune", "kofn", "--recipe", "RECIPE_8X_FC"]),
     ("DPP, 8x fc recipe", ["--prune", "dpp", "--recipe", "RECIPE_8X_FC"]),
-    # DARB with the same split of the budget (RECIPE_8X_DARB): a sparsity per layer.
+    # DARB with the budget split the same way (RECIPE_8X_DARB): a sparsity per layer, the classifier's lower.
     ("DARB, 8x fc recipe", ["--prune", "darb", "--recipe", "RECIPE_8X_DARB"]),
 ]
 
 # Recipes that keep a model's first conv whole and still reach 8x (Examples/recipes/).
 RECIPES_8X = {"digits_cnn_wide": "digits_cnn_wide_8x.json"}
 RECIPES_8X_FC = {"digits_cnn_wide": "digits_cnn_wide_8x_fc.json"}
-RECIPES_8X_DARB = {"digits_cnn_wide": "digits_cnn_wide_8x_darb.json"}
+RECIPES_8X_DARB = {"digits_cnn_wide": "digits_cnn_wide_8x_darb.json", "digits_mlp_wide": "digits_mlp_wide_8x_darb.json"}
 
 
 # EDP's group lasso shrinks each group by rate * lambda * sqrt(length) per step, so its lambdas (gen's
