@@ -135,4 +135,37 @@ struct RecipeTests {
         #expect(prune["method"] as? String == "darb" && prune["recipe"] as? String == "recipe.json")
         #expect(prune["layerSparsity"] as? [String: Double] == ["fc1": 0.5])
     }
+
+    /// Every recipe in Examples/recipes/, for the example its name starts with (the longest such name).
+    static let exampleRecipes: [String] =
+        ((try? FileManager.default.contentsOfDirectory(atPath: Paths.inRoot("Examples/recipes"))) ?? []).filter {
+            $0.hasSuffix(".json")
+        }.sorted()
+
+    @Test("every example recipe is accepted by its model, and one that states its kept weights keeps exactly those",
+        arguments: exampleRecipes)
+    func exampleRecipe(_ file: String) throws {
+        let examples = try FileManager.default.contentsOfDirectory(atPath: Paths.inRoot("Examples"))
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+        let model = try #require(examples.filter { file.hasPrefix($0 + "_") }.max { $0.count < $1.count }, "no example for \(file)")
+        let recipe = Paths.inRoot("Examples/recipes/" + file)
+        let text = try String(contentsOfFile: recipe, encoding: .utf8)
+        // DARB recipes give sparsities; the others k and n (the 8x ones are stated with --k 2 --n 16).
+        let method = text.contains("\"sparsity\"") ? ["--prune", "darb"] : ["--prune", "kofn", "--k", "2", "--n", "16"]
+        let out = Paths.temporaryDirectory("example-recipe-" + file)
+        let result = try Shell.run(
+            [Paths.genExecutable, "--target", "mcu", Paths.inRoot("Examples/\(model).json"), "--recipe", recipe, "-o", out,
+             "--quiet"] + method,
+            environment: ["GEN_HOME": Paths.root, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let description = try #require(
+            (JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["description"] as? String)
+        // "(628 of 5,072 weights)": the kept and all weights, as the report counts them.
+        guard let match = description.firstMatch(of: /\(([0-9,]+) of ([0-9,]+) weights\)/) else { return }
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/\(model).report.json"))) as? [String: Any]
+        let totals = try #require(report?["totals"] as? [String: Any])
+        #expect(totals["keptWeights"] as? Int == Int(match.1.replacingOccurrences(of: ",", with: "")))
+        #expect(totals["weights"] as? Int == Int(match.2.replacingOccurrences(of: ",", with: "")))
+    }
 }
