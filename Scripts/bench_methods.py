@@ -57,8 +57,8 @@ METHODS = [
     # classifier), left out of SAP's index and budget.
     ("SAP, global, gamma 1.5, k of 32, recipe", ["--prune", "sap", "--sap-gamma", "1.5", "--sap-scope", "global",
                                                  "--n", "32", "--sap-iterations", "10", "--recipe", "RECIPE"]),
-    # k-of-n at 8.0x with the first conv whole (RECIPE_8X, only for the models in RECIPES_8X, and RECIPE_8X_FC; other
-    # models skip these rows): the wide CNN's conv2 keeps 7 of each half of its fan-in, fc 2/16.
+    # k-of-n at 8.0x with the first conv whole (RECIPE_8X and the others below: only for the models RECIPES_8X
+    # lists; other models skip these rows): the wide CNN's conv2 keeps 7 of each half of its fan-in, fc 2/16.
     ("magnitude k-of-n 2/16, 8x recipe", ["--prune", "kofn", "--k", "2", "--n", "16", "--recipe", "RECIPE_8X"]),
     ("DPP 2/16, 8x recipe", ["--prune", "dpp", "--k", "2", "--n", "16", "--recipe", "RECIPE_8X"]),
     # The same budget spent differently (RECIPE_8X_FC): conv2 3 of every 36, fc 5/16 (10 of its 32 inputs per
@@ -69,10 +69,12 @@ METHODS = [
     ("DARB, 8x fc recipe", ["--prune", "darb", "--recipe", "RECIPE_8X_DARB"]),
 ]
 
-# Recipes that keep a model's first conv whole and still reach 8x (Examples/recipes/).
-RECIPES_8X = {"digits_cnn_wide": "digits_cnn_wide_8x.json"}
-RECIPES_8X_FC = {"digits_cnn_wide": "digits_cnn_wide_8x_fc.json"}
-RECIPES_8X_DARB = {"digits_cnn_wide": "digits_cnn_wide_8x_darb.json", "digits_mlp_wide": "digits_mlp_wide_8x_darb.json"}
+# The 8x recipes (Examples/recipes/) that a row names by placeholder, per model; a model without one skips the row.
+RECIPES_8X = {
+    "RECIPE_8X": {"digits_cnn_wide": "digits_cnn_wide_8x.json"},
+    "RECIPE_8X_FC": {"digits_cnn_wide": "digits_cnn_wide_8x_fc.json"},
+    "RECIPE_8X_DARB": {"digits_cnn_wide": "digits_cnn_wide_8x_darb.json", "digits_mlp_wide": "digits_mlp_wide_8x_darb.json"},
+}
 
 
 # EDP's group lasso shrinks each group by rate * lambda * sqrt(length) per step, so its lambdas (gen's
@@ -97,10 +99,9 @@ def edp_flags(flags, rate):
 
 
 def recipe_flags(flags, model):
-    """`flags` with RECIPE replaced by the model's recipe file (Scripts/bench_accuracy.py's MODELS) and
-    RECIPE_8X, RECIPE_8X_FC and RECIPE_8X_DARB by its 8x recipes (RECIPES_8X, RECIPES_8X_FC, RECIPES_8X_DARB)."""
-    files = {"RECIPE": MODELS[model][1], "RECIPE_8X": RECIPES_8X.get(model), "RECIPE_8X_FC": RECIPES_8X_FC.get(model),
-             "RECIPE_8X_DARB": RECIPES_8X_DARB.get(model)}
+    """`flags` with RECIPE replaced by the model's recipe file (Scripts/bench_accuracy.py's MODELS) and each
+    placeholder of RECIPES_8X by the model's 8x recipe."""
+    files = {"RECIPE": MODELS[model][1], **{name: table.get(model) for name, table in RECIPES_8X.items()}}
     return [os.path.join(ROOT, "Examples", "recipes", files[a]) if a in files else a for a in flags]
 
 
@@ -177,8 +178,7 @@ def main():
             dense = json.load(f)["metadata"]["float_test_accuracy"] * 100
         print(f"| {model} | float dense | {dense:.2f} % | 1x | | |")
         for label, flags in methods:
-            if any(name in flags and model not in table for name, table in
-                   (("RECIPE_8X", RECIPES_8X), ("RECIPE_8X_FC", RECIPES_8X_FC), ("RECIPE_8X_DARB", RECIPES_8X_DARB))):
+            if any(name in flags and model not in table for name, table in RECIPES_8X.items()):
                 continue
             with tempfile.TemporaryDirectory() as out:
                 share = EPOCH_DIVISOR[flags[1]] if equal else 1
