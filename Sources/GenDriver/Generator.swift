@@ -106,8 +106,7 @@ package enum Generator {
         }
         let recipe = recipeEntries.compactMapValues(\.kOfN)
         let keptWhole = Set(recipeEntries.filter { $0.value == .unpruned }.keys)
-        var darbSparsity: [Int: Double] = [:]
-        for case let (index, .sparsity(fraction)) in recipeEntries { darbSparsity[index] = fraction }
+        let darbSparsity = recipeEntries.compactMapValues(\.sparsity)
         let darbLayerSparsity = darbSparsity.keys.sorted().map { (layer: graph.layers[$0].name, sparsity: darbSparsity[$0]!) }
         var training: TrainingSummary?
         var sapSummary: SAPSummary?

@@ -38,6 +38,14 @@ enum LayerRecipe: Equatable {
         case .sparsity: nil
         }
     }
+
+    /// The layer's own DARB sparsity, if the entry gives one.
+    var sparsity: Double? {
+        switch self {
+        case .sparsity(let fraction): fraction
+        case .unpruned, .kOfN: nil
+        }
+    }
 }
 
 /// The exceptions of a recipe file, by index in `graph.layers`, checked against `graph`.
