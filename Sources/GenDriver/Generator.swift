@@ -291,23 +291,16 @@ package func runGenerator(
     var extra = options.reportPath.map {
         [OutputWriter.Destination(path: $0, contents: result.report.json, flag: "--report")]
     } ?? []
+    var folders: [OutputWriter.Folder] = []
     if let plots = options.plotDirectory {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: plots, isDirectory: &isDirectory), !isDirectory.boolValue {
-            diagnostics.error("--plot: '\(plots)' is a file; expected a folder")
-            throw GenFailure(diagnostics: diagnostics.diagnostics)
-        }
-        do {
-            try manager.createDirectory(atPath: plots, withIntermediateDirectories: true)
-        } catch {
-            diagnostics.error("--plot: cannot create the folder '\(plots)'")
-            throw GenFailure(diagnostics: diagnostics.diagnostics)
-        }
+        folders.append(OutputWriter.Folder(path: plots, flag: "--plot"))
         extra += plotMasks(result.program.quantized).map {
             OutputWriter.Destination(path: plots + "/" + $0.name, contents: $0.contents, flag: "--plot")
         }
     }
-    try OutputWriter.write(result.files, to: result.outputDirectory, extra: extra)
+    // No output may replace a file the run read.
+    let inputs = [(options.modelPath, "model"), (options.dataPath, "--data"), (options.calibPath, "--calib"), (options.recipePath, "--recipe")]
+        .compactMap { path, flag in path.map { (path: $0, flag: flag) } }
+    try OutputWriter.write(result.files, to: result.outputDirectory, extra: extra, folders: folders, inputs: inputs)
     return result
 }

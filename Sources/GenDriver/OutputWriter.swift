@@ -23,41 +23,85 @@ package enum OutputWriter {
         }
     }
 
-    /// Writes `files` into `directory` (created if missing) and the extra destinations.
+    /// A folder to create (if missing) before writing, and the flag that named it.
+    package struct Folder {
+        package var path: String
+        package var flag: String
+
+        package init(path: String, flag: String) {
+            self.path = path
+            self.flag = flag
+        }
+    }
+
+    /// Writes `files` into `directory` (created if missing), the extra destinations and `folders` (created
+    /// if missing, for extra destinations inside them). No destination may be another's path, a folder
+    /// to create, or one of `inputs` (the files the run read).
     /// - Throws: `GenFailure` naming the path and flag that could not be written.
-    package static func write(_ files: [GeneratedFile], to directory: String, extra: [Destination] = [])
-        throws(GenFailure)
-    {
-        let destinations = files.map { Destination(path: directory + "/" + $0.name, contents: $0.contents, flag: "-o") } + extra
+    package static func write(
+        _ files: [GeneratedFile], to directory: String, extra: [Destination] = [], folders: [Folder] = [],
+        inputs: [(path: String, flag: String)] = []
+    ) throws(GenFailure) {
+        let requested = files.map { Destination(path: directory + "/" + $0.name, contents: $0.contents, flag: "-o") } + extra
+        let folders = [Folder(path: directory, flag: "-o")] + folders
         let manager = FileManager.default
         // Check every destination before creating anything.
+        var claimed: [String: String] = [:]
+        for input in inputs { claimed[canonical(input.path)] = "the \(input.flag) file gen reads" }
+        for folder in folders {
+            var isDirectory: ObjCBool = false
+            if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw GenFailure(diagnostics: [Diagnostic(.error, "\(folder.flag): '\(folder.path)' is a file; expected a folder", at: nil)])
+            }
+            // A folder may serve two flags (--plot into the -o folder), but may not be an input file.
+            if let owner = claimed[canonical(folder.path)], !owner.hasSuffix(" folder") {
+                throw GenFailure(diagnostics: [Diagnostic(.error, "\(folder.flag): '\(folder.path)' is \(owner)", at: nil)])
+            }
+            claimed[canonical(folder.path)] = claimed[canonical(folder.path)] ?? "the \(folder.flag) folder"
+        }
+        var written: [String: String] = [:]
+        var unique: [Destination] = []
+        for destination in requested {
+            // The same bytes to the same file twice (--report at DIR/<name>.report.json) is one file.
+            if written[canonical(destination.path)] == destination.contents { continue }
+            written[canonical(destination.path)] = destination.contents
+            unique.append(destination)
+        }
+        let destinations = unique
         for destination in destinations {
+            if let owner = claimed[canonical(destination.path)] {
+                throw failure(destination, "is \(owner); give it a path of its own")
+            }
+            claimed[canonical(destination.path)] = "a file gen writes for \(destination.flag)"
             var isDirectory: ObjCBool = false
             if manager.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue {
                 throw failure(destination, "is a folder; gen only replaces files it writes")
             }
             let parent = (destination.path as NSString).deletingLastPathComponent
-            // The output folder itself is created below, so an extra file may go there (--report out/r.json).
-            let intoOutputFolder = URL(fileURLWithPath: parent).standardizedFileURL.path
-                == URL(fileURLWithPath: directory).standardizedFileURL.path
-            if destination.flag != "-o", !parent.isEmpty, !intoOutputFolder, !manager.fileExists(atPath: parent) {
+            // The folders are created below, so an extra file may go there (--report out/r.json).
+            let intoCreatedFolder = folders.contains { canonical($0.path) == canonical(parent) }
+            if destination.flag != "-o", !parent.isEmpty, !intoCreatedFolder, !manager.fileExists(atPath: parent) {
                 throw failure(destination, "cannot be written: the folder '\(parent)' does not exist")
             }
         }
-        let createdDirectory = !manager.fileExists(atPath: directory)
-        do {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw GenFailure(diagnostics: [
-                Diagnostic(.error, "-o: cannot create the output folder: \(error.localizedDescription)",
-                    at: SourceLocation(file: directory))
-            ])
-        }
+        var created: [String] = []
         var staged: [(temporary: String, final: String)] = []
         func removeStaged() {
             for entry in staged { try? manager.removeItem(atPath: entry.temporary) }
-            if createdDirectory, (try? manager.contentsOfDirectory(atPath: directory))?.isEmpty == true {
-                try? manager.removeItem(atPath: directory)
+            for folder in created.reversed() where (try? manager.contentsOfDirectory(atPath: folder))?.isEmpty == true {
+                try? manager.removeItem(atPath: folder)
+            }
+        }
+        for folder in folders where !manager.fileExists(atPath: folder.path) {
+            do {
+                try manager.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
+                created.append(folder.path)
+            } catch {
+                removeStaged()
+                throw GenFailure(diagnostics: [
+                    Diagnostic(.error, "\(folder.flag): cannot create the folder: \(error.localizedDescription)",
+                        at: SourceLocation(file: folder.path))
+                ])
             }
         }
         for destination in destinations {
@@ -78,6 +122,12 @@ package enum OutputWriter {
                 Diagnostic(.error, "cannot replace the file", at: SourceLocation(file: entry.final))
             ])
         }
+    }
+
+    /// The absolute, standardized form of `path` with symbolic links resolved, so that two spellings of
+    /// one file compare equal.
+    private static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     private static func failure(_ destination: Destination, _ problem: String) -> GenFailure {

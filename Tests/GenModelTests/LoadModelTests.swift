@@ -49,13 +49,29 @@ struct LoadModelTests {
                "weights": {"shape": [2, 1, 2, 2], "data": [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]}},
               {"type": "avgpool2d", "size": [2, 2]}, {"type": "flatten"},
               {"type": "dense", "weights": {"shape": [1, 8], "data": [1, 2, 3, 4, 5, 6, 7, 8]}}, {"type": "softmax"}],
-             "labels": ["only"], "metadata": {"b": [1, {"x": null}], "a": "kept in order"}}
+             "labels": ["only"], "metadata": {"b": [1, {"x": null}], "a": "kept in order, ] } ,",
+               "id": 9007199254740993, "z": -0.0, "e": "\\u00e9\\""}}
             """
         let graph = try load(text)
         let again = try load(writeModelJSON(graph, name: "r"))
         #expect(writeModelJSON(again, name: "r") == writeModelJSON(graph, name: "r"))
         let input = (0..<25).map { Double($0) / 12 }
         #expect(FloatExecutor.run(graph, input: input) == FloatExecutor.run(again, input: input))
-        #expect(writeModelJSON(graph, name: "r").contains("\"metadata\": {\n    \"b\": [\n      1,"))
+        // Metadata is carried untouched: every digit of a number (9007199254740993 is no Double), -0.0,
+        // strings and key order, laid out as the rest of the file.
+        let written = writeModelJSON(graph, name: "r")
+        #expect(written.contains("\"metadata\": {\n    \"b\": [\n      1,"))
+        #expect(written.contains(#""a": "kept in order, ] } ,",\#n    "id": 9007199254740993,\#n    "z": -0.0,"#))
+    }
+
+    @Test("metadata that is not an object is refused, located", arguments: ["\"x\"", "[1, 2]", "null", "3"])
+    func metadataMustBeAnObject(_ metadata: String) {
+        let text = """
+            {"version": 1, "name": "m", "input": {"shape": [2]}, "layers": [
+              {"type": "dense", "weights": {"shape": [1, 2], "data": [1, 2]}}], "metadata": \(metadata)}
+            """
+        let diagnostics = DiagnosticEngine()
+        #expect(throws: GenFailure.self) { try loadModel(file: "m.json", bytes: Array(text.utf8), diagnostics: diagnostics) }
+        #expect(diagnostics.diagnostics.contains { $0.message.contains("expected an object of free-form metadata, found") })
     }
 }

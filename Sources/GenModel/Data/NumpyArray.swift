@@ -50,11 +50,15 @@ package struct NumpyArray: Sendable {
         let descr = try headerField(header, "descr")
         let fortran = try headerField(header, "fortran_order")
         let shapeText = try headerField(header, "shape")
-        guard fortran.hasPrefix("False") else { throw NumpyFormatError("Fortran-ordered arrays are not supported") }
+        guard fortran.hasPrefix("False") || fortran.hasPrefix("True") else { throw NumpyFormatError("bad 'fortran_order' in header") }
+        let columnMajor = fortran.hasPrefix("True")
         let cleaned = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
-        guard cleaned.count == 3, let order = cleaned.first, order == "<" || order == "|" || order == "=",
+        // numpy.savez writes the machine's byte order ('<' here, '>' from a big-endian machine or an
+        // explicit '>f4'); '|' and '=' are single bytes and native order.
+        guard cleaned.count == 3, let order = cleaned.first, order == "<" || order == ">" || order == "|" || order == "=",
             let type = ElementType(rawValue: String(cleaned.dropFirst()))
-        else { throw NumpyFormatError("unsupported dtype \(cleaned); expected little-endian floats or integers") }
+        else { throw NumpyFormatError("unsupported dtype \(cleaned); expected floats or integers") }
+        let bigEndian = order == ">"
         let inner = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
         var shape: [Int] = []
         for part in inner.split(separator: ",") {
@@ -74,23 +78,45 @@ package struct NumpyArray: Sendable {
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + start
+            func word<T: FixedWidthInteger>(_ p: UnsafeRawPointer, _: T.Type) -> T {
+                let stored = p.loadUnaligned(as: T.self)
+                return bigEndian ? T(bigEndian: stored) : T(littleEndian: stored)
+            }
             for index in 0..<count {
                 let p = base + index * type.byteCount
                 switch type {
-                case .float32: values[index] = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
-                case .float64: values[index] = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+                case .float32: values[index] = Double(Float(bitPattern: word(p, UInt32.self)))
+                case .float64: values[index] = Double(bitPattern: word(p, UInt64.self))
                 case .uint8: values[index] = Double(p.load(as: UInt8.self))
                 case .int8: values[index] = Double(p.load(as: Int8.self))
-                case .int16: values[index] = Double(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
-                case .uint16: values[index] = Double(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self)))
-                case .int32: values[index] = Double(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
-                case .uint32: values[index] = Double(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
-                case .int64: values[index] = Double(Int64(littleEndian: p.loadUnaligned(as: Int64.self)))
-                case .uint64: values[index] = Double(UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+                case .int16: values[index] = Double(word(p, Int16.self))
+                case .uint16: values[index] = Double(word(p, UInt16.self))
+                case .int32: values[index] = Double(word(p, Int32.self))
+                case .uint32: values[index] = Double(word(p, UInt32.self))
+                case .int64: values[index] = Double(word(p, Int64.self))
+                case .uint64: values[index] = Double(word(p, UInt64.self))
                 }
             }
         }
+        if columnMajor && shape.count > 1 { values = rowMajor(values, shape: shape) }
         return NumpyArray(shape: shape, elementType: type, values: values)
+    }
+
+    /// The values of a Fortran-ordered (column-major: first index fastest) array in C order.
+    private static func rowMajor(_ values: [Double], shape: [Int]) -> [Double] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
+        var out = [Double](repeating: 0, count: values.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for value in values {
+            out[zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 }] = value
+            for axis in shape.indices {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+            }
+        }
+        return out
     }
 
     private static func headerField(_ header: String, _ key: String) throws(NumpyFormatError) -> String {

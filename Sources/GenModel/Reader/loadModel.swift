@@ -39,6 +39,15 @@ package func loadModel(file: String, bytes: [UInt8], diagnostics: DiagnosticEngi
                 "expected an array of layers, found \(layersValue.typeDescription)", at: top.location(of: "layers"))
         }
     }
+    // Free-form, but an object (model-json.md), carried untouched: its numbers keep their text.
+    var metadata: JSONValue?
+    if let value = top.member("metadata") {
+        if case .object = value.kind {
+            metadata = keepingNumberText(value, in: bytes)
+        } else {
+            diagnostics.error("expected an object of free-form metadata, found \(value.typeDescription)", at: top.location(of: "metadata"))
+        }
+    }
     var labels: [String]?
     if top.has("labels") {
         labels = top.optionalStringArray("labels")
@@ -48,7 +57,7 @@ package func loadModel(file: String, bytes: [UInt8], diagnostics: DiagnosticEngi
 
     let graph = buildGraph(
         name: name, inputShape: input.shape, inputRange: input.range, rawLayers: rawLayers, labels: labels,
-        labelsLocation: top.location(of: "labels"), metadata: top.member("metadata"), origin: top.location,
+        labelsLocation: top.location(of: "labels"), metadata: metadata, origin: top.location,
         diagnostics: diagnostics)
     try diagnostics.checkpoint()
     guard let graph else { throw GenFailure(diagnostics: diagnostics.diagnostics) }

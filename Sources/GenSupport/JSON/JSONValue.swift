@@ -11,6 +11,9 @@ package struct JSONValue: Sendable {
         case string(String)
         case array([JSONValue])
         case object([(key: String, value: JSONValue)])
+        /// A number's JSON text as it was read (in free-form metadata carried from a model file, so that
+        /// numbers keep every digit); only writers meet it.
+        case verbatim(String)
     }
 
     package var kind: Kind
@@ -32,6 +35,7 @@ package struct JSONValue: Sendable {
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
+        case .verbatim: return "a number"
         }
     }
 }

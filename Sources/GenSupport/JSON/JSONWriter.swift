@@ -42,7 +42,7 @@ package enum JSONWriter {
 
     private static func isScalar(_ value: JSONValue) -> Bool {
         switch value.kind {
-        case .null, .bool, .number, .string: return true
+        case .null, .bool, .number, .string, .verbatim: return true
         case .array, .object: return false
         }
     }
@@ -55,6 +55,7 @@ package enum JSONWriter {
         case .bool(let flag): out += flag ? "true" : "false"
         case .number(let number): out += Self.number(number)
         case .string(let text): out += quoted(text)
+        case .verbatim(let text): out += text
         case .array(let elements):
             if elements.isEmpty { out += "[]"; return }
             if elements.allSatisfy(isScalar) {
