@@ -471,13 +471,23 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
     }
     members.append((
         "form",
-        .str(summary.dataDriven
+        .str(summary.budgetCut != nil
+            ? "factors from the full-rank SVD, then --epochs of training with group-lasso proximal steps on the coefficient columns and rows; the weakest rank components and channels (least norm per weight saved) cut until the weight budget holds, pruning of the zeroed channels, merging of pairs that are not smaller, and --epochs of fine-tuning"
+            : summary.dataDriven
             ? "truncated SVD (C = U_r S_r^1/2, B = S_r^1/2 V_r^T), then --epochs of training with group-lasso proximal steps on the coefficient columns and rows, pruning of zeroed channels, merging of pairs that are not smaller, and --epochs of fine-tuning"
             : "data-free: truncated SVD (C = U_r S_r^1/2, B = S_r^1/2 V_r^T); a layer whose factors would not be smaller stays whole")))
     members += [
         ("weightsAsRead", .int(summary.layers.reduce(0) { $0 + $1.weights })),
         ("weightsOfLiveChannels", .int(summary.denseWeights)), ("weightsAfterSVD", .int(summary.plannedWeights)),
     ]
+    if let cut = summary.budgetCut {
+        members.append((
+            "budgetCut",
+            .obj([
+                ("budget", .int(cut.budget)), ("weightsBefore", .int(cut.weightsBefore)), ("weightsAfter", .int(cut.weightsAfter)),
+                ("rankComponentsRemoved", .int(cut.rankComponents)), ("channelsRemoved", .int(cut.channels)), ("met", .bool(cut.met)),
+            ])))
+    }
     members.append((
         "layers",
         .arr(summary.layers.map { planned in

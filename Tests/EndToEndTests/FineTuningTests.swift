@@ -365,6 +365,28 @@ struct FineTuningTests {
         #expect(!dropped.isEmpty, "group lasso removed no rank: \(strongLayers)")
     }
 
+    @Test("--prune edp --sparsity with --data: factors from full rank, cut to the weight budget after the lasso; bit-exact C")
+    func edpBudgetWithData() throws {
+        let (_, json) = try Self.bitExactDigitsMLP(label: "edp_budget") {
+            $0.prune = "edp"
+            $0.epochs = 2
+            $0.sparsity = 0.875
+        }
+        let pruning = try #require(json?["pruning"] as? [String: Any])
+        #expect((pruning["form"] as? String)?.hasPrefix("factors from the full-rank SVD") == true)
+        let cut = try #require(pruning["budgetCut"] as? [String: Any])
+        // The digits MLP holds 2,720 weights: a budget of 340.
+        #expect(cut["budget"] as? Int == 340 && cut["met"] as? Bool == true)
+        let after = try #require(cut["weightsAfter"] as? Int)
+        #expect(after <= 340 && (cut["weightsBefore"] as? Int ?? 0) > 340)
+        // The lowered model holds exactly what the cut counted (pairs merged where not smaller).
+        let totals = try #require(json?["totals"] as? [String: Any])
+        #expect(totals["keptWeights"] as? Int == after)
+        // Every source layer starts at full rank.
+        let layers = try #require(pruning["layers"] as? [[String: Any]])
+        #expect(layers.allSatisfy { $0["svdRank"] as? Int == $0["fullRank"] as? Int })
+    }
+
     /// Generates the digits MLP pruned by `prune` (k-of-n and DPP at 4/16) with 2 epochs of training,
     /// twice with a training flag set (`configure(&options, true)`) and once without, each bit-exact;
     /// expects the two with it to give the same pruned model and the one without another. Returns the

@@ -234,4 +234,55 @@ struct EDPTests {
         guard case .conv2d(let first) = kept.layers[0].op else { Issue.record("expected conv2d"); return }
         #expect(first.outChannels == 2)
     }
+
+    /// Weights of the dense/conv2d layers of `graph`.
+    static func weightCount(_ graph: Graph) -> Int {
+        graph.layers.reduce(0) { $0 + ($1.op.weightMatrix?.weights.count ?? 0) }
+    }
+
+    @Test("the budget cut counts what the PM module leaves: after pruning and merging the graph holds its figure, within the budget", arguments: [450, 350, 250, 150, 80])
+    func budgetCutMatchesPruning(budget: Int) throws {
+        let graph = try Self.graph()
+        let factored = decomposeEDP(graph, plans: planEDP(graph, rule: .energy(1), onlyWhenSmaller: false))
+        let (cutGraph, cut) = cutEDPToBudget(factored, budget: budget)
+        #expect(cut.met && cut.weightsAfter <= budget)
+        #expect(cut.rankComponents + cut.channels > 0)
+        let pruned = pruneAndMergeEDP(cutGraph, threshold: 1e-3)
+        #expect(Self.weightCount(pruned) == cut.weightsAfter)
+        // The zeroed groups are gone without changing what the cut graph computes.
+        #expect(Self.largestDifference(cutGraph, pruned) < 1e-9)
+    }
+
+    @Test("the cut takes the weakest group per weight first: the hidden unit the next layer barely reads, by weight norms or by the loss on samples")
+    func budgetCutOrder() throws {
+        // dense 4 -> 3 (relu) -> dense 3 -> 2. Unit 2 of the first layer is read with weights 1e-4; the
+        // rest is strong. Factored at full rank, the first pair holds 3·(4 + 3) = 21 > 12 weights, so it
+        // counts merged (12); the second 2·(3 + 2) = 10 > 6 (6): 18 in all.
+        let text = """
+            {"version": 1, "name": "c", "input": {"shape": [4]}, "layers": [
+              {"type": "dense", "activation": "relu", "weights": {"shape": [3, 4], "data": [1, 0.5, 0, 0, 0, 1, 0.5, 0, 0.3, 0, 1, 0.5]}, "bias": {"shape": [3], "data": [0.1, 0.2, 0.3]}},
+              {"type": "dense", "weights": {"shape": [2, 3], "data": [1, -1, 0.0001, 0.5, 2, -0.0001]}, "bias": {"shape": [2], "data": [0, 0]}}]}
+            """
+        let graph = try loadModel(file: "c.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let factored = decomposeEDP(graph, plans: planEDP(graph, rule: .energy(1), onlyWhenSmaller: false))
+        let (cutGraph, cut) = cutEDPToBudget(factored, budget: 16)
+        #expect(cut.weightsBefore == 18)
+        // Unit 2 goes (its constant relu(0.3) folds into the last layer's bias): 4·2 + 2·2 = 12 weights.
+        #expect(cut.channels == 1 && cut.rankComponents == 0 && cut.weightsAfter == 12)
+        let pruned = pruneAndMergeEDP(cutGraph, threshold: 1e-3)
+        #expect(Self.weightCount(pruned) == 12)
+        #expect(Self.largestDifferenceOf(cutGraph, pruned, inputs: 4) < 1e-9)
+        // The function changes only by what unit 2 carried through 1e-4 weights.
+        #expect(Self.largestDifferenceOf(graph, pruned, inputs: 4) < 1e-3)
+        // Measured on samples (labels: the model's own classes), the loss picks the same unit.
+        var g = SeededGenerator(seed: 5)
+        let samples = (0..<32).map { _ in (0..<4).map { _ in g.uniform(-1, 1) } }
+        let labels = samples.map { input -> Int in
+            let output = FloatExecutor.run(graph, input: input)
+            return output.indices.max { output[$0] < output[$1] } ?? 0
+        }
+        let (measuredGraph, measured) = cutEDPToBudget(factored, budget: 16, samples: samples, labels: labels)
+        #expect(measured.channels == 1 && measured.weightsAfter == 12)
+        #expect(Self.largestDifferenceOf(cutGraph, measuredGraph, inputs: 4) < 1e-12)
+    }
 }

@@ -11,9 +11,10 @@ import GenModel
 ///    padding, reached through pools, flatten and activations), otherwise it goes only if that
 ///    constant is zero. The last weighted layer's outputs (the classes) always stay;
 /// 3. a pair whose factors hold at least as many weights as their product is multiplied back into
-///    one layer (`W = C·B`, bias `C·b_B + b_C`: exact, nothing lies between them).
+///    one layer (`W = C·B`, bias `C·b_B + b_C`: exact, nothing lies between them); not with `merge`
+///    false (between the rounds of a budget cut, which may still cut the pair's channels).
 /// Every layer keeps at least one channel.
-package func pruneAndMergeEDP(_ graph: Graph, threshold: Double) -> Graph {
+package func pruneAndMergeEDP(_ graph: Graph, threshold: Double, merge: Bool = true) -> Graph {
     var result = graph
     var keptByLayer: [Int: [Int]] = [:]
     for index in graph.layers.indices where isPair(graph, coefficientIndex: index) {
@@ -30,7 +31,7 @@ package func pruneAndMergeEDP(_ graph: Graph, threshold: Double) -> Graph {
         result.layers[index - 1].decomposition?.rank = rank
         result.layers[index].decomposition?.rank = rank
     }
-    for index in result.layers.indices.reversed() where isPair(result, coefficientIndex: index) {
+    for index in result.layers.indices.reversed() where merge && isPair(result, coefficientIndex: index) {
         let basis = result.layers[index - 1]
         let coefficient = result.layers[index]
         let (b, rank, fanIn) = basis.op.weightMatrix!
@@ -119,7 +120,7 @@ private func survivors(_ norms: [Double], threshold: Double) -> [Int] {
 /// Folds the constant that output channel `channel` of layer `from` carries (its activated bias)
 /// into the next weighted layer's bias. Returns false, changing nothing, where that would not be
 /// exact (padding would mix the constant with zeros) and the constant is not zero.
-private func foldConstantChannel(_ graph: inout Graph, from index: Int, channel: Int, channels: Int) -> Bool {
+func foldConstantChannel(_ graph: inout Graph, from index: Int, channel: Int, channels: Int) -> Bool {
     var value: Double
     switch graph.layers[index].op {
     case .dense(let dense): value = dense.activation.apply(dense.bias[channel])
