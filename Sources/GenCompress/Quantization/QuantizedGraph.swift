@@ -45,6 +45,9 @@ package struct QuantizedWeights: Sendable {
     package var clamp: ClosedRange<Int64>
     /// Rows whose bias had to be saturated to int32 (reported as warnings).
     package var saturatedBiasRows: [Int]
+    /// Rows with a weight too large for the weight type even at the coarsest scale gen allows, saturated
+    /// (reported as warnings).
+    package var saturatedWeightRows: [Int] = []
 
     /// Where the output type (not the activation) can clip: the worst-case output in output units
     /// before clamping, for the rows where it exceeds the type's range; empty when it cannot happen.

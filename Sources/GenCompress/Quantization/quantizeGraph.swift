@@ -79,6 +79,11 @@ private func report(_ weights: QuantizedWeights, layer: Layer, diagnostics: Diag
             "layer '\(layer.name)': bias of \(weights.saturatedBiasRows.count) output(s) saturated to int32 in the accumulator format",
             at: layer.origin)
     }
+    if !weights.saturatedWeightRows.isEmpty {
+        diagnostics.warning(
+            "layer '\(layer.name)': weights of \(weights.saturatedWeightRows.count) output(s) exceed the weight type's range even at the coarsest scale gen allows (2^\(-(weights.weightFrac.min() ?? 0)) per step) and saturate; check the model's weights",
+            at: layer.origin)
+    }
 }
 
 private func quantizeWeights(
@@ -116,6 +121,8 @@ private func quantizeWeights(
     var biasQ = [Int64](repeating: 0, count: rows)
     var shift = [Int](repeating: 0, count: rows)
     var saturated: [Int] = []
+    var saturatedWeights: [Int] = []
+    let largestInRow = rowMax
     var bound: Int64 = 0
     var accumulatorRanges: [ClosedRange<Int64>] = []
     let (low, high) = (inputInterval.lowerBound, inputInterval.upperBound)
@@ -123,6 +130,8 @@ private func quantizeWeights(
         // Exact extremes of Σ w·x over x in [low, high]^k: each kept weight meets its worst input.
         var rowMin: Int64 = 0
         var rowMax: Int64 = 0
+        let largestWeight = Double((Int64(1) << (bits - 1)) - 1) + 0.5
+        if largestInRow[row] * FixedPoint.pow2(weightFrac[row]) >= largestWeight { saturatedWeights.append(row) }
         for column in 0..<fanIn where kept(row * fanIn + column) {
             let q = FixedPoint.quantize(real[row * fanIn + column], fracBits: weightFrac[row], bits: bits)
             weights[row * fanIn + column] = q
@@ -138,9 +147,11 @@ private func quantizeWeights(
         accumulatorRanges.append(range)
         bound = max(bound, abs(range.lowerBound), abs(range.upperBound))
     }
-    return QuantizedWeights(
+    var quantized = QuantizedWeights(
         rows: rows, fanIn: fanIn, weights: weights, mask: mask, weightFrac: weightFrac, bias: biasQ, shift: shift,
         accumulatorBits: bound <= Int64(Int32.max) ? 32 : 64, accumulatorBound: bound,
         accumulatorRanges: accumulatorRanges, inputInterval: inputInterval,
         clamp: clampRange(activation, format: output), saturatedBiasRows: saturated)
+    quantized.saturatedWeightRows = saturatedWeights
+    return quantized
 }
