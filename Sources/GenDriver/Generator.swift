@@ -287,6 +287,13 @@ func warnIfOutsideRange(_ samples: [[Double]], graph: Graph, flag: String, diagn
 package func runGenerator(
     _ options: GenerateOptions, diagnostics: DiagnosticEngine, progress: ProgressReporter? = nil
 ) throws(GenFailure) -> GenerationResult {
+    // No output may replace a file the run reads; checked first, so that such a run fails before training.
+    let inputs = [(options.modelPath, "model"), (options.dataPath, "--data"), (options.calibPath, "--calib"), (options.recipePath, "--recipe")]
+        .compactMap { path, flag in path.map { (path: $0, flag: flag) } }
+    try OutputWriter.refuseInputs(
+        [(options.reportPath, "--report"), (options.plotDirectory, "--plot"), (options.outputDirectory, "-o")]
+            .compactMap { path, flag in path.map { (path: $0, flag: flag) } },
+        inputs: inputs)
     let result = try Generator.generate(options, diagnostics: diagnostics, progress: progress)
     var extra = options.reportPath.map {
         [OutputWriter.Destination(path: $0, contents: result.report.json, flag: "--report")]
@@ -298,9 +305,6 @@ package func runGenerator(
             OutputWriter.Destination(path: plots + "/" + $0.name, contents: $0.contents, flag: "--plot")
         }
     }
-    // No output may replace a file the run read.
-    let inputs = [(options.modelPath, "model"), (options.dataPath, "--data"), (options.calibPath, "--calib"), (options.recipePath, "--recipe")]
-        .compactMap { path, flag in path.map { (path: $0, flag: flag) } }
     try OutputWriter.write(result.files, to: result.outputDirectory, extra: extra, folders: folders, inputs: inputs)
     return result
 }

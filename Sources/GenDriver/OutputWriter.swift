@@ -93,9 +93,16 @@ package enum OutputWriter {
             }
         }
         for folder in folders where !manager.fileExists(atPath: folder.path) {
+            // Every folder this creates, outermost first, so that a failure removes them all.
+            var missing: [String] = []
+            var parent = URL(fileURLWithPath: folder.path).standardizedFileURL
+            while !manager.fileExists(atPath: parent.path) && parent.path != "/" {
+                missing.insert(parent.path, at: 0)
+                parent.deleteLastPathComponent()
+            }
             do {
                 try manager.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
-                created.append(folder.path)
+                created += missing
             } catch {
                 removeStaged()
                 throw GenFailure(diagnostics: [
@@ -124,10 +131,33 @@ package enum OutputWriter {
         }
     }
 
+    /// Refuses, before any work, an extra destination or folder that is one of `inputs` (the same test
+    /// `write` makes, so that a run that must fail does not train first).
+    package static func refuseInputs(_ paths: [(path: String, flag: String)], inputs: [(path: String, flag: String)]) throws(GenFailure) {
+        let read = Dictionary(inputs.map { (canonical($0.path), $0.flag) }, uniquingKeysWith: { first, _ in first })
+        for entry in paths {
+            if let flag = read[canonical(entry.path)] {
+                throw GenFailure(diagnostics: [
+                    Diagnostic(.error, "\(entry.flag): '\(entry.path)' is the \(flag) file gen reads; give it a path of its own", at: nil)
+                ])
+            }
+        }
+    }
+
     /// The absolute, standardized form of `path` with symbolic links resolved, so that two spellings of
     /// one file compare equal.
     private static func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        // Foundation resolves links only in a path that exists, so resolve the longest existing prefix
+        // (a symbolic link to the -o folder before gen has written into it) and append the rest.
+        var existing = URL(fileURLWithPath: path).standardizedFileURL
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path) && existing.path != "/" {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        var resolved = existing.resolvingSymlinksInPath()
+        for component in rest { resolved.appendPathComponent(component) }
+        return resolved.path
     }
 
     private static func failure(_ destination: Destination, _ problem: String) -> GenFailure {

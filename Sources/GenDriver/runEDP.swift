@@ -105,8 +105,13 @@ func runEDP(
         }
         let shapes = coefficientShapes
         let offset = trained
+        // Each round trains its share of --epochs (a fresh Adam and cosine schedule, like a warm restart),
+        // with its own shuffles.
+        var roundOptions = trainingOptions
+        roundOptions.epochs = segment
+        roundOptions.seed = trainingOptions.seed &+ UInt64(round - 1)
         let lassoed = train(
-            current, on: data.train, options: trainingOptions,
+            current, on: data.train, options: roundOptions,
             onEpoch: { epoch in
                 progress?.update(
                     "edp", done: offset + epoch.epoch, total: 2 * epochs,
@@ -136,6 +141,8 @@ func runEDP(
                 channels: (summary.budgetCut?.channels ?? 0) + cut.channels)
             // Pairs are merged only after the last round, so that later rounds can still cut their channels.
             current = pruneAndMergeEDP(cutGraph, threshold: options.threshold, merge: round == rounds)
+            // What is kept (the PM module also drops groups the lasso zeroed, which the cut did not count).
+            summary.budgetCut?.weightsAfter = edpWeightCount(current)
         } else {
             current = pruneAndMergeEDP(current, threshold: options.threshold)
         }

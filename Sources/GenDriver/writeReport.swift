@@ -472,7 +472,7 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
     members.append((
         "form",
         .str(summary.budgetCut != nil
-            ? "factors from the full-rank SVD, then --epochs of training with group-lasso proximal steps on the coefficient columns and rows; the weakest rank components and channels (least norm per weight saved) cut until the weight budget holds, pruning of the zeroed channels, merging of pairs that are not smaller, and --epochs of fine-tuning"
+            ? "factors from the full-rank SVD, then --epochs of training with group-lasso proximal steps on the coefficient columns and rows in 5 rounds, each ending in a cut a geometric step nearer the weight budget (the rank components and channels that hold up the least training loss per weight saved) and the pruning of what was cut; merging of pairs that are not smaller after the last round, and --epochs of fine-tuning"
             : summary.dataDriven
             ? "truncated SVD (C = U_r S_r^1/2, B = S_r^1/2 V_r^T), then --epochs of training with group-lasso proximal steps on the coefficient columns and rows, pruning of zeroed channels, merging of pairs that are not smaller, and --epochs of fine-tuning"
             : "data-free: truncated SVD (C = U_r S_r^1/2, B = S_r^1/2 V_r^T); a layer whose factors would not be smaller stays whole")))

@@ -379,7 +379,7 @@ struct FineTuningTests {
         #expect(cut["budget"] as? Int == 340 && cut["met"] as? Bool == true)
         let after = try #require(cut["weightsAfter"] as? Int)
         #expect(after <= 340 && (cut["weightsBefore"] as? Int ?? 0) > 340)
-        // The lowered model holds exactly what the cut counted (pairs merged where not smaller).
+        // The lowered model holds exactly what the report counts (pairs merged where not smaller).
         let totals = try #require(json?["totals"] as? [String: Any])
         #expect(totals["keptWeights"] as? Int == after)
         // Every source layer starts at full rank.

@@ -285,4 +285,25 @@ struct EDPTests {
         #expect(measured.channels == 1 && measured.weightsAfter == 12)
         #expect(Self.largestDifferenceOf(cutGraph, measuredGraph, inputs: 4) < 1e-12)
     }
+
+    @Test("a pair that counts merged is cut to the largest rank that pays at once, then one component at a time")
+    func budgetCutThroughMergedRanks() throws {
+        // One dense 8 -> 8 layer (its outputs are the classes: only ranks can go). At full rank its
+        // factors hold 8·16 = 128 weights, counted merged as 64; rank 3 (48) is the largest that pays.
+        var g = SeededGenerator(seed: 9)
+        let data = (0..<64).map { _ in String(g.uniform(-1, 1)) }.joined(separator: ",")
+        let text = """
+            {"version": 1, "name": "r", "input": {"shape": [8]}, "layers": [
+              {"type": "dense", "weights": {"shape": [8, 8], "data": [\(data)]}}]}
+            """
+        let graph = try loadModel(file: "r.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let factored = decomposeEDP(graph, plans: planEDP(graph, rule: .energy(1), onlyWhenSmaller: false))
+        let (cutGraph, cut) = cutEDPToBudget(factored, budget: 16)
+        #expect(cut.weightsBefore == 64 && cut.met && cut.weightsAfter == 16 && cut.rankComponents == 7)
+        let pruned = pruneAndMergeEDP(cutGraph, threshold: 1e-3)
+        #expect(Self.weightCount(pruned) == 16)
+        // What is left is the best rank-1 approximation: the SVD's first component.
+        let plan = planEDP(graph, rule: .rank(1))
+        #expect(Self.largestDifferenceOf(pruned, decomposeEDP(graph, plans: plan), inputs: 8) < 1e-9)
+    }
 }

@@ -32,15 +32,16 @@ package struct EDPBudgetCut: Sendable, Equatable {
 /// instead, this zeroes the weakest groups until the network holds at most `budget` weights, counting
 /// each pair as the PM module will leave it (factored, or merged where the factors are not smaller, so
 /// a rank component of a pair that counts merged saves nothing and is not cut). The groups are the lasso's:
-/// - a rank component j of a pair (basis channel j and coefficient column j);
+/// - a rank component j of a pair (basis channel j and coefficient column j), or several at once;
 /// - an output channel o of a pair that is not the last weighted layer (row o of C, and the next
 ///   layer's weights that read it).
-/// Each round measures every group's strength: with `samples` and `labels`, the mean cross-entropy that
+/// Each pass measures every group's strength: with `samples` and `labels`, the mean cross-entropy that
 /// removing it alone adds on them (Molchanov et al. 2017's "oracle" ranking; weight norms proved a poor
 /// guide across layers: on the wide digits CNN they cut conv2 to 3 channels); without, the share of its
 /// family's weight norm (`‖C[:, j]‖·‖B[j, :]‖`; a channel's row of `C·B` times the next layer's weights
 /// that read it). It then cuts the groups with the least strength per weight saved, a tenth of them per
-/// round (a greedy knapsack rule). A removed channel's bias is zeroed as well where its constant could
+/// pass (a greedy knapsack rule). A pair that counts merged offers its weakest rank components as one
+/// group, down to the largest rank whose factors are smaller. A removed channel's bias is zeroed as well where its constant could
 /// not be folded into the next layer exactly (a padded conv2d next); the PM module then folds or drops
 /// it. Every pair keeps one rank component and every layer one channel. The caller runs
 /// `pruneAndMergeEDP`, which removes the zeroed groups, and fine-tunes.
@@ -69,7 +70,7 @@ package func cutEDPToBudget(
             shareWithinFamilies(&candidates)
         }
         candidates.sort { $0.strength / Double($0.saves) < $1.strength / Double($1.saves) }
-        // A tenth of the candidates per round (at least one), each still allowed when its turn comes.
+        // A tenth of the candidates per pass (at least one), each still allowed when its turn comes.
         var taken = 0
         for candidate in candidates where taken < max(1, candidates.count / 10) && total() > budget {
             guard allowed(candidate.group, stages: stages) else { continue }
@@ -78,6 +79,9 @@ package func cutEDPToBudget(
             case .rank(let s, let j):
                 stages[s].liveRanks[j] = false
                 removedRanks += 1
+            case .ranks(let s, let components):
+                for j in components { stages[s].liveRanks[j] = false }
+                removedRanks += components.count
             case .channel(let s, let o):
                 stages[s].liveRows[o] = false
                 stages[s + 1].liveInputs[o] = false
@@ -167,6 +171,9 @@ private func weights(of s: Int, in stages: [Stage]) -> Int {
 private enum Group {
     case rank(stage: Int, component: Int)
     case channel(stage: Int, channel: Int)
+    /// Several rank components of a pair that counts merged at once: down to the largest rank whose
+    /// factors are smaller than the merged layer (one component at a time would save nothing until then).
+    case ranks(stage: Int, components: [Int])
 }
 
 /// A group that may be cut now, its strength (weight norms, or the loss it holds up) and the weights
@@ -189,11 +196,31 @@ private func candidateGroups(_ graph: Graph, stages: [Stage]) -> [Candidate] {
         var fewerRanks = stages
         fewerRanks[s].liveRanks[stage.liveRanks.firstIndex(of: true)!] = false
         let rankSaves = weights(of: s, in: stages) - weights(of: s, in: fewerRanks)
-        if stage.liveRanks.filter({ $0 }).count > 1 && rankSaves > 0 {
-            for j in 0..<rank where stage.liveRanks[j] {
-                let column = (0..<rows).reduce(0.0) { $0 + c[$1 * rank + j] * c[$1 * rank + j] }.squareRoot()
-                let basisRow = (0..<fanIn).reduce(0.0) { $0 + b[j * fanIn + $1] * b[j * fanIn + $1] }.squareRoot()
-                candidates.append(Candidate(group: .rank(stage: s, component: j), strength: column * basisRow, saves: rankSaves))
+        let componentStrength = (0..<rank).map { j -> Double in
+            let column = (0..<rows).reduce(0.0) { $0 + c[$1 * rank + j] * c[$1 * rank + j] }.squareRoot()
+            let basisRow = (0..<fanIn).reduce(0.0) { $0 + b[j * fanIn + $1] * b[j * fanIn + $1] }.squareRoot()
+            return column * basisRow
+        }
+        let liveComponents = (0..<rank).filter { stage.liveRanks[$0] }
+        if liveComponents.count > 1 && rankSaves > 0 {
+            for j in liveComponents {
+                candidates.append(Candidate(group: .rank(stage: s, component: j), strength: componentStrength[j], saves: rankSaves))
+            }
+        } else if liveComponents.count > 1 {
+            // Counted merged: the weakest components go together, down to the largest rank that pays.
+            let liveRows = stage.liveRows.filter { $0 }.count
+            let liveFanIn = stage.liveInputs.filter { $0 }.count * stage.perInput
+            let paying = (liveRows * liveFanIn - 1) / max(liveRows + liveFanIn, 1)
+            if paying >= 1 && paying < liveComponents.count {
+                let weakest = liveComponents.sorted { componentStrength[$0] < componentStrength[$1] }.prefix(liveComponents.count - paying)
+                var truncated = stages
+                for j in weakest { truncated[s].liveRanks[j] = false }
+                let saves = weights(of: s, in: stages) - weights(of: s, in: truncated)
+                if saves > 0 {
+                    candidates.append(Candidate(
+                        group: .ranks(stage: s, components: Array(weakest).sorted()), strength: weakest.reduce(0) { $0 + componentStrength[$1] },
+                        saves: saves))
+                }
             }
         }
         guard stage.channelsRemovable, stage.liveRows.filter({ $0 }).count > 1, s + 1 < stages.count else { continue }
@@ -230,7 +257,7 @@ private func candidateGroups(_ graph: Graph, stages: [Stage]) -> [Candidate] {
 private func shareWithinFamilies(_ candidates: inout [Candidate]) {
     func family(_ group: Group) -> Int {
         switch group {
-        case .rank(let s, _): return 2 * s
+        case .rank(let s, _), .ranks(let s, _): return 2 * s
         case .channel(let s, _): return 2 * s + 1
         }
     }
@@ -248,6 +275,8 @@ private func allowed(_ group: Group, stages: [Stage]) -> Bool {
     switch group {
     case .rank(let s, let j):
         return stages[s].liveRanks[j] && stages[s].liveRanks.filter { $0 }.count > 1
+    case .ranks(let s, let components):
+        return components.allSatisfy { stages[s].liveRanks[$0] } && stages[s].liveRanks.filter { $0 }.count > components.count
     case .channel(let s, let o):
         return stages[s].liveRows[o] && stages[s].channelsRemovable && stages[s].liveRows.filter { $0 }.count > 1
             && s + 1 < stages.count
@@ -257,6 +286,7 @@ private func allowed(_ group: Group, stages: [Stage]) -> Bool {
 private func remove(_ group: Group, from graph: inout Graph, stages: [Stage]) {
     switch group {
     case .rank(let s, let j): zeroRankComponent(&graph, stage: stages[s], component: j)
+    case .ranks(let s, let components): for j in components { zeroRankComponent(&graph, stage: stages[s], component: j) }
     case .channel(let s, let o): zeroChannel(&graph, stage: stages[s], channel: o)
     }
 }

@@ -130,8 +130,16 @@ private func quantizeWeights(
         // Exact extremes of Σ w·x over x in [low, high]^k: each kept weight meets its worst input.
         var rowMin: Int64 = 0
         var rowMax: Int64 = 0
-        let largestWeight = Double((Int64(1) << (bits - 1)) - 1) + 0.5
-        if largestInRow[row] * FixedPoint.pow2(weightFrac[row]) >= largestWeight { saturatedWeights.append(row) }
+        // The type holds -2^(b-1) ... 2^(b-1) - 1: a value rounds into it below 2^(b-1) - 0.5 (positive)
+        // or above -2^(b-1) - 0.5 (negative; quantize rounds half away from zero).
+        let positiveLimit = Double((Int64(1) << (bits - 1)) - 1) + 0.5
+        let scale = FixedPoint.pow2(weightFrac[row])
+        let overflows = (0..<fanIn).contains { column in
+            guard kept(row * fanIn + column) else { return false }
+            let scaled = real[row * fanIn + column] * scale
+            return scaled >= positiveLimit || scaled <= -positiveLimit - 1
+        }
+        if largestInRow[row] * scale >= positiveLimit && overflows { saturatedWeights.append(row) }
         for column in 0..<fanIn where kept(row * fanIn + column) {
             let q = FixedPoint.quantize(real[row * fanIn + column], fracBits: weightFrac[row], bits: bits)
             weights[row * fanIn + column] = q
