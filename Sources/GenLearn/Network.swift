@@ -69,18 +69,7 @@ struct Network {
     func graph(updating graph: Graph) -> Graph {
         var result = graph
         for (parameter, layerIndex) in zip(parameters, parameterLayers) {
-            switch result.layers[layerIndex].op {
-            case .dense(var dense):
-                dense.weights = parameter.weights
-                dense.bias = parameter.bias
-                result.layers[layerIndex].op = .dense(dense)
-            case .conv2d(var conv):
-                conv.weights = parameter.weights
-                conv.bias = parameter.bias
-                result.layers[layerIndex].op = .conv2d(conv)
-            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
-                preconditionFailure("parameters belong to dense and conv2d layers")
-            }
+            result.setParameters(ofLayer: layerIndex, weights: parameter.weights, bias: parameter.bias)
         }
         return result
     }

@@ -40,7 +40,8 @@ package struct EDPBudgetCut: Sendable, Equatable {
 /// guide across layers: on the wide digits CNN they cut conv2 to 3 channels); without, the share of its
 /// family's weight norm (`‖C[:, j]‖·‖B[j, :]‖`; a channel's row of `C·B` times the next layer's weights
 /// that read it). It then cuts the groups with the least strength per weight saved, a tenth of them per
-/// pass (a greedy knapsack rule). A pair that counts merged offers its weakest rank components as one
+/// pass (a greedy knapsack rule); the cut that reaches the budget is the one that holds up least among
+/// those that would. A pair that counts merged offers its weakest rank components as one
 /// group, down to the largest rank whose factors are smaller. A removed channel's bias is zeroed as well where its constant could
 /// not be folded into the next layer exactly (a padded conv2d next); the PM module then folds or drops
 /// it. Every pair keeps one rank component and every layer one channel. The caller runs
@@ -72,8 +73,18 @@ package func cutEDPToBudget(
         candidates.sort { $0.strength / Double($0.saves) < $1.strength / Double($1.saves) }
         // A tenth of the candidates per pass (at least one), each still allowed when its turn comes.
         var taken = 0
-        for candidate in candidates where taken < max(1, candidates.count / 10) && total() > budget {
-            guard allowed(candidate.group, stages: stages) else { continue }
+        for next in candidates where taken < max(1, candidates.count / 10) && total() > budget {
+            guard allowed(next.group, stages: stages) else { continue }
+            var candidate = next
+            // A cut that would reach the budget: among all that would, the one that holds up least (often
+            // a smaller group, so the cut stops nearer the budget instead of overshooting by a whole channel).
+            let used = total()
+            if used - next.saves <= budget,
+                let cheapest = candidates.filter({ used - $0.saves <= budget && allowed($0.group, stages: stages) })
+                    .min(by: { $0.strength < $1.strength })
+            {
+                candidate = cheapest
+            }
             remove(candidate.group, from: &result, stages: stages)
             switch candidate.group {
             case .rank(let s, let j):
@@ -316,39 +327,19 @@ private func zeroRankComponent(_ graph: inout Graph, stage: Stage, component j: 
     else { return }
     for i in 0..<fanIn { b[j * fanIn + i] = 0 }
     for o in 0..<rows { c[o * rank + j] = 0 }
-    setWeights(&graph, layer: stage.first, to: b)
-    setWeights(&graph, layer: stage.last, to: c)
+    graph.setParameters(ofLayer: stage.first, weights: b)
+    graph.setParameters(ofLayer: stage.last, weights: c)
 }
 
 private func zeroChannel(_ graph: inout Graph, stage: Stage, channel o: Int) {
     guard case (var c, _, let rank)? = graph.layers[stage.last].op.weightMatrix else { return }
     for j in 0..<rank { c[o * rank + j] = 0 }
-    setWeights(&graph, layer: stage.last, to: c)
+    graph.setParameters(ofLayer: stage.last, weights: c)
     if !stage.foldsAnyConstant { setBias(&graph, layer: stage.last, channel: o, to: 0) }
 }
 
 private func setBias(_ graph: inout Graph, layer: Int, channel: Int, to value: Double) {
-    switch graph.layers[layer].op {
-    case .dense(var dense):
-        dense.bias[channel] = value
-        graph.layers[layer].op = .dense(dense)
-    case .conv2d(var conv):
-        conv.bias[channel] = value
-        graph.layers[layer].op = .conv2d(conv)
-    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
-        return
-    }
-}
-
-private func setWeights(_ graph: inout Graph, layer: Int, to weights: [Double]) {
-    switch graph.layers[layer].op {
-    case .dense(var dense):
-        dense.weights = weights
-        graph.layers[layer].op = .dense(dense)
-    case .conv2d(var conv):
-        conv.weights = weights
-        graph.layers[layer].op = .conv2d(conv)
-    case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
-        return
-    }
+    guard var bias = graph.layers[layer].op.bias else { return }
+    bias[channel] = value
+    graph.setParameters(ofLayer: layer, bias: bias)
 }

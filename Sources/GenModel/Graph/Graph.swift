@@ -148,6 +148,15 @@ package enum Op: Sendable {
 extension Op {
     /// A dense or conv2d layer's weights as a `rows × fanIn` row-major matrix (rows: output units or
     /// channels; fan-in: `in` or `in_ch·kh·kw`); nil for layers without weights.
+    /// A dense/conv2d layer's bias (one per output channel); nil for other layers.
+    package var bias: [Double]? {
+        switch self {
+        case .dense(let dense): return dense.bias
+        case .conv2d(let conv): return conv.bias
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: return nil
+        }
+    }
+
     package var weightMatrix: (weights: [Double], rows: Int, fanIn: Int)? {
         switch self {
         case .dense(let dense): return (dense.weights, dense.outputs, dense.inputs)
@@ -225,6 +234,22 @@ package struct Graph: Sendable {
 }
 
 extension Graph {
+    /// Replaces the weights and/or the bias of dense/conv2d layer `index` (other layers have none).
+    package mutating func setParameters(ofLayer index: Int, weights: [Double]? = nil, bias: [Double]? = nil) {
+        switch layers[index].op {
+        case .dense(var dense):
+            if let weights { dense.weights = weights }
+            if let bias { dense.bias = bias }
+            layers[index].op = .dense(dense)
+        case .conv2d(var conv):
+            if let weights { conv.weights = weights }
+            if let bias { conv.bias = bias }
+            layers[index].op = .conv2d(conv)
+        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+            return
+        }
+    }
+
     /// The same weights with every mask dropped (pruned weights keep whatever value they hold).
     package func withMasksRemoved() -> Graph {
         var copy = self
