@@ -211,7 +211,7 @@ package enum Generator {
         }
     }
 
-    private static func locateResources(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
+    package static func locateResources(_ options: GenerateOptions, diagnostics: DiagnosticEngine) throws(GenFailure)
         -> String
     {
         let found = ResourceLocator.find(
@@ -290,10 +290,12 @@ package func runGenerator(
     // No output may replace a file the run reads; checked first, so that such a run fails before training.
     let inputs = [(options.modelPath, "model"), (options.dataPath, "--data"), (options.calibPath, "--calib"), (options.recipePath, "--recipe")]
         .compactMap { path, flag in path.map { (path: $0, flag: flag) } }
+    // Nor write into gen's own Templates/ and Toolchains/.
+    let root = try Generator.locateResources(options, diagnostics: diagnostics)
     try OutputWriter.refuseInputs(
         [(options.reportPath, "--report"), (options.plotDirectory, "--plot"), (options.outputDirectory, "-o")]
             .compactMap { path, flag in path.map { (path: $0, flag: flag) } },
-        inputs: inputs)
+        inputs: inputs, inputFolders: [root + "/Templates", root + "/Toolchains"])
     let result = try Generator.generate(options, diagnostics: diagnostics, progress: progress)
     var extra = options.reportPath.map {
         [OutputWriter.Destination(path: $0, contents: result.report.json, flag: "--report")]

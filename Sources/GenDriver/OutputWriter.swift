@@ -133,12 +133,22 @@ package enum OutputWriter {
 
     /// Refuses, before any work, an extra destination or folder that is one of `inputs` (the same test
     /// `write` makes, so that a run that must fail does not train first).
-    package static func refuseInputs(_ paths: [(path: String, flag: String)], inputs: [(path: String, flag: String)]) throws(GenFailure) {
+    /// Also refuses anything inside `inputFolders` (gen's Templates/ and Toolchains/).
+    package static func refuseInputs(
+        _ paths: [(path: String, flag: String)], inputs: [(path: String, flag: String)], inputFolders: [String] = []
+    ) throws(GenFailure) {
         let read = Dictionary(inputs.map { (canonical($0.path), $0.flag) }, uniquingKeysWith: { first, _ in first })
+        let folders = inputFolders.map(canonical)
         for entry in paths {
-            if let flag = read[canonical(entry.path)] {
+            let path = canonical(entry.path)
+            if let flag = read[path] {
                 throw GenFailure(diagnostics: [
                     Diagnostic(.error, "\(entry.flag): '\(entry.path)' is the \(flag) file gen reads; give it a path of its own", at: nil)
+                ])
+            }
+            if let folder = folders.first(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                throw GenFailure(diagnostics: [
+                    Diagnostic(.error, "\(entry.flag): '\(entry.path)' is inside gen's own '\(folder)'; give it a path of its own", at: nil)
                 ])
             }
         }

@@ -52,4 +52,21 @@ struct OutputSafetyTests {
         #expect(bad.stderr == "error: --report: 'missing/r.json' cannot be written: the folder 'missing' does not exist\n")
         #expect(!FileManager.default.fileExists(atPath: directory + "/other"), "nothing written on failure")
     }
+
+    @Test("--report, --plot and -o may not write into gen's own Templates/ or Toolchains/; nothing there changes")
+    func resourcesAreNotOutputs() throws {
+        let directory = Paths.temporaryDirectory("into_resources")
+        let toolchain = Paths.inRoot("Toolchains/host.json")
+        let before = try Data(contentsOf: URL(fileURLWithPath: toolchain))
+        for arguments in [["-o", "out", "--report", toolchain], ["-o", "out", "--plot", Paths.inRoot("Toolchains")],
+                          ["-o", Paths.inRoot("Templates/c")]] {
+            let result = try Shell.run(
+                [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "--quiet"] + arguments, in: directory,
+                environment: ["GEN_HOME": Paths.root, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"])
+            #expect(result.status == 1 && result.stderr.contains("is inside gen's own"), "\(arguments): \(result.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: toolchain)) == before)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out"))
+        #expect(!FileManager.default.fileExists(atPath: Paths.inRoot("Templates/c/tiny.c")))
+    }
 }
