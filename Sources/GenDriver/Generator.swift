@@ -307,6 +307,7 @@ package func runGenerator(
             OutputWriter.Destination(path: plots + "/" + $0.name, contents: $0.contents, flag: "--plot")
         }
     }
+    // Checked again for the generated files, whose names are known only now (<name>.pruned.json over the model).
     try OutputWriter.write(result.files, to: result.outputDirectory, extra: extra, folders: folders, inputs: inputs)
     return result
 }

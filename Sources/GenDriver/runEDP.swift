@@ -149,7 +149,7 @@ func runEDP(
     }
     if let cut = summary.budgetCut, !cut.met {
         diagnostics.warning(
-            "--sparsity: EDP cannot reach the budget of \(cut.budget) weights; one rank component and one channel in every layer keeps \(cut.weightsAfter)")
+            "--sparsity: EDP cannot reach the budget of \(cut.budget) weights; no cut left saves weights, so \(cut.weightsAfter) are kept")
     }
     let pruned = current
     let tuned = train(pruned, on: data.train, options: trainingOptions) { epoch in

@@ -305,5 +305,8 @@ struct EDPTests {
         // What is left is the best rank-1 approximation: the SVD's first component.
         let plan = planEDP(graph, rule: .rank(1))
         #expect(Self.largestDifferenceOf(pruned, decomposeEDP(graph, plans: plan), inputs: 8) < 1e-9)
+        // A budget below rank 1 cannot be met: the cut stops there and says so.
+        let (_, short) = cutEDPToBudget(factored, budget: 10)
+        #expect(!short.met && short.weightsAfter == 16)
     }
 }

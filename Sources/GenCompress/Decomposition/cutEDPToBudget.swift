@@ -14,7 +14,8 @@ package struct EDPBudgetCut: Sendable, Equatable {
     /// Rank components (a basis channel with its coefficient column) and output channels the cut removed.
     package var rankComponents: Int
     package var channels: Int
-    /// False when every layer is down to one rank component and one channel and the budget still does not hold.
+    /// False when no cut that is left saves weights (every pair at one rank component, every layer that
+    /// can lose channels at one, or the rest counted merged) and the budget still does not hold.
     package var met: Bool { weightsAfter <= budget }
 
     package init(budget: Int, weightsBefore: Int, weightsAfter: Int, rankComponents: Int, channels: Int) {
@@ -41,17 +42,17 @@ package struct EDPBudgetCut: Sendable, Equatable {
 /// family's weight norm (`‖C[:, j]‖·‖B[j, :]‖`; a channel's row of `C·B` times the next layer's weights
 /// that read it). It then cuts the groups with the least strength per weight saved, a tenth of them per
 /// pass (a greedy knapsack rule); the cut that reaches the budget is the one that holds up least among
-/// those that would. A pair that counts merged offers its weakest rank components as one
-/// group, down to the largest rank whose factors are smaller. A removed channel's bias is zeroed as well where its constant could
-/// not be folded into the next layer exactly (a padded conv2d next); the PM module then folds or drops
-/// it. Every pair keeps one rank component and every layer one channel. The caller runs
+/// those that would. A pair that counts merged offers its weakest rank components as one group, down
+/// to the largest rank whose factors are smaller. A removed channel's bias is zeroed as well where its
+/// constant could not be folded into the next layer exactly (a padded conv2d next); the PM module then
+/// folds or drops it. Every pair keeps one rank component and every layer one channel. The caller runs
 /// `pruneAndMergeEDP`, which removes the zeroed groups, and fine-tunes.
 package func cutEDPToBudget(
     _ graph: Graph, budget: Int, samples: [[Double]] = [], labels: [Int] = []
 ) -> (graph: Graph, cut: EDPBudgetCut) {
     var result = graph
     var stages = weightedStages(graph)
-    func total() -> Int { stages.indices.reduce(0) { $0 + weights(of: $1, in: stages) } }
+    func total() -> Int { totalWeights(stages) }
     let before = total()
     var removedRanks = 0
     var removedChannels = 0
@@ -107,10 +108,9 @@ package func cutEDPToBudget(
 
 /// The dense/conv2d weights of `graph` as the PM module would leave them (each pair counted merged where
 /// its factors are not smaller).
-package func edpWeightCount(_ graph: Graph) -> Int {
-    let stages = weightedStages(graph)
-    return stages.indices.reduce(0) { $0 + weights(of: $1, in: stages) }
-}
+package func edpWeightCount(_ graph: Graph) -> Int { totalWeights(weightedStages(graph)) }
+
+private func totalWeights(_ stages: [Stage]) -> Int { stages.indices.reduce(0) { $0 + weights(of: $1, in: stages) } }
 
 /// One dense/conv2d layer of the graph, or one basis/coefficient pair, with what is still alive.
 private struct Stage {
