@@ -69,4 +69,17 @@ struct OutputSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/out"))
         #expect(!FileManager.default.fileExists(atPath: Paths.inRoot("Templates/c/tiny.c")))
     }
+
+    @Test("a write that fails after gen created nested output folders removes all of them and its temporary files")
+    func failedWriteRemovesCreatedFolders() throws {
+        let directory = Paths.temporaryDirectory("nested_cleanup")
+        // The report's temporary file cannot be written: a folder already holds its name.
+        try FileManager.default.createDirectory(atPath: directory + "/reports/r.json.tmp-gen", withIntermediateDirectories: true)
+        let result = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "-o", "a/b/c", "--report", "reports/r.json", "--quiet"],
+            in: directory, environment: ["GEN_HOME": Paths.root, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"])
+        #expect(result.status == 1 && result.stderr.contains("--report: 'reports/r.json' cannot be written"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/a"), "a created folder was left")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/reports/r.json"))
+    }
 }
