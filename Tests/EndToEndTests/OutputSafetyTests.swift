@@ -82,4 +82,16 @@ struct OutputSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/a"), "a created folder was left")
         #expect(!FileManager.default.fileExists(atPath: directory + "/reports/r.json"))
     }
+
+    @Test("a --report reaching a generated file through a symbolic link to the -o folder is refused, before gen writes into it")
+    func reportThroughLinkedFolder() throws {
+        let directory = Paths.temporaryDirectory("linked_out")
+        try FileManager.default.createDirectory(atPath: directory + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: "real")
+        let result = try Shell.run(
+            [Paths.genExecutable, Paths.inRoot("Examples/tiny.json"), "--target", "host", "-o", "real", "--report", "link/tiny.c", "--quiet"],
+            in: directory, environment: ["GEN_HOME": Paths.root, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"])
+        #expect(result.status == 1 && result.stderr == "error: --report: 'link/tiny.c' is a file gen writes for -o; give it a path of its own\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/real").isEmpty)
+    }
 }
