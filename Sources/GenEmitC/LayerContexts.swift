@@ -65,6 +65,10 @@ struct WeightedKernelContext {
     var loneRowBase: String = ""
     /// The lone row's weights start elsewhere than the table (some row pairs come first); else `w` is already there.
     var loneRowMovesPointer: Bool = false
+    /// Some row pair starts its mixed sum from the Arm DSP bias table (`DSPRowPairTables.foldedPairs`).
+    var pairBiasFolded: Bool = false
+    /// The lone row's shift: a literal where the layer has per-row shifts, else `rowShift`.
+    var loneRowShift: String = ""
     var hasColumnSixteens: Bool = false
     var columnSixteenEnd: String = ""
     var hasColumnOctets: Bool = false

@@ -10,8 +10,9 @@ struct RowPairGroupContext {
     var rowStep: String
     /// Bytes of the table one four-column step reads (8 per pair).
     var stepBytes: String
-    /// `low0 = b[o], mix0 = low0, ...` (both of a pair's sums start at its low row's bias, which then
-    /// cancels in mix − low) and `acc0, acc1, ...`.
+    /// `low0 = b[o], mix0 = b[o + 1], ...` (the low row's sum starts at its bias; the mixed one at
+    /// what the DSP bias table holds for the high row, b[o] + 256·b[o + 1], so mix − low is 256 times
+    /// the high row's whole sum; `mix0 = low0` where the pair's bias is not folded) and `acc0, acc1, ...`.
     var sumDeclarations: String
     var accumulatorDeclarations: String
     var pairSteps: [RowPairStepContext]
@@ -26,8 +27,8 @@ struct RowPairStepContext {
 }
 
 /// One row of a block: its accumulator, where its sum starts (low, which began at the row's bias, or the
-/// high row's bias plus its recovered sum), its
-/// weight in the column-tail region, its output and shift.
+/// high row's sum recovered from mix and low, plus its bias where the pair's is not folded), its weight in the column-tail region,
+/// its output and shift (a literal where every block of the group has the same).
 struct RowPairOutputContext {
     var accumulator: String
     var initialValue: String
@@ -37,12 +38,14 @@ struct RowPairOutputContext {
 }
 
 /// Fills the row-pair kernel's keys when lowering put `data`'s weights in the row-pair order:
-/// `output(r)` and `shift(r)` are the C expressions of row `o + r`'s output and shift.
+/// `output(r)` and `shift(r)` are the C expressions of row `o + r`'s output and shift. With
+/// `shiftValues` (the layer's per-row shifts), a row position whose shift is the same in every block
+/// of its group, and the lone row's, are written as literals instead (`constantShifts`).
 /// `weightsThroughSetPointer`: the kernel reads its weights through the pointer of a vector-wise set
 /// (`wset`), which GCC has not turned into constants even for a single sixteen-column pass (see below).
 func addRowPairGroups(
-    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, weightsThroughSetPointer: Bool = false,
-    to context: inout WeightedKernelContext
+    _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, shiftValues: [Int64]? = nil,
+    weightsThroughSetPointer: Bool = false, to context: inout WeightedKernelContext
 ) {
     guard context.dsp, data.dspWeights != nil else { return }
     let groups = dspRowPairGroups(rows: data.rows)
@@ -72,23 +75,31 @@ func addRowPairGroups(
     context.loneRow = String(pairedRows)
     context.loneRowBase = String(pairedRows * data.fanIn)
     context.loneRowMovesPointer = pairedRows > 0
+    context.pairBiasFolded = data.dspFoldedPairs.contains(true)
+    context.loneRowShift = pairedRows < data.rows ? shiftValues.map { String($0[pairedRows]) } ?? context.rowShift : ""
     context.pairGroups = groups.map { group in
         let pairs = 0..<group.pairs
         let rows = 0..<(2 * group.pairs)
+        let constants = shiftValues.map { constantShifts(of: group, shifts: $0) }
+        // A pair's bias folded into mix (`DSPRowPairTables.foldedPairs`: the same in every block of the group).
+        func folded(_ pair: Int) -> Bool { data.dspFoldedPairs.isEmpty ? false : data.dspFoldedPairs[group.firstRow / 2 + pair] }
         func offset(_ row: Int) -> String { row == 0 ? "" : " + \(row)" }
         return RowPairGroupContext(
             firstRow: String(group.firstRow), rowEnd: String(group.rowEnd), rowStep: String(2 * group.pairs),
             stepBytes: String(8 * group.pairs),
-            sumDeclarations: pairs.map { "low\($0) = \(context.biasTable)[o\(offset(2 * $0))], mix\($0) = low\($0)" }
-                .joined(separator: ", "),
+            sumDeclarations: pairs.map {
+                "low\($0) = \(context.biasTable)[o\(offset(2 * $0))], mix\($0) = "
+                    + (folded($0) ? "\(context.biasTable)[o\(offset(2 * $0 + 1))]" : "low\($0)")
+            }.joined(separator: ", "),
             accumulatorDeclarations: rows.map { "acc\($0)" }.joined(separator: ", "),
             pairSteps: pairs.map { RowPairStepContext(offset: String(8 * $0), mix: "mix\($0)", low: "low\($0)") },
             pairOutputs: rows.map { row in
                 let pair = row / 2
-                let sum = row % 2 == 0 ? "low\(pair)" : "\(context.biasTable)[o\(offset(row))] + gen_pair_high(mix\(pair), low\(pair))"
+                let high = "gen_pair_high(mix\(pair), low\(pair))"
+                let sum = row % 2 == 0 ? "low\(pair)" : folded(pair) ? high : "\(context.biasTable)[o\(offset(row))] + \(high)"
                 return RowPairOutputContext(
                     accumulator: "acc\(row)", initialValue: sum,
-                    tailIndex: String(row), output: output(row), shift: shift(row))
+                    tailIndex: String(row), output: output(row), shift: constants?[row].map(String.init) ?? shift(row))
             })
     }
 }

@@ -36,6 +36,7 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     switch step.kind {
     case .dense(let dense):
         return "Layer '\(name)': dense \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(dense.data)); accumulator \(dense.data.accumulator.cName)"
+            + orderText(dense.data)
     case .conv2d(let conv):
         return "Layer '\(name)': conv2d \(conv.kernelHeight)x\(conv.kernelWidth) stride \(conv.strideHeight)x\(conv.strideWidth) pad top \(conv.padTop) left \(conv.padLeft), \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(conv.data, pixels: conv.outHeight * conv.outWidth)); accumulator \(conv.data.accumulator.cName)"
     case .maxPool2d(let pool):
@@ -45,6 +46,17 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     case .clamp(let clamp):
         return "Layer '\(name)': \(layer.layer.op.typeName) on \(shapeText(layer.layer.outputShape)) as a clamp to [\(clamp.clamp.lowerBound), \(clamp.clamp.upperBound)]; \(formats)"
     }
+}
+
+/// Where lowering stored a dense layer's rows, or read its columns, in another order than the model's.
+private func orderText(_ data: WeightedStepData) -> String {
+    var text = ""
+    if let order = data.rowOrder {
+        text += "; outputs stored in the order of the model's rows " + order.map(String.init).joined(separator: ", ")
+            + " (rows of one requantization shift together, so the Arm DSP kernel takes it as a constant; the next layer reads them so)"
+    }
+    if data.columnOrder != nil { text += "; columns in the order the previous layer stores its outputs" }
+    return text
 }
 
 private func activationName(_ layer: QuantizedLayer) -> String {

@@ -437,16 +437,33 @@ private func weightedContext(
             comment: "'\(name)' input channel of each kept kernel")
         flash += kernels.channels.byteCount
     }
-    tables += CTableWriter.table(
-        data.bias, name: tableName(.bias), attribute: attribute,
-        comment: "'\(name)' bias in the accumulator format of each output (Q.(frac_in + frac_w))"
-            + (data.roundingInBias ? ", plus the rounding half of its right shift, 2^(shift-1)" : ""))
+    let biasComment = "'\(name)' bias in the accumulator format of each output (Q.(frac_in + frac_w))"
+        + (data.roundingInBias ? ", plus the rounding half of its right shift, 2^(shift-1)" : "")
+    // The row-pair kernel starts each pair's mixed sum from its own bias table (`dspBias`): one table or the other is compiled.
+    if let dspBias = data.dspBias {
+        tables += "#if GEN_ARM_DSP\n"
+        tables += CTableWriter.table(
+            dspBias, name: tableName(.bias), attribute: attribute,
+            comment: biasComment + "; for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1]"
+                + " (modulo 2^32), where the pair's mixed sum starts")
+        tables += "#else\n"
+        tables += CTableWriter.table(data.bias, name: tableName(.bias), attribute: attribute, comment: biasComment)
+        tables += "#endif\n\n"
+    } else {
+        tables += CTableWriter.table(data.bias, name: tableName(.bias), attribute: attribute, comment: biasComment)
+    }
     flash += data.bias.byteCount
     var shift = data.uniformShift.map(String.init) ?? tableName(.shift) + "[o]"
     if let shifts = data.shifts {
+        // The row-pair kernel writes its shifts as literals where it can (`constantShifts`); where it needs none
+        // of the table, only the plain C path has it.
+        let plainOnly = data.dspWeights != nil && data.lanePairs == nil && data.sharedSparse == nil
+            && !rowPairKernelReadsShiftTable(shifts.values)
+        if plainOnly { tables += "#if !GEN_ARM_DSP\n" }
         tables += CTableWriter.table(
             shifts, name: tableName(.shift), attribute: attribute,
             comment: "'\(name)' right shift from accumulator to output format, per output")
+        if plainOnly { tables += "#endif\n\n" }
         flash += shifts.byteCount
         if case .conv2d = step.kind { shift = tableName(.shift) + "[oc]" }
     }
@@ -625,7 +642,7 @@ private func addDenseBlocking(
             return row == 0 ? "y[o * \(pixels) + p]" : "y[(\(channel)) * \(pixels) + p]"
         },
         shift: { row in data.uniformShift.map(String.init) ?? (row == 0 ? "\(table)[o]" : "\(table)[o + \(row)]") },
-        to: &context)
+        shiftValues: data.shifts?.values, to: &context)
 }
 
 /// The lane-pair kernel's words and pairs (a dense conv2d of a small fan-in over its column, lowering's

@@ -221,6 +221,16 @@ package struct WeightedStepData: Sendable {
     /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
+    /// Where lowering stored the rows in another order than the model's (`orderRowsForConstantShifts`):
+    /// the model row of each stored row. Tables, bias and shifts are in the stored order.
+    package var rowOrder: [Int]? = nil
+    /// The same order of the previous layer's rows, where this layer's columns follow it.
+    package var columnOrder: [Int]? = nil
+    /// With `dspWeights` in the row-pair order: the bias the kernel starts its sums from
+    /// (`DSPRowPairTables.bias`), where some pair's is folded into its mixed sum; nil: the kernels read `bias`.
+    package var dspBias: ConstantTable? = nil
+    /// With `dspBias`: `DSPRowPairTables.foldedPairs`, one per row pair.
+    package var dspFoldedPairs: [Bool] = []
     package var dspSetStride: Int = 0
     /// Vector-wise k-of-n with `dspWeights`: the columns the row-pair kernel runs each set over
     /// (`rowPairSetColumns`: the kept inputs, or 4 with zero weights after fewer).

@@ -60,6 +60,9 @@ package func lowerProgram(
         kinds.append((.clamp(ClampStep(count: quantized.graph.inputSize, clamp: full)), max(quantized.layers.count - 1, 0)))
         sizes.append(quantized.graph.inputSize)
     }
+    orderRowsForConstantShifts(&kinds) { data in
+        rowPairTables(data, target: target, quantization: quantized.options) != nil
+    }
     // Vector-wise sets take the row-pair order first: their columns are as wide as that kernel reads.
     for position in kinds.indices {
         switch kinds[position].0 {
@@ -85,7 +88,7 @@ package func lowerProgram(
             if dense.data.sharedSparse != nil {
                 dense.columnOffset = plan.scratchOffsets[position]
             } else {
-                dense.data.dspWeights = rowPairWeights(dense.data, target: target, quantization: quantized.options)
+                addRowPairTables(&dense.data, target: target, quantization: quantized.options)
             }
             kind = .dense(dense)
         case .conv2d(var conv):
@@ -99,7 +102,7 @@ package func lowerProgram(
                         conv.data.dspWeights = ConstantTable(
                             role: .weights, elementType: .int32, shape: [conv.data.rows, lanes.pairs.count], values: values)
                     } else {
-                        conv.data.dspWeights = rowPairWeights(conv.data, target: target, quantization: quantized.options)
+                        addRowPairTables(&conv.data, target: target, quantization: quantized.options)
                     }
                 }
                 kind = .conv2d(conv)
@@ -165,17 +168,29 @@ private func addPaddedRows(_ kinds: [StepKind], columns: [Int], sizes: [Int], la
     return (scratch, paddedRows)
 }
 
-/// The row-pair order of a dense weight table (a dense layer, or a conv2d over its im2col column)
+/// The row-pair tables of a dense weight table (a dense layer, or a conv2d over its im2col column)
 /// on an Arm DSP target with the 8-bit kernels, at least four rows and four weights per row; nil
 /// when the table stays as it is (see `pairRowsForDSP`).
-private func rowPairWeights(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
-    -> ConstantTable?
+private func rowPairTables(_ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions)
+    -> DSPRowPairTables?
 {
-    guard hasDenseDSPTable(data, target: target, quantization: quantization), data.rows >= 4, data.fanIn >= 4,
-        let values = pairRowsForDSP(
-            data.weights.values, rows: data.rows, fanIn: data.fanIn, activationBits: quantization.activationBits)
-    else { return nil }
-    return ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values)
+    guard hasDenseDSPTable(data, target: target, quantization: quantization), data.rows >= 4, data.fanIn >= 4 else {
+        return nil
+    }
+    return pairRowsForDSP(
+        data.weights.values, bias: data.bias.values, rows: data.rows, fanIn: data.fanIn,
+        activationBits: quantization.activationBits)
+}
+
+/// Sets `dspWeights` and `dspBias` where the row-pair kernel runs the layer (`rowPairTables`).
+private func addRowPairTables(_ data: inout WeightedStepData, target: TargetDescription, quantization: QuantizationOptions) {
+    guard let tables = rowPairTables(data, target: target, quantization: quantization) else { return }
+    data.dspWeights = ConstantTable(
+        role: .weights, elementType: data.weights.elementType, shape: [tables.weights.count], values: tables.weights)
+    // Where no pair's bias folds, the kernel reads the plain bias table.
+    guard tables.foldedPairs.contains(true) else { return }
+    data.dspBias = ConstantTable(role: .bias, elementType: data.bias.elementType, shape: data.bias.shape, values: tables.bias)
+    data.dspFoldedPairs = tables.foldedPairs
 }
 
 /// The lane-pair layout of a dense conv2d over its im2col column with a small fan-in (`lanePairFanIns`) on an
@@ -212,7 +227,8 @@ package func rowPairSetColumns(
 }
 
 /// A vector-wise k-of-n layer's weights in the row-pair order where the DSP kernel runs its sets
-/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetStride` and `dspSetColumns`.
+/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetStride` and `dspSetColumns`. The sets keep their
+/// bias as it is (no pair's bias is folded into its mixed sum: one code runs every set of a run).
 private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescription, quantization: QuantizationOptions) {
     guard let (paired, stride, columns) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
     else { return }
@@ -242,10 +258,13 @@ private func sharedSetRowPairWeights(
         let rows = min(shared.rowsPerSet, data.rows - first)
         let padding = [Int64](repeating: 0, count: columns - kept)
         let matrix = (first..<(first + rows)).flatMap { row in data.weights.values[(row * kept)..<((row + 1) * kept)] + padding }
-        guard let paired = pairRowsForDSP(matrix, rows: rows, fanIn: columns, activationBits: quantization.activationBits)
+        guard
+            let paired = pairRowsForDSP(
+                matrix, bias: Array(data.bias.values[first..<(first + rows)]), rows: rows, fanIn: columns,
+                activationBits: quantization.activationBits)
         else { return nil }
-        values += paired
-        if set < shared.sets - 1 { values += [Int64](repeating: 0, count: stride - paired.count) }
+        values += paired.weights
+        if set < shared.sets - 1 { values += [Int64](repeating: 0, count: stride - paired.weights.count) }
     }
     return (
         ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), stride,

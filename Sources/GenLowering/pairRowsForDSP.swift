@@ -23,8 +23,22 @@ package func dspRowPairGroups(rows: Int) -> [DSPRowPairGroup] {
     return groups
 }
 
-/// An 8-bit `rows × fanIn` weight matrix in the order of the Arm DSP row-pair kernel, or nil when
-/// the kernel cannot compute some row exactly (the layer then keeps the four-row kernel).
+/// The row-pair kernel's tables: the weights in its order, and the bias it starts its sums from.
+package struct DSPRowPairTables: Sendable, Equatable {
+    package var weights: [Int64]
+    /// `rows` values: row r's bias, but for the high row r + 1 of a pair whose bias is folded, b[r] +
+    /// 256·b[r+1] modulo 2^32 (as int32), where the pair's mixed sum starts: mix − low then is
+    /// 256·(b[r+1] + D[r+1]) itself, the high row's whole accumulator, with no bias to add after the loop.
+    package var bias: [Int64]
+    /// For each pair (rows 2i and 2i + 1), whether its bias is folded so. It is where the bound allows it
+    /// in every block of the pair's group (the same position of each block shares its code); elsewhere
+    /// mix starts at b[r], as low does, and the high row's bias is added after the loop.
+    package var foldedPairs: [Bool]
+}
+
+/// An 8-bit `rows × fanIn` weight matrix in the order of the Arm DSP row-pair kernel, with its bias
+/// (`DSPRowPairTables`), or nil when the kernel cannot compute some row exactly (the layer then keeps
+/// the four-row kernel).
 ///
 /// Why: SMLAD multiplies two int16 lanes with two int16 lanes. If a lane holds 256·w[r+1][c] +
 /// w[r][c] (two rows' weights for one column), one SMLAD accumulates both rows at once, into
@@ -43,15 +57,20 @@ package func dspRowPairGroups(rows: Int) -> [DSPRowPairGroup] {
 /// 3. A last row without a pair, as it is.
 ///
 /// Exactness: D[r+1] comes back from a 32-bit difference, so |256·D[r+1]| must stay below 2^31:
-/// Σ|w[r+1][c]|·2^(activationBits−1) < 2^23 over the columns the SMLADs cover; and h must fit a
-/// byte (w[r+1][c] = −128 with w[r][c] < 0 does not).
-package func pairRowsForDSP(_ weights: [Int64], rows: Int, fanIn: Int, activationBits: Int) -> [Int64]? {
+/// Σ|w[r+1][c]|·2^(activationBits−1) < 2^23 over the columns the SMLADs cover, and |b[r+1]| more
+/// where the bias is folded into mix (`DSPRowPairTables`); and h must fit a byte (w[r+1][c] = −128
+/// with w[r][c] < 0 does not).
+package func pairRowsForDSP(_ weights: [Int64], bias: [Int64], rows: Int, fanIn: Int, activationBits: Int)
+    -> DSPRowPairTables?
+{
+    precondition(bias.count == rows, "one bias per row")
     let groups = dspRowPairGroups(rows: rows)
     let pairedRows = groups.last?.rowEnd ?? 0
     let quads = fanIn / 4
     let largestActivation = Int64(1) << (activationBits - 1)
     func low(_ row: Int, _ column: Int) -> Int64 { weights[row * fanIn + column] }
     func high(_ row: Int, _ column: Int) -> Int64 { weights[(row + 1) * fanIn + column] - (low(row, column) < 0 ? 1 : 0) }
+    var foldable: [Bool] = []
     for row in stride(from: 0, to: pairedRows, by: 2) {
         var bound: Int64 = 0
         for column in 0..<(quads * 4) {
@@ -59,6 +78,15 @@ package func pairRowsForDSP(_ weights: [Int64], rows: Int, fanIn: Int, activatio
             bound += abs(weights[(row + 1) * fanIn + column]) * largestActivation
         }
         if bound >= 1 << 23 { return nil }
+        foldable.append(bound + abs(bias[row + 1]) < 1 << 23)
+    }
+    var folded: [Bool] = []
+    for group in groups {
+        let firstPair = group.firstRow / 2
+        let positions = (0..<group.pairs).map { position in
+            (0..<group.blocks).allSatisfy { foldable[firstPair + $0 * group.pairs + position] }
+        }
+        for _ in 0..<group.blocks { folded += positions }
     }
     var out: [Int64] = []
     out.reserveCapacity(weights.count)
@@ -82,5 +110,9 @@ package func pairRowsForDSP(_ weights: [Int64], rows: Int, fanIn: Int, activatio
         }
     }
     out.append(contentsOf: weights[(pairedRows * fanIn)...])
-    return out
+    var startingBias = bias
+    for (pair, isFolded) in folded.enumerated() where isFolded {
+        startingBias[2 * pair + 1] = Int64(Int32(truncatingIfNeeded: bias[2 * pair] + 256 * bias[2 * pair + 1]))
+    }
+    return DSPRowPairTables(weights: out, bias: startingBias, foldedPairs: folded)
 }

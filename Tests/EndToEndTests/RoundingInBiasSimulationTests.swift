@@ -20,7 +20,8 @@ struct RoundingInBiasSimulationTests {
             }
             switch copy.steps[index].kind {
             case .dense(var dense):
-                dense.data.bias.values = modelBias
+                // In the row order lowering stored (`orderRowsForConstantShifts`).
+                dense.data.bias.values = dense.data.rowOrder.map { $0.map { modelBias[$0] } } ?? modelBias
                 dense.data.roundingInBias = false
                 copy.steps[index].kind = .dense(dense)
             case .conv2d(var conv):

@@ -24,9 +24,10 @@ struct RowPairLayoutTests {
         #expect(rows - next <= 1)
     }
 
-    @Test("the kernel's SMLAD arithmetic on the table gives every row's exact dot product")
+    @Test("the kernel's SMLAD arithmetic on the tables gives every row's exact sum, bias included")
     func kernelArithmeticIsExact() throws {
         var generator = SeededGenerator(seed: 5)
+        var foldedPairs = 0, unfoldedPairs = 0
         for rows in 4...13 {
             for fanIn in 4...19 {
                 // Any int8 weights, except -128 in a high (odd) row above a negative low weight, which
@@ -35,14 +36,46 @@ struct RowPairLayoutTests {
                 for index in weights.indices where (index / fanIn) % 2 == 1 && weights[index] == -128 && weights[index - fanIn] < 0 {
                     weights[index] = -127
                 }
+                // Biases of any int32 size: the large ones (a row of tiny weights has them) cannot be folded.
+                let bias: [Int64] = (0..<rows).map { _ in
+                    generator.uniform(0, 1) < 0.2 ? Int64(generator.uniform(-2e9, 2e9)) : Int64(generator.uniform(-4e4, 4e4))
+                }
                 let x: [Int64] = (0..<fanIn).map { _ in Int64(generator.uniform(-128, 128).rounded(.down)).clamped(-128, 127) }
-                let table = try #require(pairRowsForDSP(weights, rows: rows, fanIn: fanIn, activationBits: 8))
-                #expect(table.count == weights.count)
-                let sums = emulateKernel(table, rows: rows, fanIn: fanIn, x: x)
-                let direct = (0..<rows).map { row in (0..<fanIn).reduce(Int64(0)) { $0 + weights[row * fanIn + $1] * x[$1] } }
+                let tables = try #require(pairRowsForDSP(weights, bias: bias, rows: rows, fanIn: fanIn, activationBits: 8))
+                #expect(tables.weights.count == weights.count)
+                foldedPairs += tables.foldedPairs.filter { $0 }.count
+                unfoldedPairs += tables.foldedPairs.filter { !$0 }.count
+                let sums = emulateKernel(tables, bias: bias, rows: rows, fanIn: fanIn, x: x)
+                let direct = (0..<rows).map { row in
+                    (0..<fanIn).reduce(bias[row]) { $0 + weights[row * fanIn + $1] * x[$1] }
+                }
                 #expect(sums == direct, "rows \(rows), fanIn \(fanIn)")
             }
         }
+        // Both forms ran.
+        #expect(foldedPairs > 0 && unfoldedPairs > 0)
+    }
+
+    @Test("a pair's bias is folded where |b[r+1]| and the weights' bound stay below 2^23, in every block alike")
+    func foldedWhereTheBoundAllows() throws {
+        // 14 rows: two blocks of three pairs, then one pair. Row 3 (position 3 of block 0) has a bias past
+        // 2^23: pair 1 of both blocks keeps the unfolded form; pair 6 (rows 12-13) its own.
+        var bias = [Int64](repeating: 1000, count: 14)
+        bias[3] = 1 << 23
+        bias[13] = -(1 << 23)
+        let weights = [Int64](repeating: 1, count: 14 * 4)
+        let tables = try #require(pairRowsForDSP(weights, bias: bias, rows: 14, fanIn: 4, activationBits: 8))
+        #expect(tables.foldedPairs == [true, false, true, true, false, true, false])
+        #expect(tables.bias[1] == 1000 + 256 * 1000)
+        #expect(tables.bias[3] == 1 << 23)
+        #expect(tables.bias[9] == 1000)
+        #expect(tables.bias[13] == -(1 << 23))
+        // |b| = 2^23 - 513 beside four weights of 1 times 128 stays below 2^23: folded, as int32 modulo 2^32.
+        bias[3] = (1 << 23) - 4 * 128 - 1
+        bias[9] = bias[3]
+        let justFits = try #require(pairRowsForDSP(weights, bias: bias, rows: 14, fanIn: 4, activationBits: 8))
+        #expect(justFits.foldedPairs[1] && justFits.foldedPairs[4])
+        #expect(justFits.bias[3] == Int64(Int32(truncatingIfNeeded: 1000 + 256 * bias[3])))
     }
 
     @Test("at the bound: 516 columns of +-127 against -128 inputs wrap the mixed accumulator, the rows stay exact")
@@ -54,11 +87,12 @@ struct RowPairLayoutTests {
             let sign: Int64 = generator.uniform(0, 1) < 0.5 ? -1 : 1
             return (index / fanIn) % 2 == 1 ? 127 * sign : (sign < 0 ? -128 : 127)
         }
-        let table = try #require(pairRowsForDSP(weights, rows: rows, fanIn: fanIn, activationBits: 8))
+        let bias = [Int64](repeating: 0, count: rows)
+        let tables = try #require(pairRowsForDSP(weights, bias: bias, rows: rows, fanIn: fanIn, activationBits: 8))
         for x in [[Int64](repeating: -128, count: fanIn), [Int64](repeating: 127, count: fanIn),
                   (0..<fanIn).map { _ in generator.uniform(0, 1) < 0.5 ? -128 : 127 }] {
             let direct = (0..<rows).map { row in (0..<fanIn).reduce(Int64(0)) { $0 + weights[row * fanIn + $1] * x[$1] } }
-            #expect(emulateKernel(table, rows: rows, fanIn: fanIn, x: x) == direct)
+            #expect(emulateKernel(tables, bias: bias, rows: rows, fanIn: fanIn, x: x) == direct)
         }
     }
 
@@ -67,23 +101,29 @@ struct RowPairLayoutTests {
         var weights = [Int64](repeating: 3, count: 4 * 8)
         weights[0 * 8 + 5] = -1
         weights[1 * 8 + 5] = -128
-        #expect(pairRowsForDSP(weights, rows: 4, fanIn: 8, activationBits: 8) == nil)
+        let bias = [Int64](repeating: 0, count: 4)
+        #expect(pairRowsForDSP(weights, bias: bias, rows: 4, fanIn: 8, activationBits: 8) == nil)
         weights[0 * 8 + 5] = 1  // a non-negative low weight needs no correction
-        #expect(pairRowsForDSP(weights, rows: 4, fanIn: 8, activationBits: 8) != nil)
+        #expect(pairRowsForDSP(weights, bias: bias, rows: 4, fanIn: 8, activationBits: 8) != nil)
     }
 
     @Test("a high row whose sum could pass 2^23 keeps the plain table")
     func boundTooLarge() {
         // 516 x 127 x 128 = 8,388,096 < 2^23; one more column of 127 passes it.
+        let bias = [Int64](repeating: 0, count: 4)
         let fits = [Int64](repeating: 127, count: 4 * 516)
-        #expect(pairRowsForDSP(fits, rows: 4, fanIn: 516, activationBits: 8) != nil)
+        #expect(pairRowsForDSP(fits, bias: bias, rows: 4, fanIn: 516, activationBits: 8) != nil)
         let tooLarge = [Int64](repeating: 127, count: 4 * 520)
-        #expect(pairRowsForDSP(tooLarge, rows: 4, fanIn: 520, activationBits: 8) == nil)
+        #expect(pairRowsForDSP(tooLarge, bias: bias, rows: 4, fanIn: 520, activationBits: 8) == nil)
     }
 
     /// What dsp_pairs computes, in the instructions' own arithmetic: 32-bit words read little-endian,
-    /// SXTB16, SMLAD adding modulo 2^32, and gen_pair_high.
-    private func emulateKernel(_ table: [Int64], rows: Int, fanIn: Int, x: [Int64]) -> [Int64] {
+    /// SXTB16, SMLAD adding modulo 2^32 from the sums' starts (low at the DSP bias table's b[r], mix there
+    /// too or at its high row's entry where the pair is folded), and gen_pair_high (plus the plain bias
+    /// `bias` of the high row where it is not).
+    private func emulateKernel(_ tables: DSPRowPairTables, bias: [Int64], rows: Int, fanIn: Int, x: [Int64]) -> [Int64] {
+        let table = tables.weights
+        func start(_ value: Int64) -> UInt32 { UInt32(bitPattern: Int32(truncatingIfNeeded: value)) }
         func byte(_ value: Int64) -> UInt32 { UInt32(UInt8(truncatingIfNeeded: value)) }
         func word(_ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | byte(table[at + $1]) << (8 * UInt32($1)) } }
         func lanes(_ w: UInt32) -> (Int32, Int32) {
@@ -104,8 +144,9 @@ struct RowPairLayoutTests {
         for group in groups {
             for block in 0..<group.blocks {
                 let first = group.firstRow + block * 2 * group.pairs
-                var mix = [UInt32](repeating: 0, count: group.pairs)
-                var low = [UInt32](repeating: 0, count: group.pairs)
+                let folded = (0..<group.pairs).map { tables.foldedPairs[first / 2 + $0] }
+                var low = (0..<group.pairs).map { start(tables.bias[first + 2 * $0]) }
+                var mix = (0..<group.pairs).map { folded[$0] ? start(tables.bias[first + 2 * $0 + 1]) : low[$0] }
                 for quad in 0..<quads {
                     let xEven = (Int32(x[4 * quad]), Int32(x[4 * quad + 2]))
                     let xOdd = (Int32(x[4 * quad + 1]), Int32(x[4 * quad + 3]))
@@ -122,6 +163,7 @@ struct RowPairLayoutTests {
                 for pair in 0..<group.pairs {
                     sums[first + 2 * pair] = Int64(Int32(bitPattern: low[pair]))
                     sums[first + 2 * pair + 1] = Int64(Int32(bitPattern: mix[pair] &- low[pair]) / 256)
+                        + (folded[pair] ? 0 : bias[first + 2 * pair + 1])
                 }
                 for column in (quads * 4)..<fanIn {
                     for row in 0..<(2 * group.pairs) { sums[first + row] += table[wt + row] * x[column] }
@@ -130,7 +172,7 @@ struct RowPairLayoutTests {
             }
         }
         for row in pairedRows..<rows {
-            sums[row] = (0..<fanIn).reduce(Int64(0)) { $0 + table[wt + (row - pairedRows) * fanIn + $1] * x[$1] }
+            sums[row] = (0..<fanIn).reduce(tables.bias[row]) { $0 + table[wt + (row - pairedRows) * fanIn + $1] * x[$1] }
         }
         return sums
     }

@@ -58,9 +58,10 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
-/* Row r + 1's sum in the row-pair kernel: low = b[r] + sum[r] and mix = b[r] + 256 * sum[r + 1] + sum[r]
- * modulo 2^32 (both start at row r's bias b[r]; SMLAD's adds), and gen proved |256 * sum[r + 1]| < 2^31,
- * so the 32-bit difference is exact and divides exactly. */
+/* Row r + 1's part h of the row-pair kernel's sums: low = b[r] + sum[r] and mix = low + 256 * h modulo
+ * 2^32 (SMLAD's adds), where h is sum[r + 1], or b[r + 1] + sum[r + 1] where mix started at
+ * b[r] + 256 * b[r + 1]; gen proved |256 * h| < 2^31, so the 32-bit difference is exact and divides
+ * exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -378,11 +379,21 @@ static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = 
 
 #endif
 
+#if GEN_ARM_DSP
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
+    -381, -1180861229, -913567100, -913592188, -639333, -715621, 537, 1055,
+    1130, -99990, -270, 150770
+};
+
+#else
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
     -381, -1180861229, -913567100, -98, -639333, -298, 537, 1055,
     1130, -395, -270, 590
 };
+
+#endif
 
 /* 'conv2' right shift from accumulator to output format, per output */
 static const int8_t digits_cnn_l2_conv2_shift[12] __attribute__((aligned(4))) = {
@@ -439,16 +450,29 @@ static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
 
 #endif
 
+#if GEN_ARM_DSP
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
+    555, -88789, -282, -3098, 107, 77419, -61, 60867,
+    240, 43248
+};
+
+#else
 /* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     555, -349, -282, -11, 107, 302, -61, 238,
     240, 168
 };
 
+#endif
+
+#if !GEN_ARM_DSP
 /* 'fc' right shift from accumulator to output format, per output */
 static const int8_t digits_cnn_l5_fc_shift[10] __attribute__((aligned(4))) = {
     7, 7, 7, 7, 7, 8, 7, 7, 7, 7
 };
+
+#endif
 
 /* ---- Activation memory (480 bytes): one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column) ---- */
 
@@ -633,14 +657,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                 /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                  * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                  * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                 * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-                 * col is split once into two int16-lane pairs (__sxtb16). */
+                 * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+                 * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+                 * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+                 * split once into two int16-lane pairs (__sxtb16). */
                 const int8_t *w = &digits_cnn_l2_conv2_w[0];
                 const int8_t *wt = &digits_cnn_l2_conv2_w[624];
                 /* rows in blocks (the table's order) */
                 for (o = 0; o < 12; o += 6) {
                     const int8_t *xp = col;
-                    int32_t low0 = digits_cnn_l2_conv2_b[o], mix0 = low0, low1 = digits_cnn_l2_conv2_b[o + 2], mix1 = low1, low2 = digits_cnn_l2_conv2_b[o + 4], mix2 = low2;
+                    int32_t low0 = digits_cnn_l2_conv2_b[o], mix0 = low0, low1 = digits_cnn_l2_conv2_b[o + 2], mix1 = digits_cnn_l2_conv2_b[o + 3], low2 = digits_cnn_l2_conv2_b[o + 4], mix2 = digits_cnn_l2_conv2_b[o + 5];
                     int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                     do {
                         {
@@ -759,13 +785,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 24;
                     }
                     xp += 4;
-                    /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                    acc0 = low0;
-                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
-                    acc2 = low1;
-                    acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);
-                    acc4 = low2;
-                    acc5 = digits_cnn_l2_conv2_b[o + 5] + gen_pair_high(mix2, low2);
+                    /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
+                    acc0 = low0;    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
                     {
                         int i;
                         for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
@@ -778,12 +799,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         }
                     }
                     /* requantized outputs */
-                    y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l2_conv2_shift[o], 0, 96);
+                    y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
                     y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
-                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l2_conv2_shift[o + 3], 0, 96);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_floor(acc3, 6, 0, 96);
                     y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l2_conv2_shift[o + 4], 0, 96);
-                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_floor(acc5, digits_cnn_l2_conv2_shift[o + 5], 0, 96);
+                    y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_floor(acc5, 6, 0, 96);
                 }
             }
         }
@@ -844,13 +865,15 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
     /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
      * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
      * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-     * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-     * x is split once into two int16-lane pairs (__sxtb16). */
+     * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+     * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+     * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of x is
+     * split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_cnn_l5_fc_w[0];
     /* rows in blocks (the table's order) */
     for (o = 0; o < 6; o += 6) {
         const int8_t *xp = x;
-        int32_t low0 = digits_cnn_l5_fc_b[o], mix0 = low0, low1 = digits_cnn_l5_fc_b[o + 2], mix1 = low1, low2 = digits_cnn_l5_fc_b[o + 4], mix2 = low2;
+        int32_t low0 = digits_cnn_l5_fc_b[o], mix0 = digits_cnn_l5_fc_b[o + 1], low1 = digits_cnn_l5_fc_b[o + 2], mix1 = digits_cnn_l5_fc_b[o + 3], low2 = digits_cnn_l5_fc_b[o + 4], mix2 = digits_cnn_l5_fc_b[o + 5];
         int32_t acc0, acc1, acc2, acc3, acc4, acc5;
         {
             const int32_t xs = gen_read4(xp);
@@ -920,24 +943,19 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
             w += 24;
         }
-        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-        acc0 = low0;
-        acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
-        acc2 = low1;
-        acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
-        acc4 = low2;
-        acc5 = digits_cnn_l5_fc_b[o + 5] + gen_pair_high(mix2, low2);
+        /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
+        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
         /* requantized outputs */
-        y[o] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
-        y[o + 4] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l5_fc_shift[o + 4], -128, 127);
-        y[o + 5] = (int8_t)gen_requantize32_floor(acc5, digits_cnn_l5_fc_shift[o + 5], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32_floor(acc2, 7, -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32_floor(acc3, 7, -128, 127);
+        y[o + 4] = (int8_t)gen_requantize32_floor(acc4, 7, -128, 127);
+        y[o + 5] = (int8_t)gen_requantize32_floor(acc5, 8, -128, 127);
     }
     for (o = 6; o < 10; o += 4) {
         const int8_t *xp = x;
-        int32_t low0 = digits_cnn_l5_fc_b[o], mix0 = low0, low1 = digits_cnn_l5_fc_b[o + 2], mix1 = low1;
+        int32_t low0 = digits_cnn_l5_fc_b[o], mix0 = digits_cnn_l5_fc_b[o + 1], low1 = digits_cnn_l5_fc_b[o + 2], mix1 = digits_cnn_l5_fc_b[o + 3];
         int32_t acc0, acc1, acc2, acc3;
         {
             const int32_t xs = gen_read4(xp);
@@ -992,16 +1010,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             w += 16;
         }
-        /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-        acc0 = low0;
-        acc1 = digits_cnn_l5_fc_b[o + 1] + gen_pair_high(mix0, low0);
-        acc2 = low1;
-        acc3 = digits_cnn_l5_fc_b[o + 3] + gen_pair_high(mix1, low1);
+        /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
+        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
         /* requantized outputs */
-        y[o] = (int8_t)gen_requantize32_floor(acc0, digits_cnn_l5_fc_shift[o], -128, 127);
-        y[o + 1] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l5_fc_shift[o + 1], -128, 127);
-        y[o + 2] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l5_fc_shift[o + 2], -128, 127);
-        y[o + 3] = (int8_t)gen_requantize32_floor(acc3, digits_cnn_l5_fc_shift[o + 3], -128, 127);
+        y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
+        y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
+        y[o + 2] = (int8_t)gen_requantize32_floor(acc2, 7, -128, 127);
+        y[o + 3] = (int8_t)gen_requantize32_floor(acc3, 7, -128, 127);
     }
 #else
     for (o = 0; o < 10; ++o) {

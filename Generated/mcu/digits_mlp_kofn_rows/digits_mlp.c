@@ -55,9 +55,10 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
 #define GEN_ARM_DSP 0
 #endif
 
-/* Row r + 1's sum in the row-pair kernel: low = b[r] + sum[r] and mix = b[r] + 256 * sum[r + 1] + sum[r]
- * modulo 2^32 (both start at row r's bias b[r]; SMLAD's adds), and gen proved |256 * sum[r + 1]| < 2^31,
- * so the 32-bit difference is exact and divides exactly. */
+/* Row r + 1's part h of the row-pair kernel's sums: low = b[r] + sum[r] and mix = low + 256 * h modulo
+ * 2^32 (SMLAD's adds), where h is sum[r + 1], or b[r + 1] + sum[r + 1] where mix started at
+ * b[r] + 256 * b[r + 1]; gen proved |256 * h| < 2^31, so the 32-bit difference is exact and divides
+ * exactly. */
 #if GEN_ARM_DSP
 static inline int32_t gen_pair_high(int32_t mix, int32_t low)
 {
@@ -608,12 +609,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     xp += 4;
                 } while (xp != &col[16]);
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -681,8 +677,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     xp += 4;
                 } while (xp != &col[16]);
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -788,12 +783,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     w += 24;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -832,8 +822,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -916,12 +905,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     w += 24;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -947,8 +931,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -1011,8 +994,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);

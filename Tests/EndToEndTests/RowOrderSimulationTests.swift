@@ -1,0 +1,41 @@
+// EndToEndTests/RowOrderSimulationTests.swift - Hidden rows reordered for the row-pair kernel change no output.
+
+import Foundation
+import GenLowering
+import Testing
+
+@Suite("Hidden rows reordered for constant shifts: the mcu program computes what the host one does")
+struct RowOrderSimulationTests {
+    static let models: [(String, String)] = [
+        ("digits_mlp", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
+        ("digits_mlp_wide", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
+        ("row_pairs", TestModels.rowPairShapes()),
+    ]
+
+    /// Each dense step's per-row shifts as lowered, its layer's in the model's row order, and the order
+    /// lowering recorded.
+    static func shifts(_ program: Program) -> [(lowered: [Int64], model: [Int64], order: [Int]?)] {
+        program.steps.compactMap { step in
+            guard case .dense(let dense) = step.kind,
+                case .dense(_, let q) = program.quantized.layers[step.layerIndex].op
+            else { return nil }
+            let lowered = dense.data.shifts?.values ?? [Int64](repeating: Int64(dense.data.uniformShift ?? 0), count: dense.data.rows)
+            return (lowered, q.shift.map(Int64.init), dense.data.rowOrder)
+        }
+    }
+
+    @Test("the same integers from the simulator for mcu (rows reordered) and host (model order)", arguments: 0..<models.count)
+    func sameOutputs(_ index: Int) throws {
+        let (label, text) = Self.models[index]
+        let mcu = try Verification.prepare(modelText: text, label: "order-mcu-\(label)", target: "mcu", vectorCount: 64)
+        let host = try Verification.prepare(modelText: text, label: "order-host-\(label)", target: "host", vectorCount: 64)
+        #expect(mcu.quantizedInputs == host.quantizedInputs)
+        #expect(mcu.simulated == host.simulated, "\(label)")
+        // Some layer was reordered (else the comparison would hold trivially): its shifts are the model's in
+        // the order lowering recorded. The last layer's rows are the outputs: never reordered.
+        let shifts = Self.shifts(mcu.result.program)
+        #expect(shifts.contains { $0.order != nil && $0.lowered != $0.model }, "\(label): no layer was reordered")
+        #expect(shifts.allSatisfy { step in step.lowered == (step.order.map { $0.map { step.model[$0] } } ?? step.model) })
+        #expect(shifts.last.map { $0.order == nil } == true)
+    }
+}
