@@ -67,7 +67,10 @@ struct WeightedKernelContext {
     var loneRowMovesPointer: Bool = false
     /// Some row pair starts its mixed sum from the Arm DSP bias table (`DSPRowPairTables.foldedPairs`).
     var pairBiasFolded: Bool = false
-    /// The lone row's shift: a literal where the layer has per-row shifts, else `rowShift`.
+    /// What the row-pair kernel's sums after the loop are, for the comment there.
+    var pairSumsNote: String = ""
+    /// The lone row's shift: a literal where the kernel is given the layer's per-row shifts (dense and
+    /// conv2d layers; not vector-wise sets), else `rowShift`.
     var loneRowShift: String = ""
     var hasColumnSixteens: Bool = false
     var columnSixteenEnd: String = ""

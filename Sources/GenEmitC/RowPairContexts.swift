@@ -76,6 +76,9 @@ func addRowPairGroups(
     context.loneRowBase = String(pairedRows * data.fanIn)
     context.loneRowMovesPointer = pairedRows > 0
     context.pairBiasFolded = data.dspFoldedPairs.contains(true)
+    context.pairSumsNote = context.pairBiasFolded
+        ? "low, or the high row's recovered from mix and low (plus its bias where mix started without it)"
+        : "low, or the high row's bias plus its sum recovered from mix and low"
     context.loneRowShift = pairedRows < data.rows ? shiftValues.map { String($0[pairedRows]) } ?? context.rowShift : ""
     context.pairGroups = groups.map { group in
         let pairs = 0..<group.pairs

@@ -2,8 +2,9 @@
 
 /// The shift of each row position of a row-pair group (`2 × pairs` values) where every block of the
 /// group has the same one, nil where they differ. A constant shift is a literal in the C, so requantizing
-/// is one `USAT` with its immediate shift (and the pair's high row folds the division by 256 into it),
-/// where a shift read from the table costs a load and a register shift more per row.
+/// (with the rounding in the bias: a floor shift and a clamp) is one `USAT` or `SSAT` with its immediate
+/// shift (and the pair's high row folds the division by 256 into it), where a shift read from the table
+/// costs a load and a register shift more per row.
 package func constantShifts(of group: DSPRowPairGroup, shifts: [Int64]) -> [Int64?] {
     (0..<(2 * group.pairs)).map { position in
         let values = Set((0..<group.blocks).map { shifts[group.firstRow + $0 * 2 * group.pairs + position] })
@@ -55,7 +56,7 @@ package func rowOrderForConstantShifts(_ shifts: [Int64]) -> [Int]? {
 /// output only the next dense layer reads, by `rowOrderForConstantShifts`, and that next layer's
 /// columns with them: the program computes the same outputs, its hidden vector is only stored in another
 /// order. `rowPairs(data)` tells whether a layer's table takes the row-pair order (checked again on the
-/// reordered table: a reordering that would lose the kernel is not made). Layers with index tables keep
+/// reordered tables: a reordering that would lose the kernel, for either layer, is not made). Layers with index tables keep
 /// their order (their columns are grouped), and so does the last layer (its rows are the outputs).
 func orderRowsForConstantShifts(_ kinds: inout [(StepKind, Int)], rowPairs: (WeightedStepData) -> Bool) {
     for position in kinds.indices.dropLast() {
@@ -68,14 +69,17 @@ func orderRowsForConstantShifts(_ kinds: inout [(StepKind, Int)], rowPairs: (Wei
         reordered.weights.values = order.flatMap { producer.data.weights.values[($0 * fanIn)..<(($0 + 1) * fanIn)] }
         reordered.bias.values = order.map { producer.data.bias.values[$0] }
         reordered.shifts?.values = order.map { shifts.values[$0] }
-        guard rowPairs(reordered) else { continue }
         reordered.rowOrder = order
-        producer.data = reordered
-        consumer.data.columnOrder = order
-        let columns = consumer.data.fanIn
-        consumer.data.weights.values = (0..<consumer.data.rows).flatMap { row in
+        var following = consumer.data
+        let columns = following.fanIn
+        following.weights.values = (0..<following.rows).flatMap { row in
             order.map { consumer.data.weights.values[row * columns + $0] }
         }
+        following.columnOrder = order
+        // The consumer's column tail (fanIn % 4 columns) now holds other weights, so its bound is checked again.
+        guard rowPairs(reordered), rowPairs(following) || !rowPairs(consumer.data) else { continue }
+        producer.data = reordered
+        consumer.data = following
         kinds[position].0 = .dense(producer)
         kinds[position + 1].0 = .dense(consumer)
     }

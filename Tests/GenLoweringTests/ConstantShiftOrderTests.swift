@@ -18,7 +18,7 @@ struct ConstantShiftOrderTests {
         #expect(!rowPairKernelReadsShiftTable([8, 8, 7, 9, 8, 6, 8, 8, 7, 9, 8, 6, 1]))
     }
 
-    @Test("the digits MLP's fc1: 26 rows of shift 8, 4 of 7, 2 of 29 (by hand: 8 fills five positions, the sixth is mixed)")
+    @Test("a layer like the pruned digits MLP's fc1: 26 rows of shift 8, 4 of 7, 2 of 29 (by hand: 8 fills five positions, the sixth is mixed)")
     func digitsMLPFirstLayer() throws {
         let shifts: [Int64] = [8, 8, 8, 8, 8, 29, 8, 8, 8, 8, 8, 7, 8, 8, 8, 8, 8, 7, 8, 8, 8, 8, 8, 29, 8, 8, 8, 8, 8, 7, 7, 8]
         // Already as good as it gets: 8 fills five positions (25 of its 26 rows), nothing else has the five a position needs.
@@ -61,5 +61,105 @@ struct ConstantShiftOrderTests {
 
     private func rotated(_ values: [Int64], by count: Int) -> [Int64] {
         Array(values[(count % values.count)...] + values[..<(count % values.count)])
+    }
+}
+
+@Suite("Lowering's pass that reorders hidden rows for the row-pair kernel")
+struct RowOrderPassTests {
+    /// A dense step of `rows × fanIn` int8 weights (a fixed pattern), biases 0..<rows, per-row `shifts` or one shift.
+    static func dense(rows: Int, fanIn: Int, shifts: [Int64]?, salt: Int64 = 0, sparse: Bool = false) -> StepKind {
+        let weights = (0..<(rows * fanIn)).map { Int64(($0 * 37 + Int(salt)) % 201) - 100 }
+        var data = WeightedStepData(
+            rows: rows, fanIn: fanIn,
+            weights: ConstantTable(role: .weights, elementType: .int8, shape: [rows, fanIn], values: weights),
+            sparse: nil, kernelSparse: nil, darb: nil,
+            bias: ConstantTable(role: .bias, elementType: .int32, shape: [rows], values: (0..<rows).map { Int64($0) * 1000 + salt }),
+            uniformShift: shifts == nil ? 8 : nil,
+            shifts: shifts.map { ConstantTable(role: .shift, elementType: .int8, shape: [rows], values: $0) },
+            accumulator: .int32, clamp: 0...127, estimate: nil)
+        if sparse {
+            let indices = ConstantTable(role: .indices, elementType: .uint8, shape: [rows, fanIn], values: [Int64](repeating: 0, count: rows * fanIn))
+            data.sparse = KofNLayout(k: 1, n: 1, fullGroups: fanIn, tail: 0, tailKept: 0, format: .byte, indices: indices)
+        }
+        return .dense(DenseStep(data: data))
+    }
+
+    static func data(_ kind: StepKind) -> WeightedStepData? {
+        if case .dense(let dense) = kind { return dense.data }
+        return nil
+    }
+
+    /// 12 rows, two blocks of six whose positions all differ in shift; reordered, each position has one.
+    static let mixedShifts: [Int64] = [7, 7, 7, 8, 8, 8, 8, 8, 8, 7, 7, 7]
+
+    @Test("rows and bias and shifts move together, the next layer's columns follow: the layers' product is unchanged")
+    func reordersAndKeepsTheFunction() throws {
+        var kinds: [(StepKind, Int)] = [
+            (Self.dense(rows: 12, fanIn: 8, shifts: Self.mixedShifts), 0),
+            (Self.dense(rows: 5, fanIn: 12, shifts: nil, salt: 3), 1),
+        ]
+        let before = kinds.map { Self.data($0.0)! }
+        orderRowsForConstantShifts(&kinds) { _ in true }
+        let (first, second) = (Self.data(kinds[0].0)!, Self.data(kinds[1].0)!)
+        let order = try #require(first.rowOrder)
+        #expect(second.columnOrder == order)
+        #expect(first.shifts!.values == order.map { Self.mixedShifts[$0] })
+        #expect(!rowPairKernelReadsShiftTable(first.shifts!.values))
+        #expect(first.bias.values == order.map { before[0].bias.values[$0] })
+        // W2 · W1 and W2 · b1, over the hidden dimension, are the same in either order.
+        func product(_ w2: [Int64], _ w1: [Int64], _ b1: [Int64]) -> [Int64] {
+            var out: [Int64] = []
+            for r in 0..<5 {
+                for c in 0..<9 {
+                    var sum: Int64 = 0
+                    for hidden in 0..<12 {
+                        let right: Int64 = c < 8 ? w1[hidden * 8 + c] : b1[hidden]
+                        sum += w2[r * 12 + hidden] * right
+                    }
+                    out.append(sum)
+                }
+            }
+            return out
+        }
+        #expect(product(second.weights.values, first.weights.values, first.bias.values)
+            == product(before[1].weights.values, before[0].weights.values, before[0].bias.values))
+        #expect(first.weights.values != before[0].weights.values)
+    }
+
+    @Test("not reordered: a step between, an index table in either layer, one shift, or the last layer")
+    func leftAlone() {
+        let cases: [[(StepKind, Int)]] = [
+            [(Self.dense(rows: 12, fanIn: 8, shifts: Self.mixedShifts), 0), (.clamp(ClampStep(count: 12, clamp: 0...127)), 1),
+             (Self.dense(rows: 5, fanIn: 12, shifts: nil), 2)],
+            [(Self.dense(rows: 12, fanIn: 8, shifts: Self.mixedShifts), 0), (Self.dense(rows: 5, fanIn: 12, shifts: nil, sparse: true), 1)],
+            [(Self.dense(rows: 12, fanIn: 8, shifts: Self.mixedShifts, sparse: true), 0), (Self.dense(rows: 5, fanIn: 12, shifts: nil), 1)],
+            [(Self.dense(rows: 12, fanIn: 8, shifts: nil), 0), (Self.dense(rows: 5, fanIn: 12, shifts: nil), 1)],
+            [(Self.dense(rows: 5, fanIn: 12, shifts: nil), 0), (Self.dense(rows: 12, fanIn: 5, shifts: Self.mixedShifts), 1)],
+        ]
+        for (index, steps) in cases.enumerated() {
+            var kinds = steps
+            orderRowsForConstantShifts(&kinds) { _ in true }
+            let unchanged = zip(kinds, steps).allSatisfy { after, before in
+                Self.data(after.0).map(\.weights.values) == Self.data(before.0).map(\.weights.values)
+                    && Self.data(after.0)?.rowOrder == nil && Self.data(after.0)?.columnOrder == nil
+            }
+            #expect(unchanged, "case \(index)")
+        }
+    }
+
+    @Test("not reordered where either layer's reordered table would lose the row-pair kernel")
+    func keepsTheKernel() {
+        for loser in [0, 1] {
+            var kinds: [(StepKind, Int)] = [
+                (Self.dense(rows: 12, fanIn: 8, shifts: Self.mixedShifts), 0),
+                (Self.dense(rows: 5, fanIn: 12, shifts: nil, salt: 3), 1),
+            ]
+            let original = kinds.map { Self.data($0.0)!.weights.values }
+            // The kernel takes each layer's table only as it is now (as a -128 under a negative weight would refuse another order).
+            orderRowsForConstantShifts(&kinds) { data in
+                data.rows == 12 ? (loser != 0 || data.weights.values == original[0]) : (loser != 1 || data.weights.values == original[1])
+            }
+            #expect(Self.data(kinds[0].0)!.rowOrder == nil && Self.data(kinds[1].0)!.weights.values == original[1], "layer \(loser)")
+        }
     }
 }

@@ -117,6 +117,23 @@ struct RowPairLayoutTests {
         #expect(pairRowsForDSP(tooLarge, bias: bias, rows: 4, fanIn: 520, activationBits: 8) == nil)
     }
 
+    @Test("at the bound with a bias: the weights' 8,388,096 and |b| = 600 pass 2^23, so that pair keeps b out of mix; 511 folds")
+    func foldAtTheBound() throws {
+        // 4 rows of 516 columns, the high rows all 127: Σ|w|·128 = 8,388,096, 512 below 2^23.
+        let rows = 4, fanIn = 516
+        let weights: [Int64] = (0..<(rows * fanIn)).map { ($0 / fanIn) % 2 == 1 ? 127 : -3 }
+        // Folded, b = -600 would give the high row -8,388,696 against inputs of -128: 256 times that leaves int32.
+        for (highBias, folds) in [(Int64(-600), false), (-511, true), (600, false), (511, true)] {
+            let bias: [Int64] = [5, highBias, -7, highBias]
+            let tables = try #require(pairRowsForDSP(weights, bias: bias, rows: rows, fanIn: fanIn, activationBits: 8))
+            #expect(tables.foldedPairs == [folds, folds], "b = \(highBias)")
+            for x in [[Int64](repeating: -128, count: fanIn), [Int64](repeating: 127, count: fanIn)] {
+                let direct = (0..<rows).map { row in (0..<fanIn).reduce(bias[row]) { $0 + weights[row * fanIn + $1] * x[$1] } }
+                #expect(emulateKernel(tables, bias: bias, rows: rows, fanIn: fanIn, x: x) == direct, "b = \(highBias)")
+            }
+        }
+    }
+
     /// What dsp_pairs computes, in the instructions' own arithmetic: 32-bit words read little-endian,
     /// SXTB16, SMLAD adding modulo 2^32 from the sums' starts (low at the DSP bias table's b[r], mix there
     /// too or at its high row's entry where the pair is folded), and gen_pair_high (plus the plain bias

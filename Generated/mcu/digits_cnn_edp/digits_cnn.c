@@ -844,7 +844,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2_basis(con
                         w += 24;
                     }
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-                    acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+                    acc0 = low0;
+                    acc1 = gen_pair_high(mix0, low0);
+                    acc2 = low1;
+                    acc3 = gen_pair_high(mix1, low1);
+                    acc4 = low2;
+                    acc5 = gen_pair_high(mix2, low2);
                     /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 8, -128, 127);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, 8, -128, 127);
@@ -1048,7 +1053,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t
         }
         xp += 4;
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
+        acc4 = low2;
+        acc5 = gen_pair_high(mix2, low2);
         {
             int i;
             for (i = 0; i < 1; ++i, wt += 6) { /* the last columns, per row */
@@ -1109,7 +1119,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t
         }
         xp += 4;
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
         {
             int i;
             for (i = 0; i < 1; ++i, wt += 4) { /* the last columns, per row */

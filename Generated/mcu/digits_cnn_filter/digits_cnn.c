@@ -786,7 +786,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     }
                     xp += 4;
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-                    acc0 = low0;    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+                    acc0 = low0;
+                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = low1;
+                    acc3 = gen_pair_high(mix1, low1);
+                    acc4 = low2;
+                    acc5 = gen_pair_high(mix2, low2);
                     {
                         int i;
                         for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
@@ -944,7 +949,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             w += 24;
         }
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
+        acc4 = low2;
+        acc5 = gen_pair_high(mix2, low2);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
@@ -1011,7 +1021,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             w += 16;
         }
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);

@@ -892,7 +892,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 24;
                     }
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-                    acc0 = low0;    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+                    acc0 = low0;
+                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = low1;
+                    acc3 = digits_cnn_l2_conv2_b[o + 3] + gen_pair_high(mix1, low1);
+                    acc4 = low2;
+                    acc5 = gen_pair_high(mix2, low2);
                     /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
@@ -1015,7 +1020,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 16;
                     }
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-                    acc0 = low0;    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
+                    acc0 = low0;
+                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc2 = low1;
+                    acc3 = gen_pair_high(mix1, low1);
                     /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, 30, 0, 96);
@@ -1140,7 +1148,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             xp += 4;
         } while (xp != &x[16]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
+        acc4 = low2;
+        acc5 = gen_pair_high(mix2, low2);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
@@ -1192,7 +1205,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             xp += 4;
         } while (xp != &x[16]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);

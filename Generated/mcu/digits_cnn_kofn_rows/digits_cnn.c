@@ -540,7 +540,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                                 w += 24;
                             }
                             /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                            acc0 = low0;
+                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                            acc2 = low1;
+                            acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                            acc4 = low2;
+                            acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                             /* requantized outputs */
                             ys[o * 64] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                             ys[(o + 1) * 64] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -566,7 +571,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                                 w += 8;
                             }
                             /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                            acc0 = low0;
+                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             /* requantized outputs */
                             ys[o * 64] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                             ys[(o + 1) * 64] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -817,7 +823,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 w += 24;
                             }
                             /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                            acc0 = low0;
+                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                            acc2 = low1;
+                            acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                            acc4 = low2;
+                            acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                             /* requantized outputs */
                             ys[o * 4] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 96);
                             ys[(o + 1) * 4] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 96);
@@ -897,7 +908,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 w += 8;
                             }
                             /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                            acc0 = low0;
+                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             /* requantized outputs */
                             ys[o * 4] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 96);
                             ys[(o + 1) * 4] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 96);
@@ -1002,7 +1014,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     w += 24;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc2 = low1;
+                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc4 = low2;
+                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -1028,7 +1045,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -1091,7 +1109,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);

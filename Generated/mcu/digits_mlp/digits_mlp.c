@@ -825,7 +825,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
             xp += 4;
         } while (xp != &x[64]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = digits_mlp_l0_fc1_b[o + 5] + gen_pair_high(mix2, low2);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
+        acc4 = low2;
+        acc5 = digits_mlp_l0_fc1_b[o + 5] + gen_pair_high(mix2, low2);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 9, 0, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 9, 0, 127);
@@ -893,7 +898,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
             xp += 4;
         } while (xp != &x[64]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 8, 0, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 9, 0, 127);
@@ -1023,7 +1029,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
             xp += 4;
         } while (xp != &x[32]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
+        acc4 = low2;
+        acc5 = gen_pair_high(mix2, low2);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 8, 0, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 8, 0, 127);
@@ -1111,7 +1122,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
             xp += 4;
         } while (xp != &x[32]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 20, 0, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 23, 0, 127);
@@ -1197,7 +1211,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             xp += 4;
         } while (xp != &x[16]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = gen_pair_high(mix2, low2);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
+        acc4 = low2;
+        acc5 = gen_pair_high(mix2, low2);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 6, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 6, -128, 127);
@@ -1249,7 +1268,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             xp += 4;
         } while (xp != &x[16]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-        acc0 = low0;    acc1 = gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = gen_pair_high(mix1, low1);
+        acc0 = low0;
+        acc1 = gen_pair_high(mix0, low0);
+        acc2 = low1;
+        acc3 = gen_pair_high(mix1, low1);
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 6, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 6, -128, 127);

@@ -609,7 +609,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     xp += 4;
                 } while (xp != &col[16]);
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc2 = low1;
+                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc4 = low2;
+                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -677,7 +682,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     xp += 4;
                 } while (xp != &col[16]);
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -783,7 +789,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     w += 24;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc2 = low1;
+                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc4 = low2;
+                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -822,7 +833,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -905,7 +917,12 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     w += 24;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);    acc2 = low1;    acc3 = bs[o + 3] + gen_pair_high(mix1, low1);    acc4 = low2;    acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc2 = low1;
+                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc4 = low2;
+                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -931,7 +948,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -994,7 +1012,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                acc0 = low0;    acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc0 = low0;
+                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
