@@ -118,8 +118,9 @@ package func writeReport(
                 sparsity = Double(source - pairKept) / Double(max(source, 1))
             }
             let loweredDense = data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
-            // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included.
-            let macs = (loweredDense ? stored : kept) * positions
+            // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included, but
+            // those of the rows and columns lowering removed as constant (`removeConstantOutputs`).
+            let macs = (loweredDense ? data.rows * data.fanIn : kept) * positions
             let indexBytes = data.sparse?.storedIndices.byteCount ?? data.sharedSparse?.inputs.byteCount
                 ?? data.kernelSparse?.channels.byteCount
                 ?? data.darb?.indexBytes ?? 0
@@ -215,6 +216,13 @@ package func writeReport(
                 ("paddedRowsBytes", .int(paddedRowsBytes)),
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
+            // Outputs proven the same for every input, which the C does not compute (GenLowering/removeConstantOutputs.swift):
+            // the model's row and its value in the output format; the next layer's bias holds them.
+            if !data.constantOutputs.isEmpty {
+                entry.append(("constantOutputs", .arr(data.constantOutputs.map {
+                    .obj([("row", .int($0.modelRow)), ("value", .int(Int($0.value)))])
+                })))
+            }
             // A conv2d on the Arm DSP lane-pair kernel (GenLowering/pairLanesForDSP.swift): its int16-lane pairs per output.
             if case .conv2d(let conv) = step.kind, let lanes = conv.data.lanePairs {
                 entry.append(("lanePairs", .int(lanes.pairs.count)))

@@ -65,6 +65,10 @@ struct WeightedKernelContext {
     var loneRowBase: String = ""
     /// The lone row's weights start elsewhere than the table (some row pairs come first); else `w` is already there.
     var loneRowMovesPointer: Bool = false
+    /// A dense layer's rows its kernel computes (`outputs` less the constant ones stored after them).
+    var computedOutputs: String = ""
+    var hasConstantOutputs: Bool = false
+    var constantOutputs: [ConstantOutputContext] = []
     /// Some row pair starts its mixed sum from the Arm DSP bias table (`DSPRowPairTables.foldedPairs`).
     var pairBiasFolded: Bool = false
     /// What the row-pair kernel's sums after the loop are, for the comment there.
@@ -371,4 +375,10 @@ struct BuildContext {
     var sourceFile: String
     var libraries: String
     var needsMath: Bool
+}
+
+/// One output stored as a constant (`removeConstantOutputs`): its position in y and its value.
+struct ConstantOutputContext {
+    var index: String
+    var value: String
 }

@@ -48,12 +48,21 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     }
 }
 
-/// Where lowering stored a dense layer's rows, or read its columns, in another order than the model's.
+/// Where lowering stored a dense layer's rows, or read its columns, in another order than the model's, and
+/// which of its outputs it found constant (`removeConstantOutputs`).
 private func orderText(_ data: WeightedStepData) -> String {
     var text = ""
+    if !data.constantOutputs.isEmpty {
+        let list = data.constantOutputs.map { "\($0.modelRow) (\($0.value))" }.joined(separator: ", ")
+        text += "; the outputs of the model's rows \(list) are the same for every input (proven over the input's"
+            + " range): stored as constants after the others, not computed"
+    }
     if let order = data.rowOrder {
         text += "; outputs stored in the order of the model's rows " + order.map(String.init).joined(separator: ", ")
-            + " (rows of one requantization shift together, so the Arm DSP kernel takes it as a constant; the next layer reads them so)"
+        let computed = order.prefix(data.rows)
+        if computed != computed.sorted()[...] {
+            text += " (rows of one requantization shift together, so the Arm DSP kernel takes it as a constant; the next layer reads them so)"
+        }
     }
     if data.columnOrder != nil { text += "; columns in the order the previous layer stores its outputs" }
     return text

@@ -68,7 +68,12 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 function: function, actType: actType, hls: hls, tables: &tables, flash: &flashBytes,
                 attribute: program.target.tableAttribute)
             context.inputs = String(dense.data.fanIn)
-            context.outputs = String(dense.data.rows)
+            context.outputs = String(dense.data.outputCount)
+            context.computedOutputs = String(dense.data.rows)
+            context.hasConstantOutputs = !dense.data.constantOutputs.isEmpty
+            context.constantOutputs = dense.data.constantOutputs.enumerated().map { offset, constant in
+                ConstantOutputContext(index: String(dense.data.rows + offset), value: CTableWriter.literal(constant.value))
+            }
             let dsp = program.target.armDSP
                 && hasEightBitKernels(
                     weightBits: quantized.options.weightBits, activationBits: quantized.options.activationBits,

@@ -38,12 +38,7 @@ package struct FixedPointSimulator {
     }
 
     private func requantize(_ acc: Int64, _ data: WeightedStepData, row: Int) -> Int64 {
-        let shift = data.uniformShift ?? Int(data.shifts!.values[row])
-        if data.roundingInBias {
-            // The bias already added the rounding half (foldRoundingIntoBias): floor, then clamp.
-            return min(max(FixedPoint.floorShiftRight(acc, by: shift), data.clamp.lowerBound), data.clamp.upperBound)
-        }
-        return FixedPoint.requantize(acc, shift: shift, low: data.clamp.lowerBound, high: data.clamp.upperBound)
+        data.requantize(acc, row: row)
     }
 
     /// Accumulates with the accumulator's width: int32 wraps exactly like C would (the bound
@@ -101,7 +96,7 @@ package struct FixedPointSimulator {
             var acc = data.bias.values[row]
             forEachWeight(data, row: row) { weight, position in acc = accumulate(acc, weight * x[position], data) }
             return requantize(acc, data, row: row)
-        }
+        } + data.constantOutputs.map(\.value)
     }
 
     private func runConv(_ conv: ConvStep, _ x: [Int64]) -> [Int64] {

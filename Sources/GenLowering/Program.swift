@@ -221,11 +221,15 @@ package struct WeightedStepData: Sendable {
     /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
-    /// Where lowering stored the rows in another order than the model's (`orderRowsForConstantShifts`):
-    /// the model row of each stored row. Tables, bias and shifts are in the stored order.
+    /// Where lowering stored the outputs in another order than the model's (`orderRowsForConstantShifts`,
+    /// `removeConstantOutputs`): the model row of each stored output (`outputCount`). Tables, bias and
+    /// shifts are in the stored order.
     package var rowOrder: [Int]? = nil
     /// The same order of the previous layer's rows, where this layer's columns follow it.
     package var columnOrder: [Int]? = nil
+    /// Outputs proven one integer for every input (`removeConstantOutputs`): not computed (the tables hold
+    /// `rows` other rows), stored after the computed ones, in this order.
+    package var constantOutputs: [ConstantOutput] = []
     /// With `dspWeights` in the row-pair order: the bias the kernel starts its sums from
     /// (`DSPRowPairTables.bias`), where some pair's is folded into its mixed sum; nil: the kernels read `bias`.
     package var dspBias: ConstantTable? = nil

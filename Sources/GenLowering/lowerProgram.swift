@@ -60,9 +60,9 @@ package func lowerProgram(
         kinds.append((.clamp(ClampStep(count: quantized.graph.inputSize, clamp: full)), max(quantized.layers.count - 1, 0)))
         sizes.append(quantized.graph.inputSize)
     }
-    orderRowsForConstantShifts(&kinds) { data in
-        rowPairTables(data, target: target, quantization: quantized.options) != nil
-    }
+    let rowPairs = { (data: WeightedStepData) in rowPairTables(data, target: target, quantization: quantized.options) != nil }
+    removeConstantOutputs(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
+    orderRowsForConstantShifts(&kinds, rowPairs: rowPairs)
     // Vector-wise sets take the row-pair order first: their columns are as wide as that kernel reads.
     for position in kinds.indices {
         switch kinds[position].0 {

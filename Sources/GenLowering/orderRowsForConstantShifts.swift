@@ -61,7 +61,7 @@ package func rowOrderForConstantShifts(_ shifts: [Int64]) -> [Int]? {
 func orderRowsForConstantShifts(_ kinds: inout [(StepKind, Int)], rowPairs: (WeightedStepData) -> Bool) {
     for position in kinds.indices.dropLast() {
         guard case .dense(var producer) = kinds[position].0, case .dense(var consumer) = kinds[position + 1].0,
-            isPlainDense(producer.data), isPlainDense(consumer.data), let shifts = producer.data.shifts,
+            isPlainDenseTable(producer.data), isPlainDenseTable(consumer.data), let shifts = producer.data.shifts,
             rowPairs(producer.data), let order = rowOrderForConstantShifts(shifts.values)
         else { continue }
         var reordered = producer.data
@@ -69,13 +69,15 @@ func orderRowsForConstantShifts(_ kinds: inout [(StepKind, Int)], rowPairs: (Wei
         reordered.weights.values = order.flatMap { producer.data.weights.values[($0 * fanIn)..<(($0 + 1) * fanIn)] }
         reordered.bias.values = order.map { producer.data.bias.values[$0] }
         reordered.shifts?.values = order.map { shifts.values[$0] }
-        reordered.rowOrder = order
+        // The constant outputs stay after the computed rows (`removeConstantOutputs`).
+        let stored = order + Array(order.count..<producer.data.outputCount)
+        reordered.rowOrder = stored.map { producer.data.rowOrder?[$0] ?? $0 }
         var following = consumer.data
         let columns = following.fanIn
         following.weights.values = (0..<following.rows).flatMap { row in
-            order.map { consumer.data.weights.values[row * columns + $0] }
+            stored.map { consumer.data.weights.values[row * columns + $0] }
         }
-        following.columnOrder = order
+        following.columnOrder = stored.map { consumer.data.columnOrder?[$0] ?? $0 }
         // The consumer's column tail (fanIn % 4 columns) now holds other weights, so its bound is checked again.
         guard rowPairs(reordered), rowPairs(following) || !rowPairs(consumer.data) else { continue }
         producer.data = reordered
@@ -83,10 +85,4 @@ func orderRowsForConstantShifts(_ kinds: inout [(StepKind, Int)], rowPairs: (Wei
         kinds[position].0 = .dense(producer)
         kinds[position + 1].0 = .dense(consumer)
     }
-}
-
-/// A weight table with no index structure: one weight per row and column.
-private func isPlainDense(_ data: WeightedStepData) -> Bool {
-    data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
-        && data.weights.values.count == data.rows * data.fanIn
 }

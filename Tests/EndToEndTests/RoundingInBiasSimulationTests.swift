@@ -20,8 +20,10 @@ struct RoundingInBiasSimulationTests {
             }
             switch copy.steps[index].kind {
             case .dense(var dense):
-                // In the row order lowering stored (`orderRowsForConstantShifts`).
-                dense.data.bias.values = dense.data.rowOrder.map { $0.map { modelBias[$0] } } ?? modelBias
+                // In the row order lowering stored (`orderRowsForConstantShifts`), of the rows it computes
+                // (`removeConstantOutputs` stores the constant ones after them).
+                let stored = dense.data.rowOrder.map { $0.map { modelBias[$0] } } ?? modelBias
+                dense.data.bias.values = Array(stored.prefix(dense.data.rows))
                 dense.data.roundingInBias = false
                 copy.steps[index].kind = .dense(dense)
             case .conv2d(var conv):

@@ -35,7 +35,20 @@ struct RowOrderSimulationTests {
         // the order lowering recorded. The last layer's rows are the outputs: never reordered.
         let shifts = Self.shifts(mcu.result.program)
         #expect(shifts.contains { $0.order != nil && $0.lowered != $0.model }, "\(label): no layer was reordered")
-        #expect(shifts.allSatisfy { step in step.lowered == (step.order.map { $0.map { step.model[$0] } } ?? step.model) })
+        #expect(shifts.allSatisfy { step in
+            step.lowered == Array((step.order.map { $0.map { step.model[$0] } } ?? step.model).prefix(step.lowered.count))
+        })
+        // Outputs proven constant are stored after the computed ones, in the order rowOrder gives (the digits
+        // MLP's fc1 and fc2 have two each: trained units whose relu never passes 0).
+        let constants = mcu.result.program.steps.reduce(0) { count, step in
+            guard case .dense(let dense) = step.kind else { return count }
+            return count + dense.data.constantOutputs.count
+        }
+        #expect(label != "digits_mlp" || constants == 4, "\(label): \(constants) constant outputs")
+        for step in mcu.result.program.steps {
+            guard case .dense(let dense) = step.kind, !dense.data.constantOutputs.isEmpty else { continue }
+            #expect(dense.data.rowOrder.map { Array($0[dense.data.rows...]) } == dense.data.constantOutputs.map(\.modelRow))
+        }
         #expect(shifts.last.map { $0.order == nil } == true)
     }
 }

@@ -163,3 +163,88 @@ struct RowOrderPassTests {
         }
     }
 }
+
+@Suite("Outputs proven constant: stored, not computed")
+struct ConstantOutputTests {
+    /// One dense layer of 8 inputs, relu clamp 0...127, rounding in the bias (a floor shift): rows by hand.
+    static func layer(_ rows: [(weights: [Int64], bias: Int64, shift: Int64)]) -> WeightedStepData {
+        WeightedStepData(
+            rows: rows.count, fanIn: 8,
+            weights: ConstantTable(role: .weights, elementType: .int8, shape: [rows.count, 8], values: rows.flatMap(\.weights)),
+            sparse: nil, kernelSparse: nil, darb: nil,
+            bias: ConstantTable(role: .bias, elementType: .int32, shape: [rows.count], values: rows.map(\.bias)),
+            roundingInBias: true, uniformShift: nil,
+            shifts: ConstantTable(role: .shift, elementType: .int8, shape: [rows.count], values: rows.map(\.shift)),
+            accumulator: .int32, clamp: 0...127, estimate: nil)
+    }
+
+    @Test("by hand, inputs in -128...127: zero weights, a dead relu, weights too small for their shift, and rows that are not")
+    func proofs() {
+        let data = Self.layer([
+            ([0, 0, 0, 0, 0, 0, 0, 0], 300, 2),  // 300 >> 2 = 75 for every input
+            ([1, -1, 2, 0, 0, 0, 0, 3], -2000, 0),  // sums within -2000 ± 7 * 128: always below 0, relu 0
+            ([5, 5, 5, 5, 5, 5, 5, 5], 3 << 20, 14),  // (3 * 2^20 + [-5120, 5080]) >> 14 = 192: clamped 127
+            ([5, 5, 5, 5, 5, 5, 5, 5], 3_130_000, 15),  // (3,130,000 + [-5120, 5080]) >> 15: 95 at both ends
+            ([5, 5, 5, 5, 5, 5, 5, 5], 3 << 15, 15),  // 98,304 - 5,120 >> 15 = 2, + 5,080 >> 15 = 3: not constant
+            ([1, 0, 0, 0, 0, 0, 0, 0], 0, 0),  // x itself: not constant
+        ])
+        let inputs: ClosedRange<Int64> = -128...127
+        #expect((0..<6).map { constantOutput(of: data, row: $0, inputs: inputs) } == [75, 0, 127, 95, nil, nil])
+        // Over 0...127 (the inputs after a relu) the fourth row's low end moves up: still 95.
+        #expect(constantOutput(of: data, row: 3, inputs: 0...127) == 95)
+    }
+
+    /// A producer of `rows` rows on 8 inputs where the rows in `constant` have zero weights and bias 300
+    /// (output 75 at shift 2), the others x-dependent; then a consumer of 3 rows over them.
+    static func pair(rows: Int, constant: Set<Int>) -> [(StepKind, Int)] {
+        let producer = Self.layer((0..<rows).map { row in
+            constant.contains(row) ? ([Int64](repeating: 0, count: 8), 300, 2) : ((0..<8).map { Int64(($0 + row) % 5) - 2 }, 10, 2)
+        })
+        let consumer = WeightedStepData(
+            rows: 3, fanIn: rows,
+            weights: ConstantTable(role: .weights, elementType: .int8, shape: [3, rows], values: (0..<(3 * rows)).map { Int64($0 % 7) - 3 }),
+            sparse: nil, kernelSparse: nil, darb: nil,
+            bias: ConstantTable(role: .bias, elementType: .int32, shape: [3], values: [1, 2, 3]),
+            uniformShift: 4, shifts: nil, accumulator: .int32, clamp: -128...127, estimate: nil)
+        return [(.dense(DenseStep(data: producer)), 0), (.dense(DenseStep(data: consumer)), 1)]
+    }
+
+    static func data(_ kind: StepKind) -> WeightedStepData {
+        guard case .dense(let dense) = kind else { preconditionFailure("a dense step") }
+        return dense.data
+    }
+
+    @Test("the constant rows leave the tables and are stored after the others; the next layer's columns follow")
+    func removesAndReorders() throws {
+        var kinds = Self.pair(rows: 10, constant: [2, 7])
+        let before = kinds.map { Self.data($0.0) }
+        removeConstantOutputs(&kinds, activationRange: -128...127) { _ in true }
+        let (producer, consumer) = (Self.data(kinds[0].0), Self.data(kinds[1].0))
+        #expect(producer.rows == 8 && producer.outputCount == 10)
+        #expect(producer.constantOutputs == [ConstantOutput(modelRow: 2, value: 75), ConstantOutput(modelRow: 7, value: 75)])
+        let order = [0, 1, 3, 4, 5, 6, 8, 9, 2, 7]
+        #expect(producer.rowOrder == order && consumer.columnOrder == order)
+        #expect(producer.weights.values == order.prefix(8).flatMap { before[0].weights.values[($0 * 8)..<($0 * 8 + 8)] })
+        // Every shift left is 2: one uniform shift.
+        #expect(producer.uniformShift == 2 && producer.shifts == nil)
+        #expect(consumer.weights.values == (0..<3).flatMap { row in order.map { before[1].weights.values[row * 10 + $0] } })
+        #expect(consumer.bias.values == before[1].bias.values && consumer.fanIn == 10)
+    }
+
+    @Test("an odd number of constant rows leaves one computed, and at least four rows stay computed")
+    func evenAndAtLeastFour() {
+        var odd = Self.pair(rows: 10, constant: [1, 4, 6])
+        removeConstantOutputs(&odd, activationRange: -128...127) { _ in true }
+        #expect(Self.data(odd[0].0).constantOutputs.map(\.modelRow) == [1, 4])
+        var few = Self.pair(rows: 6, constant: [0, 1, 2, 3])
+        removeConstantOutputs(&few, activationRange: -128...127) { _ in true }
+        #expect(Self.data(few[0].0).constantOutputs.map(\.modelRow) == [0, 1])
+        var tooFew = Self.pair(rows: 5, constant: [0, 1])
+        removeConstantOutputs(&tooFew, activationRange: -128...127) { _ in true }
+        #expect(Self.data(tooFew[0].0).constantOutputs.isEmpty)
+        // Nor where the row-pair kernel would not take the reduced table.
+        var noKernel = Self.pair(rows: 10, constant: [2, 7])
+        removeConstantOutputs(&noKernel, activationRange: -128...127) { $0.rows == 10 }
+        #expect(Self.data(noKernel[0].0).constantOutputs.isEmpty && Self.data(noKernel[0].0).rows == 10)
+    }
+}

@@ -1,0 +1,126 @@
+// GenLowering/removeConstantOutputs.swift - Hidden units whose output is one integer for every input: stored, not computed.
+
+import GenSupport
+
+/// One output of a dense layer that is the same integer whatever the layer's input (`constantOutput`).
+package struct ConstantOutput: Sendable, Equatable {
+    /// The row in the model's order.
+    package var modelRow: Int
+    package var value: Int64
+}
+
+extension WeightedStepData {
+    /// Accumulator to output exactly as the generated C requantizes row `row` (the simulator's rule).
+    package func requantize(_ acc: Int64, row: Int) -> Int64 {
+        let shift = uniformShift ?? Int(shifts!.values[row])
+        if roundingInBias {
+            // The bias already added the rounding half (foldRoundingIntoBias): floor, then clamp.
+            return min(max(FixedPoint.floorShiftRight(acc, by: shift), clamp.lowerBound), clamp.upperBound)
+        }
+        return FixedPoint.requantize(acc, shift: shift, low: clamp.lowerBound, high: clamp.upperBound)
+    }
+}
+
+/// Row `row`'s output for every input in `inputs`, or nil when two inputs can give two outputs.
+/// Why it is sound: the accumulator b + Σ w·x lies between b plus the sum of each product's smallest
+/// value and b plus the sum of its largest over the input interval, and requantizing (a shift, a
+/// clamp) never decreases as the accumulator grows; so equal outputs at both ends mean one output for
+/// all. Rows whose weights are all zero, or so small beside their shift that no input moves the result
+/// (trained units that died: weight scales of 2^-28 in the digits MLP), are such rows.
+func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int64>) -> Int64? {
+    var low = data.bias.values[row]
+    var high = low
+    for column in 0..<data.fanIn {
+        let weight = data.weights.values[row * data.fanIn + column]
+        let ends = (weight * inputs.lowerBound, weight * inputs.upperBound)
+        low += min(ends.0, ends.1)
+        high += max(ends.0, ends.1)
+    }
+    let first = data.requantize(low, row: row)
+    return first == data.requantize(high, row: row) ? first : nil
+}
+
+/// Stops computing, in each dense layer whose outputs only the next dense layer reads (both with plain
+/// dense tables, the first on the Arm DSP row-pair kernel: `rowPairs`), the rows that `constantOutput`
+/// proves constant: the layer's tables keep the other rows, its kernel stores the constants after their
+/// outputs (`constantOutputs`), and the next layer's columns follow that order. Same outputs, fewer MACs
+/// and weights. The inputs of a layer are bounded by the clamp of the step before it where that is a
+/// weighted layer or a clamp, else by the activation type's range. At least four rows stay computed (the
+/// row-pair kernel's least), and an even number goes (a lone row would leave the kernel's pairs): the first
+/// constant rows so many.
+func removeConstantOutputs(
+    _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
+) {
+    for position in kinds.indices.dropLast() {
+        guard case .dense(var producer) = kinds[position].0, case .dense(var consumer) = kinds[position + 1].0,
+            isPlainDenseTable(producer.data), isPlainDenseTable(consumer.data), producer.data.constantOutputs.isEmpty,
+            rowPairs(producer.data)
+        else { continue }
+        var inputs = activationRange
+        if position > 0 {
+            switch kinds[position - 1].0 {
+            case .dense(let previous): inputs = previous.data.clamp
+            case .conv2d(let previous): inputs = previous.data.clamp
+            case .clamp(let previous): inputs = previous.clamp
+            case .maxPool2d, .avgPool2d: break
+            }
+        }
+        var constants = (0..<producer.data.rows).compactMap { row in
+            constantOutput(of: producer.data, row: row, inputs: inputs).map { (row: row, value: $0) }
+        }
+        constants = Array(constants.prefix(max(0, producer.data.rows - 4)))
+        if constants.count % 2 == 1 { constants.removeLast() }
+        guard !constants.isEmpty else { continue }
+        let removed = Set(constants.map(\.row))
+        let computed = (0..<producer.data.rows).filter { !removed.contains($0) }
+        var reduced = producer.data
+        reduced.keepRows(computed, then: constants.map(\.row))
+        reduced.constantOutputs = constants.map { ConstantOutput(modelRow: producer.data.rowOrder?[$0.row] ?? $0.row, value: $0.value) }
+        guard rowPairs(reduced) else { continue }
+        producer.data = reduced
+        consumer.data.keepColumns(computed + constants.map(\.row))
+        kinds[position].0 = .dense(producer)
+        kinds[position + 1].0 = .dense(consumer)
+    }
+}
+
+extension WeightedStepData {
+    /// Keeps the rows `rows` (in that order) of a plain dense table, with their bias and shifts; the rows
+    /// `after` are no longer computed but their outputs stored after them (`constantOutputs`). `rowOrder`
+    /// maps every stored output back to the model's rows. One shift left for all rows becomes the uniform shift.
+    mutating func keepRows(_ rows: [Int], then after: [Int]) {
+        let modelRows = (rows + after).map { rowOrder?[$0] ?? $0 }
+        weights.values = rows.flatMap { weights.values[($0 * fanIn)..<(($0 + 1) * fanIn)] }
+        weights.shape = [rows.count, fanIn]
+        bias.values = rows.map { bias.values[$0] }
+        bias.shape = [rows.count]
+        if let table = shifts {
+            let kept = rows.map { table.values[$0] }
+            if Set(kept).count == 1 {
+                uniformShift = Int(kept[0])
+                shifts = nil
+            } else {
+                shifts = ConstantTable(role: .shift, elementType: table.elementType, shape: [rows.count], values: kept)
+            }
+        }
+        self.rows = rows.count
+        rowOrder = modelRows == Array(modelRows.indices) ? nil : modelRows
+    }
+
+    /// Reads the columns in the order `columns` (a permutation of 0..<fanIn) of a plain dense table;
+    /// `columnOrder` maps them back to the previous layer's rows in the model.
+    mutating func keepColumns(_ columns: [Int]) {
+        let modelColumns = columns.map { columnOrder?[$0] ?? $0 }
+        weights.values = (0..<rows).flatMap { row in columns.map { weights.values[row * fanIn + $0] } }
+        columnOrder = modelColumns == Array(modelColumns.indices) ? nil : modelColumns
+    }
+
+    /// Outputs the layer writes: its computed rows and the constants stored after them.
+    package var outputCount: Int { rows + constantOutputs.count }
+}
+
+/// A weight table with no index structure: one weight per row and column.
+func isPlainDenseTable(_ data: WeightedStepData) -> Bool {
+    data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
+        && data.weights.values.count == data.rows * data.fanIn
+}
