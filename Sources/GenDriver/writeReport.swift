@@ -119,7 +119,7 @@ package func writeReport(
             }
             let loweredDense = data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included, but
-            // those of the rows and columns lowering removed as constant (`removeConstantOutputs`).
+            // those of the rows lowering stores as constants (`removeConstantOutputs`).
             let macs = (loweredDense ? data.rows * data.fanIn : kept) * positions
             let indexBytes = data.sparse?.storedIndices.byteCount ?? data.sharedSparse?.inputs.byteCount
                 ?? data.kernelSparse?.channels.byteCount
@@ -217,7 +217,7 @@ package func writeReport(
             ]
             if !q.saturatedBiasRows.isEmpty { entry.append(("saturatedBiasRows", .ints(q.saturatedBiasRows))) }
             // Outputs proven the same for every input, which the C does not compute (GenLowering/removeConstantOutputs.swift):
-            // the model's row and its value in the output format; the next layer's bias holds them.
+            // the model's row and its value in the output format; the C stores them after the computed outputs.
             if !data.constantOutputs.isEmpty {
                 entry.append(("constantOutputs", .arr(data.constantOutputs.map {
                     .obj([("row", .int($0.modelRow)), ("value", .int(Int($0.value)))])

@@ -680,6 +680,7 @@ private func addColumn(
     context.hasColumn = true
     context.inputs = String(conv.data.fanIn)
     context.outputs = String(conv.data.rows)
+    context.computedOutputs = String(conv.data.rows)
     context.dotInput = "col"
     context.column = "\(namer.arena)[\(offset)]"
     context.padded = conv.padded

@@ -45,9 +45,10 @@ func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int
 /// proves constant: the layer's tables keep the other rows, its kernel stores the constants after their
 /// outputs (`constantOutputs`), and the next layer's columns follow that order. Same outputs, fewer MACs
 /// and weights. The inputs of a layer are bounded by the clamp of the step before it where that is a
-/// weighted layer or a clamp, else by the activation type's range. At least four rows stay computed (the
-/// row-pair kernel's least), and an even number goes (a lone row would leave the kernel's pairs): the first
-/// constant rows so many.
+/// weighted layer or a clamp, else by the activation type's range (after a pool too: cautious). At least
+/// four rows stay computed (the row-pair kernel's least), and an even number of them (a lone row would
+/// leave the kernel's pairs): the first constant rows so many. Not where either layer's new table would
+/// lose the row-pair kernel.
 func removeConstantOutputs(
     _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
 ) {
@@ -69,16 +70,19 @@ func removeConstantOutputs(
             constantOutput(of: producer.data, row: row, inputs: inputs).map { (row: row, value: $0) }
         }
         constants = Array(constants.prefix(max(0, producer.data.rows - 4)))
-        if constants.count % 2 == 1 { constants.removeLast() }
+        if (producer.data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
         guard !constants.isEmpty else { continue }
         let removed = Set(constants.map(\.row))
         let computed = (0..<producer.data.rows).filter { !removed.contains($0) }
         var reduced = producer.data
         reduced.keepRows(computed, then: constants.map(\.row))
         reduced.constantOutputs = constants.map { ConstantOutput(modelRow: producer.data.rowOrder?[$0.row] ?? $0.row, value: $0.value) }
-        guard rowPairs(reduced) else { continue }
+        var following = consumer.data
+        following.keepColumns(computed + constants.map(\.row))
+        // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
+        guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }
         producer.data = reduced
-        consumer.data.keepColumns(computed + constants.map(\.row))
+        consumer.data = following
         kinds[position].0 = .dense(producer)
         kinds[position + 1].0 = .dense(consumer)
     }

@@ -194,6 +194,35 @@ struct ConstantOutputTests {
         #expect(constantOutput(of: data, row: 3, inputs: 0...127) == 95)
     }
 
+    @Test("without the rounding in the bias the requantization rounds: 302 >> 2 is 76")
+    func roundingRequantization() {
+        var data = Self.layer([([0, 0, 0, 0, 0, 0, 0, 0], 302, 2), ([0, 0, 0, 0, 0, 0, 0, 0], 302, -1)])
+        #expect(constantOutput(of: data, row: 0, inputs: -128...127) == 75)
+        data.roundingInBias = false
+        #expect(constantOutput(of: data, row: 0, inputs: -128...127) == 76)
+        // A left shift saturates: 302 * 2 passes 127.
+        #expect(constantOutput(of: data, row: 1, inputs: -128...127) == 127)
+    }
+
+    @Test("a layer after a relu layer is proven over 0...127: a row that negative inputs would move is constant there")
+    func rangeOfThePreviousStep() {
+        // Rows 0 and 1 of the middle layer: weights -8 on input 0, bias 0, shift 0: over 0...127 the sum is
+        // -1016...0, relu 0; over -128...127 it reaches 1024 (127). Rows 2-9 depend on x.
+        let rows = 10
+        let middle = Self.layer((0..<rows).map { row in
+            row < 2 ? ([-8, 0, 0, 0, 0, 0, 0, 0], 0, 0) : ((0..<8).map { Int64(($0 + row) % 5) - 2 }, 10, 2)
+        })
+        let first = Self.layer((0..<8).map { row in ((0..<8).map { Int64(($0 * row) % 7) - 3 }, 5, 3) })
+        let last = Self.pair(rows: rows, constant: [])[1].0
+        var afterRelu: [(StepKind, Int)] = [(.dense(DenseStep(data: first)), 0), (.dense(DenseStep(data: middle)), 1), (last, 2)]
+        removeConstantOutputs(&afterRelu, activationRange: -128...127) { _ in true }
+        #expect(Self.data(afterRelu[1].0).constantOutputs == [ConstantOutput(modelRow: 0, value: 0), ConstantOutput(modelRow: 1, value: 0)])
+        // First in the program, its inputs span the type's range: nothing is constant.
+        var first2: [(StepKind, Int)] = [(.dense(DenseStep(data: middle)), 0), (last, 1)]
+        removeConstantOutputs(&first2, activationRange: -128...127) { _ in true }
+        #expect(Self.data(first2[0].0).constantOutputs.isEmpty)
+    }
+
     /// A producer of `rows` rows on 8 inputs where the rows in `constant` have zero weights and bias 300
     /// (output 75 at shift 2), the others x-dependent; then a consumer of 3 rows over them.
     static func pair(rows: Int, constant: Set<Int>) -> [(StepKind, Int)] {
@@ -231,7 +260,7 @@ struct ConstantOutputTests {
         #expect(consumer.bias.values == before[1].bias.values && consumer.fanIn == 10)
     }
 
-    @Test("an odd number of constant rows leaves one computed, and at least four rows stay computed")
+    @Test("an even number of rows stays computed, at least four; not where a table would lose the row-pair kernel")
     func evenAndAtLeastFour() {
         var odd = Self.pair(rows: 10, constant: [1, 4, 6])
         removeConstantOutputs(&odd, activationRange: -128...127) { _ in true }
@@ -239,12 +268,20 @@ struct ConstantOutputTests {
         var few = Self.pair(rows: 6, constant: [0, 1, 2, 3])
         removeConstantOutputs(&few, activationRange: -128...127) { _ in true }
         #expect(Self.data(few[0].0).constantOutputs.map(\.modelRow) == [0, 1])
-        var tooFew = Self.pair(rows: 5, constant: [0, 1])
-        removeConstantOutputs(&tooFew, activationRange: -128...127) { _ in true }
-        #expect(Self.data(tooFew[0].0).constantOutputs.isEmpty)
-        // Nor where the row-pair kernel would not take the reduced table.
+        // 5 rows, 2 constant: one goes, four (even) stay.
+        var five = Self.pair(rows: 5, constant: [0, 1])
+        removeConstantOutputs(&five, activationRange: -128...127) { _ in true }
+        #expect(Self.data(five[0].0).constantOutputs.map(\.modelRow) == [0])
+        // 4 rows: none can go.
+        var four = Self.pair(rows: 4, constant: [0, 1])
+        removeConstantOutputs(&four, activationRange: -128...127) { _ in true }
+        #expect(Self.data(four[0].0).constantOutputs.isEmpty)
+        // Nor where the row-pair kernel would not take the reduced table, or the consumer's reordered one.
         var noKernel = Self.pair(rows: 10, constant: [2, 7])
         removeConstantOutputs(&noKernel, activationRange: -128...127) { $0.rows == 10 }
         #expect(Self.data(noKernel[0].0).constantOutputs.isEmpty && Self.data(noKernel[0].0).rows == 10)
+        var consumerLoses = Self.pair(rows: 10, constant: [2, 7])
+        removeConstantOutputs(&consumerLoses, activationRange: -128...127) { $0.rows != 3 || $0.columnOrder == nil }
+        #expect(Self.data(consumerLoses[0].0).constantOutputs.isEmpty && Self.data(consumerLoses[1].0).columnOrder == nil)
     }
 }
