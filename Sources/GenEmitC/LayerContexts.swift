@@ -67,6 +67,8 @@ struct WeightedKernelContext {
     var loneRowMovesPointer: Bool = false
     /// A dense layer's rows its kernel computes (`outputs` less the constant ones stored after them).
     var computedOutputs: String = ""
+    /// A conv2d's output pixels per channel (where it fills constant channels).
+    var outPixels: String = ""
     var hasConstantOutputs: Bool = false
     var constantOutputs: [ConstantOutputContext] = []
     /// Some row pair starts its mixed sum from the Arm DSP bias table (`DSPRowPairTables.foldedPairs`).

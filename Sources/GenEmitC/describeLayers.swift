@@ -39,6 +39,7 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
             + orderText(dense.data)
     case .conv2d(let conv):
         return "Layer '\(name)': conv2d \(conv.kernelHeight)x\(conv.kernelWidth) stride \(conv.strideHeight)x\(conv.strideWidth) pad top \(conv.padTop) left \(conv.padLeft), \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(conv.data, pixels: conv.outHeight * conv.outWidth)); accumulator \(conv.data.accumulator.cName)"
+            + orderText(conv.data)
     case .maxPool2d(let pool):
         return "Layer '\(name)': maxpool2d \(pool.sizeHeight)x\(pool.sizeWidth) stride \(pool.strideHeight)x\(pool.strideWidth), \(shapes); \(formats)"
     case .avgPool2d(let pool):

@@ -117,6 +117,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.outputSize = String(step.output.count)
             context.inChannels = String(conv.inChannels)
             context.outChannels = String(conv.data.rows)
+            context.outPixels = String(conv.outHeight * conv.outWidth)
+            context.hasConstantOutputs = !conv.data.constantOutputs.isEmpty
+            context.constantOutputs = conv.data.constantOutputs.enumerated().map { offset, constant in
+                ConstantOutputContext(index: String(conv.data.rows + offset), value: CTableWriter.literal(constant.value))
+            }
             context.inHeight = String(conv.inHeight)
             context.inWidth = String(conv.inWidth)
             context.outHeight = String(conv.outHeight)

@@ -120,7 +120,8 @@ package struct FixedPointSimulator {
                 }
             }
         }
-        return out
+        // Output channels proven constant, after the computed ones (`removeConstantChannels`).
+        return out + data.constantOutputs.flatMap { [Int64](repeating: $0.value, count: conv.outHeight * conv.outWidth) }
     }
 
     private func runPool(_ pool: PoolStep, _ x: [Int64], average: Bool) -> [Int64] {

@@ -62,6 +62,7 @@ package func lowerProgram(
     }
     let rowPairs = { (data: WeightedStepData) in rowPairTables(data, target: target, quantization: quantized.options) != nil }
     removeConstantOutputs(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
+    removeConstantChannels(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
     orderRowsForConstantShifts(&kinds, rowPairs: rowPairs)
     // Vector-wise sets take the row-pair order first: their columns are as wide as that kernel reads.
     for position in kinds.indices {

@@ -88,6 +88,62 @@ func removeConstantOutputs(
     }
 }
 
+/// The same for a dense conv2d on the Arm DSP row-pair kernel over its im2col column (not the lane-pair kernel
+/// of few inputs): output channels proven constant are filled with their value after the computed ones, and
+/// the first plain dense layer after it, across pools and clamps (which keep channels apart) and a flatten,
+/// reads its columns in that channel order (each channel a run of the pooled pixels). Where a field overhangs
+/// the input its taps read 0, so 0 joins the input's range.
+func removeConstantChannels(
+    _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
+) {
+    for position in kinds.indices {
+        guard case .conv2d(var producer) = kinds[position].0, isPlainDenseTable(producer.data),
+            producer.data.constantOutputs.isEmpty, lanePairLayout(fanIn: producer.data.fanIn) == nil,
+            rowPairs(producer.data)
+        else { continue }
+        // The first step after it that is not a pool or a clamp must be the dense consumer.
+        var next = position + 1
+        scan: while next < kinds.count {
+            switch kinds[next].0 {
+            case .maxPool2d, .avgPool2d, .clamp: next += 1
+            case .dense, .conv2d: break scan
+            }
+        }
+        guard next < kinds.count, case .dense(var consumer) = kinds[next].0, isPlainDenseTable(consumer.data),
+            consumer.data.fanIn % producer.data.rows == 0
+        else { continue }
+        let block = consumer.data.fanIn / producer.data.rows
+        var inputs = activationRange
+        if position > 0 {
+            switch kinds[position - 1].0 {
+            case .dense(let previous): inputs = previous.data.clamp
+            case .conv2d(let previous): inputs = previous.data.clamp
+            case .clamp(let previous): inputs = previous.clamp
+            case .maxPool2d, .avgPool2d: break
+            }
+        }
+        if producer.padded { inputs = min(inputs.lowerBound, 0)...max(inputs.upperBound, 0) }
+        var constants = (0..<producer.data.rows).compactMap { row in
+            constantOutput(of: producer.data, row: row, inputs: inputs).map { (row: row, value: $0) }
+        }
+        constants = Array(constants.prefix(max(0, producer.data.rows - 4)))
+        if (producer.data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
+        guard !constants.isEmpty else { continue }
+        let removed = Set(constants.map(\.row))
+        let computed = (0..<producer.data.rows).filter { !removed.contains($0) }
+        var reduced = producer.data
+        reduced.keepRows(computed, then: constants.map(\.row))
+        reduced.constantOutputs = constants.map { ConstantOutput(modelRow: $0.row, value: $0.value) }
+        var following = consumer.data
+        following.keepColumns((computed + constants.map(\.row)).flatMap { channel in (0..<block).map { channel * block + $0 } })
+        guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }
+        producer.data = reduced
+        consumer.data = following
+        kinds[position].0 = .conv2d(producer)
+        kinds[next].0 = .dense(consumer)
+    }
+}
+
 extension WeightedStepData {
     /// Keeps the rows `rows` (in that order) of a plain dense table, with their bias and shifts; the rows
     /// `after` are no longer computed but their outputs stored after them (`constantOutputs`). `rowOrder`

@@ -27,7 +27,8 @@ struct RoundingInBiasSimulationTests {
                 dense.data.roundingInBias = false
                 copy.steps[index].kind = .dense(dense)
             case .conv2d(var conv):
-                conv.data.bias.values = modelBias
+                let stored = conv.data.rowOrder.map { $0.map { modelBias[$0] } } ?? modelBias
+                conv.data.bias.values = Array(stored.prefix(conv.data.rows))
                 conv.data.roundingInBias = false
                 copy.steps[index].kind = .conv2d(conv)
             case .maxPool2d, .avgPool2d, .clamp:

@@ -1,15 +1,23 @@
-// EndToEndTests/RowOrderSimulationTests.swift - Hidden rows reordered for the row-pair kernel change no output.
+// EndToEndTests/RowOrderSimulationTests.swift - Hidden rows reordered, and constant outputs stored, for the row-pair kernel change no output.
 
 import Foundation
 import GenLowering
 import Testing
 
-@Suite("Hidden rows reordered for constant shifts: the mcu program computes what the host one does")
+@Suite("Hidden rows reordered for constant shifts and constant outputs not computed: the mcu program computes what the host one does")
 struct RowOrderSimulationTests {
-    static let models: [(String, String)] = [
-        ("digits_mlp", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
-        ("digits_mlp_wide", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
-        ("row_pairs", TestModels.rowPairShapes()),
+    static func example(_ name: String) -> String {
+        (try? String(contentsOfFile: Paths.inRoot("Examples/\(name).json"), encoding: .utf8)) ?? ""
+    }
+
+    /// Model, text, whether some dense layer is reordered by shift, and the constant outputs (dense rows
+    /// and conv2d channels) lowering finds: trained units whose relu never passes 0.
+    static let models: [(String, String, reordered: Bool, constants: Int)] = [
+        ("digits_mlp", example("digits_mlp"), true, 4),
+        ("digits_mlp_wide", example("digits_mlp_wide"), true, 24),
+        ("row_pairs", TestModels.rowPairShapes(), true, 1),
+        ("digits_cnn", example("digits_cnn"), false, 6),
+        ("digits_cnn_wide", example("digits_cnn_wide"), false, 16),
     ]
 
     /// Each dense step's per-row shifts as lowered, its layer's in the model's row order, and the order
@@ -26,7 +34,7 @@ struct RowOrderSimulationTests {
 
     @Test("the same integers from the simulator for mcu (rows reordered) and host (model order)", arguments: 0..<models.count)
     func sameOutputs(_ index: Int) throws {
-        let (label, text) = Self.models[index]
+        let (label, text, reordered, expectedConstants) = Self.models[index]
         let mcu = try Verification.prepare(modelText: text, label: "order-mcu-\(label)", target: "mcu", vectorCount: 64)
         let host = try Verification.prepare(modelText: text, label: "order-host-\(label)", target: "host", vectorCount: 64)
         #expect(mcu.quantizedInputs == host.quantizedInputs)
@@ -36,22 +44,25 @@ struct RowOrderSimulationTests {
         let shifts = Self.shifts(mcu.result.program)
         #expect(shifts.contains { step in
             step.order.map { Array($0.sorted().prefix(step.lowered.count)) != Array($0.prefix(step.lowered.count)) } == true
-        }, "\(label): no layer was reordered")
+        } == reordered, "\(label): reordered")
         #expect(shifts.allSatisfy { step in
             step.lowered == Array((step.order.map { $0.map { step.model[$0] } } ?? step.model).prefix(step.lowered.count))
         })
-        // Outputs proven constant are stored after the computed ones, in the order rowOrder gives (the digits
-        // MLP's fc1 and fc2 have two each: trained units whose relu never passes 0).
-        let constants = mcu.result.program.steps.reduce(0) { count, step in
-            guard case .dense(let dense) = step.kind else { return count }
-            return count + dense.data.constantOutputs.count
-        }
-        #expect(label != "digits_mlp" || constants == 4, "\(label): \(constants) constant outputs")
+        // Outputs proven constant are stored after the computed ones, in the order rowOrder gives.
+        var constants = 0
         for step in mcu.result.program.steps {
-            guard case .dense(let dense) = step.kind, !dense.data.constantOutputs.isEmpty else { continue }
-            let order = dense.data.rowOrder ?? Array(0..<dense.data.outputCount)
-            #expect(Array(order[dense.data.rows...]) == dense.data.constantOutputs.map(\.modelRow))
+            let data: WeightedStepData
+            switch step.kind {
+            case .dense(let dense): data = dense.data
+            case .conv2d(let conv): data = conv.data
+            case .maxPool2d, .avgPool2d, .clamp: continue
+            }
+            constants += data.constantOutputs.count
+            guard !data.constantOutputs.isEmpty else { continue }
+            let order = data.rowOrder ?? Array(0..<data.outputCount)
+            #expect(Array(order[data.rows...]) == data.constantOutputs.map(\.modelRow))
         }
+        #expect(constants == expectedConstants, "\(label): \(constants) constant outputs")
         #expect(shifts.last.map { $0.order == nil } == true)
     }
 }

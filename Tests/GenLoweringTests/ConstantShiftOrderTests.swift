@@ -285,3 +285,61 @@ struct ConstantOutputTests {
         #expect(Self.data(consumerLoses[0].0).constantOutputs.isEmpty && Self.data(consumerLoses[1].0).columnOrder == nil)
     }
 }
+
+@Suite("Output channels proven constant: filled, not computed")
+struct ConstantChannelTests {
+    /// conv2d 2 input channels 4x4, 3x3 kernel, no padding: 8 channels of 2x2 (fan-in 18); channels in
+    /// `constant` have zero weights and bias 300 (75 at shift 2). Then a 2x2 max pool and a dense layer of
+    /// 3 rows over the 8 pooled channels.
+    static func chain(constant: Set<Int>) -> [(StepKind, Int)] {
+        let rows = 8
+        var conv = ConstantOutputTests.layer([])
+        conv.rows = rows
+        conv.fanIn = 18
+        conv.weights = ConstantTable(role: .weights, elementType: .int8, shape: [rows, 18], values: (0..<(rows * 18)).map { index in
+            constant.contains(index / 18) ? 0 : Int64(index % 7) - 3
+        })
+        conv.bias = ConstantTable(role: .bias, elementType: .int32, shape: [rows], values: (0..<rows).map { constant.contains($0) ? 300 : 10 })
+        conv.shifts = nil
+        conv.uniformShift = 2
+        let step = ConvStep(
+            data: conv, inChannels: 2, inHeight: 4, inWidth: 4, outHeight: 2, outWidth: 2, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0)
+        let pool = PoolStep(channels: rows, inHeight: 2, inWidth: 2, outHeight: 1, outWidth: 1, sizeHeight: 2, sizeWidth: 2,
+            strideHeight: 2, strideWidth: 2)
+        let dense = ConstantOutputTests.pair(rows: rows, constant: [])[1].0
+        return [(.conv2d(step), 0), (.maxPool2d(pool), 1), (dense, 2)]
+    }
+
+    @Test("channels 1 and 5 are filled after the others; the dense layer after the pool reads its columns so")
+    func fillsAndReorders() throws {
+        var kinds = Self.chain(constant: [1, 5])
+        let before = ConstantOutputTests.data(kinds[2].0)
+        removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
+        guard case .conv2d(let conv) = kinds[0].0 else { preconditionFailure("conv2d") }
+        #expect(conv.data.rows == 6 && conv.data.outputCount == 8)
+        #expect(conv.data.constantOutputs == [ConstantOutput(modelRow: 1, value: 75), ConstantOutput(modelRow: 5, value: 75)])
+        let order = [0, 2, 3, 4, 6, 7, 1, 5]
+        #expect(conv.data.rowOrder == order)
+        let dense = ConstantOutputTests.data(kinds[2].0)
+        #expect(dense.columnOrder == order)
+        #expect(dense.weights.values == (0..<3).flatMap { row in order.map { before.weights.values[row * 8 + $0] } })
+    }
+
+    @Test("nothing where the next weighted step is a conv2d, or the conv2d has the lane-pair kernel's few inputs")
+    func leftAlone() {
+        var toConv = Self.chain(constant: [1, 5])
+        toConv[2] = toConv[0]
+        removeConstantChannels(&toConv, activationRange: -128...127) { _ in true }
+        guard case .conv2d(let first) = toConv[0].0 else { preconditionFailure("conv2d") }
+        #expect(first.data.constantOutputs.isEmpty)
+        var lanes = Self.chain(constant: [1, 5])
+        guard case .conv2d(var narrow) = lanes[0].0 else { preconditionFailure("conv2d") }
+        narrow.data.fanIn = 9
+        narrow.data.weights.values = Array(narrow.data.weights.values.prefix(8 * 9))
+        lanes[0].0 = .conv2d(narrow)
+        removeConstantChannels(&lanes, activationRange: -128...127) { _ in true }
+        guard case .conv2d(let after) = lanes[0].0 else { preconditionFailure("conv2d") }
+        #expect(after.data.constantOutputs.isEmpty)
+    }
+}

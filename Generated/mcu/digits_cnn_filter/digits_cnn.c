@@ -194,7 +194,7 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (1028 bytes) ---- */
+/* ---- Constant tables (910 bytes) ---- */
 
 #if GEN_ARM_DSP
 /* 'conv1' weights [6][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
@@ -255,54 +255,47 @@ static const int8_t digits_cnn_l0_conv1_shift[6] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' weights [12][54], weights frac bits 6..31 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
-static const int8_t digits_cnn_l2_conv2_w[648] __attribute__((aligned(4))) = {
-    41, 0, -19, -1, -41, -1, 9, 0, 0, -13, 0, -23, 0, -34, 0, 3,
-    -1, -2, 0, -72, -110, -1, -1, 55, 17, 0, 67, 0, -2, -1, 52, 0,
-    0, 17, 0, -48, 0, 17, 0, -50, 19, -27, 0, -28, 0, -15, 0, -17,
-    -12, -1, 32, 0, 50, 0, -4, -1, 0, -6, 0, -47, 0, -62, 0, -95,
-    0, -11, 0, 1, 0, -1, 0, 30, 59, 0, -4, -1, 10, 0, 23, 0,
-    0, -28, 0, -4, 0, 7, 0, -18, 0, 46, 16, -2, 3, 4, 0, -5,
-    -16, -1, -63, -1, 35, 0, -11, -1, 0, -11, 0, -38, 0, 1, 0, 38,
-    2, -26, 0, 109, -6, 60, 34, -3, 37, 0, -8, -1, -32, -1, -32, -1,
-    0, -6, 0, -26, 0, -16, 0, -32, 3, -5, -9, -19, 0, -23, -10, -56,
-    -27, -1, -37, -1, -14, -1, 45, 0, 0, 42, 0, 17, 0, 17, 0, -20,
-    0, -38, 2, 10, -24, -9, 0, 46, -21, -1, 41, 0, -30, -1, 25, 0,
-    0, -63, 0, 55, 0, -43, 0, 8, 0, 13, 0, -23, 0, 14, 0, -27,
-    28, 0, -40, -1, 31, 0, 25, 0, 0, -9, 0, -49, 0, -46, 0, 23,
-    0, 10, 0, 14, -1, -21, 0, 28, -6, -1, 52, 0, 18, 0, -95, -1,
-    0, 66, 0, 18, 0, 42, 0, 17, 0, 2, 2, 48, 15, -29, 0, -7,
-    -13, -1, 0, 0, 43, 0, 14, 0, 0, -18, 0, -22, 0, -8, 0, 49,
-    65, 12, 0, 54, 4, 35, 6, 11, 22, 0, 14, 0, -56, -1, 27, 0,
-    0, 22, 0, 5, 0, -51, 0, 32, -3, -31, -15, -12, 0, 63, -3, 30,
-    -63, -1, 28, 0, -15, -1, 8, 0, 0, 13, 0, -4, 0, -32, 0, 50,
-    0, -83, -8, -18, -22, -12, 0, -28, 12, 15, -61, 24, -54, 16, -17, 4,
-    -22, 29, 23, 1, 10, -2, -12, 41, -17, 50, 12, 23, -2, 32, -25, -20,
-    7, 28, -19, -56, -64, -37, 23, -21, 17, 4, 14, -19, 55, 41, 51, -4,
-    -12, -30, 59, 39, 24, 10, -8, -34, 87, -60, -14, -97, 7, 10, -24, -41,
-    -37, 41, 34, 0, -29, 16, 101, -49, -43, 2, -37, 2, -31, 80, -3, -44,
-    -28, 8, -44, 40, -15, 17, 0, -14, -10, 40, -15, -36, -26, -44, -5, -56,
-    17, 16, -10, -41, 17, -48, 39, -5, 35, -15, 16, 23, -8, -37, 36, 11,
-    -10, -31, -30, -57, -5, -2, -13, 14, 15, -29, 14, -22, -42, -41, -52, -32,
-    37, -15, 0, -13, 14, 49, -4, -29, -29, -46, -6, -42, -13, -16, 43, -9,
-    -106, 26, 26, 36, 30, 53, 20, -38, 22, -11, 13, 43, 29, -11, 19, 48,
-    59, -4, -33, 28, 6, 56, 6, 9, -58, -19, 39, 100, 47, -25, 41, 0,
-    15, -16, -2, 18, 4, -14, -35, 49, 46, -1, -27, 26, 46, -1, -7, -23,
-    2, 44, 6, -7, 51, -28, 13, -19, -63, 12, 31, 5, 18, 36, 6, -12,
-    58, 15, 7, -6, -23, -23, -5, 11, 15, 2, -9, -32, 41, -25, -4, -54,
-    2, -26, 20, 78, -13, 11, 53, -32, 82, -20, -45, 57, 42, 13, 68, -33,
-    50, -28, -5, -27, 50, 4, -52, -38, 15, 14, -2, 21, -15, 17, -36, -9,
-    45, -7, 36, 42, -42, 12, -17, -25, -15, -20, -32, 30, -1, 46, 5, 4,
-    4, 19, 10, -23, 32, -8, 54, 7, 53, 12, -55, -2, 33, -54, -58, 51,
-    38, -17, 3, -74, -22, -56, -25, 19, 16, 13, 11, 23, -13, 11, 21, 7,
-    56, -72, 4, -11, 12, -15, 101, 2, 60, -36, -3, -35, 36, 4, -48, -74,
-    -16, 0, 0, 33, -9, 99, 26, 0, 0, -2, -1, -17, -24, 1, -24, 98,
-    -27, 30, 13, 41, -17, 18, 36, 31
+/* 'conv2' weights [10][54], weights frac bits 6..31 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l2_conv2_w[540] __attribute__((aligned(4))) = {
+    41, -13, -19, -24, -41, -35, 9, 3, -1, -2, 0, -72, -110, -1, -1, 55,
+    12, 15, -61, 24, -54, 16, -17, 4, 17, 17, 67, -48, -2, 16, 52, -50,
+    19, -27, 0, -28, 0, -15, 0, -17, 7, 28, -19, -56, -64, -37, 23, -21,
+    -12, -7, 32, -47, 50, -62, -4, -96, 0, -11, 0, 1, 0, -1, 0, 30,
+    87, -60, -14, -97, 7, 10, -24, -41, 59, -28, -4, -5, 10, 7, 23, -18,
+    0, 46, 16, -2, 3, 4, 0, -5, -28, 8, -44, 40, -15, 17, 0, -14,
+    -16, -12, -63, -39, 35, 1, -11, 37, 2, -26, 0, 109, -6, 60, 34, -3,
+    35, -15, 16, 23, -8, -37, 36, 11, 37, -6, -8, -27, -32, -17, -32, -33,
+    3, -5, -9, -19, 0, -23, -10, -56, 37, -15, 0, -13, 14, 49, -4, -29,
+    -27, 41, -37, 16, -14, 16, 45, -20, 0, -38, 2, 10, -24, -9, 0, 46,
+    22, -11, 13, 43, 29, -11, 19, 48, -21, -64, 41, 55, -30, -44, 25, 8,
+    0, 13, 0, -23, 0, 14, 0, -27, 15, -16, -2, 18, 4, -14, -35, 49,
+    28, -9, -40, -50, 31, -46, 25, 23, 0, 10, 0, 14, -1, -21, 0, 28,
+    -63, 12, 31, 5, 18, 36, 6, -12, -6, 65, 52, 18, 18, 42, -95, 16,
+    0, 2, 2, 48, 15, -29, 0, -7, 2, -26, 20, 78, -13, 11, 53, -32,
+    -13, -19, 0, -22, 43, -8, 14, 49, 65, 12, 0, 54, 4, 35, 6, 11,
+    15, 14, -2, 21, -15, 17, -36, -9, 22, 22, 14, 5, -56, -52, 27, 32,
+    -3, -31, -15, -12, 0, 63, -3, 30, 4, 19, 10, -23, 32, -8, 54, 7,
+    -63, 12, 28, -4, -15, -33, 8, 50, 0, -83, -8, -18, -22, -12, 0, -28,
+    16, 13, 11, 23, -13, 11, 21, 7, -22, 29, 23, 1, 10, -2, -12, 41,
+    -17, 50, 12, 23, -2, 32, -25, -20, 17, 4, 14, -19, 55, 41, 51, -4,
+    -12, -30, 59, 39, 24, 10, -8, -34, -37, 41, 34, 0, -29, 16, 101, -49,
+    -43, 2, -37, 2, -31, 80, -3, -44, -10, 40, -15, -36, -26, -44, -5, -56,
+    17, 16, -10, -41, 17, -48, 39, -5, -10, -31, -30, -57, -5, -2, -13, 14,
+    15, -29, 14, -22, -42, -41, -52, -32, -29, -46, -6, -42, -13, -16, 43, -9,
+    -106, 26, 26, 36, 30, 53, 20, -38, 59, -4, -33, 28, 6, 56, 6, 9,
+    -58, -19, 39, 100, 47, -25, 41, 0, 46, -1, -27, 26, 46, -1, -7, -23,
+    2, 44, 6, -7, 51, -28, 13, -19, 58, 15, 7, -6, -23, -23, -5, 11,
+    15, 2, -9, -32, 41, -25, -4, -54, 82, -20, -45, 57, 42, 13, 68, -33,
+    50, -28, -5, -27, 50, 4, -52, -38, 45, -7, 36, 42, -42, 12, -17, -25,
+    -15, -20, -32, 30, -1, 46, 5, 4, 53, 12, -55, -2, 33, -54, -58, 51,
+    38, -17, 3, -74, -22, -56, -25, 19, 56, -72, 4, -11, 12, -15, 101, 2,
+    60, -36, -3, -35, 36, 4, -48, -74, -16, 33, -9, 99, -24, 1, 26, -2,
+    -1, -17, 13, 41, -24, 98, -27, 30, -17, 18, 36, 31
 };
 
 #else
-/* 'conv2' weights [12][54], weights frac bits 6..31 per output */
-static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = {
+/* 'conv2' weights [10][54], weights frac bits 6..31 per output */
+static const int8_t digits_cnn_l2_conv2_w[10][54] __attribute__((aligned(4))) = {
     { /* row 0 */
         41, -41, -19, 9, 17, -2, 67, 52, -12, 50, 32, -4, 59, 10, -4, 23,
         -16, 35, -63, -11, 37, -32, -8, -32, -27, -14, -37, 45, -21, -30, 41, 25,
@@ -310,66 +303,54 @@ static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = 
         -63, -15, 28, 8, -16, 26
     },
     { /* row 1 */
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0
-    },
-    { /* row 2 */
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0
-    },
-    { /* row 3 */
         -13, -34, -23, 3, 17, 17, -48, -50, -6, -62, -47, -95, -28, 7, -4, -18,
         -11, 1, -38, 38, -6, -16, -26, -32, 42, 17, 17, -20, -63, -43, 55, 8,
         -9, -46, -49, 23, 66, 42, 18, 17, -18, -8, -22, 49, 22, -51, 5, 32,
         13, -32, -4, 50, 33, -2
     },
-    { /* row 4 */
+    { /* row 2 */
         -1, -110, 0, -1, 19, 0, 0, 0, 0, 0, 0, 0, 0, 3, 16, 0,
         2, -6, 0, 34, 3, 0, -9, -10, 0, -24, 2, 0, 0, 0, 0, 0,
         0, -1, 0, 0, 0, 15, 2, 0, 65, 4, 0, 6, -3, 0, -15, -3,
         0, -22, -8, 0, -9, -1
     },
-    { /* row 5 */
+    { /* row 3 */
         -1, 0, -72, 56, -27, -15, -28, -17, -11, -1, 1, 30, 46, 4, -2, -5,
         -26, 61, 109, -3, -5, -23, -18, -55, -38, -8, 10, 46, 13, 14, -23, -27,
         10, -20, 14, 28, 2, -29, 48, -7, 12, 35, 54, 11, -30, 63, -11, 31,
         -83, -11, -17, -28, 99, -17
     },
-    { /* row 6 */
+    { /* row 4 */
         12, -54, -61, -17, 7, -64, -19, 23, 87, 7, -14, -24, -28, -15, -44, 0,
         35, -8, 16, 36, 37, 14, 0, -4, 22, 29, 13, 19, 15, 4, -2, -35,
         -63, 18, 31, 6, 2, -13, 20, 53, 15, -15, -2, -36, 4, 32, 10, 54,
         16, -13, 11, 21, -24, 13
     },
-    { /* row 7 */
+    { /* row 5 */
         15, 17, 25, 5, 28, -36, -55, -21, -60, 10, -96, -40, 9, 18, 41, -14,
         -15, -36, 23, 11, -15, 49, -13, -28, -11, -11, 43, 48, -16, -14, 19, 50,
         13, 36, 5, -12, -26, 12, 78, -32, 14, 18, 22, -8, 19, -8, -23, 7,
         13, 12, 23, 7, 1, 41
     },
-    { /* row 8 */
+    { /* row 6 */
         -22, 10, 23, -12, 17, 55, 14, 51, -37, -29, 34, 101, -10, -26, -15, -5,
         -10, -5, -30, -13, -29, -13, -6, 43, 59, 6, -33, 6, 46, 46, -27, -7,
         58, -23, 7, -5, 82, 42, -45, 68, 45, -42, 36, -17, 53, 33, -55, -58,
         56, 12, 4, 101, -24, -17
     },
-    { /* row 9 */
+    { /* row 7 */
         30, -2, 1, 42, 4, 41, -19, -4, 42, 17, 0, -49, 41, -43, -35, -55,
         -30, -1, -56, 15, -45, -15, -41, -9, -4, 56, 29, 9, -1, -1, 27, -22,
         15, -22, -6, 12, -20, 13, 58, -33, -7, 13, 42, -24, 12, -54, -1, 52,
         -72, -15, -11, 2, 98, 18
     },
-    { /* row 10 */
+    { /* row 8 */
         -17, -2, 12, -25, -12, 24, 59, -8, -43, -31, -37, -3, 17, 17, -10, 39,
         15, -42, 14, -52, -106, 30, 26, 20, -58, 47, 39, 41, 2, 51, 6, 13,
         15, 41, -9, -4, 50, 50, -5, -52, -15, -1, -32, 5, 38, -22, 3, -25,
         60, 36, -3, -48, -27, 36
     },
-    { /* row 11 */
+    { /* row 9 */
         51, 33, 23, -19, -29, 10, 39, -33, 3, 81, 3, -43, 16, -48, -40, -5,
         -29, -40, -22, -31, 27, 53, 36, -38, -18, -25, 100, 0, 44, -28, -7, -19,
         2, -25, -31, -53, -28, 4, -26, -37, -19, 47, 31, 4, -17, -55, -74, 20,
@@ -381,70 +362,73 @@ static const int8_t digits_cnn_l2_conv2_w[12][54] __attribute__((aligned(4))) = 
 
 #if GEN_ARM_DSP
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
-static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
-    -381, -1180861229, -913567100, -913592188, -639333, -715621, 537, 1055,
-    1130, -99990, -270, 150770
+static const int32_t digits_cnn_l2_conv2_b[10] __attribute__((aligned(4))) = {
+    -381, -25469, -639333, -715621, 537, 270617, 1130, -99990,
+    -270, 150770
 };
 
 #else
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
-static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
-    -381, -1180861229, -913567100, -98, -639333, -298, 537, 1055,
-    1130, -395, -270, 590
+static const int32_t digits_cnn_l2_conv2_b[10] __attribute__((aligned(4))) = {
+    -381, -98, -639333, -298, 537, 1055, 1130, -395,
+    -270, 590
 };
 
 #endif
 
+#if !GEN_ARM_DSP
 /* 'conv2' right shift from accumulator to output format, per output */
-static const int8_t digits_cnn_l2_conv2_shift[12] __attribute__((aligned(4))) = {
-    6, 30, 31, 6, 19, 6, 6, 6, 6, 6, 6, 6
+static const int8_t digits_cnn_l2_conv2_shift[10] __attribute__((aligned(4))) = {
+    6, 6, 19, 6, 6, 6, 6, 6, 6, 6
 };
+
+#endif
 
 #if GEN_ARM_DSP
 /* 'fc' weights [10][12], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
 static const int8_t digits_cnn_l5_fc_w[120] __attribute__((aligned(4))) = {
-    12, -17, 0, 0, 0, 0, 15, 55, 24, 33, 0, 0, 0, 0, -20, -72,
-    -4, -18, 0, 0, 0, 0, 71, -100, 0, 0, 48, 24, -83, 41, -34, -36,
-    0, 0, 23, -12, 35, -34, -45, 6, 0, 0, -77, -48, -41, 3, 4, -34,
-    50, -76, -82, 19, -39, 26, -36, -32, -30, -27, -67, 3, 53, 26, -26, 79,
-    21, 71, 20, 121, -42, -105, -26, -22, -98, 28, 0, 0, 0, 0, -5, 1,
-    -47, 18, 0, 0, 0, 0, -8, -6, 0, 0, -31, -71, -48, 17, -15, 25,
-    1, 0, 6, 30, 6, -33, 26, 40, 44, 2, 21, -83, 52, -14, -47, -64,
-    -2, -32, -22, 10, 8, -81, 81, 26
+    12, -17, 0, 0, 15, 55, -83, 41, 24, 33, 0, 0, -20, -72, 35, -34,
+    -4, -18, 0, 0, 71, -100, -41, 3, 48, 24, 50, -76, -34, -36, -39, 26,
+    23, -12, -30, -27, -45, 6, 53, 26, -77, -48, 21, 71, 4, -34, -42, -105,
+    -82, 19, 0, 0, -36, -32, 0, 0, -67, 3, 0, 0, -26, 79, 0, 0,
+    20, 121, 0, 0, -26, -22, 0, 0, -98, 28, 0, 0, -5, 1, -48, 17,
+    -47, 18, 1, 0, -8, -6, 6, -33, -31, -71, 44, 2, -15, 25, 52, -14,
+    6, 30, -2, -32, 26, 40, 8, -81, 21, -83, 0, 0, -47, -64, 0, 0,
+    -22, 10, 0, 0, 81, 26, 0, 0
 };
 
 #else
 /* 'fc' weights [10][12], weights frac bits 5..6 per output */
 static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
     { /* row 0 */
-        12, 0, 0, 15, 0, -83, 48, -34, 50, -39, -82, -36
+        12, 15, 0, -83, 48, -34, 50, -39, -82, -36, 0, 0
     },
     { /* row 1 */
-        -17, 0, 0, 55, 0, 42, 24, -35, -76, 27, 20, -31
+        -17, 55, 0, 42, 24, -35, -76, 27, 20, -31, 0, 0
     },
     { /* row 2 */
-        24, 0, 0, -20, 0, 35, 23, -45, -30, 53, -67, -26
+        24, -20, 0, 35, 23, -45, -30, 53, -67, -26, 0, 0
     },
     { /* row 3 */
-        33, 0, 0, -71, 0, -34, -12, 7, -26, 26, 4, 80
+        33, -71, 0, -34, -12, 7, -26, 26, 4, 80, 0, 0
     },
     { /* row 4 */
-        -4, 0, 0, 71, 0, -41, -77, 4, 21, -42, 20, -26
+        -4, 71, 0, -41, -77, 4, 21, -42, 20, -26, 0, 0
     },
     { /* row 5 */
-        -17, 0, 0, -100, 0, 4, -47, -34, 71, -104, 121, -21
+        -17, -100, 0, 4, -47, -34, 71, -104, 121, -21, 0, 0
     },
     { /* row 6 */
-        -98, 0, 0, -5, 0, -48, -31, -15, 44, 52, 21, -47
+        -98, -5, 0, -48, -31, -15, 44, 52, 21, -47, 0, 0
     },
     { /* row 7 */
-        29, 0, 0, 2, 0, 18, -70, 26, 2, -14, -83, -63
+        29, 2, 0, 18, -70, 26, 2, -14, -83, -63, 0, 0
     },
     { /* row 8 */
-        -47, 0, 0, -8, 1, 6, 6, 26, -2, 8, -22, 81
+        -47, -8, 1, 6, 6, 26, -2, 8, -22, 81, 0, 0
     },
     { /* row 9 */
-        19, 0, 0, -5, 0, -33, 30, 40, -31, -81, 11, 26
+        19, -5, 0, -33, 30, 40, -31, -81, 11, 26, 0, 0
     }
 };
 
@@ -624,7 +608,7 @@ static void digits_cnn_l1_pool1(const int8_t x[384], int8_t y[96])
     }
 #endif
 }
-/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [6, 4, 4] -> [12, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 6..31 per output; dense, 2592 MACs; accumulator int32_t */
+/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [6, 4, 4] -> [12, 2, 2], activation relu6; in Q3.4, out Q3.4, weights frac bits 6..31 per output; dense, 2160 MACs; accumulator int32_t; the outputs of the model's rows 1 (0), 2 (0) are the same for every input (proven over the input's range): stored as constants after the others, not computed; outputs stored in the order of the model's rows 0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2 */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[96], int8_t y[48])
 {
 #if GEN_ARM_DSP
@@ -662,11 +646,11 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                  * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
                  * split once into two int16-lane pairs (__sxtb16). */
                 const int8_t *w = &digits_cnn_l2_conv2_w[0];
-                const int8_t *wt = &digits_cnn_l2_conv2_w[624];
+                const int8_t *wt = &digits_cnn_l2_conv2_w[520];
                 /* rows in blocks (the table's order) */
-                for (o = 0; o < 12; o += 6) {
+                for (o = 0; o < 6; o += 6) {
                     const int8_t *xp = col;
-                    int32_t low0 = digits_cnn_l2_conv2_b[o], mix0 = low0, low1 = digits_cnn_l2_conv2_b[o + 2], mix1 = digits_cnn_l2_conv2_b[o + 3], low2 = digits_cnn_l2_conv2_b[o + 4], mix2 = digits_cnn_l2_conv2_b[o + 5];
+                    int32_t low0 = digits_cnn_l2_conv2_b[o], mix0 = digits_cnn_l2_conv2_b[o + 1], low1 = digits_cnn_l2_conv2_b[o + 2], mix1 = digits_cnn_l2_conv2_b[o + 3], low2 = digits_cnn_l2_conv2_b[o + 4], mix2 = digits_cnn_l2_conv2_b[o + 5];
                     int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                     do {
                         {
@@ -787,7 +771,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     xp += 4;
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                     acc0 = low0;
-                    acc1 = digits_cnn_l2_conv2_b[o + 1] + gen_pair_high(mix0, low0);
+                    acc1 = gen_pair_high(mix0, low0);
                     acc2 = low1;
                     acc3 = gen_pair_high(mix1, low1);
                     acc4 = low2;
@@ -805,18 +789,134 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     }
                     /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
-                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, digits_cnn_l2_conv2_shift[o + 1], 0, 96);
-                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_floor(acc2, digits_cnn_l2_conv2_shift[o + 2], 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, 6, 0, 96);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_floor(acc2, 19, 0, 96);
                     y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_floor(acc3, 6, 0, 96);
-                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_floor(acc4, digits_cnn_l2_conv2_shift[o + 4], 0, 96);
+                    y[(o + 4) * 4 + p] = (int8_t)gen_requantize32_floor(acc4, 6, 0, 96);
                     y[(o + 5) * 4 + p] = (int8_t)gen_requantize32_floor(acc5, 6, 0, 96);
+                }
+                for (o = 6; o < 10; o += 4) {
+                    const int8_t *xp = col;
+                    int32_t low0 = digits_cnn_l2_conv2_b[o], mix0 = digits_cnn_l2_conv2_b[o + 1], low1 = digits_cnn_l2_conv2_b[o + 2], mix1 = digits_cnn_l2_conv2_b[o + 3];
+                    int32_t acc0, acc1, acc2, acc3;
+                    do {
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            w += 16;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            w += 16;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            w += 16;
+                        }
+                        xp += 4;
+                        {
+                            const int32_t xs = gen_read4(xp);
+                            const int32_t xEven = __sxtb16(xs);
+                            const int32_t xOdd = gen_sxtb16_odd(xs);
+                            int32_t ws[2];
+                            gen_read8_aligned(ws, &w[0]);
+                            mix0 = __smlad(ws[0], xEven, mix0);
+                            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                            mix0 = __smlad(ws[1], xOdd, mix0);
+                            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                            gen_read8_aligned(ws, &w[8]);
+                            mix1 = __smlad(ws[0], xEven, mix1);
+                            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                            mix1 = __smlad(ws[1], xOdd, mix1);
+                            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                            w += 16;
+                        }
+                        xp += 4;
+                    } while (xp != &col[48]);
+                    {
+                        const int32_t xs = gen_read4(xp);
+                        const int32_t xEven = __sxtb16(xs);
+                        const int32_t xOdd = gen_sxtb16_odd(xs);
+                        int32_t ws[2];
+                        gen_read8_aligned(ws, &w[0]);
+                        mix0 = __smlad(ws[0], xEven, mix0);
+                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                        mix0 = __smlad(ws[1], xOdd, mix0);
+                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                        gen_read8_aligned(ws, &w[8]);
+                        mix1 = __smlad(ws[0], xEven, mix1);
+                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                        mix1 = __smlad(ws[1], xOdd, mix1);
+                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                        w += 16;
+                    }
+                    xp += 4;
+                    /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
+                    acc0 = low0;
+                    acc1 = gen_pair_high(mix0, low0);
+                    acc2 = low1;
+                    acc3 = gen_pair_high(mix1, low1);
+                    {
+                        int i;
+                        for (i = 0; i < 2; ++i, wt += 4) { /* the last columns, per row */
+                            acc0 += (int32_t)wt[0] * xp[i];
+                            acc1 += (int32_t)wt[1] * xp[i];
+                            acc2 += (int32_t)wt[2] * xp[i];
+                            acc3 += (int32_t)wt[3] * xp[i];
+                        }
+                    }
+                    /* requantized outputs */
+                    y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
+                    y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, 6, 0, 96);
+                    y[(o + 2) * 4 + p] = (int8_t)gen_requantize32_floor(acc2, 6, 0, 96);
+                    y[(o + 3) * 4 + p] = (int8_t)gen_requantize32_floor(acc3, 6, 0, 96);
                 }
             }
         }
     }
 #else
     int oc, oy, ox;
-    for (oc = 0; oc < 12; ++oc) {
+    for (oc = 0; oc < 10; ++oc) {
         for (oy = 0; oy < 2; ++oy) {
             for (ox = 0; ox < 2; ++ox) {
                 int32_t acc = digits_cnn_l2_conv2_b[oc];
@@ -841,6 +941,14 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
         }
     }
 #endif
+    /* output channels that are the same for every input (proven): filled, not computed */
+    {
+        int q;
+        for (q = 0; q < 4; ++q) {
+            y[10 * 4 + q] = 0;
+            y[11 * 4 + q] = 0;
+        }
+    }
 }
 
 /* Layer 'pool2': avgpool2d 2x2 stride 2x2, [12, 2, 2] -> [12, 1, 1]; in Q3.4, out Q3.4; average rounded half up */
@@ -862,7 +970,7 @@ static void digits_cnn_l3_pool2(const int8_t x[48], int8_t y[12])
     }
 }
 
-/* Layer 'fc': dense [12] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 120 MACs; accumulator int32_t */
+/* Layer 'fc': dense [12] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 120 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
 {
     int o;
