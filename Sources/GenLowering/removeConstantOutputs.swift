@@ -88,10 +88,11 @@ func removeConstantOutputs(
     }
 }
 
-/// The same for a dense conv2d on the Arm DSP row-pair kernel over its im2col column (not the lane-pair kernel
-/// of few inputs): output channels proven constant are filled with their value after the computed ones, and
+/// The same for a dense conv2d whose table takes the Arm DSP row-pair order (not the lane-pair kernel of
+/// few inputs): output channels proven constant are filled with their value after the computed ones, and
 /// the first plain dense layer after it, across pools and clamps (which keep channels apart) and a flatten,
-/// reads its columns in that channel order (each channel a run of the pooled pixels). Where a field overhangs
+/// reads its columns in that channel order (each channel a run of the pooled pixels; its fan-in must be
+/// the channels times that run). Where a field overhangs
 /// the input its taps read 0, so 0 joins the input's range.
 func removeConstantChannels(
     _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
@@ -102,17 +103,21 @@ func removeConstantChannels(
             rowPairs(producer.data)
         else { continue }
         // The first step after it that is not a pool or a clamp must be the dense consumer.
+        // Each channel's run of pixels after the pools: what the consumer reads of it, channel after channel.
         var next = position + 1
+        var block = producer.outHeight * producer.outWidth
         scan: while next < kinds.count {
             switch kinds[next].0 {
-            case .maxPool2d, .avgPool2d, .clamp: next += 1
+            case .maxPool2d(let pool), .avgPool2d(let pool):
+                block = pool.outHeight * pool.outWidth
+                next += 1
+            case .clamp: next += 1
             case .dense, .conv2d: break scan
             }
         }
         guard next < kinds.count, case .dense(var consumer) = kinds[next].0, isPlainDenseTable(consumer.data),
-            consumer.data.fanIn % producer.data.rows == 0
+            consumer.data.fanIn == producer.data.rows * block
         else { continue }
-        let block = consumer.data.fanIn / producer.data.rows
         var inputs = activationRange
         if position > 0 {
             switch kinds[position - 1].0 {
@@ -133,7 +138,7 @@ func removeConstantChannels(
         let computed = (0..<producer.data.rows).filter { !removed.contains($0) }
         var reduced = producer.data
         reduced.keepRows(computed, then: constants.map(\.row))
-        reduced.constantOutputs = constants.map { ConstantOutput(modelRow: $0.row, value: $0.value) }
+        reduced.constantOutputs = constants.map { ConstantOutput(modelRow: producer.data.rowOrder?[$0.row] ?? $0.row, value: $0.value) }
         var following = consumer.data
         following.keepColumns((computed + constants.map(\.row)).flatMap { channel in (0..<block).map { channel * block + $0 } })
         guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }

@@ -326,6 +326,26 @@ struct ConstantChannelTests {
         #expect(dense.weights.values == (0..<3).flatMap { row in order.map { before.weights.values[row * 8 + $0] } })
     }
 
+    @Test("without the pool each channel is a run of 4 columns of the dense layer; a fan-in that is not channels x run: nothing")
+    func runsOfPixels() throws {
+        var kinds = Self.chain(constant: [1, 5])
+        let wide = ConstantOutputTests.pair(rows: 32, constant: [])[1].0
+        kinds = [kinds[0], (wide, 1)]
+        let before = ConstantOutputTests.data(wide)
+        removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
+        let channels = [0, 2, 3, 4, 6, 7, 1, 5]
+        let columns = channels.flatMap { channel in (0..<4).map { channel * 4 + $0 } }
+        let dense = ConstantOutputTests.data(kinds[1].0)
+        #expect(dense.columnOrder == columns)
+        #expect(dense.weights.values == (0..<3).flatMap { row in columns.map { before.weights.values[row * 32 + $0] } })
+        // After the pool to 1x1 the dense layer must read 8 columns; 16 is not this conv2d's output.
+        var mismatched = Self.chain(constant: [1, 5])
+        mismatched[2].0 = ConstantOutputTests.pair(rows: 16, constant: [])[1].0
+        removeConstantChannels(&mismatched, activationRange: -128...127) { _ in true }
+        guard case .conv2d(let conv) = mismatched[0].0 else { preconditionFailure("conv2d") }
+        #expect(conv.data.constantOutputs.isEmpty)
+    }
+
     @Test("nothing where the next weighted step is a conv2d, or the conv2d has the lane-pair kernel's few inputs")
     func leftAlone() {
         var toConv = Self.chain(constant: [1, 5])
