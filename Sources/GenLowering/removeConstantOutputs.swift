@@ -57,28 +57,12 @@ func removeConstantOutputs(
             isPlainDenseTable(producer.data), isPlainDenseTable(consumer.data), producer.data.constantOutputs.isEmpty,
             rowPairs(producer.data)
         else { continue }
-        var inputs = activationRange
-        if position > 0 {
-            switch kinds[position - 1].0 {
-            case .dense(let previous): inputs = previous.data.clamp
-            case .conv2d(let previous): inputs = previous.data.clamp
-            case .clamp(let previous): inputs = previous.clamp
-            case .maxPool2d, .avgPool2d: break
-            }
-        }
-        var constants = (0..<producer.data.rows).compactMap { row in
-            constantOutput(of: producer.data, row: row, inputs: inputs).map { (row: row, value: $0) }
-        }
-        constants = Array(constants.prefix(max(0, producer.data.rows - 4)))
-        if (producer.data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
-        guard !constants.isEmpty else { continue }
-        let removed = Set(constants.map(\.row))
-        let computed = (0..<producer.data.rows).filter { !removed.contains($0) }
-        var reduced = producer.data
-        reduced.keepRows(computed, then: constants.map(\.row))
-        reduced.constantOutputs = constants.map { ConstantOutput(modelRow: producer.data.rowOrder?[$0.row] ?? $0.row, value: $0.value) }
+        guard
+            let (reduced, stored) = withoutConstantRows(
+                producer.data, inputs: inputRange(before: position, in: kinds, activationRange: activationRange))
+        else { continue }
         var following = consumer.data
-        following.keepColumns(computed + constants.map(\.row))
+        following.keepColumns(stored)
         // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
         guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }
         producer.data = reduced
@@ -118,35 +102,49 @@ func removeConstantChannels(
         guard next < kinds.count, case .dense(var consumer) = kinds[next].0, isPlainDenseTable(consumer.data),
             consumer.data.fanIn == producer.data.rows * block
         else { continue }
-        var inputs = activationRange
-        if position > 0 {
-            switch kinds[position - 1].0 {
-            case .dense(let previous): inputs = previous.data.clamp
-            case .conv2d(let previous): inputs = previous.data.clamp
-            case .clamp(let previous): inputs = previous.clamp
-            case .maxPool2d, .avgPool2d: break
-            }
-        }
+        var inputs = inputRange(before: position, in: kinds, activationRange: activationRange)
         if producer.padded { inputs = min(inputs.lowerBound, 0)...max(inputs.upperBound, 0) }
-        var constants = (0..<producer.data.rows).compactMap { row in
-            constantOutput(of: producer.data, row: row, inputs: inputs).map { (row: row, value: $0) }
-        }
-        constants = Array(constants.prefix(max(0, producer.data.rows - 4)))
-        if (producer.data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
-        guard !constants.isEmpty else { continue }
-        let removed = Set(constants.map(\.row))
-        let computed = (0..<producer.data.rows).filter { !removed.contains($0) }
-        var reduced = producer.data
-        reduced.keepRows(computed, then: constants.map(\.row))
-        reduced.constantOutputs = constants.map { ConstantOutput(modelRow: producer.data.rowOrder?[$0.row] ?? $0.row, value: $0.value) }
+        guard let (reduced, stored) = withoutConstantRows(producer.data, inputs: inputs) else { continue }
         var following = consumer.data
-        following.keepColumns((computed + constants.map(\.row)).flatMap { channel in (0..<block).map { channel * block + $0 } })
+        following.keepColumns(stored.flatMap { channel in (0..<block).map { channel * block + $0 } })
         guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }
         producer.data = reduced
         consumer.data = following
         kinds[position].0 = .conv2d(producer)
         kinds[next].0 = .dense(consumer)
     }
+}
+
+/// What the step at `position` reads is bounded by: the clamp of the step before where that is a weighted
+/// layer or a clamp, else (the program's input, or after a pool: cautious) the activation type's range.
+private func inputRange(
+    before position: Int, in kinds: [(StepKind, Int)], activationRange: ClosedRange<Int64>
+) -> ClosedRange<Int64> {
+    guard position > 0 else { return activationRange }
+    switch kinds[position - 1].0 {
+    case .dense(let previous): return previous.data.clamp
+    case .conv2d(let previous): return previous.data.clamp
+    case .clamp(let previous): return previous.clamp
+    case .maxPool2d, .avgPool2d: return activationRange
+    }
+}
+
+/// `data` without the rows `constantOutput` proves constant over `inputs` (the first so many that leave an
+/// even number of at least four rows), which become its `constantOutputs`, and the stored order of all its
+/// outputs (computed rows, then the constant ones); nil when no row goes.
+private func withoutConstantRows(_ data: WeightedStepData, inputs: ClosedRange<Int64>) -> (WeightedStepData, [Int])? {
+    var constants = (0..<data.rows).compactMap { row in
+        constantOutput(of: data, row: row, inputs: inputs).map { (row: row, value: $0) }
+    }
+    constants = Array(constants.prefix(max(0, data.rows - 4)))
+    if (data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
+    guard !constants.isEmpty else { return nil }
+    let removed = Set(constants.map(\.row))
+    let computed = (0..<data.rows).filter { !removed.contains($0) }
+    var reduced = data
+    reduced.keepRows(computed, then: constants.map(\.row))
+    reduced.constantOutputs = constants.map { ConstantOutput(modelRow: data.rowOrder?[$0.row] ?? $0.row, value: $0.value) }
+    return (reduced, computed + constants.map(\.row))
 }
 
 extension WeightedStepData {
