@@ -49,8 +49,8 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     }
 }
 
-/// Where lowering stored a dense layer's rows, or read its columns, in another order than the model's, and
-/// which of its outputs it found constant (`removeConstantOutputs`).
+/// Where lowering stored a dense or conv2d layer's outputs, or read its columns, in another order than the
+/// model's, and which of its outputs it found constant (`removeConstantOutputs`).
 private func orderText(_ data: WeightedStepData) -> String {
     var text = ""
     if !data.constantOutputs.isEmpty {

@@ -70,10 +70,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.inputs = String(dense.data.fanIn)
             context.outputs = String(dense.data.outputCount)
             context.computedOutputs = String(dense.data.rows)
-            context.hasConstantOutputs = !dense.data.constantOutputs.isEmpty
-            context.constantOutputs = dense.data.constantOutputs.enumerated().map { offset, constant in
-                ConstantOutputContext(index: String(dense.data.rows + offset), value: CTableWriter.literal(constant.value))
-            }
+            addConstantOutputs(dense.data, to: &context)
             let dsp = program.target.armDSP
                 && hasEightBitKernels(
                     weightBits: quantized.options.weightBits, activationBits: quantized.options.activationBits,
@@ -118,10 +115,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             context.inChannels = String(conv.inChannels)
             context.outChannels = String(conv.data.rows)
             context.outPixels = String(conv.outHeight * conv.outWidth)
-            context.hasConstantOutputs = !conv.data.constantOutputs.isEmpty
-            context.constantOutputs = conv.data.constantOutputs.enumerated().map { offset, constant in
-                ConstantOutputContext(index: String(conv.data.rows + offset), value: CTableWriter.literal(constant.value))
-            }
+            addConstantOutputs(conv.data, to: &context)
             context.inHeight = String(conv.inHeight)
             context.inWidth = String(conv.inWidth)
             context.outHeight = String(conv.outHeight)
@@ -653,6 +647,14 @@ private func addDenseBlocking(
         },
         shift: { row in data.uniformShift.map(String.init) ?? (row == 0 ? "\(table)[o]" : "\(table)[o + \(row)]") },
         shiftValues: data.shifts?.values, to: &context)
+}
+
+/// The outputs lowering proved constant (`removeConstantOutputs`): stored after the `rows` computed ones.
+private func addConstantOutputs(_ data: WeightedStepData, to context: inout WeightedKernelContext) {
+    context.hasConstantOutputs = !data.constantOutputs.isEmpty
+    context.constantOutputs = data.constantOutputs.enumerated().map { offset, constant in
+        ConstantOutputContext(index: String(data.rows + offset), value: CTableWriter.literal(constant.value))
+    }
 }
 
 /// The lane-pair kernel's words and pairs (a dense conv2d of a small fan-in over its column, lowering's
