@@ -36,7 +36,7 @@ package struct GenerateOptions: Sendable {
     package var distill: Double?
     /// `--distill-temperature T` (default `DistillationSettings.defaultTemperature`).
     package var distillTemperature: Double?
-    /// `--sparse-lowering auto|always`.
+    /// `--sparse-lowering auto|always|never`.
     package var sparseLowering: String = "auto"
     /// `--index-format auto|byte|nibble`.
     package var indexFormat: String = "auto"

@@ -88,7 +88,7 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
     }
     let sparseLowering = SparseLowering(rawValue: options.sparseLowering)
     if sparseLowering == nil {
-        flagError("--sparse-lowering: expected 'auto' or 'always', found '\(options.sparseLowering)'")
+        flagError("--sparse-lowering: expected 'auto', 'always' or 'never', found '\(options.sparseLowering)'")
     }
     let indexFormat = IndexFormat(rawValue: options.indexFormat)
     if indexFormat == nil {

@@ -66,6 +66,9 @@ private func orderText(_ data: WeightedStepData) -> String {
         }
     }
     if data.columnOrder != nil { text += "; columns in the order the previous layer stores its outputs" }
+    if data.foldedColumns > 0 {
+        text += "; reads the first \(data.fanIn) of them: the \(data.foldedColumns) after are constants, their products in the bias"
+    }
     return text
 }
 

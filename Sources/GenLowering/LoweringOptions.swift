@@ -6,6 +6,8 @@ package enum SparseLowering: String, Sendable, CaseIterable {
     case auto
     /// Always the sparse form (the pruned weights are zero either way; only speed and size differ).
     case always
+    /// Always dense tables, which hold the pruned zeros (to measure what sparsity buys).
+    case never
 }
 
 /// How k-of-n index tables are stored.

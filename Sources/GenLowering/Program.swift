@@ -225,8 +225,11 @@ package struct WeightedStepData: Sendable {
     /// `removeConstantOutputs`): the model row of each stored output (`outputCount`). Tables, bias and
     /// shifts are in the stored order.
     package var rowOrder: [Int]? = nil
-    /// The same order of the previous layer's rows, where this layer's columns follow it.
+    /// The same order of the previous layer's rows, where this layer's columns follow it (as many as `fanIn`).
     package var columnOrder: [Int]? = nil
+    /// Inputs after the `fanIn` it reads that are constants (the previous layer's `constantOutputs`): their
+    /// products are in the bias (`foldConstantColumns`).
+    package var foldedColumns = 0
     /// Outputs proven one integer for every input (`removeConstantOutputs`): not computed (the tables hold
     /// `rows` other rows), stored after the computed ones, in this order.
     package var constantOutputs: [ConstantOutput] = []

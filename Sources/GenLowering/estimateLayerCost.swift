@@ -107,6 +107,9 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
     case .always:
         chosen = .sparse
         reason = "sparse as asked (--sparse-lowering always)"
+    case .never:
+        chosen = .dense
+        reason = "dense as asked (--sparse-lowering never)"
     case .auto:
         if let dense, let sparse {
             if sparse >= dense {

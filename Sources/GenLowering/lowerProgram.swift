@@ -22,36 +22,9 @@ package func lowerProgram(
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
-        let outSize = layer.layer.outputShape.reduce(1, *)
-        let inShape = layer.layer.inputShape
-        let outShape = layer.layer.outputShape
-        let kind: StepKind?
-        switch layer.op {
-        case .dense(_, let weights):
-            kind = .dense(DenseStep(data: lowerWeights(weights, kind: .dense, context: context)))
-        case .conv2d(let conv, let weights):
-            kind = .conv2d(
-                ConvStep(
-                    data: lowerWeights(
-                        weights,
-                        kind: .conv(outputPixels: outShape[1] * outShape[2], kernelArea: conv.kernel.h * conv.kernel.w),
-                        context: context),
-                    inChannels: conv.inChannels, inHeight: inShape[1],
-                    inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
-                    kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
-                    padTop: conv.padding.top, padLeft: conv.padding.left))
-        case .maxPool2d(let pool):
-            kind = .maxPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
-        case .avgPool2d(let pool):
-            kind = .avgPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
-        case .clamp(_, let range):
-            kind = .clamp(ClampStep(count: outSize, clamp: range))
-        case .flatten, .softmax:
-            kind = nil
-        }
-        if let kind {
+        if let kind = lowerLayer(layer, context: context) {
             kinds.append((kind, index))
-            sizes.append(outSize)
+            sizes.append(layer.layer.outputShape.reduce(1, *))
         }
     }
     if kinds.isEmpty {
@@ -61,6 +34,14 @@ package func lowerProgram(
         sizes.append(quantized.graph.inputSize)
     }
     let rowPairs = { (data: WeightedStepData) in rowPairTables(data, target: target, quantization: quantized.options) != nil }
+    if options.sparseLowering == .auto, target.costModel != nil {
+        var denseContext = context
+        denseContext.options.sparseLowering = .never
+        lowerDenseWhereConstantOutputsPay(
+            &kinds, denseForm: { lowerLayer(quantized.layers[$0], context: denseContext)! },
+            instructions: context.instructions, activationRange: FixedPoint.range(bits: quantized.options.activationBits),
+            rowPairs: rowPairs)
+    }
     removeConstantOutputs(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
     removeConstantChannels(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
     orderRowsForConstantShifts(&kinds, rowPairs: rowPairs)
@@ -120,6 +101,36 @@ package func lowerProgram(
         name: name, quantized: quantized, target: target,
         activationType: .signed(bits: quantized.options.activationBits), steps: steps, arenaElements: plan.arena,
         pingPongElements: plan.pingPong)
+}
+
+/// One layer's step (nil for flatten and softmax, which have none), its weights lowered as `context` decides.
+private func lowerLayer(_ layer: QuantizedLayer, context: WeightLoweringContext) -> StepKind? {
+    let outSize = layer.layer.outputShape.reduce(1, *)
+    let inShape = layer.layer.inputShape
+    let outShape = layer.layer.outputShape
+    switch layer.op {
+    case .dense(_, let weights):
+        return .dense(DenseStep(data: lowerWeights(weights, kind: .dense, context: context)))
+    case .conv2d(let conv, let weights):
+        return .conv2d(
+            ConvStep(
+                data: lowerWeights(
+                    weights,
+                    kind: .conv(outputPixels: outShape[1] * outShape[2], kernelArea: conv.kernel.h * conv.kernel.w),
+                    context: context),
+                inChannels: conv.inChannels, inHeight: inShape[1],
+                inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
+                kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
+                padTop: conv.padding.top, padLeft: conv.padding.left))
+    case .maxPool2d(let pool):
+        return .maxPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
+    case .avgPool2d(let pool):
+        return .avgPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
+    case .clamp(_, let range):
+        return .clamp(ClampStep(count: outSize, clamp: range))
+    case .flatten, .softmax:
+        return nil
+    }
 }
 
 /// The layers the Arm DSP kernels (and the cost model fitted to them) cover: 8-bit weights and
@@ -312,6 +323,33 @@ private struct WeightLoweringContext {
         // As `columnElements` and `lanePairKernel` decide: a dense conv2d of at least 4 rows runs over its column.
         if !kind.isDense, convRunsOverColumn(q), q.rows >= 4 { work.denseLanePairs = lanePairLayout(fanIn: q.fanIn)?.pairs.count }
         return estimateLayerCost(work, costModel: costModel(for: q, kind: kind), option: options.sparseLowering)
+    }
+
+    /// A weighted step's instructions as lowered: the cost model's dense estimate over the rows it computes
+    /// and the columns it reads where its table is plain dense, else its sparse form's estimate; nil for
+    /// other steps, or where the cost model has no figures for the layer.
+    func instructions(_ kind: StepKind) -> Double? {
+        let data: WeightedStepData
+        let work: LayerWork.Kind
+        switch kind {
+        case .dense(let dense):
+            data = dense.data
+            work = .dense
+        case .conv2d(let conv):
+            data = conv.data
+            work = .conv(outputPixels: conv.outHeight * conv.outWidth, kernelArea: conv.kernelHeight * conv.kernelWidth)
+        case .maxPool2d, .avgPool2d, .clamp:
+            return nil
+        }
+        guard isPlainDenseTable(data) else { return data.estimate?.sparseInstructions }
+        guard hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: data.accumulator.byteCount * 8),
+            data.rows >= 4, data.fanIn >= 4
+        else { return nil }
+        var dense = LayerWork(
+            kind: work, rows: data.rows, fanIn: data.fanIn, keptPerRow: data.fanIn, groupsPerRow: 0, groupKept: 1,
+            kernelGranularity: false, weightBytes: data.weights.elementType.byteCount, sparseIndexBytes: 0, nibbleIndices: false)
+        if !work.isDense, convColumns { dense.denseLanePairs = lanePairLayout(fanIn: data.fanIn)?.pairs.count }
+        return estimateLayerCost(dense, costModel: costModel, option: options.sparseLowering).denseInstructions
     }
 
     /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP

@@ -69,15 +69,16 @@ func orderRowsForConstantShifts(_ kinds: inout [(StepKind, Int)], rowPairs: (Wei
         reordered.weights.values = order.flatMap { producer.data.weights.values[($0 * fanIn)..<(($0 + 1) * fanIn)] }
         reordered.bias.values = order.map { producer.data.bias.values[$0] }
         reordered.shifts?.values = order.map { shifts.values[$0] }
-        // The constant outputs stay after the computed rows (`removeConstantOutputs`).
+        // The constant outputs stay after the computed rows (`removeConstantOutputs`); the consumer reads
+        // them or (folded into its bias) not.
         let stored = order + Array(order.count..<producer.data.outputCount)
         reordered.rowOrder = stored.map { producer.data.rowOrder?[$0] ?? $0 }
         var following = consumer.data
         let columns = following.fanIn
         following.weights.values = (0..<following.rows).flatMap { row in
-            stored.map { consumer.data.weights.values[row * columns + $0] }
+            stored.prefix(columns).map { consumer.data.weights.values[row * columns + $0] }
         }
-        following.columnOrder = stored.map { consumer.data.columnOrder?[$0] ?? $0 }
+        following.columnOrder = stored.prefix(columns).map { consumer.data.columnOrder?[$0] ?? $0 }
         // The consumer's column tail (fanIn % 4 columns) now holds other weights, so its bound is checked again.
         guard rowPairs(reordered), rowPairs(following) || !rowPairs(consumer.data) else { continue }
         producer.data = reordered

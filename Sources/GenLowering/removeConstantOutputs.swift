@@ -43,8 +43,9 @@ func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int
 /// Stops computing, in each dense layer whose outputs only the next dense layer reads (both with plain
 /// dense tables, the first on the Arm DSP row-pair kernel: `rowPairs`), the rows that `constantOutput`
 /// proves constant: the layer's tables keep the other rows, its kernel stores the constants after their
-/// outputs (`constantOutputs`), and the next layer's columns follow that order. Same outputs, fewer MACs
-/// and weights. The inputs of a layer are bounded by the clamp of the step before it where that is a
+/// outputs (`constantOutputs`), and the next layer's columns follow that order, without the constant
+/// ones (their products join its bias: `foldConstantColumns`). Same outputs, fewer MACs and weights in
+/// both layers. The inputs of a layer are bounded by the clamp of the step before it where that is a
 /// weighted layer or a clamp, else by the activation type's range (after a pool too: cautious). At least
 /// four rows stay computed (the row-pair kernel's least), and an even number of them (a lone row would
 /// leave the kernel's pairs): the first constant rows so many. Not where either layer's new table would
@@ -52,67 +53,104 @@ func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int
 func removeConstantOutputs(
     _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
 ) {
-    for position in kinds.indices.dropLast() {
-        guard case .dense(var producer) = kinds[position].0, case .dense(var consumer) = kinds[position + 1].0,
-            isPlainDenseTable(producer.data), isPlainDenseTable(consumer.data), producer.data.constantOutputs.isEmpty,
-            rowPairs(producer.data)
-        else { continue }
-        guard
-            let (reduced, stored) = withoutConstantRows(
-                producer.data, inputs: inputRange(before: position, in: kinds, activationRange: activationRange))
-        else { continue }
-        var following = consumer.data
-        following.keepColumns(stored)
-        // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
-        guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }
-        producer.data = reduced
-        consumer.data = following
-        kinds[position].0 = .dense(producer)
-        kinds[position + 1].0 = .dense(consumer)
+    for position in kinds.indices {
+        _ = removeConstantOutputs(at: position, &kinds, activationRange: activationRange, rowPairs: rowPairs)
     }
+}
+
+/// `removeConstantOutputs` for the dense layer at `position` alone: the position of its consumer whose
+/// columns followed, or nil when nothing changed.
+func removeConstantOutputs(
+    at position: Int, _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>,
+    rowPairs: (WeightedStepData) -> Bool
+) -> Int? {
+    guard position + 1 < kinds.count, case .dense(var producer) = kinds[position].0,
+        case .dense(var consumer) = kinds[position + 1].0,
+        isPlainDenseTable(producer.data), isPlainDenseTable(consumer.data), producer.data.constantOutputs.isEmpty,
+        rowPairs(producer.data)
+    else { return nil }
+    guard
+        let (reduced, stored) = withoutConstantRows(
+            producer.data, inputs: inputRange(before: position, in: kinds, activationRange: activationRange))
+    else { return nil }
+    var following = consumer.data
+    following.keepColumns(stored)
+    following.foldConstantColumns(reduced.constantOutputs.map(\.value))
+    // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
+    guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
+    producer.data = reduced
+    consumer.data = following
+    kinds[position].0 = .dense(producer)
+    kinds[position + 1].0 = .dense(consumer)
+    return position + 1
 }
 
 /// The same for a dense conv2d whose table takes the Arm DSP row-pair order (not the lane-pair kernel of
 /// few inputs): output channels proven constant are filled with their value after the computed ones, and
 /// the first plain dense layer after it, across pools and clamps (which keep channels apart) and a flatten,
 /// reads its columns in that channel order (each channel a run of the pooled pixels; its fan-in must be
-/// the channels times that run). Where a field overhangs
+/// the channels times that run), and not those of channels of zeros. Where a field overhangs
 /// the input its taps read 0, so 0 joins the input's range.
 func removeConstantChannels(
     _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
 ) {
     for position in kinds.indices {
-        guard case .conv2d(var producer) = kinds[position].0, isPlainDenseTable(producer.data),
-            producer.data.constantOutputs.isEmpty, lanePairLayout(fanIn: producer.data.fanIn) == nil,
-            rowPairs(producer.data)
-        else { continue }
-        // The first step after it that is not a pool or a clamp must be the dense consumer.
-        // Each channel's run of pixels after the pools: what the consumer reads of it, channel after channel.
-        var next = position + 1
-        var block = producer.outHeight * producer.outWidth
-        scan: while next < kinds.count {
-            switch kinds[next].0 {
-            case .maxPool2d(let pool), .avgPool2d(let pool):
-                block = pool.outHeight * pool.outWidth
-                next += 1
-            case .clamp: next += 1
-            case .dense, .conv2d: break scan
-            }
-        }
-        guard next < kinds.count, case .dense(var consumer) = kinds[next].0, isPlainDenseTable(consumer.data),
-            consumer.data.fanIn == producer.data.rows * block
-        else { continue }
-        var inputs = inputRange(before: position, in: kinds, activationRange: activationRange)
-        if producer.padded { inputs = min(inputs.lowerBound, 0)...max(inputs.upperBound, 0) }
-        guard let (reduced, stored) = withoutConstantRows(producer.data, inputs: inputs) else { continue }
-        var following = consumer.data
-        following.keepColumns(stored.flatMap { channel in (0..<block).map { channel * block + $0 } })
-        guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { continue }
-        producer.data = reduced
-        consumer.data = following
-        kinds[position].0 = .conv2d(producer)
-        kinds[next].0 = .dense(consumer)
+        _ = removeConstantChannels(at: position, &kinds, activationRange: activationRange, rowPairs: rowPairs)
     }
+}
+
+/// `removeConstantChannels` for the conv2d at `position` alone: the position of its consumer whose columns
+/// followed, or nil when nothing changed.
+func removeConstantChannels(
+    at position: Int, _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>,
+    rowPairs: (WeightedStepData) -> Bool
+) -> Int? {
+    guard case .conv2d(var producer) = kinds[position].0, isPlainDenseTable(producer.data),
+        producer.data.constantOutputs.isEmpty, lanePairLayout(fanIn: producer.data.fanIn) == nil,
+        rowPairs(producer.data)
+    else { return nil }
+    guard let (next, block) = channelConsumer(after: position, in: kinds),
+        case .dense(var consumer) = kinds[next].0, isPlainDenseTable(consumer.data),
+        consumer.data.fanIn == producer.data.rows * block
+    else { return nil }
+    var inputs = inputRange(before: position, in: kinds, activationRange: activationRange)
+    if producer.padded { inputs = min(inputs.lowerBound, 0)...max(inputs.upperBound, 0) }
+    guard let (reduced, stored) = withoutConstantRows(producer.data, inputs: inputs) else { return nil }
+    var following = consumer.data
+    following.keepColumns(stored.flatMap { channel in (0..<block).map { channel * block + $0 } })
+    // A channel of zeros stays zeros through max and average pools and a clamp that holds 0: the consumer
+    // can leave its columns out. Other values could change on the way (an average's rounding): kept.
+    let zeros = reduced.constantOutputs.allSatisfy { $0.value == 0 }
+        && kinds[(position + 1)..<next].allSatisfy { step in
+            if case .clamp(let clamp) = step.0 { return clamp.clamp.contains(0) }
+            return true
+        }
+    if zeros { following.foldConstantColumns([Int64](repeating: 0, count: reduced.constantOutputs.count * block)) }
+    guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
+    producer.data = reduced
+    consumer.data = following
+    kinds[position].0 = .conv2d(producer)
+    kinds[next].0 = .dense(consumer)
+    return next
+}
+
+/// The first weighted step after the conv2d at `position`, across pools and clamps (which keep channels
+/// apart), and each channel's run of pixels after the pools: what that step reads of it, channel after
+/// channel. Nil when no weighted step follows.
+func channelConsumer(after position: Int, in kinds: [(StepKind, Int)]) -> (position: Int, block: Int)? {
+    guard case .conv2d(let producer) = kinds[position].0 else { return nil }
+    var next = position + 1
+    var block = producer.outHeight * producer.outWidth
+    while next < kinds.count {
+        switch kinds[next].0 {
+        case .maxPool2d(let pool), .avgPool2d(let pool):
+            block = pool.outHeight * pool.outWidth
+            next += 1
+        case .clamp: next += 1
+        case .dense, .conv2d: return (next, block)
+        }
+    }
+    return nil
 }
 
 /// What the step at `position` reads is bounded by: the clamp of the step before where that is a weighted
@@ -176,6 +214,26 @@ extension WeightedStepData {
         let modelColumns = columns.map { columnOrder?[$0] ?? $0 }
         weights.values = (0..<rows).flatMap { row in columns.map { weights.values[row * fanIn + $0] } }
         columnOrder = modelColumns == Array(modelColumns.indices) ? nil : modelColumns
+    }
+
+    /// Stops reading its last `values.count` columns, whose inputs are always `values`: each row's bias takes
+    /// their products instead, so the accumulator ends where it did (and, starting nearer it, stays within the
+    /// bound |b| + Σ|w|·max|x| that quantization checked). Not where some bias would then leave int32.
+    mutating func foldConstantColumns(_ values: [Int64]) {
+        let kept = fanIn - values.count
+        guard !values.isEmpty, kept > 0 else { return }
+        let folded = (0..<rows).map { row in
+            bias.values[row] + zip(values.indices, values).reduce(0) { sum, entry in
+                sum + weights.values[row * fanIn + kept + entry.0] * entry.1
+            }
+        }
+        guard folded.allSatisfy({ Int64(Int32.min)...Int64(Int32.max) ~= $0 }) else { return }
+        bias.values = folded
+        weights.values = (0..<rows).flatMap { row in weights.values[(row * fanIn)..<(row * fanIn + kept)] }
+        weights.shape = [rows, kept]
+        columnOrder = columnOrder.map { Array($0.prefix(kept)) }
+        fanIn = kept
+        foldedColumns += values.count
     }
 
     /// Outputs the layer writes: its computed rows and the constants stored after them.

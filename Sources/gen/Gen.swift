@@ -104,7 +104,7 @@ struct GenerateFlags: ParsableArguments {
     var blas: String?
 
     @Option(name: .customLong("sparse-lowering"),
-        help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse.")
+        help: "auto: a pruned layer stays sparse only where the target's cost model says it is faster and smaller than dense; always: keep every pruned layer sparse; never: lower every layer dense.")
     var sparseLowering: String = "auto"
 
     @Option(name: .customLong("index-format"),

@@ -252,12 +252,16 @@ struct ConstantOutputTests {
         #expect(producer.rows == 8 && producer.outputCount == 10)
         #expect(producer.constantOutputs == [ConstantOutput(modelRow: 2, value: 75), ConstantOutput(modelRow: 7, value: 75)])
         let order = [0, 1, 3, 4, 5, 6, 8, 9, 2, 7]
-        #expect(producer.rowOrder == order && consumer.columnOrder == order)
+        #expect(producer.rowOrder == order && consumer.columnOrder == Array(order.prefix(8)))
         #expect(producer.weights.values == order.prefix(8).flatMap { before[0].weights.values[($0 * 8)..<($0 * 8 + 8)] })
         // Every shift left is 2: one uniform shift.
         #expect(producer.uniformShift == 2 && producer.shifts == nil)
-        #expect(consumer.weights.values == (0..<3).flatMap { row in order.map { before[1].weights.values[row * 10 + $0] } })
-        #expect(consumer.bias.values == before[1].bias.values && consumer.fanIn == 10)
+        // The consumer reads the 8 computed outputs; the two constants (75) are in its bias. Its weights are
+        // (i % 7) - 3 at i = 10 row + column: columns 2 and 7 hold -1, -3 (row 0), 2, 0 (row 1), -2, 3 (row 2).
+        #expect(consumer.weights.values == (0..<3).flatMap { row in order.prefix(8).map { before[1].weights.values[row * 10 + $0] } })
+        #expect(consumer.fanIn == 8 && consumer.foldedColumns == 2)
+        let folded: [Int64] = [1 - 75 * 4, 2 + 75 * 2, 3 + 75 * 1]
+        #expect(consumer.bias.values == folded)
     }
 
     @Test("an even number of rows stays computed, at least four; not where a table would lose the row-pair kernel")
@@ -289,9 +293,9 @@ struct ConstantOutputTests {
 @Suite("Output channels proven constant: filled, not computed")
 struct ConstantChannelTests {
     /// conv2d 2 input channels 4x4, 3x3 kernel, no padding: 8 channels of 2x2 (fan-in 18); channels in
-    /// `constant` have zero weights and bias 300 (75 at shift 2). Then a 2x2 max pool and a dense layer of
-    /// 3 rows over the 8 pooled channels.
-    static func chain(constant: Set<Int>) -> [(StepKind, Int)] {
+    /// `constant` have zero weights and bias `constantBias` (300: 75 at shift 2). Then a 2x2 max pool and a
+    /// dense layer of 3 rows over the 8 pooled channels.
+    static func chain(constant: Set<Int>, constantBias: Int64 = 300) -> [(StepKind, Int)] {
         let rows = 8
         var conv = ConstantOutputTests.layer([])
         conv.rows = rows
@@ -299,7 +303,7 @@ struct ConstantChannelTests {
         conv.weights = ConstantTable(role: .weights, elementType: .int8, shape: [rows, 18], values: (0..<(rows * 18)).map { index in
             constant.contains(index / 18) ? 0 : Int64(index % 7) - 3
         })
-        conv.bias = ConstantTable(role: .bias, elementType: .int32, shape: [rows], values: (0..<rows).map { constant.contains($0) ? 300 : 10 })
+        conv.bias = ConstantTable(role: .bias, elementType: .int32, shape: [rows], values: (0..<rows).map { constant.contains($0) ? constantBias : 10 })
         conv.shifts = nil
         conv.uniformShift = 2
         let step = ConvStep(
@@ -324,6 +328,27 @@ struct ConstantChannelTests {
         let dense = ConstantOutputTests.data(kinds[2].0)
         #expect(dense.columnOrder == order)
         #expect(dense.weights.values == (0..<3).flatMap { row in order.map { before.weights.values[row * 8 + $0] } })
+    }
+
+    @Test("channels of zeros: the dense layer leaves their columns out (0 through the pool); a clamp without 0 between: read")
+    func zeroChannelsNotRead() throws {
+        var kinds = Self.chain(constant: [1, 5], constantBias: 0)
+        let before = ConstantOutputTests.data(kinds[2].0)
+        removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
+        let dense = ConstantOutputTests.data(kinds[2].0)
+        #expect(dense.fanIn == 6 && dense.foldedColumns == 2 && dense.columnOrder == [0, 2, 3, 4, 6, 7])
+        #expect(dense.weights.values == (0..<3).flatMap { row in [0, 2, 3, 4, 6, 7].map { before.weights.values[row * 8 + $0] } })
+        #expect(dense.bias.values == before.bias.values)
+        // 75 stays 75 through a max pool, but an average could round another value: those columns are read.
+        var nonzero = Self.chain(constant: [1, 5])
+        removeConstantChannels(&nonzero, activationRange: -128...127) { _ in true }
+        #expect(ConstantOutputTests.data(nonzero[2].0).fanIn == 8)
+        // A clamp to 1...127 after the pool turns the zeros into ones: read.
+        var clamped = Self.chain(constant: [1, 5], constantBias: 0)
+        clamped.insert((.clamp(ClampStep(count: 8, clamp: 1...127)), 2), at: 2)
+        removeConstantChannels(&clamped, activationRange: -128...127) { _ in true }
+        guard case .conv2d(let conv) = clamped[0].0 else { preconditionFailure("conv2d") }
+        #expect(conv.data.constantOutputs.count == 2 && ConstantOutputTests.data(clamped[3].0).fanIn == 8)
     }
 
     @Test("without the pool each channel is a run of 4 columns of the dense layer; a fan-in that is not channels x run: nothing")

@@ -1,0 +1,98 @@
+// GenLowering/lowerDenseWhereConstantOutputsPay.swift - "Does sparsity pay?" for a layer and the one that reads it.
+
+/// Lowers a weighted layer and its consumer dense together where that is estimated faster than the forms
+/// chosen layer by layer, because dense they leave out the layer's constant outputs.
+///
+/// The per-layer choice (`estimateLayerCost`) prices a dense form with every row. But a dense layer whose
+/// consumer is dense too stops computing the outputs proven constant (`removeConstantOutputs`,
+/// `removeConstantChannels`), and the consumer reads fewer columns: trained units that never pass their
+/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Sparse, neither saving happens.
+/// So for each producer whose consumer is not plain dense already (or which is not itself), the pair is
+/// tried dense with the removal done, and kept where the cost model (`instructions`) prices the two steps
+/// below their present forms. Flash is not weighed here: dense is chosen only where it is faster, which is
+/// when the per-layer rule would choose it too. Left to right, so a consumer made dense is the next
+/// pair's producer with its columns already reduced. `denseForm` lowers a layer (its index) dense; only
+/// steps that are not plain dense are re-lowered, so the columns an earlier pair removed stay removed.
+func lowerDenseWhereConstantOutputsPay(
+    _ kinds: inout [(StepKind, Int)], denseForm: (Int) -> StepKind, instructions: (StepKind) -> Double?,
+    activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
+) {
+    for producer in kinds.indices {
+        let consumer: Int
+        let isConv: Bool
+        switch kinds[producer].0 {
+        case .dense:
+            guard producer + 1 < kinds.count, case .dense = kinds[producer + 1].0 else { continue }
+            consumer = producer + 1
+            isConv = false
+        case .conv2d:
+            guard let (next, _) = channelConsumer(after: producer, in: kinds), case .dense = kinds[next].0 else { continue }
+            consumer = next
+            isConv = true
+        case .maxPool2d, .avgPool2d, .clamp:
+            continue
+        }
+        guard let producerData = kinds[producer].0.weightedData, let consumerData = kinds[consumer].0.weightedData,
+            !(isPlainDenseTable(producerData) && isPlainDenseTable(consumerData)),
+            let before = instructions(kinds[producer].0).flatMap({ a in instructions(kinds[consumer].0).map { a + $0 } })
+        else { continue }
+        var trial = kinds
+        for position in [producer, consumer] where !isPlainDenseTable(trial[position].0.weightedData!) {
+            trial[position].0 = denseForm(trial[position].1)
+        }
+        let removed =
+            isConv
+            ? removeConstantChannels(at: producer, &trial, activationRange: activationRange, rowPairs: rowPairs)
+            : removeConstantOutputs(at: producer, &trial, activationRange: activationRange, rowPairs: rowPairs)
+        guard removed != nil, let producerDense = instructions(trial[producer].0),
+            let consumerDense = instructions(trial[consumer].0), producerDense + consumerDense < before
+        else { continue }
+        let constants = trial[producer].0.weightedData!.constantOutputs.count
+        let folded = trial[consumer].0.weightedData!.foldedColumns
+        let pair = "\(Int((producerDense + consumerDense).rounded())) against \(Int(before.rounded())) instructions for the two"
+        for (position, dense, role) in [
+            (producer, producerDense, "with the layer that reads it dense, its \(constants) constant outputs are not computed"),
+            (
+                consumer, consumerDense,
+                "with the layer before dense, whose \(constants) constant outputs are not computed, it reads \(folded) fewer inputs"
+            ),
+        ] {
+            // The estimate as the layer was lowered alone (none for a layer not pruned), with its new choice.
+            let old = kinds[position].0.weightedData?.estimate
+            trial[position].0.updateWeightedData { data in
+                guard let old else { return data.estimate = nil }
+                data.estimate = LayerCostEstimate(
+                    denseInstructions: dense, sparseInstructions: old.sparseInstructions,
+                    denseBytes: data.weights.values.count * data.weights.elementType.byteCount, sparseBytes: old.sparseBytes,
+                    chosen: .dense, reason: "dense: \(role); the pair is faster dense (\(pair))")
+            }
+        }
+        kinds[producer] = trial[producer]
+        kinds[consumer] = trial[consumer]
+    }
+}
+
+extension StepKind {
+    /// The weights of a dense or conv2d step; nil for the others.
+    var weightedData: WeightedStepData? {
+        switch self {
+        case .dense(let dense): return dense.data
+        case .conv2d(let conv): return conv.data
+        case .maxPool2d, .avgPool2d, .clamp: return nil
+        }
+    }
+
+    /// Changes the weights of a dense or conv2d step; the others have none.
+    mutating func updateWeightedData(_ change: (inout WeightedStepData) -> Void) {
+        switch self {
+        case .dense(var dense):
+            change(&dense.data)
+            self = .dense(dense)
+        case .conv2d(var conv):
+            change(&conv.data)
+            self = .conv2d(conv)
+        case .maxPool2d, .avgPool2d, .clamp:
+            break
+        }
+    }
+}
