@@ -75,7 +75,8 @@ func removeConstantOutputs(
     else { return nil }
     var following = consumer.data
     following.keepColumns(stored)
-    following.foldConstantColumns(reduced.constantOutputs.map(\.value))
+    let values = reduced.constantOutputs.map(\.value)
+    following.foldConstantColumns(Array(values.suffix(foldableRuns(values.count, run: 1, fanIn: following.fanIn))))
     // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
     guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
     producer.data = reduced
@@ -125,7 +126,10 @@ func removeConstantChannels(
             if case .clamp(let clamp) = step.0 { return clamp.clamp.contains(0) }
             return true
         }
-    if zeros { following.foldConstantColumns([Int64](repeating: 0, count: reduced.constantOutputs.count * block)) }
+    if zeros {
+        let channels = foldableRuns(reduced.constantOutputs.count, run: block, fanIn: following.fanIn)
+        following.foldConstantColumns([Int64](repeating: 0, count: channels * block))
+    }
     guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
     producer.data = reduced
     consumer.data = following
@@ -151,6 +155,15 @@ func channelConsumer(after position: Int, in kinds: [(StepKind, Int)]) -> (posit
         }
     }
     return nil
+}
+
+/// How many of the last `count` runs of `run` constant columns a consumer of `fanIn` columns leaves out: the
+/// most that do not give the row-pair kernel a column tail it did not have (it reads four columns at a
+/// time, then the last fanIn % 4 one by one). Measured on Cortex-M4: the dense digits MLP with fc2 and fc3
+/// reading 30 of 32 and 14 of 16 columns took 3,111 instructions against 3,055 reading all, for 48 fewer
+/// MACs (eight- and four-column steps and the tail, where sixteen-column passes had been).
+private func foldableRuns(_ count: Int, run: Int, fanIn: Int) -> Int {
+    (0...count).reversed().first { runs in (runs * run) % 4 == 0 || (fanIn - runs * run) % 4 == 0 } ?? 0
 }
 
 /// What the step at `position` reads is bounded by: the clamp of the step before where that is a weighted

@@ -264,6 +264,26 @@ struct ConstantOutputTests {
         #expect(consumer.bias.values == folded)
     }
 
+    @Test("the consumer leaves out only as many constant columns as give its kernel no new column tail")
+    func foldsWithoutTail() {
+        // 12 rows, 2 constant: reading 10 of 12 columns would leave a tail of 2 (12 has none): all are read.
+        var two = Self.pair(rows: 12, constant: [3, 8])
+        removeConstantOutputs(&two, activationRange: -128...127) { _ in true }
+        #expect(Self.data(two[0].0).constantOutputs.count == 2 && Self.data(two[1].0).fanIn == 12)
+        // 14 rows (a tail of 2), 4 constant: 10 left keeps the same tail, 4 columns fewer.
+        var four = Self.pair(rows: 14, constant: [0, 3, 8, 9])
+        removeConstantOutputs(&four, activationRange: -128...127) { _ in true }
+        #expect(Self.data(four[1].0).fanIn == 10 && Self.data(four[1].0).foldedColumns == 4)
+        // 14 rows, 2 constant: 12 left has no tail at all.
+        var tail = Self.pair(rows: 14, constant: [5, 6])
+        removeConstantOutputs(&tail, activationRange: -128...127) { _ in true }
+        #expect(Self.data(tail[1].0).fanIn == 12)
+        // 14 rows, 3 constant (two go, for the even rule): 12 left.
+        var three = Self.pair(rows: 14, constant: [1, 2, 4])
+        removeConstantOutputs(&three, activationRange: -128...127) { _ in true }
+        #expect(Self.data(three[0].0).constantOutputs.count == 2 && Self.data(three[1].0).fanIn == 12)
+    }
+
     @Test("an even number of rows stays computed, at least four; not where a table would lose the row-pair kernel")
     func evenAndAtLeastFour() {
         var odd = Self.pair(rows: 10, constant: [1, 4, 6])
@@ -330,25 +350,29 @@ struct ConstantChannelTests {
         #expect(dense.weights.values == (0..<3).flatMap { row in order.map { before.weights.values[row * 8 + $0] } })
     }
 
-    @Test("channels of zeros: the dense layer leaves their columns out (0 through the pool); a clamp without 0 between: read")
+    @Test("channels of zeros: the dense layer leaves their columns out (0 through the pool) where no column tail appears; a clamp without 0 between: read")
     func zeroChannelsNotRead() throws {
-        var kinds = Self.chain(constant: [1, 5], constantBias: 0)
+        var kinds = Self.chain(constant: [1, 3, 5, 6], constantBias: 0)
         let before = ConstantOutputTests.data(kinds[2].0)
         removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
         let dense = ConstantOutputTests.data(kinds[2].0)
-        #expect(dense.fanIn == 6 && dense.foldedColumns == 2 && dense.columnOrder == [0, 2, 3, 4, 6, 7])
-        #expect(dense.weights.values == (0..<3).flatMap { row in [0, 2, 3, 4, 6, 7].map { before.weights.values[row * 8 + $0] } })
+        #expect(dense.fanIn == 4 && dense.foldedColumns == 4 && dense.columnOrder == [0, 2, 4, 7])
+        #expect(dense.weights.values == (0..<3).flatMap { row in [0, 2, 4, 7].map { before.weights.values[row * 8 + $0] } })
         #expect(dense.bias.values == before.bias.values)
+        // Two of 8: reading 6 columns would add a tail of 2 to the kernel's steps of four, so all 8 are read.
+        var two = Self.chain(constant: [1, 5], constantBias: 0)
+        removeConstantChannels(&two, activationRange: -128...127) { _ in true }
+        #expect(ConstantOutputTests.data(two[2].0).fanIn == 8 && ConstantOutputTests.data(two[2].0).foldedColumns == 0)
         // 75 stays 75 through a max pool, but an average could round another value: those columns are read.
-        var nonzero = Self.chain(constant: [1, 5])
+        var nonzero = Self.chain(constant: [1, 3, 5, 6])
         removeConstantChannels(&nonzero, activationRange: -128...127) { _ in true }
         #expect(ConstantOutputTests.data(nonzero[2].0).fanIn == 8)
         // A clamp to 1...127 after the pool turns the zeros into ones: read.
-        var clamped = Self.chain(constant: [1, 5], constantBias: 0)
+        var clamped = Self.chain(constant: [1, 3, 5, 6], constantBias: 0)
         clamped.insert((.clamp(ClampStep(count: 8, clamp: 1...127)), 2), at: 2)
         removeConstantChannels(&clamped, activationRange: -128...127) { _ in true }
         guard case .conv2d(let conv) = clamped[0].0 else { preconditionFailure("conv2d") }
-        #expect(conv.data.constantOutputs.count == 2 && ConstantOutputTests.data(clamped[3].0).fanIn == 8)
+        #expect(conv.data.constantOutputs.count == 4 && ConstantOutputTests.data(clamped[3].0).fanIn == 8)
     }
 
     @Test("without the pool each channel is a run of 4 columns of the dense layer; a fan-in that is not channels x run: nothing")

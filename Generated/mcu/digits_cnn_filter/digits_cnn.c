@@ -194,7 +194,7 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (890 bytes) ---- */
+/* ---- Constant tables (910 bytes) ---- */
 
 #if GEN_ARM_DSP
 /* 'conv1' weights [6][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
@@ -385,49 +385,50 @@ static const int8_t digits_cnn_l2_conv2_shift[10] __attribute__((aligned(4))) = 
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc' weights [10][10], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
-static const int8_t digits_cnn_l5_fc_w[100] __attribute__((aligned(4))) = {
+/* 'fc' weights [10][12], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l5_fc_w[120] __attribute__((aligned(4))) = {
     12, -17, 0, 0, 15, 55, -83, 41, 24, 33, 0, 0, -20, -72, 35, -34,
     -4, -18, 0, 0, 71, -100, -41, 3, 48, 24, 50, -76, -34, -36, -39, 26,
     23, -12, -30, -27, -45, 6, 53, 26, -77, -48, 21, 71, 4, -34, -42, -105,
-    -98, 28, 0, 0, -5, 1, -48, 17, -47, 18, 1, 0, -8, -6, 6, -33,
-    -31, -71, 44, 2, -15, 25, 52, -14, 6, 30, -2, -32, 26, 40, 8, -81,
-    -82, 20, -67, 4, 20, 121, -36, -31, -26, 80, -26, -21, 21, -83, -22, 11,
-    -47, -63, 81, 26
+    -82, 19, 0, 0, -36, -32, 0, 0, -67, 3, 0, 0, -26, 79, 0, 0,
+    20, 121, 0, 0, -26, -22, 0, 0, -98, 28, 0, 0, -5, 1, -48, 17,
+    -47, 18, 1, 0, -8, -6, 6, -33, -31, -71, 44, 2, -15, 25, 52, -14,
+    6, 30, -2, -32, 26, 40, 8, -81, 21, -83, 0, 0, -47, -64, 0, 0,
+    -22, 10, 0, 0, 81, 26, 0, 0
 };
 
 #else
-/* 'fc' weights [10][10], weights frac bits 5..6 per output */
-static const int8_t digits_cnn_l5_fc_w[10][10] __attribute__((aligned(4))) = {
+/* 'fc' weights [10][12], weights frac bits 5..6 per output */
+static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
     { /* row 0 */
-        12, 15, 0, -83, 48, -34, 50, -39, -82, -36
+        12, 15, 0, -83, 48, -34, 50, -39, -82, -36, 0, 0
     },
     { /* row 1 */
-        -17, 55, 0, 42, 24, -35, -76, 27, 20, -31
+        -17, 55, 0, 42, 24, -35, -76, 27, 20, -31, 0, 0
     },
     { /* row 2 */
-        24, -20, 0, 35, 23, -45, -30, 53, -67, -26
+        24, -20, 0, 35, 23, -45, -30, 53, -67, -26, 0, 0
     },
     { /* row 3 */
-        33, -71, 0, -34, -12, 7, -26, 26, 4, 80
+        33, -71, 0, -34, -12, 7, -26, 26, 4, 80, 0, 0
     },
     { /* row 4 */
-        -4, 71, 0, -41, -77, 4, 21, -42, 20, -26
+        -4, 71, 0, -41, -77, 4, 21, -42, 20, -26, 0, 0
     },
     { /* row 5 */
-        -17, -100, 0, 4, -47, -34, 71, -104, 121, -21
+        -17, -100, 0, 4, -47, -34, 71, -104, 121, -21, 0, 0
     },
     { /* row 6 */
-        -98, -5, 0, -48, -31, -15, 44, 52, 21, -47
+        -98, -5, 0, -48, -31, -15, 44, 52, 21, -47, 0, 0
     },
     { /* row 7 */
-        29, 2, 0, 18, -70, 26, 2, -14, -83, -63
+        29, 2, 0, 18, -70, 26, 2, -14, -83, -63, 0, 0
     },
     { /* row 8 */
-        -47, -8, 1, 6, 6, 26, -2, 8, -22, 81
+        -47, -8, 1, 6, 6, 26, -2, 8, -22, 81, 0, 0
     },
     { /* row 9 */
-        19, -5, 0, -33, 30, 40, -31, -81, 11, 26
+        19, -5, 0, -33, 30, 40, -31, -81, 11, 26, 0, 0
     }
 };
 
@@ -969,8 +970,8 @@ static void digits_cnn_l3_pool2(const int8_t x[48], int8_t y[12])
     }
 }
 
-/* Layer 'fc': dense [12] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 100 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs; reads the first 10 of them: the 2 after are constants, their products in the bias */
-static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[10], int8_t y[10])
+/* Layer 'fc': dense [12] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 120 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs */
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
@@ -982,7 +983,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
      * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of x is
      * split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_cnn_l5_fc_w[0];
-    const int8_t *wt = &digits_cnn_l5_fc_w[80];
     /* rows in blocks (the table's order) */
     for (o = 0; o < 6; o += 6) {
         const int8_t *xp = x;
@@ -1034,6 +1034,28 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             w += 24;
         }
         xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            gen_read8_aligned(ws, &w[16]);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+            w += 24;
+        }
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
@@ -1041,17 +1063,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         acc3 = gen_pair_high(mix1, low1);
         acc4 = low2;
         acc5 = gen_pair_high(mix2, low2);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-                acc4 += (int32_t)wt[4] * xp[i];
-                acc5 += (int32_t)wt[5] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
@@ -1100,20 +1111,28 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             w += 16;
         }
         xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            w += 16;
+        }
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
         acc2 = low1;
         acc3 = gen_pair_high(mix1, low1);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 4) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
@@ -1124,7 +1143,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
     for (o = 0; o < 10; ++o) {
         int32_t acc = digits_cnn_l5_fc_b[o];
         int i;
-        for (i = 0; i < 10; ++i) {
+        for (i = 0; i < 12; ++i) {
             acc += (int32_t)digits_cnn_l5_fc_w[o][i] * x[i];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l5_fc_shift[o], -128, 127);

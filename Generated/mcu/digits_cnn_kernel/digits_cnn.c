@@ -194,7 +194,7 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (1120 bytes) ---- */
+/* ---- Constant tables (1140 bytes) ---- */
 
 #if GEN_ARM_DSP
 /* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
@@ -418,49 +418,50 @@ static const int8_t digits_cnn_l2_conv2_shift[10] __attribute__((aligned(4))) = 
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc' weights [10][10], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
-static const int8_t digits_cnn_l5_fc_w[100] __attribute__((aligned(4))) = {
+/* 'fc' weights [10][12], weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
+static const int8_t digits_cnn_l5_fc_w[120] __attribute__((aligned(4))) = {
     12, -17, -83, 41, 15, 55, 48, 0, 24, 33, 35, -34, -20, -72, 0, -12,
     -4, -18, -41, 3, 71, -100, -77, -48, 0, -35, -39, 26, 50, -76, 0, 0,
     -45, -1, 53, 26, -30, -27, 0, 0, 0, 0, -42, -105, 21, 71, 0, 0,
-    -98, 28, -48, 17, -5, 1, -31, -71, -47, 18, 6, -33, -8, -6, 6, 0,
-    0, 26, 52, 0, 44, 0, 0, 0, 26, 40, 0, -81, 0, -31, 0, 0,
-    -82, 0, -67, 0, 0, 121, 0, -31, 0, 80, -26, 0, 0, -83, -22, 0,
-    -47, -63, 81, 26
+    -82, -1, 0, 0, 0, -31, 0, 0, -67, -1, 0, 0, 0, 80, 0, 0,
+    0, 121, 0, 0, -26, -1, 0, 0, -98, 28, -48, 17, -5, 1, -31, -71,
+    -47, 18, 6, -33, -8, -6, 6, 0, 0, 26, 52, 0, 44, 0, 0, 0,
+    26, 40, 0, -81, 0, -31, 0, 0, 0, -83, 0, 0, -47, -64, 0, 0,
+    -22, -1, 0, 0, 81, 26, 0, 0
 };
 
 #else
-/* 'fc' weights [10][10], weights frac bits 5..6 per output */
-static const int8_t digits_cnn_l5_fc_w[10][10] __attribute__((aligned(4))) = {
+/* 'fc' weights [10][12], weights frac bits 5..6 per output */
+static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
     { /* row 0 */
-        12, 15, -83, 48, 0, 50, -39, 0, -82, 0
+        12, 15, -83, 48, 0, 50, -39, 0, -82, 0, 0, 0
     },
     { /* row 1 */
-        -17, 55, 42, 0, -35, -76, 27, 0, 0, -31
+        -17, 55, 42, 0, -35, -76, 27, 0, 0, -31, 0, 0
     },
     { /* row 2 */
-        24, -20, 35, 0, -45, -30, 53, 0, -67, 0
+        24, -20, 35, 0, -45, -30, 53, 0, -67, 0, 0, 0
     },
     { /* row 3 */
-        33, -71, -34, -12, 0, -26, 26, 0, 0, 80
+        33, -71, -34, -12, 0, -26, 26, 0, 0, 80, 0, 0
     },
     { /* row 4 */
-        -4, 71, -41, -77, 0, 21, -42, 0, 0, -26
+        -4, 71, -41, -77, 0, 21, -42, 0, 0, -26, 0, 0
     },
     { /* row 5 */
-        -17, -100, 4, -47, 0, 71, -104, 0, 121, 0
+        -17, -100, 4, -47, 0, 71, -104, 0, 121, 0, 0, 0
     },
     { /* row 6 */
-        -98, -5, -48, -31, 0, 44, 52, 0, 0, -47
+        -98, -5, -48, -31, 0, 44, 52, 0, 0, -47, 0, 0
     },
     { /* row 7 */
-        29, 2, 18, -70, 26, 0, 0, 0, -83, -63
+        29, 2, 18, -70, 26, 0, 0, 0, -83, -63, 0, 0
     },
     { /* row 8 */
-        -47, -8, 6, 6, 26, 0, 0, 0, -22, 81
+        -47, -8, 6, 6, 26, 0, 0, 0, -22, 81, 0, 0
     },
     { /* row 9 */
-        19, -5, -33, 0, 40, -31, -81, 0, 0, 26
+        19, -5, -33, 0, 40, -31, -81, 0, 0, 26, 0, 0
     }
 };
 
@@ -1024,8 +1025,8 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
     }
 }
 
-/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 100 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs; reads the first 10 of them: the 6 after are constants, their products in the bias */
-static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[10], int8_t y[10])
+/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q5.2, weights frac bits 5..6 per output; dense, 120 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs; reads the first 12 of them: the 4 after are constants, their products in the bias */
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[12], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
@@ -1037,7 +1038,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
      * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of x is
      * split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_cnn_l5_fc_w[0];
-    const int8_t *wt = &digits_cnn_l5_fc_w[80];
     /* rows in blocks (the table's order) */
     for (o = 0; o < 6; o += 6) {
         const int8_t *xp = x;
@@ -1089,6 +1089,28 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             w += 24;
         }
         xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            gen_read8_aligned(ws, &w[16]);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+            w += 24;
+        }
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
@@ -1096,17 +1118,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         acc3 = gen_pair_high(mix1, low1);
         acc4 = low2;
         acc5 = gen_pair_high(mix2, low2);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-                acc4 += (int32_t)wt[4] * xp[i];
-                acc5 += (int32_t)wt[5] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
@@ -1155,20 +1166,28 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             w += 16;
         }
         xp += 4;
+        {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
+            int32_t ws[2];
+            gen_read8_aligned(ws, &w[0]);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+            gen_read8_aligned(ws, &w[8]);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+            w += 16;
+        }
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
         acc2 = low1;
         acc3 = gen_pair_high(mix1, low1);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 4) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 7, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 7, -128, 127);
@@ -1179,7 +1198,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
     for (o = 0; o < 10; ++o) {
         int32_t acc = digits_cnn_l5_fc_b[o];
         int i;
-        for (i = 0; i < 10; ++i) {
+        for (i = 0; i < 12; ++i) {
             acc += (int32_t)digits_cnn_l5_fc_w[o][i] * x[i];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l5_fc_shift[o], -128, 127);

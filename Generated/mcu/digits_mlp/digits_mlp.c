@@ -138,7 +138,7 @@ static inline int32_t gen_requantize32_floor(int32_t acc, int shift, int32_t lo,
     return gen_clamp32(gen_floor_shift32(acc, shift), lo, hi);
 }
 
-/* ---- Constant tables (2750 bytes) ---- */
+/* ---- Constant tables (2798 bytes) ---- */
 
 #if GEN_ARM_DSP
 /* 'fc1' weights [30][64], weights frac bits 6..28 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
@@ -479,8 +479,8 @@ static const int8_t digits_mlp_l0_fc1_shift[30] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc2' weights [14][30], weights frac bits -1..22 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
-static const int8_t digits_mlp_l1_fc2_w[420] __attribute__((aligned(4))) = {
+/* 'fc2' weights [14][32], weights frac bits -1..22 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
+static const int8_t digits_mlp_l1_fc2_w[448] __attribute__((aligned(4))) = {
     0, 44, 0, 0, 70, -36, 45, 0, 53, -27, 74, 0, 0, 44, 0, 0,
     0, 0, 45, 0, -21, -1, 50, 36, 53, 0, 0, 73, 0, -71, 0, 0,
     -30, -50, 0, -27, -58, 21, 0, 0, 0, 25, 0, 0, 79, -20, -27, -1,
@@ -491,83 +491,84 @@ static const int8_t digits_mlp_l1_fc2_w[420] __attribute__((aligned(4))) = {
     -39, -1, -47, -28, 0, 0, 0, 30, -44, -1, 0, -94, 50, 42, 90, 0,
     98, 0, 0, 0, -68, 44, 0, 0, 0, 0, -27, 72, 0, 0, 29, 25,
     -103, -1, 0, 80, -16, -1, 89, -44, 99, 0, 0, 0, 73, 32, 0, 23,
-    -32, -54, 51, 62, 0, 0, 0, 0, 59, 0, 0, -81, 111, 70, -59, 45,
-    -58, -1, 0, 0, 0, 22, -105, -1, 19, 27, 0, 0, -44, -1, 0, 0,
-    0, 95, 0, 0, -88, -52, 39, 0, 0, -32, 71, 0, 0, -18, 0, 68,
-    0, 0, 26, 27, 0, -24, 0, 0, 0, -70, 76, 0, 104, 0, 0, 117,
-    0, 29, 0, 34, 0, 0, 77, 0, -31, 20, 0, 45, 33, 33, 0, 0,
-    -84, -31, 0, 0, 0, 0, 0, 0, 115, -85, 0, 0, 46, 0, 70, 0,
-    -27, -43, 12, 24, 37, 42, 0, 0, 0, 46, 57, 0, -110, -1, -76, 46,
-    -62, -1, 37, 55, 66, 40, 0, -21, 18, 0, 0, 0, -21, -52, 45, 71,
-    -65, -56, 0, 86, 0, 0, 0, 48, -44, 66, 0, -27, 0, 0, -81, -1,
-    -75, 21, -19, -1, 0, -29, 0, 0, 72, -74, 65, 0, 0, 0, 102, -53,
-    81, 74, 68, -26, 40, 0, 0, 32, 0, 0, 0, -41, 29, 27, -34, -1,
+    -32, -54, 51, 62, 0, 0, 0, 0, 45, 40, 0, 0, 0, 0, 0, 0,
+    -24, -1, 0, 0, 49, 39, 0, 0, 0, 0, 0, 0, 0, 27, 0, 0,
+    59, 0, 0, -81, 111, 70, -59, 45, -58, -1, 0, 0, 0, 22, -105, -1,
+    19, 27, 0, 0, -44, -1, 0, 0, 0, 95, 0, 0, -88, -52, 39, 0,
+    0, -32, 71, 0, 0, -18, 0, 68, 0, 0, 26, 27, 0, -24, 0, 0,
+    0, -70, 76, 0, 104, 0, 0, 117, 0, 29, 0, 34, 0, 0, 77, 0,
+    -31, 20, 0, 45, 33, 33, 0, 0, -84, -31, 0, 0, 0, 0, 0, 0,
+    115, -85, 0, 0, 46, 0, 70, 0, -27, -43, 12, 24, 37, 42, 0, 0,
+    0, 46, 57, 0, -110, -1, -76, 46, -62, -1, 37, 55, 66, 40, 0, -21,
+    18, 0, 0, 0, -21, -52, 45, 71, -65, -56, 0, 86, 0, 0, 0, 48,
+    -44, 66, 0, -27, 0, 0, -81, -1, -75, 21, -19, -1, 0, -29, 0, 0,
+    72, -74, 65, 0, 0, 0, 102, -53, 81, 74, 68, -26, 40, 0, 0, 32,
+    0, 0, 0, -41, 29, 27, -34, -1, 76, 66, 0, 0, 0, 0, 0, 0,
+    51, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -21, -23, 0, 0,
     57, 0, -71, -1, 0, 0, 82, 0, 0, 0, 61, 0, 121, 0, 95, 0,
     0, 0, -27, -1, 0, 0, -89, -1, -61, -1, 32, 0, 0, 0, 34, 0,
     0, 0, 0, 0, 0, 0, 0, 0, -82, -1, 49, 0, 83, 0, 0, 0,
-    0, 0, 0, 0, 71, 0, -95, -1, 45, 40, -24, 0, 0, 0, 0, 0,
-    49, 39, 0, 27, 76, 66, 51, 51, 0, 0, 0, 0, 0, 0, -21, -22,
-    0, 0, 0, 0
+    0, 0, 0, 0, 71, 0, -95, -1, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
 #else
-/* 'fc2' weights [14][30], weights frac bits -1..22 per output */
-static const int8_t digits_mlp_l1_fc2_w[14][30] __attribute__((aligned(4))) = {
+/* 'fc2' weights [14][32], weights frac bits -1..22 per output */
+static const int8_t digits_mlp_l1_fc2_w[14][32] __attribute__((aligned(4))) = {
     { /* row 0 */
         0, 70, 0, 45, 53, 0, 0, 0, 38, 0, 0, 59, 0, 49, 0, -47,
-        0, 0, -19, -60, -44, 50, 0, 90, -103, -16, 0, 89, 45, 0
+        0, 0, -19, -60, -44, 50, 0, 90, -103, -16, 0, 89, 45, 0, 0, 0
     },
     { /* row 1 */
         44, -36, 0, 0, 0, -71, 73, 0, 0, 72, -111, -57, -36, -98, -41, 0,
-        0, 0, 0, -56, 0, 42, -94, 0, 0, 0, 80, -44, 40, 0
+        0, 0, 0, -56, 0, 42, -94, 0, 0, 0, 80, -44, 40, 0, 0, 0
     },
     { /* row 2 */
         53, 0, 74, 0, -30, -58, 0, 0, 44, 0, 27, -82, 55, 0, -27, 0,
-        0, -64, 0, 0, 98, -68, 0, 0, 99, 73, 0, 0, -24, 49
+        0, -64, 0, 0, 98, -68, 0, 0, 99, 73, 0, 0, -24, 49, 0, 0
     },
     { /* row 3 */
         -27, 44, 0, 0, -49, 22, -27, 0, 40, -19, -33, 0, 70, 0, -32, 0,
-        0, 25, 0, -51, 0, 45, 0, 0, 0, 32, 0, 23, 0, 39
+        0, 25, 0, -51, 0, 45, 0, 0, 0, 32, 0, 23, 0, 39, 0, 0
     },
     { /* row 4 */
         0, -21, 45, 50, 0, 79, 0, -27, 0, 0, -45, 0, -25, 28, 32, 23,
-        -39, 0, -47, 0, 0, 0, -27, 29, -32, 0, 51, 0, 0, 0
+        -39, 0, -47, 0, 0, 0, -27, 29, -32, 0, 51, 0, 0, 0, 0, 0
     },
     { /* row 5 */
         0, 0, 0, 36, 25, -20, 0, 0, -25, 0, 0, 25, 33, -30, 29, 24,
-        0, 0, -27, 30, 0, 0, 73, 25, -53, 0, 62, 0, 0, 27
+        0, 0, -27, 30, 0, 0, 73, 25, -53, 0, 62, 0, 0, 27, 0, 0
     },
     { /* row 6 */
         59, 111, 0, -59, 0, -88, 0, 39, 0, 104, 76, 0, -84, 0, 0, 0,
-        0, -110, 57, -76, -65, 0, 0, 0, 72, 0, 65, 102, 76, 0
+        0, -110, 57, -76, -65, 0, 0, 0, 72, 0, 65, 102, 76, 0, 0, 0
     },
     { /* row 7 */
         0, 70, -81, 46, 95, -51, 0, 0, -70, 0, 0, 117, -30, 0, 0, 0,
-        46, 0, 0, 47, -55, 0, 86, 48, -74, 0, 0, -53, 66, 0
+        46, 0, 0, 47, -55, 0, 86, 48, -74, 0, 0, -53, 66, 0, 0, 0
     },
     { /* row 8 */
         -58, 0, 0, -105, 0, 0, 71, 0, 0, 0, 0, 77, 115, 46, 0, 70,
-        -62, 66, 37, 0, -44, 0, 0, -81, 81, 40, 68, 0, 51, 0
+        -62, 66, 37, 0, -44, 0, 0, -81, 81, 40, 68, 0, 51, 0, 0, 0
     },
     { /* row 9 */
         0, 22, 0, 0, -32, -18, 0, 68, 29, 0, 34, 0, -85, 0, 0, 0,
-        0, 40, 55, -21, 67, 0, -27, 0, 74, 0, -26, 32, 51, 0
+        0, 40, 55, -21, 67, 0, -27, 0, 74, 0, -26, 32, 51, 0, 0, 0
     },
     { /* row 10 */
         19, -44, 0, 0, 0, 0, 26, 0, -31, 33, 0, 0, -27, 37, 12, 0,
-        18, -21, 0, 45, -75, 0, -19, 0, 0, 29, 0, -34, 0, -21
+        18, -21, 0, 45, -75, 0, -19, 0, 0, 29, 0, -34, 0, -21, 0, 0
     },
     { /* row 11 */
         27, 0, 0, 0, 0, -24, 27, 0, 21, 33, 45, 0, -42, 42, 24, 0,
-        0, -51, 0, 71, 22, -29, 0, 0, 0, 27, -41, 0, 0, -22
+        0, -51, 0, 71, 22, -29, 0, 0, 0, 27, -41, 0, 0, -22, 0, 0
     },
     { /* row 12 */
         57, 0, -71, 82, 0, 121, 61, 95, 0, 0, -27, -89, -61, 0, 32, 34,
-        0, 0, 0, 0, -82, 83, 49, 0, 0, 71, 0, -95, 0, 0
+        0, 0, 0, 0, -82, 83, 49, 0, 0, 71, 0, -95, 0, 0, 0, 0
     },
     { /* row 13 */
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
     }
 };
 
@@ -598,51 +599,52 @@ static const int8_t digits_mlp_l1_fc2_shift[14] __attribute__((aligned(4))) = {
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc3' weights [10][14], weights frac bits 6..7 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
-static const int8_t digits_mlp_l2_fc3_w[140] __attribute__((aligned(4))) = {
+/* 'fc3' weights [10][16], weights frac bits 6..7 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane) */
+static const int8_t digits_mlp_l2_fc3_w[160] __attribute__((aligned(4))) = {
     -36, -1, -33, -1, -61, -1, 0, 0, -87, -104, 28, -52, 0, -50, -30, -99,
     0, 126, 0, -104, -33, -1, 97, 0, 30, -30, -39, 34, 0, 0, 0, -45,
     -51, -75, 0, 118, -57, 37, -77, -1, -33, 59, 0, 61, 18, 0, 0, 0,
     -38, -34, 0, -81, -71, 50, 0, 29, 0, 102, 50, 0, 0, 0, 41, 0,
-    -30, -64, -38, 56, -36, -100, -57, -1, 0, -38, 46, -37, 45, 23, 0, 0,
-    0, 0, 0, -124, 101, -45, 0, -64, 45, 42, -10, -1, 18, -69, 0, -28,
-    -70, -70, 74, 0, -33, -1, -36, 122, -68, 57, -38, -1, -46, -1, 0, -38,
-    -67, -70, 60, 0, 0, 43, -43, 45, 75, -26, 0, 0, 0, -116, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    -30, -64, -38, 56, -36, -100, -57, -1, 75, -26, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, -116, 0, 0, 0, 0, 0, 0,
+    0, -38, 46, -37, 45, 23, 0, 0, 0, 0, 0, -124, 101, -45, 0, -64,
+    45, 42, -10, -1, 18, -69, 0, -28, -70, -70, 74, 0, -33, -1, -36, 122,
+    -68, 57, -38, -1, -46, -1, 0, -38, -67, -70, 60, 0, 0, 43, -43, 45,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
 #else
-/* 'fc3' weights [10][14], weights frac bits 6..7 per output */
-static const int8_t digits_mlp_l2_fc3_w[10][14] __attribute__((aligned(4))) = {
+/* 'fc3' weights [10][16], weights frac bits 6..7 per output */
+static const int8_t digits_mlp_l2_fc3_w[10][16] __attribute__((aligned(4))) = {
     { /* row 0 */
-        -36, -61, -33, 0, 30, 0, -39, 0, -38, -71, 0, 0, 75, 0
+        -36, -61, -33, 0, 30, 0, -39, 0, -38, -71, 0, 0, 75, 0, 0, 0
     },
     { /* row 1 */
-        0, 0, 0, 0, -30, 0, 35, -45, -33, 51, -81, 29, -26, 0
+        0, 0, 0, 0, -30, 0, 35, -45, -33, 51, -81, 29, -26, 0, 0, 0
     },
     { /* row 2 */
-        -87, 0, 28, -30, -51, -57, 0, -77, 0, 0, 50, 41, 0, 0
+        -87, 0, 28, -30, -51, -57, 0, -77, 0, 0, 50, 41, 0, 0, 0, 0
     },
     { /* row 3 */
-        -103, -50, -52, -98, -74, 38, 118, 0, 102, 0, 0, 0, 0, 0
+        -103, -50, -52, -98, -74, 38, 118, 0, 102, 0, 0, 0, 0, 0, 0, 0
     },
     { /* row 4 */
-        0, -33, 0, 97, -33, 18, 0, 0, -30, -36, -38, -57, 0, 0
+        0, -33, 0, 97, -33, 18, 0, 0, -30, -36, -38, -57, 0, 0, 0, 0
     },
     { /* row 5 */
-        126, 0, -104, 0, 60, 0, 61, 0, -63, -99, 57, 0, -116, 0
+        126, 0, -104, 0, 60, 0, 61, 0, -63, -99, 57, 0, -116, 0, 0, 0
     },
     { /* row 6 */
-        0, 45, 46, 0, 45, 18, -10, 0, -68, -46, -38, 0, 0, 0
+        0, 45, 46, 0, 45, 18, -10, 0, -68, -46, -38, 0, 0, 0, 0, 0
     },
     { /* row 7 */
-        -38, 23, -37, 0, 42, -69, 0, -28, 58, 0, 0, -38, 0, 0
+        -38, 23, -37, 0, 42, -69, 0, -28, 58, 0, 0, -38, 0, 0, 0, 0
     },
     { /* row 8 */
-        0, 101, 0, 0, -70, -33, 74, -36, -67, 0, 60, -43, 0, 0
+        0, 101, 0, 0, -70, -33, 74, -36, -67, 0, 60, -43, 0, 0, 0, 0
     },
     { /* row 9 */
-        0, -45, -124, -64, -69, 0, 0, 123, -69, 43, 0, 46, 0, 0
+        0, -45, -124, -64, -69, 0, 0, 123, -69, 43, 0, 46, 0, 0, 0, 0
     }
 };
 
@@ -820,8 +822,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
     y[31] = 0;
 }
 
-/* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q4.3, weights frac bits -1..22 per output; dense, 420 MACs; accumulator int32_t; the outputs of the model's rows 1 (0), 4 (0) are the same for every input (proven over the input's range): stored as constants after the others, not computed; outputs stored in the order of the model's rows 0, 5, 8, 3, 9, 14, 2, 6, 10, 7, 11, 15, 12, 13, 1, 4 (rows of one requantization shift together, so the Arm DSP kernel takes it as a constant; the next layer reads them so); columns in the order the previous layer stores its outputs; reads the first 30 of them: the 2 after are constants, their products in the bias */
-static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[30], int8_t y[16])
+/* Layer 'fc2': dense [32] -> [16], activation relu; in Q3.4, out Q4.3, weights frac bits -1..22 per output; dense, 448 MACs; accumulator int32_t; the outputs of the model's rows 1 (0), 4 (0) are the same for every input (proven over the input's range): stored as constants after the others, not computed; outputs stored in the order of the model's rows 0, 5, 8, 3, 9, 14, 2, 6, 10, 7, 11, 15, 12, 13, 1, 4 (rows of one requantization shift together, so the Arm DSP kernel takes it as a constant; the next layer reads them so); columns in the order the previous layer stores its outputs */
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_t x[32], int8_t y[16])
 {
     int o;
 #if GEN_ARM_DSP
@@ -833,7 +835,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
      * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of x is
      * split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_mlp_l1_fc2_w[0];
-    const int8_t *wt = &digits_mlp_l1_fc2_w[392];
     /* rows in blocks (the table's order) */
     for (o = 0; o < 12; o += 6) {
         const int8_t *xp = x;
@@ -886,30 +887,53 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                 w += 24;
             }
             xp += 4;
-        } while (xp != &x[24]);
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            gen_read8_aligned(ws, &w[16]);
-            mix2 = __smlad(ws[0], xEven, mix2);
-            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-            mix2 = __smlad(ws[1], xOdd, mix2);
-            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-            w += 24;
-        }
-        xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[32]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
@@ -917,17 +941,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
         acc3 = gen_pair_high(mix1, low1);
         acc4 = low2;
         acc5 = gen_pair_high(mix2, low2);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-                acc4 += (int32_t)wt[4] * xp[i];
-                acc5 += (int32_t)wt[5] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 8, 0, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 8, 0, 127);
@@ -967,30 +980,36 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                 w += 8;
             }
             xp += 4;
-        } while (xp != &x[24]);
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            w += 8;
-        }
-        xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                w += 8;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                w += 8;
+            }
+            xp += 4;
+        } while (xp != &x[32]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 2) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 8, 0, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 0, 0, 127);
@@ -999,7 +1018,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
     for (o = 0; o < 14; ++o) {
         int32_t acc = digits_mlp_l1_fc2_b[o];
         int i;
-        for (i = 0; i < 30; ++i) {
+        for (i = 0; i < 32; ++i) {
             acc += (int32_t)digits_mlp_l1_fc2_w[o][i] * x[i];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l1_fc2_shift[o], 0, 127);
@@ -1010,8 +1029,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
     y[15] = 0;
 }
 
-/* Layer 'fc3': dense [16] -> [10], activation none; in Q4.3, out Q4.3, weights frac bits 6..7 per output; dense, 140 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs; reads the first 14 of them: the 2 after are constants, their products in the bias */
-static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[14], int8_t y[10])
+/* Layer 'fc3': dense [16] -> [10], activation none; in Q4.3, out Q4.3, weights frac bits 6..7 per output; dense, 160 MACs; accumulator int32_t; columns in the order the previous layer stores its outputs */
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10])
 {
     int o;
 #if GEN_ARM_DSP
@@ -1023,81 +1042,59 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
      * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of x is
      * split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_mlp_l2_fc3_w[0];
-    const int8_t *wt = &digits_mlp_l2_fc3_w[120];
     /* rows in blocks (the table's order) */
     for (o = 0; o < 6; o += 6) {
         const int8_t *xp = x;
         int32_t low0 = digits_mlp_l2_fc3_b[o], mix0 = digits_mlp_l2_fc3_b[o + 1], low1 = digits_mlp_l2_fc3_b[o + 2], mix1 = digits_mlp_l2_fc3_b[o + 3], low2 = digits_mlp_l2_fc3_b[o + 4], mix2 = digits_mlp_l2_fc3_b[o + 5];
         int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            gen_read8_aligned(ws, &w[16]);
-            mix2 = __smlad(ws[0], xEven, mix2);
-            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-            mix2 = __smlad(ws[1], xOdd, mix2);
-            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-            w += 24;
-        }
-        xp += 4;
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            gen_read8_aligned(ws, &w[16]);
-            mix2 = __smlad(ws[0], xEven, mix2);
-            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-            mix2 = __smlad(ws[1], xOdd, mix2);
-            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-            w += 24;
-        }
-        xp += 4;
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            gen_read8_aligned(ws, &w[16]);
-            mix2 = __smlad(ws[0], xEven, mix2);
-            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-            mix2 = __smlad(ws[1], xOdd, mix2);
-            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-            w += 24;
-        }
-        xp += 4;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                gen_read8_aligned(ws, &w[16]);
+                mix2 = __smlad(ws[0], xEven, mix2);
+                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                mix2 = __smlad(ws[1], xOdd, mix2);
+                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
+                w += 24;
+            }
+            xp += 4;
+        } while (xp != &x[16]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
@@ -1105,17 +1102,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         acc3 = gen_pair_high(mix1, low1);
         acc4 = low2;
         acc5 = gen_pair_high(mix2, low2);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-                acc4 += (int32_t)wt[4] * xp[i];
-                acc5 += (int32_t)wt[5] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 6, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 6, -128, 127);
@@ -1128,74 +1114,49 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         const int8_t *xp = x;
         int32_t low0 = digits_mlp_l2_fc3_b[o], mix0 = digits_mlp_l2_fc3_b[o + 1], low1 = digits_mlp_l2_fc3_b[o + 2], mix1 = digits_mlp_l2_fc3_b[o + 3];
         int32_t acc0, acc1, acc2, acc3;
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            w += 16;
-        }
-        xp += 4;
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            w += 16;
-        }
-        xp += 4;
-        {
-            const int32_t xs = gen_read4(xp);
-            const int32_t xEven = __sxtb16(xs);
-            const int32_t xOdd = gen_sxtb16_odd(xs);
-            int32_t ws[2];
-            gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-            mix0 = __smlad(ws[1], xOdd, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-            gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-            mix1 = __smlad(ws[1], xOdd, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-            w += 16;
-        }
-        xp += 4;
+        do {
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+            {
+                const int32_t xs = gen_read4(xp);
+                const int32_t xEven = __sxtb16(xs);
+                const int32_t xOdd = gen_sxtb16_odd(xs);
+                int32_t ws[2];
+                gen_read8_aligned(ws, &w[0]);
+                mix0 = __smlad(ws[0], xEven, mix0);
+                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                mix0 = __smlad(ws[1], xOdd, mix0);
+                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
+                gen_read8_aligned(ws, &w[8]);
+                mix1 = __smlad(ws[0], xEven, mix1);
+                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                mix1 = __smlad(ws[1], xOdd, mix1);
+                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
+                w += 16;
+            }
+            xp += 4;
+        } while (xp != &x[16]);
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
         acc2 = low1;
         acc3 = gen_pair_high(mix1, low1);
-        {
-            int i;
-            for (i = 0; i < 2; ++i, wt += 4) { /* the last columns, per row */
-                acc0 += (int32_t)wt[0] * xp[i];
-                acc1 += (int32_t)wt[1] * xp[i];
-                acc2 += (int32_t)wt[2] * xp[i];
-                acc3 += (int32_t)wt[3] * xp[i];
-            }
-        }
         /* requantized outputs */
         y[o] = (int8_t)gen_requantize32_floor(acc0, 6, -128, 127);
         y[o + 1] = (int8_t)gen_requantize32_floor(acc1, 6, -128, 127);
@@ -1206,7 +1167,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
     for (o = 0; o < 10; ++o) {
         int32_t acc = digits_mlp_l2_fc3_b[o];
         int i;
-        for (i = 0; i < 14; ++i) {
+        for (i = 0; i < 16; ++i) {
             acc += (int32_t)digits_mlp_l2_fc3_w[o][i] * x[i];
         }
         y[o] = (int8_t)gen_requantize32_floor(acc, digits_mlp_l2_fc3_shift[o], -128, 127);
