@@ -43,7 +43,6 @@ package func lowerProgram(
             rowPairs: rowPairs)
     }
     removeConstantOutputs(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
-    removeConstantChannels(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
     orderRowsForConstantShifts(&kinds, rowPairs: rowPairs)
     // Vector-wise sets take the row-pair order first: their columns are as wide as that kernel reads.
     for position in kinds.indices {

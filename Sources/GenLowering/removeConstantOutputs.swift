@@ -49,12 +49,14 @@ func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int
 /// weighted layer or a clamp, else by the activation type's range (after a pool too: cautious). At least
 /// four rows stay computed (the row-pair kernel's least), and an even number of them (a lone row would
 /// leave the kernel's pairs): the first constant rows so many. Not where either layer's new table would
-/// lose the row-pair kernel.
+/// lose the row-pair kernel. Conv2d layers: `removeConstantChannels`. Step by step, so a layer whose
+/// consumer is changed is then taken as a producer with its columns already reduced.
 func removeConstantOutputs(
     _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
 ) {
     for position in kinds.indices {
         _ = removeConstantOutputs(at: position, &kinds, activationRange: activationRange, rowPairs: rowPairs)
+            ?? removeConstantChannels(at: position, &kinds, activationRange: activationRange, rowPairs: rowPairs)
     }
 }
 
@@ -91,17 +93,8 @@ func removeConstantOutputs(
 /// the first plain dense layer after it, across pools and clamps (which keep channels apart) and a flatten,
 /// reads its columns in that channel order (each channel a run of the pooled pixels; its fan-in must be
 /// the channels times that run), and not those of channels of zeros. Where a field overhangs
-/// the input its taps read 0, so 0 joins the input's range.
-func removeConstantChannels(
-    _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
-) {
-    for position in kinds.indices {
-        _ = removeConstantChannels(at: position, &kinds, activationRange: activationRange, rowPairs: rowPairs)
-    }
-}
-
-/// `removeConstantChannels` for the conv2d at `position` alone: the position of its consumer whose columns
-/// followed, or nil when nothing changed.
+/// the input its taps read 0, so 0 joins the input's range. For the conv2d at `position` alone: the
+/// position of its consumer whose columns followed, or nil when nothing changed.
 func removeConstantChannels(
     at position: Int, _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>,
     rowPairs: (WeightedStepData) -> Bool

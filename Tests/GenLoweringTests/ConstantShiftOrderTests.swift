@@ -339,7 +339,7 @@ struct ConstantChannelTests {
     func fillsAndReorders() throws {
         var kinds = Self.chain(constant: [1, 5])
         let before = ConstantOutputTests.data(kinds[2].0)
-        removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&kinds, activationRange: -128...127) { _ in true }
         guard case .conv2d(let conv) = kinds[0].0 else { preconditionFailure("conv2d") }
         #expect(conv.data.rows == 6 && conv.data.outputCount == 8)
         #expect(conv.data.constantOutputs == [ConstantOutput(modelRow: 1, value: 75), ConstantOutput(modelRow: 5, value: 75)])
@@ -354,23 +354,23 @@ struct ConstantChannelTests {
     func zeroChannelsNotRead() throws {
         var kinds = Self.chain(constant: [1, 3, 5, 6], constantBias: 0)
         let before = ConstantOutputTests.data(kinds[2].0)
-        removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&kinds, activationRange: -128...127) { _ in true }
         let dense = ConstantOutputTests.data(kinds[2].0)
         #expect(dense.fanIn == 4 && dense.foldedColumns == 4 && dense.columnOrder == [0, 2, 4, 7])
         #expect(dense.weights.values == (0..<3).flatMap { row in [0, 2, 4, 7].map { before.weights.values[row * 8 + $0] } })
         #expect(dense.bias.values == before.bias.values)
         // Two of 8: reading 6 columns would add a tail of 2 to the kernel's steps of four, so all 8 are read.
         var two = Self.chain(constant: [1, 5], constantBias: 0)
-        removeConstantChannels(&two, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&two, activationRange: -128...127) { _ in true }
         #expect(ConstantOutputTests.data(two[2].0).fanIn == 8 && ConstantOutputTests.data(two[2].0).foldedColumns == 0)
         // 75 stays 75 through a max pool, but an average could round another value: those columns are read.
         var nonzero = Self.chain(constant: [1, 3, 5, 6])
-        removeConstantChannels(&nonzero, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&nonzero, activationRange: -128...127) { _ in true }
         #expect(ConstantOutputTests.data(nonzero[2].0).fanIn == 8)
         // A clamp to 1...127 after the pool turns the zeros into ones: read.
         var clamped = Self.chain(constant: [1, 3, 5, 6], constantBias: 0)
         clamped.insert((.clamp(ClampStep(count: 8, clamp: 1...127)), 2), at: 2)
-        removeConstantChannels(&clamped, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&clamped, activationRange: -128...127) { _ in true }
         guard case .conv2d(let conv) = clamped[0].0 else { preconditionFailure("conv2d") }
         #expect(conv.data.constantOutputs.count == 4 && ConstantOutputTests.data(clamped[3].0).fanIn == 8)
     }
@@ -381,7 +381,7 @@ struct ConstantChannelTests {
         let wide = ConstantOutputTests.pair(rows: 32, constant: [])[1].0
         kinds = [kinds[0], (wide, 1)]
         let before = ConstantOutputTests.data(wide)
-        removeConstantChannels(&kinds, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&kinds, activationRange: -128...127) { _ in true }
         let channels = [0, 2, 3, 4, 6, 7, 1, 5]
         let columns = channels.flatMap { channel in (0..<4).map { channel * 4 + $0 } }
         let dense = ConstantOutputTests.data(kinds[1].0)
@@ -390,7 +390,7 @@ struct ConstantChannelTests {
         // After the pool to 1x1 the dense layer must read 8 columns; 16 is not this conv2d's output.
         var mismatched = Self.chain(constant: [1, 5])
         mismatched[2].0 = ConstantOutputTests.pair(rows: 16, constant: [])[1].0
-        removeConstantChannels(&mismatched, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&mismatched, activationRange: -128...127) { _ in true }
         guard case .conv2d(let conv) = mismatched[0].0 else { preconditionFailure("conv2d") }
         #expect(conv.data.constantOutputs.isEmpty)
     }
@@ -399,7 +399,7 @@ struct ConstantChannelTests {
     func leftAlone() {
         var toConv = Self.chain(constant: [1, 5])
         toConv[2] = toConv[0]
-        removeConstantChannels(&toConv, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&toConv, activationRange: -128...127) { _ in true }
         guard case .conv2d(let first) = toConv[0].0 else { preconditionFailure("conv2d") }
         #expect(first.data.constantOutputs.isEmpty)
         var lanes = Self.chain(constant: [1, 5])
@@ -407,7 +407,7 @@ struct ConstantChannelTests {
         narrow.data.fanIn = 9
         narrow.data.weights.values = Array(narrow.data.weights.values.prefix(8 * 9))
         lanes[0].0 = .conv2d(narrow)
-        removeConstantChannels(&lanes, activationRange: -128...127) { _ in true }
+        removeConstantOutputs(&lanes, activationRange: -128...127) { _ in true }
         guard case .conv2d(let after) = lanes[0].0 else { preconditionFailure("conv2d") }
         #expect(after.data.constantOutputs.isEmpty)
     }
