@@ -223,8 +223,10 @@ extension WeightedStepData {
     }
 
     /// Stops reading its last `values.count` columns, whose inputs are always `values`: each row's bias takes
-    /// their products instead, so the accumulator ends where it did (and, starting nearer it, stays within the
-    /// bound |b| + Σ|w|·max|x| that quantization checked). Not where some bias would then leave int32.
+    /// their products instead, so the accumulator ends where it did. Every partial sum is then b plus some
+    /// of the products over inputs in the layer's input interval (which holds the constants and 0), so it
+    /// stays inside the accumulator range quantization proved, as with `foldRoundingIntoBias`; the int32
+    /// check below only guards that argument.
     mutating func foldConstantColumns(_ values: [Int64]) {
         let kept = fanIn - values.count
         guard !values.isEmpty, kept > 0 else { return }

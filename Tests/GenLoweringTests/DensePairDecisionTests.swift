@@ -63,7 +63,22 @@ struct DensePairDecisionTests {
         #expect(kinds[1].0.weightedData?.columnOrder == nil)
     }
 
-    @Test("no constant output: dense would price every row (180 + 60), so a sparse form at 250 stays")
+    @Test("sparse at 215: 198 dense is below 215 but not by the 10 % margin (193.5): both stay")
+    func withinTheMargin() throws {
+        var (kinds, dense) = Self.lowered(constant: [2, 7], sparseCost: 215 - 60)
+        lowerDenseWhereConstantOutputsPay(
+            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
+            rowPairs: { _ in true })
+        #expect(kinds[0].0.weightedData?.sparse != nil)
+        // At 221 (198 < 198.9) it goes dense.
+        (kinds, dense) = Self.lowered(constant: [2, 7], sparseCost: 221 - 60)
+        lowerDenseWhereConstantOutputsPay(
+            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
+            rowPairs: { _ in true })
+        #expect(kinds[0].0.weightedData?.sparse == nil)
+    }
+
+    @Test("no constant output: nothing to remove, so the pair is not tried (a sparse form at 250 stays)")
     func nothingConstant() throws {
         var (kinds, dense) = Self.lowered(constant: [], sparseCost: 250)
         lowerDenseWhereConstantOutputsPay(
