@@ -23,20 +23,15 @@ func lowerDenseWhereConstantOutputsPay(
     activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
 ) {
     for producer in kinds.indices {
-        let consumer: Int
-        let isConv: Bool
+        // The step that would read its outputs in their new order: the next one for a dense layer, the first
+        // weighted one across pools and clamps for a conv2d; it must be dense.
+        let next: Int?
         switch kinds[producer].0 {
-        case .dense:
-            guard producer + 1 < kinds.count, case .dense = kinds[producer + 1].0 else { continue }
-            consumer = producer + 1
-            isConv = false
-        case .conv2d:
-            guard let (next, _) = channelConsumer(after: producer, in: kinds), case .dense = kinds[next].0 else { continue }
-            consumer = next
-            isConv = true
-        case .maxPool2d, .avgPool2d, .clamp:
-            continue
+        case .dense: next = producer + 1 < kinds.count ? producer + 1 : nil
+        case .conv2d: next = channelConsumer(after: producer, in: kinds)?.position
+        case .maxPool2d, .avgPool2d, .clamp: next = nil
         }
+        guard let consumer = next, case .dense = kinds[consumer].0 else { continue }
         guard let producerData = kinds[producer].0.weightedData, let consumerData = kinds[consumer].0.weightedData,
             !(isPlainDenseTable(producerData) && isPlainDenseTable(consumerData)),
             let producerNow = instructions(kinds[producer].0), let consumerNow = instructions(kinds[consumer].0)
@@ -47,9 +42,8 @@ func lowerDenseWhereConstantOutputsPay(
             trial[position].0 = denseForm(trial[position].1)
         }
         let removed =
-            isConv
-            ? removeConstantChannels(at: producer, &trial, activationRange: activationRange, rowPairs: rowPairs)
-            : removeConstantOutputs(at: producer, &trial, activationRange: activationRange, rowPairs: rowPairs)
+            removeConstantOutputs(at: producer, &trial, activationRange: activationRange, rowPairs: rowPairs)
+            ?? removeConstantChannels(at: producer, &trial, activationRange: activationRange, rowPairs: rowPairs)
         guard removed != nil, let producerDense = instructions(trial[producer].0),
             let consumerDense = instructions(trial[consumer].0), producerDense + consumerDense < before * (1 - denseMargin)
         else { continue }

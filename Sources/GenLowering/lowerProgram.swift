@@ -43,6 +43,19 @@ package func lowerProgram(
             rowPairs: rowPairs)
     }
     removeConstantOutputs(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
+    // A pruned layer lowered dense reports its dense form as lowered: the rows it computes, the columns it reads.
+    for position in kinds.indices {
+        let instructions = context.instructions(kinds[position].0)
+        kinds[position].0.updateWeightedData { data in
+            guard isPlainDenseTable(data), var estimate = data.estimate, let instructions,
+                !data.constantOutputs.isEmpty || data.foldedColumns > 0, estimate.denseInstructions != instructions
+            else { return }
+            estimate.denseInstructions = instructions
+            estimate.denseBytes = data.weights.values.count * data.weights.elementType.byteCount
+            estimate.reason += "; as lowered, without its constant outputs or inputs, \(Int(instructions.rounded())) instructions"
+            data.estimate = estimate
+        }
+    }
     orderRowsForConstantShifts(&kinds, rowPairs: rowPairs)
     // Vector-wise sets take the row-pair order first: their columns are as wide as that kernel reads.
     for position in kinds.indices {
@@ -315,50 +328,41 @@ private struct WeightLoweringContext {
             accumulatorBits: q.accumulatorBits)
     }
 
-    /// A pruned layer's dense and sparse forms priced by the cost model, dense as the kernel its dense
-    /// form would run (the lane-pair kernel for a conv2d of a small fan-in over its column).
-    func estimate(_ work: LayerWork, _ q: QuantizedWeights, kind: LayerWork.Kind) -> LayerCostEstimate {
+    /// A layer's dense and sparse forms priced by the cost model, dense as the kernel its dense form would
+    /// run (the lane-pair kernel for a conv2d of a small fan-in over its column). The cost model was fitted
+    /// to the 8-bit kernels with int32 accumulators (the ones with a DSP path), in layers of at least 4 rows
+    /// and 4 inputs (fewer: no DSP kernel nor im2col column, so plain loops it was not fitted to); for other
+    /// layers it has no figures, and a pruned one keeps the form pruning gave it.
+    func estimate(_ work: LayerWork, accumulatorBits: Int) -> LayerCostEstimate {
         var work = work
+        let fitted = hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: accumulatorBits)
+            && work.rows >= 4 && work.fanIn >= 4
         // As `columnElements` and `lanePairKernel` decide: a dense conv2d of at least 4 rows runs over its column.
-        if !kind.isDense, convRunsOverColumn(q), q.rows >= 4 { work.denseLanePairs = lanePairLayout(fanIn: q.fanIn)?.pairs.count }
-        return estimateLayerCost(work, costModel: costModel(for: q, kind: kind), option: options.sparseLowering)
+        if !work.kind.isDense, convColumns, fitted { work.denseLanePairs = lanePairLayout(fanIn: work.fanIn)?.pairs.count }
+        return estimateLayerCost(work, costModel: fitted ? costModel : nil, option: options.sparseLowering)
+    }
+
+    func estimate(_ work: LayerWork, _ q: QuantizedWeights) -> LayerCostEstimate {
+        estimate(work, accumulatorBits: q.accumulatorBits)
     }
 
     /// A weighted step's instructions as lowered: the cost model's dense estimate over the rows it computes
     /// and the columns it reads where its table is plain dense, else its sparse form's estimate; nil for
     /// other steps, or where the cost model has no figures for the layer.
     func instructions(_ kind: StepKind) -> Double? {
-        let data: WeightedStepData
         let work: LayerWork.Kind
         switch kind {
-        case .dense(let dense):
-            data = dense.data
-            work = .dense
+        case .dense: work = .dense
         case .conv2d(let conv):
-            data = conv.data
             work = .conv(outputPixels: conv.outHeight * conv.outWidth, kernelArea: conv.kernelHeight * conv.kernelWidth)
-        case .maxPool2d, .avgPool2d, .clamp:
-            return nil
+        case .maxPool2d, .avgPool2d, .clamp: return nil
         }
+        guard let data = kind.weightedData else { return nil }
         guard isPlainDenseTable(data) else { return data.estimate?.sparseInstructions }
-        guard hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: data.accumulator.byteCount * 8),
-            data.rows >= 4, data.fanIn >= 4
-        else { return nil }
-        var dense = LayerWork(
+        let dense = LayerWork(
             kind: work, rows: data.rows, fanIn: data.fanIn, keptPerRow: data.fanIn, groupsPerRow: 0, groupKept: 1,
             kernelGranularity: false, weightBytes: data.weights.elementType.byteCount, sparseIndexBytes: 0, nibbleIndices: false)
-        if !work.isDense, convColumns { dense.denseLanePairs = lanePairLayout(fanIn: data.fanIn)?.pairs.count }
-        return estimateLayerCost(dense, costModel: costModel, option: options.sparseLowering).denseInstructions
-    }
-
-    /// The cost model was fitted to the 8-bit kernels with int32 accumulators (the ones with a DSP
-    /// path); for other layers it has no figures, and the layer keeps the form pruning gave it.
-    func costModel(for q: QuantizedWeights, kind: LayerWork.Kind) -> CostModel? {
-        guard hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: q.accumulatorBits)
-        else { return nil }
-        // Fewer than 4 rows or inputs: no DSP kernel (nor im2col column), so plain loops the model was not fitted to.
-        if q.rows < 4 || q.fanIn < 4 { return nil }
-        return costModel
+        return estimate(dense, accumulatorBits: data.accumulator.byteCount * 8).denseInstructions
     }
 }
 
@@ -384,7 +388,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             groupKept: 1, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: layout.indexBytes, nibbleIndices: layout.groups.contains { $0.offsetBits > 0 && $0.offsetBits < 8 })
         work.darbKeptWeights = kept
-        estimate = context.estimate(work, q, kind: kind)
+        estimate = context.estimate(work, q)
         if estimate?.chosen == .sparse {
             darb = layout
             let values = layout.groups.flatMap(\.weights.values)
@@ -398,7 +402,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow * mask.unit,
             groupsPerRow: (channels + mask.n - 1) / mask.n, groupKept: mask.k, kernelGranularity: true, weightBytes: weightType.byteCount,
             sparseIndexBytes: q.rows * perRow * indexType.byteCount, nibbleIndices: false)
-        estimate = context.estimate(work, q, kind: kind)
+        estimate = context.estimate(work, q)
         if estimate?.chosen == .sparse {
             var values: [Int64] = []
             var indices: [Int64] = []
@@ -448,7 +452,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
             kind: kind, rows: q.rows, fanIn: q.fanIn, keptPerRow: perRow,
             groupsPerRow: fullGroups + (tail > 0 ? 1 : 0), groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
             sparseIndexBytes: q.rows * indexBytesPerRow, nibbleIndices: format == .nibble)
-        estimate = context.estimate(work, q, kind: kind)
+        estimate = context.estimate(work, q)
         if estimate?.chosen == .sparse {
             var values: [Int64] = []
             var indices: [Int64] = []
@@ -502,7 +506,7 @@ private func lowerSharedKofN(
         groupKept: mask.k, kernelGranularity: false, weightBytes: weightType.byteCount,
         sparseIndexBytes: sets * perRow * indexType.byteCount, nibbleIndices: false, rowsPerSet: mask.rowsPerSet,
         rowPairColumns: context.setColumns(q, keptPerRow: perRow))
-    let estimate = context.estimate(work, q, kind: kind)
+    let estimate = context.estimate(work, q)
     guard estimate.chosen == .sparse else { return (estimate, nil) }
     var values: [Int64] = []
     var inputs: [Int64] = []

@@ -65,4 +65,47 @@ struct RowOrderSimulationTests {
         #expect(constants == expectedConstants, "\(label): \(constants) constant outputs")
         #expect(shifts.last.map { $0.order == nil } == true)
     }
+    /// The dense and conv2d steps' weights of a program, in order.
+    static func weighted(_ program: Program) -> [WeightedStepData] {
+        program.steps.compactMap { step in
+            switch step.kind {
+            case .dense(let dense): return dense.data
+            case .conv2d(let conv): return conv.data
+            case .maxPool2d, .avgPool2d, .clamp: return nil
+            }
+        }
+    }
+
+    @Test("the wide CNN at 2/16: conv2 and fc dense together for conv2's 16 constant channels; always keeps them sparse, never lowers all dense; one result")
+    func densePairOnTheWideCNN() throws {
+        let text = Self.example("digits_cnn_wide")
+        func run(_ lowering: String) throws -> VerificationRun {
+            try Verification.prepare(modelText: text, label: "pair-\(lowering)", target: "mcu", vectorCount: 16) { options in
+                options.prune = "kofn"
+                options.k = 2
+                options.n = 16
+                options.sparseLowering = lowering
+            }
+        }
+        let auto = try run("auto")
+        let always = try run("always")
+        let never = try run("never")
+        let (conv2, fc) = (Self.weighted(auto.result.program)[1], Self.weighted(auto.result.program)[2])
+        #expect(isPlainDense(conv2) && conv2.constantOutputs.count == 16 && conv2.rows == 16)
+        #expect(conv2.estimate?.reason.contains("its 16 constant outputs are not computed; the pair is faster dense") == true)
+        #expect(isPlainDense(fc) && fc.foldedColumns == 16 && fc.fanIn == 16)
+        #expect(fc.estimate?.reason.contains("it reads 16 fewer inputs") == true)
+        // Kept sparse as asked: no constant output removed from a sparse layer.
+        let sparse = Self.weighted(always.result.program)
+        #expect(!isPlainDense(sparse[1]) && !isPlainDense(sparse[2]) && sparse[1].constantOutputs.isEmpty)
+        // never: every layer dense, as asked; the constant channels still go.
+        let dense = Self.weighted(never.result.program)
+        #expect(dense.allSatisfy { isPlainDense($0) && ($0.estimate?.reason.hasPrefix("dense as asked") ?? true) })
+        #expect(dense[1].constantOutputs.count == 16)
+        #expect(auto.simulated == always.simulated && auto.simulated == never.simulated)
+    }
+
+    private func isPlainDense(_ data: WeightedStepData) -> Bool {
+        data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
+    }
 }
