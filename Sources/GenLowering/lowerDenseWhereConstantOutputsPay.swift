@@ -10,9 +10,9 @@
 /// So for each producer and consumer of which at least one is not plain dense, the pair is tried dense
 /// with the removal done, and kept where the cost model (`instructions`) prices the two steps at least
 /// `denseMargin` below their present forms. The margin is there because dense tables cost flash (2 to 3
-/// times the sparse ones in the digits CNNs at 2/16) and the cost model errs: up to 8.4 % on the conv2d
-/// k-of-n layers it was fitted to, 3.2 % on dense ones (Benchmarks/mcu-calibration.md); a gain inside that
-/// error is not worth the flash. Left to right, so a consumer made dense is the next pair's producer with
+/// times the sparse ones in the digits CNNs at 2/16) and the cost model errs: up to 4.9 % on the conv2d
+/// k-of-n layers it was fitted to, 4.7 % on dense ones, 6.3 % on conv2d (Benchmarks/mcu-calibration.md),
+/// more outside them (14 % on a conv2d at 1 of 16); a gain inside that error is not worth the flash. Left to right, so a consumer made dense is the next pair's producer with
 /// its columns already reduced. `denseForm` lowers a layer (its index) dense; only
 /// steps that are not plain dense are re-lowered, so the columns an earlier pair removed stay removed.
 /// The least fraction of the estimated instructions a dense pair must save (see above).
