@@ -120,7 +120,8 @@ package func writeReport(
             let loweredDense = data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
             // A pruned layer lowered dense (its sparse form does not pay) runs every MAC, zeros included, but
             // those of the rows lowering stores as constants (`removeConstantOutputs`).
-            let macs = (loweredDense ? data.rows * data.fanIn : kept) * positions
+            // A k-of-n layer's rows keep the same count, and those stored as constants run none.
+            let macs = (loweredDense ? data.rows * data.fanIn : kept * data.rows / data.outputCount) * positions
             let indexBytes = data.sparse?.storedIndices.byteCount ?? data.sharedSparse?.inputs.byteCount
                 ?? data.kernelSparse?.channels.byteCount
                 ?? data.darb?.indexBytes ?? 0

@@ -6,7 +6,8 @@
 /// The per-layer choice (`estimateLayerCost`) prices a dense form with every row. But a dense layer whose
 /// consumer is dense too stops computing the outputs proven constant (`removeConstantOutputs`,
 /// `removeConstantChannels`), and the consumer reads fewer columns: trained units that never pass their
-/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Sparse, neither saving happens.
+/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Sparse, the savings happen only where
+/// the producer is k-of-n with its own indices per row and the consumer is dense.
 /// So for each producer and consumer of which at least one is not plain dense, the pair is tried dense
 /// with the removal done, and kept where the cost model (`instructions`) prices the two steps at least
 /// `denseMargin` below their present forms. The margin is there because dense tables cost flash (2 to 3
@@ -33,8 +34,13 @@ func lowerDenseWhereConstantOutputsPay(
         }
         guard let consumer = next, case .dense = kinds[consumer].0 else { continue }
         guard let producerData = kinds[producer].0.weightedData, let consumerData = kinds[consumer].0.weightedData,
-            !(isPlainDenseTable(producerData) && isPlainDenseTable(consumerData)),
-            let producerNow = instructions(kinds[producer].0), let consumerNow = instructions(kinds[consumer].0)
+            !(isPlainDenseTable(producerData) && isPlainDenseTable(consumerData))
+        else { continue }
+        // The present forms as they will be lowered: a k-of-n producer before a dense consumer leaves its
+        // constant outputs out too.
+        var present = kinds
+        _ = removeConstantOutputs(at: producer, &present, activationRange: activationRange, rowPairs: rowPairs)
+        guard let producerNow = instructions(present[producer].0), let consumerNow = instructions(present[consumer].0)
         else { continue }
         let before = producerNow + consumerNow
         var trial = kinds

@@ -43,15 +43,19 @@ package func lowerProgram(
             rowPairs: rowPairs)
     }
     removeConstantOutputs(&kinds, activationRange: FixedPoint.range(bits: quantized.options.activationBits), rowPairs: rowPairs)
-    // A pruned layer lowered dense reports its dense form as lowered: the rows it computes, the columns it reads.
+    // A pruned layer reports the form it was lowered to as lowered: the rows it computes, the columns it reads.
     for position in kinds.indices {
         let instructions = context.instructions(kinds[position].0)
         kinds[position].0.updateWeightedData { data in
-            guard isPlainDenseTable(data), var estimate = data.estimate, let instructions,
-                !data.constantOutputs.isEmpty || data.foldedColumns > 0, estimate.denseInstructions != instructions
+            guard var estimate = data.estimate, let instructions, !data.constantOutputs.isEmpty || data.foldedColumns > 0
             else { return }
-            estimate.denseInstructions = instructions
-            estimate.denseBytes = data.weights.values.count * data.weights.elementType.byteCount
+            if isPlainDenseTable(data) {
+                guard estimate.denseInstructions != instructions else { return }
+                estimate.denseInstructions = instructions
+                estimate.denseBytes = data.weights.values.count * data.weights.elementType.byteCount
+            } else {
+                estimate.sparseInstructions = instructions
+            }
             estimate.reason += "; as lowered, without its constant outputs or inputs, \(Int(instructions.rounded())) instructions"
             data.estimate = estimate
         }
@@ -358,7 +362,10 @@ private struct WeightLoweringContext {
         case .maxPool2d, .avgPool2d, .clamp: return nil
         }
         guard let data = kind.weightedData else { return nil }
-        guard isPlainDenseTable(data) else { return data.estimate?.sparseInstructions }
+        // A sparse form's estimate is for every row; its rows cost alike, and those stored as constants none.
+        guard isPlainDenseTable(data) else {
+            return data.estimate?.sparseInstructions.map { $0 * Double(data.rows) / Double(data.outputCount) }
+        }
         let dense = LayerWork(
             kind: work, rows: data.rows, fanIn: data.fanIn, keptPerRow: data.fanIn, groupsPerRow: 0, groupKept: 1,
             kernelGranularity: false, weightBytes: data.weights.elementType.byteCount, sparseIndexBytes: 0, nibbleIndices: false)

@@ -30,8 +30,11 @@ extension WeightedStepData {
 func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int64>) -> Int64? {
     var low = data.bias.values[row]
     var high = low
-    for column in 0..<data.fanIn {
-        let weight = data.weights.values[row * data.fanIn + column]
+    // Every input has the same range, so which column a weight reads does not matter: the row's stored
+    // weights (all its columns when dense, its kept ones under k-of-n) are what the sum can take.
+    let stride = data.weights.values.count / data.rows
+    for column in 0..<stride {
+        let weight = data.weights.values[row * stride + column]
         let ends = (weight * inputs.lowerBound, weight * inputs.upperBound)
         low += min(ends.0, ends.1)
         high += max(ends.0, ends.1)
@@ -40,15 +43,15 @@ func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int
     return first == data.requantize(high, row: row) ? first : nil
 }
 
-/// Stops computing, in each dense layer whose outputs only the next dense layer reads (both with plain
-/// dense tables, the first on the Arm DSP row-pair kernel: `rowPairs`), the rows that `constantOutput`
-/// proves constant: the layer's tables keep the other rows, its kernel stores the constants after their
+/// Stops computing, in each dense layer whose outputs only the next dense layer reads (the next with a
+/// plain dense table on the Arm DSP row-pair kernel, `rowPairs`; the first on that kernel too, or k-of-n
+/// with its own indices per row), the rows that `constantOutput` proves constant: the layer's tables keep the other rows, its kernel stores the constants after their
 /// outputs (`constantOutputs`), and the next layer's columns follow that order, without the constant
 /// ones (their products join its bias: `foldConstantColumns`). Same outputs, fewer MACs and weights in
 /// both layers. The inputs of a layer are bounded by the clamp of the step before it where that is a
-/// weighted layer or a clamp, else by the activation type's range (after a pool too: cautious). At least
-/// four rows stay computed (the row-pair kernel's least), and an even number of them (a lone row would
-/// leave the kernel's pairs): the first constant rows so many. Not where either layer's new table would
+/// weighted layer or a clamp, else by the activation type's range (after a pool too: cautious). On the
+/// row-pair kernel at least four rows stay computed (its least), and an even number of them (a lone row
+/// would leave the kernel's pairs): the first constant rows so many; a k-of-n layer keeps at least one. Not where either layer's new table would
 /// lose the row-pair kernel. Conv2d layers: `removeConstantChannels`. Step by step, so a layer whose
 /// consumer is changed is then taken as a producer with its columns already reduced.
 func removeConstantOutputs(
@@ -67,20 +70,22 @@ func removeConstantOutputs(
     rowPairs: (WeightedStepData) -> Bool
 ) -> Int? {
     guard position + 1 < kinds.count, case .dense(var producer) = kinds[position].0,
-        case .dense(var consumer) = kinds[position + 1].0,
-        isPlainDenseTable(producer.data), isPlainDenseTable(consumer.data), producer.data.constantOutputs.isEmpty,
-        rowPairs(producer.data)
+        case .dense(var consumer) = kinds[position + 1].0, isPlainDenseTable(consumer.data),
+        producer.data.constantOutputs.isEmpty
     else { return nil }
-    guard
+    let pairs = isPlainDenseTable(producer.data) && rowPairs(producer.data)
+    guard pairs || isRowKofN(producer.data),
         let (reduced, stored) = withoutConstantRows(
-            producer.data, inputs: inputRange(before: position, in: kinds, activationRange: activationRange))
+            producer.data, inputs: inputRange(before: position, in: kinds, activationRange: activationRange), pairs: pairs)
     else { return nil }
     var following = consumer.data
     following.keepColumns(stored)
     let values = reduced.constantOutputs.map(\.value)
     following.foldConstantColumns(Array(values.suffix(foldableRuns(values.count, run: 1, fanIn: following.fanIn))))
     // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
-    guard rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
+    guard !pairs || rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
+    // A k-of-n producer, like a dense one, only where the consumer runs the row-pair kernel (Arm DSP targets).
+    guard pairs || rowPairs(following) else { return nil }
     producer.data = reduced
     consumer.data = following
     kinds[position].0 = .dense(producer)
@@ -109,7 +114,7 @@ func removeConstantChannels(
     else { return nil }
     var inputs = inputRange(before: position, in: kinds, activationRange: activationRange)
     if producer.padded { inputs = min(inputs.lowerBound, 0)...max(inputs.upperBound, 0) }
-    guard let (reduced, stored) = withoutConstantRows(producer.data, inputs: inputs) else { return nil }
+    guard let (reduced, stored) = withoutConstantRows(producer.data, inputs: inputs, pairs: true) else { return nil }
     var following = consumer.data
     following.keepColumns(stored.flatMap { channel in (0..<block).map { channel * block + $0 } })
     // A channel of zeros stays zeros through max and average pools and a clamp that holds 0: the consumer
@@ -173,15 +178,16 @@ private func inputRange(
     }
 }
 
-/// `data` without the rows `constantOutput` proves constant over `inputs` (the first so many that leave an
-/// even number of at least four rows), which become its `constantOutputs`, and the stored order of all its
-/// outputs (computed rows, then the constant ones); nil when no row goes.
-private func withoutConstantRows(_ data: WeightedStepData, inputs: ClosedRange<Int64>) -> (WeightedStepData, [Int])? {
+/// `data` without the rows `constantOutput` proves constant over `inputs` (with `pairs`, the row-pair
+/// kernel's, the first so many that leave an even number of at least four rows; else all but one at
+/// most), which become its `constantOutputs`, and the stored order of all its outputs (computed rows, then
+/// the constant ones); nil when no row goes.
+private func withoutConstantRows(_ data: WeightedStepData, inputs: ClosedRange<Int64>, pairs: Bool) -> (WeightedStepData, [Int])? {
     var constants = (0..<data.rows).compactMap { row in
         constantOutput(of: data, row: row, inputs: inputs).map { (row: row, value: $0) }
     }
-    constants = Array(constants.prefix(max(0, data.rows - 4)))
-    if (data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
+    constants = Array(constants.prefix(max(0, data.rows - (pairs ? 4 : 1))))
+    if pairs, (data.rows - constants.count) % 2 == 1, !constants.isEmpty { constants.removeLast() }
     guard !constants.isEmpty else { return nil }
     let removed = Set(constants.map(\.row))
     let computed = (0..<data.rows).filter { !removed.contains($0) }
@@ -192,13 +198,20 @@ private func withoutConstantRows(_ data: WeightedStepData, inputs: ClosedRange<I
 }
 
 extension WeightedStepData {
-    /// Keeps the rows `rows` (in that order) of a plain dense table, with their bias and shifts; the rows
-    /// `after` are no longer computed but their outputs stored after them (`constantOutputs`). `rowOrder`
-    /// maps every stored output back to the model's rows. One shift left for all rows becomes the uniform shift.
+    /// Keeps the rows `rows` (in that order) of a plain dense or row-by-row k-of-n table, with their bias,
+    /// shifts and indices; the rows `after` are no longer computed but their outputs stored after them
+    /// (`constantOutputs`). `rowOrder` maps every stored output back to the model's rows. One shift left for
+    /// all rows becomes the uniform shift.
     mutating func keepRows(_ rows: [Int], then after: [Int]) {
         let modelRows = (rows + after).map { rowOrder?[$0] ?? $0 }
-        weights.values = rows.flatMap { weights.values[($0 * fanIn)..<(($0 + 1) * fanIn)] }
-        weights.shape = [rows.count, fanIn]
+        let stride = weights.values.count / self.rows
+        weights.values = rows.flatMap { weights.values[($0 * stride)..<(($0 + 1) * stride)] }
+        weights.shape = [rows.count, stride]
+        if var layout = sparse {
+            layout.indices.values = rows.flatMap { layout.indices.values[($0 * stride)..<(($0 + 1) * stride)] }
+            layout.indices.shape = [rows.count, stride]
+            sparse = layout
+        }
         bias.values = rows.map { bias.values[$0] }
         bias.shape = [rows.count]
         if let table = shifts {
@@ -246,6 +259,11 @@ extension WeightedStepData {
 
     /// Outputs the layer writes: its computed rows and the constants stored after them.
     package var outputCount: Int { rows + constantOutputs.count }
+}
+
+/// A k-of-n table with its own indices per row (no shared sets, whole weights): its rows are independent.
+func isRowKofN(_ data: WeightedStepData) -> Bool {
+    data.sparse != nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
 }
 
 /// A weight table with no index structure: one weight per row and column.

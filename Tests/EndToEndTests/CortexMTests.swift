@@ -59,6 +59,9 @@ struct CortexMTests {
         // 16 bits: fc keeps int32 accumulators, so its rounding goes into the bias and its clamp to
         // the int16 range is one SSAT.
         ("digits_cnn_16", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)) ?? ""),
+        // 2 of 16 as gen lowers it: fc1 k-of-n storing its 10 constant outputs after the others, fc2 and fc3
+        // dense together (fc2's constant outputs), each reading fewer columns, their constants in the bias.
+        ("digits_mlp_wide_k2", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -102,6 +105,11 @@ struct CortexMTests {
                 $0.sparseLowering = "always"
                 $0.sparsity = TestModels.darbSparsity[label]
             }
+            if label == "digits_mlp_wide_k2" {
+                $0.prune = "kofn"
+                $0.k = 2
+                $0.n = 16
+            }
             if label == "cnn_edp" {
                 $0.prune = "edp"
                 $0.sparsity = 0.5
@@ -144,6 +152,14 @@ struct CortexMTests {
                     return false
                 })
             }
+        }
+        if label == "digits_mlp_wide_k2" {
+            let layers = run.result.program.steps.compactMap { step -> WeightedStepData? in
+                if case .dense(let dense) = step.kind { return dense.data }
+                return nil
+            }
+            #expect(layers.map { $0.sparse != nil } == [true, false, false])
+            #expect(layers.map(\.constantOutputs.count) == [10, 14, 0] && layers.map(\.foldedColumns) == [0, 8, 12])
         }
         if label == "row_pairs" {
             let paired = run.result.program.steps.map { step -> Bool in

@@ -105,6 +105,27 @@ struct RowOrderSimulationTests {
         #expect(auto.simulated == always.simulated && auto.simulated == never.simulated)
     }
 
+    @Test("the wide MLP at 2/16: fc1 stays k-of-n without its 10 constant rows, fc2 reads fewer columns; the same integers as all sparse and all dense")
+    func kofnProducerOnTheWideMLP() throws {
+        let text = Self.example("digits_mlp_wide")
+        func run(_ lowering: String) throws -> VerificationRun {
+            try Verification.prepare(modelText: text, label: "kofn-constants-\(lowering)", target: "mcu", vectorCount: 32) { options in
+                options.prune = "kofn"
+                options.k = 2
+                options.n = 16
+                options.sparseLowering = lowering
+            }
+        }
+        let auto = try run("auto")
+        let layers = Self.weighted(auto.result.program)
+        #expect(layers[0].sparse != nil && layers[0].constantOutputs.count == 10 && layers[0].rows == 118)
+        #expect(isPlainDense(layers[1]) && layers[1].foldedColumns == 8 && layers[1].fanIn == 120)
+        let always = try run("always")
+        let never = try run("never")
+        #expect(Self.weighted(always.result.program)[0].constantOutputs.isEmpty)
+        #expect(auto.simulated == always.simulated && auto.simulated == never.simulated)
+    }
+
     private func isPlainDense(_ data: WeightedStepData) -> Bool {
         data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
     }

@@ -264,6 +264,37 @@ struct ConstantOutputTests {
         #expect(consumer.bias.values == folded)
     }
 
+    @Test("a k-of-n producer (its own indices per row): its constant rows leave the weights and the indices, any count")
+    func kofnProducer() throws {
+        var kinds = Self.pair(rows: 10, constant: [2, 7, 9])
+        // Keep the first 4 of each row's 8 weights, as 4 of 8 with byte indices 0...3.
+        kinds[0].0.updateWeightedData { data in
+            data.weights = ConstantTable(
+                role: .weights, elementType: .int8, shape: [10, 4],
+                values: (0..<10).flatMap { row in data.weights.values[(row * 8)..<(row * 8 + 4)] })
+            data.sparse = KofNLayout(
+                k: 4, n: 8, fullGroups: 1, tail: 0, tailKept: 0, format: .byte,
+                indices: ConstantTable(role: .indices, elementType: .uint8, shape: [10, 4], values: (0..<40).map { Int64($0 % 4 + $0 / 4) }))
+        }
+        let before = Self.data(kinds[0].0)
+        // No row-pair kernel in the producer: the three constant rows go (no even-count rule).
+        removeConstantOutputs(&kinds, activationRange: -128...127) { $0.sparse == nil }
+        let producer = Self.data(kinds[0].0)
+        let kept = [0, 1, 3, 4, 5, 6, 8]
+        #expect(producer.sparse != nil && producer.rows == 7 && producer.constantOutputs.map(\.modelRow) == [2, 7, 9])
+        #expect(producer.weights.values == kept.flatMap { before.weights.values[($0 * 4)..<($0 * 4 + 4)] })
+        #expect(producer.sparse?.indices.values == kept.flatMap { before.sparse!.indices.values[($0 * 4)..<($0 * 4 + 4)] })
+        #expect(producer.sparse?.indices.shape == [7, 4] && producer.weights.shape == [7, 4])
+        // The consumer reads 8 of the 10 columns (7 computed and the first constant; 2 folded: no new tail).
+        #expect(Self.data(kinds[1].0).fanIn == 8 && Self.data(kinds[1].0).foldedColumns == 2)
+        // Not where the consumer has no row-pair kernel either.
+        var plain = Self.pair(rows: 10, constant: [2, 7, 9])
+        plain[0].0 = kinds[0].0
+        plain[0].0.updateWeightedData { $0 = before }
+        removeConstantOutputs(&plain, activationRange: -128...127) { _ in false }
+        #expect(Self.data(plain[0].0).constantOutputs.isEmpty)
+    }
+
     @Test("the consumer leaves out only as many constant columns as give its kernel no new column tail")
     func foldsWithoutTail() {
         // 12 rows, 2 constant: reading 10 of 12 columns would leave a tail of 2 (12 has none): all are read.
