@@ -93,6 +93,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
                 layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
+                // Constant outputs need the row-pair consumer of an Arm DSP target; the HLS kernel has no stores for them.
+                precondition(!hls || dense.data.constantOutputs.isEmpty, "constant outputs on an HLS k-of-n layer")
                 addKofNReading(sparse, dsp: dsp, to: &context)
                 context.outputRow = "y[o]"
                 context.rowShift = context.shift

@@ -1,24 +1,28 @@
 // GenLowering/lowerDenseWhereConstantOutputsPay.swift - "Does sparsity pay?" for a layer and the one that reads it.
 
+/// The least fraction of the estimated instructions a dense pair must save (see below).
+let denseMargin = 0.1
+
 /// Lowers a weighted layer and its consumer dense together where that is estimated faster than the forms
 /// chosen layer by layer, because dense they leave out the layer's constant outputs.
 ///
 /// The per-layer choice (`estimateLayerCost`) prices a dense form with every row. But a dense layer whose
 /// consumer is dense too stops computing the outputs proven constant (`removeConstantOutputs`,
 /// `removeConstantChannels`), and the consumer reads fewer columns: trained units that never pass their
-/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Sparse, the savings happen only where
-/// the producer is k-of-n with its own indices per row and the consumer is dense.
+/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Of the sparse forms only a dense
+/// k-of-n layer with its own indices per row, before a dense consumer, saves its constant rows too.
+///
 /// So for each producer and consumer of which at least one is not plain dense, the pair is tried dense
 /// with the removal done, and kept where the cost model (`instructions`) prices the two steps at least
-/// `denseMargin` below their present forms. The margin is there because dense tables cost flash (2 to 3
-/// times the sparse ones in the digits CNNs at 2/16) and the cost model errs: up to 4.9 % on the conv2d
-/// k-of-n layers it was fitted to, 4.7 % on dense ones, 6.3 % on conv2d (Benchmarks/mcu-calibration.md),
-/// more outside them (14 % on a conv2d at 1 of 16); a gain inside that error is not worth the flash. Left to right, so a consumer made dense is the next pair's producer with
-/// its columns already reduced. `denseForm` lowers a layer (its index) dense; only
-/// steps that are not plain dense are re-lowered, so the columns an earlier pair removed stay removed.
-/// The least fraction of the estimated instructions a dense pair must save (see above).
-let denseMargin = 0.1
-
+/// `denseMargin` below their present forms as they will be lowered. The margin is there because dense
+/// tables cost flash (2 to 3 times the sparse ones in the digits CNNs at 2/16) and the cost model errs:
+/// on the layers it was fitted to up to 4.7 % dense, 6.3 % conv2d, 4.9 % conv2d k-of-n, 10.4 % and 15 %
+/// dense k-of-n (Benchmarks/mcu-calibration.md), more outside them (14 % on a conv2d at 1 of 16); a gain
+/// inside that error is not worth the flash, and the margin is a compromise, not a bound.
+///
+/// Left to right, so a consumer made dense is the next pair's producer with its columns already reduced.
+/// `denseForm` lowers a layer (its index) dense; only steps that are not plain dense are re-lowered, so
+/// the columns an earlier pair removed stay removed.
 func lowerDenseWhereConstantOutputsPay(
     _ kinds: inout [(StepKind, Int)], denseForm: (Int) -> StepKind, instructions: (StepKind) -> Double?,
     activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool

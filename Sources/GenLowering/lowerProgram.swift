@@ -53,10 +53,13 @@ package func lowerProgram(
                 guard estimate.denseInstructions != instructions else { return }
                 estimate.denseInstructions = instructions
                 estimate.denseBytes = data.weights.values.count * data.weights.elementType.byteCount
-            } else {
+                estimate.reason += "; as lowered, without its constant outputs or inputs, \(Int(instructions.rounded())) instructions"
+            } else if let layout = data.sparse {
+                // A k-of-n layer with its own indices per row (the only sparse form that loses constant rows).
                 estimate.sparseInstructions = instructions
+                estimate.sparseBytes = data.weights.values.count * data.weights.elementType.byteCount + layout.storedIndices.byteCount
+                estimate.reason += "; as lowered, without its constant outputs, \(Int(instructions.rounded())) instructions"
             }
-            estimate.reason += "; as lowered, without its constant outputs or inputs, \(Int(instructions.rounded())) instructions"
             data.estimate = estimate
         }
     }

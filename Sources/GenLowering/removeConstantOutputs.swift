@@ -43,17 +43,19 @@ func constantOutput(of data: WeightedStepData, row: Int, inputs: ClosedRange<Int
     return first == data.requantize(high, row: row) ? first : nil
 }
 
-/// Stops computing, in each dense layer whose outputs only the next dense layer reads (the next with a
-/// plain dense table on the Arm DSP row-pair kernel, `rowPairs`; the first on that kernel too, or k-of-n
-/// with its own indices per row), the rows that `constantOutput` proves constant: the layer's tables keep the other rows, its kernel stores the constants after their
-/// outputs (`constantOutputs`), and the next layer's columns follow that order, without the constant
-/// ones (their products join its bias: `foldConstantColumns`). Same outputs, fewer MACs and weights in
-/// both layers. The inputs of a layer are bounded by the clamp of the step before it where that is a
-/// weighted layer or a clamp, else by the activation type's range (after a pool too: cautious). On the
-/// row-pair kernel at least four rows stay computed (its least), and an even number of them (a lone row
-/// would leave the kernel's pairs): the first constant rows so many; a k-of-n layer keeps at least one. Not where either layer's new table would
-/// lose the row-pair kernel. Conv2d layers: `removeConstantChannels`. Step by step, so a layer whose
-/// consumer is changed is then taken as a producer with its columns already reduced.
+/// Stops computing, in each dense layer whose outputs only the next dense layer reads (that one with a
+/// plain dense table), the rows that `constantOutput` proves constant: the layer's tables keep the other
+/// rows, its kernel stores the constants after their outputs (`constantOutputs`), and the next layer's
+/// columns follow that order, without the constant ones (their products join its bias:
+/// `foldConstantColumns`). Same outputs, fewer MACs and weights in both layers. The layer runs the Arm DSP
+/// row-pair kernel (`rowPairs`) or is k-of-n with its own indices per row; a k-of-n one only where the next
+/// layer runs the row-pair kernel (which stands for an Arm DSP target: elsewhere nothing is removed). The
+/// inputs of a layer are bounded by the clamp of the step before it where that is a weighted layer or a
+/// clamp, else by the activation type's range (after a pool too: cautious). On the row-pair kernel at
+/// least four rows stay computed (its least), and an even number of them (a lone row would leave the
+/// kernel's pairs): the first constant rows so many; a k-of-n layer keeps at least one. Not where either
+/// layer's new table would lose the row-pair kernel. Conv2d layers: `removeConstantChannels`. Step by
+/// step, so a layer whose consumer is changed is then taken as a producer with its columns already reduced.
 func removeConstantOutputs(
     _ kinds: inout [(StepKind, Int)], activationRange: ClosedRange<Int64>, rowPairs: (WeightedStepData) -> Bool
 ) {
@@ -84,7 +86,7 @@ func removeConstantOutputs(
     following.foldConstantColumns(Array(values.suffix(foldableRuns(values.count, run: 1, fanIn: following.fanIn))))
     // The consumer's column tail (fanIn % 4 columns) may now hold other weights: its kernel is checked again.
     guard !pairs || rowPairs(reduced), rowPairs(following) || !rowPairs(consumer.data) else { return nil }
-    // A k-of-n producer, like a dense one, only where the consumer runs the row-pair kernel (Arm DSP targets).
+    // A k-of-n producer only where the consumer runs the row-pair kernel: an Arm DSP target (see above).
     guard pairs || rowPairs(following) else { return nil }
     producer.data = reduced
     consumer.data = following

@@ -62,6 +62,9 @@ struct CortexMTests {
         // 2 of 16 as gen lowers it: fc1 k-of-n storing its 10 constant outputs after the others, fc2 and fc3
         // dense together (fc2's constant outputs), each reading fewer columns, their constants in the bias.
         ("digits_mlp_wide_k2", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
+        // ...and fc1 kept sparse at 8 of 9 with nibble indices (a partial last group of 1: 57 kept a row, the
+        // last nibble padding) before fc2 left unpruned: fc1's constant rows leave its weights and indices.
+        ("digits_mlp_wide_k8of9", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -109,6 +112,16 @@ struct CortexMTests {
                 $0.prune = "kofn"
                 $0.k = 2
                 $0.n = 16
+            }
+            if label == "digits_mlp_wide_k8of9" {
+                let recipe = Paths.temporaryDirectory("k8of9-recipe") + "/recipe.json"
+                try? #"{"version": 1, "layers": {"fc2": {"prune": false}}}"#.write(toFile: recipe, atomically: true, encoding: .utf8)
+                $0.prune = "kofn"
+                $0.k = 8
+                $0.n = 9
+                $0.indexFormat = "nibble"
+                $0.sparseLowering = "always"
+                $0.recipePath = recipe
             }
             if label == "cnn_edp" {
                 $0.prune = "edp"
@@ -160,6 +173,14 @@ struct CortexMTests {
             }
             #expect(layers.map { $0.sparse != nil } == [true, false, false])
             #expect(layers.map(\.constantOutputs.count) == [10, 14, 0] && layers.map(\.foldedColumns) == [0, 8, 12])
+        }
+        if label == "digits_mlp_wide_k8of9" {
+            let first = run.result.program.steps.compactMap { step -> WeightedStepData? in
+                if case .dense(let dense) = step.kind { return dense.data }
+                return nil
+            }.first
+            #expect(first?.sparse?.format == .nibble && first?.sparse?.keptPerRow == 57 && first?.sparse?.tail == 1)
+            #expect((first?.constantOutputs.count ?? 0) > 0 && first.map { $0.rows + $0.constantOutputs.count } == 128)
         }
         if label == "row_pairs" {
             let paired = run.result.program.steps.map { step -> Bool in

@@ -267,14 +267,15 @@ struct ConstantOutputTests {
     @Test("a k-of-n producer (its own indices per row): its constant rows leave the weights and the indices, any count")
     func kofnProducer() throws {
         var kinds = Self.pair(rows: 10, constant: [2, 7, 9])
-        // Keep the first 4 of each row's 8 weights, as 4 of 8 with byte indices 0...3.
+        // Keep the first 4 of each row's 8 weights, as 4 of 8 with byte indices (positions 0, 2, 4, 6: any
+        // valid layout; the proof and the slicing do not read them).
         kinds[0].0.updateWeightedData { data in
             data.weights = ConstantTable(
                 role: .weights, elementType: .int8, shape: [10, 4],
                 values: (0..<10).flatMap { row in data.weights.values[(row * 8)..<(row * 8 + 4)] })
             data.sparse = KofNLayout(
                 k: 4, n: 8, fullGroups: 1, tail: 0, tailKept: 0, format: .byte,
-                indices: ConstantTable(role: .indices, elementType: .uint8, shape: [10, 4], values: (0..<40).map { Int64($0 % 4 + $0 / 4) }))
+                indices: ConstantTable(role: .indices, elementType: .uint8, shape: [10, 4], values: (0..<40).map { (index: Int) -> Int64 in Int64(index % 4 * 2 + index / 4 % 2) }))
         }
         let before = Self.data(kinds[0].0)
         // No row-pair kernel in the producer: the three constant rows go (no even-count rule).
