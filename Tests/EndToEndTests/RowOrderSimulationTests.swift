@@ -76,20 +76,23 @@ struct RowOrderSimulationTests {
         }
     }
 
-    @Test("the wide CNN at 2/16: conv2 and fc dense together for conv2's 16 constant channels; always keeps them sparse, never lowers all dense; one result")
-    func densePairOnTheWideCNN() throws {
-        let text = Self.example("digits_cnn_wide")
-        func run(_ lowering: String) throws -> VerificationRun {
-            try Verification.prepare(modelText: text, label: "pair-\(lowering)", target: "mcu", vectorCount: 16) { options in
+    /// `model` pruned to 2 of every 16 and lowered for mcu with `--sparse-lowering auto`, `always` and `never`.
+    static func atTwoOfSixteen(_ model: String) throws -> (auto: VerificationRun, always: VerificationRun, never: VerificationRun) {
+        let runs = try ["auto", "always", "never"].map { lowering in
+            try Verification.prepare(modelText: example(model), label: "\(model)-2of16-\(lowering)", target: "mcu", vectorCount: 24) {
+                options in
                 options.prune = "kofn"
                 options.k = 2
                 options.n = 16
                 options.sparseLowering = lowering
             }
         }
-        let auto = try run("auto")
-        let always = try run("always")
-        let never = try run("never")
+        return (runs[0], runs[1], runs[2])
+    }
+
+    @Test("the wide CNN at 2/16: conv2 and fc dense together for conv2's 16 constant channels; always keeps them sparse, never lowers all dense; one result")
+    func densePairOnTheWideCNN() throws {
+        let (auto, always, never) = try Self.atTwoOfSixteen("digits_cnn_wide")
         let (conv2, fc) = (Self.weighted(auto.result.program)[1], Self.weighted(auto.result.program)[2])
         #expect(isPlainDense(conv2) && conv2.constantOutputs.count == 16 && conv2.rows == 16)
         #expect(conv2.estimate?.reason.contains("its 16 constant outputs are not computed; the pair is faster dense") == true)
@@ -107,21 +110,10 @@ struct RowOrderSimulationTests {
 
     @Test("the wide MLP at 2/16: fc1 stays k-of-n without its 10 constant rows, fc2 reads fewer columns; the same integers as all sparse and all dense")
     func kofnProducerOnTheWideMLP() throws {
-        let text = Self.example("digits_mlp_wide")
-        func run(_ lowering: String) throws -> VerificationRun {
-            try Verification.prepare(modelText: text, label: "kofn-constants-\(lowering)", target: "mcu", vectorCount: 32) { options in
-                options.prune = "kofn"
-                options.k = 2
-                options.n = 16
-                options.sparseLowering = lowering
-            }
-        }
-        let auto = try run("auto")
+        let (auto, always, never) = try Self.atTwoOfSixteen("digits_mlp_wide")
         let layers = Self.weighted(auto.result.program)
         #expect(layers[0].sparse != nil && layers[0].constantOutputs.count == 10 && layers[0].rows == 118)
         #expect(isPlainDense(layers[1]) && layers[1].foldedColumns == 8 && layers[1].fanIn == 120)
-        let always = try run("always")
-        let never = try run("never")
         #expect(Self.weighted(always.result.program)[0].constantOutputs.isEmpty)
         #expect(auto.simulated == always.simulated && auto.simulated == never.simulated)
     }

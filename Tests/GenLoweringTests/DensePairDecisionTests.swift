@@ -33,6 +33,13 @@ struct DensePairDecisionTests {
         return Double(data.rows * data.fanIn + 10 * data.rows)
     }
 
+    /// The pass over `kinds` with `dense` as the layers' dense forms, `instructions` as the cost, every table on the row-pair kernel.
+    static func decide(_ kinds: inout [(StepKind, Int)], dense: [StepKind]) {
+        lowerDenseWhereConstantOutputsPay(
+            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
+            rowPairs: { _ in true })
+    }
+
     @Test("sparse at 300, 240 without rows 2 and 7, + the consumer over 8 columns 3×8 + 30 = 294; dense: 8×8 + 80 + 54 = 198: dense")
     func densePairIsFaster() throws {
         var (kinds, dense) = Self.lowered(constant: [2, 7], sparseCost: 300)
@@ -58,9 +65,7 @@ struct DensePairDecisionTests {
     @Test("sparse at 120: 96 without its constant rows + 54 = 150 against 198 dense, so both stay as they are")
     func sparseStillPays() throws {
         var (kinds, dense) = Self.lowered(constant: [2, 7], sparseCost: 120)
-        lowerDenseWhereConstantOutputsPay(
-            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
-            rowPairs: { _ in true })
+        Self.decide(&kinds, dense: dense)
         let producer = try #require(kinds[0].0.weightedData)
         #expect(producer.sparse != nil && producer.constantOutputs.isEmpty && producer.estimate?.chosen == .sparse)
         #expect(kinds[1].0.weightedData?.columnOrder == nil)
@@ -69,24 +74,18 @@ struct DensePairDecisionTests {
     @Test("sparse at 200: 160 + 54 = 214; 198 dense is below but not by the 10 % margin (192.6): both stay")
     func withinTheMargin() throws {
         var (kinds, dense) = Self.lowered(constant: [2, 7], sparseCost: 200)
-        lowerDenseWhereConstantOutputsPay(
-            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
-            rowPairs: { _ in true })
+        Self.decide(&kinds, dense: dense)
         #expect(kinds[0].0.weightedData?.sparse != nil)
         // At 210: 168 + 54 = 222, and 198 < 199.8: dense.
         (kinds, dense) = Self.lowered(constant: [2, 7], sparseCost: 210)
-        lowerDenseWhereConstantOutputsPay(
-            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
-            rowPairs: { _ in true })
+        Self.decide(&kinds, dense: dense)
         #expect(kinds[0].0.weightedData?.sparse == nil)
     }
 
     @Test("no constant output: nothing to remove, so the pair is not tried (a sparse form at 250 stays)")
     func nothingConstant() throws {
         var (kinds, dense) = Self.lowered(constant: [], sparseCost: 250)
-        lowerDenseWhereConstantOutputsPay(
-            &kinds, denseForm: { dense[$0] }, instructions: Self.instructions, activationRange: -128...127,
-            rowPairs: { _ in true })
+        Self.decide(&kinds, dense: dense)
         #expect(kinds[0].0.weightedData?.sparse != nil)
     }
 
