@@ -320,6 +320,31 @@ package enum StepKind: Sendable {
     case clamp(ClampStep)
 }
 
+extension StepKind {
+    /// The weights of a dense or conv2d step; nil for the others.
+    package var weightedData: WeightedStepData? {
+        switch self {
+        case .dense(let dense): return dense.data
+        case .conv2d(let conv): return conv.data
+        case .maxPool2d, .avgPool2d, .clamp: return nil
+        }
+    }
+
+    /// Changes the weights of a dense or conv2d step; the others have none.
+    package mutating func updateWeightedData(_ change: (inout WeightedStepData) -> Void) {
+        switch self {
+        case .dense(var dense):
+            change(&dense.data)
+            self = .dense(dense)
+        case .conv2d(var conv):
+            change(&conv.data)
+            self = .conv2d(conv)
+        case .maxPool2d, .avgPool2d, .clamp:
+            break
+        }
+    }
+}
+
 package struct Step: Sendable {
     package var kind: StepKind
     /// Index into `QuantizedGraph.layers` of the layer this step implements.

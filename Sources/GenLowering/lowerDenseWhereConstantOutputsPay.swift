@@ -71,7 +71,10 @@ func lowerDenseWhereConstantOutputsPay(
             // The estimate as the layer was lowered alone (none for a layer not pruned), with its new choice.
             let old = kinds[position].0.weightedData?.estimate
             trial[position].0.updateWeightedData { data in
-                guard let old else { return data.estimate = nil }
+                guard let old else {
+                    data.estimate = nil
+                    return
+                }
                 data.estimate = LayerCostEstimate(
                     denseInstructions: dense, sparseInstructions: old.sparseInstructions,
                     denseBytes: data.weights.values.count * data.weights.elementType.byteCount, sparseBytes: old.sparseBytes,
@@ -80,30 +83,5 @@ func lowerDenseWhereConstantOutputsPay(
         }
         kinds[producer] = trial[producer]
         kinds[consumer] = trial[consumer]
-    }
-}
-
-extension StepKind {
-    /// The weights of a dense or conv2d step; nil for the others.
-    var weightedData: WeightedStepData? {
-        switch self {
-        case .dense(let dense): return dense.data
-        case .conv2d(let conv): return conv.data
-        case .maxPool2d, .avgPool2d, .clamp: return nil
-        }
-    }
-
-    /// Changes the weights of a dense or conv2d step; the others have none.
-    mutating func updateWeightedData(_ change: (inout WeightedStepData) -> Void) {
-        switch self {
-        case .dense(var dense):
-            change(&dense.data)
-            self = .dense(dense)
-        case .conv2d(var conv):
-            change(&conv.data)
-            self = .conv2d(conv)
-        case .maxPool2d, .avgPool2d, .clamp:
-            break
-        }
     }
 }

@@ -50,13 +50,7 @@ struct RowOrderSimulationTests {
         })
         // Outputs proven constant are stored after the computed ones, in the order rowOrder gives.
         var constants = 0
-        for step in mcu.result.program.steps {
-            let data: WeightedStepData
-            switch step.kind {
-            case .dense(let dense): data = dense.data
-            case .conv2d(let conv): data = conv.data
-            case .maxPool2d, .avgPool2d, .clamp: continue
-            }
+        for data in Self.weighted(mcu.result.program) {
             constants += data.constantOutputs.count
             guard !data.constantOutputs.isEmpty else { continue }
             let order = data.rowOrder ?? Array(0..<data.outputCount)
@@ -67,13 +61,7 @@ struct RowOrderSimulationTests {
     }
     /// The dense and conv2d steps' weights of a program, in order.
     static func weighted(_ program: Program) -> [WeightedStepData] {
-        program.steps.compactMap { step in
-            switch step.kind {
-            case .dense(let dense): return dense.data
-            case .conv2d(let conv): return conv.data
-            case .maxPool2d, .avgPool2d, .clamp: return nil
-            }
-        }
+        program.steps.compactMap(\.kind.weightedData)
     }
 
     /// `model` pruned to 2 of every 16 and lowered for mcu with `--sparse-lowering auto`, `always` and `never`.
