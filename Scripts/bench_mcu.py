@@ -498,7 +498,8 @@ def calibrate(out):
             cnn = model.startswith("digits_cnn")
             plans.append((model, ["--prune", "none"], False))
             # Not k = 1: with its layers (bytes only) the linear convSparse fit priced the wide CNN's 2-of-9 conv1
-            # below its lane-pair dense form (17,395 against 17,441; measured 19,099 against 15,126), and gen
+            # below its lane-pair dense form (17,395 against 17,441; measured 19,099 sparse against 11,980 for the dense
+            # form holding the pruned zeros), and gen
             # then lowered it sparse at 2/16 (tried 2026-12-07). Without them it prices 1/16's conv2 14 % high.
             for k, index_format in [(8, "byte"), (8, "nibble"), (4, "byte"), (4, "nibble"), (2, "byte"), (2, "nibble")]:
                 plans.append((model, ["--prune", "kofn", "--k", str(k), "--n", "16", "--sparse-lowering", "always",
