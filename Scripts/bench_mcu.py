@@ -80,24 +80,30 @@ def lenet_model(path):
 
 
 # One conv2d of every fan-in the lane-pair kernel takes, for --calibrate's convLane fit (the digits CNNs'
-# conv1 alone are two layers of 9): (input channels, kernel height, kernel width, output channels).
+# conv1 alone are two layers of 9), and those 3 wide with 2 or 3 kernel rows for the convPixel fit (they run the
+# pixel-pair kernel, over 8 x 8: an even output width): (input channels, kernel height, kernel width, output channels).
 LANE_SHAPES = [(1, 2, 2, 8), (1, 1, 5, 4), (2, 1, 3, 16), (1, 7, 1, 8), (2, 2, 2, 12), (1, 3, 3, 4), (2, 5, 1, 8),
-               (1, 1, 11, 16)]
+               (1, 1, 11, 16), (1, 9, 1, 12), (1, 2, 3, 8), (3, 1, 3, 12), (1, 3, 3, 24)]
 
 
 def lane_model(path, name, shape):
-    """A conv2d of `shape` (LANE_SHAPES; 'same', relu) over an 8 x 8 input, then a dense layer of 4 outputs;
-    seeded random weights (He-scaled), input range [0, 1]."""
+    """A conv2d of `shape` (LANE_SHAPES; 'same', relu) over an 8 x 8 input, then a 1x1 conv2d to twice its channels
+    (a larger pair of tensors, which leaves conv1 room in the arena for its padded rows, as in the digits CNNs),
+    then a dense layer of 4 outputs; seeded random weights (He-scaled), input range [0, 1]. Only conv1 is sampled."""
     import numpy as np
     channels, kh, kw, out_channels = shape
     rng = np.random.default_rng(channels * 100 + kh * 10 + kw)
     fan_in = channels * kh * kw
     conv = rng.normal(0.0, (2.0 / fan_in) ** 0.5, size=(out_channels, channels, kh, kw)).astype(np.float32)
-    dense = rng.normal(0.0, (2.0 / (out_channels * 64)) ** 0.5, size=(4, out_channels * 64)).astype(np.float32)
+    wide = rng.normal(0.0, (2.0 / out_channels) ** 0.5, size=(2 * out_channels, out_channels, 1, 1)).astype(np.float32)
+    dense = rng.normal(0.0, (1.0 / (out_channels * 64)) ** 0.5, size=(4, 2 * out_channels * 64)).astype(np.float32)
     layers = [
         {"type": "conv2d", "name": "conv1", "padding": "same", "activation": "relu",
          "weights": {"shape": list(conv.shape), "data": [float(v) for v in conv.ravel()]},
          "bias": {"shape": [out_channels], "data": [float(v) for v in rng.normal(0.0, 0.05, size=out_channels)]}},
+        {"type": "conv2d", "name": "conv2", "padding": "valid", "activation": "relu",
+         "weights": {"shape": list(wide.shape), "data": [float(v) for v in wide.ravel()]},
+         "bias": {"shape": [2 * out_channels], "data": [0.0] * (2 * out_channels)}},
         {"type": "flatten", "name": "flat"},
         {"type": "dense", "name": "fc", "weights": {"shape": list(dense.shape), "data": [float(v) for v in dense.ravel()]},
          "bias": {"shape": [4], "data": [0.0] * 4}},
@@ -463,6 +469,8 @@ def features(layer):
     if not sparse:
         if "lanePairs" in layer:  # gen names the lane-pair kernel and its pairs per output
             return "convLane", [outputs * layer["lanePairs"], pixels]
+        if "pixelPairKernelRows" in layer:  # and the pixel-pair kernel and its kernel rows
+            return "convPixel", [outputs * layer["pixelPairKernelRows"], outputs, pixels]
         return "conv", [layer["macs"], computed, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
@@ -480,6 +488,8 @@ def features(layer):
 
 # A calibration plan that samples only DARB's grouped layers.
 DARB_ONLY = "darb only"
+# And one that samples only the layer named conv1 (the lane and pixel-pair shapes' own layer).
+CONV1_ONLY = "conv1 only"
 
 
 def calibrate(out):
@@ -489,11 +499,11 @@ def calibrate(out):
     with tempfile.TemporaryDirectory() as scratch:
         paths = {"lenet": os.path.join(scratch, "lenet.json")}
         lenet_model(paths["lenet"])
-        plans = []  # (model, gen flags, which layers to sample: True for its conv2d layers only, DARB_ONLY, or False for all)
+        plans = []  # (model, gen flags, which layers to sample: True for its conv2d layers only, DARB_ONLY, CONV1_ONLY, or False for all)
         for index, shape in enumerate(LANE_SHAPES):
             paths[f"lanes{index}"] = os.path.join(scratch, f"lanes{index}.json")
             lane_model(paths[f"lanes{index}"], f"lanes{index}", shape)
-            plans.append((f"lanes{index}", ["--prune", "none"], True))
+            plans.append((f"lanes{index}", ["--prune", "none"], CONV1_ONLY))
         for model in ["lenet", "digits_mlp", "digits_cnn", "digits_mlp_wide", "digits_cnn_wide"]:
             cnn = model.startswith("digits_cnn")
             plans.append((model, ["--prune", "none"], False))
@@ -527,7 +537,7 @@ def calibrate(out):
             os.makedirs(folder)
             report = generate(path, model, folder, flags)
             for layer, count in layer_counts(folder, model, report):
-                if only is True and layer["type"] != "conv2d":
+                if only is True and layer["type"] != "conv2d" or only == CONV1_ONLY and layer["name"] != "conv1":
                     continue
                 kind, vector = features(layer)
                 if only == DARB_ONLY and kind != "darb":
@@ -541,7 +551,8 @@ def calibrate(out):
              "of line; relative least squares per kind of layer. Features: dense [MACs, outputs]; sparse and",
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
              "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs, output",
-             "pixels]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
+             "pixels]; convPixel (a dense conv2d 3 wide with 2 or 3 kernel rows on the pixel-pair kernel) [outputs x",
+             "kernel rows, outputs, output pixels]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
              "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
@@ -549,7 +560,7 @@ def calibrate(out):
              "with conv's column cost for a conv2d. A coefficient that came out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.
-    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convKernel", "convSparse", "convShared", "darb"]
+    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convPixel", "convKernel", "convSparse", "convShared", "darb"]
     for kind, entries in sorted(samples.items(), key=lambda item: order.index(item[0])):
         a = np.array([v for v, _ in entries], dtype=float)
         counts = np.array([c for _, c in entries], dtype=float)
@@ -589,6 +600,7 @@ def calibrate(out):
         "nibbleKept": max((fits["sparse"][3] + fits["sparseScalar"][3]) / 2, 0.0),
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
         "convLanePair": fits["convLane"][0], "convLanePixel": fits["convLane"][1],
+        "convPixelRow": fits["convPixel"][0], "convPixelOutput": fits["convPixel"][1], "convPixelPixel": fits["convPixel"][2],
         "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1],
         "convSparseOutput": fits["convSparse"][2], "convKernelMAC": fits["convKernel"][0],
         "convKernelOutput": fits["convKernel"][1],

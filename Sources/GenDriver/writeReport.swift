@@ -228,6 +228,10 @@ package func writeReport(
             if case .conv2d(let conv) = step.kind, let lanes = conv.data.lanePairs {
                 entry.append(("lanePairs", .int(lanes.pairs.count)))
             }
+            // A conv2d on the Arm DSP pixel-pair kernel (GenLowering/pairPixelsForDSP.swift): its kernel rows.
+            if case .conv2d(let conv) = step.kind, let pixels = conv.data.pixelPairs {
+                entry.append(("pixelPairKernelRows", .int(pixels.kernelRows)))
+            }
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name
             cost.structure =
                 decomposition.map { edpShortStructure($0) } ?? q.mask.map {

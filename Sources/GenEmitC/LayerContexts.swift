@@ -57,6 +57,12 @@ struct WeightedKernelContext {
     var lanePairList: [LanePairContext] = []
     /// conv2d_lane_pairs rendered for this layer, indented for conv2d.mustache.
     var lanePairBody: String = ""
+    /// The pixel-pair kernel (conv2d_pixel_pairs, a dense conv2d 3 wide at stride 1 with few kernel rows):
+    /// each kernel row's word and lanes, where its input comes from (`pixelRowNote`), and the body rendered.
+    var pixelPairs: Bool = false
+    var pixelRows: [PixelRowContext] = []
+    var pixelRowNote: String = ""
+    var pixelPairBody: String = ""
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
     var pairTailBase: String = ""
@@ -271,6 +277,16 @@ struct LaneWordContext {
     var index: String
     /// Byte offset in the column.
     var offset: String
+}
+
+/// One kernel row of the pixel-pair kernel: its four input values' address at pixel ox, and the word and
+/// lane of its middle weight (`__smlabb`/`__smlatb` for the low lane, `__smlabt`/`__smlatt` for the high).
+struct PixelRowContext {
+    var index: String
+    var address: String
+    var middleWord: String
+    var middleLow: String
+    var middleHigh: String
 }
 
 struct LanePairContext {

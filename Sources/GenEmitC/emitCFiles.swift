@@ -37,6 +37,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsDARBUnroll = false
     var needsRowPairs = false
     var needsLanePairs = false
+    var needsPixelPairs = false
     var needsSetGather = false
     var needsRowCopy = false
     var needsPaddedRows = false
@@ -187,7 +188,16 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
                 break
             }
-            if let offset = conv.columnOffset {
+            if let pixels = conv.data.pixelPairs {
+                addPixelPairs(pixels, conv: conv, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                // Rendered here and indented as a whole, as the lane-pair body is.
+                context.pixelPairBody = indented(renderer.render(context, template: "c/layers/conv2d_pixel_pairs"), by: 4)
+                needsPixelPairs = true
+                needsDSP = true
+                // The padded rows' copies, in the Arm DSP path only.
+                needsRowCopy = needsRowCopy || conv.paddedRowsOffset != nil
+                needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
+            } else if let offset = conv.columnOffset {
                 if let sparse = conv.data.sparse {
                     addKofNReading(sparse, dsp: true, to: &context)
                     needsGatherKernel = true
@@ -328,11 +338,11 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel,
-                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsDSPPools,
-                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and the max
-                // pool only in their Arm DSP paths.
+                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsPixelPairs || needsDSPPools,
+                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane and pixel pairs and
+                // the max pool only in their Arm DSP paths.
                 unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
-                needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
+                needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),
@@ -396,7 +406,16 @@ private func weightedContext(
     if let paired = data.dspWeights {
         let dspAttribute: String
         let dspComment: String
-        if let lanes = data.lanePairs {
+        if let pixels = data.pixelPairs {
+            // int32 words: aligned as the type is.
+            dspAttribute = attribute
+            let middles = (0..<pixels.middleWords).map { j in
+                "(\(2 * j), " + (2 * j + 1 < pixels.kernelRows ? String(2 * j + 1) : "-") + ")"
+            }
+            dspComment = weightDesc + "; for the Arm DSP pixel-pair kernel: per output channel \(pixels.wordsPerRow) words of two"
+                + " int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the \(pixels.kernelRows) kernel rows, then the"
+                + " middle weights w1 of kernel rows " + middles.joined(separator: " ") + " (-: 0)"
+        } else if let lanes = data.lanePairs {
             // int32 words: aligned as the type is.
             dspAttribute = attribute
             let elements = lanes.pairs.map { pair in
@@ -463,7 +482,7 @@ private func weightedContext(
     if let shifts = data.shifts {
         // The row-pair kernel writes its shifts as literals where it can (`constantShifts`); where it needs none
         // of the table, only the plain C path has it.
-        let plainOnly = data.dspWeights != nil && data.lanePairs == nil && data.sharedSparse == nil
+        let plainOnly = data.dspWeights != nil && data.lanePairs == nil && data.pixelPairs == nil && data.sharedSparse == nil
             && !rowPairKernelReadsShiftTable(shifts.values)
         if plainOnly { tables += "#if !GEN_ARM_DSP\n" }
         tables += CTableWriter.table(
@@ -667,6 +686,39 @@ private func addLanePairs(_ lanes: LanePairLayout, to context: inout WeightedKer
     context.laneWords = lanes.wordOffsets.enumerated().map { LaneWordContext(index: String($0), offset: String($1)) }
     context.lanePairList = lanes.pairs.enumerated().map { index, pair in
         LanePairContext(index: String(index), word: String(pair.word), split: pair.odd ? "gen_sxtb16_odd" : "__sxtb16")
+    }
+}
+
+/// The pixel-pair kernel's kernel rows (a dense conv2d 3 wide at stride 1, lowering's `pixelPairLayout`): each
+/// row's word at pixel ox, from the padded rows of output row oy where the conv2d is padded, else from the
+/// input (no padding: kernel row (ic, ky) of output row oy is input row ic · inHeight + oy · strideHeight + ky).
+private func addPixelPairs(
+    _ layout: PixelPairLayout, conv: ConvStep, valueBytes: Int, namer: CNamer, to context: inout WeightedKernelContext
+) {
+    context.dsp = true
+    context.pixelPairs = true
+    context.outputs = String(conv.data.rows)
+    context.rowShift = context.shift.replacingOccurrences(of: "[oc]", with: "[o]")
+    if conv.paddedRowsOffset != nil {
+        // Sets the padded rows' place, width and zeros (im2col_padded_rows).
+        addRowCopies(conv, valueBytes: valueBytes, namer: namer, to: &context)
+        context.pixelRowNote = "from output row oy's padded rows"
+    } else {
+        precondition(!conv.padded, "a padded conv2d on the pixel-pair kernel needs its padded rows")
+        context.pixelRowNote = "from the input"
+    }
+    context.pixelRows = (0..<layout.kernelRows).map { row in
+        let address: String
+        if conv.paddedRowsOffset != nil {
+            address = "padded[\(row * conv.paddedRowWidth) + ox]"
+        } else {
+            let (channel, ky) = (row / conv.kernelHeight, row % conv.kernelHeight)
+            address = "x[oy * \(conv.strideHeight * conv.inWidth) + \((channel * conv.inHeight + ky) * conv.inWidth) + ox]"
+        }
+        let high = row % 2 == 1
+        return PixelRowContext(
+            index: String(row), address: address, middleWord: String(layout.kernelRows + row / 2),
+            middleLow: high ? "__smlabt" : "__smlabb", middleHigh: high ? "__smlatt" : "__smlatb")
     }
 }
 

@@ -217,7 +217,7 @@ package struct WeightedStepData: Sendable {
     /// Dense against sparse for a pruned layer (nil when the layer is not pruned).
     package var estimate: LayerCostEstimate?
     /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D, or with
-    /// `lanePairs` in that kernel's (`rows × pairs` words);
+    /// `lanePairs` or `pixelPairs` in that kernel's (`rows ×` words);
     /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
@@ -245,6 +245,10 @@ package struct WeightedStepData: Sendable {
     /// A dense conv2d of a small fan-in over its im2col column on an Arm DSP target: `dspWeights` holds
     /// `rows × pairs` int16-lane pairs (`lanePairWeights`) instead of the row-pair order.
     package var lanePairs: LanePairLayout? = nil
+    /// A dense conv2d 3 wide at stride 1 with 2 or 3 kernel rows on an Arm DSP target: `dspWeights` holds
+    /// `rows × wordsPerRow` int16-lane pairs (`pixelPairWeights`), read two output pixels at a time, without
+    /// an im2col column.
+    package var pixelPairs: PixelPairLayout? = nil
 
     /// Vector-wise k-of-n: the inputs each set gathers into its column, as the kernel that runs the set
     /// reads them (the row-pair kernel's columns, else the kept inputs); 0 without sets.

@@ -24,8 +24,9 @@ package struct LayerWork: Sendable {
     package enum Kind: Sendable {
         /// rows × fanIn dense layer.
         case dense
-        /// conv2d producing `outputPixels` per output channel, with a kh × kw window.
-        case conv(outputPixels: Int, kernelArea: Int)
+        /// conv2d producing `outputPixels` per output channel, with a kh × kw window; `pixelPairs` where its
+        /// shape suits the pixel-pair kernel (`pixelPairLayout`), which its dense form then runs on an Arm DSP target.
+        case conv(outputPixels: Int, kernelArea: Int, pixelPairs: PixelPairLayout? = nil)
     }
 
     package var kind: Kind
@@ -48,13 +49,17 @@ package struct LayerWork: Sendable {
     package var rowPairColumns: Int? = nil
     /// A conv2d whose dense form runs the lane-pair kernel (`lanePairLayout`): its pairs per output; nil elsewhere.
     package var denseLanePairs: Int? = nil
+    /// A conv2d whose dense form runs the pixel-pair kernel (`pixelPairLayout`): its kernel rows; nil elsewhere.
+    package var densePixelPairRows: Int? = nil
     /// DARB's grouped rows: the layer's kept weights, all rows together (their counts differ); nil elsewhere.
     package var darbKeptWeights: Int? = nil
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
-    // The lane-pair kernel's table holds a word (two int16 lanes) per pair and row.
-    let denseBytes = work.denseLanePairs.map { work.rows * $0 * 4 } ?? work.rows * work.fanIn * work.weightBytes
+    // The lane-pair kernel's table holds a word (two int16 lanes) per pair and row; the pixel-pair kernel's a
+    // word per kernel row and one per two kernel rows' middle weights.
+    let denseBytes = work.densePixelPairRows.map { work.rows * PixelPairLayout(kernelRows: $0).wordsPerRow * 4 }
+        ?? work.denseLanePairs.map { work.rows * $0 * 4 } ?? work.rows * work.fanIn * work.weightBytes
     // The row-pair kernel's columns for a set of fewer than 4 kept inputs (zero weights after them).
     let setColumns = max(work.keptPerRow, work.rowPairColumns ?? 0)
     let sparseBytes = (work.darbKeptWeights ?? work.rows * setColumns) * work.weightBytes + work.sparseIndexBytes
@@ -77,13 +82,17 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                 + (work.nibbleIndices ? model.nibbleKept : 0)
             sparse = perKept * rows * Double(work.keptPerRow) + model.sparseGroup * rows * Double(work.groupsPerRow)
                 + model.sparseOutput * rows
-        case .conv(let pixels, _):
+        case .conv(let pixels, _, _):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
-            dense = work.denseLanePairs.map {
-                model.convLanePair * outputs * Double($0) + model.convLanePixel * Double(pixels)
+            if let kernelRows = work.densePixelPairRows {
+                dense = model.convPixelRow * outputs * Double(kernelRows) + model.convPixelOutput * outputs
+                    + model.convPixelPixel * Double(pixels)
+            } else if let pairs = work.denseLanePairs {
+                dense = model.convLanePair * outputs * Double(pairs) + model.convLanePixel * Double(pixels)
+            } else {
+                dense = model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             }
-                ?? model.convMAC * outputs * Double(work.fanIn) + model.convOutput * outputs + column
             let keptMACs = outputs * Double(work.keptPerRow)
             if let kept = work.darbKeptWeights {
                 sparse = model.darbKept * Double(kept * pixels) + model.darbOutput * outputs + column

@@ -80,7 +80,12 @@ package func lowerProgram(
     let columns = kinds.map { entry in
         columnElements(entry.0, target: target, quantization: quantized.options)
     }
-    let (scratch, paddedRows) = addPaddedRows(kinds.map(\.0), columns: columns, sizes: sizes, layout: target.memoryLayout)
+    let pixelPairCandidates = kinds.enumerated().map { position, entry -> PixelPairLayout? in
+        guard columns[position] > 0, case .conv2d(let conv) = entry.0 else { return nil }
+        return pixelPairKernel(conv, target: target, quantization: quantized.options)
+    }
+    let (scratch, paddedRows, pixelPairs) = planConvScratch(
+        kinds.map(\.0), columns: columns, pixelPairCandidates: pixelPairCandidates, sizes: sizes, layout: target.memoryLayout)
     let plan = planMemory(tensorSizes: sizes, scratch: scratch, layout: target.memoryLayout)
     let steps = kinds.enumerated().map { position, entry in
         var kind = entry.0
@@ -93,7 +98,15 @@ package func lowerProgram(
             }
             kind = .dense(dense)
         case .conv2d(var conv):
-            if let offset = plan.scratchOffsets[position] {
+            if let layout = pixelPairs[position] {
+                // No column: the kernel reads the input's rows, or the padded rows (its only scratch) where padded.
+                conv.paddedRowsOffset = paddedRows[position] ? plan.scratchOffsets[position] : nil
+                conv.data.pixelPairs = layout
+                conv.data.dspWeights = ConstantTable(
+                    role: .weights, elementType: .int32, shape: [conv.data.rows, layout.wordsPerRow],
+                    values: pixelPairWeights(conv.data.weights.values, rows: conv.data.rows, layout: layout))
+                kind = .conv2d(conv)
+            } else if let offset = plan.scratchOffsets[position] {
                 conv.columnOffset = offset
                 if paddedRows[position] { conv.paddedRowsOffset = offset + columns[position] }
                 if conv.data.sharedSparse == nil {
@@ -135,7 +148,11 @@ private func lowerLayer(_ layer: QuantizedLayer, context: WeightLoweringContext)
             ConvStep(
                 data: lowerWeights(
                     weights,
-                    kind: .conv(outputPixels: outShape[1] * outShape[2], kernelArea: conv.kernel.h * conv.kernel.w),
+                    kind: .conv(
+                        outputPixels: outShape[1] * outShape[2], kernelArea: conv.kernel.h * conv.kernel.w,
+                        pixelPairs: pixelPairLayout(
+                            inChannels: conv.inChannels, kernelHeight: conv.kernel.h, kernelWidth: conv.kernel.w,
+                            strideWidth: conv.stride.w, outWidth: outShape[2])),
                     context: context),
                 inChannels: conv.inChannels, inHeight: inShape[1],
                 inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
@@ -178,17 +195,32 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
     return conv.data.fanIn
 }
 
-/// Each padded conv2d with an im2col column gets its padded rows after the column where the arena
-/// already has the room: a step's scratch grows by them only if the arena stays as planned without.
-private func addPaddedRows(_ kinds: [StepKind], columns: [Int], sizes: [Int], layout: MemoryLayout) -> (
-    scratch: [Int], paddedRows: [Bool]
-) {
-    guard layout == .arena else { return (columns, columns.map { _ in false }) }
-    let arena = planMemory(tensorSizes: sizes, scratch: columns, layout: layout).arena
-    var scratch = columns
+/// The scratch of each step. A conv2d that can run the pixel-pair kernel (`pixelPairCandidates`) needs no
+/// im2col column, only its padded rows where it is padded: it takes that kernel where the arena stays as the
+/// plan with its column has it (else it keeps the column and the lane-pair kernel). Then each other padded
+/// conv2d with an im2col column gets its padded rows after the column where the arena already has the room:
+/// a step's scratch grows by them only if the arena stays as planned without.
+private func planConvScratch(
+    _ kinds: [StepKind], columns: [Int], pixelPairCandidates: [PixelPairLayout?], sizes: [Int], layout: MemoryLayout
+) -> (scratch: [Int], paddedRows: [Bool], pixelPairs: [PixelPairLayout?]) {
     var paddedRows = columns.map { _ in false }
+    var pixelPairs = columns.map { _ -> PixelPairLayout? in nil }
+    guard layout == .arena else { return (columns, paddedRows, pixelPairs) }
+    let columnArena = planMemory(tensorSizes: sizes, scratch: columns, layout: layout).arena
+    var scratch = columns
     for (position, kind) in kinds.enumerated() {
-        guard case .conv2d(let conv) = kind, columns[position] > 0, conv.padded else { continue }
+        guard case .conv2d(let conv) = kind, let candidate = pixelPairCandidates[position] else { continue }
+        var trial = scratch
+        trial[position] = conv.padded ? conv.paddedRowsElements : 0
+        if planMemory(tensorSizes: sizes, scratch: trial, layout: layout).arena <= columnArena {
+            scratch = trial
+            pixelPairs[position] = candidate
+            paddedRows[position] = conv.padded
+        }
+    }
+    let arena = planMemory(tensorSizes: sizes, scratch: scratch, layout: layout).arena
+    for (position, kind) in kinds.enumerated() {
+        guard case .conv2d(let conv) = kind, pixelPairs[position] == nil, columns[position] > 0, conv.padded else { continue }
         var trial = scratch
         trial[position] += conv.paddedRowsElements
         if planMemory(tensorSizes: sizes, scratch: trial, layout: layout).arena == arena {
@@ -196,7 +228,7 @@ private func addPaddedRows(_ kinds: [StepKind], columns: [Int], sizes: [Int], la
             paddedRows[position] = true
         }
     }
-    return (scratch, paddedRows)
+    return (scratch, paddedRows, pixelPairs)
 }
 
 /// The row-pair tables of a dense weight table (a dense layer, or a conv2d over its im2col column)
@@ -231,6 +263,17 @@ private func lanePairKernel(_ data: WeightedStepData, target: TargetDescription,
 {
     guard hasDenseDSPTable(data, target: target, quantization: quantization) else { return nil }
     return lanePairLayout(fanIn: data.fanIn)
+}
+
+/// The pixel-pair layout of a dense conv2d 3 wide at stride 1 with few kernel rows (`pixelPairLayout`) on an
+/// Arm DSP target with the 8-bit kernels, where it would otherwise run the lane-pair kernel; nil elsewhere.
+private func pixelPairKernel(_ conv: ConvStep, target: TargetDescription, quantization: QuantizationOptions)
+    -> PixelPairLayout?
+{
+    guard lanePairKernel(conv.data, target: target, quantization: quantization) != nil else { return nil }
+    return pixelPairLayout(
+        inChannels: conv.inChannels, kernelHeight: conv.kernelHeight, kernelWidth: conv.kernelWidth,
+        strideWidth: conv.strideWidth, outWidth: conv.outWidth)
 }
 
 /// A dense weight table (no k-of-n, sets, kept kernels or DARB groups) of the 8-bit kernels on an Arm DSP target:
@@ -344,8 +387,12 @@ private struct WeightLoweringContext {
         var work = work
         let fitted = hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: accumulatorBits)
             && work.rows >= 4 && work.fanIn >= 4
-        // As `columnElements` and `lanePairKernel` decide: a dense conv2d of at least 4 rows runs over its column.
-        if !work.kind.isDense, convColumns, fitted { work.denseLanePairs = lanePairLayout(fanIn: work.fanIn)?.pairs.count }
+        // As `columnElements`, `lanePairKernel` and `pixelPairKernel` decide: a dense conv2d of at least 4 rows
+        // runs over its column, on the lane-pair kernel for a small fan-in, or on the pixel-pair kernel where its
+        // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column).
+        if case .conv(_, _, let pixelPairs) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
+            if let pixelPairs { work.densePixelPairRows = pixelPairs.kernelRows } else { work.denseLanePairs = lanes.pairs.count }
+        }
         return estimateLayerCost(work, costModel: fitted ? costModel : nil, option: options.sparseLowering)
     }
 
@@ -361,7 +408,11 @@ private struct WeightLoweringContext {
         switch kind {
         case .dense: work = .dense
         case .conv2d(let conv):
-            work = .conv(outputPixels: conv.outHeight * conv.outWidth, kernelArea: conv.kernelHeight * conv.kernelWidth)
+            work = .conv(
+                outputPixels: conv.outHeight * conv.outWidth, kernelArea: conv.kernelHeight * conv.kernelWidth,
+                pixelPairs: pixelPairLayout(
+                    inChannels: conv.inChannels, kernelHeight: conv.kernelHeight, kernelWidth: conv.kernelWidth,
+                    strideWidth: conv.strideWidth, outWidth: conv.outWidth))
         case .maxPool2d, .avgPool2d, .clamp: return nil
         }
         guard let data = kind.weightedData else { return nil }

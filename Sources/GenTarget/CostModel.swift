@@ -29,6 +29,14 @@ package struct CostModel: Sendable, Equatable {
     /// pixel, shared by the channels).
     package var convLanePair: Double
     package var convLanePixel: Double
+    /// Dense conv2d 3 wide at stride 1 with 2 or 3 kernel rows on the pixel-pair kernel
+    /// (GenLowering/pairPixelsForDSP.swift): `convPixelRow · outputs · kernelRows + convPixelOutput · outputs +`
+    /// `convPixelPixel · outputPixels` (per kernel row two MAC instructions and 1.5 weight words per pixel pair's
+    /// output; the bias, shift and store per output; each row's word read and split per pixel pair, and the
+    /// padded rows per output row, spread over the pixels).
+    package var convPixelRow: Double
+    package var convPixelOutput: Double
+    package var convPixelPixel: Double
     /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
     /// `outputs + convSparseOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
     /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
@@ -60,7 +68,8 @@ package struct CostModel: Sendable, Equatable {
     /// Key names in the toolchain file, in order.
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
-        "convOutput", "convColumn", "convLanePair", "convLanePixel", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
+        "convOutput", "convColumn", "convLanePair", "convLanePixel",
+        "convPixelRow", "convPixelOutput", "convPixelPixel", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather", "darbKept", "darbOutput",
     ]
 
@@ -68,7 +77,8 @@ package struct CostModel: Sendable, Equatable {
         reference: String, denseMAC: Double, denseOutput: Double, sparseKept: Double, sparseKeptScalar: Double,
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
-        convLanePair: Double, convLanePixel: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
+        convLanePair: Double, convLanePixel: Double, convPixelRow: Double, convPixelOutput: Double,
+        convPixelPixel: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
         convKernelMAC: Double, convKernelOutput: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double, darbKept: Double, darbOutput: Double
     ) {
@@ -85,6 +95,9 @@ package struct CostModel: Sendable, Equatable {
         self.convColumn = convColumn
         self.convLanePair = convLanePair
         self.convLanePixel = convLanePixel
+        self.convPixelRow = convPixelRow
+        self.convPixelOutput = convPixelOutput
+        self.convPixelPixel = convPixelPixel
         self.convSparseKept = convSparseKept
         self.convSparseGroup = convSparseGroup
         self.convSparseOutput = convSparseOutput

@@ -64,7 +64,8 @@ private func readCostModel(_ value: JSONValue, pointer: String, file: String, di
     return CostModel(
         reference: reference, denseMAC: n("denseMAC"), denseOutput: n("denseOutput"), sparseKept: n("sparseKept"), sparseKeptScalar: n("sparseKeptScalar"),
         sparseGroup: n("sparseGroup"), sparseOutput: n("sparseOutput"), nibbleKept: n("nibbleKept"),
-        convMAC: n("convMAC"), convOutput: n("convOutput"), convColumn: n("convColumn"), convLanePair: n("convLanePair"), convLanePixel: n("convLanePixel"), convSparseKept: n("convSparseKept"),
+        convMAC: n("convMAC"), convOutput: n("convOutput"), convColumn: n("convColumn"), convLanePair: n("convLanePair"), convLanePixel: n("convLanePixel"),
+        convPixelRow: n("convPixelRow"), convPixelOutput: n("convPixelOutput"), convPixelPixel: n("convPixelPixel"), convSparseKept: n("convSparseKept"),
         convSparseGroup: n("convSparseGroup"), convSparseOutput: n("convSparseOutput"), convKernelMAC: n("convKernelMAC"),
         convKernelOutput: n("convKernelOutput"), sharedKept: n("sharedKept"), sharedOutput: n("sharedOutput"),
         sharedGather: n("sharedGather"), convSharedKept: n("convSharedKept"), convSharedOutput: n("convSharedOutput"),

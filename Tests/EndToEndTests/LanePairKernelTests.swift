@@ -11,7 +11,8 @@ import Testing
 struct LanePairKernelTests {
     /// One model per fan-in, each ending its column differently (fan-in mod 4 gives how the last word
     /// overlaps): (input channels, kernel height, kernel width), 'same' padding, so padded rows and
-    /// border tests both occur across the cases.
+    /// border tests both occur across the cases. The input is 11 wide: an odd output width keeps the 3-wide
+    /// kernels (fan-ins 6 and 9) off the pixel-pair kernel (PixelPairKernelTests).
     static let shapes: [(fanIn: Int, channels: Int, kh: Int, kw: Int)] = [
         (4, 1, 2, 2), (5, 1, 1, 5), (6, 2, 1, 3), (7, 1, 7, 1), (8, 2, 2, 2), (9, 1, 3, 3), (10, 2, 5, 1), (11, 1, 1, 11),
     ]
@@ -26,8 +27,8 @@ struct LanePairKernelTests {
             ("bias", builder.tensor([outChannels], scale: 0.2)),
         ]))
         builder.simple("flatten", "flat")
-        builder.dense("fc", outChannels * 6 * 12, 4)
-        return builder.model(name: "lane\(fanIn)", inputShape: [channels, 6, 12], range: [-1, 1])
+        builder.dense("fc", outChannels * 6 * 11, 4)
+        return builder.model(name: "lane\(fanIn)", inputShape: [channels, 6, 11], range: [-1, 1])
     }
 
     @Test("each fan-in runs the lane-pair kernel and gives the same integers everywhere", arguments: shapes.map(\.fanIn))

@@ -65,13 +65,14 @@ struct ReportingTests {
             with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_cnn.report.json"))) as? [String: Any]
         let layers = try #require(report?["layers"] as? [[String: Any]])
         let arena = try #require((report?["totals"] as? [String: Any])?["arenaBytes"] as? Int)
-        // conv1 (1 channel, 3x3, same padding on 8x8): a field of 9 values; one output row's 3 kernel
-        // rows, each 8 wide plus a zero on either side. conv2 (valid padding) copies without padded rows.
-        for (name, column, padded) in [("conv1", 9, 30), ("conv2", 72, 0)] {
+        // conv1 (1 channel, 3x3, same padding on 8x8) runs the pixel-pair kernel: no column, one output row's
+        // 3 kernel rows, each 8 wide plus a zero on either side. conv2 (valid padding, 8 channels) copies its
+        // field of 72 values without padded rows.
+        for (name, column, padded) in [("conv1", 0, 30), ("conv2", 72, 0)] {
             let layer = try #require(layers.first { $0["name"] as? String == name })
             #expect(layer["columnBytes"] as? Int == column, "\(name)")
             #expect(layer["paddedRowsBytes"] as? Int == padded, "\(name)")
-            // conv1's input is the caller's; its output, column and padded rows share the arena.
+            // conv1's input is the caller's; its output and padded rows share the arena.
             let output = try #require(layer["outputShape"] as? [Int]).reduce(1, *)
             if name == "conv1" { #expect(output + column + padded <= arena, "arena \(arena)") }
         }

@@ -10,7 +10,8 @@ struct SparsityPaysTests {
     /// Round numbers so every estimate below can be checked by hand.
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
-        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convLanePixel: 30, convSparseKept: 20,
+        sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convLanePixel: 30,
+        convPixelRow: 4, convPixelOutput: 6, convPixelPixel: 20, convSparseKept: 20,
         convSparseGroup: 3, convSparseOutput: 40,
         convKernelMAC: 12, convKernelOutput: 30, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
         convSharedOutput: 20, convSharedGather: 5, darbKept: 9, darbOutput: 11)

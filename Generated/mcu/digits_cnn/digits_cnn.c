@@ -197,31 +197,31 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
 /* ---- Constant tables (1140 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0) */
 static const int32_t digits_cnn_l0_conv1_w[8][5] __attribute__((aligned(4))) = {
     { /* row 0 */
-        -4456433, 393155, 458752, 3604489, 3604480
+        -4456433, 589829, 3604487, 65475, 55
     },
     { /* row 1 */
-        7995515, -3604404, -5767168, -6488123, -3407872
+        7995515, -3801143, -3342424, 76, 65436
     },
     { /* row 2 */
-        -5308361, 1769426, -1900632, -4653056, 1507328
+        -5308361, 26, 1572834, -5701678, 65465
     },
     { /* row 3 */
-        -3145674, -1441763, -3211185, 2293760, 1900544
+        -3145674, 65514, 1966031, 5177373, 35
     },
     { /* row 4 */
-        3211208, 4325398, 917616, 3932240, 0
+        3211208, 5242946, 14, 7340054, 60
     },
     { /* row 5 */
-        -2555882, 1114112, -2359230, -2621372, -3670016
+        -2555882, 4456465, -3604516, 4325376, 65496
     },
     { /* row 6 */
-        3866608, 108, 5505110, 3080141, -3145728
+        3866608, -3342336, -3145644, 5636204, 46
     },
     { /* row 7 */
-        -2162622, 3080161, 2424844, 2162680, 0
+        -2162622, -524242, 37, 851937, 32
     }
 };
 
@@ -501,16 +501,18 @@ static int8_t digits_cnn_arena[640];
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
 #if GEN_ARM_DSP
-    /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
-     * zeros where it overhangs the input) is gathered once into a column in the arena, between this
-     * layer's input and output; then every output channel takes its dot product with that column. */
-    int8_t *const col = &digits_cnn_arena[512];
-    int8_t *const padded = &digits_cnn_arena[521];
+    /* The pixel-pair kernel: output pixels ox and ox + 1 together, no im2col column. Each kernel row's
+     * four input values a0..a3 are read as one word (from output row oy's padded rows) and split into even (a0, a2) and
+     * odd (a1, a3) int16 lanes (__sxtb16). Per output channel a word (w0, w2) per kernel row serves both
+     * pixels through __smlad (even for ox, odd for ox + 1), and the middle weights w1, two kernel rows to
+     * a word, through __smlab[bt] (a1, odd's low lane, for ox) and __smlat[bt] (a2, even's high lane, for
+     * ox + 1). */
+    int8_t *const padded = &digits_cnn_arena[512];
     int oy, ox;
     for (oy = 0; oy < 8; ++oy) {
         {
             /* output row oy's kernel rows, 10 values each with the overhang as zeros: every
-             * pixel's field is then copied from them without tests */
+             * pixel's field is then taken from them without tests */
             int8_t *r = padded;
             int ic, ky;
             for (ic = 0; ic < 1; ++ic) {
@@ -526,42 +528,33 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 }
             }
         }
-        for (ox = 0; ox < 8; ++ox) {
+        for (ox = 0; ox < 8; ox += 2) {
             const int p = oy * 8 + ox;
-            {
-                /* from output row oy's padded rows: one copy per kernel row (3 rows), no tests
-                 * (four bytes for each row of three but the last: the fourth, the next row's first value, is written
-                 * again by that row's copy) */
-                int8_t *dst = col;
-                int ky, s = ox * 1;
-                for (ky = 0; ky < 2; ++ky, s += 10, dst += 3) {
-                    gen_copy(dst, &padded[s], 4);
-                }
-                gen_copy(dst, &padded[s], 3);
-            }
-            {
-                /* The lane-pair kernel: the column's words are split once into int16-lane pairs (__sxtb16 of
-                 * their even and odd bytes); then each output channel takes one __smlad per pair against a word of
-                 * its weights (two int16 lanes), the loop over the channels unrolled. */
-                const int32_t c0 = gen_read4(&col[0]);
-                const int32_t c1 = gen_read4(&col[4]);
-                const int32_t c2 = gen_read4(&col[5]);
-                const int32_t x0 = __sxtb16(c0);
-                const int32_t x1 = gen_sxtb16_odd(c0);
-                const int32_t x2 = __sxtb16(c1);
-                const int32_t x3 = gen_sxtb16_odd(c1);
-                const int32_t x4 = gen_sxtb16_odd(c2);
-                int o;
-                GEN_UNROLL
-                for (o = 0; o < 8; ++o) {
-                    int32_t acc = digits_cnn_l0_conv1_b[o];
-                    acc = __smlad(x0, digits_cnn_l0_conv1_w[o][0], acc);
-                    acc = __smlad(x1, digits_cnn_l0_conv1_w[o][1], acc);
-                    acc = __smlad(x2, digits_cnn_l0_conv1_w[o][2], acc);
-                    acc = __smlad(x3, digits_cnn_l0_conv1_w[o][3], acc);
-                    acc = __smlad(x4, digits_cnn_l0_conv1_w[o][4], acc);
-                    y[o * 64 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[o], 0, 127);
-                }
+            const int32_t r0 = gen_read4(&padded[0 + ox]);
+            const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
+            const int32_t r1 = gen_read4(&padded[10 + ox]);
+            const int32_t e1 = __sxtb16(r1), o1 = gen_sxtb16_odd(r1);
+            const int32_t r2 = gen_read4(&padded[20 + ox]);
+            const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
+            int o;
+            GEN_UNROLL
+            for (o = 0; o < 8; ++o) {
+                const int32_t *const w = digits_cnn_l0_conv1_w[o];
+                int32_t a = digits_cnn_l0_conv1_b[o], b = a;
+                a = __smlad(e0, w[0], a);
+                b = __smlad(o0, w[0], b);
+                a = __smlad(e1, w[1], a);
+                b = __smlad(o1, w[1], b);
+                a = __smlad(e2, w[2], a);
+                b = __smlad(o2, w[2], b);
+                a = __smlabb(o0, w[3], a);
+                b = __smlatb(e0, w[3], b);
+                a = __smlabt(o1, w[3], a);
+                b = __smlatt(e1, w[3], b);
+                a = __smlabb(o2, w[4], a);
+                b = __smlatb(e2, w[4], b);
+                y[o * 64 + p] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[o], 0, 127);
+                y[o * 64 + p + 1] = (int8_t)gen_requantize32_floor(b, digits_cnn_l0_conv1_shift[o], 0, 127);
             }
         }
     }

@@ -112,6 +112,7 @@ static inline void gen_copy(void *dst, const void *src, int bytes)
 }
 
 /* bytes zero bytes at dst (the zeros around the padded rows; bytes a constant once inlined). */
+#if GEN_ARM_DSP
 static inline void gen_zero(void *dst, int bytes)
 {
 #if defined(__GNUC__)
@@ -120,6 +121,7 @@ static inline void gen_zero(void *dst, int bytes)
     memset(dst, 0, (size_t)bytes);
 #endif
 }
+#endif
 
 /* Four int8 values, v's lowest byte first, to any address as one word (the vector-wise k-of-n gather). */
 #if GEN_ARM_DSP
@@ -197,52 +199,67 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (614 bytes) ---- */
+/* ---- Constant tables (738 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' kept weights, 8 rows x 4 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 5..6 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
-static const int8_t digits_cnn_l0_conv1_w[32] __attribute__((aligned(4))) = {
-    15, 123, 5, 3, -68, 121, 55, -100, 55, 54, -88, 78, -81, -49, -71, 34,
-    -56, 21, 112, 66, 48, -39, 60, -40, -16, 65, 86, 12, 58, -33, 46, 32
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0) */
+static const int32_t digits_cnn_l0_conv1_w[8][5] __attribute__((aligned(4))) = {
+    { /* row 0 */
+        -4456433, 0, 0, 327680, 55
+    },
+    { /* row 1 */
+        7995515, 0, 0, 196608, 65436
+    },
+    { /* row 2 */
+        -5308361, 0, 0, -5767168, 65465
+    },
+    { /* row 3 */
+        -3145674, 0, 0, 5177344, 35
+    },
+    { /* row 4 */
+        3211208, 0, 0, 7340032, 60
+    },
+    { /* row 5 */
+        -2555882, 0, 0, 4325376, 65496
+    },
+    { /* row 6 */
+        3866608, 0, 0, 5636096, 46
+    },
+    { /* row 7 */
+        -2162622, 0, 0, 786432, 32
+    }
 };
 
 #else
-/* 'conv1' kept weights, 8 rows x 4 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits 5..6 per output */
-static const int8_t digits_cnn_l0_conv1_w[8][4] __attribute__((aligned(4))) = {
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output */
+static const int8_t digits_cnn_l0_conv1_w[8][9] __attribute__((aligned(4))) = {
     { /* row 0 */
-        15, -68, 5, 55
+        15, 0, -68, 0, 5, 0, 0, 55, 0
     },
     { /* row 1 */
-        123, 122, 3, -100
+        123, 0, 122, 0, 3, 0, 0, -100, 0
     },
     { /* row 2 */
-        55, -81, -88, -71
+        55, 0, -81, 0, -88, 0, 0, -71, 0
     },
     { /* row 3 */
-        54, -48, 79, 35
+        54, 0, -48, 0, 79, 0, 0, 35, 0
     },
     { /* row 4 */
-        -56, 48, 112, 60
+        -56, 0, 48, 0, 112, 0, 0, 60, 0
     },
     { /* row 5 */
-        22, -39, 66, -40
+        22, 0, -39, 0, 66, 0, 0, -40, 0
     },
     { /* row 6 */
-        -16, 58, 86, 46
+        -16, 0, 58, 0, 86, 0, 0, 46, 0
     },
     { /* row 7 */
-        66, -33, 12, 32
+        66, 0, -33, 0, 12, 0, 0, 32, 0
     }
 };
 
 #endif
-
-/* 'conv1' input of each kept weight, one list per set of 8 rows */
-static const uint8_t digits_cnn_l0_conv1_idx[1][4] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        0, 2, 4, 7
-    }
-};
 
 /* 'conv1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l0_conv1_b[8] __attribute__((aligned(4))) = {
@@ -445,21 +462,22 @@ static int8_t digits_cnn_arena[640];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q2.5, weights frac bits 5..6 per output; vector-wise k-of-n 4/16 shared by 8 rows, 32 of 72 weights kept (55.6% sparse); accumulator int32_t */
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q2.5, weights frac bits 5..6 per output; dense, 4608 MACs; accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
 {
-    /* Vector-wise k-of-n over the im2col column: each output pixel's receptive field (9 values) is
-     * gathered once into col; then each set of 8 output channels, which keep the same 4
-     * positions (4 of every 16), gathers them from col into scol and runs its channels over scol.
-     * Both columns are in the arena, between this layer's input and output. */
-    int8_t *const col = &digits_cnn_arena[512];
-    int8_t *const scol = &digits_cnn_arena[521];
-    int8_t *const padded = &digits_cnn_arena[525];
+#if GEN_ARM_DSP
+    /* The pixel-pair kernel: output pixels ox and ox + 1 together, no im2col column. Each kernel row's
+     * four input values a0..a3 are read as one word (from output row oy's padded rows) and split into even (a0, a2) and
+     * odd (a1, a3) int16 lanes (__sxtb16). Per output channel a word (w0, w2) per kernel row serves both
+     * pixels through __smlad (even for ox, odd for ox + 1), and the middle weights w1, two kernel rows to
+     * a word, through __smlab[bt] (a1, odd's low lane, for ox) and __smlat[bt] (a2, even's high lane, for
+     * ox + 1). */
+    int8_t *const padded = &digits_cnn_arena[512];
     int oy, ox;
     for (oy = 0; oy < 8; ++oy) {
         {
             /* output row oy's kernel rows, 10 values each with the overhang as zeros: every
-             * pixel's field is then copied from them without tests */
+             * pixel's field is then taken from them without tests */
             int8_t *r = padded;
             int ic, ky;
             for (ic = 0; ic < 1; ++ic) {
@@ -475,131 +493,65 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 }
             }
         }
-        for (ox = 0; ox < 8; ++ox) {
+        for (ox = 0; ox < 8; ox += 2) {
             const int p = oy * 8 + ox;
-            {
-                /* from output row oy's padded rows: one copy per kernel row (3 rows), no tests
-                 * (four bytes for each row of three but the last: the fourth, the next row's first value, is written
-                 * again by that row's copy) */
-                int8_t *dst = col;
-                int ky, s = ox * 1;
-                for (ky = 0; ky < 2; ++ky, s += 10, dst += 3) {
-                    gen_copy(dst, &padded[s], 4);
-                }
-                gen_copy(dst, &padded[s], 3);
-            }
-            {
-                const uint8_t *idx = &digits_cnn_l0_conv1_idx[0][0];
-                int s;
-                /* set 0: 8 rows */
-                for (s = 0; s < 1; ++s, idx += 4) {
-                    const int32_t *const bs = &digits_cnn_l0_conv1_b[s * 8];
-                    int8_t *const ys = &y[s * 512 + p];
-                    const int8_t *const ss = &digits_cnn_l0_conv1_shift[s * 8];
-                    int j;
-#if GEN_ARM_DSP
-                    /* the gather, four inputs to a word */
-                    for (j = 0; j < 4; j += 4) {
-                        gen_write4(&scol[j], (uint32_t)(uint8_t)col[idx[j]] | (uint32_t)(uint8_t)col[idx[j + 1]] << 8
-                            | (uint32_t)(uint8_t)col[idx[j + 2]] << 16 | (uint32_t)(uint8_t)col[idx[j + 3]] << 24);
-                    }
-                    {
-                        const int8_t *const wset = &digits_cnn_l0_conv1_w[s * 32];
-                        int o;
-                        /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
-                         * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
-                         * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                         * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-                         * scol is split once into two int16-lane pairs (__sxtb16). */
-                        const int8_t *w = &wset[0];
-                        /* rows in blocks (the table's order) */
-                        for (o = 0; o < 6; o += 6) {
-                            const int8_t *xp = scol;
-                            int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
-                            int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-                            {
-                                const int32_t xs = gen_read4(xp);
-                                const int32_t xEven = __sxtb16(xs);
-                                const int32_t xOdd = gen_sxtb16_odd(xs);
-                                int32_t ws[2];
-                                gen_read8_aligned(ws, &w[0]);
-                                mix0 = __smlad(ws[0], xEven, mix0);
-                                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                mix0 = __smlad(ws[1], xOdd, mix0);
-                                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                gen_read8_aligned(ws, &w[8]);
-                                mix1 = __smlad(ws[0], xEven, mix1);
-                                low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                                mix1 = __smlad(ws[1], xOdd, mix1);
-                                low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                                gen_read8_aligned(ws, &w[16]);
-                                mix2 = __smlad(ws[0], xEven, mix2);
-                                low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                                mix2 = __smlad(ws[1], xOdd, mix2);
-                                low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                                w += 24;
-                            }
-                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;
-                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                            acc2 = low1;
-                            acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                            acc4 = low2;
-                            acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
-                            /* requantized outputs */
-                            ys[o * 64] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
-                            ys[(o + 1) * 64] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
-                            ys[(o + 2) * 64] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], 0, 127);
-                            ys[(o + 3) * 64] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], 0, 127);
-                            ys[(o + 4) * 64] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 127);
-                            ys[(o + 5) * 64] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 127);
-                        }
-                        for (o = 6; o < 8; o += 2) {
-                            const int8_t *xp = scol;
-                            int32_t low0 = bs[o], mix0 = low0;
-                            int32_t acc0, acc1;
-                            {
-                                const int32_t xs = gen_read4(xp);
-                                const int32_t xEven = __sxtb16(xs);
-                                const int32_t xOdd = gen_sxtb16_odd(xs);
-                                int32_t ws[2];
-                                gen_read8_aligned(ws, &w[0]);
-                                mix0 = __smlad(ws[0], xEven, mix0);
-                                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                mix0 = __smlad(ws[1], xOdd, mix0);
-                                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                w += 8;
-                            }
-                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;
-                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                            /* requantized outputs */
-                            ys[o * 64] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
-                            ys[(o + 1) * 64] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
-                        }
-                    }
-#else
-                    for (j = 0; j < 4; ++j) {
-                        scol[j] = col[idx[j]];
-                    }
-                    {
-                        const int8_t *w = &digits_cnn_l0_conv1_w[s * 8][0];
-                        int o;
-                        for (o = 0; o < 8; ++o, w += 4) {
-                            int32_t acc = bs[o];
-                            int i;
-                            for (i = 0; i < 4; ++i) {
-                                acc += (int32_t)w[i] * scol[i];
-                            }
-                            ys[o * 64] = (int8_t)gen_requantize32_floor(acc, ss[o], 0, 127);
-                        }
-                    }
-#endif
-                }
+            const int32_t r0 = gen_read4(&padded[0 + ox]);
+            const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
+            const int32_t r1 = gen_read4(&padded[10 + ox]);
+            const int32_t e1 = __sxtb16(r1), o1 = gen_sxtb16_odd(r1);
+            const int32_t r2 = gen_read4(&padded[20 + ox]);
+            const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
+            int o;
+            GEN_UNROLL
+            for (o = 0; o < 8; ++o) {
+                const int32_t *const w = digits_cnn_l0_conv1_w[o];
+                int32_t a = digits_cnn_l0_conv1_b[o], b = a;
+                a = __smlad(e0, w[0], a);
+                b = __smlad(o0, w[0], b);
+                a = __smlad(e1, w[1], a);
+                b = __smlad(o1, w[1], b);
+                a = __smlad(e2, w[2], a);
+                b = __smlad(o2, w[2], b);
+                a = __smlabb(o0, w[3], a);
+                b = __smlatb(e0, w[3], b);
+                a = __smlabt(o1, w[3], a);
+                b = __smlatt(e1, w[3], b);
+                a = __smlabb(o2, w[4], a);
+                b = __smlatb(e2, w[4], b);
+                y[o * 64 + p] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[o], 0, 127);
+                y[o * 64 + p + 1] = (int8_t)gen_requantize32_floor(b, digits_cnn_l0_conv1_shift[o], 0, 127);
             }
         }
     }
+#else
+    int oc, oy, ox;
+    for (oc = 0; oc < 8; ++oc) {
+        for (oy = 0; oy < 8; ++oy) {
+            for (ox = 0; ox < 8; ++ox) {
+                int32_t acc = digits_cnn_l0_conv1_b[oc];
+                int ic, ky, kx;
+                for (ic = 0; ic < 1; ++ic) {
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int iy = oy * 1 + ky - 1;
+                        if (iy < 0 || iy >= 8) {
+                            continue;
+                        }
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int ix = ox * 1 + kx - 1;
+                            if (ix < 0 || ix >= 8) {
+                                continue;
+                            }
+                            acc += (int32_t)digits_cnn_l0_conv1_w[oc][(ic * 3 + ky) * 3 + kx] * x[(ic * 8 + iy) * 8 + ix];
+                        }
+                    }
+                }
+                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
+            }
+        }
+    }
+#endif
 }
+
 /* Layer 'pool1': maxpool2d 2x2 stride 2x2, [8, 8, 8] -> [8, 4, 4]; in Q2.5, out Q2.5 */
 static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
 {

@@ -173,55 +173,55 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
 /* ---- Constant tables (1509 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [16][9], weights frac bits 5..6 per output; for the Arm DSP lane-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31), the weights of the column's elements (0, 2) (1, 3) (4, 6) (5, 7) (-, 8) (-: 0, taken by an earlier word) */
+/* 'conv1' weights [16][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0) */
 static const int32_t digits_cnn_wide_l0_conv1_w[16][5] __attribute__((aligned(4))) = {
     { /* row 0 */
-        -6881255, -5308513, 7864311, 5701693, 5767168
+        -6881255, 4063150, 5767287, -524385, 87
     },
     { /* row 1 */
-        4456503, -1638351, -3538956, -3407908, -327680
+        4456503, -2293785, -262199, -786383, 65483
     },
     { /* row 2 */
-        -3800987, 6488053, 2490293, -5373988, -1835008
+        -3800987, -2359198, -1834971, -4849675, 65453
     },
     { /* row 3 */
-        -2752482, -1769424, -3669946, 3014628, 1966080
+        -2752482, -1769499, 2031560, 4587568, 45
     },
     { /* row 4 */
-        851992, 4521939, -917445, -2031560, 131072
+        851992, 3670084, 196594, 3932115, 65505
     },
     { /* row 5 */
-        655303, -1507378, 2359381, 1966124, -4653056
+        655303, 2949096, -4653020, 5636046, 30
     },
     { /* row 6 */
-        -2686930, 3276806, 524271, 4325322, 2162688
+        -2686930, -3538894, 2162695, -1114106, 65
     },
     { /* row 7 */
-        -1048505, 4390935, 3997734, 1572831, -4521984
+        -1048505, -2162621, -4521923, 2490391, 23
     },
     { /* row 8 */
-        -65609, 327641, 3932117, 4587450, 2752512
+        -65609, -4587516, 2752571, -2752551, 69
     },
     { /* row 9 */
-        -5242983, -3735564, -5439382, -4980709, 6225920
+        -5242983, 1834950, 6291373, 7012340, 65460
     },
     { /* row 10 */
-        -2817969, 4653046, -1179546, 2097227, 2031616
+        -2817969, 4915270, 2097134, 6750198, 32
     },
     { /* row 11 */
-        3866672, -1769444, 1441722, 1900524, -1769472
+        3866672, -1245211, -1769451, -4587492, 28
     },
     { /* row 12 */
-        8257595, -4456509, -1310817, 1966198, 4587520
+        8257595, 7798715, 4653035, -6291517, 30
     },
     { /* row 13 */
-        -1441742, 1638374, -4259905, -2359312, 2490368
+        -1441742, -1048552, 2555838, -4194330, 65499
     },
     { /* row 14 */
-        2555862, 5374024, 6422631, -851892, -7143424
+        2555862, 4980818, -7143326, 6750280, 65523
     },
     { /* row 15 */
-        -4456406, -2883536, 131091, -3407802, 1507328
+        -4456406, 4653012, 1507330, 1245232, 65484
     }
 };
 
@@ -667,16 +667,18 @@ static int8_t digits_cnn_wide_arena[1280];
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(const int8_t x[64], int8_t y[1024])
 {
 #if GEN_ARM_DSP
-    /* im2col: each output pixel's receptive field (1 x 3 x 3, in the weights' order,
-     * zeros where it overhangs the input) is gathered once into a column in the arena, between this
-     * layer's input and output; then every output channel takes its dot product with that column. */
-    int8_t *const col = &digits_cnn_wide_arena[1024];
-    int8_t *const padded = &digits_cnn_wide_arena[1033];
+    /* The pixel-pair kernel: output pixels ox and ox + 1 together, no im2col column. Each kernel row's
+     * four input values a0..a3 are read as one word (from output row oy's padded rows) and split into even (a0, a2) and
+     * odd (a1, a3) int16 lanes (__sxtb16). Per output channel a word (w0, w2) per kernel row serves both
+     * pixels through __smlad (even for ox, odd for ox + 1), and the middle weights w1, two kernel rows to
+     * a word, through __smlab[bt] (a1, odd's low lane, for ox) and __smlat[bt] (a2, even's high lane, for
+     * ox + 1). */
+    int8_t *const padded = &digits_cnn_wide_arena[1024];
     int oy, ox;
     for (oy = 0; oy < 8; ++oy) {
         {
             /* output row oy's kernel rows, 10 values each with the overhang as zeros: every
-             * pixel's field is then copied from them without tests */
+             * pixel's field is then taken from them without tests */
             int8_t *r = padded;
             int ic, ky;
             for (ic = 0; ic < 1; ++ic) {
@@ -692,42 +694,33 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 }
             }
         }
-        for (ox = 0; ox < 8; ++ox) {
+        for (ox = 0; ox < 8; ox += 2) {
             const int p = oy * 8 + ox;
-            {
-                /* from output row oy's padded rows: one copy per kernel row (3 rows), no tests
-                 * (four bytes for each row of three but the last: the fourth, the next row's first value, is written
-                 * again by that row's copy) */
-                int8_t *dst = col;
-                int ky, s = ox * 1;
-                for (ky = 0; ky < 2; ++ky, s += 10, dst += 3) {
-                    gen_copy(dst, &padded[s], 4);
-                }
-                gen_copy(dst, &padded[s], 3);
-            }
-            {
-                /* The lane-pair kernel: the column's words are split once into int16-lane pairs (__sxtb16 of
-                 * their even and odd bytes); then each output channel takes one __smlad per pair against a word of
-                 * its weights (two int16 lanes), the loop over the channels unrolled. */
-                const int32_t c0 = gen_read4(&col[0]);
-                const int32_t c1 = gen_read4(&col[4]);
-                const int32_t c2 = gen_read4(&col[5]);
-                const int32_t x0 = __sxtb16(c0);
-                const int32_t x1 = gen_sxtb16_odd(c0);
-                const int32_t x2 = __sxtb16(c1);
-                const int32_t x3 = gen_sxtb16_odd(c1);
-                const int32_t x4 = gen_sxtb16_odd(c2);
-                int o;
-                GEN_UNROLL
-                for (o = 0; o < 16; ++o) {
-                    int32_t acc = digits_cnn_wide_l0_conv1_b[o];
-                    acc = __smlad(x0, digits_cnn_wide_l0_conv1_w[o][0], acc);
-                    acc = __smlad(x1, digits_cnn_wide_l0_conv1_w[o][1], acc);
-                    acc = __smlad(x2, digits_cnn_wide_l0_conv1_w[o][2], acc);
-                    acc = __smlad(x3, digits_cnn_wide_l0_conv1_w[o][3], acc);
-                    acc = __smlad(x4, digits_cnn_wide_l0_conv1_w[o][4], acc);
-                    y[o * 64 + p] = (int8_t)gen_requantize32_floor(acc, digits_cnn_wide_l0_conv1_shift[o], 0, 127);
-                }
+            const int32_t r0 = gen_read4(&padded[0 + ox]);
+            const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
+            const int32_t r1 = gen_read4(&padded[10 + ox]);
+            const int32_t e1 = __sxtb16(r1), o1 = gen_sxtb16_odd(r1);
+            const int32_t r2 = gen_read4(&padded[20 + ox]);
+            const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
+            int o;
+            GEN_UNROLL
+            for (o = 0; o < 16; ++o) {
+                const int32_t *const w = digits_cnn_wide_l0_conv1_w[o];
+                int32_t a = digits_cnn_wide_l0_conv1_b[o], b = a;
+                a = __smlad(e0, w[0], a);
+                b = __smlad(o0, w[0], b);
+                a = __smlad(e1, w[1], a);
+                b = __smlad(o1, w[1], b);
+                a = __smlad(e2, w[2], a);
+                b = __smlad(o2, w[2], b);
+                a = __smlabb(o0, w[3], a);
+                b = __smlatb(e0, w[3], b);
+                a = __smlabt(o1, w[3], a);
+                b = __smlatt(e1, w[3], b);
+                a = __smlabb(o2, w[4], a);
+                b = __smlatb(e2, w[4], b);
+                y[o * 64 + p] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[o], 0, 127);
+                y[o * 64 + p + 1] = (int8_t)gen_requantize32_floor(b, digits_cnn_wide_l0_conv1_shift[o], 0, 127);
             }
         }
     }

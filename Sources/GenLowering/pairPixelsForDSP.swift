@@ -1,0 +1,73 @@
+// GenLowering/pairPixelsForDSP.swift - The 3-wide conv2d kernel's order: two output pixels per step.
+
+/// How the pixel-pair kernel runs a dense conv2d whose kernel is 3 wide at stride 1 along x, with few
+/// kernel rows (input channels × kernel height, 2 or 3): it computes the two horizontally neighbouring
+/// output pixels ox and ox + 1 together, reading each kernel row's input once as a word of four values
+/// a0..a3 (no im2col column) and splitting it into its even (a0, a2) and odd (a1, a3) int16 lanes
+/// (`__sxtb16`). With a kernel row's weights w0 w1 w2:
+/// - pixel ox:     a0·w0 + a2·w2 = SMLAD(even, (w0, w2)), and a1·w1 = SMLABB/SMLABT(odd's low lane, w1);
+/// - pixel ox + 1: a1·w0 + a3·w2 = SMLAD(odd, (w0, w2)),  and a2·w1 = SMLATB/SMLATT(even's high lane, w1).
+/// So each weight word serves both pixels: per output channel and pixel pair, one word (w0, w2) per kernel
+/// row and one word of the middle weights w1 per two kernel rows, 4 MAC instructions per kernel row, one
+/// bias, two shifts and two stores.
+///
+/// Why: the lane-pair kernel (pairLanesForDSP.swift) loads a word of weights per SMLAD and gathers every
+/// pixel's column; here a word serves two pixels and nothing is gathered (measured on Cortex-M4 -O2 with a
+/// hand-written prototype of this kernel: the digits CNN's conv1, 8 channels of 3x3 over 8 x 8, 8,470
+/// instructions on the lane-pair kernel, 6,789 on this one; BENCHMARKS.md gives the generated figures).
+/// The weight table is as big as the lane-pair kernel's for 3 kernel rows (5 words per output channel for
+/// 9 weights) and smaller for 2 (3 words against 4).
+///
+/// The input words are read from the kernel rows of the output row (the input itself, or the padded rows
+/// where the conv2d is padded), at ox, ox + 1, ...: the word of the last pair ends at its row's last value
+/// because the output width is even (stride 1, width 3: the row has outWidth + 2 values).
+package struct PixelPairLayout: Sendable, Equatable {
+    /// Input channels × kernel height: the kernel rows of 3 weights each.
+    package var kernelRows: Int
+
+    /// Words per output channel: one (w0, w2) per kernel row, then the middle weights two to a word.
+    package var wordsPerRow: Int { kernelRows + middleWords }
+    package var middleWords: Int { (kernelRows + 1) / 2 }
+}
+
+/// The kernel rows the pixel-pair kernel takes: 2 or 3 (fan-ins 6 and 9, inside `lanePairFanIns`). More
+/// rows hold more input lanes in registers across the unrolled channels (two per kernel row); they were not
+/// measured.
+package let pixelPairKernelRows = 2...3
+
+/// The pixel-pair layout of a conv2d of this shape, or nil where the kernel does not apply: a kernel 3 wide,
+/// stride 1 along x, an even output width, and `pixelPairKernelRows` kernel rows.
+package func pixelPairLayout(inChannels: Int, kernelHeight: Int, kernelWidth: Int, strideWidth: Int, outWidth: Int)
+    -> PixelPairLayout?
+{
+    let rows = inChannels * kernelHeight
+    guard kernelWidth == 3, strideWidth == 1, outWidth > 0, outWidth % 2 == 0, pixelPairKernelRows.contains(rows) else {
+        return nil
+    }
+    return PixelPairLayout(kernelRows: rows)
+}
+
+/// An 8-bit `rows × (kernelRows · 3)` weight matrix as the pixel-pair kernel reads it: per output channel,
+/// `kernelRows` words (w0 in bits 0-15, w2 in bits 16-31), then the middle weights w1 of kernel rows 2j and
+/// 2j + 1 in the low and high lanes of word j (0 for a missing last one).
+package func pixelPairWeights(_ weights: [Int64], rows: Int, layout: PixelPairLayout) -> [Int64] {
+    let fanIn = layout.kernelRows * 3
+    precondition(weights.count == rows * fanIn, "weights are not rows x (kernel rows x 3)")
+    func word(_ low: Int64, _ high: Int64) -> Int64 {
+        let bits = UInt32(UInt16(truncatingIfNeeded: low)) | UInt32(UInt16(truncatingIfNeeded: high)) << 16
+        return Int64(Int32(bitPattern: bits))
+    }
+    var words: [Int64] = []
+    words.reserveCapacity(rows * layout.wordsPerRow)
+    for row in 0..<rows {
+        let w = { (kernelRow: Int, column: Int) in weights[row * fanIn + kernelRow * 3 + column] }
+        for kernelRow in 0..<layout.kernelRows {
+            words.append(word(w(kernelRow, 0), w(kernelRow, 2)))
+        }
+        for pair in 0..<layout.middleWords {
+            let high = 2 * pair + 1 < layout.kernelRows ? w(2 * pair + 1, 1) : 0
+            words.append(word(w(2 * pair, 1), high))
+        }
+    }
+    return words
+}

@@ -1,0 +1,110 @@
+// EndToEndTests/PixelPairKernelTests.swift - The pixel-pair conv2d kernel on Cortex-M4, padded and not.
+
+import Foundation
+import GenDriver
+import GenLowering
+import GenModel
+import GenSupport
+import Testing
+
+@Suite("Pixel-pair conv2d kernel (3 wide, stride 1, 2 or 3 kernel rows): host C = simulator, Cortex-M4 under QEMU (-Os and -O2) = host")
+struct PixelPairKernelTests {
+    struct Shape: Sendable, CustomTestStringConvertible {
+        var channels: Int
+        var kh: Int
+        var padding: String
+        var strideHeight: Int
+        var testDescription: String { "\(channels) channel(s), \(kh)x3, \(padding), stride \(strideHeight)x1" }
+    }
+
+    /// Both kernel-row counts; from the padded rows ('same': the 2-high kernel overhangs below only) and
+    /// straight from the input ('valid', one with a vertical stride of 2, one with three input channels).
+    static let shapes: [Shape] = [
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1),
+        Shape(channels: 2, kh: 1, padding: "same", strideHeight: 1),
+        Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1),
+        Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 2),
+        Shape(channels: 3, kh: 1, padding: "valid", strideHeight: 1),
+    ]
+
+    /// The conv2d, then (with `room`) a 1x1 conv2d to 8 channels, whose larger pair of tensors leaves the
+    /// first room for its padded rows in the arena; then a dense layer of 4.
+    static func modelText(_ shape: Shape, index: Int, room: Bool = true) -> String {
+        var builder = TestModels.Builder(seed: UInt64(40 + index))
+        let outChannels = 6
+        let (height, width) = (7, 12)
+        let outHeight = shape.padding == "same" ? (height + shape.strideHeight - 1) / shape.strideHeight
+            : (height - shape.kh) / shape.strideHeight + 1
+        let outWidth = shape.padding == "same" ? width : width - 2
+        builder.layers.append(.obj([
+            ("type", .str("conv2d")), ("name", .str("conv1")), ("activation", .str("relu")),
+            ("padding", .str(shape.padding)), ("stride", .ints([shape.strideHeight, 1])),
+            ("weights", builder.tensor([outChannels, shape.channels, shape.kh, 3], scale: 1.7 / Double(shape.channels * shape.kh * 3).squareRoot())),
+            ("bias", builder.tensor([outChannels], scale: 0.2)),
+        ]))
+        var channels = outChannels
+        if room {
+            channels = 8
+            builder.layers.append(.obj([
+                ("type", .str("conv2d")), ("name", .str("conv2")), ("padding", .str("valid")),
+                ("weights", builder.tensor([channels, outChannels, 1, 1], scale: 1.7 / Double(outChannels).squareRoot())),
+                ("bias", builder.tensor([channels], scale: 0.2)),
+            ]))
+        }
+        builder.simple("flatten", "flat")
+        builder.dense("fc", channels * outHeight * outWidth, 4)
+        return builder.model(name: "pixels\(index)", inputShape: [shape.channels, height, width], range: [-1, 1])
+    }
+
+    @Test("each shape runs the pixel-pair kernel and gives the same integers everywhere", arguments: shapes.indices)
+    func matches(index: Int) throws {
+        try #require(Shell.has("arm-none-eabi-gcc") && Shell.has("qemu-system-arm"),
+            "arm-none-eabi-gcc and qemu-system-arm are needed: run Scripts/setup.sh")
+        let shape = Self.shapes[index]
+        let text = Self.modelText(shape, index: index)
+        let run = try Verification.prepare(modelText: text, label: "pixel_pairs_\(index)", target: "mcu", vectorCount: 8) {
+            $0.prune = "none"
+        }
+        let convs = run.result.program.steps.compactMap { step -> ConvStep? in
+            if case .conv2d(let conv) = step.kind { return conv }
+            return nil
+        }
+        let conv = try #require(convs.first)
+        #expect(conv.data.pixelPairs?.kernelRows == shape.channels * shape.kh, "\(shape): not on the pixel-pair kernel")
+        #expect(conv.columnOffset == nil, "\(shape): the pixel-pair kernel needs no im2col column")
+        #expect((conv.paddedRowsOffset != nil) == (shape.padding == "same"), "\(shape): padded rows where padded, only there")
+        try Verification.writeHarness(run)
+        let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)
+        try #require(hostShell.status == 0, "host build or run failed: \(hostShell.stderr)")
+        #expect(host.quantized.count == run.quantizedInputs.count)
+        #expect(host.quantized == run.simulated, "host C and the simulator differ")
+        for optimization in ["-Os", "-O2"] {
+            let (arm, armShell) = try CHarness.runOnCortexM(directory: run.directory, optimization: optimization)
+            try #require(armShell.status == 0, "Cortex-M \(optimization) build or run failed: \(armShell.stderr)")
+            #expect(arm.quantized == host.quantized, "Cortex-M \(optimization) and host outputs differ")
+        }
+    }
+
+    @Test("a padded conv2d without room in the arena for its padded rows keeps the lane-pair kernel, and the arena its size")
+    func noRoom() throws {
+        let shape = Self.shapes[0]
+        func generate(_ text: String, label: String) throws -> GenerationResult {
+            let directory = Paths.temporaryDirectory(label)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try text.write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
+            var options = GenerateOptions(modelPath: directory + "/model.json", target: "mcu")
+            options.resourcesRoot = Paths.root
+            options.prune = "none"
+            return try Generator.generate(options, diagnostics: DiagnosticEngine())
+        }
+        let result = try generate(Self.modelText(shape, index: 0, room: false), label: "pixel-pairs-no-room")
+        guard case .conv2d(let conv) = result.program.steps[0].kind else {
+            Issue.record("the first step is not the conv2d")
+            return
+        }
+        #expect(conv.data.pixelPairs == nil && conv.data.lanePairs != nil)
+        // The arena (the input is the caller's): the conv2d's output, 504, and its 9-element column; the padded
+        // rows, 3 x 14, would have grown it.
+        #expect(result.program.arenaElements == 504 + 9)
+    }
+}

@@ -1,0 +1,84 @@
+// GenLoweringTests/PixelPairLayoutTests.swift - The pixel-pair kernel's shapes and weight words.
+
+import GenSupport
+import Testing
+
+@testable import GenLowering
+
+@Suite("Pixel-pair weight order for the Arm DSP kernel of 3-wide conv2d layers")
+struct PixelPairLayoutTests {
+    @Test("one input channel, 3x3: five words per output channel, (w0, w2) of each row, then (w1, w4) and (w7, 0)")
+    func threeRows() throws {
+        let layout = try #require(
+            pixelPairLayout(inChannels: 1, kernelHeight: 3, kernelWidth: 3, strideWidth: 1, outWidth: 8))
+        #expect(layout.kernelRows == 3 && layout.wordsPerRow == 5)
+        // Weights 1..9 and -1..-9: each word's low lane in bits 0-15, its high lane in bits 16-31.
+        let weights: [Int64] = Array(1...9) + (1...9).map { -$0 }
+        let words = pixelPairWeights(weights, rows: 2, layout: layout)
+        func word(_ low: Int64, _ high: Int64) -> Int64 { Int64(Int32(truncatingIfNeeded: (high << 16) | (low & 0xFFFF))) }
+        #expect(words == [
+            word(1, 3), word(4, 6), word(7, 9), word(2, 5), word(8, 0),
+            word(-1, -3), word(-4, -6), word(-7, -9), word(-2, -5), word(-8, 0),
+        ])
+    }
+
+    @Test("two kernel rows: three words, (w0, w2) twice and the two middle weights")
+    func twoRows() throws {
+        let layout = try #require(
+            pixelPairLayout(inChannels: 2, kernelHeight: 1, kernelWidth: 3, strideWidth: 1, outWidth: 4))
+        #expect(layout.kernelRows == 2 && layout.wordsPerRow == 3)
+        let words = pixelPairWeights([-128, 5, 127, 6, -7, 8], rows: 1, layout: layout)
+        #expect(words.map { [Int16(truncatingIfNeeded: $0), Int16(truncatingIfNeeded: $0 >> 16)] } == [[-128, 127], [6, 8], [5, -7]])
+    }
+
+    @Test("not 3 wide, not stride 1, an odd output width, or 1 or 4 kernel rows: no layout",
+        arguments: [(1, 3, 2, 1, 8), (1, 3, 5, 1, 8), (1, 3, 3, 2, 4), (1, 3, 3, 1, 7), (1, 1, 3, 1, 8), (2, 2, 3, 1, 8), (4, 1, 3, 1, 8)])
+    func outside(shape: (Int, Int, Int, Int, Int)) {
+        #expect(pixelPairLayout(inChannels: shape.0, kernelHeight: shape.1, kernelWidth: shape.2, strideWidth: shape.3, outWidth: shape.4) == nil)
+    }
+
+    /// What the C does for one output channel and a pixel pair: kernel row r's word a0..a3 split into even
+    /// (a0, a2) and odd (a1, a3) int16 lanes; SMLAD of each with the row's word (w0, w2); then the middle
+    /// weight of row r (word kernelRows + r / 2, low lane for even r, high for odd) times odd's low lane a1
+    /// (pixel ox, SMLABB/SMLABT) and times even's high lane a2 (pixel ox + 1, SMLATB/SMLATT).
+    static func kernelSums(words: ArraySlice<Int64>, rows: [[Int64]], kernelRows: Int) -> (Int64, Int64) {
+        let w = Array(words)
+        func low(_ v: Int64) -> Int64 { Int64(Int16(truncatingIfNeeded: v)) }
+        func high(_ v: Int64) -> Int64 { Int64(Int16(truncatingIfNeeded: v >> 16)) }
+        var (a, b): (Int64, Int64) = (0, 0)
+        for r in 0..<kernelRows {
+            let (a0, a1, a2, a3) = (rows[r][0], rows[r][1], rows[r][2], rows[r][3])
+            a += a0 * low(w[r]) + a2 * high(w[r])
+            b += a1 * low(w[r]) + a3 * high(w[r])
+            let middle = r % 2 == 0 ? low(w[kernelRows + r / 2]) : high(w[kernelRows + r / 2])
+            a += a1 * middle
+            b += a2 * middle
+        }
+        return (a, b)
+    }
+
+    @Test("the kernel's arithmetic on the table gives both pixels' exact sums", arguments: [2, 3])
+    func kernelArithmeticIsExact(kernelRows: Int) throws {
+        let layout = try #require(
+            pixelPairLayout(inChannels: kernelRows, kernelHeight: 1, kernelWidth: 3, strideWidth: 1, outWidth: 6))
+        var generator = SeededGenerator(seed: UInt64(kernelRows))
+        func int8() -> Int64 { min(max(Int64(generator.uniform(-128, 128).rounded(.down)), -128), 127) }
+        let outputs = 5
+        var weights = (0..<(outputs * kernelRows * 3)).map { _ in int8() }
+        weights[0] = -128
+        weights[weights.count - 1] = 127
+        let table = pixelPairWeights(weights, rows: outputs, layout: layout)
+        #expect(table.count == outputs * layout.wordsPerRow)
+        for _ in 0..<20 {
+            let rows = (0..<kernelRows).map { _ in (0..<4).map { _ in int8() } }
+            for o in 0..<outputs {
+                let words = table[(o * layout.wordsPerRow)..<((o + 1) * layout.wordsPerRow)]
+                let (a, b) = Self.kernelSums(words: words, rows: rows, kernelRows: kernelRows)
+                let w = { (r: Int, c: Int) in weights[(o * kernelRows + r) * 3 + c] }
+                let pixel0 = (0..<kernelRows).reduce(Int64(0)) { s, r in s + (0..<3).reduce(0) { $0 + w(r, $1) * rows[r][$1] } }
+                let pixel1 = (0..<kernelRows).reduce(Int64(0)) { s, r in s + (0..<3).reduce(0) { $0 + w(r, $1) * rows[r][$1 + 1] } }
+                #expect(a == pixel0 && b == pixel1, "output \(o)")
+            }
+        }
+    }
+}
