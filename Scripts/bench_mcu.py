@@ -227,7 +227,9 @@ def arena_needed(report, padded_rows=False):
     """Bytes of the most any layer needs at once: its input and output when they are intermediate
     tensors (the caller owns the model's input and output; flatten aliases its input and softmax runs
     only in the float wrapper), plus the im2col column a conv2d gathers into the arena (and with
-    `padded_rows`, the padded kernel rows after it, which gen places only where the arena has room)."""
+    `padded_rows`, the padded kernel rows after it, which gen places only where the arena has room; the
+    pixel-pair kernel's always count, as they replace its column). A conv2d
+    that does the max pool after it (`fusedMaxPool`) writes the pool's output: its own is no tensor."""
     sizes = []
     columns = []
     for layer in report["layers"]:
@@ -235,8 +237,13 @@ def arena_needed(report, padded_rows=False):
             continue
         if not sizes:
             sizes.append(product(layer["inputShape"]))
+        if "fusedInto" in layer:
+            sizes[-1] = product(layer["outputShape"])
+            continue
         sizes.append(product(layer["outputShape"]))
-        columns.append(layer.get("columnBytes", 0) + (layer.get("paddedRowsBytes", 0) if padded_rows else 0))
+        # The pixel-pair kernel's padded rows are its only scratch (no column), placed as a column is.
+        own_rows = padded_rows or "pixelPairKernelRows" in layer
+        columns.append(layer.get("columnBytes", 0) + (layer.get("paddedRowsBytes", 0) if own_rows else 0))
     width = report["quantization"]["activationBits"] // 8
     intermediate = [0] + sizes[1:-1] + [0]
     return max((a + b) * width + column for a, b, column in zip(intermediate, intermediate[1:], columns))

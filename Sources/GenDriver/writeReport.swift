@@ -46,6 +46,17 @@ package func writeReport(
     var costs: [LayerCost] = []
     var totals = (weights: 0, kept: 0, macs: 0, denseMacs: 0, weightBytes: 0, indexBytes: 0, otherBytes: 0)
     let stepsByLayer = Dictionary(program.steps.map { ($0.layerIndex, $0) }, uniquingKeysWith: { first, _ in first })
+    // Max pools done inside the conv2d before them (`ConvStep.pool`): the pool's layer index, and the conv2d's.
+    var fusedPools: [Int: Int] = [:]
+    for step in program.steps {
+        guard case .conv2d(let conv) = step.kind, conv.pool != nil,
+            let pool = quantized.layers.indices.first(where: { index in
+                guard index > step.layerIndex, case .maxPool2d = quantized.layers[index].op else { return false }
+                return true
+            })
+        else { continue }
+        fusedPools[pool] = step.layerIndex
+    }
     for (index, layer) in quantized.layers.enumerated() {
         var entry: [(String, JSONValue)] = [
             ("name", .str(layer.layer.name)), ("type", .str(layer.layer.op.typeName)),
@@ -232,6 +243,10 @@ package func writeReport(
             if case .conv2d(let conv) = step.kind, let pixels = conv.data.pixelPairs {
                 entry.append(("pixelPairKernelRows", .int(pixels.kernelRows)))
             }
+            // The max pool after it, done inside it: its output tensor is never stored.
+            if let pool = fusedPools.first(where: { $0.value == index })?.key {
+                entry.append(("fusedMaxPool", .str(quantized.layers[pool].layer.name)))
+            }
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name
             cost.structure =
                 decomposition.map { edpShortStructure($0) } ?? q.mask.map {
@@ -252,6 +267,10 @@ package func writeReport(
             totals.weightBytes += weightBytes
             totals.indexBytes += indexBytes
             totals.otherBytes += otherBytes
+        }
+        if let conv = fusedPools[index] {
+            // Its windows are taken inside the conv2d before it, which writes this layer's output.
+            entry.append(("fusedInto", .str(quantized.layers[conv].layer.name)))
         }
         layers.append(.obj(entry))
         costs.append(cost)

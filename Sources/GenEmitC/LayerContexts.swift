@@ -63,6 +63,12 @@ struct WeightedKernelContext {
     var pixelRows: [PixelRowContext] = []
     var pixelRowNote: String = ""
     var pixelPairBody: String = ""
+    /// A fused 2x2 max pool (conv2d_pooled): the pooled height and width, the input rows under a window, and
+    /// the padded rows per input channel.
+    var poolHeight: String = ""
+    var poolWidth: String = ""
+    var pooledRows: [PooledRowContext] = []
+    var paddedRowsPerChannel: String = ""
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
     var pairTailBase: String = ""
@@ -287,6 +293,16 @@ struct PixelRowContext {
     var middleWord: String
     var middleLow: String
     var middleHigh: String
+    /// With a fused max pool (conv2d_pooled): the input rows (`pooledRows`) this kernel row reads for the
+    /// window's upper and lower output row.
+    var top: String = ""
+    var bottom: String = ""
+}
+
+/// One input row under a pooling window (conv2d_pooled): its four values' address at pixel ox.
+struct PooledRowContext {
+    var index: String
+    var address: String
 }
 
 struct LanePairContext {

@@ -40,6 +40,10 @@ func describeStep(_ step: Step, layer: QuantizedLayer) -> String {
     case .conv2d(let conv):
         return "Layer '\(name)': conv2d \(conv.kernelHeight)x\(conv.kernelWidth) stride \(conv.strideHeight)x\(conv.strideWidth) pad top \(conv.padTop) left \(conv.padLeft), \(shapes), activation \(activationName(layer))\(folded); \(formats), \(describeWeightFormats(layer)); \(sparsityText(conv.data, pixels: conv.outHeight * conv.outWidth)); accumulator \(conv.data.accumulator.cName)"
             + orderText(conv.data)
+            + (conv.pool.map { pool in
+                "; then the 2x2 max pool after it, done here (its output [\(conv.data.outputCount), \(pool.outHeight), \(pool.outWidth)]"
+                    + " is this function's; the conv2d's own output is not stored)"
+            } ?? "")
     case .maxPool2d(let pool):
         return "Layer '\(name)': maxpool2d \(pool.sizeHeight)x\(pool.sizeWidth) stride \(pool.strideHeight)x\(pool.strideWidth), \(shapes); \(formats)"
     case .avgPool2d(let pool):

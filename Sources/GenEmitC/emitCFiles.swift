@@ -188,6 +188,17 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
                 break
             }
+            if let pool = conv.pool, let pixels = conv.data.pixelPairs {
+                // The pixel-pair kernel with the max pool after it: a function of its own (both paths pool).
+                addPixelPairs(pixels, conv: conv, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                addPooledRows(pixels, pool: pool, conv: conv, to: &context)
+                needsPixelPairs = true
+                needsDSP = true
+                needsRowCopy = needsRowCopy || conv.paddedRowsOffset != nil
+                needsPaddedRows = needsPaddedRows || conv.paddedRowsOffset != nil
+                layers += renderer.render(context, template: "c/layers/conv2d_pooled")
+                break
+            }
             if let pixels = conv.data.pixelPairs {
                 addPixelPairs(pixels, conv: conv, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
                 // Rendered here and indented as a whole, as the lane-pair body is.
@@ -719,6 +730,34 @@ private func addPixelPairs(
         return PixelRowContext(
             index: String(row), address: address, middleWord: String(layout.kernelRows + row / 2),
             middleLow: high ? "__smlabt" : "__smlabb", middleHigh: high ? "__smlatt" : "__smlatb")
+    }
+}
+
+/// A pixel-pair conv2d with a fused 2x2 max pool (`ConvStep.pool`): the input rows under a pooling window
+/// (each channel's kernel height plus one, from row 2 py - padTop: in the padded rows in that order, else in
+/// the input), and for each kernel row the one it reads for the window's upper and lower output row.
+private func addPooledRows(_ layout: PixelPairLayout, pool: PoolStep, conv: ConvStep, to context: inout WeightedKernelContext) {
+    precondition(conv.strideHeight == 1 && pool.sizeHeight == 2 && pool.strideHeight == 2, "the fused pool is 2x2 of stride 2 at stride 1")
+    let perChannel = conv.paddedRowsPerChannel
+    context.poolHeight = String(pool.outHeight)
+    context.poolWidth = String(pool.outWidth)
+    context.outPixels = String(pool.outHeight * pool.outWidth)
+    context.paddedRowsPerChannel = String(perChannel)
+    context.pixelRowNote = conv.paddedRowsOffset != nil ? "from the window's padded rows" : "from the input"
+    context.pooledRows = (0..<(conv.inChannels * perChannel)).map { row in
+        let address: String
+        if conv.paddedRowsOffset != nil {
+            address = "padded[\(row * conv.paddedRowWidth) + ox]"
+        } else {
+            let (channel, k) = (row / perChannel, row % perChannel)
+            address = "x[py * \(2 * conv.inWidth) + \((channel * conv.inHeight + k) * conv.inWidth) + ox]"
+        }
+        return PooledRowContext(index: String(row), address: address)
+    }
+    for kernelRow in context.pixelRows.indices {
+        let (channel, ky) = (kernelRow / conv.kernelHeight, kernelRow % conv.kernelHeight)
+        context.pixelRows[kernelRow].top = String(channel * perChannel + ky)
+        context.pixelRows[kernelRow].bottom = String(channel * perChannel + ky + 1)
     }
 }
 

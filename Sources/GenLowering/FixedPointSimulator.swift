@@ -21,7 +21,12 @@ package struct FixedPointSimulator {
             let result: [Int64]
             switch step.kind {
             case .dense(let dense): result = runDense(dense.data, source)
-            case .conv2d(let conv): result = runConv(conv, source)
+            case .conv2d(let conv):
+                // A fused max pool (`ConvStep.pool`): the C takes the largest of each window's four sums and
+                // requantizes it once; requantizing never reverses an order (a floor shift and a clamp), so
+                // that is the pool of the requantized outputs, which this computes.
+                let outputs = runConv(conv, source)
+                result = conv.pool.map { runPool($0, outputs, average: false) } ?? outputs
             case .maxPool2d(let pool): result = runPool(pool, source, average: false)
             case .avgPool2d(let pool): result = runPool(pool, source, average: true)
             case .clamp(let clamp): result = source.map { min(max($0, clamp.clamp.lowerBound), clamp.clamp.upperBound) }

@@ -286,6 +286,9 @@ package struct ConvStep: Sendable {
     /// untested. nil: the column is gathered from the input, with tests over the border. Lowering gives
     /// them only where the arena already has room (the RAM stays what the plan without them needs).
     package var paddedRowsOffset: Int? = nil
+    /// A 2x2 max pool of stride 2 that followed this conv2d, done inside it (`fuseMaxPools`, the pixel-pair
+    /// kernel only): the step writes the pooled tensor, and the conv2d's own output never exists.
+    package var pool: PoolStep? = nil
 
     /// Whether a receptive field can overhang the input (padding above, left, below or right).
     package var padded: Bool { padBottom > 0 || padRight > 0 || padTop > 0 || padLeft > 0 }
@@ -294,8 +297,10 @@ package struct ConvStep: Sendable {
     package var padRight: Int { max(0, (outWidth - 1) * strideWidth + kernelWidth - padLeft - inWidth) }
     /// One padded row: the input row with the overhang on both sides.
     package var paddedRowWidth: Int { padLeft + inWidth + padRight }
-    /// The padded rows of one output row: each channel's kernel rows, padded.
-    package var paddedRowsElements: Int { inChannels * kernelHeight * paddedRowWidth }
+    /// The padded rows of one output row: each channel's kernel rows, padded (with `pool`, of the two output
+    /// rows of a pooling window: each channel's kernel height plus one rows, at stride 1).
+    package var paddedRowsElements: Int { inChannels * paddedRowsPerChannel * paddedRowWidth }
+    package var paddedRowsPerChannel: Int { kernelHeight + (pool == nil ? 0 : 1) }
 }
 
 package struct PoolStep: Sendable {

@@ -77,13 +77,15 @@ package func lowerProgram(
             break
         }
     }
-    let columns = kinds.map { entry in
+    var columns = kinds.map { entry in
         columnElements(entry.0, target: target, quantization: quantized.options)
     }
-    let pixelPairCandidates = kinds.enumerated().map { position, entry -> PixelPairLayout? in
+    var pixelPairCandidates = kinds.enumerated().map { position, entry -> PixelPairLayout? in
         guard columns[position] > 0, case .conv2d(let conv) = entry.0 else { return nil }
         return pixelPairKernel(conv, target: target, quantization: quantized.options)
     }
+    fuseMaxPools(
+        &kinds, sizes: &sizes, columns: &columns, pixelPairCandidates: &pixelPairCandidates, layout: target.memoryLayout)
     let (scratch, paddedRows, pixelPairs) = planConvScratch(
         kinds.map(\.0), columns: columns, pixelPairCandidates: pixelPairCandidates, sizes: sizes, layout: target.memoryLayout)
     let plan = planMemory(tensorSizes: sizes, scratch: scratch, layout: target.memoryLayout)
@@ -193,6 +195,44 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
         conv.data.sparse != nil || conv.data.darb != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
+}
+
+/// Folds each 2x2 max pool of stride 2 into the conv2d before it where that conv2d can run the pixel-pair
+/// kernel, at stride 1 with an even output height (`ConvStep.pool`): per pooling window the kernel computes
+/// the four sums from two output rows' padded rows, takes the largest and requantizes it once, and the
+/// conv2d's output is never stored. Why: the pool's loads, compares and stores go, and so does the conv2d's
+/// output tensor, often the model's largest (measured on Cortex-M4 -O2 with a hand-written prototype of this
+/// kernel: the digits CNN's conv1 and pool1 took 7,562 instructions apart and about 6,670 fused; BENCHMARKS.md
+/// gives the generated figures). Done for every such pair where the arena with them fused (and the padded rows
+/// of two output rows, or no scratch where unpadded) is no larger than without, else for none.
+private func fuseMaxPools(
+    _ kinds: inout [(StepKind, Int)], sizes: inout [Int], columns: inout [Int], pixelPairCandidates: inout [PixelPairLayout?],
+    layout: MemoryLayout
+) {
+    var (fusedKinds, fusedSizes, fusedColumns, fusedCandidates) = (kinds, sizes, columns, pixelPairCandidates)
+    var position = 0
+    while position + 1 < fusedKinds.count {
+        defer { position += 1 }
+        guard case .conv2d(var conv) = fusedKinds[position].0, fusedCandidates[position] != nil,
+            case .maxPool2d(let pool) = fusedKinds[position + 1].0,
+            pool.sizeHeight == 2, pool.sizeWidth == 2, pool.strideHeight == 2, pool.strideWidth == 2,
+            conv.strideHeight == 1, conv.outHeight % 2 == 0, conv.outWidth % 2 == 0
+        else { continue }
+        precondition(pool.outHeight == conv.outHeight / 2 && pool.outWidth == conv.outWidth / 2, "pool shape")
+        conv.pool = pool
+        fusedKinds[position].0 = .conv2d(conv)
+        fusedColumns[position] = conv.padded ? conv.paddedRowsElements : 0
+        // The step reads the conv2d's input and writes the pool's output.
+        fusedKinds.remove(at: position + 1)
+        fusedSizes.remove(at: position + 1)
+        fusedColumns.remove(at: position + 1)
+        fusedCandidates.remove(at: position + 1)
+    }
+    guard fusedKinds.count < kinds.count,
+        planMemory(tensorSizes: fusedSizes, scratch: fusedColumns, layout: layout).arena
+            <= planMemory(tensorSizes: sizes, scratch: columns, layout: layout).arena
+    else { return }
+    (kinds, sizes, columns, pixelPairCandidates) = (fusedKinds, fusedSizes, fusedColumns, fusedCandidates)
 }
 
 /// The scratch of each step. A conv2d that can run the pixel-pair kernel (`pixelPairCandidates`) needs no

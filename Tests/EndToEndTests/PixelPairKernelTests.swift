@@ -14,7 +14,11 @@ struct PixelPairKernelTests {
         var kh: Int
         var padding: String
         var strideHeight: Int
-        var testDescription: String { "\(channels) channel(s), \(kh)x3, \(padding), stride \(strideHeight)x1" }
+        /// A 2x2 max pool of stride 2 after the conv2d (done inside it at stride 1: `ConvStep.pool`).
+        var pool = false
+        var testDescription: String {
+            "\(channels) channel(s), \(kh)x3, \(padding), stride \(strideHeight)x1" + (pool ? ", then a 2x2 max pool" : "")
+        }
     }
 
     /// Both kernel-row counts; from the padded rows ('same': the 2-high kernel overhangs below only) and
@@ -25,6 +29,14 @@ struct PixelPairKernelTests {
         Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1),
         Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 2),
         Shape(channels: 3, kh: 1, padding: "valid", strideHeight: 1),
+        // With the max pool done inside: padded (the 2-high kernel's padding below only), and from the input.
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true),
+        Shape(channels: 2, kh: 1, padding: "same", strideHeight: 1, pool: true),
+        Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1, pool: true),
+        Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 1, pool: true),
+        Shape(channels: 3, kh: 1, padding: "valid", strideHeight: 1, pool: true),
+        // A vertical stride of 2: the pool stays a step of its own.
+        Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 2, pool: true),
     ]
 
     /// The conv2d, then (with `room`) a 1x1 conv2d to 8 channels, whose larger pair of tensors leaves the
@@ -32,16 +44,21 @@ struct PixelPairKernelTests {
     static func modelText(_ shape: Shape, index: Int, room: Bool = true) -> String {
         var builder = TestModels.Builder(seed: UInt64(40 + index))
         let outChannels = 6
-        let (height, width) = (7, 12)
-        let outHeight = shape.padding == "same" ? (height + shape.strideHeight - 1) / shape.strideHeight
+        // An even output height where pooled (8 rows), else 7 rows.
+        let (height, width) = (shape.pool ? 8 : 7, 12)
+        var outHeight = shape.padding == "same" ? (height + shape.strideHeight - 1) / shape.strideHeight
             : (height - shape.kh) / shape.strideHeight + 1
-        let outWidth = shape.padding == "same" ? width : width - 2
+        var outWidth = shape.padding == "same" ? width : width - 2
         builder.layers.append(.obj([
             ("type", .str("conv2d")), ("name", .str("conv1")), ("activation", .str("relu")),
             ("padding", .str(shape.padding)), ("stride", .ints([shape.strideHeight, 1])),
             ("weights", builder.tensor([outChannels, shape.channels, shape.kh, 3], scale: 1.7 / Double(shape.channels * shape.kh * 3).squareRoot())),
             ("bias", builder.tensor([outChannels], scale: 0.2)),
         ]))
+        if shape.pool {
+            builder.simple("maxpool2d", "pool1", extra: [("size", .ints([2, 2]))])
+            (outHeight, outWidth) = (outHeight / 2, outWidth / 2)
+        }
         var channels = outChannels
         if room {
             channels = 8
@@ -73,6 +90,13 @@ struct PixelPairKernelTests {
         #expect(conv.data.pixelPairs?.kernelRows == shape.channels * shape.kh, "\(shape): not on the pixel-pair kernel")
         #expect(conv.columnOffset == nil, "\(shape): the pixel-pair kernel needs no im2col column")
         #expect((conv.paddedRowsOffset != nil) == (shape.padding == "same"), "\(shape): padded rows where padded, only there")
+        let fused = shape.pool && shape.strideHeight == 1
+        #expect((conv.pool != nil) == fused, "\(shape): the max pool is done inside the conv2d at stride 1, only there")
+        let pools = run.result.program.steps.filter { step in
+            if case .maxPool2d = step.kind { return true }
+            return false
+        }
+        #expect(pools.count == (shape.pool && !fused ? 1 : 0), "\(shape): \(pools.count) max pool steps")
         try Verification.writeHarness(run)
         let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)
         try #require(hostShell.status == 0, "host build or run failed: \(hostShell.stderr)")

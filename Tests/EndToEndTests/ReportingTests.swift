@@ -65,15 +65,18 @@ struct ReportingTests {
             with: Data(contentsOf: URL(fileURLWithPath: directory + "/digits_cnn.report.json"))) as? [String: Any]
         let layers = try #require(report?["layers"] as? [[String: Any]])
         let arena = try #require((report?["totals"] as? [String: Any])?["arenaBytes"] as? Int)
-        // conv1 (1 channel, 3x3, same padding on 8x8) runs the pixel-pair kernel: no column, one output row's
-        // 3 kernel rows, each 8 wide plus a zero on either side. conv2 (valid padding, 8 channels) copies its
-        // field of 72 values without padded rows.
-        for (name, column, padded) in [("conv1", 0, 30), ("conv2", 72, 0)] {
+        // conv1 (1 channel, 3x3, same padding on 8x8) runs the pixel-pair kernel with pool1 inside it: no
+        // column, a pooling window's 4 input rows, each 8 wide plus a zero on either side. conv2 (valid
+        // padding, 8 channels) copies its field of 72 values without padded rows.
+        #expect(layers.first { $0["name"] as? String == "conv1" }?["fusedMaxPool"] as? String == "pool1")
+        #expect(layers.first { $0["name"] as? String == "pool1" }?["fusedInto"] as? String == "conv1")
+        for (name, column, padded) in [("conv1", 0, 40), ("conv2", 72, 0)] {
             let layer = try #require(layers.first { $0["name"] as? String == name })
             #expect(layer["columnBytes"] as? Int == column, "\(name)")
             #expect(layer["paddedRowsBytes"] as? Int == padded, "\(name)")
-            // conv1's input is the caller's; its output and padded rows share the arena.
-            let output = try #require(layer["outputShape"] as? [Int]).reduce(1, *)
+            // conv1's input is the caller's; its output (pool1's) and padded rows share the arena.
+            let written = name == "conv1" ? try #require(layers.first { $0["name"] as? String == "pool1" }) : layer
+            let output = try #require(written["outputShape"] as? [Int]).reduce(1, *)
             if name == "conv1" { #expect(output + column + padded <= arena, "arena \(arena)") }
         }
     }

@@ -491,33 +491,33 @@ static const int8_t digits_cnn_l5_fc_shift[10] __attribute__((aligned(4))) = {
 
 #endif
 
-/* ---- Activation memory (640 bytes): one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column) ---- */
+/* ---- Activation memory (264 bytes): one arena, tensors placed from both ends, each conv2d's im2col column in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column) ---- */
 
-static int8_t digits_cnn_arena[640];
+static int8_t digits_cnn_arena[264];
 
 /* ---- Layers ---- */
 
-/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 4608 MACs; accumulator int32_t */
-static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[512])
+/* Layer 'conv1': conv2d 3x3 stride 1x1 pad top 1 left 1, [1, 8, 8] -> [8, 8, 8], activation relu (folded: bn1, relu1); in Q1.6, out Q3.4, weights frac bits 5..6 per output; dense, 4608 MACs; accumulator int32_t; then the 2x2 max pool after it, done here (its output [8, 4, 4] is this function's; the conv2d's own output is not stored) */
+static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int8_t x[64], int8_t y[128])
 {
 #if GEN_ARM_DSP
-    /* The pixel-pair kernel: output pixels ox and ox + 1 together, no im2col column. Each kernel row's
-     * four input values a0..a3 are read as one word (from output row oy's padded rows) and split into even (a0, a2) and
-     * odd (a1, a3) int16 lanes (__sxtb16). Per output channel a word (w0, w2) per kernel row serves both
-     * pixels through __smlad (even for ox, odd for ox + 1), and the middle weights w1, two kernel rows to
-     * a word, through __smlab[bt] (a1, odd's low lane, for ox) and __smlat[bt] (a2, even's high lane, for
-     * ox + 1). */
-    int8_t *const padded = &digits_cnn_arena[512];
-    int oy, ox;
-    for (oy = 0; oy < 8; ++oy) {
+    /* The pixel-pair kernel with the 2x2 max pool after it (Sprig's GenLowering/pairPixelsForDSP.swift
+     * and fuseMaxPools): per pooling window, output rows 2 py and 2 py + 1 and pixels 2 px and 2 px + 1.
+     * Each input row's four values a0..a3 under the window are read as one word (from the window's padded rows) and
+     * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
+     * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
+     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order. */
+    int8_t *const padded = &digits_cnn_arena[128];
+    int py, px;
+    for (py = 0; py < 4; ++py) {
         {
-            /* output row oy's kernel rows, 10 values each with the overhang as zeros: every
-             * pixel's field is then taken from them without tests */
+            /* the window's input rows, 4 per channel from row 2 py - 1, 10 values each
+             * with the overhang as zeros */
             int8_t *r = padded;
-            int ic, ky;
+            int ic, k;
             for (ic = 0; ic < 1; ++ic) {
-                for (ky = 0; ky < 3; ++ky, r += 10) {
-                    const int iy = oy * 1 + ky - 1;
+                for (k = 0; k < 4; ++k, r += 10) {
+                    const int iy = 2 * py + k - 1;
                     if (iy >= 0 && iy < 8) {
                         gen_zero(r, 1);
                         gen_copy(&r[1], &x[(ic * 8 + iy) * 8], 8);
@@ -528,107 +528,84 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 }
             }
         }
-        for (ox = 0; ox < 8; ox += 2) {
-            const int p = oy * 8 + ox;
+        for (px = 0; px < 4; ++px) {
+            const int ox = 2 * px;
             const int32_t r0 = gen_read4(&padded[0 + ox]);
             const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
             const int32_t r1 = gen_read4(&padded[10 + ox]);
             const int32_t e1 = __sxtb16(r1), o1 = gen_sxtb16_odd(r1);
             const int32_t r2 = gen_read4(&padded[20 + ox]);
             const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
+            const int32_t r3 = gen_read4(&padded[30 + ox]);
+            const int32_t e3 = __sxtb16(r3), o3 = gen_sxtb16_odd(r3);
             int o;
             GEN_UNROLL
             for (o = 0; o < 8; ++o) {
                 const int32_t *const w = digits_cnn_l0_conv1_w[o];
-                int32_t a = digits_cnn_l0_conv1_b[o], b = a;
+                int32_t a = digits_cnn_l0_conv1_b[o], b = a, c = a, d = a;
                 a = __smlad(e0, w[0], a);
                 b = __smlad(o0, w[0], b);
+                c = __smlad(e1, w[0], c);
+                d = __smlad(o1, w[0], d);
                 a = __smlad(e1, w[1], a);
                 b = __smlad(o1, w[1], b);
+                c = __smlad(e2, w[1], c);
+                d = __smlad(o2, w[1], d);
                 a = __smlad(e2, w[2], a);
                 b = __smlad(o2, w[2], b);
+                c = __smlad(e3, w[2], c);
+                d = __smlad(o3, w[2], d);
                 a = __smlabb(o0, w[3], a);
                 b = __smlatb(e0, w[3], b);
+                c = __smlabb(o1, w[3], c);
+                d = __smlatb(e1, w[3], d);
                 a = __smlabt(o1, w[3], a);
                 b = __smlatt(e1, w[3], b);
+                c = __smlabt(o2, w[3], c);
+                d = __smlatt(e2, w[3], d);
                 a = __smlabb(o2, w[4], a);
                 b = __smlatb(e2, w[4], b);
-                y[o * 64 + p] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[o], 0, 127);
-                y[o * 64 + p + 1] = (int8_t)gen_requantize32_floor(b, digits_cnn_l0_conv1_shift[o], 0, 127);
+                c = __smlabb(o3, w[4], c);
+                d = __smlatb(e3, w[4], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[o * 16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[o], 0, 127);
             }
         }
     }
 #else
-    int oc, oy, ox;
+    /* Each pooling window's four sums, the largest requantized once (requantizing keeps their order). */
+    int oc, py, px;
     for (oc = 0; oc < 8; ++oc) {
-        for (oy = 0; oy < 8; ++oy) {
-            for (ox = 0; ox < 8; ++ox) {
-                int32_t acc = digits_cnn_l0_conv1_b[oc];
-                int ic, ky, kx;
-                for (ic = 0; ic < 1; ++ic) {
-                    for (ky = 0; ky < 3; ++ky) {
-                        const int iy = oy * 1 + ky - 1;
-                        if (iy < 0 || iy >= 8) {
-                            continue;
-                        }
-                        for (kx = 0; kx < 3; ++kx) {
-                            const int ix = ox * 1 + kx - 1;
-                            if (ix < 0 || ix >= 8) {
+        for (py = 0; py < 4; ++py) {
+            for (px = 0; px < 4; ++px) {
+                int32_t best = 0;
+                int window;
+                for (window = 0; window < 4; ++window) {
+                    const int oy = 2 * py + window / 2, ox = 2 * px + window % 2;
+                    int32_t acc = digits_cnn_l0_conv1_b[oc];
+                    int ic, ky, kx;
+                    for (ic = 0; ic < 1; ++ic) {
+                        for (ky = 0; ky < 3; ++ky) {
+                            const int iy = oy + ky - 1;
+                            if (iy < 0 || iy >= 8) {
                                 continue;
                             }
-                            acc += (int32_t)digits_cnn_l0_conv1_w[oc][(ic * 3 + ky) * 3 + kx] * x[(ic * 8 + iy) * 8 + ix];
+                            for (kx = 0; kx < 3; ++kx) {
+                                const int ix = ox + kx - 1;
+                                if (ix < 0 || ix >= 8) {
+                                    continue;
+                                }
+                                acc += (int32_t)digits_cnn_l0_conv1_w[oc][(ic * 3 + ky) * 3 + kx] * x[(ic * 8 + iy) * 8 + ix];
+                            }
                         }
                     }
-                }
-                y[(oc * 8 + oy) * 8 + ox] = (int8_t)gen_requantize32_floor(acc, digits_cnn_l0_conv1_shift[oc], 0, 127);
-            }
-        }
-    }
-#endif
-}
-
-/* Layer 'pool1': maxpool2d 2x2 stride 2x2, [8, 8, 8] -> [8, 4, 4]; in Q3.4, out Q3.4 */
-static void digits_cnn_l1_pool1(const int8_t x[512], int8_t y[128])
-{
-#if GEN_ARM_DSP
-    /* 2x2 windows of stride 2, two outputs per step. Of four int8 values a of row 2 oy and b of row
-     * 2 oy + 1, __ssub8 sets each byte's GE flag where a's byte is at least b's and __sel takes those
-     * bytes: the column maxima m. The same of m and m >> 8 leaves each window's maximum in bytes 0 and 2
-     * (the int8_t casts keep a byte's bits, as GCC and clang define). */
-    /* One loop over every channel's output rows (32), its pairs unrolled. */
-    int i, ox;
-    for (i = 0; i < 32; ++i) {
-        const int8_t *r0 = &x[i * 16];
-        const int8_t *r1 = r0 + 8;
-        int8_t *out = &y[i * 4];
-        GEN_UNROLL
-        for (ox = 0; ox < 2; ++ox, r0 += 4, r1 += 4, out += 2) {
-            const int32_t a = gen_read4(r0);
-            const int32_t b = gen_read4(r1);
-            uint32_t m;
-            (void)__ssub8(a, b);
-            m = __sel((uint32_t)a, (uint32_t)b);
-            (void)__ssub8((int32_t)m, (int32_t)(m >> 8));
-            m = __sel(m, m >> 8);
-            out[0] = (int8_t)m;
-            out[1] = (int8_t)(m >> 16);
-        }
-    }
-#else
-    int c, oy, ox, ky, kx;
-    for (c = 0; c < 8; ++c) {
-        for (oy = 0; oy < 4; ++oy) {
-            for (ox = 0; ox < 4; ++ox) {
-                int8_t best = x[(c * 8 + oy * 2) * 8 + ox * 2];
-                for (ky = 0; ky < 2; ++ky) {
-                    for (kx = 0; kx < 2; ++kx) {
-                        const int8_t v = x[(c * 8 + oy * 2 + ky) * 8 + ox * 2 + kx];
-                        if (v > best) {
-                            best = v;
-                        }
+                    if (window == 0 || acc > best) {
+                        best = acc;
                     }
                 }
-                y[(c * 4 + oy) * 4 + ox] = best;
+                y[(oc * 4 + py) * 4 + px] = (int8_t)gen_requantize32_floor(best, digits_cnn_l0_conv1_shift[oc], 0, 127);
             }
         }
     }
@@ -640,7 +617,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
 #if GEN_ARM_DSP
     /* im2col: each output pixel's receptive field (8 x 3 x 3, in the weights' order) is gathered once into a column in the arena, between this
      * layer's input and output; then every output channel takes its dot product with that column. */
-    int8_t *const col = &digits_cnn_arena[64];
+    int8_t *const col = &digits_cnn_arena[128];
     int oy, ox;
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
@@ -1203,10 +1180,9 @@ void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],
     digits_cnn_output_t output[DIGITS_CNN_OUTPUT_SIZE])
 {
     digits_cnn_l0_conv1(input, &digits_cnn_arena[0]);
-    digits_cnn_l1_pool1(&digits_cnn_arena[0], &digits_cnn_arena[512]);
-    digits_cnn_l2_conv2(&digits_cnn_arena[512], &digits_cnn_arena[0]);
-    digits_cnn_l3_pool2(&digits_cnn_arena[0], &digits_cnn_arena[624]);
-    digits_cnn_l5_fc(&digits_cnn_arena[624], output);
+    digits_cnn_l2_conv2(&digits_cnn_arena[0], &digits_cnn_arena[200]);
+    digits_cnn_l3_pool2(&digits_cnn_arena[200], &digits_cnn_arena[0]);
+    digits_cnn_l5_fc(&digits_cnn_arena[0], output);
 }
 
 void digits_cnn_infer_f32(const float input[DIGITS_CNN_INPUT_SIZE], float output[DIGITS_CNN_OUTPUT_SIZE])
