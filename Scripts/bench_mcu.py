@@ -86,21 +86,25 @@ LANE_SHAPES = [(1, 2, 2, 8), (1, 1, 5, 4), (2, 1, 3, 16), (1, 7, 1, 8), (2, 2, 2
                (1, 1, 11, 16), (1, 9, 1, 12), (1, 2, 3, 8), (3, 1, 3, 12), (1, 3, 3, 24)]
 
 
-def lane_model(path, name, shape):
+def lane_model(path, name, shape, pool=False):
     """A conv2d of `shape` (LANE_SHAPES; 'same', relu) over an 8 x 8 input, then a 1x1 conv2d to twice its channels
     (a larger pair of tensors, which leaves conv1 room in the arena for its padded rows, as in the digits CNNs),
-    then a dense layer of 4 outputs; seeded random weights (He-scaled), input range [0, 1]. Only conv1 is sampled."""
+    then a dense layer of 4 outputs; seeded random weights (He-scaled), input range [0, 1]. With `pool`, a 2x2 max
+    pool after conv1 (done inside it on the pixel-pair kernel, a step of its own after the others). Only conv1 and
+    the pool are sampled."""
     import numpy as np
     channels, kh, kw, out_channels = shape
     rng = np.random.default_rng(channels * 100 + kh * 10 + kw)
     fan_in = channels * kh * kw
     conv = rng.normal(0.0, (2.0 / fan_in) ** 0.5, size=(out_channels, channels, kh, kw)).astype(np.float32)
     wide = rng.normal(0.0, (2.0 / out_channels) ** 0.5, size=(2 * out_channels, out_channels, 1, 1)).astype(np.float32)
-    dense = rng.normal(0.0, (1.0 / (out_channels * 64)) ** 0.5, size=(4, 2 * out_channels * 64)).astype(np.float32)
+    pixels = 16 if pool else 64
+    dense = rng.normal(0.0, (1.0 / (out_channels * pixels)) ** 0.5, size=(4, 2 * out_channels * pixels)).astype(np.float32)
     layers = [
         {"type": "conv2d", "name": "conv1", "padding": "same", "activation": "relu",
          "weights": {"shape": list(conv.shape), "data": [float(v) for v in conv.ravel()]},
          "bias": {"shape": [out_channels], "data": [float(v) for v in rng.normal(0.0, 0.05, size=out_channels)]}},
+    ] + ([{"type": "maxpool2d", "name": "pool1", "size": [2, 2]}] if pool else []) + [
         {"type": "conv2d", "name": "conv2", "padding": "valid", "activation": "relu",
          "weights": {"shape": list(wide.shape), "data": [float(v) for v in wide.ravel()]},
          "bias": {"shape": [2 * out_channels], "data": [0.0] * (2 * out_channels)}},
@@ -416,8 +420,10 @@ def layer_functions(folder, name, report):
 
 
 def layer_counts(folder, name, report):
-    """(layer, instructions) of each dense and conv2d layer, as the cost model is fitted to them."""
-    return [(layer, count) for layer, count in layer_functions(folder, name, report) if layer["type"] in ("dense", "conv2d")]
+    """(layer, instructions) of each dense and conv2d layer, as the cost model is fitted to them, and of each max
+    pool (what a conv2d that does not do the pool after it leaves to a step of its own)."""
+    return [(layer, count) for layer, count in layer_functions(folder, name, report)
+            if layer["type"] in ("dense", "conv2d", "maxpool2d")]
 
 
 def layer_table(models, flags):
@@ -444,6 +450,11 @@ def layer_table(models, flags):
 def features(layer):
     """(kind, feature vector) of one weighted layer for the least-squares fit of the cost model; (None, None)
     for a form gen does not choose by itself."""
+    if layer["type"] == "maxpool2d":
+        # A 2x2 max pool of stride 2 (each side halved) as a step of its own, per value it reads.
+        (_, height, width), (_, pooled_height, pooled_width) = layer["inputShape"], layer["outputShape"]
+        halved = height == 2 * pooled_height and width == 2 * pooled_width
+        return ("maxPool", [product(layer["inputShape"])]) if halved else (None, None)
     rows = layer["outputShape"][0]
     pixels = product(layer["outputShape"][1:])
     outputs = rows * pixels
@@ -476,8 +487,9 @@ def features(layer):
     if not sparse:
         if "lanePairs" in layer:  # gen names the lane-pair kernel and its pairs per output
             return "convLane", [outputs * layer["lanePairs"], pixels]
-        if "pixelPairKernelRows" in layer:  # and the pixel-pair kernel and its kernel rows
-            return "convPixel", [outputs * layer["pixelPairKernelRows"], outputs, pixels]
+        if "pixelPairKernelRows" in layer:  # and the pixel-pair kernel and its kernel rows, and the pool it does
+            kind = "convPool" if "fusedMaxPool" in layer else "convPixel"
+            return kind, [outputs * layer["pixelPairKernelRows"], outputs, pixels]
         return "conv", [layer["macs"], computed, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
@@ -495,7 +507,7 @@ def features(layer):
 
 # A calibration plan that samples only DARB's grouped layers.
 DARB_ONLY = "darb only"
-# And one that samples only the layer named conv1 (the lane and pixel-pair shapes' own layer).
+# And one that samples only the layers named conv1 and pool1 (the lane and pixel-pair shapes' own layer, and its pool).
 CONV1_ONLY = "conv1 only"
 
 
@@ -511,6 +523,10 @@ def calibrate(out):
             paths[f"lanes{index}"] = os.path.join(scratch, f"lanes{index}.json")
             lane_model(paths[f"lanes{index}"], f"lanes{index}", shape)
             plans.append((f"lanes{index}", ["--prune", "none"], CONV1_ONLY))
+            # And with a max pool after conv1: fused on the pixel-pair kernel, a pool step of its own after the others.
+            paths[f"pooled{index}"] = os.path.join(scratch, f"pooled{index}.json")
+            lane_model(paths[f"pooled{index}"], f"pooled{index}", shape, pool=True)
+            plans.append((f"pooled{index}", ["--prune", "none"], CONV1_ONLY))
         for model in ["lenet", "digits_mlp", "digits_cnn", "digits_mlp_wide", "digits_cnn_wide"]:
             cnn = model.startswith("digits_cnn")
             plans.append((model, ["--prune", "none"], False))
@@ -544,7 +560,7 @@ def calibrate(out):
             os.makedirs(folder)
             report = generate(path, model, folder, flags)
             for layer, count in layer_counts(folder, model, report):
-                if only is True and layer["type"] != "conv2d" or only == CONV1_ONLY and layer["name"] != "conv1":
+                if only is True and layer["type"] != "conv2d" or only == CONV1_ONLY and layer["name"] not in ("conv1", "pool1"):
                     continue
                 kind, vector = features(layer)
                 if only == DARB_ONLY and kind != "darb":
@@ -559,7 +575,8 @@ def calibrate(out):
              "sparseScalar [kept, groups, outputs, kept with nibble indices]; conv [MACs, outputs, column elements",
              "gathered]; convLane (a dense conv2d of 4 to 11 inputs on the lane-pair kernel) [outputs x pairs, output",
              "pixels]; convPixel (a dense conv2d 3 wide with 2 or 3 kernel rows on the pixel-pair kernel) [outputs x",
-             "kernel rows, outputs, output pixels]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
+             "kernel rows, outputs, output pixels], and convPool the same with the 2x2 max pool after it done inside it;",
+             "maxPool (a 2x2 max pool as a step of its own) [values read]; convSparse [kept MACs, groups x outputs, outputs] with conv's column cost and the dense",
              "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
@@ -567,7 +584,7 @@ def calibrate(out):
              "with conv's column cost for a conv2d. A coefficient that came out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.
-    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convPixel", "convKernel", "convSparse", "convShared", "darb"]
+    order = ["dense", "sparse", "sparseScalar", "shared", "conv", "convLane", "convPixel", "convPool", "maxPool", "convKernel", "convSparse", "convShared", "darb"]
     for kind, entries in sorted(samples.items(), key=lambda item: order.index(item[0])):
         a = np.array([v for v, _ in entries], dtype=float)
         counts = np.array([c for _, c in entries], dtype=float)
@@ -608,6 +625,8 @@ def calibrate(out):
         "convMAC": fits["conv"][0], "convOutput": fits["conv"][1], "convColumn": fits["conv"][2],
         "convLanePair": fits["convLane"][0], "convLanePixel": fits["convLane"][1],
         "convPixelRow": fits["convPixel"][0], "convPixelOutput": fits["convPixel"][1], "convPixelPixel": fits["convPixel"][2],
+        "convPoolRow": fits["convPool"][0], "convPoolOutput": fits["convPool"][1], "convPoolPixel": fits["convPool"][2],
+        "maxPoolInput": fits["maxPool"][0],
         "convSparseKept": fits["convSparse"][0], "convSparseGroup": fits["convSparse"][1],
         "convSparseOutput": fits["convSparse"][2], "convKernelMAC": fits["convKernel"][0],
         "convKernelOutput": fits["convKernel"][1],

@@ -26,7 +26,8 @@ package struct LayerWork: Sendable {
         case dense
         /// conv2d producing `outputPixels` per output channel, with a kh × kw window; `pixelPairs` where its
         /// shape suits the pixel-pair kernel (`pixelPairLayout`), which its dense form then runs on an Arm DSP target.
-        case conv(outputPixels: Int, kernelArea: Int, pixelPairs: PixelPairLayout? = nil)
+        /// `pooled`: a 2x2 max pool of stride 2 follows, which the pixel-pair kernel does inside the conv2d.
+        case conv(outputPixels: Int, kernelArea: Int, pixelPairs: PixelPairLayout? = nil, pooled: Bool = false)
     }
 
     package var kind: Kind
@@ -82,10 +83,17 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                 + (work.nibbleIndices ? model.nibbleKept : 0)
             sparse = perKept * rows * Double(work.keptPerRow) + model.sparseGroup * rows * Double(work.groupsPerRow)
                 + model.sparseOutput * rows
-        case .conv(let pixels, _, _):
+        case .conv(let pixels, _, _, let pooled):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
-            if let kernelRows = work.densePixelPairRows {
+            // With the max pool after it done inside the dense pixel-pair kernel, every other form still runs it as a
+            // step of its own, priced here with that form.
+            var poolStep = 0.0
+            if let kernelRows = work.densePixelPairRows, pooled {
+                dense = model.convPoolRow * outputs * Double(kernelRows) + model.convPoolOutput * outputs
+                    + model.convPoolPixel * Double(pixels)
+                poolStep = model.maxPoolInput * outputs
+            } else if let kernelRows = work.densePixelPairRows {
                 dense = model.convPixelRow * outputs * Double(kernelRows) + model.convPixelOutput * outputs
                     + model.convPixelPixel * Double(pixels)
             } else if let pairs = work.denseLanePairs {
@@ -108,6 +116,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                         + model.convSparseGroup * outputs * Double(work.groupsPerRow) + model.convSparseOutput * outputs
                         + column
             }
+            sparse = sparse.map { $0 + poolStep }
         }
     }
     let chosen: LayerCostEstimate.Form

@@ -22,7 +22,7 @@ package func lowerProgram(
     var kinds: [(StepKind, Int)] = []
     var sizes = [quantized.graph.inputSize]
     for (index, layer) in quantized.layers.enumerated() {
-        if let kind = lowerLayer(layer, context: context) {
+        if let kind = lowerLayer(quantized.layers, at: index, context: context) {
             kinds.append((kind, index))
             sizes.append(layer.layer.outputShape.reduce(1, *))
         }
@@ -38,7 +38,7 @@ package func lowerProgram(
         var denseContext = context
         denseContext.options.sparseLowering = .never
         lowerDenseWhereConstantOutputsPay(
-            &kinds, denseForm: { lowerLayer(quantized.layers[$0], context: denseContext)! },
+            &kinds, denseForm: { lowerLayer(quantized.layers, at: $0, context: denseContext)! },
             instructions: context.instructions, activationRange: FixedPoint.range(bits: quantized.options.activationBits),
             rowPairs: rowPairs)
     }
@@ -138,7 +138,8 @@ package func lowerProgram(
 }
 
 /// One layer's step (nil for flatten and softmax, which have none), its weights lowered as `context` decides.
-private func lowerLayer(_ layer: QuantizedLayer, context: WeightLoweringContext) -> StepKind? {
+private func lowerLayer(_ layers: [QuantizedLayer], at index: Int, context: WeightLoweringContext) -> StepKind? {
+    let layer = layers[index]
     let outSize = layer.layer.outputShape.reduce(1, *)
     let inShape = layer.layer.inputShape
     let outShape = layer.layer.outputShape
@@ -146,20 +147,21 @@ private func lowerLayer(_ layer: QuantizedLayer, context: WeightLoweringContext)
     case .dense(_, let weights):
         return .dense(DenseStep(data: lowerWeights(weights, kind: .dense, context: context)))
     case .conv2d(let conv, let weights):
-        return .conv2d(
-            ConvStep(
-                data: lowerWeights(
-                    weights,
-                    kind: .conv(
-                        outputPixels: outShape[1] * outShape[2], kernelArea: conv.kernel.h * conv.kernel.w,
-                        pixelPairs: pixelPairLayout(
-                            inChannels: conv.inChannels, kernelHeight: conv.kernel.h, kernelWidth: conv.kernel.w,
-                            strideWidth: conv.stride.w, outWidth: outShape[2])),
-                    context: context),
-                inChannels: conv.inChannels, inHeight: inShape[1],
-                inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
-                kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
-                padTop: conv.padding.top, padLeft: conv.padding.left))
+        var maxPoolFollows = false
+        if index + 1 < layers.count, case .maxPool2d(let pool) = layers[index + 1].op {
+            maxPoolFollows = pool.size.h == 2 && pool.size.w == 2 && pool.stride.h == 2 && pool.stride.w == 2
+        }
+        let work = convWork(
+            inChannels: conv.inChannels, kernelHeight: conv.kernel.h, kernelWidth: conv.kernel.w,
+            strideHeight: conv.stride.h, strideWidth: conv.stride.w, outHeight: outShape[1], outWidth: outShape[2],
+            maxPoolFollows: maxPoolFollows)
+        var step = ConvStep(
+            data: lowerWeights(weights, kind: work, context: context), inChannels: conv.inChannels, inHeight: inShape[1],
+            inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
+            kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
+            padTop: conv.padding.top, padLeft: conv.padding.left)
+        step.maxPoolFollows = maxPoolFollows
+        return .conv2d(step)
     case .maxPool2d(let pool):
         return .maxPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
     case .avgPool2d(let pool):
@@ -195,6 +197,29 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
         conv.data.sparse != nil || conv.data.darb != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
+}
+
+/// What the cost model prices of a conv2d: its output pixels and window, the pixel-pair kernel where the shape
+/// suits it, and whether that kernel would do the 2x2 max pool after it (`fuseMaxPools`).
+private func convWork(
+    inChannels: Int, kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int, outHeight: Int,
+    outWidth: Int, maxPoolFollows: Bool
+) -> LayerWork.Kind {
+    let pixelPairs = pixelPairLayout(
+        inChannels: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideWidth: strideWidth,
+        outWidth: outWidth)
+    return .conv(
+        outputPixels: outHeight * outWidth, kernelArea: kernelHeight * kernelWidth, pixelPairs: pixelPairs,
+        pooled: pixelPairs != nil && maxPoolFollows && strideHeight == 1 && outHeight % 2 == 0)
+}
+
+extension ConvStep {
+    /// `convWork` of this step.
+    var work: LayerWork.Kind {
+        convWork(
+            inChannels: inChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideHeight: strideHeight,
+            strideWidth: strideWidth, outHeight: outHeight, outWidth: outWidth, maxPoolFollows: maxPoolFollows)
+    }
 }
 
 /// Folds each 2x2 max pool of stride 2 into the conv2d before it where that conv2d can run the pixel-pair
@@ -429,8 +454,9 @@ private struct WeightLoweringContext {
             && work.rows >= 4 && work.fanIn >= 4
         // As `columnElements`, `lanePairKernel` and `pixelPairKernel` decide: a dense conv2d of at least 4 rows
         // runs over its column, on the lane-pair kernel for a small fan-in, or on the pixel-pair kernel where its
-        // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column).
-        if case .conv(_, _, let pixelPairs) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
+        // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column),
+        // with the max pool after it inside it where one follows (priced so even where `fuseMaxPools` does not fuse).
+        if case .conv(_, _, let pixelPairs, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
             if let pixelPairs { work.densePixelPairRows = pixelPairs.kernelRows } else { work.denseLanePairs = lanes.pairs.count }
         }
         return estimateLayerCost(work, costModel: fitted ? costModel : nil, option: options.sparseLowering)
@@ -448,11 +474,7 @@ private struct WeightLoweringContext {
         switch kind {
         case .dense: work = .dense
         case .conv2d(let conv):
-            work = .conv(
-                outputPixels: conv.outHeight * conv.outWidth, kernelArea: conv.kernelHeight * conv.kernelWidth,
-                pixelPairs: pixelPairLayout(
-                    inChannels: conv.inChannels, kernelHeight: conv.kernelHeight, kernelWidth: conv.kernelWidth,
-                    strideWidth: conv.strideWidth, outWidth: conv.outWidth))
+            work = conv.work
         case .maxPool2d, .avgPool2d, .clamp: return nil
         }
         guard let data = kind.weightedData else { return nil }

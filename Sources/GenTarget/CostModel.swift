@@ -37,6 +37,14 @@ package struct CostModel: Sendable, Equatable {
     package var convPixelRow: Double
     package var convPixelOutput: Double
     package var convPixelPixel: Double
+    /// The same kernel with the 2x2 max pool after it done inside it (`fuseMaxPools`): `convPoolRow · outputs ·`
+    /// `kernelRows + convPoolOutput · outputs + convPoolPixel · outputPixels`, counting the conv2d's outputs (four
+    /// per stored value). Every other form of such a layer runs the pool as a step of its own, priced
+    /// `maxPoolInput · outputs` (a 2x2 max pool of stride 2, per value it reads).
+    package var convPoolRow: Double
+    package var convPoolOutput: Double
+    package var convPoolPixel: Double
+    package var maxPoolInput: Double
     /// Weight-granularity k-of-n conv2d: `convSparseKept · kept · outputPixels + convSparseGroup · groups ·`
     /// `outputs + convSparseOutput · outputs`, plus the same column as dense (it reads its kept inputs from that
     /// column), plus `nibbleKept · kept · outputPixels` with nibble indices (the same index reading as
@@ -69,7 +77,8 @@ package struct CostModel: Sendable, Equatable {
     package static let keys = [
         "reference", "denseMAC", "denseOutput", "sparseKept", "sparseKeptScalar", "sparseGroup", "sparseOutput", "nibbleKept", "convMAC",
         "convOutput", "convColumn", "convLanePair", "convLanePixel",
-        "convPixelRow", "convPixelOutput", "convPixelPixel", "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
+        "convPixelRow", "convPixelOutput", "convPixelPixel", "convPoolRow", "convPoolOutput", "convPoolPixel", "maxPoolInput",
+        "convSparseKept", "convSparseGroup", "convSparseOutput", "convKernelMAC", "convKernelOutput", "sharedKept", "sharedOutput",
         "sharedGather", "convSharedKept", "convSharedOutput", "convSharedGather", "darbKept", "darbOutput",
     ]
 
@@ -78,7 +87,8 @@ package struct CostModel: Sendable, Equatable {
         sparseGroup: Double,
         sparseOutput: Double, nibbleKept: Double, convMAC: Double, convOutput: Double, convColumn: Double,
         convLanePair: Double, convLanePixel: Double, convPixelRow: Double, convPixelOutput: Double,
-        convPixelPixel: Double, convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
+        convPixelPixel: Double, convPoolRow: Double, convPoolOutput: Double, convPoolPixel: Double, maxPoolInput: Double,
+        convSparseKept: Double, convSparseGroup: Double, convSparseOutput: Double,
         convKernelMAC: Double, convKernelOutput: Double, sharedKept: Double, sharedOutput: Double, sharedGather: Double,
         convSharedKept: Double, convSharedOutput: Double, convSharedGather: Double, darbKept: Double, darbOutput: Double
     ) {
@@ -98,6 +108,10 @@ package struct CostModel: Sendable, Equatable {
         self.convPixelRow = convPixelRow
         self.convPixelOutput = convPixelOutput
         self.convPixelPixel = convPixelPixel
+        self.convPoolRow = convPoolRow
+        self.convPoolOutput = convPoolOutput
+        self.convPoolPixel = convPoolPixel
+        self.maxPoolInput = maxPoolInput
         self.convSparseKept = convSparseKept
         self.convSparseGroup = convSparseGroup
         self.convSparseOutput = convSparseOutput

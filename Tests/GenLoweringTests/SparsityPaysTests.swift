@@ -11,7 +11,8 @@ struct SparsityPaysTests {
     static let model = CostModel(
         reference: "test", denseMAC: 1.5, denseOutput: 50, sparseKept: 5, sparseKeptScalar: 7, sparseGroup: 1,
         sparseOutput: 30, nibbleKept: 0.5, convMAC: 10, convOutput: 50, convColumn: 2, convLanePair: 7, convLanePixel: 30,
-        convPixelRow: 4, convPixelOutput: 6, convPixelPixel: 20, convSparseKept: 20,
+        convPixelRow: 4, convPixelOutput: 6, convPixelPixel: 20,
+        convPoolRow: 4, convPoolOutput: 3, convPoolPixel: 10, maxPoolInput: 2, convSparseKept: 20,
         convSparseGroup: 3, convSparseOutput: 40,
         convKernelMAC: 12, convKernelOutput: 30, sharedKept: 1.25, sharedOutput: 40, sharedGather: 4, convSharedKept: 1.5,
         convSharedOutput: 20, convSharedGather: 5, darbKept: 9, darbOutput: 11)
@@ -107,6 +108,27 @@ struct SparsityPaysTests {
         #expect(estimate.chosen == .dense)
         // its table: a word per pair and row, 8 * 5 * 4 bytes
         #expect(estimate.denseBytes == 160)
+    }
+
+    @Test("a conv2d on the pixel-pair kernel is priced per kernel row, output and pixel; with the max pool inside it, the other forms pay the pool")
+    func convPixelPairs() {
+        // The same layer, 3 x 3 with one input channel: 3 kernel rows, 5 words per row of its table.
+        let pixelPairs = PixelPairLayout(kernelRows: 3)
+        var work = LayerWork(
+            kind: .conv(outputPixels: 64, kernelArea: 9, pixelPairs: pixelPairs), rows: 8, fanIn: 9, keptPerRow: 4,
+            groupsPerRow: 1, groupKept: 4, kernelGranularity: false, weightBytes: 1, sparseIndexBytes: 8 * 4, nibbleIndices: false)
+        work.densePixelPairRows = 3
+        // 4 * 512 * 3 + 6 * 512 + 20 * 64 = 10496; sparse as above, 64128; the table 8 * 5 * 4 bytes
+        var estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.denseInstructions == 10496)
+        #expect(estimate.sparseInstructions == 64128)
+        #expect(estimate.denseBytes == 160)
+        // With a 2x2 max pool after it: dense 4 * 512 * 3 + 3 * 512 + 10 * 64 = 8320 (the pool inside); the sparse
+        // form keeps the pool as a step, 2 per value read: 64128 + 2 * 512 = 65152.
+        work.kind = .conv(outputPixels: 64, kernelArea: 9, pixelPairs: pixelPairs, pooled: true)
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.denseInstructions == 8320)
+        #expect(estimate.sparseInstructions == 65152)
     }
 
     @Test("DARB is priced by its own coefficients over the layer's kept weights (rows keep different counts), conv2d plus its column")
