@@ -279,12 +279,14 @@ package struct ConvStep: Sendable {
     package var padTop: Int
     package var padLeft: Int
     /// Arena offset of the im2col column (`data.fanIn` elements) that the Arm DSP kernel gathers each
-    /// output pixel's receptive field into; nil: the kernel reads the input directly.
+    /// output pixel's receptive field into; nil: the kernel reads the input directly, or (the pixel-pair
+    /// kernel, `data.pixelPairs`) the input or its padded rows.
     package var columnOffset: Int? = nil
     /// Arena offset of the padded rows (`paddedRowsElements`): a padded conv2d copies the kernel rows of
     /// each output row there once, zeros around them, so that every pixel's column is copied from them
-    /// untested. nil: the column is gathered from the input, with tests over the border. Lowering gives
-    /// them only where the arena already has room (the RAM stays what the plan without them needs).
+    /// untested (the pixel-pair kernel reads its words from them, and has no column). nil: the column is
+    /// gathered from the input, with tests over the border. Lowering gives them only where the arena already
+    /// has room (the RAM stays what the plan without them, with the column, needs).
     package var paddedRowsOffset: Int? = nil
     /// A 2x2 max pool of stride 2 that followed this conv2d, done inside it (`fuseMaxPools`, the pixel-pair
     /// kernel only): the step writes the pooled tensor, and the conv2d's own output never exists.

@@ -226,9 +226,9 @@ extension ConvStep {
 /// kernel, at stride 1 with an even output height (`ConvStep.pool`): per pooling window the kernel computes
 /// the four sums from two output rows' padded rows, takes the largest and requantizes it once, and the
 /// conv2d's output is never stored. Why: the pool's loads, compares and stores go, and so does the conv2d's
-/// output tensor, often the model's largest (measured on Cortex-M4 -O2 with a hand-written prototype of this
-/// kernel: the digits CNN's conv1 and pool1 took 7,562 instructions apart and about 6,670 fused; BENCHMARKS.md
-/// gives the generated figures). Done for every such pair where the arena with them fused (and the padded rows
+/// output tensor, often the model's largest (measured on Cortex-M4 -O2, the digits CNN's conv1 and pool1:
+/// 7,562 instructions apart, 6,526 fused, and its arena 640 bytes against 264; BENCHMARKS.md). Done for every
+/// such pair where the arena with them fused (and the padded rows
 /// of two output rows, or no scratch where unpadded) is no larger than without, else for none.
 private func fuseMaxPools(
     _ kinds: inout [(StepKind, Int)], sizes: inout [Int], columns: inout [Int], pixelPairCandidates: inout [PixelPairLayout?],

@@ -12,11 +12,13 @@
 /// bias, two shifts and two stores.
 ///
 /// Why: the lane-pair kernel (pairLanesForDSP.swift) loads a word of weights per SMLAD and gathers every
-/// pixel's column; here a word serves two pixels and nothing is gathered (measured on Cortex-M4 -O2 with a
-/// hand-written prototype of this kernel: the digits CNN's conv1, 8 channels of 3x3 over 8 x 8, 8,470
-/// instructions on the lane-pair kernel, 6,789 on this one; BENCHMARKS.md gives the generated figures).
-/// The weight table is as big as the lane-pair kernel's for 3 kernel rows (5 words per output channel for
-/// 9 weights) and smaller for 2 (3 words against 4).
+/// pixel's column; here a word serves two pixels and nothing is gathered (measured on Cortex-M4 -O2, the
+/// digits CNN's conv1, 8 channels of 3x3 over 8 x 8: 8,470 instructions on the lane-pair kernel, 6,789 on
+/// this one, for 264 more bytes of code; `python3 Scripts/bench_mcu.py --layers --models digits_cnn`,
+/// BENCHMARKS.md). The weight table is as big as the lane-pair kernel's for 3 kernel rows (5 words per
+/// output channel for 9 weights) and smaller for 2 (3 words against 4). Where a 2x2 max pool follows, the
+/// kernel does it too (`fuseMaxPools`, conv2d_pooled): four output pixels per step, the rows of two output
+/// rows.
 ///
 /// The input words are read from the kernel rows of the output row (the input itself, or the padded rows
 /// where the conv2d is padded), at ox, ox + 1, ...: the word of the last pair ends at its row's last value
