@@ -102,16 +102,7 @@ struct PixelPairKernelTests {
             return false
         }
         #expect(pools.count == (shape.pool && !fused ? 1 : 0), "\(shape): \(pools.count) max pool steps")
-        try Verification.writeHarness(run)
-        let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)
-        try #require(hostShell.status == 0, "host build or run failed: \(hostShell.stderr)")
-        #expect(host.quantized.count == run.quantizedInputs.count)
-        #expect(host.quantized == run.simulated, "host C and the simulator differ")
-        for optimization in ["-Os", "-O2"] {
-            let (arm, armShell) = try CHarness.runOnCortexM(directory: run.directory, optimization: optimization)
-            try #require(armShell.status == 0, "Cortex-M \(optimization) build or run failed: \(armShell.stderr)")
-            #expect(arm.quantized == host.quantized, "Cortex-M \(optimization) and host outputs differ")
-        }
+        try Verification.expectSameIntegersEverywhere(run)
     }
 
     @Test("a padded conv2d without room in the arena for its padded rows keeps the lane-pair kernel, and the arena its size")

@@ -6,6 +6,7 @@ import GenLowering
 import GenModel
 import GenReference
 import GenSupport
+import Testing
 
 /// Everything a verification run measured.
 struct VerificationRun {
@@ -92,6 +93,21 @@ enum Verification {
             directory: run.directory, prefix: run.prefix, inputSize: run.result.program.inputSize,
             quantizedInputs: run.quantizedInputs, realInputs: run.realInputs,
             actType: run.result.program.activationType.cName)
+    }
+
+    /// The kernel tests' check: the host build's integers equal the simulator's, and Cortex-M4's under QEMU at
+    /// -Os and -O2 (where GCC folds a small weight table into the unrolled code as constants) equal the host's.
+    static func expectSameIntegersEverywhere(_ run: VerificationRun) throws {
+        try writeHarness(run)
+        let (host, hostShell) = try CHarness.runOnHost(directory: run.directory)
+        try #require(hostShell.status == 0, "host build or run failed: \(hostShell.stderr)")
+        #expect(host.quantized.count == run.quantizedInputs.count)
+        #expect(host.quantized == run.simulated, "host C and the simulator differ")
+        for optimization in ["-Os", "-O2"] {
+            let (arm, armShell) = try CHarness.runOnCortexM(directory: run.directory, optimization: optimization)
+            try #require(armShell.status == 0, "Cortex-M \(optimization) build or run failed: \(armShell.stderr)")
+            #expect(arm.quantized == host.quantized, "Cortex-M \(optimization) and host outputs differ")
+        }
     }
 }
 
