@@ -24,7 +24,8 @@ package struct LayerCost: Sendable {
     package var weightBytes: Int
     package var indexBytes: Int
     package var otherBytes: Int
-    /// Bytes of the layer's output tensor (its share of the activation memory).
+    /// Bytes of the layer's output tensor (its share of the activation memory; 0 for a conv2d that does the max
+    /// pool after it, whose own output is never stored).
     package var outputBytes: Int
 }
 
@@ -246,6 +247,7 @@ package func writeReport(
             // The max pool after it, done inside it: its output tensor is never stored.
             if let pool = fusedPools.first(where: { $0.value == index })?.key {
                 entry.append(("fusedMaxPool", .str(quantized.layers[pool].layer.name)))
+                cost.outputBytes = 0
             }
             cost.method = q.mask == nil && layer.layer.weightsBeforeCompaction == nil && decomposition == nil ? "none" : name
             cost.structure =
