@@ -291,7 +291,8 @@ package struct ConvStep: Sendable {
     /// A 2x2 max pool of stride 2 that followed this conv2d, done inside it (`fuseMaxPools`, the pixel-pair
     /// kernel only): the step writes the pooled tensor, and the conv2d's own output never exists.
     package var pool: PoolStep? = nil
-    /// The layer after it is a 2x2 max pool of stride 2 (which `fuseMaxPools` may fold into it).
+    /// The layer after it is a max pool that `fusesMaxPool` lets the pixel-pair kernel do (`fuseMaxPools` folds
+    /// it in where the arena allows).
     package var maxPoolFollows = false
 
     /// Whether a receptive field can overhang the input (padding above, left, below or right).

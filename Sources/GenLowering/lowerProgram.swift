@@ -6,8 +6,8 @@ import GenSupport
 import GenTarget
 
 /// Lowers a quantized graph for a target: one step per dense/conv2d/pool/unfused activation
-/// (flatten aliases its input, softmax is left to the float wrapper), constant tables in the
-/// narrowest types, and a static memory plan.
+/// (flatten aliases its input, softmax is left to the float wrapper; a max pool that a conv2d does inside
+/// it, `fuseMaxPools`, has none), constant tables in the narrowest types, and a static memory plan.
 ///
 /// A pruned layer is lowered sparse unless the target's cost model estimates its sparse form
 /// slower or bigger than dense (`options.sparseLowering`); dense then holds the same zeros, so the
@@ -149,7 +149,9 @@ private func lowerLayer(_ layers: [QuantizedLayer], at index: Int, context: Weig
     case .conv2d(let conv, let weights):
         var maxPoolFollows = false
         if index + 1 < layers.count, case .maxPool2d(let pool) = layers[index + 1].op {
-            maxPoolFollows = pool.size.h == 2 && pool.size.w == 2 && pool.stride.h == 2 && pool.stride.w == 2
+            maxPoolFollows = fusesMaxPool(
+                inChannels: conv.inChannels, kernelHeight: conv.kernel.h, strideHeight: conv.stride.h,
+                outHeight: outShape[1], pool: (pool.size.h, pool.size.w, pool.stride.h, pool.stride.w))
         }
         let work = convWork(
             inChannels: conv.inChannels, kernelHeight: conv.kernel.h, kernelWidth: conv.kernel.w,
@@ -210,7 +212,7 @@ private func convWork(
         outWidth: outWidth)
     return .conv(
         outputPixels: outHeight * outWidth, kernelArea: kernelHeight * kernelWidth, pixelPairs: pixelPairs,
-        pooled: pixelPairs != nil && maxPoolFollows && strideHeight == 1 && outHeight % 2 == 0)
+        pooled: pixelPairs != nil && maxPoolFollows)
 }
 
 extension ConvStep {
@@ -223,41 +225,53 @@ extension ConvStep {
 }
 
 /// Folds each 2x2 max pool of stride 2 into the conv2d before it where that conv2d can run the pixel-pair
-/// kernel, at stride 1 with an even output height (`ConvStep.pool`): per pooling window the kernel computes
-/// the four sums from two output rows' padded rows, takes the largest and requantizes it once, and the
-/// conv2d's output is never stored. Why: the pool's loads, compares and stores go, and so does the conv2d's
-/// output tensor, often the model's largest (measured on Cortex-M4 -O2, the digits CNN's conv1 and pool1:
-/// 7,562 instructions apart, 6,526 fused, and its arena 640 bytes against 264; BENCHMARKS.md). Done for every
-/// such pair where the arena with them fused (and the padded rows
-/// of two output rows, or no scratch where unpadded) is no larger than without, else for none.
+/// kernel and `fusesMaxPool` holds (`ConvStep.pool`): per pooling window the kernel computes the four sums
+/// from the input rows of two output rows (the padded rows, or the input where unpadded), takes the largest
+/// and requantizes it once, and the conv2d's output is never stored. Why: the pool's loads, compares and
+/// stores go, and so does the conv2d's output tensor, often the model's largest (measured on Cortex-M4 -O2,
+/// the digits CNN's conv1 and pool1: 7,562 instructions apart, 6,526 fused, and its arena 640 bytes against
+/// 264; BENCHMARKS.md). Pair by pair, each where the arena with it fused (and its padded rows for two output
+/// rows, or no scratch where unpadded) is no larger than without.
 private func fuseMaxPools(
     _ kinds: inout [(StepKind, Int)], sizes: inout [Int], columns: inout [Int], pixelPairCandidates: inout [PixelPairLayout?],
     layout: MemoryLayout
 ) {
-    var (fusedKinds, fusedSizes, fusedColumns, fusedCandidates) = (kinds, sizes, columns, pixelPairCandidates)
     var position = 0
-    while position + 1 < fusedKinds.count {
+    while position + 1 < kinds.count {
         defer { position += 1 }
-        guard case .conv2d(var conv) = fusedKinds[position].0, fusedCandidates[position] != nil,
-            case .maxPool2d(let pool) = fusedKinds[position + 1].0,
-            pool.sizeHeight == 2, pool.sizeWidth == 2, pool.strideHeight == 2, pool.strideWidth == 2,
-            conv.strideHeight == 1, conv.outHeight % 2 == 0, conv.outWidth % 2 == 0
+        guard case .conv2d(var conv) = kinds[position].0, pixelPairCandidates[position] != nil,
+            case .maxPool2d(let pool) = kinds[position + 1].0,
+            fusesMaxPool(
+                inChannels: conv.inChannels, kernelHeight: conv.kernelHeight, strideHeight: conv.strideHeight,
+                outHeight: conv.outHeight, pool: (pool.sizeHeight, pool.sizeWidth, pool.strideHeight, pool.strideWidth))
         else { continue }
         precondition(pool.outHeight == conv.outHeight / 2 && pool.outWidth == conv.outWidth / 2, "pool shape")
         conv.pool = pool
+        var (fusedKinds, fusedSizes, fusedColumns) = (kinds, sizes, columns)
         fusedKinds[position].0 = .conv2d(conv)
         fusedColumns[position] = conv.padded ? conv.paddedRowsElements : 0
         // The step reads the conv2d's input and writes the pool's output.
         fusedKinds.remove(at: position + 1)
         fusedSizes.remove(at: position + 1)
         fusedColumns.remove(at: position + 1)
-        fusedCandidates.remove(at: position + 1)
-    }
-    guard fusedKinds.count < kinds.count,
-        planMemory(tensorSizes: fusedSizes, scratch: fusedColumns, layout: layout).arena
+        guard planMemory(tensorSizes: fusedSizes, scratch: fusedColumns, layout: layout).arena
             <= planMemory(tensorSizes: sizes, scratch: columns, layout: layout).arena
-    else { return }
-    (kinds, sizes, columns, pixelPairCandidates) = (fusedKinds, fusedSizes, fusedColumns, fusedCandidates)
+        else { continue }
+        (kinds, sizes, columns) = (fusedKinds, fusedSizes, fusedColumns)
+        pixelPairCandidates.remove(at: position + 1)
+    }
+}
+
+/// Whether the pixel-pair kernel does the max pool after a conv2d: a 2x2 pool of stride 2, the conv2d at
+/// stride 1 with an even output height, one input channel and a kernel 2 or 3 high, so that the two output
+/// rows share all but one of their 3 or 4 input rows (8 lanes in registers at most). Measured on Cortex-M4
+/// -O2 by a review, fused against apart: one channel 3 high 4 to 15 % faster, 2 high 0.4 %; but 2 or 3
+/// channels 1 high (no row shared, 4 or 6 rows) 1 to 9 % slower, so those keep the pool as a step.
+package func fusesMaxPool(
+    inChannels: Int, kernelHeight: Int, strideHeight: Int, outHeight: Int,
+    pool: (height: Int, width: Int, strideHeight: Int, strideWidth: Int)
+) -> Bool {
+    pool == (2, 2, 2, 2) && strideHeight == 1 && outHeight % 2 == 0 && inChannels == 1 && (2...3).contains(kernelHeight)
 }
 
 /// The scratch of each step. A conv2d that can run the pixel-pair kernel (`pixelPairCandidates`) needs no

@@ -29,7 +29,8 @@ struct PixelPairKernelTests {
         Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1),
         Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 2),
         Shape(channels: 3, kh: 1, padding: "valid", strideHeight: 1),
-        // With the max pool done inside: padded (the 2-high kernel's padding below only), and from the input.
+        // With the max pool: done inside, padded (the 2-high kernel's padding below only) and from the input;
+        // kept as a step after 2 or 3 channels 1 high.
         Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true),
         Shape(channels: 2, kh: 1, padding: "same", strideHeight: 1, pool: true),
         Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1, pool: true),
@@ -95,8 +96,9 @@ struct PixelPairKernelTests {
         #expect(conv.data.pixelPairs?.kernelRows == shape.channels * shape.kh, "\(shape): not on the pixel-pair kernel")
         #expect(conv.columnOffset == nil, "\(shape): the pixel-pair kernel needs no im2col column")
         #expect((conv.paddedRowsOffset != nil) == (shape.padding == "same"), "\(shape): padded rows where padded, only there")
-        let fused = shape.pool && shape.strideHeight == 1
-        #expect((conv.pool != nil) == fused, "\(shape): the max pool is done inside the conv2d at stride 1, only there")
+        // At stride 1 with one input channel 2 or 3 high (`fusesMaxPool`); 2 or 3 channels 1 high keep the pool.
+        let fused = shape.pool && shape.strideHeight == 1 && shape.channels == 1 && shape.kh >= 2
+        #expect((conv.pool != nil) == fused, "\(shape): the max pool is done inside the conv2d, and only where it pays")
         let pools = run.result.program.steps.filter { step in
             if case .maxPool2d = step.kind { return true }
             return false
