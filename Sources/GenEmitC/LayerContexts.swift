@@ -63,12 +63,10 @@ struct WeightedKernelContext {
     var pixelRows: [PixelRowContext] = []
     var pixelRowNote: String = ""
     var pixelPairBody: String = ""
-    /// A fused 2x2 max pool (conv2d_pooled): the pooled height and width, the input rows under a window, and
-    /// the padded rows per input channel.
+    /// A fused 2x2 max pool (conv2d_pooled): the pooled height and width, and the input rows under a window.
     var poolHeight: String = ""
     var poolWidth: String = ""
     var pooledRows: [PooledRowContext] = []
-    var paddedRowsPerChannel: String = ""
     var pairGroups: [RowPairGroupContext] = []
     /// Where the column-tail region and a last unpaired row start in the row-pair table.
     var pairTailBase: String = ""
@@ -148,6 +146,11 @@ struct WeightedKernelContext {
     var usesPaddedRows: Bool = false
     var paddedPlace: String = ""
     var paddedRowWidth: String = ""
+    var paddedRowsPerChannel: String = ""
+    /// The padded rows' comment, and where they start: each channel's `paddedRowsPerChannel` input rows from
+    /// `paddedRowOrigin` - padTop (a C expression: output row oy's, or a pooling window's upper output row's).
+    var paddedRowsNote: String = ""
+    var paddedRowOrigin: String = ""
     var paddedRowBytes: String = ""
     var inRowBytes: String = ""
     var hasPadLeft: Bool = false

@@ -199,6 +199,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layers += renderer.render(context, template: "c/layers/conv2d_pooled")
                 break
             }
+            // Only the pixel-pair kernel pools inside a conv2d: any other would write the unpooled output.
+            precondition(conv.pool == nil, "a conv2d with a fused max pool runs the pixel-pair kernel")
             if let pixels = conv.data.pixelPairs {
                 addPixelPairs(pixels, conv: conv, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
                 // Rendered here and indented as a whole, as the lane-pair body is.
@@ -742,7 +744,6 @@ private func addPooledRows(_ layout: PixelPairLayout, pool: PoolStep, conv: Conv
     context.poolHeight = String(pool.outHeight)
     context.poolWidth = String(pool.outWidth)
     context.outPixels = String(pool.outHeight * pool.outWidth)
-    context.paddedRowsPerChannel = String(perChannel)
     context.pixelRowNote = conv.paddedRowsOffset != nil ? "from the window's padded rows" : "from the input"
     context.pooledRows = (0..<(conv.inChannels * perChannel)).map { row in
         let address: String
@@ -830,6 +831,10 @@ private func addRowCopies(_ conv: ConvStep, valueBytes: Int, namer: CNamer, to c
         context.rowStride = String(conv.paddedRowWidth)
         context.hasChannelStep = false
         context.paddedRowWidth = String(conv.paddedRowWidth)
+        context.paddedRowsPerChannel = String(conv.paddedRowsPerChannel)
+        context.paddedRowsNote = conv.pool == nil ? "output row oy's kernel rows"
+            : "the pooling window's input rows, \(conv.paddedRowsPerChannel) per channel from row 2 py - \(conv.padTop)"
+        context.paddedRowOrigin = conv.pool == nil ? "oy * \(conv.strideHeight)" : "2 * py"
         context.paddedRowBytes = String(conv.paddedRowWidth * valueBytes)
         context.inRowBytes = String(conv.inWidth * valueBytes)
         context.hasPadLeft = conv.padLeft > 0

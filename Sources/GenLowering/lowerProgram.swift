@@ -100,6 +100,8 @@ package func lowerProgram(
             }
             kind = .dense(dense)
         case .conv2d(var conv):
+            // `fuseMaxPools` folds a pool only into a pixel-pair candidate, whose scratch `planConvScratch` keeps.
+            precondition(conv.pool == nil || pixelPairs[position] != nil, "a fused max pool without the pixel-pair kernel")
             if let layout = pixelPairs[position] {
                 // No column: the kernel reads the input's rows, or the padded rows (its only scratch) where padded.
                 conv.paddedRowsOffset = paddedRows[position] ? plan.scratchOffsets[position] : nil

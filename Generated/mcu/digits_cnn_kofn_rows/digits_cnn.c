@@ -476,13 +476,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
     int py, px;
     for (py = 0; py < 4; ++py) {
         {
-            /* the window's input rows, 4 per channel from row 2 py - 1, 10 values each
-             * with the overhang as zeros */
+            /* the pooling window's input rows, 4 per channel from row 2 py - 1, 10 values each with the overhang as zeros: every
+             * pixel's field is then taken from them without tests */
             int8_t *r = padded;
-            int ic, k;
+            int ic, ky;
             for (ic = 0; ic < 1; ++ic) {
-                for (k = 0; k < 4; ++k, r += 10) {
-                    const int iy = 2 * py + k - 1;
+                for (ky = 0; ky < 4; ++ky, r += 10) {
+                    const int iy = 2 * py + ky - 1;
                     if (iy >= 0 && iy < 8) {
                         gen_zero(r, 1);
                         gen_copy(&r[1], &x[(ic * 8 + iy) * 8], 8);
