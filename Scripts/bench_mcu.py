@@ -90,8 +90,8 @@ def lane_model(path, name, shape, pool=False):
     """A conv2d of `shape` (LANE_SHAPES; 'same', relu) over an 8 x 8 input, then a 1x1 conv2d to twice its channels
     (a larger pair of tensors, which leaves conv1 room in the arena for its padded rows, as in the digits CNNs),
     then a dense layer of 4 outputs; seeded random weights (He-scaled), input range [0, 1]. With `pool`, a 2x2 max
-    pool after conv1 (done inside it on the pixel-pair kernel, a step of its own after the others). Only conv1 and
-    the pool are sampled."""
+    pool after conv1 (done inside it where the pixel-pair kernel runs it with one input channel, `fusesMaxPool`;
+    else a step of its own). Only conv1 and the pool are sampled."""
     import numpy as np
     channels, kh, kw, out_channels = shape
     rng = np.random.default_rng(channels * 100 + kh * 10 + kw)
@@ -523,7 +523,7 @@ def calibrate(out):
             paths[f"lanes{index}"] = os.path.join(scratch, f"lanes{index}.json")
             lane_model(paths[f"lanes{index}"], f"lanes{index}", shape)
             plans.append((f"lanes{index}", ["--prune", "none"], CONV1_ONLY))
-            # And with a max pool after conv1: fused on the pixel-pair kernel, a pool step of its own after the others.
+            # And with a max pool after conv1: done inside it where gen fuses it, else a pool step of its own.
             paths[f"pooled{index}"] = os.path.join(scratch, f"pooled{index}.json")
             lane_model(paths[f"pooled{index}"], f"pooled{index}", shape, pool=True)
             plans.append((f"pooled{index}", ["--prune", "none"], CONV1_ONLY))
