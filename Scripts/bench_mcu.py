@@ -488,8 +488,10 @@ def features(layer):
         if "lanePairs" in layer:  # gen names the lane-pair kernel and its pairs per output
             return "convLane", [outputs * layer["lanePairs"], pixels]
         if "pixelPairKernelRows" in layer:  # and the pixel-pair kernel and its kernel rows, and the pool it does
+            # Its row work: per pixel, half the multiply terms it writes (2 per kernel row and channel, none for
+            # a zero weight: pixelPairTerms in pairPixelsForDSP.swift).
             kind = "convPool" if "fusedMaxPool" in layer else "convPixel"
-            return kind, [outputs * layer["pixelPairKernelRows"], outputs, pixels]
+            return kind, [pixels * layer["pixelPairTerms"] / 2, outputs, pixels]
         return "conv", [layer["macs"], computed, column]
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows

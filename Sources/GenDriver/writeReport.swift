@@ -240,9 +240,12 @@ package func writeReport(
             if case .conv2d(let conv) = step.kind, let lanes = conv.data.lanePairs {
                 entry.append(("lanePairs", .int(lanes.pairs.count)))
             }
-            // A conv2d on the Arm DSP pixel-pair kernel (GenLowering/pairPixelsForDSP.swift): its kernel rows.
+            // A conv2d on the Arm DSP pixel-pair kernel (GenLowering/pairPixelsForDSP.swift): its kernel rows, and the
+            // multiply terms it writes out over all output channels (2 per kernel row and channel, less its zero weights').
             if case .conv2d(let conv) = step.kind, let pixels = conv.data.pixelPairs {
                 entry.append(("pixelPairKernelRows", .int(pixels.kernelRows)))
+                let terms = pixelPairTerms(conv.data.weights.values, rows: conv.data.rows, layout: pixels)
+                entry.append(("pixelPairTerms", .int(terms.reduce(0) { $0 + $1.count })))
             }
             // The max pool after it, done inside it: its output tensor is never stored.
             if let pool = fusedPools.first(where: { $0.value == index })?.key {

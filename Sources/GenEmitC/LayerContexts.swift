@@ -63,6 +63,10 @@ struct WeightedKernelContext {
     var pixelRows: [PixelRowContext] = []
     var pixelRowNote: String = ""
     var pixelPairBody: String = ""
+    /// Each output channel's terms, written out (`addPixelChannels`).
+    var pixelChannels: [PixelChannelContext] = []
+    /// Some channel reads the input (false only where every weight is zero).
+    var readsInput: Bool = true
     /// A fused 2x2 max pool (conv2d_pooled): the pooled height and width, and the input rows under a window.
     var poolHeight: String = ""
     var poolWidth: String = ""
@@ -296,10 +300,24 @@ struct PixelRowContext {
     var middleWord: String
     var middleLow: String
     var middleHigh: String
+    /// In a channel's terms (`PixelChannelContext`): the table position of the word the term reads.
+    var word: String = ""
     /// With a fused max pool (conv2d_pooled): the input rows (`pooledRows`) this kernel row reads for the
     /// window's upper and lower output row.
     var top: String = ""
     var bottom: String = ""
+}
+
+/// One output channel of the pixel-pair kernel: the kernel rows of its nonzero words (w0, w2) and of its nonzero
+/// middle weights (`pixelPairTerms`), where its outputs start, and its shift.
+struct PixelChannelContext {
+    var channel: String
+    var outerRows: [PixelRowContext]
+    var middleRows: [PixelRowContext]
+    var outBase: String
+    var channelShift: String
+    /// Empty where every term is there, else how many are (for the reader of the C).
+    var termNote: String
 }
 
 /// One input row under a pooling window (conv2d_pooled): its four values' address at pixel ox.

@@ -192,6 +192,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 // The pixel-pair kernel with the max pool after it: a function of its own (both paths pool).
                 addPixelPairs(pixels, conv: conv, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
                 addPooledRows(pixels, pool: pool, conv: conv, to: &context)
+                addPixelChannels(pixels, conv: conv, to: &context)
                 needsPixelPairs = true
                 needsDSP = true
                 needsRowCopy = needsRowCopy || conv.paddedRowsOffset != nil
@@ -203,6 +204,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             precondition(conv.pool == nil, "a conv2d with a fused max pool runs the pixel-pair kernel")
             if let pixels = conv.data.pixelPairs {
                 addPixelPairs(pixels, conv: conv, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
+                addPixelChannels(pixels, conv: conv, to: &context)
                 // Rendered here and indented as a whole, as the lane-pair body is.
                 context.pixelPairBody = indented(renderer.render(context, template: "c/layers/conv2d_pixel_pairs"), by: 4)
                 needsPixelPairs = true
@@ -351,9 +353,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel,
-                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsPixelPairs || needsDSPPools,
-                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane and pixel pairs and
-                // the max pool only in their Arm DSP paths.
+                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsDSPPools,
+                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and
+                // the max pool only in their Arm DSP paths (the pixel-pair kernel writes its channels out instead).
                 unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
                 needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
@@ -425,9 +427,11 @@ private func weightedContext(
             let middles = (0..<pixels.middleWords).map { j in
                 "(\(2 * j), " + (2 * j + 1 < pixels.kernelRows ? String(2 * j + 1) : "-") + ")"
             }
+            let slots = data.rows * pixels.wordsPerRow
             dspComment = weightDesc + "; for the Arm DSP pixel-pair kernel: per output channel \(pixels.wordsPerRow) words of two"
                 + " int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the \(pixels.kernelRows) kernel rows, then the"
-                + " middle weights w1 of kernel rows " + middles.joined(separator: " ") + " (-: 0)"
+                + " middle weights w1 of kernel rows " + middles.joined(separator: " ") + " (-: 0); channel after channel, "
+                + (paired.values.count == slots ? "all \(slots)" : "the \(paired.values.count) of \(slots) that are not zero (no term reads a zero word)")
         } else if let lanes = data.lanePairs {
             // int32 words: aligned as the type is.
             dspAttribute = attribute
@@ -759,6 +763,34 @@ private func addPooledRows(_ layout: PixelPairLayout, pool: PoolStep, conv: Conv
         let (channel, ky) = (kernelRow / conv.kernelHeight, kernelRow % conv.kernelHeight)
         context.pixelRows[kernelRow].top = String(channel * perChannel + ky)
         context.pixelRows[kernelRow].bottom = String(channel * perChannel + ky + 1)
+    }
+}
+
+/// The pixel-pair kernel's output channels, each with the terms of its nonzero weights only (`pixelPairTerms`),
+/// after `addPixelPairs` (and `addPooledRows`); the input rows that no channel reads are not read.
+private func addPixelChannels(_ layout: PixelPairLayout, conv: ConvStep, to context: inout WeightedKernelContext) {
+    let terms = pixelPairTerms(conv.data.weights.values, rows: conv.data.rows, layout: layout)
+    let positions = storedPixelPairWords(conv.data.weights.values, rows: conv.data.rows, layout: layout).positions
+    let rows = context.pixelRows
+    let outPixels = Int(context.outPixels)!
+    context.pixelChannels = terms.enumerated().map { channel, channelTerms in
+        let all = 2 * layout.kernelRows
+        // Each term reads its word where the table stores it (a term's word is never zero).
+        func stored(_ slot: Int) -> String { String(positions[channel][slot]!) }
+        return PixelChannelContext(
+            channel: String(channel),
+            outerRows: channelTerms.outerRows.map { var row = rows[$0]; row.word = stored($0); return row },
+            middleRows: channelTerms.middleRows.map { var row = rows[$0]; row.word = stored(layout.kernelRows + $0 / 2); return row },
+            outBase: String(channel * outPixels),
+            channelShift: context.rowShift.replacingOccurrences(of: "[o]", with: "[\(channel)]"),
+            termNote: channelTerms.count == all ? "" : ": \(channelTerms.count) of \(all) terms, its zero weights left out")
+    }
+    let read = Set(terms.flatMap { $0.outerRows + $0.middleRows })
+    context.pixelRows = rows.filter { read.contains(Int($0.index)!) }
+    context.readsInput = !read.isEmpty
+    if !context.pooledRows.isEmpty {
+        let pooled = Set(context.pixelRows.flatMap { [$0.top, $0.bottom] })
+        context.pooledRows = context.pooledRows.filter { pooled.contains($0.index) }
     }
 }
 

@@ -52,14 +52,19 @@ package struct LayerWork: Sendable {
     package var denseLanePairs: Int? = nil
     /// A conv2d whose dense form runs the pixel-pair kernel (`pixelPairLayout`): its kernel rows; nil elsewhere.
     package var densePixelPairRows: Int? = nil
+    /// With `densePixelPairRows`: the multiply terms of all output channels that the kernel writes out
+    /// (`pixelPairTerms`: zero weights have none); nil: every term (two per kernel row and channel).
+    package var densePixelPairTerms: Int? = nil
+    /// With `densePixelPairRows`: the words its table stores (`storedPixelPairWords`: not the zero ones); nil: all.
+    package var densePixelPairWords: Int? = nil
     /// DARB's grouped rows: the layer's kept weights, all rows together (their counts differ); nil elsewhere.
     package var darbKeptWeights: Int? = nil
 }
 
 package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option: SparseLowering) -> LayerCostEstimate {
     // The lane-pair kernel's table holds a word (two int16 lanes) per pair and row; the pixel-pair kernel's a
-    // word per kernel row and one per two kernel rows' middle weights.
-    let denseBytes = work.densePixelPairRows.map { work.rows * PixelPairLayout(kernelRows: $0).wordsPerRow * 4 }
+    // word per kernel row and one per two kernel rows' middle weights, less the zero ones.
+    let denseBytes = work.densePixelPairRows.map { (work.densePixelPairWords ?? work.rows * PixelPairLayout(kernelRows: $0).wordsPerRow) * 4 }
         ?? work.denseLanePairs.map { work.rows * $0 * 4 } ?? work.rows * work.fanIn * work.weightBytes
     // The row-pair kernel's columns for a set of fewer than 4 kept inputs (zero weights after them).
     let setColumns = max(work.keptPerRow, work.rowPairColumns ?? 0)
@@ -89,12 +94,18 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             // With the max pool after it done inside the dense pixel-pair kernel, every other form still runs it as a
             // step of its own, priced here with that form.
             var poolStep = 0.0
+            // The pixel-pair kernel's per-row cost (two terms per kernel row and channel, fitted unpruned) is taken
+            // per pair of terms it writes out, so a pruned layer lowered dense pays for its nonzero weights' terms.
+            // An approximation: the rows' input loads, shared by the channels, stay while any channel reads them.
+            let kernelRowWork = { (kernelRows: Int) in
+                Double(pixels) * (work.densePixelPairTerms.map { Double($0) / 2 } ?? rows * Double(kernelRows))
+            }
             if let kernelRows = work.densePixelPairRows, pooled {
-                dense = model.convPoolRow * outputs * Double(kernelRows) + model.convPoolOutput * outputs
+                dense = model.convPoolRow * kernelRowWork(kernelRows) + model.convPoolOutput * outputs
                     + model.convPoolPixel * Double(pixels)
                 poolStep = model.maxPoolInput * outputs
             } else if let kernelRows = work.densePixelPairRows {
-                dense = model.convPixelRow * outputs * Double(kernelRows) + model.convPixelOutput * outputs
+                dense = model.convPixelRow * kernelRowWork(kernelRows) + model.convPixelOutput * outputs
                     + model.convPixelPixel * Double(pixels)
             } else if let pairs = work.denseLanePairs {
                 dense = model.convLanePair * outputs * Double(pairs) + model.convLanePixel * Double(pixels)

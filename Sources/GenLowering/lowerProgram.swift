@@ -106,9 +106,9 @@ package func lowerProgram(
                 // No column: the kernel reads the input's rows, or the padded rows (its only scratch) where padded.
                 conv.paddedRowsOffset = paddedRows[position] ? plan.scratchOffsets[position] : nil
                 conv.data.pixelPairs = layout
+                let stored = storedPixelPairWords(conv.data.weights.values, rows: conv.data.rows, layout: layout)
                 conv.data.dspWeights = ConstantTable(
-                    role: .weights, elementType: .int32, shape: [conv.data.rows, layout.wordsPerRow],
-                    values: pixelPairWeights(conv.data.weights.values, rows: conv.data.rows, layout: layout))
+                    role: .weights, elementType: .int32, shape: [stored.words.count], values: stored.words)
                 kind = .conv2d(conv)
             } else if let offset = plan.scratchOffsets[position] {
                 conv.columnOffset = offset
@@ -463,8 +463,9 @@ private struct WeightLoweringContext {
     /// run (the lane-pair kernel for a conv2d of a small fan-in over its column). The cost model was fitted
     /// to the 8-bit kernels with int32 accumulators (the ones with a DSP path), in layers of at least 4 rows
     /// and 4 inputs (fewer: no DSP kernel nor im2col column, so plain loops it was not fitted to); for other
-    /// layers it has no figures, and a pruned one keeps the form pruning gave it.
-    func estimate(_ work: LayerWork, accumulatorBits: Int) -> LayerCostEstimate {
+    /// layers it has no figures, and a pruned one keeps the form pruning gave it. `denseWeights`: the layer's
+    /// `rows × fanIn` weights, zeros included (the pixel-pair kernel writes no term for a zero weight).
+    func estimate(_ work: LayerWork, accumulatorBits: Int, denseWeights: [Int64]) -> LayerCostEstimate {
         var work = work
         let fitted = hasEightBitKernels(weightBits: bits, activationBits: activationBits, accumulatorBits: accumulatorBits)
             && work.rows >= 4 && work.fanIn >= 4
@@ -473,13 +474,19 @@ private struct WeightLoweringContext {
         // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column),
         // with the max pool after it inside it where one follows (priced so even where `fuseMaxPools` does not fuse).
         if case .conv(_, _, let pixelPairs, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
-            if let pixelPairs { work.densePixelPairRows = pixelPairs.kernelRows } else { work.denseLanePairs = lanes.pairs.count }
+            if let pixelPairs {
+                work.densePixelPairRows = pixelPairs.kernelRows
+                work.densePixelPairTerms = pixelPairTerms(denseWeights, rows: work.rows, layout: pixelPairs).reduce(0) { $0 + $1.count }
+                work.densePixelPairWords = storedPixelPairWords(denseWeights, rows: work.rows, layout: pixelPairs).words.count
+            } else {
+                work.denseLanePairs = lanes.pairs.count
+            }
         }
         return estimateLayerCost(work, costModel: fitted ? costModel : nil, option: options.sparseLowering)
     }
 
     func estimate(_ work: LayerWork, _ q: QuantizedWeights) -> LayerCostEstimate {
-        estimate(work, accumulatorBits: q.accumulatorBits)
+        estimate(work, accumulatorBits: q.accumulatorBits, denseWeights: q.weights)
     }
 
     /// A weighted step's instructions as lowered: the cost model's dense estimate over the rows it computes
@@ -501,7 +508,7 @@ private struct WeightLoweringContext {
         let dense = LayerWork(
             kind: work, rows: data.rows, fanIn: data.fanIn, keptPerRow: data.fanIn, groupsPerRow: 0, groupKept: 1,
             kernelGranularity: false, weightBytes: data.weights.elementType.byteCount, sparseIndexBytes: 0, nibbleIndices: false)
-        return estimate(dense, accumulatorBits: data.accumulator.byteCount * 8).denseInstructions
+        return estimate(dense, accumulatorBits: data.accumulator.byteCount * 8, denseWeights: data.weights.values).denseInstructions
     }
 }
 

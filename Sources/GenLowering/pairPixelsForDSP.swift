@@ -73,3 +73,49 @@ package func pixelPairWeights(_ weights: [Int64], rows: Int, layout: PixelPairLa
     }
     return words
 }
+
+/// The multiply terms the pixel-pair kernel writes out for one output channel: the kernel rows whose word
+/// (w0, w2) is not zero, and those whose middle weight w1 is not zero (ascending). gen writes each channel's
+/// terms out one by one, so a weight that is zero (a pruned one, lowered dense) gets no instruction: its
+/// channel skips the `__smlad` of a zero word and the `__smlab[bt]`/`__smlat[bt]` of a zero middle weight.
+/// Why: a conv2d of so few kernel rows cannot gain from an index table (the digits CNNs' conv1: 9 taps, the
+/// sets of k-of-n keep the same 2 or 4 in every channel), but its dense kernel, unrolled over the channels,
+/// can simply leave out what is zero.
+package struct PixelPairTerms: Sendable, Equatable {
+    package var outerRows: [Int]
+    package var middleRows: [Int]
+
+    /// Terms per output channel and pixel: an unpruned channel has two per kernel row.
+    package var count: Int { outerRows.count + middleRows.count }
+}
+
+/// `PixelPairTerms` of each output channel of an 8-bit `rows × (kernelRows · 3)` weight matrix.
+package func pixelPairTerms(_ weights: [Int64], rows: Int, layout: PixelPairLayout) -> [PixelPairTerms] {
+    let fanIn = layout.kernelRows * 3
+    precondition(weights.count == rows * fanIn, "weights are not rows x (kernel rows x 3)")
+    return (0..<rows).map { row in
+        let w = { (kernelRow: Int, column: Int) in weights[row * fanIn + kernelRow * 3 + column] }
+        let kernelRows = 0..<layout.kernelRows
+        return PixelPairTerms(
+            outerRows: kernelRows.filter { w($0, 0) != 0 || w($0, 2) != 0 },
+            middleRows: kernelRows.filter { w($0, 1) != 0 })
+    }
+}
+
+/// The pixel-pair table as stored: `pixelPairWeights` without its zero words (no term reads them), channel after
+/// channel; `positions[row][slot]` is where word `slot` of output channel `row` is stored, nil for a zero word.
+/// A pruned layer lowered dense so keeps in flash only the words of its nonzero weights.
+package func storedPixelPairWords(_ weights: [Int64], rows: Int, layout: PixelPairLayout) -> (words: [Int64], positions: [[Int?]]) {
+    let all = pixelPairWeights(weights, rows: rows, layout: layout)
+    var words: [Int64] = []
+    var positions: [[Int?]] = []
+    for row in 0..<rows {
+        positions.append((0..<layout.wordsPerRow).map { slot in
+            let word = all[row * layout.wordsPerRow + slot]
+            guard word != 0 else { return nil }
+            words.append(word)
+            return words.count - 1
+        })
+    }
+    return (words, positions)
+}

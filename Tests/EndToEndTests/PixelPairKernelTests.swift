@@ -16,8 +16,11 @@ struct PixelPairKernelTests {
         var strideHeight: Int
         /// A 2x2 max pool of stride 2 after the conv2d (done inside it at stride 1: `ConvStep.pool`).
         var pool = false
+        /// Weights with zeros, as a pruned layer lowered dense has (`zeroedWeights`): the kernel writes no term for them.
+        var zeros = false
         var testDescription: String {
             "\(channels) channel(s), \(kh)x3, \(padding), stride \(strideHeight)x1" + (pool ? ", then a 2x2 max pool" : "")
+                + (zeros ? ", zero weights" : "")
         }
     }
 
@@ -38,7 +41,30 @@ struct PixelPairKernelTests {
         Shape(channels: 3, kh: 1, padding: "valid", strideHeight: 1, pool: true),
         // A vertical stride of 2: the pool stays a step of its own.
         Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 2, pool: true),
+        // Zero weights (`zeroedWeights`): padded and not, fused pool and not.
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, zeros: true),
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true, zeros: true),
+        Shape(channels: 2, kh: 1, padding: "valid", strideHeight: 1, zeros: true),
+        Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1, pool: true, zeros: true),
     ]
+
+    /// Zeros in a pattern that leaves out every kind of term: channel 0 all zero, channel 1 only its middle
+    /// weights, channel 2 only its outer ones, channel 3 one weight; the others lose one weight in three; and the
+    /// last kernel row is zero in every channel, so its input row is not read at all.
+    static func zeroedWeights(_ values: [Double], kernelRows: Int) -> [Double] {
+        values.enumerated().map { position, value in
+            let (channel, kernelRow, column) = (position / (kernelRows * 3), position / 3 % kernelRows, position % 3)
+            let zero: Bool
+            switch channel {
+            case 0: zero = true
+            case 1: zero = column != 1
+            case 2: zero = column == 1
+            case 3: zero = kernelRow != 0 || column != 2
+            default: zero = (position % 3) == channel % 3
+            }
+            return zero || kernelRow == kernelRows - 1 ? 0 : value
+        }
+    }
 
     /// The conv2d, then (with `room`) a 1x1 conv2d to 8 channels, whose larger pair of tensors leaves the
     /// first room for its padded rows in the arena, as the model's output (through a 1x1 average, which keeps it
@@ -53,10 +79,18 @@ struct PixelPairKernelTests {
         var outHeight = shape.padding == "same" ? (height + shape.strideHeight - 1) / shape.strideHeight
             : (height - shape.kh) / shape.strideHeight + 1
         var outWidth = shape.padding == "same" ? width : width - 2
+        let (weightShape, scale) = ([outChannels, shape.channels, shape.kh, 3], 1.7 / Double(shape.channels * shape.kh * 3).squareRoot())
+        let weights: JSONValue
+        if shape.zeros {
+            let values = (0..<weightShape.reduce(1, *)).map { _ in builder.generator.uniform(-scale, scale) }
+            weights = .obj([("shape", .ints(weightShape)), ("data", .numbers(zeroedWeights(values, kernelRows: shape.channels * shape.kh)))])
+        } else {
+            weights = builder.tensor(weightShape, scale: scale)
+        }
         builder.layers.append(.obj([
             ("type", .str("conv2d")), ("name", .str("conv1")), ("activation", .str("relu")),
             ("padding", .str(shape.padding)), ("stride", .ints([shape.strideHeight, 1])),
-            ("weights", builder.tensor([outChannels, shape.channels, shape.kh, 3], scale: 1.7 / Double(shape.channels * shape.kh * 3).squareRoot())),
+            ("weights", weights),
             ("bias", builder.tensor([outChannels], scale: 0.2)),
         ]))
         if shape.pool {
@@ -104,6 +138,15 @@ struct PixelPairKernelTests {
             return false
         }
         #expect(pools.count == (shape.pool && !fused ? 1 : 0), "\(shape): \(pools.count) max pool steps")
+        // The C writes each channel's terms (two MAC calls a term and output row of the step), none for a zero weight.
+        let layout = try #require(conv.data.pixelPairs)
+        let terms = pixelPairTerms(conv.data.weights.values, rows: conv.data.rows, layout: layout)
+        let written = terms.reduce(0) { $0 + $1.count }
+        #expect(shape.zeros ? written < 2 * layout.kernelRows * conv.data.rows : written == 2 * layout.kernelRows * conv.data.rows)
+        let source = try String(contentsOfFile: run.result.outputDirectory + "/\(run.prefix).c", encoding: .utf8)
+        let body = try #require(source.components(separatedBy: "_l0_conv1(const").dropFirst().first?.components(separatedBy: "#else").first)
+        let calls = ["__smlad(", "__smlabb(", "__smlabt(", "__smlatb(", "__smlatt("].reduce(0) { $0 + body.components(separatedBy: $1).count - 1 }
+        #expect(calls == written * (conv.pool != nil ? 4 : 2), "\(shape): \(calls) MAC calls for \(written) terms")
         try Verification.expectSameIntegersEverywhere(run)
     }
 

@@ -22,6 +22,29 @@ struct PixelPairLayoutTests {
         ])
     }
 
+    @Test("the terms written per channel: kernel rows whose (w0, w2) is not zero, and those whose w1 is not")
+    func terms() throws {
+        let layout = PixelPairLayout(kernelRows: 3)
+        let weights: [Int64] = [
+            1, 0, 0, 0, 2, 0, 0, 0, 3,  // (w0, w2) of rows 0 and 2, w1 of row 1
+            0, 0, 0, 0, 0, 0, 0, 0, 0,  // nothing
+            1, 2, 3, 4, 5, 6, 7, 8, 9,  // everything
+            0, 5, 0, 0, 5, 0, 0, 5, 0,  // middles only
+        ]
+        let terms = pixelPairTerms(weights, rows: 4, layout: layout)
+        #expect(terms == [
+            PixelPairTerms(outerRows: [0, 2], middleRows: [1]), PixelPairTerms(outerRows: [], middleRows: []),
+            PixelPairTerms(outerRows: [0, 1, 2], middleRows: [0, 1, 2]), PixelPairTerms(outerRows: [], middleRows: [0, 1, 2]),
+        ])
+        #expect(terms.map(\.count) == [3, 0, 6, 3])
+        // The stored table leaves out the zero words: channel 0 keeps (1, 0), (0, 3) and the middle word (0, 2);
+        // channel 1 nothing; channel 2 all five; channel 3 its two middle words.
+        let stored = storedPixelPairWords(weights, rows: 4, layout: layout)
+        #expect(stored.positions == [[0, nil, 1, 2, nil], [nil, nil, nil, nil, nil], [3, 4, 5, 6, 7], [nil, nil, nil, 8, 9]])
+        let all = pixelPairWeights(weights, rows: 4, layout: layout)
+        #expect(stored.words == [all[0], all[2], all[3]] + Array(all[10..<15]) + [all[18], all[19]])
+    }
+
     @Test("two kernel rows: three words, (w0, w2) twice and the two middle weights")
     func twoRows() throws {
         let layout = try #require(

@@ -129,6 +129,15 @@ struct SparsityPaysTests {
         estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
         #expect(estimate.denseInstructions == 8320)
         #expect(estimate.sparseInstructions == 65152)
+        // Pruned and lowered dense, the kernel writes only the nonzero weights' terms: 16 of the 48 (8 channels,
+        // 3 kernel rows, 2 terms a row) are 8 kernel rows' worth: 4 * 64 * 8 + 3 * 512 + 10 * 64 = 4224.
+        // Its table stores only its nonzero words, 12 of the 40: 48 bytes.
+        work.densePixelPairTerms = 16
+        work.densePixelPairWords = 12
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
+        #expect(estimate.denseInstructions == 4224)
+        #expect(estimate.sparseInstructions == 65152)
+        #expect(estimate.denseBytes == 48)
     }
 
     @Test("DARB is priced by its own coefficients over the layer's kept weights (rows keep different counts), conv2d plus its column")

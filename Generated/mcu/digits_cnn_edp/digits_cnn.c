@@ -198,32 +198,13 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
 /* ---- Constant tables (985 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0) */
-static const int32_t digits_cnn_l0_conv1_w[8][5] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        -4456433, 589829, 3604487, 393155, 55
-    },
-    { /* row 1 */
-        7995515, -3801143, -3342424, 196684, 65436
-    },
-    { /* row 2 */
-        -5308361, -1310694, 1572834, -5701678, 65465
-    },
-    { /* row 3 */
-        -3145674, 65514, 1966031, 5177373, 35
-    },
-    { /* row 4 */
-        3211208, 5242946, 589838, 7340054, 60
-    },
-    { /* row 5 */
-        -2555882, 4456465, -3604516, 4390901, 65496
-    },
-    { /* row 6 */
-        3866608, -3276804, -3145644, 5636204, 46
-    },
-    { /* row 7 */
-        -2162622, -524242, -262107, 851937, 32
-    }
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0); channel after channel, all 40 */
+static const int32_t digits_cnn_l0_conv1_w[40] __attribute__((aligned(4))) = {
+    -4456433, 589829, 3604487, 393155, 55, 7995515, -3801143, -3342424,
+    196684, 65436, -5308361, -1310694, 1572834, -5701678, 65465, -3145674,
+    65514, 1966031, 5177373, 35, 3211208, 5242946, 589838, 7340054,
+    60, -2555882, 4456465, -3604516, 4390901, 65496, 3866608, -3276804,
+    -3145644, 5636204, 46, -2162622, -524242, -262107, 851937, 32
 };
 
 #else
@@ -526,7 +507,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
      * Each input row's four values a0..a3 under the window are read as one word (from the window's padded rows) and
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
      * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
-     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order. */
+     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
+     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction. */
     int8_t *const padded = &digits_cnn_arena[128];
     int py, px;
     for (py = 0; py < 4; ++py) {
@@ -558,39 +540,253 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
             const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
             const int32_t r3 = gen_read4(&padded[30 + ox]);
             const int32_t e3 = __sxtb16(r3), o3 = gen_sxtb16_odd(r3);
-            int o;
-            GEN_UNROLL
-            for (o = 0; o < 8; ++o) {
-                const int32_t *const w = digits_cnn_l0_conv1_w[o];
-                int32_t a = digits_cnn_l0_conv1_b[o], b = a, c = a, d = a;
-                a = __smlad(e0, w[0], a);
-                b = __smlad(o0, w[0], b);
-                c = __smlad(e1, w[0], c);
-                d = __smlad(o1, w[0], d);
-                a = __smlad(e1, w[1], a);
-                b = __smlad(o1, w[1], b);
-                c = __smlad(e2, w[1], c);
-                d = __smlad(o2, w[1], d);
-                a = __smlad(e2, w[2], a);
-                b = __smlad(o2, w[2], b);
-                c = __smlad(e3, w[2], c);
-                d = __smlad(o3, w[2], d);
-                a = __smlabb(o0, w[3], a);
-                b = __smlatb(e0, w[3], b);
-                c = __smlabb(o1, w[3], c);
-                d = __smlatb(e1, w[3], d);
-                a = __smlabt(o1, w[3], a);
-                b = __smlatt(e1, w[3], b);
-                c = __smlabt(o2, w[3], c);
-                d = __smlatt(e2, w[3], d);
-                a = __smlabb(o2, w[4], a);
-                b = __smlatb(e2, w[4], b);
-                c = __smlabb(o3, w[4], c);
-                d = __smlatb(e3, w[4], d);
+            { /* output channel 0 */
+                int32_t a = digits_cnn_l0_conv1_b[0], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[0], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[0], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[0], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[0], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[1], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[1], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[1], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[1], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[2], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[2], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[2], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[2], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[3], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[3], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[3], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[3], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[3], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[3], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[3], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[3], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[4], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[4], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[4], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[4], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[o * 16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[o], 0, 127);
+                y[0 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[0], 0, 127);
+            }
+            { /* output channel 1 */
+                int32_t a = digits_cnn_l0_conv1_b[1], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[5], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[5], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[5], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[5], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[6], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[6], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[6], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[6], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[7], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[7], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[7], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[7], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[8], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[8], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[8], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[8], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[8], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[8], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[8], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[8], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[9], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[9], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[9], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[9], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[1], 0, 127);
+            }
+            { /* output channel 2 */
+                int32_t a = digits_cnn_l0_conv1_b[2], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[10], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[10], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[10], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[10], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[11], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[11], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[11], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[11], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[12], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[12], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[12], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[12], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[13], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[13], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[13], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[13], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[13], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[13], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[13], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[13], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[14], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[14], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[14], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[14], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[32 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[2], 0, 127);
+            }
+            { /* output channel 3 */
+                int32_t a = digits_cnn_l0_conv1_b[3], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[15], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[15], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[15], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[15], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[16], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[16], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[16], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[16], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[17], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[17], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[17], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[17], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[18], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[18], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[18], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[18], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[18], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[18], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[18], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[18], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[19], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[19], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[19], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[19], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[48 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[3], 0, 127);
+            }
+            { /* output channel 4 */
+                int32_t a = digits_cnn_l0_conv1_b[4], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[20], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[20], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[20], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[20], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[21], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[21], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[21], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[21], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[22], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[22], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[22], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[22], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[23], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[23], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[23], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[23], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[23], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[23], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[23], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[23], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[24], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[24], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[24], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[24], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[64 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[4], 0, 127);
+            }
+            { /* output channel 5 */
+                int32_t a = digits_cnn_l0_conv1_b[5], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[25], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[25], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[25], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[25], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[26], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[26], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[26], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[26], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[27], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[27], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[27], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[27], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[28], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[28], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[28], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[28], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[28], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[28], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[28], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[28], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[29], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[29], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[29], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[29], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[80 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[5], 0, 127);
+            }
+            { /* output channel 6 */
+                int32_t a = digits_cnn_l0_conv1_b[6], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[30], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[30], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[30], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[30], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[31], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[31], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[31], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[31], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[32], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[32], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[32], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[32], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[33], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[33], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[33], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[33], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[33], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[33], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[33], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[33], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[34], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[34], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[34], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[34], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[96 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[6], 0, 127);
+            }
+            { /* output channel 7 */
+                int32_t a = digits_cnn_l0_conv1_b[7], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[35], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[35], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[35], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[35], d);
+                a = __smlad(e1, digits_cnn_l0_conv1_w[36], a);
+                b = __smlad(o1, digits_cnn_l0_conv1_w[36], b);
+                c = __smlad(e2, digits_cnn_l0_conv1_w[36], c);
+                d = __smlad(o2, digits_cnn_l0_conv1_w[36], d);
+                a = __smlad(e2, digits_cnn_l0_conv1_w[37], a);
+                b = __smlad(o2, digits_cnn_l0_conv1_w[37], b);
+                c = __smlad(e3, digits_cnn_l0_conv1_w[37], c);
+                d = __smlad(o3, digits_cnn_l0_conv1_w[37], d);
+                a = __smlabb(o0, digits_cnn_l0_conv1_w[38], a);
+                b = __smlatb(e0, digits_cnn_l0_conv1_w[38], b);
+                c = __smlabb(o1, digits_cnn_l0_conv1_w[38], c);
+                d = __smlatb(e1, digits_cnn_l0_conv1_w[38], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[38], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[38], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[38], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[38], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[39], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[39], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[39], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[39], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[112 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[7], 0, 127);
             }
         }
     }

@@ -131,20 +131,6 @@ static inline void gen_write4(int8_t *p, uint32_t v)
 }
 #endif
 
-/* A k-of-n row's loops over its kept weights, a DARB row's over its stored offsets, the lane-pair kernel's
- * loop over the output channels and the 2x2 max pool's over a row's pairs of outputs have constant trip
- * counts; GCC 12 keeps a loop of 4 gathers at -O2 (the digits CNN's conv1, 4 of its 9 taps: 25% more
- * instructions for the model; the digits MLP's fc1 under DARB: 36%), so they are unrolled, up to 16 times,
- * where the compiler takes the pragma (GCC 8 and later, clang) and the build is not for size on a core
- * without the DSP extension (there it would grow the code, 6-12% on Cortex-M0 at -Os). */
-#if GEN_ARM_DSP
-#if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)) && (!defined(__OPTIMIZE_SIZE__) || defined(__ARM_FEATURE_DSP))
-#define GEN_UNROLL _Pragma("GCC unroll 16")
-#else
-#define GEN_UNROLL
-#endif
-#endif
-
 /* floor(v / 2^s) for s in 0..31. GCC and clang define >> of a negative int as the arithmetic shift,
  * which is floor; other compilers take unsigned shifts (as does -DGEN_ARITHMETIC_SHIFT=0). */
 #ifndef GEN_ARITHMETIC_SHIFT
@@ -199,35 +185,14 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (738 bytes) ---- */
+/* ---- Constant tables (674 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0) */
-static const int32_t digits_cnn_l0_conv1_w[8][5] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        -4456433, 0, 0, 327680, 55
-    },
-    { /* row 1 */
-        7995515, 0, 0, 196608, 65436
-    },
-    { /* row 2 */
-        -5308361, 0, 0, -5767168, 65465
-    },
-    { /* row 3 */
-        -3145674, 0, 0, 5177344, 35
-    },
-    { /* row 4 */
-        3211208, 0, 0, 7340032, 60
-    },
-    { /* row 5 */
-        -2555882, 0, 0, 4325376, 65496
-    },
-    { /* row 6 */
-        3866608, 0, 0, 5636096, 46
-    },
-    { /* row 7 */
-        -2162622, 0, 0, 786432, 32
-    }
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0); channel after channel, the 24 of 40 that are not zero (no term reads a zero word) */
+static const int32_t digits_cnn_l0_conv1_w[24] __attribute__((aligned(4))) = {
+    -4456433, 327680, 55, 7995515, 196608, 65436, -5308361, -5767168,
+    65465, -3145674, 5177344, 35, 3211208, 7340032, 60, -2555882,
+    4325376, 65496, 3866608, 5636096, 46, -2162622, 786432, 32
 };
 
 #else
@@ -471,7 +436,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
      * Each input row's four values a0..a3 under the window are read as one word (from the window's padded rows) and
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
      * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
-     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order. */
+     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
+     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction. */
     int8_t *const padded = &digits_cnn_arena[128];
     int py, px;
     for (py = 0; py < 4; ++py) {
@@ -503,39 +469,157 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
             const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
             const int32_t r3 = gen_read4(&padded[30 + ox]);
             const int32_t e3 = __sxtb16(r3), o3 = gen_sxtb16_odd(r3);
-            int o;
-            GEN_UNROLL
-            for (o = 0; o < 8; ++o) {
-                const int32_t *const w = digits_cnn_l0_conv1_w[o];
-                int32_t a = digits_cnn_l0_conv1_b[o], b = a, c = a, d = a;
-                a = __smlad(e0, w[0], a);
-                b = __smlad(o0, w[0], b);
-                c = __smlad(e1, w[0], c);
-                d = __smlad(o1, w[0], d);
-                a = __smlad(e1, w[1], a);
-                b = __smlad(o1, w[1], b);
-                c = __smlad(e2, w[1], c);
-                d = __smlad(o2, w[1], d);
-                a = __smlad(e2, w[2], a);
-                b = __smlad(o2, w[2], b);
-                c = __smlad(e3, w[2], c);
-                d = __smlad(o3, w[2], d);
-                a = __smlabb(o0, w[3], a);
-                b = __smlatb(e0, w[3], b);
-                c = __smlabb(o1, w[3], c);
-                d = __smlatb(e1, w[3], d);
-                a = __smlabt(o1, w[3], a);
-                b = __smlatt(e1, w[3], b);
-                c = __smlabt(o2, w[3], c);
-                d = __smlatt(e2, w[3], d);
-                a = __smlabb(o2, w[4], a);
-                b = __smlatb(e2, w[4], b);
-                c = __smlabb(o3, w[4], c);
-                d = __smlatb(e3, w[4], d);
+            { /* output channel 0: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[0], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[0], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[0], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[0], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[0], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[1], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[1], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[1], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[1], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[2], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[2], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[2], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[2], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[o * 16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[o], 0, 127);
+                y[0 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[0], 0, 127);
+            }
+            { /* output channel 1: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[1], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[3], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[3], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[3], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[3], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[4], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[4], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[4], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[4], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[5], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[5], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[5], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[5], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[1], 0, 127);
+            }
+            { /* output channel 2: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[2], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[6], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[6], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[6], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[6], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[7], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[7], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[7], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[7], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[8], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[8], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[8], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[8], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[32 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[2], 0, 127);
+            }
+            { /* output channel 3: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[3], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[9], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[9], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[9], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[9], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[10], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[10], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[10], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[10], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[11], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[11], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[11], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[11], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[48 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[3], 0, 127);
+            }
+            { /* output channel 4: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[4], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[12], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[12], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[12], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[12], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[13], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[13], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[13], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[13], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[14], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[14], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[14], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[14], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[64 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[4], 0, 127);
+            }
+            { /* output channel 5: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[5], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[15], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[15], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[15], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[15], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[16], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[16], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[16], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[16], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[17], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[17], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[17], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[17], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[80 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[5], 0, 127);
+            }
+            { /* output channel 6: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[6], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[18], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[18], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[18], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[18], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[19], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[19], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[19], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[19], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[20], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[20], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[20], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[20], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[96 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[6], 0, 127);
+            }
+            { /* output channel 7: 3 of 6 terms, its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[7], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[21], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[21], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[21], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[21], d);
+                a = __smlabt(o1, digits_cnn_l0_conv1_w[22], a);
+                b = __smlatt(e1, digits_cnn_l0_conv1_w[22], b);
+                c = __smlabt(o2, digits_cnn_l0_conv1_w[22], c);
+                d = __smlatt(e2, digits_cnn_l0_conv1_w[22], d);
+                a = __smlabb(o2, digits_cnn_l0_conv1_w[23], a);
+                b = __smlatb(e2, digits_cnn_l0_conv1_w[23], b);
+                c = __smlabb(o3, digits_cnn_l0_conv1_w[23], c);
+                d = __smlatb(e3, digits_cnn_l0_conv1_w[23], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[112 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[7], 0, 127);
             }
         }
     }

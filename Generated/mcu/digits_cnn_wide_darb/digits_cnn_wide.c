@@ -173,56 +173,18 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
 /* ---- Constant tables (1509 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [16][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0) */
-static const int32_t digits_cnn_wide_l0_conv1_w[16][5] __attribute__((aligned(4))) = {
-    { /* row 0 */
-        -6881255, 4063150, 5767287, -524385, 87
-    },
-    { /* row 1 */
-        4456503, -2293785, -262199, -786383, 65483
-    },
-    { /* row 2 */
-        -3800987, -2359198, -1834971, -4849675, 65453
-    },
-    { /* row 3 */
-        -2752482, -1769499, 2031560, 4587568, 45
-    },
-    { /* row 4 */
-        851992, 3670084, 196594, 3932115, 65505
-    },
-    { /* row 5 */
-        655303, 2949096, -4653020, 5636046, 30
-    },
-    { /* row 6 */
-        -2686930, -3538894, 2162695, -1114106, 65
-    },
-    { /* row 7 */
-        -1048505, -2162621, -4521923, 2490391, 23
-    },
-    { /* row 8 */
-        -65609, -4587516, 2752571, -2752551, 69
-    },
-    { /* row 9 */
-        -5242983, 1834950, 6291373, 7012340, 65460
-    },
-    { /* row 10 */
-        -2817969, 4915270, 2097134, 6750198, 32
-    },
-    { /* row 11 */
-        3866672, -1245211, -1769451, -4587492, 28
-    },
-    { /* row 12 */
-        8257595, 7798715, 4653035, -6291517, 30
-    },
-    { /* row 13 */
-        -1441742, -1048552, 2555838, -4194330, 65499
-    },
-    { /* row 14 */
-        2555862, 4980818, -7143326, 6750280, 65523
-    },
-    { /* row 15 */
-        -4456406, 4653012, 1507330, 1245232, 65484
-    }
+/* 'conv1' weights [16][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0); channel after channel, all 80 */
+static const int32_t digits_cnn_wide_l0_conv1_w[80] __attribute__((aligned(4))) = {
+    -6881255, 4063150, 5767287, -524385, 87, 4456503, -2293785, -262199,
+    -786383, 65483, -3800987, -2359198, -1834971, -4849675, 65453, -2752482,
+    -1769499, 2031560, 4587568, 45, 851992, 3670084, 196594, 3932115,
+    65505, 655303, 2949096, -4653020, 5636046, 30, -2686930, -3538894,
+    2162695, -1114106, 65, -1048505, -2162621, -4521923, 2490391, 23,
+    -65609, -4587516, 2752571, -2752551, 69, -5242983, 1834950, 6291373,
+    7012340, 65460, -2817969, 4915270, 2097134, 6750198, 32, 3866672,
+    -1245211, -1769451, -4587492, 28, 8257595, 7798715, 4653035, -6291517,
+    30, -1441742, -1048552, 2555838, -4194330, 65499, 2555862, 4980818,
+    -7143326, 6750280, 65523, -4456406, 4653012, 1507330, 1245232, 65484
 };
 
 #else
@@ -672,7 +634,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
      * Each input row's four values a0..a3 under the window are read as one word (from the window's padded rows) and
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
      * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
-     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order. */
+     * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
+     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction. */
     int8_t *const padded = &digits_cnn_wide_arena[256];
     int py, px;
     for (py = 0; py < 4; ++py) {
@@ -704,39 +667,501 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
             const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
             const int32_t r3 = gen_read4(&padded[30 + ox]);
             const int32_t e3 = __sxtb16(r3), o3 = gen_sxtb16_odd(r3);
-            int o;
-            GEN_UNROLL
-            for (o = 0; o < 16; ++o) {
-                const int32_t *const w = digits_cnn_wide_l0_conv1_w[o];
-                int32_t a = digits_cnn_wide_l0_conv1_b[o], b = a, c = a, d = a;
-                a = __smlad(e0, w[0], a);
-                b = __smlad(o0, w[0], b);
-                c = __smlad(e1, w[0], c);
-                d = __smlad(o1, w[0], d);
-                a = __smlad(e1, w[1], a);
-                b = __smlad(o1, w[1], b);
-                c = __smlad(e2, w[1], c);
-                d = __smlad(o2, w[1], d);
-                a = __smlad(e2, w[2], a);
-                b = __smlad(o2, w[2], b);
-                c = __smlad(e3, w[2], c);
-                d = __smlad(o3, w[2], d);
-                a = __smlabb(o0, w[3], a);
-                b = __smlatb(e0, w[3], b);
-                c = __smlabb(o1, w[3], c);
-                d = __smlatb(e1, w[3], d);
-                a = __smlabt(o1, w[3], a);
-                b = __smlatt(e1, w[3], b);
-                c = __smlabt(o2, w[3], c);
-                d = __smlatt(e2, w[3], d);
-                a = __smlabb(o2, w[4], a);
-                b = __smlatb(e2, w[4], b);
-                c = __smlabb(o3, w[4], c);
-                d = __smlatb(e3, w[4], d);
+            { /* output channel 0 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[0], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[0], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[0], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[0], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[0], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[1], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[1], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[1], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[1], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[2], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[2], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[2], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[2], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[3], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[3], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[3], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[3], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[3], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[3], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[3], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[3], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[4], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[4], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[4], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[4], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[o * 16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[o], 0, 127);
+                y[0 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[0], 0, 127);
+            }
+            { /* output channel 1 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[1], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[5], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[5], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[5], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[5], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[6], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[6], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[6], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[6], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[7], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[7], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[7], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[7], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[8], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[8], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[8], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[8], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[8], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[8], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[8], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[8], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[9], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[9], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[9], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[9], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[1], 0, 127);
+            }
+            { /* output channel 2 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[2], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[10], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[10], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[10], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[10], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[11], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[11], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[11], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[11], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[12], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[12], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[12], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[12], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[13], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[13], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[13], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[13], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[13], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[13], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[13], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[13], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[14], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[14], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[14], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[14], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[32 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[2], 0, 127);
+            }
+            { /* output channel 3 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[3], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[15], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[15], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[15], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[15], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[16], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[16], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[16], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[16], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[17], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[17], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[17], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[17], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[18], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[18], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[18], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[18], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[18], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[18], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[18], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[18], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[19], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[19], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[19], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[19], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[48 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[3], 0, 127);
+            }
+            { /* output channel 4 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[4], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[20], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[20], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[20], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[20], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[21], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[21], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[21], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[21], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[22], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[22], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[22], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[22], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[23], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[23], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[23], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[23], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[23], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[23], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[23], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[23], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[24], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[24], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[24], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[24], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[64 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[4], 0, 127);
+            }
+            { /* output channel 5 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[5], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[25], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[25], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[25], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[25], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[26], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[26], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[26], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[26], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[27], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[27], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[27], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[27], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[28], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[28], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[28], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[28], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[28], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[28], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[28], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[28], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[29], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[29], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[29], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[29], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[80 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[5], 0, 127);
+            }
+            { /* output channel 6 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[6], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[30], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[30], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[30], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[30], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[31], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[31], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[31], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[31], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[32], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[32], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[32], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[32], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[33], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[33], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[33], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[33], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[33], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[33], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[33], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[33], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[34], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[34], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[34], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[34], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[96 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[6], 0, 127);
+            }
+            { /* output channel 7 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[7], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[35], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[35], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[35], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[35], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[36], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[36], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[36], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[36], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[37], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[37], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[37], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[37], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[38], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[38], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[38], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[38], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[38], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[38], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[38], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[38], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[39], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[39], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[39], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[39], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[112 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[7], 0, 127);
+            }
+            { /* output channel 8 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[8], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[40], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[40], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[40], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[40], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[41], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[41], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[41], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[41], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[42], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[42], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[42], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[42], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[43], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[43], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[43], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[43], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[43], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[43], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[43], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[43], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[44], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[44], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[44], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[44], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[128 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[8], 0, 127);
+            }
+            { /* output channel 9 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[9], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[45], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[45], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[45], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[45], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[46], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[46], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[46], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[46], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[47], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[47], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[47], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[47], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[48], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[48], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[48], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[48], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[48], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[48], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[48], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[48], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[49], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[49], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[49], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[49], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[144 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[9], 0, 127);
+            }
+            { /* output channel 10 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[10], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[50], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[50], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[50], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[50], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[51], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[51], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[51], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[51], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[52], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[52], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[52], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[52], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[53], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[53], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[53], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[53], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[53], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[53], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[53], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[53], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[54], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[54], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[54], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[54], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[160 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[10], 0, 127);
+            }
+            { /* output channel 11 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[11], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[55], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[55], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[55], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[55], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[56], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[56], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[56], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[56], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[57], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[57], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[57], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[57], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[58], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[58], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[58], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[58], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[58], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[58], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[58], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[58], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[59], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[59], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[59], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[59], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[176 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[11], 0, 127);
+            }
+            { /* output channel 12 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[12], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[60], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[60], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[60], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[60], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[61], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[61], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[61], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[61], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[62], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[62], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[62], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[62], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[63], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[63], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[63], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[63], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[63], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[63], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[63], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[63], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[64], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[64], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[64], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[64], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[192 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[12], 0, 127);
+            }
+            { /* output channel 13 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[13], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[65], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[65], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[65], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[65], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[66], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[66], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[66], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[66], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[67], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[67], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[67], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[67], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[68], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[68], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[68], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[68], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[68], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[68], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[68], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[68], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[69], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[69], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[69], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[69], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[208 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[13], 0, 127);
+            }
+            { /* output channel 14 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[14], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[70], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[70], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[70], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[70], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[71], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[71], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[71], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[71], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[72], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[72], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[72], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[72], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[73], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[73], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[73], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[73], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[73], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[73], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[73], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[73], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[74], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[74], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[74], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[74], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[224 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[14], 0, 127);
+            }
+            { /* output channel 15 */
+                int32_t a = digits_cnn_wide_l0_conv1_b[15], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_wide_l0_conv1_w[75], a);
+                b = __smlad(o0, digits_cnn_wide_l0_conv1_w[75], b);
+                c = __smlad(e1, digits_cnn_wide_l0_conv1_w[75], c);
+                d = __smlad(o1, digits_cnn_wide_l0_conv1_w[75], d);
+                a = __smlad(e1, digits_cnn_wide_l0_conv1_w[76], a);
+                b = __smlad(o1, digits_cnn_wide_l0_conv1_w[76], b);
+                c = __smlad(e2, digits_cnn_wide_l0_conv1_w[76], c);
+                d = __smlad(o2, digits_cnn_wide_l0_conv1_w[76], d);
+                a = __smlad(e2, digits_cnn_wide_l0_conv1_w[77], a);
+                b = __smlad(o2, digits_cnn_wide_l0_conv1_w[77], b);
+                c = __smlad(e3, digits_cnn_wide_l0_conv1_w[77], c);
+                d = __smlad(o3, digits_cnn_wide_l0_conv1_w[77], d);
+                a = __smlabb(o0, digits_cnn_wide_l0_conv1_w[78], a);
+                b = __smlatb(e0, digits_cnn_wide_l0_conv1_w[78], b);
+                c = __smlabb(o1, digits_cnn_wide_l0_conv1_w[78], c);
+                d = __smlatb(e1, digits_cnn_wide_l0_conv1_w[78], d);
+                a = __smlabt(o1, digits_cnn_wide_l0_conv1_w[78], a);
+                b = __smlatt(e1, digits_cnn_wide_l0_conv1_w[78], b);
+                c = __smlabt(o2, digits_cnn_wide_l0_conv1_w[78], c);
+                d = __smlatt(e2, digits_cnn_wide_l0_conv1_w[78], d);
+                a = __smlabb(o2, digits_cnn_wide_l0_conv1_w[79], a);
+                b = __smlatb(e2, digits_cnn_wide_l0_conv1_w[79], b);
+                c = __smlabb(o3, digits_cnn_wide_l0_conv1_w[79], c);
+                d = __smlatb(e3, digits_cnn_wide_l0_conv1_w[79], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                y[240 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[15], 0, 127);
             }
         }
     }
