@@ -217,7 +217,7 @@ package struct WeightedStepData: Sendable {
     /// Dense against sparse for a pruned layer (nil when the layer is not pruned).
     package var estimate: LayerCostEstimate?
     /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D, or with
-    /// `lanePairs` or `pixelPairs` in that kernel's (`rows ×` words);
+    /// `lanePairs` in that kernel's (`rows ×` words), or with `pixelPairs` its nonzero words (`storedPixelPairWords`, 1-D);
     /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
     /// nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil

@@ -16,7 +16,7 @@
 /// digits CNN's conv1, 8 channels of 3x3 over 8 x 8: 8,470 instructions on the lane-pair kernel, 6,789 on
 /// this one, for 264 more bytes of code; `python3 Scripts/bench_mcu.py --layers --models digits_cnn`,
 /// BENCHMARKS.md). The weight table is as big as the lane-pair kernel's for 3 kernel rows (5 words per
-/// output channel for 9 weights) and smaller for 2 (3 words against 4). Where a 2x2 max pool follows, the
+/// output channel for 9 weights) and smaller for 2 (3 words against 4), less its zero words (`storedPixelPairWords`). Where a 2x2 max pool follows, the
 /// kernel does it too (`fuseMaxPools`, conv2d_pooled): four output pixels per step, the rows of two output
 /// rows.
 ///
@@ -79,7 +79,7 @@ package func pixelPairWeights(_ weights: [Int64], rows: Int, layout: PixelPairLa
 /// terms out one by one, so a weight that is zero (a pruned one, lowered dense) gets no instruction: its
 /// channel skips the `__smlad` of a zero word and the `__smlab[bt]`/`__smlat[bt]` of a zero middle weight.
 /// Why: a conv2d of so few kernel rows cannot gain from an index table (the digits CNNs' conv1: 9 taps, the
-/// sets of k-of-n keep the same 2 or 4 in every channel), but its dense kernel, unrolled over the channels,
+/// sets of k-of-n keep the same 2 or 4 in every channel), but its dense kernel, written out channel by channel,
 /// can simply leave out what is zero.
 package struct PixelPairTerms: Sendable, Equatable {
     package var outerRows: [Int]
