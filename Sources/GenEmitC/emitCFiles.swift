@@ -448,9 +448,14 @@ private func weightedContext(
             dspComment = weightDesc + "; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane"
                 + (data.sharedSparse != nil ? "; each set of rows from a multiple of 4 bytes)" : ")")
         }
-        tables += "#if GEN_ARM_DSP\n"
-        tables += CTableWriter.table(paired, name: tableName(.weights), attribute: dspAttribute, comment: dspComment)
-        tables += "#else\n"
+        if paired.values.isEmpty {
+            // Every weight zero (a pixel-pair table stores no zero word): the Arm DSP kernel reads no table.
+            tables += "#if !GEN_ARM_DSP\n"
+        } else {
+            tables += "#if GEN_ARM_DSP\n"
+            tables += CTableWriter.table(paired, name: tableName(.weights), attribute: dspAttribute, comment: dspComment)
+            tables += "#else\n"
+        }
         tables += CTableWriter.table(data.weights, name: tableName(.weights), attribute: attribute, comment: weightDesc)
         tables += "#endif\n\n"
         // The Arm DSP build holds the DSP table (vector-wise sets padded to word boundaries).

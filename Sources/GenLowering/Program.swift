@@ -246,8 +246,8 @@ package struct WeightedStepData: Sendable {
     /// `rows × pairs` int16-lane pairs (`lanePairWeights`) instead of the row-pair order.
     package var lanePairs: LanePairLayout? = nil
     /// A dense conv2d 3 wide at stride 1 with 2 or 3 kernel rows on an Arm DSP target: `dspWeights` holds
-    /// `rows × wordsPerRow` int16-lane pairs (`pixelPairWeights`), read two output pixels at a time, without
-    /// an im2col column.
+    /// the nonzero words of its int16-lane pairs (`storedPixelPairWords`), read two output pixels at a time,
+    /// without an im2col column.
     package var pixelPairs: PixelPairLayout? = nil
 
     /// Vector-wise k-of-n: the inputs each set gathers into its column, as the kernel that runs the set

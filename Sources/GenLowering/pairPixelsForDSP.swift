@@ -33,7 +33,7 @@ package struct PixelPairLayout: Sendable, Equatable {
 }
 
 /// The kernel rows the pixel-pair kernel takes: 2 or 3 (fan-ins 6 and 9, inside `lanePairFanIns`). More
-/// rows hold more input lanes in registers across the unrolled channels (two per kernel row); they were not
+/// rows hold more input lanes in registers across the written-out channels (two per kernel row); they were not
 /// measured.
 package let pixelPairKernelRows = 2...3
 

@@ -18,9 +18,11 @@ struct PixelPairKernelTests {
         var pool = false
         /// Weights with zeros, as a pruned layer lowered dense has (`zeroedWeights`): the kernel writes no term for them.
         var zeros = false
+        /// Every weight zero: no term, no input read, no Arm DSP table.
+        var allZero = false
         var testDescription: String {
             "\(channels) channel(s), \(kh)x3, \(padding), stride \(strideHeight)x1" + (pool ? ", then a 2x2 max pool" : "")
-                + (zeros ? ", zero weights" : "")
+                + (allZero ? ", every weight zero" : zeros ? ", zero weights" : "")
         }
     }
 
@@ -46,6 +48,8 @@ struct PixelPairKernelTests {
         Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true, zeros: true),
         Shape(channels: 2, kh: 1, padding: "valid", strideHeight: 1, zeros: true),
         Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1, pool: true, zeros: true),
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true, zeros: true, allZero: true),
+        Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 1, zeros: true, allZero: true),
     ]
 
     /// Zeros in a pattern that leaves out every kind of term: channel 0 all zero, channel 1 only its middle
@@ -83,7 +87,8 @@ struct PixelPairKernelTests {
         let weights: JSONValue
         if shape.zeros {
             let values = (0..<weightShape.reduce(1, *)).map { _ in builder.generator.uniform(-scale, scale) }
-            weights = .obj([("shape", .ints(weightShape)), ("data", .numbers(zeroedWeights(values, kernelRows: shape.channels * shape.kh)))])
+            let zeroed = shape.allZero ? values.map { _ in 0.0 } : zeroedWeights(values, kernelRows: shape.channels * shape.kh)
+            weights = .obj([("shape", .ints(weightShape)), ("data", .numbers(zeroed))])
         } else {
             weights = builder.tensor(weightShape, scale: scale)
         }
