@@ -496,8 +496,10 @@ def features(layer):
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
         sets = -(-rows // layer["rowsPerIndexSet"])
-        # The row-pair kernel runs a set of fewer than 4 kept over 4 columns (rowPairSetColumns).
-        return "convShared", [outputs * max(kept, 4), outputs, column, pixels * sets * kept]
+        # The row-pair kernel runs a set of fewer than 4 kept over 4 columns (rowPairSetColumns); an unpadded
+        # conv2d's sets gather straight from the input, with no im2col column.
+        return "convShared", [outputs * max(kept, 4), outputs, 0 if layer.get("setsGatherFromInput") else column,
+                              pixels * sets * kept]
     if layer.get("granularity") == "kernel":
         return "convKernel", [layer["macs"], outputs, 0, 0]
     nibble = layer["indexBitsPerKeptWeight"] == 4

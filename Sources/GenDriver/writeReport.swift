@@ -134,7 +134,7 @@ package func writeReport(
             // those of the rows lowering stores as constants (`removeConstantOutputs`).
             // A k-of-n layer's rows keep the same count, and those stored as constants run none.
             let macs = (loweredDense ? data.rows * data.fanIn : kept * data.rows / data.outputCount) * positions
-            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.sharedSparse?.inputs.byteCount
+            let indexBytes = data.sparse?.storedIndices.byteCount ?? data.sharedSparse?.storedIndices.byteCount
                 ?? data.kernelSparse?.channels.byteCount
                 ?? data.darb?.indexBytes ?? 0
             let otherBytes = data.bias.byteCount + (data.shifts?.byteCount ?? 0)
@@ -210,7 +210,7 @@ package func writeReport(
                 ("pqIndex", rounded(pqIndex(keptValues))),
                 ("indexBitsPerKeptWeight", data.darb.map { darb in
                     rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) }
-                    ?? data.sharedSparse.map { rounded(Double($0.inputs.byteCount * 8) / Double(max(kept, 1))) }
+                    ?? data.sharedSparse.map { rounded(Double($0.storedIndices.byteCount * 8) / Double(max(kept, 1))) }
                     ?? .int(data.sparse?.indexBits ?? 0)),
                 ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
@@ -235,6 +235,10 @@ package func writeReport(
                 entry.append(("constantOutputs", .arr(data.constantOutputs.map {
                     .obj([("row", .int($0.modelRow)), ("value", .int(Int($0.value)))])
                 })))
+            }
+            // A conv2d whose vector-wise sets gather straight from the input (unpadded: no im2col column).
+            if case .conv2d(let conv) = step.kind, conv.data.sharedSparse?.windowOffsets != nil {
+                entry.append(("setsGatherFromInput", .bool(true)))
             }
             // A conv2d on the Arm DSP lane-pair kernel (GenLowering/pairLanesForDSP.swift): its int16-lane pairs per output.
             if case .conv2d(let conv) = step.kind, let lanes = conv.data.lanePairs {
@@ -546,8 +550,10 @@ private func edpReport(_ options: EDPOptions, summary: EDPSummary?, layers: [Lay
 
 /// The report's structure text of a vector-wise k-of-n layer.
 private func sharedStructure(_ shared: SharedKofNLayout, conv: Bool) -> String {
-    let bits = shared.inputs.elementType.byteCount * 8
-    let gathered = conv ? "gathered from the im2col column once per set and output pixel" : "gathered once per set"
+    let bits = shared.storedIndices.elementType.byteCount * 8
+    let gathered = !conv ? "gathered once per set"
+        : shared.windowOffsets == nil ? "gathered from the im2col column once per set and output pixel"
+        : "gathered from the input (offsets from the pixel's window) once per set and output pixel"
     return "vector-wise k-of-n: each set of \(shared.rowsPerSet) rows shares one list of kept inputs (\(bits)-bit positions), \(gathered); the set's rows run dense over them"
 }
 

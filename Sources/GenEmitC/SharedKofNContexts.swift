@@ -34,6 +34,10 @@ struct SharedSetsKernelContext {
     var plainOutput: String
     /// The sets' loop (`kofn_sets_body`, rendered and indented where the kernel's template places it).
     var setsBody: String = ""
+    /// An unpadded conv2d (`SharedKofNLayout.windowOffsets`): no im2col column; each set gathers from `win`, the
+    /// pixel's window origin in x (`windowOrigin`, its index).
+    var windowGather: Bool = false
+    var windowOrigin: String = ""
     /// conv2d: the im2col column's place, its gather for pixel (oy, ox) (rendered, indented), geometry.
     var imColumn: String = ""
     var imColumnGather: String = ""
@@ -90,16 +94,17 @@ func sharedSetsContext(
         return row == 0 ? "ys[o * \(pixels)]" : "ys[(o + \(row)) * \(pixels)]"
     }
     let setColumn = convPixels == nil ? "col" : "scol"
+    let window = shared.windowOffsets != nil
     let setOutputs = convPixels.map { "y[s * \(shared.rowsPerSet * $0) + p]" } ?? "y[s * \(shared.rowsPerSet)]"
     return SharedSetsKernelContext(
         comment: layer.comment, function: layer.function, actType: layer.actType, accType: layer.accType,
         requantize: layer.requantize, weightType: layer.weightType, weightTable: layer.weightTable,
-        biasTable: layer.biasTable, indexTable: layer.indexTable, indexType: shared.inputs.elementType.cName,
+        biasTable: layer.biasTable, indexTable: layer.indexTable, indexType: shared.storedIndices.elementType.cName,
         shiftTable: shiftTable, rowShift: shift(0), clampLow: layer.clampLow, clampHigh: layer.clampHigh,
         inputs: String(data.fanIn), outputs: String(data.rows), k: String(shared.k), n: String(shared.n),
         rowsPerSet: String(shared.rowsPerSet), keptPerRow: String(kept),
-        column: "\(arena)[\(columnOffset + (convPixels == nil ? 0 : data.fanIn))]",
-        gatherSource: convPixels == nil ? "x" : "col", setColumn: setColumn, setOutputs: setOutputs,
+        column: "\(arena)[\(columnOffset + (convPixels == nil || window ? 0 : data.fanIn))]",
+        gatherSource: convPixels == nil ? "x" : window ? "win" : "col", setColumn: setColumn, setOutputs: setOutputs,
         plainOutput: output(0),
         paired: data.dspWeights != nil, setStride: String(data.dspSetStride), gatherQuadEnd: String(kept / 4 * 4),
         hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0,

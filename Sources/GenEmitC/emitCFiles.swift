@@ -166,17 +166,21 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 break
             }
             if let shared = conv.data.sharedSparse, let offset = conv.columnOffset {
-                // Vector-wise k-of-n: per pixel, the im2col column, then each set's gather from it.
-                let column = gatherColumnOnEveryCore(conv, offset: offset, context: &context)
+                // Vector-wise k-of-n: per pixel, the im2col column, then each set's gather from it; unpadded, each
+                // set's gather straight from the input, by its inputs' offsets from the pixel's window origin.
+                let window = shared.windowOffsets != nil
+                let column = window ? nil : gatherColumnOnEveryCore(conv, offset: offset, context: &context)
                 var sets = sharedSetsContext(
                     conv.data, shared: shared, columnOffset: offset, arena: namer.arena,
                     shiftTable: namer.table(layerIndex: step.layerIndex, layerName: layer.layer.name, role: .shift),
                     layer: context, convPixels: conv.outHeight * conv.outWidth)
+                sets.windowGather = window
+                sets.windowOrigin = "oy * \(conv.strideHeight * conv.inWidth) + ox" + (conv.strideWidth == 1 ? "" : " * \(conv.strideWidth)")
                 sets.imColumn = "\(namer.arena)[\(offset)]"
-                sets.imColumnGather = column.gather
+                sets.imColumnGather = column?.gather ?? ""
                 sets.usesPaddedRows = context.usesPaddedRows
                 sets.paddedPlace = context.paddedPlace
-                sets.imPaddedRows = column.paddedRows
+                sets.imPaddedRows = column?.paddedRows ?? ""
                 sets.inputSize = context.inputSize
                 sets.outputSize = context.outputSize
                 sets.outHeight = context.outHeight
@@ -473,10 +477,12 @@ private func weightedContext(
         flash += stored.byteCount
     }
     if let shared = data.sharedSparse {
+        let what = shared.windowOffsets == nil ? "input of each kept weight"
+            : "input of each kept weight as its offset in x from the output pixel's window origin"
         tables += CTableWriter.table(
-            shared.inputs, name: tableName(.indices), attribute: attribute,
-            comment: "'\(name)' input of each kept weight, one list per set of \(shared.rowsPerSet) rows")
-        flash += shared.inputs.byteCount
+            shared.storedIndices, name: tableName(.indices), attribute: attribute,
+            comment: "'\(name)' \(what), one list per set of \(shared.rowsPerSet) rows")
+        flash += shared.storedIndices.byteCount
     }
     if let kernels = data.kernelSparse {
         tables += CTableWriter.table(

@@ -135,6 +135,12 @@ package struct SharedKofNLayout: Sendable {
     package var keptPerRow: Int
     /// Input position (0..<fanIn) of each kept weight, `sets × keptPerRow`.
     package var inputs: ConstantTable
+    /// An unpadded conv2d: each kept weight's input as an offset from its output pixel's window origin in the
+    /// input (`windowOffsets`), the table the kernel reads to gather straight from the input; nil: the kernel
+    /// gathers from the im2col column by `inputs`.
+    package var windowOffsets: ConstantTable? = nil
+    /// The index table the kernel reads.
+    package var storedIndices: ConstantTable { windowOffsets ?? inputs }
 
     package var sets: Int { inputs.shape[0] }
 }

@@ -27,7 +27,9 @@ package struct LayerWork: Sendable {
         /// conv2d producing `outputPixels` per output channel, with a kh × kw window; `pixelPairs` where its
         /// shape suits the pixel-pair kernel (`pixelPairLayout`), which its dense form then runs on an Arm DSP target.
         /// `pooled`: a 2x2 max pool of stride 2 follows, which the pixel-pair kernel does inside the conv2d.
-        case conv(outputPixels: Int, kernelArea: Int, pixelPairs: PixelPairLayout? = nil, pooled: Bool = false)
+        /// `windowGather`: an unpadded conv2d, whose vector-wise sets gather their kept inputs straight from the input
+        /// (`SharedKofNLayout.windowOffsets`), with no im2col column.
+        case conv(outputPixels: Int, kernelArea: Int, pixelPairs: PixelPairLayout? = nil, pooled: Bool = false, windowGather: Bool = false)
     }
 
     package var kind: Kind
@@ -88,7 +90,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
                 + (work.nibbleIndices ? model.nibbleKept : 0)
             sparse = perKept * rows * Double(work.keptPerRow) + model.sparseGroup * rows * Double(work.groupsPerRow)
                 + model.sparseOutput * rows
-        case .conv(let pixels, _, _, let pooled):
+        case .conv(let pixels, _, _, let pooled, let windowGather):
             let outputs = rows * Double(pixels)
             let column = model.convColumn * Double(pixels * work.fanIn)
             // With the max pool after it done inside the dense pixel-pair kernel, every other form still runs it as a
@@ -116,10 +118,11 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             if let kept = work.darbKeptWeights {
                 sparse = model.darbKept * Double(kept * pixels) + model.darbOutput * outputs + column
             } else if work.rowsPerSet > 1 {
-                // Per pixel, each set's gather from the im2col column and its rows over the gathered inputs.
+                // Per pixel, each set's gather (from the im2col column, or straight from the input where unpadded) and
+                // its rows over the gathered inputs.
                 let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
                 sparse = model.convSharedKept * outputs * Double(setColumns) + model.convSharedOutput * outputs
-                    + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + column
+                    + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + (windowGather ? 0 : column)
             } else {
                 sparse = work.kernelGranularity
                     ? model.convKernelMAC * keptMACs + model.convKernelOutput * outputs

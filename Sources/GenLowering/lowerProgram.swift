@@ -155,16 +155,25 @@ private func lowerLayer(_ layers: [QuantizedLayer], at index: Int, context: Weig
                 inChannels: conv.inChannels, kernelHeight: conv.kernel.h, strideHeight: conv.stride.h,
                 outHeight: outShape[1], pool: (pool.size.h, pool.size.w, pool.stride.h, pool.stride.w))
         }
-        let work = convWork(
+        let padding = conv.padding
+        let unpadded = padding.top == 0 && padding.bottom == 0 && padding.left == 0 && padding.right == 0
+        var work = convWork(
             inChannels: conv.inChannels, kernelHeight: conv.kernel.h, kernelWidth: conv.kernel.w,
             strideHeight: conv.stride.h, strideWidth: conv.stride.w, outHeight: outShape[1], outWidth: outShape[2],
             maxPoolFollows: maxPoolFollows)
+        if case .conv(let pixels, let area, let pixelPairs, let pooled, _) = work, unpadded {
+            work = .conv(outputPixels: pixels, kernelArea: area, pixelPairs: pixelPairs, pooled: pooled, windowGather: true)
+        }
         var step = ConvStep(
             data: lowerWeights(weights, kind: work, context: context), inChannels: conv.inChannels, inHeight: inShape[1],
             inWidth: inShape[2], outHeight: outShape[1], outWidth: outShape[2], kernelHeight: conv.kernel.h,
             kernelWidth: conv.kernel.w, strideHeight: conv.stride.h, strideWidth: conv.stride.w,
             padTop: conv.padding.top, padLeft: conv.padding.left)
         step.maxPoolFollows = maxPoolFollows
+        if unpadded, var shared = step.data.sharedSparse {
+            shared.windowOffsets = windowOffsets(shared, conv: step)
+            step.data.sharedSparse = shared
+        }
         return .conv2d(step)
     case .maxPool2d(let pool):
         return .maxPool2d(poolStep(pool, inShape: inShape, outShape: outShape))
@@ -191,8 +200,11 @@ package func hasEightBitKernels(weightBits: Int, activationBits: Int, accumulato
 /// A vector-wise k-of-n dense layer gathers each set's kept inputs into a column (on every arena target).
 private func columnElements(_ kind: StepKind, target: TargetDescription, quantization: QuantizationOptions) -> Int {
     if case .dense(let dense) = kind, dense.data.sharedSparse != nil { return dense.data.setColumnElements }
-    // conv2d with shared index sets: the im2col column, then the set's gathered inputs after it.
-    if case .conv2d(let conv) = kind, conv.data.sharedSparse != nil { return conv.data.fanIn + conv.data.setColumnElements }
+    // conv2d with shared index sets: the im2col column, then the set's gathered inputs after it; an unpadded one
+    // gathers its sets straight from the input (`windowOffsets`): the set's column alone.
+    if case .conv2d(let conv) = kind, let shared = conv.data.sharedSparse {
+        return (shared.windowOffsets == nil ? conv.data.fanIn : 0) + conv.data.setColumnElements
+    }
     guard case .conv2d(let conv) = kind, target.armDSP, target.memoryLayout == .arena,
         hasEightBitKernels(
             weightBits: quantization.weightBits, activationBits: quantization.activationBits,
@@ -201,6 +213,21 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
         conv.data.sparse != nil || conv.data.darb != nil || (conv.data.rows >= 4 && conv.data.fanIn >= 4)
     else { return 0 }
     return conv.data.fanIn
+}
+
+/// Vector-wise k-of-n of an unpadded conv2d: each kept input's offset in the input from its output pixel's
+/// window origin (input channel ic, kernel row ky, column kx: (ic · inHeight + ky) · inWidth + kx), so that each
+/// set gathers its inputs straight from the input. Why: the im2col column gathered the whole field (fan-in
+/// values) per pixel for a set that keeps a few of them (the digits CNN's conv2 at 2/16: 9 of 72).
+private func windowOffsets(_ shared: SharedKofNLayout, conv: ConvStep) -> ConstantTable {
+    let area = conv.kernelHeight * conv.kernelWidth
+    let offsets = shared.inputs.values.map { position -> Int64 in
+        let (channel, within) = (Int(position) / area, Int(position) % area)
+        let (ky, kx) = (within / conv.kernelWidth, within % conv.kernelWidth)
+        return Int64((channel * conv.inHeight + ky) * conv.inWidth + kx)
+    }
+    let largest = Int(offsets.max() ?? 0)
+    return ConstantTable(role: .indices, elementType: .index(count: largest + 1), shape: shared.inputs.shape, values: offsets)
 }
 
 /// What the cost model prices of a conv2d: its output pixels and window, the pixel-pair kernel where the shape
@@ -473,7 +500,7 @@ private struct WeightLoweringContext {
         // runs over its column, on the lane-pair kernel for a small fan-in, or on the pixel-pair kernel where its
         // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column),
         // with the max pool after it inside it where one follows (priced so even where `fuseMaxPools` does not fuse).
-        if case .conv(_, _, let pixelPairs, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
+        if case .conv(_, _, let pixelPairs, _, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
             if let pixelPairs {
                 work.densePixelPairRows = pixelPairs.kernelRows
                 work.densePixelPairTerms = pixelPairTerms(denseWeights, rows: work.rows, layout: pixelPairs).reduce(0) { $0 + $1.count }

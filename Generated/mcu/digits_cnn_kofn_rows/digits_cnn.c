@@ -96,7 +96,9 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 #endif
 
 /* im2col's copies: GCC and clang inline a copy of a constant size as word, halfword and byte moves
- * (unaligned where the core allows; __builtin_ also under -ffreestanding), other compilers call the library. */
+ * (unaligned where the core allows; __builtin_ also under -ffreestanding), other compilers call the library.
+ * Only the Arm DSP kernels copy here. */
+#if GEN_ARM_DSP
 #if !defined(__GNUC__)
 #include <string.h>
 #endif
@@ -121,6 +123,7 @@ static inline void gen_zero(void *dst, int bytes)
     memset(dst, 0, (size_t)bytes);
 #endif
 }
+#endif
 #endif
 
 /* Four int8 values, v's lowest byte first, to any address as one word (the vector-wise k-of-n gather). */
@@ -332,15 +335,15 @@ static const int8_t digits_cnn_l2_conv2_w[16][20] __attribute__((aligned(4))) = 
 
 #endif
 
-/* 'conv2' input of each kept weight, one list per set of 8 rows */
+/* 'conv2' input of each kept weight as its offset in x from the output pixel's window origin, one list per set of 8 rows */
 static const uint8_t digits_cnn_l2_conv2_idx[2][20] __attribute__((aligned(4))) = {
     { /* row 0 */
-        6, 7, 11, 12, 18, 19, 25, 27, 32, 37, 40, 45, 48, 56, 57, 63,
-        65, 66, 69, 70
+        8, 9, 18, 20, 32, 33, 41, 48, 54, 65, 69, 80, 84, 98, 100, 112,
+        114, 116, 120, 121
     },
     { /* row 1 */
-        5, 6, 8, 11, 19, 20, 22, 29, 35, 38, 41, 42, 54, 56, 57, 63,
-        65, 66, 69, 70
+        6, 8, 10, 18, 33, 34, 37, 50, 58, 66, 70, 72, 96, 98, 100, 112,
+        114, 116, 120, 121
     }
 };
 
@@ -421,9 +424,9 @@ static const int8_t digits_cnn_l5_fc_shift[10] __attribute__((aligned(4))) = {
     6, 8, 6, 6, 6, 7, 7, 6, 6, 6
 };
 
-/* ---- Activation memory (284 bytes): one arena, tensors placed from both ends, each conv2d's im2col column and each vector-wise k-of-n layer's gathered inputs in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column) ---- */
+/* ---- Activation memory (212 bytes): one arena, tensors placed from both ends, each conv2d's im2col column and each vector-wise k-of-n layer's gathered inputs in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column) ---- */
 
-static int8_t digits_cnn_arena[284];
+static int8_t digits_cnn_arena[212];
 
 /* ---- Layers ---- */
 
@@ -663,33 +666,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
 /* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q2.5, out Q3.4, weights frac bits -1..30 per output; vector-wise k-of-n 4/16 shared by 8 rows, 320 of 1152 weights kept (72.2% sparse); accumulator int32_t */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
-    /* Vector-wise k-of-n over the im2col column: each output pixel's receptive field (72 values) is
-     * gathered once into col; then each set of 8 output channels, which keep the same 20
-     * positions (4 of every 16), gathers them from col into scol and runs its channels over scol.
-     * Both columns are in the arena, between this layer's input and output. */
-    int8_t *const col = &digits_cnn_arena[128];
-    int8_t *const scol = &digits_cnn_arena[200];
+    /* Vector-wise k-of-n straight from the input: each set of 8 output channels keeps the same
+     * 20 of its 72 inputs (4 of every 16), listed as offsets from an output pixel's
+     * window origin in x; per pixel, each set gathers them into scol (in the arena, between this layer's input
+     * and output) and runs its channels over scol. */
+    int8_t *const scol = &digits_cnn_arena[128];
     int oy, ox;
     for (oy = 0; oy < 2; ++oy) {
         for (ox = 0; ox < 2; ++ox) {
             const int p = oy * 2 + ox;
-            {
-                /* the field lies inside the input: one copy per kernel row (24 rows), no tests
-                 * (four bytes for each row of three but the last: the fourth, the next row's first value, is written
-                 * again by that row's copy) */
-                int8_t *dst = col;
-                int ky, s = (oy * 1 - 0) * 4 + ox * 1 - 0;
-                int ic;
-                for (ic = 0; ic < 7; ++ic, s += 4) {
-                    for (ky = 0; ky < 3; ++ky, s += 4, dst += 3) {
-                        gen_copy(dst, &x[s], 4);
-                    }
-                }
-                for (ky = 0; ky < 2; ++ky, s += 4, dst += 3) {
-                    gen_copy(dst, &x[s], 4);
-                }
-                gen_copy(dst, &x[s], 3);
-            }
+            const int8_t *const win = &x[oy * 4 + ox];
             {
                 const uint8_t *idx = &digits_cnn_l2_conv2_idx[0][0];
                 int s;
@@ -702,8 +688,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
 #if GEN_ARM_DSP
                     /* the gather, four inputs to a word */
                     for (j = 0; j < 20; j += 4) {
-                        gen_write4(&scol[j], (uint32_t)(uint8_t)col[idx[j]] | (uint32_t)(uint8_t)col[idx[j + 1]] << 8
-                            | (uint32_t)(uint8_t)col[idx[j + 2]] << 16 | (uint32_t)(uint8_t)col[idx[j + 3]] << 24);
+                        gen_write4(&scol[j], (uint32_t)(uint8_t)win[idx[j]] | (uint32_t)(uint8_t)win[idx[j + 1]] << 8
+                            | (uint32_t)(uint8_t)win[idx[j + 2]] << 16 | (uint32_t)(uint8_t)win[idx[j + 3]] << 24);
                     }
                     {
                         const int8_t *const wset = &digits_cnn_l2_conv2_w[s * 160];
@@ -930,7 +916,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     }
 #else
                     for (j = 0; j < 20; ++j) {
-                        scol[j] = col[idx[j]];
+                        scol[j] = win[idx[j]];
                     }
                     {
                         const int8_t *w = &digits_cnn_l2_conv2_w[s * 8][0];
@@ -1152,8 +1138,8 @@ void digits_cnn_infer(const digits_cnn_input_t input[DIGITS_CNN_INPUT_SIZE],
     digits_cnn_output_t output[DIGITS_CNN_OUTPUT_SIZE])
 {
     digits_cnn_l0_conv1(input, &digits_cnn_arena[0]);
-    digits_cnn_l2_conv2(&digits_cnn_arena[0], &digits_cnn_arena[220]);
-    digits_cnn_l3_pool2(&digits_cnn_arena[220], &digits_cnn_arena[0]);
+    digits_cnn_l2_conv2(&digits_cnn_arena[0], &digits_cnn_arena[148]);
+    digits_cnn_l3_pool2(&digits_cnn_arena[148], &digits_cnn_arena[0]);
     digits_cnn_l5_fc(&digits_cnn_arena[0], output);
 }
 
