@@ -97,9 +97,11 @@ package func writeReport(
                 }
             case .conv2d(let conv):
                 data = conv.data
-                // The im2col column, and with shared index sets the set's gathered inputs after it.
+                // The im2col column, and with shared index sets the set's gathered inputs after it (only those where
+                // the sets gather straight from the input).
                 if conv.columnOffset != nil {
-                    columnBytes = (conv.data.fanIn + conv.data.setColumnElements) * program.activationType.byteCount
+                    let field = conv.data.sharedSparse?.windowOffsets == nil ? conv.data.fanIn : 0
+                    columnBytes = (field + conv.data.setColumnElements) * program.activationType.byteCount
                 }
                 if conv.paddedRowsOffset != nil {
                     paddedRowsBytes = conv.paddedRowsElements * program.activationType.byteCount
