@@ -155,8 +155,14 @@ private func lowerLayer(_ layers: [QuantizedLayer], at index: Int, context: Weig
                 inChannels: conv.inChannels, kernelHeight: conv.kernel.h, strideHeight: conv.stride.h,
                 outHeight: outShape[1], pool: (pool.size.h, pool.size.w, pool.stride.h, pool.stride.w))
         }
+        // Sets gather straight from the input where every window lies inside it (no padding) and the offsets from a
+        // window's origin fit the index type the fan-in's positions take (so the tables' bytes, and their estimate,
+        // are the same); elsewhere from the im2col column.
         let padding = conv.padding
+        let largestOffset = ((conv.inChannels - 1) * inShape[1] + conv.kernel.h - 1) * inShape[2] + conv.kernel.w - 1
+        let fanIn = conv.inChannels * conv.kernel.h * conv.kernel.w
         let unpadded = padding.top == 0 && padding.bottom == 0 && padding.left == 0 && padding.right == 0
+            && ElementType.index(count: largestOffset + 1) == ElementType.index(count: fanIn)
         var work = convWork(
             inChannels: conv.inChannels, kernelHeight: conv.kernel.h, kernelWidth: conv.kernel.w,
             strideHeight: conv.stride.h, strideWidth: conv.stride.w, outHeight: outShape[1], outWidth: outShape[2],
@@ -215,7 +221,8 @@ private func columnElements(_ kind: StepKind, target: TargetDescription, quantiz
     return conv.data.fanIn
 }
 
-/// Vector-wise k-of-n of an unpadded conv2d: each kept input's offset in the input from its output pixel's
+/// Vector-wise k-of-n of an unpadded conv2d whose offsets fit its positions' index type (`lowerLayer` decides):
+/// each kept input's offset in the input from its output pixel's
 /// window origin (input channel ic, kernel row ky, column kx: (ic · inHeight + ky) · inWidth + kx), so that each
 /// set gathers its inputs straight from the input. Why: the im2col column gathered the whole field (fan-in
 /// values) per pixel for a set that keeps a few of them (the digits CNN's conv2 at 2/16: 9 of 72).
@@ -226,8 +233,7 @@ private func windowOffsets(_ shared: SharedKofNLayout, conv: ConvStep) -> Consta
         let (ky, kx) = (within / conv.kernelWidth, within % conv.kernelWidth)
         return Int64((channel * conv.inHeight + ky) * conv.inWidth + kx)
     }
-    let largest = Int(offsets.max() ?? 0)
-    return ConstantTable(role: .indices, elementType: .index(count: largest + 1), shape: shared.inputs.shape, values: offsets)
+    return ConstantTable(role: .indices, elementType: shared.inputs.elementType, shape: shared.inputs.shape, values: offsets)
 }
 
 /// What the cost model prices of a conv2d: its output pixels and window, the pixel-pair kernel where the shape

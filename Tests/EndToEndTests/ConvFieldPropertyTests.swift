@@ -258,6 +258,40 @@ enum FieldGather: Hashable, CustomStringConvertible {
 
 @Suite("Random conv2d models: host C equals the simulator, Cortex-M4 under QEMU equals the host")
 struct ConvFieldPropertyTests {
+    @Test("an unpadded conv2d's sets gather from the input only where the offsets fit the fan-in's index type")
+    func windowGatherOnlyWhereOffsetsFit() throws {
+        // 4 channels of 10 x 10, a 3x2 kernel at stride 2x3 (fan-in 24, uint8 positions): the largest offset,
+        // (3 * 10 + 2) * 10 + 1 = 321, needs uint16, so the im2col column stays; 2 channels of 6 x 6: 77, it goes.
+        for (channels, side, expected) in [(4, 10, false), (2, 6, true)] {
+            var builder = TestModels.Builder(seed: 7)
+            builder.layers.append(.obj([
+                ("type", .str("conv2d")), ("name", .str("conv1")), ("padding", .str("valid")), ("stride", .ints([2, 3])),
+                ("weights", builder.tensor([8, channels, 3, 2], scale: 0.3)), ("bias", builder.tensor([8], scale: 0.1)),
+            ]))
+            builder.simple("flatten", "flat")
+            let outputs = 8 * ((side - 3) / 2 + 1) * ((side - 2) / 3 + 1)
+            builder.dense("fc", outputs, 4)
+            let directory = Paths.temporaryDirectory("window-gather-\(channels)")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try builder.model(name: "window", inputShape: [channels, side, side], range: [-1, 1])
+                .write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
+            var options = GenerateOptions(modelPath: directory + "/model.json", target: "mcu")
+            options.resourcesRoot = Paths.root
+            options.prune = "kofn"
+            options.k = 2
+            options.n = 8
+            options.kofnRows = 4
+            options.sparseLowering = "always"
+            let result = try Generator.generate(options, diagnostics: DiagnosticEngine())
+            guard case .conv2d(let conv) = result.program.steps[0].kind, let shared = conv.data.sharedSparse else {
+                Issue.record("the conv2d is not vector-wise k-of-n")
+                continue
+            }
+            #expect((shared.windowOffsets != nil) == expected, "\(channels) x \(side) x \(side)")
+            #expect(shared.storedIndices.elementType == .uint8)
+        }
+    }
+
     @Test("mcu output: host gcc build = Swift simulator, arm-none-eabi-gcc -Os under qemu-system-arm = host",
         arguments: ConvFieldCases.cases)
     func fieldsMatch(_ field: ConvFieldCase) throws {
@@ -291,6 +325,10 @@ struct ConvFieldPropertyTests {
         var paddedRowsSettings = Set<String>()
         // Dense conv2d steps on the lane-pair kernel, by fan-in modulo 4 (how its last word overlaps).
         var lanePairFanIns: [Int: Int] = [:]
+        // conv2d sets gathering straight from the input (unpadded: `SharedKofNLayout.windowOffsets`), and of those
+        // with a stride over 1 or several input channels.
+        var windowGathers = 0
+        var windowGathersStridedOrDeep = 0
         for field in cases {
             let directory = Paths.temporaryDirectory(field.label + "-lowering")
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -309,6 +347,10 @@ struct ConvFieldPropertyTests {
             for gather in gathers { counts[gather, default: 0] += 1 }
             for step in result.program.steps {
                 if case .conv2d(let conv) = step.kind, conv.data.lanePairs != nil { lanePairFanIns[conv.data.fanIn % 4, default: 0] += 1 }
+                if case .conv2d(let conv) = step.kind, conv.data.sharedSparse?.windowOffsets != nil {
+                    windowGathers += 1
+                    if conv.strideHeight > 1 || conv.strideWidth > 1 || conv.inChannels > 1 { windowGathersStridedOrDeep += 1 }
+                }
             }
             if gathers.contains(.paddedRows) {
                 casesWithPaddedRows.append("#\(field.index) (\(field.setting))")
@@ -322,7 +364,8 @@ struct ConvFieldPropertyTests {
         }
         print("ConvFieldPropertyTests: seed 0x\(String(ConvFieldCases.seed, radix: 16)), \(cases.count) cases (\(rejected) shapes rejected), \(casesWithPaddedRows.count) with padded rows "
             + "(\(casesWithPaddedRows.joined(separator: ", "))), "
-            + "\(casesPaddedWithout) with border tests; conv2d steps: \(counts); lane-pair steps by fan-in mod 4: \(lanePairFanIns)")
+            + "\(casesPaddedWithout) with border tests; conv2d steps: \(counts); lane-pair steps by fan-in mod 4: \(lanePairFanIns); "
+            + "sets from the input: \(windowGathers) (\(windowGathersStridedOrDeep) strided or of several channels)")
         // What the default seed's cases are known to cover; another seed only reports its coverage.
         guard ConvFieldCases.seed == ConvFieldCases.defaultSeed else { return }
         #expect(casesWithPaddedRows.count >= 3, "padded rows in only \(casesWithPaddedRows.count) cases")
@@ -332,5 +375,7 @@ struct ConvFieldPropertyTests {
         #expect(counts[.inside, default: 0] >= 2, "unpadded columns in only \(counts[.inside, default: 0]) conv2d steps")
         // The lane-pair kernel in random shapes too (every fan-in 4 to 11 is in LanePairKernelTests).
         #expect(lanePairFanIns.values.reduce(0, +) >= 4, "lane-pair conv2d steps: \(lanePairFanIns)")
+        #expect(windowGathers >= 3 && windowGathersStridedOrDeep >= 2,
+            "sets gathering from the input: \(windowGathers), strided or of several channels: \(windowGathersStridedOrDeep)")
     }
 }
