@@ -292,12 +292,11 @@ struct LaneWordContext {
     var offset: String
 }
 
-/// One kernel row of the pixel-pair kernel: its four input values' address at pixel ox, and the word and
-/// lane of its middle weight (`__smlabb`/`__smlatb` for the low lane, `__smlabt`/`__smlatt` for the high).
+/// One kernel row of the pixel-pair kernel: its four input values' address at pixel ox, and the lane of its
+/// middle weight (`__smlabb`/`__smlatb` for the low lane, `__smlabt`/`__smlatt` for the high).
 struct PixelRowContext {
     var index: String
     var address: String
-    var middleWord: String
     var middleLow: String
     var middleHigh: String
     /// In a channel's terms (`PixelChannelContext`): the table position of the word the term reads.

@@ -745,7 +745,7 @@ private func addPixelPairs(
         }
         let high = row % 2 == 1
         return PixelRowContext(
-            index: String(row), address: address, middleWord: String(layout.kernelRows + row / 2),
+            index: String(row), address: address,
             middleLow: high ? "__smlabt" : "__smlabb", middleHigh: high ? "__smlatt" : "__smlatb")
     }
 }
