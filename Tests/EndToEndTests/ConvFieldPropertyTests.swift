@@ -271,18 +271,14 @@ struct ConvFieldPropertyTests {
             builder.simple("flatten", "flat")
             let outputs = 8 * ((side - 3) / 2 + 1) * ((side - 2) / 3 + 1)
             builder.dense("fc", outputs, 4)
-            let directory = Paths.temporaryDirectory("window-gather-\(channels)")
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            try builder.model(name: "window", inputShape: [channels, side, side], range: [-1, 1])
-                .write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
-            var options = GenerateOptions(modelPath: directory + "/model.json", target: "mcu")
-            options.resourcesRoot = Paths.root
-            options.prune = "kofn"
-            options.k = 2
-            options.n = 8
-            options.kofnRows = 4
-            options.sparseLowering = "always"
-            let result = try Generator.generate(options, diagnostics: DiagnosticEngine())
+            let text = builder.model(name: "window", inputShape: [channels, side, side], range: [-1, 1])
+            let result = try generateModelText(text, label: "window-gather-\(channels)") { options in
+                options.prune = "kofn"
+                options.k = 2
+                options.n = 8
+                options.kofnRows = 4
+                options.sparseLowering = "always"
+            }
             guard case .conv2d(let conv) = result.program.steps[0].kind, let shared = conv.data.sharedSparse else {
                 Issue.record("the conv2d is not vector-wise k-of-n")
                 continue
@@ -330,17 +326,11 @@ struct ConvFieldPropertyTests {
         var windowGathers = 0
         var windowGathersStridedOrDeep = 0
         for field in cases {
-            let directory = Paths.temporaryDirectory(field.label + "-lowering")
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            try field.modelText.write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
-            var options = GenerateOptions(modelPath: directory + "/model.json", target: "mcu")
-            options.resourcesRoot = Paths.root
-            field.setting.apply(to: &options)
             let result: GenerationResult
             do {
-                result = try Generator.generate(options, diagnostics: DiagnosticEngine())
-            } catch {
-                Issue.record("\(field.testDescription): \(error.diagnostics.map(\.formatted).joined(separator: "\n"))")
+                result = try generateModelText(field.modelText, label: field.label + "-lowering") { field.setting.apply(to: &$0) }
+            } catch let failure as GenFailure {
+                Issue.record("\(field.testDescription): \(failure.diagnostics.map(\.formatted).joined(separator: "\n"))")
                 continue
             }
             let gathers = FieldGather.of(result.program)

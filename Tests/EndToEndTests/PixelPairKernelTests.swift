@@ -158,16 +158,9 @@ struct PixelPairKernelTests {
     @Test("a padded conv2d without room in the arena for its padded rows keeps the lane-pair kernel, and the arena its size")
     func noRoom() throws {
         let shape = Self.shapes[0]
-        func generate(_ text: String, label: String) throws -> GenerationResult {
-            let directory = Paths.temporaryDirectory(label)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            try text.write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
-            var options = GenerateOptions(modelPath: directory + "/model.json", target: "mcu")
-            options.resourcesRoot = Paths.root
-            options.prune = "none"
-            return try Generator.generate(options, diagnostics: DiagnosticEngine())
+        let result = try generateModelText(Self.modelText(shape, index: 0, room: false), label: "pixel-pairs-no-room") {
+            $0.prune = "none"
         }
-        let result = try generate(Self.modelText(shape, index: 0, room: false), label: "pixel-pairs-no-room")
         guard case .conv2d(let conv) = result.program.steps[0].kind else {
             Issue.record("the first step is not the conv2d")
             return
