@@ -29,8 +29,7 @@ struct SharedSetsKernelContext {
     /// Where a set gathers from (`x`, or a conv2d's im2col column `col`) and into (`col`, or `scol`).
     var gatherSource: String
     var setColumn: String
-    /// Set s's first output (`y[s * rowsPerSet]`; conv2d: that channel at pixel p) and row o's, plain C.
-    var setOutputs: String
+    /// Row o's output of the set, plain C (from `ys`, the set's first: `SharedSetRunContext.setOutputs`).
     var plainOutput: String
     /// The sets' loop (`kofn_sets_body`, rendered and indented where the kernel's template places it).
     var setsBody: String = ""
@@ -49,9 +48,8 @@ struct SharedSetsKernelContext {
     var outputSize: String = ""
     var outHeight: String = ""
     var outWidth: String = ""
-    /// The weights are also in the row-pair order (`dspWeights`), each set `setStride` bytes apart.
+    /// The weights are also in the row-pair order (`dspWeights`), each set from `SharedSetRunContext.weightBase`.
     var paired: Bool
-    var setStride: String
     /// The DSP gather writes four inputs per word up to `gatherQuadEnd`, then the rest one by one.
     var gatherQuadEnd: String
     var hasGatherQuads: Bool
@@ -59,14 +57,26 @@ struct SharedSetsKernelContext {
     /// Where the row-pair kernel reads more columns (`WeightedStepData.dspSetColumns`) than the kept inputs.
     var columnPadNote: String?
     var runs: [SharedSetRunContext]
+    /// Outputs proven constant (`removeConstantOutputs`), stored after the computed rows; a conv2d's are
+    /// whole channels of `outPixels`.
+    var hasConstantOutputs = false
+    var constantOutputs: [ConstantOutputContext] = []
+    var outPixels: String = ""
 }
 
-/// Consecutive sets with the same number of rows: all full sets, then a last shorter one.
+/// Consecutive sets with the same number of rows (all full sets, then a last shorter one; fewer where
+/// constant rows were stored apart), and set s's first row and first weight as C expressions of s.
 struct SharedSetRunContext {
     var note: String
     var firstSet: String
     var setEnd: String
     var rowsInSet: String
+    /// Set s's first stored row (its bias, shifts and plain weights), and its first output (`y[...]`;
+    /// conv2d: that channel at pixel p).
+    var rowBase: String
+    var setOutputs: String
+    /// Set s's first byte in the row-pair table.
+    var weightBase: String
     /// The row-pair kernel's keys for one set (nil without the paired table).
     var kernel: WeightedKernelContext?
 }
@@ -81,10 +91,15 @@ func sharedSetsContext(
 ) -> SharedSetsKernelContext {
     let kept = shared.keptPerRow
     let shiftTable = data.uniformShift == nil ? shiftTable : nil
-    let fullSets = data.rows / shared.rowsPerSet
+    let firstRows = shared.setFirstRows
     var runs: [(first: Int, count: Int, rows: Int)] = []
-    if fullSets > 0 { runs.append((0, fullSets, shared.rowsPerSet)) }
-    if data.rows % shared.rowsPerSet != 0 { runs.append((fullSets, 1, data.rows % shared.rowsPerSet)) }
+    for (set, rows) in shared.setRows.enumerated() {
+        if let last = runs.last, last.rows == rows {
+            runs[runs.count - 1].count += 1
+        } else {
+            runs.append((set, 1, rows))
+        }
+    }
     func shift(_ row: Int) -> String {
         data.uniformShift.map(String.init) ?? (row == 0 ? "ss[o]" : "ss[o + \(row)]")
     }
@@ -95,18 +110,17 @@ func sharedSetsContext(
     }
     let setColumn = convPixels == nil ? "col" : "scol"
     let window = shared.windowOffsets != nil
-    let setOutputs = convPixels.map { "y[s * \(shared.rowsPerSet * $0) + p]" } ?? "y[s * \(shared.rowsPerSet)]"
     return SharedSetsKernelContext(
         comment: layer.comment, function: layer.function, actType: layer.actType, accType: layer.accType,
         requantize: layer.requantize, weightType: layer.weightType, weightTable: layer.weightTable,
         biasTable: layer.biasTable, indexTable: layer.indexTable, indexType: shared.storedIndices.elementType.cName,
         shiftTable: shiftTable, rowShift: shift(0), clampLow: layer.clampLow, clampHigh: layer.clampHigh,
-        inputs: String(data.fanIn), outputs: String(data.rows), k: String(shared.k), n: String(shared.n),
+        inputs: String(data.fanIn), outputs: String(data.outputCount), k: String(shared.k), n: String(shared.n),
         rowsPerSet: String(shared.rowsPerSet), keptPerRow: String(kept),
         column: "\(arena)[\(columnOffset + (convPixels == nil || window ? 0 : data.fanIn))]",
-        gatherSource: convPixels == nil ? "x" : window ? "win" : "col", setColumn: setColumn, setOutputs: setOutputs,
+        gatherSource: convPixels == nil ? "x" : window ? "win" : "col", setColumn: setColumn,
         plainOutput: output(0),
-        paired: data.dspWeights != nil, setStride: String(data.dspSetStride), gatherQuadEnd: String(kept / 4 * 4),
+        paired: data.dspWeights != nil, gatherQuadEnd: String(kept / 4 * 4),
         hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0,
         columnPadNote: data.dspSetColumns > kept
             ? "the row-pair kernel reads \(data.dspSetColumns) columns: the weights after the \(kept) kept are zero, so whatever \(setColumn)[\(kept)..\(data.dspSetColumns - 1)] holds adds nothing"
@@ -128,11 +142,34 @@ func sharedSetsContext(
                 addRowPairGroups(set, output: output, shift: shift, weightsThroughSetPointer: true, to: &context)
                 kernel = context
             }
-            let sets = run.count == 1 ? "set \(run.first): \(run.rows) rows" : "sets \(run.first)..\(run.first + run.count - 1): \(run.rows) rows each"
+            let rows = run.rows == 1 ? "1 row" : "\(run.rows) rows"
+            let sets = run.count == 1 ? "set \(run.first): \(rows)" : "sets \(run.first)..\(run.first + run.count - 1): \(rows) each"
+            // In a run every set but the overall last starts a whole number of words after the one before.
+            let weightStride = run.count > 1 && data.dspWeights != nil
+                ? data.dspSetOffsets[run.first + 1] - data.dspSetOffsets[run.first] : 0
+            let rowBase = affine(perSet: run.rows, first: firstRows[run.first], firstSet: run.first)
             return SharedSetRunContext(
                 note: sets, firstSet: String(run.first), setEnd: String(run.first + run.count),
-                rowsInSet: String(run.rows), kernel: kernel)
-        })
+                rowsInSet: String(run.rows), rowBase: rowBase,
+                setOutputs: convPixels.map { "y[\(affine(perSet: run.rows * $0, first: firstRows[run.first] * $0, firstSet: run.first)) + p]" }
+                    ?? "y[\(rowBase)]",
+                weightBase: data.dspWeights == nil
+                    ? "0" : affine(perSet: weightStride, first: data.dspSetOffsets[run.first], firstSet: run.first),
+                kernel: kernel)
+        },
+        hasConstantOutputs: !data.constantOutputs.isEmpty,
+        constantOutputs: data.constantOutputs.enumerated().map { offset, constant in
+            ConstantOutputContext(index: String(data.rows + offset), value: CTableWriter.literal(constant.value))
+        },
+        outPixels: convPixels.map(String.init) ?? "")
+}
+
+/// `first + (s - firstSet) * perSet` as C over the loop's `s`: `s * perSet + c`, `s * perSet - c`, or the constant.
+private func affine(perSet: Int, first: Int, firstSet: Int) -> String {
+    let constant = first - firstSet * perSet
+    let term = perSet == 0 ? "" : perSet == 1 ? "s" : "s * \(perSet)"
+    if term.isEmpty { return String(first) }
+    return constant == 0 ? term : constant > 0 ? "\(term) + \(constant)" : "\(term) - \(-constant)"
 }
 
 /// `text`'s lines indented by `spaces`, but preprocessor lines (they stay at the line start, as the

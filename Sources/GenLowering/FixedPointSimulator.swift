@@ -77,7 +77,7 @@ package struct FixedPointSimulator {
             return
         }
         if let shared = data.sharedSparse {
-            let set = row / shared.rowsPerSet
+            let set = shared.set(ofRow: row)
             for j in 0..<shared.keptPerRow {
                 body(
                     data.weights.values[row * shared.keptPerRow + j],

@@ -131,8 +131,12 @@ package struct KofNLayout: Sendable {
 package struct SharedKofNLayout: Sendable {
     package var k: Int
     package var n: Int
+    /// The pruning's set size (the mask's): the rows that share one list of inputs.
     package var rowsPerSet: Int
     package var keptPerRow: Int
+    /// The rows each set computes, in the stored order (set after set): `rowsPerSet`, the last set fewer,
+    /// or fewer where `removeConstantOutputs` stored a set's constant rows apart (a set left with none is gone).
+    package var setRows: [Int]
     /// Input position (0..<fanIn) of each kept weight, `sets × keptPerRow`.
     package var inputs: ConstantTable
     /// An unpadded conv2d: each kept weight's input as an offset from its output pixel's window origin in the
@@ -143,6 +147,24 @@ package struct SharedKofNLayout: Sendable {
     package var storedIndices: ConstantTable { windowOffsets ?? inputs }
 
     package var sets: Int { inputs.shape[0] }
+
+    /// The first stored row of each set.
+    package var setFirstRows: [Int] { setRows.indices.map { setRows[..<$0].reduce(0, +) } }
+
+    /// The set that computes stored row `row`.
+    package func set(ofRow row: Int) -> Int {
+        var first = 0
+        for (set, rows) in setRows.enumerated() {
+            if row < first + rows { return set }
+            first += rows
+        }
+        preconditionFailure("row \(row) past the sets' \(first) rows")
+    }
+
+    /// Sets of `rowsPerSet` rows over `rows` rows, the last shorter.
+    package static func uniformSetRows(rows: Int, rowsPerSet: Int) -> [Int] {
+        stride(from: 0, to: rows, by: rowsPerSet).map { min(rowsPerSet, rows - $0) }
+    }
 }
 
 /// Kernel-granularity k-of-n of a conv2d: each output channel keeps `keptPerRow` whole kh×kw
@@ -224,8 +246,8 @@ package struct WeightedStepData: Sendable {
     package var estimate: LayerCostEstimate?
     /// Dense weights on an Arm DSP target in the row-pair kernel's order (`pairRowsForDSP`), 1-D, or with
     /// `lanePairs` in that kernel's (`rows ×` words), or with `pixelPairs` its nonzero words (`storedPixelPairWords`, 1-D);
-    /// vector-wise k-of-n: each set's kept weights so, every set padded to `dspSetStride` bytes;
-    /// nil: the kernels read `weights`.
+    /// vector-wise k-of-n: each set's kept weights so, from `dspSetOffsets` (every set but the last padded to
+    /// a multiple of 4 bytes); nil: the kernels read `weights`.
     package var dspWeights: ConstantTable? = nil
     /// Where lowering stored the outputs in another order than the model's (`orderRowsForConstantShifts`,
     /// `removeConstantOutputs`): the model row of each stored output (`outputCount`). Tables, bias and
@@ -244,7 +266,8 @@ package struct WeightedStepData: Sendable {
     package var dspBias: ConstantTable? = nil
     /// With `dspBias`: `DSPRowPairTables.foldedPairs`, one per row pair.
     package var dspFoldedPairs: [Bool] = []
-    package var dspSetStride: Int = 0
+    /// Vector-wise k-of-n with `dspWeights`: where each set's weights start in it.
+    package var dspSetOffsets: [Int] = []
     /// Vector-wise k-of-n with `dspWeights`: the columns the row-pair kernel runs each set over
     /// (`rowPairSetColumns`: the kept inputs, or 4 with zero weights after fewer).
     package var dspSetColumns: Int = 0

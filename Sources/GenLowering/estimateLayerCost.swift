@@ -47,6 +47,9 @@ package struct LayerWork: Sendable {
     /// Vector-wise k-of-n (dense only): rows per shared index set, so `⌈rows / rowsPerSet⌉ · keptPerRow`
     /// inputs are gathered; 1 when every row has its own indices.
     package var rowsPerSet: Int = 1
+    /// Vector-wise k-of-n as lowered where rows left its sets (`removeConstantOutputs`): how many sets remain;
+    /// nil: `⌈rows / rowsPerSet⌉`.
+    package var sets: Int? = nil
     /// Vector-wise k-of-n on the row-pair kernel: the columns it runs each set over (`rowPairSetColumns`;
     /// more than `keptPerRow` when that is below 4), which it multiplies and stores; nil elsewhere.
     package var rowPairColumns: Int? = nil
@@ -78,7 +81,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
         switch work.kind {
         case .dense where work.rowsPerSet > 1:
             dense = model.denseMAC * rows * Double(work.fanIn) + model.denseOutput * rows
-            let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
+            let sets = Double(work.sets ?? (work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
             sparse = model.sharedKept * rows * Double(setColumns) + model.sharedOutput * rows
                 + model.sharedGather * sets * Double(work.keptPerRow)
         case .dense where work.darbKeptWeights != nil:
@@ -120,7 +123,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
             } else if work.rowsPerSet > 1 {
                 // Per pixel, each set's gather (from the im2col column, or straight from the input where unpadded) and
                 // its rows over the gathered inputs.
-                let sets = Double((work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
+                let sets = Double(work.sets ?? (work.rows + work.rowsPerSet - 1) / work.rowsPerSet)
                 sparse = model.convSharedKept * outputs * Double(setColumns) + model.convSharedOutput * outputs
                     + model.convSharedGather * Double(pixels) * sets * Double(work.keptPerRow) + (windowGather ? 0 : column)
             } else {

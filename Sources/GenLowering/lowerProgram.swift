@@ -54,10 +54,12 @@ package func lowerProgram(
                 estimate.denseInstructions = instructions
                 estimate.denseBytes = data.weights.values.count * data.weights.elementType.byteCount
                 estimate.reason += "; as lowered, without its constant outputs or inputs, \(Int(instructions.rounded())) instructions"
-            } else if let layout = data.sparse {
-                // A k-of-n layer with its own indices per row (the only sparse form that loses constant rows).
+            } else if let indices = data.sparse?.storedIndices ?? data.sharedSparse?.storedIndices {
+                // A k-of-n layer with its own indices per row, or vector-wise sets (the sparse forms that lose
+                // constant rows; a set consumer reads its producer's constants, so it changes only its order).
+                guard !data.constantOutputs.isEmpty else { return }
                 estimate.sparseInstructions = instructions
-                estimate.sparseBytes = data.weights.values.count * data.weights.elementType.byteCount + layout.storedIndices.byteCount
+                estimate.sparseBytes = data.weights.values.count * data.weights.elementType.byteCount + indices.byteCount
                 estimate.reason += "; as lowered, without its constant outputs, \(Int(instructions.rounded())) instructions"
             }
             data.estimate = estimate
@@ -415,35 +417,34 @@ package func rowPairSetColumns(
 }
 
 /// A vector-wise k-of-n layer's weights in the row-pair order where the DSP kernel runs its sets
-/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetStride` and `dspSetColumns`. The sets keep their
+/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetOffsets` and `dspSetColumns`. The sets keep their
 /// bias as it is (no pair's bias is folded into its mixed sum: one code runs every set of a run).
 private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescription, quantization: QuantizationOptions) {
-    guard let (paired, stride, columns) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
+    guard let (paired, offsets, columns) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
     else { return }
     data.dspWeights = paired
-    data.dspSetStride = stride
+    data.dspSetOffsets = offsets
     data.dspSetColumns = columns
 }
 
 /// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
-/// `rowsPerSet × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
+/// `setRows[s] × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
 /// but the last padded with zeros to a multiple of 4 bytes so the next one starts word-aligned for
-/// LDRD; nil when the DSP kernel does not apply or a set fails the row-pair bound (the layer then runs
-/// the plain loops on every core).
+/// LDRD, and where each set starts; nil when the DSP kernel does not apply or a set fails the row-pair
+/// bound (the layer then runs the plain loops on every core).
 private func sharedSetRowPairWeights(
     _ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions
-) -> (ConstantTable, stride: Int, columns: Int)? {
+) -> (ConstantTable, offsets: [Int], columns: Int)? {
     guard let shared = data.sharedSparse,
         let columns = rowPairSetColumns(
             keptPerRow: shared.keptPerRow, armDSP: target.armDSP, weightBits: quantization.weightBits,
             activationBits: quantization.activationBits, accumulatorBits: data.accumulator.byteCount * 8)
     else { return nil }
     let kept = shared.keptPerRow
-    let stride = (shared.rowsPerSet * columns + 3) / 4 * 4
     var values: [Int64] = []
-    for set in 0..<shared.sets {
-        let first = set * shared.rowsPerSet
-        let rows = min(shared.rowsPerSet, data.rows - first)
+    var offsets: [Int] = []
+    for (set, first) in shared.setFirstRows.enumerated() {
+        let rows = shared.setRows[set]
         let padding = [Int64](repeating: 0, count: columns - kept)
         let matrix = (first..<(first + rows)).flatMap { row in data.weights.values[(row * kept)..<((row + 1) * kept)] + padding }
         guard
@@ -451,11 +452,12 @@ private func sharedSetRowPairWeights(
                 matrix, bias: Array(data.bias.values[first..<(first + rows)]), rows: rows, fanIn: columns,
                 activationBits: quantization.activationBits)
         else { return nil }
+        offsets.append(values.count)
         values += paired.weights
-        if set < shared.sets - 1 { values += [Int64](repeating: 0, count: stride - paired.weights.count) }
+        if set < shared.sets - 1 { values += [Int64](repeating: 0, count: (4 - values.count % 4) % 4) }
     }
     return (
-        ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), stride,
+        ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), offsets,
         columns
     )
 }
@@ -534,6 +536,16 @@ private struct WeightLoweringContext {
         case .maxPool2d, .avgPool2d, .clamp: return nil
         }
         guard let data = kind.weightedData else { return nil }
+        if let shared = data.sharedSparse, isSharedSets(data), let estimated = data.estimate?.sparseInstructions,
+            let lowered = setsInstructions(work, data: data, shared: shared, sets: shared.sets),
+            let whole = setsInstructions(
+                work, data: data, shared: shared, rows: data.outputCount,
+                sets: SharedKofNLayout.uniformSetRows(rows: data.outputCount, rowsPerSet: shared.rowsPerSet).count)
+        {
+            // Sets pay per set for their gathers and per row for the rest: priced again over what they compute (the
+            // rest of the estimate, a max pool step after a conv2d, is over all its outputs).
+            return estimated - whole + lowered
+        }
         // A sparse form's estimate is for every row; its rows cost alike, and those stored as constants none.
         guard isPlainDenseTable(data) else {
             return data.estimate?.sparseInstructions.map { $0 * Double(data.rows) / Double(data.outputCount) }
@@ -542,6 +554,29 @@ private struct WeightLoweringContext {
             kind: work, rows: data.rows, fanIn: data.fanIn, keptPerRow: data.fanIn, groupsPerRow: 0, groupKept: 1,
             kernelGranularity: false, weightBytes: data.weights.elementType.byteCount, sparseIndexBytes: 0, nibbleIndices: false)
         return estimate(dense, accumulatorBits: data.accumulator.byteCount * 8, denseWeights: data.weights.values).denseInstructions
+    }
+}
+
+extension WeightLoweringContext {
+    /// The cost model's instructions for the vector-wise sets of `data` over `rows` rows (default: those it
+    /// computes) in `sets` sets, without the dense form's pixel-pair kernel (and so without a max pool step).
+    fileprivate func setsInstructions(
+        _ kind: LayerWork.Kind, data: WeightedStepData, shared: SharedKofNLayout, rows: Int? = nil, sets: Int
+    ) -> Double? {
+        var kind = kind
+        if case .conv(let pixels, let area, _, let pooled, let window) = kind {
+            kind = .conv(outputPixels: pixels, kernelArea: area, pixelPairs: nil, pooled: pooled, windowGather: window)
+        }
+        var work = LayerWork(
+            kind: kind, rows: rows ?? data.rows, fanIn: data.fanIn, keptPerRow: shared.keptPerRow,
+            groupsPerRow: (data.fanIn + shared.n - 1) / shared.n, groupKept: shared.k, kernelGranularity: false,
+            weightBytes: data.weights.elementType.byteCount, sparseIndexBytes: shared.storedIndices.byteCount,
+            nibbleIndices: false, rowsPerSet: shared.rowsPerSet,
+            rowPairColumns: rowPairSetColumns(
+                keptPerRow: shared.keptPerRow, armDSP: armDSP, weightBits: bits, activationBits: activationBits,
+                accumulatorBits: data.accumulator.byteCount * 8))
+        work.sets = sets
+        return estimate(work, accumulatorBits: data.accumulator.byteCount * 8, denseWeights: []).sparseInstructions
     }
 }
 
@@ -702,6 +737,7 @@ private func lowerSharedKofN(
     }
     let layout = SharedKofNLayout(
         k: mask.k, n: mask.n, rowsPerSet: mask.rowsPerSet, keptPerRow: perRow,
+        setRows: SharedKofNLayout.uniformSetRows(rows: q.rows, rowsPerSet: mask.rowsPerSet),
         inputs: ConstantTable(role: .indices, elementType: indexType, shape: [sets, perRow], values: inputs))
     return (estimate, (layout, ConstantTable(role: .weights, elementType: weightType, shape: [q.rows, perRow], values: values)))
 }

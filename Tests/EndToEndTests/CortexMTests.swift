@@ -65,6 +65,12 @@ struct CortexMTests {
         // ...and fc1 kept sparse at 8 of 9 with nibble indices (a partial last group of 1: 57 kept a row, the
         // last nibble padding) before fc2 left unpruned: fc1's constant rows leave its weights and indices.
         ("digits_mlp_wide_k8of9", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
+        // Vector-wise sets without their constant rows (`constantsForSets`): the wide CNN at 2/16 with sets of
+        // 24, conv2 (gathering from the input) keeping 16 and 2 of its sets' rows, 14 constant channels filled
+        // after them, fc's set reading them in that order; the digits MLP at 2/16 with sets of 24, fc1 and fc2
+        // each without 2 rows, fc2 and fc3 reading their inputs in the order stored.
+        ("digits_cnn_wide_sets", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_cnn_wide.json"), encoding: .utf8)) ?? ""),
+        ("digits_mlp_sets", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -123,6 +129,12 @@ struct CortexMTests {
                 $0.sparseLowering = "always"
                 $0.recipePath = recipe
             }
+            if label == "digits_cnn_wide_sets" || label == "digits_mlp_sets" {
+                $0.prune = "kofn"
+                $0.k = 2
+                $0.n = 16
+                $0.kofnRows = 24
+            }
             if label == "cnn_edp" {
                 $0.prune = "edp"
                 $0.sparsity = 0.5
@@ -173,6 +185,15 @@ struct CortexMTests {
             }
             #expect(layers.map { $0.sparse != nil } == [true, false, false])
             #expect(layers.map(\.constantOutputs.count) == [10, 14, 0] && layers.map(\.foldedColumns) == [0, 8, 12])
+        }
+        if label == "digits_cnn_wide_sets" || label == "digits_mlp_sets" {
+            // (rows of each set, constant outputs) of every weighted layer as lowered.
+            let sets = run.result.program.steps.compactMap { step -> String? in
+                guard let data = step.kind.weightedData else { return nil }
+                return "\(data.sharedSparse?.setRows ?? []) \(data.constantOutputs.count)"
+            }
+            #expect(sets == (label == "digits_cnn_wide_sets" ? ["[] 0", "[16, 2] 14", "[10] 0"] : ["[22, 8] 2", "[14] 2", "[10] 0"]),
+                "\(sets)")
         }
         if label == "digits_mlp_wide_k8of9" {
             let first = run.result.program.steps.compactMap { step -> WeightedStepData? in
@@ -276,8 +297,8 @@ struct CortexMTests {
         guard let shared = data.sharedSparse, let table = data.dspWeights, data.dspSetColumns == 4 else { return true }
         let kept = shared.keptPerRow
         for set in 0..<shared.sets {
-            let rows = min(shared.rowsPerSet, data.rows - set * shared.rowsPerSet)
-            let base = set * data.dspSetStride
+            let rows = shared.setRows[set]
+            let base = data.dspSetOffsets[set]
             let pairs = (dspRowPairGroups(rows: rows).last?.rowEnd ?? 0) / 2
             // One column step: each pair's 8 bytes hold (low, high) for columns 0, 2, 1, 3; a lone row's 4 follow.
             for column in kept..<4 {

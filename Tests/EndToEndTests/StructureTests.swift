@@ -171,21 +171,31 @@ struct VectorKofNTests {
         let host = try #require(layouts["host"])
         let hls = try #require(layouts["hls"])
         #expect(host.count == 5 && hls.count == 5)
+        // The host's sets leave out rows proven constant (stored after the others, `rowOrder`) and read
+        // their inputs in the order the layer before stores them (`columnOrder`); hls computes every row.
+        var constants = 0
         for (shared, perRow) in zip(host, hls) {
             let sets = try #require(shared.sharedSparse)
             let rows = try #require(perRow.sparse)
-            #expect(sets.rowsPerSet == min(7, shared.rows) && sets.sets == (shared.rows + 6) / 7)
-            #expect(shared.weights.values == perRow.weights.values, "the same kept weights, row by row")
+            #expect(sets.rowsPerSet == min(7, shared.outputCount) && shared.outputCount == perRow.rows)
+            #expect(sets.setRows.reduce(0, +) == shared.rows && sets.sets == sets.setRows.count)
+            constants += shared.constantOutputs.count
             for row in 0..<shared.rows {
+                let modelRow = shared.rowOrder?[row] ?? row
+                #expect(Array(shared.weights.values[(row * sets.keptPerRow)..<((row + 1) * sets.keptPerRow)])
+                    == Array(perRow.weights.values[(modelRow * rows.keptPerRow)..<((modelRow + 1) * rows.keptPerRow)]),
+                    "the same kept weights, row by row")
                 // The hls table's group-relative indices, made absolute, are the row's set's input list.
                 let absolute = (0..<rows.keptPerRow).map { j in
                     (j < rows.fullGroups * rows.k ? j / rows.k : rows.fullGroups) * rows.n
-                        + Int(rows.indices.values[row * rows.keptPerRow + j])
+                        + Int(rows.indices.values[modelRow * rows.keptPerRow + j])
                 }
-                let set = row / sets.rowsPerSet
-                #expect(absolute == sets.inputs.values[(set * sets.keptPerRow)..<((set + 1) * sets.keptPerRow)].map { Int($0) })
+                let set = sets.set(ofRow: row)
+                let inputs = sets.inputs.values[(set * sets.keptPerRow)..<((set + 1) * sets.keptPerRow)].map { Int($0) }
+                #expect(absolute == inputs.map { shared.columnOrder?[$0] ?? $0 })
             }
         }
+        #expect(constants > 0, "the model's dead units should leave some set")
     }
 
     @Test("mcu, under auto: sets of fewer than 4 kept that lose to dense still get the per-row form's chance")

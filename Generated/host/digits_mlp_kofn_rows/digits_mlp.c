@@ -435,15 +435,15 @@ static GEN_LAYER_FUNCTION void digits_mlp_l2_fc3(const int8_t x[16], int8_t y[10
     }
     /* set 1: 2 rows */
     for (s = 1; s < 2; ++s, idx += 4) {
-        const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
-        int8_t *const ys = &y[s * 8];
-        const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
+        const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 2 + 6];
+        int8_t *const ys = &y[s * 2 + 6];
+        const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 2 + 6];
         int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }
         {
-            const int8_t *w = &digits_mlp_l2_fc3_w[s * 8][0];
+            const int8_t *w = &digits_mlp_l2_fc3_w[s * 2 + 6][0];
             int o;
             for (o = 0; o < 2; ++o, w += 4) {
                 int32_t acc = bs[o];

@@ -188,7 +188,7 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (674 bytes) ---- */
+/* ---- Constant tables (574 bytes) ---- */
 
 #if GEN_ARM_DSP
 /* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0); channel after channel, the 24 of 40 that are not zero (no term reads a zero word) */
@@ -240,33 +240,28 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' kept weights, 16 rows x 20 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits -1..30 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
-static const int8_t digits_cnn_l2_conv2_w[320] __attribute__((aligned(4))) = {
-    67, 0, -4, -1, 52, 0, 59, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    -48, -2, -95, -2, -50, 0, -28, -1, -24, -1, 62, 0, -46, -1, -63, -1,
-    0, 0, 0, 0, 0, 0, 0, 0, 43, 0, 76, 0, 50, 0, -38, -1,
-    -32, -1, -55, -1, -25, -1, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    -32, -20, 48, -90, -28, 10, -20, -1, 41, 0, -95, -1, 52, 0, -56, -1,
-    0, 0, 0, 0, 0, 0, 0, 0, 55, 0, 17, 0, 18, 4, -51, -1,
-    27, 0, 8, 0, -63, -1, -16, -1, 0, 0, 0, 0, 0, 0, 0, 0,
-    32, -6, 50, 0, 13, 0, 33, -17, -28, -1, 30, 0, -17, -1, 46, 0,
-    -58, -1, -4, -1, -62, -1, 109, 0, -55, 33, -24, -35, 60, -37, 46, 0,
-    -23, -1, -7, -1, 48, -117, 63, 0, 31, -16, -28, -1, -83, -1, 99, 0,
-    -64, -37, 87, -60, -19, -56, -24, -41, 0, 55, 0, -37, 0, 14, 0, 101,
-    41, 0, 42, 0, -19, -1, -49, -1, -67, 16, 41, -25, -13, 33, 37, -15,
-    0, -34, 0, -14, 0, 21, 0, -29, 80, 0, 86, 0, 43, 0, -45, -1,
-    13, 43, -54, 97, 9, 85, -48, -59, 0, -33, 0, -21, 0, -42, 0, -20,
-    29, 0, -1, -1, -13, -1, 98, 0, 2, -26, 53, -32, 20, 78, 32, -8,
-    0, 82, 0, 68, 0, -45, 0, 33, -20, -1, -33, -1, 58, 0, -54, -1,
-    54, 7, 21, 7, 16, 13, -24, 0, 0, -58, 0, 101, 0, 56, 0, -24,
-    52, 0, 2, 0, -72, -1, 98, 0, 24, 10, -43, 2, 59, 39, -3, -44,
-    36, -60, -61, -30, 40, -65, -106, 26, 39, 100, 47, 15, 16, -65, -8, 2,
-    50, -28, -52, -38, -5, -27, -22, -56, -25, 19, -48, -74, 60, -36, -27, 29
+/* 'conv2' kept weights, 12 rows x 20 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits -1..30 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
+static const int8_t digits_cnn_l2_conv2_w[240] __attribute__((aligned(4))) = {
+    67, 0, -4, -1, 52, 0, 59, 0, -48, -2, -95, -2, -50, 0, -28, -1,
+    -28, -1, 30, 0, -17, -1, 46, 0, -24, -1, 62, 0, -46, -1, -63, -1,
+    43, 0, 76, 0, 50, 0, -38, -1, -58, -1, -4, -1, -62, -1, 109, 0,
+    -32, -1, -55, -1, -25, -1, 45, 0, -32, -20, 48, -90, -28, 10, -20, -1,
+    -55, 33, -24, -35, 60, -37, 46, 0, 41, 0, -95, -1, 52, 0, -56, -1,
+    55, 0, 17, 0, 18, 4, -51, -1, -23, -1, -7, -1, 48, -117, 63, 0,
+    27, 0, 8, 0, -63, -1, -16, -1, 32, -6, 50, 0, 13, 0, 33, -17,
+    31, -16, -28, -1, -83, -1, 99, 0, -64, -37, 87, -60, -19, -56, -24, -41,
+    55, 41, -37, 41, 14, -19, 101, -49, 24, 10, -43, 2, 59, 39, -3, -44,
+    -67, 16, 41, -25, -13, 33, 37, -15, -34, 79, -14, 85, 21, 43, -29, -46,
+    36, -60, -61, -30, 40, -65, -106, 26, 13, 43, -54, 97, 9, 85, -48, -59,
+    -33, 28, -21, -2, -42, -14, -20, 97, 39, 100, 47, 15, 16, -65, -8, 2,
+    2, -26, 53, -32, 20, 78, 32, -8, 82, -20, 68, -33, -45, 57, 33, -54,
+    50, -28, -52, -38, -5, -27, -22, -56, 54, 7, 21, 7, 16, 13, -24, 0,
+    -58, 51, 101, 2, 56, -72, -24, 97, -25, 19, -48, -74, 60, -36, -27, 29
 };
 
 #else
-/* 'conv2' kept weights, 16 rows x 20 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits -1..30 per output */
-static const int8_t digits_cnn_l2_conv2_w[16][20] __attribute__((aligned(4))) = {
+/* 'conv2' kept weights, 12 rows x 20 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits -1..30 per output */
+static const int8_t digits_cnn_l2_conv2_w[12][20] __attribute__((aligned(4))) = {
     { /* row 0 */
         67, 52, -4, 59, -24, -46, 62, -63, -32, -25, -55, 45, 41, 52, -95, -56,
         27, -63, 8, -16
@@ -276,58 +271,42 @@ static const int8_t digits_cnn_l2_conv2_w[16][20] __attribute__((aligned(4))) = 
         0, 0, 0, 0
     },
     { /* row 2 */
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0
-    },
-    { /* row 3 */
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0
-    },
-    { /* row 4 */
         -48, -50, -95, -28, 43, 50, 76, -38, -32, -28, 48, -20, 55, 18, 17, -51,
         32, 13, 50, 33
     },
-    { /* row 5 */
+    { /* row 3 */
         -1, 1, -1, 0, 0, 0, 0, 0, -19, 11, -90, 0, 0, 4, 0, 0,
         -6, 0, 0, -17
     },
-    { /* row 6 */
+    { /* row 4 */
         -28, -17, 30, 46, -58, -62, -4, 109, -55, 60, -24, 46, -23, 48, -7, 63,
         31, -83, -28, 99
     },
-    { /* row 7 */
+    { /* row 5 */
         0, 0, 0, 0, 0, 0, 0, 0, 34, -37, -34, 0, 0, -117, 0, 0,
         -16, 0, 0, 0
     },
-    { /* row 8 */
+    { /* row 6 */
         -64, -19, 87, -24, -67, -13, 41, 37, 13, 9, -54, -48, 2, 20, 53, 32,
         54, 16, 21, -24
     },
-    { /* row 9 */
+    { /* row 7 */
         -36, -55, -60, -40, 17, 34, -25, -15, 43, 85, 98, -58, -26, 78, -32, -8,
         7, 13, 7, 1
     },
-    { /* row 10 */
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0
-    },
-    { /* row 11 */
+    { /* row 8 */
         55, 14, -37, 101, -34, 21, -14, -29, -33, -42, -21, -20, 82, -45, 68, 33,
         -58, 56, 101, -24
     },
-    { /* row 12 */
+    { /* row 9 */
         41, -19, 42, -49, 80, 43, 86, -45, 29, -13, -1, 98, -20, 58, -33, -54,
         52, -72, 2, 98
     },
-    { /* row 13 */
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0
-    },
-    { /* row 14 */
+    { /* row 10 */
         24, 59, -43, -3, 36, 40, -61, -106, 39, 16, 47, -8, 50, -5, -52, -22,
         -25, 60, -48, -27
     },
-    { /* row 15 */
+    { /* row 11 */
         10, 39, 3, -43, -60, -65, -29, 27, 100, -65, 15, 3, -28, -26, -37, -55,
         20, -36, -73, 30
     }
@@ -348,14 +327,14 @@ static const uint8_t digits_cnn_l2_conv2_idx[2][20] __attribute__((aligned(4))) 
 };
 
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
-static const int32_t digits_cnn_l2_conv2_b[16] __attribute__((aligned(4))) = {
-    -762, -2, -1180861229, -913567100, -195, -2557331, -595, -130468329,
-    1075, 2110, -1327470195, 2261, -790, -1280567864, -540, 1179
+static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
+    -762, -913567100, -195, -2557331, -595, -130468329, 1075, 2110,
+    2261, -790, -540, 1179
 };
 
 /* 'conv2' right shift from accumulator to output format, per output */
-static const int8_t digits_cnn_l2_conv2_shift[16] __attribute__((aligned(4))) = {
-    7, 0, 30, 31, 7, 21, 7, 27, 7, 7, 28, 7, 7, 30, 7, 7
+static const int8_t digits_cnn_l2_conv2_shift[12] __attribute__((aligned(4))) = {
+    7, 31, 7, 21, 7, 27, 7, 7, 7, 7, 7, 7
 };
 
 #if GEN_ARM_DSP
@@ -406,10 +385,10 @@ static const int8_t digits_cnn_l5_fc_w[10][4] __attribute__((aligned(4))) = {
 /* 'fc' input of each kept weight, one list per set of 8 rows */
 static const uint8_t digits_cnn_l5_fc_idx[2][4] __attribute__((aligned(4))) = {
     { /* row 0 */
-        8, 12, 14, 15
+        6, 9, 10, 11
     },
     { /* row 1 */
-        0, 9, 12, 15
+        0, 7, 9, 11
     }
 };
 
@@ -663,7 +642,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
     }
 #endif
 }
-/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q2.5, out Q3.4, weights frac bits -1..30 per output; vector-wise k-of-n 4/16 shared by 8 rows, 320 of 1152 weights kept (72.2% sparse); accumulator int32_t */
+/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q2.5, out Q3.4, weights frac bits -1..30 per output; vector-wise k-of-n 4/16 shared by 8 rows, 240 of 864 weights kept (72.2% sparse); accumulator int32_t; the outputs of the model's rows 1 (0), 2 (0), 10 (0), 13 (0) are the same for every input (proven over the input's range): stored as constants after the others, not computed; outputs stored in the order of the model's rows 0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 1, 2, 10, 13 */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
     /* Vector-wise k-of-n straight from the input: each set of 8 output channels keeps the same
@@ -679,11 +658,11 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
             {
                 const uint8_t *idx = &digits_cnn_l2_conv2_idx[0][0];
                 int s;
-                /* sets 0..1: 8 rows each */
+                /* sets 0..1: 6 rows each */
                 for (s = 0; s < 2; ++s, idx += 20) {
-                    const int32_t *const bs = &digits_cnn_l2_conv2_b[s * 8];
-                    int8_t *const ys = &y[s * 32 + p];
-                    const int8_t *const ss = &digits_cnn_l2_conv2_shift[s * 8];
+                    const int32_t *const bs = &digits_cnn_l2_conv2_b[s * 6];
+                    int8_t *const ys = &y[s * 24 + p];
+                    const int8_t *const ss = &digits_cnn_l2_conv2_shift[s * 6];
                     int j;
 #if GEN_ARM_DSP
                     /* the gather, four inputs to a word */
@@ -692,7 +671,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                             | (uint32_t)(uint8_t)win[idx[j + 2]] << 16 | (uint32_t)(uint8_t)win[idx[j + 3]] << 24);
                     }
                     {
-                        const int8_t *const wset = &digits_cnn_l2_conv2_w[s * 160];
+                        const int8_t *const wset = &digits_cnn_l2_conv2_w[s * 120];
                         int o;
                         /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                          * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
@@ -836,92 +815,15 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                             ys[(o + 4) * 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 96);
                             ys[(o + 5) * 4] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 96);
                         }
-                        for (o = 6; o < 8; o += 2) {
-                            const int8_t *xp = scol;
-                            int32_t low0 = bs[o], mix0 = low0;
-                            int32_t acc0, acc1;
-                            do {
-                                {
-                                    const int32_t xs = gen_read4(xp);
-                                    const int32_t xEven = __sxtb16(xs);
-                                    const int32_t xOdd = gen_sxtb16_odd(xs);
-                                    int32_t ws[2];
-                                    gen_read8_aligned(ws, &w[0]);
-                                    mix0 = __smlad(ws[0], xEven, mix0);
-                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                    mix0 = __smlad(ws[1], xOdd, mix0);
-                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                    w += 8;
-                                }
-                                xp += 4;
-                                {
-                                    const int32_t xs = gen_read4(xp);
-                                    const int32_t xEven = __sxtb16(xs);
-                                    const int32_t xOdd = gen_sxtb16_odd(xs);
-                                    int32_t ws[2];
-                                    gen_read8_aligned(ws, &w[0]);
-                                    mix0 = __smlad(ws[0], xEven, mix0);
-                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                    mix0 = __smlad(ws[1], xOdd, mix0);
-                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                    w += 8;
-                                }
-                                xp += 4;
-                                {
-                                    const int32_t xs = gen_read4(xp);
-                                    const int32_t xEven = __sxtb16(xs);
-                                    const int32_t xOdd = gen_sxtb16_odd(xs);
-                                    int32_t ws[2];
-                                    gen_read8_aligned(ws, &w[0]);
-                                    mix0 = __smlad(ws[0], xEven, mix0);
-                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                    mix0 = __smlad(ws[1], xOdd, mix0);
-                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                    w += 8;
-                                }
-                                xp += 4;
-                                {
-                                    const int32_t xs = gen_read4(xp);
-                                    const int32_t xEven = __sxtb16(xs);
-                                    const int32_t xOdd = gen_sxtb16_odd(xs);
-                                    int32_t ws[2];
-                                    gen_read8_aligned(ws, &w[0]);
-                                    mix0 = __smlad(ws[0], xEven, mix0);
-                                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                    mix0 = __smlad(ws[1], xOdd, mix0);
-                                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                    w += 8;
-                                }
-                                xp += 4;
-                            } while (xp != &scol[16]);
-                            {
-                                const int32_t xs = gen_read4(xp);
-                                const int32_t xEven = __sxtb16(xs);
-                                const int32_t xOdd = gen_sxtb16_odd(xs);
-                                int32_t ws[2];
-                                gen_read8_aligned(ws, &w[0]);
-                                mix0 = __smlad(ws[0], xEven, mix0);
-                                low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                                mix0 = __smlad(ws[1], xOdd, mix0);
-                                low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                                w += 8;
-                            }
-                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
-                            acc0 = low0;
-                            acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                            /* requantized outputs */
-                            ys[o * 4] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 96);
-                            ys[(o + 1) * 4] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 96);
-                        }
                     }
 #else
                     for (j = 0; j < 20; ++j) {
                         scol[j] = win[idx[j]];
                     }
                     {
-                        const int8_t *w = &digits_cnn_l2_conv2_w[s * 8][0];
+                        const int8_t *w = &digits_cnn_l2_conv2_w[s * 6][0];
                         int o;
-                        for (o = 0; o < 8; ++o, w += 20) {
+                        for (o = 0; o < 6; ++o, w += 20) {
                             int32_t acc = bs[o];
                             int i;
                             for (i = 0; i < 20; ++i) {
@@ -933,6 +835,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
 #endif
                 }
             }
+        }
+    }
+    /* output channels that are the same for every input (proven): filled, not computed */
+    {
+        int q;
+        for (q = 0; q < 4; ++q) {
+            y[12 * 4 + q] = 0;
+            y[13 * 4 + q] = 0;
+            y[14 * 4 + q] = 0;
+            y[15 * 4 + q] = 0;
         }
     }
 }
@@ -955,7 +867,7 @@ static void digits_cnn_l3_pool2(const int8_t x[64], int8_t y[16])
     }
 }
 
-/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q4.3, weights frac bits 5..7 per output; vector-wise k-of-n 4/16 shared by 8 rows, 40 of 160 weights kept (75.0% sparse); accumulator int32_t */
+/* Layer 'fc': dense [16] -> [10], activation none; in Q3.4, out Q4.3, weights frac bits 5..7 per output; vector-wise k-of-n 4/16 shared by 8 rows, 40 of 160 weights kept (75.0% sparse); accumulator int32_t; columns in the order the previous layer stores its outputs */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t x[16], int8_t y[10])
 {
     /* Vector-wise k-of-n: each set of 8 rows keeps the same 4 inputs (4 of every 16), listed
@@ -977,7 +889,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                 | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
         }
         {
-            const int8_t *const wset = &digits_cnn_l5_fc_w[s * 32];
+            const int8_t *const wset = &digits_cnn_l5_fc_w[0];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
@@ -1071,9 +983,9 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
     }
     /* set 1: 2 rows */
     for (s = 1; s < 2; ++s, idx += 4) {
-        const int32_t *const bs = &digits_cnn_l5_fc_b[s * 8];
-        int8_t *const ys = &y[s * 8];
-        const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 8];
+        const int32_t *const bs = &digits_cnn_l5_fc_b[s * 2 + 6];
+        int8_t *const ys = &y[s * 2 + 6];
+        const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 2 + 6];
         int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
@@ -1082,7 +994,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                 | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
         }
         {
-            const int8_t *const wset = &digits_cnn_l5_fc_w[s * 32];
+            const int8_t *const wset = &digits_cnn_l5_fc_w[32];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
@@ -1120,7 +1032,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             col[j] = x[idx[j]];
         }
         {
-            const int8_t *w = &digits_cnn_l5_fc_w[s * 8][0];
+            const int8_t *w = &digits_cnn_l5_fc_w[s * 2 + 6][0];
             int o;
             for (o = 0; o < 2; ++o, w += 4) {
                 int32_t acc = bs[o];

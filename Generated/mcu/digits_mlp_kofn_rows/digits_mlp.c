@@ -881,7 +881,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                 | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
         }
         {
-            const int8_t *const wset = &digits_mlp_l2_fc3_w[s * 32];
+            const int8_t *const wset = &digits_mlp_l2_fc3_w[0];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
@@ -975,9 +975,9 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
     }
     /* set 1: 2 rows */
     for (s = 1; s < 2; ++s, idx += 4) {
-        const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
-        int8_t *const ys = &y[s * 8];
-        const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
+        const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 2 + 6];
+        int8_t *const ys = &y[s * 2 + 6];
+        const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 2 + 6];
         int j;
 #if GEN_ARM_DSP
         /* the gather, four inputs to a word */
@@ -986,7 +986,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                 | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
         }
         {
-            const int8_t *const wset = &digits_mlp_l2_fc3_w[s * 32];
+            const int8_t *const wset = &digits_mlp_l2_fc3_w[32];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
@@ -1024,7 +1024,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             col[j] = x[idx[j]];
         }
         {
-            const int8_t *w = &digits_mlp_l2_fc3_w[s * 8][0];
+            const int8_t *w = &digits_mlp_l2_fc3_w[s * 2 + 6][0];
             int o;
             for (o = 0; o < 2; ++o, w += 4) {
                 int32_t acc = bs[o];
