@@ -212,7 +212,7 @@ package func writeReport(
                 ("pqIndex", rounded(pqIndex(keptValues))),
                 ("indexBitsPerKeptWeight", data.darb.map { darb in
                     rounded(Double(darb.indexBytes * 8) / Double(max(kept, 1))) }
-                    ?? data.sharedSparse.map { rounded(Double($0.storedIndices.byteCount * 8) / Double(max(kept, 1))) }
+                    ?? data.sharedSparse.map { rounded(Double($0.storedIndices.byteCount * 8) / Double(max(data.rows * $0.keptPerRow, 1))) }
                     ?? .int(data.sparse?.indexBits ?? 0)),
                 ("indexBitsPerKeptKernel", .int(data.kernelSparse.map { $0.channels.elementType.byteCount * 8 } ?? 0)),
                 ("macs", .int(macs)), ("denseMacs", .int(total * positions)),
@@ -556,7 +556,7 @@ private func sharedStructure(_ shared: SharedKofNLayout, conv: Bool) -> String {
     let gathered = !conv ? "gathered once per set"
         : shared.windowOffsets == nil ? "gathered from the im2col column once per set and output pixel"
         : "gathered from the input (offsets from the pixel's window) once per set and output pixel"
-    return "vector-wise k-of-n: each set of \(shared.rowsPerSet) rows shares one list of kept inputs (\(bits)-bit positions), \(gathered); the set's rows run dense over them"
+    return "vector-wise k-of-n: each set of \(shared.setSizeText) rows shares one list of kept inputs (\(bits)-bit positions), \(gathered); the set's rows run dense over them"
 }
 
 private extension StepKind {

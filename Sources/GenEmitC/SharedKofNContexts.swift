@@ -23,6 +23,7 @@ struct SharedSetsKernelContext {
     var outputs: String
     var k: String
     var n: String
+    /// The rows of a set, for the header comment (`SharedKofNLayout.setSizeText`).
     var rowsPerSet: String
     var keptPerRow: String
     var column: String
@@ -116,7 +117,7 @@ func sharedSetsContext(
         biasTable: layer.biasTable, indexTable: layer.indexTable, indexType: shared.storedIndices.elementType.cName,
         shiftTable: shiftTable, rowShift: shift(0), clampLow: layer.clampLow, clampHigh: layer.clampHigh,
         inputs: String(data.fanIn), outputs: String(data.outputCount), k: String(shared.k), n: String(shared.n),
-        rowsPerSet: String(shared.rowsPerSet), keptPerRow: String(kept),
+        rowsPerSet: shared.setSizeText, keptPerRow: String(kept),
         column: "\(arena)[\(columnOffset + (convPixels == nil || window ? 0 : data.fanIn))]",
         gatherSource: convPixels == nil ? "x" : window ? "win" : "col", setColumn: setColumn,
         plainOutput: output(0),

@@ -65,7 +65,9 @@ private func orderText(_ data: WeightedStepData) -> String {
     if let order = data.rowOrder {
         text += "; outputs stored in the order of the model's rows " + order.map(String.init).joined(separator: ", ")
         let computed = order.prefix(data.rows)
-        if computed != computed.sorted()[...] {
+        if data.sharedSparse != nil, data.rows < data.outputCount {
+            text += " (each set's computed rows together, sets with more rows first; the next layer reads them so)"
+        } else if computed != computed.sorted()[...] {
             text += " (rows of one requantization shift together, so the Arm DSP kernel takes it as a constant; the next layer reads them so)"
         }
     }
@@ -94,7 +96,7 @@ private func sparsityText(_ data: WeightedStepData, pixels: Int = 1) -> String {
     if let shared = data.sharedSparse {
         let kept = data.rows * shared.keptPerRow
         let total = data.rows * data.fanIn
-        return "vector-wise k-of-n \(shared.k)/\(shared.n) shared by \(shared.rowsPerSet) rows, \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
+        return "vector-wise k-of-n \(shared.k)/\(shared.n) shared by \(shared.setSizeText) rows, \(kept) of \(total) weights kept (\(String(format1: Double(total - kept) * 100 / Double(total)))% sparse)"
     }
     if let darb = data.darb {
         let kept = darb.groups.reduce(0) { $0 + $1.weights.values.count }

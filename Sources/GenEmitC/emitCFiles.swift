@@ -414,7 +414,7 @@ private func weightedContext(
     if let kernels = data.kernelSparse {
         weightDesc = "'\(name)' kept kernels, \(data.rows) output channels x \(kernels.keptPerRow) kernels (\(kernels.k) of every \(kernels.n) input channels), \(describeWeightFormats(layer))"
     } else if let shared = data.sharedSparse {
-        weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(shared.keptPerRow) (\(shared.k) of every \(shared.n) inputs, the same inputs in each set of \(shared.rowsPerSet) rows), \(describeWeightFormats(layer))"
+        weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(shared.keptPerRow) (\(shared.k) of every \(shared.n) inputs, the same inputs in each set of \(shared.setSizeText) rows), \(describeWeightFormats(layer))"
     } else if let sparse = data.sparse {
         weightDesc = "'\(name)' kept weights, \(data.rows) rows x \(sparse.keptPerRow) (\(sparse.k) of every \(sparse.n) inputs), \(describeWeightFormats(layer))"
     } else {
@@ -481,7 +481,7 @@ private func weightedContext(
             : "input of each kept weight as its offset in x from the output pixel's window origin"
         tables += CTableWriter.table(
             shared.storedIndices, name: tableName(.indices), attribute: attribute,
-            comment: "'\(name)' \(what), one list per set of \(shared.rowsPerSet) rows")
+            comment: "'\(name)' \(what), one list per set of \(shared.setSizeText) rows")
         flash += shared.storedIndices.byteCount
     }
     if let kernels = data.kernelSparse {

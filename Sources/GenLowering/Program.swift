@@ -161,6 +161,13 @@ package struct SharedKofNLayout: Sendable {
         preconditionFailure("row \(row) past the sets' \(first) rows")
     }
 
+    /// The rows of a set, for comments: `rowsPerSet`, or "up to" it where some set other than the last has
+    /// fewer (rows left out as constants).
+    package var setSizeText: String {
+        setRows == Self.uniformSetRows(rows: setRows.reduce(0, +), rowsPerSet: rowsPerSet)
+            ? String(rowsPerSet) : "up to \(rowsPerSet)"
+    }
+
     /// Sets of `rowsPerSet` rows over `rows` rows, the last shorter.
     package static func uniformSetRows(rows: Int, rowsPerSet: Int) -> [Int] {
         stride(from: 0, to: rows, by: rowsPerSet).map { min(rowsPerSet, rows - $0) }

@@ -9,8 +9,9 @@ let denseMargin = 0.1
 /// The per-layer choice (`estimateLayerCost`) prices a dense form with every row. But a dense layer whose
 /// consumer is dense too stops computing the outputs proven constant (`removeConstantOutputs`,
 /// `removeConstantChannels`), and the consumer reads fewer columns: trained units that never pass their
-/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Of the sparse forms only a dense
-/// k-of-n layer with its own indices per row, before a dense consumer, saves its constant rows too.
+/// relu are such outputs (the wide digits CNN's conv2 has 16 of 32). Of the sparse forms a dense k-of-n
+/// layer with its own indices per row before a dense consumer, and a dense or conv2d layer with vector-wise
+/// sets before a dense consumer (plain or with sets), save their constant rows too (`constantsForSets`).
 ///
 /// So for each producer and consumer of which at least one is not plain dense, the pair is tried dense
 /// with the removal done, and kept where the cost model (`instructions`) prices the two steps at least
@@ -40,10 +41,11 @@ func lowerDenseWhereConstantOutputsPay(
         guard let producerData = kinds[producer].0.weightedData, let consumerData = kinds[consumer].0.weightedData,
             !(isPlainDenseTable(producerData) && isPlainDenseTable(consumerData))
         else { continue }
-        // The present forms as they will be lowered: a k-of-n producer before a dense consumer leaves its
-        // constant outputs out too.
+        // The present forms as they will be lowered: a k-of-n or sets producer before a dense consumer leaves
+        // its constant outputs out too.
         var present = kinds
         _ = removeConstantOutputs(at: producer, &present, activationRange: activationRange, rowPairs: rowPairs)
+            ?? removeConstantChannels(at: producer, &present, activationRange: activationRange, rowPairs: rowPairs)
         guard let producerNow = instructions(present[producer].0), let consumerNow = instructions(present[consumer].0)
         else { continue }
         let before = producerNow + consumerNow

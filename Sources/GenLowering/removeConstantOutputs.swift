@@ -105,8 +105,8 @@ func removeConstantOutputs(
 
 /// The same for a dense conv2d whose table takes the Arm DSP row-pair order (not the lane-pair kernel of
 /// few inputs), or a conv2d with vector-wise sets: output channels proven constant are filled with their value after the computed ones, and
-/// the first plain dense layer after it, across pools and clamps (which keep channels apart) and a flatten,
-/// reads its columns in that channel order (each channel a run of the pooled pixels; its fan-in must be
+/// the first dense layer after it (plain, or with sets: `followColumns`), across pools and clamps (which keep
+/// channels apart) and a flatten, reads its columns in that channel order (each channel a run of the pooled pixels; its fan-in must be
 /// the channels times that run), and not those of channels of zeros. Where a field overhangs
 /// the input its taps read 0, so 0 joins the input's range. For the conv2d at `position` alone: the
 /// position of its consumer whose columns followed, or nil when nothing changed.

@@ -125,6 +125,22 @@ struct RowOrderSimulationTests {
         #expect(runs[0].simulated == runs[1].simulated)
     }
 
+    @Test("auto prices a conv2d's sets as lowered, without their constant channels: the wide CNN at 4/16 in sets of 2 keeps conv2 sparse")
+    func setsPricedAsLowered() throws {
+        let run = try Verification.prepare(modelText: Self.example("digits_cnn_wide"), label: "sets-priced", target: "mcu", vectorCount: 4) {
+            options in
+            options.prune = "kofn"
+            options.k = 4
+            options.n = 16
+            options.kofnRows = 2
+        }
+        // Priced with all 32 channels (13,722 instructions with fc) the pair went dense (11,371); without its
+        // 16 constant ones conv2 takes 9,221 and stays sparse.
+        let conv2 = Self.weighted(run.result.program)[1]
+        #expect(conv2.sharedSparse != nil && !conv2.constantOutputs.isEmpty)
+        #expect(conv2.estimate?.reason.contains("as lowered, without its constant outputs") == true)
+    }
+
     private func isPlainDense(_ data: WeightedStepData) -> Bool {
         data.sparse == nil && data.sharedSparse == nil && data.kernelSparse == nil && data.darb == nil
     }

@@ -240,7 +240,7 @@ static const int8_t digits_cnn_l0_conv1_shift[8] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' kept weights, 12 rows x 20 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits -1..30 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
+/* 'conv2' kept weights, 12 rows x 20 (4 of every 16 inputs, the same inputs in each set of up to 8 rows), weights frac bits -1..30 per output; in the Arm DSP row-pair order (blocks of up to three row pairs, two rows per int16 lane; each set of rows from a multiple of 4 bytes) */
 static const int8_t digits_cnn_l2_conv2_w[240] __attribute__((aligned(4))) = {
     67, 0, -4, -1, 52, 0, 59, 0, -48, -2, -95, -2, -50, 0, -28, -1,
     -28, -1, 30, 0, -17, -1, 46, 0, -24, -1, 62, 0, -46, -1, -63, -1,
@@ -260,7 +260,7 @@ static const int8_t digits_cnn_l2_conv2_w[240] __attribute__((aligned(4))) = {
 };
 
 #else
-/* 'conv2' kept weights, 12 rows x 20 (4 of every 16 inputs, the same inputs in each set of 8 rows), weights frac bits -1..30 per output */
+/* 'conv2' kept weights, 12 rows x 20 (4 of every 16 inputs, the same inputs in each set of up to 8 rows), weights frac bits -1..30 per output */
 static const int8_t digits_cnn_l2_conv2_w[12][20] __attribute__((aligned(4))) = {
     { /* row 0 */
         67, 52, -4, 59, -24, -46, 62, -63, -32, -25, -55, 45, 41, 52, -95, -56,
@@ -314,7 +314,7 @@ static const int8_t digits_cnn_l2_conv2_w[12][20] __attribute__((aligned(4))) = 
 
 #endif
 
-/* 'conv2' input of each kept weight as its offset in x from the output pixel's window origin, one list per set of 8 rows */
+/* 'conv2' input of each kept weight as its offset in x from the output pixel's window origin, one list per set of up to 8 rows */
 static const uint8_t digits_cnn_l2_conv2_idx[2][20] __attribute__((aligned(4))) = {
     { /* row 0 */
         8, 9, 18, 20, 32, 33, 41, 48, 54, 65, 69, 80, 84, 98, 100, 112,
@@ -642,10 +642,10 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
     }
 #endif
 }
-/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q2.5, out Q3.4, weights frac bits -1..30 per output; vector-wise k-of-n 4/16 shared by 8 rows, 240 of 864 weights kept (72.2% sparse); accumulator int32_t; the outputs of the model's rows 1 (0), 2 (0), 10 (0), 13 (0) are the same for every input (proven over the input's range): stored as constants after the others, not computed; outputs stored in the order of the model's rows 0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 1, 2, 10, 13 */
+/* Layer 'conv2': conv2d 3x3 stride 1x1 pad top 0 left 0, [8, 4, 4] -> [16, 2, 2], activation relu6; in Q2.5, out Q3.4, weights frac bits -1..30 per output; vector-wise k-of-n 4/16 shared by up to 8 rows, 240 of 864 weights kept (72.2% sparse); accumulator int32_t; the outputs of the model's rows 1 (0), 2 (0), 10 (0), 13 (0) are the same for every input (proven over the input's range): stored as constants after the others, not computed; outputs stored in the order of the model's rows 0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 14, 15, 1, 2, 10, 13 (each set's computed rows together, sets with more rows first; the next layer reads them so) */
 static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int8_t x[128], int8_t y[64])
 {
-    /* Vector-wise k-of-n straight from the input: each set of 8 output channels keeps the same
+    /* Vector-wise k-of-n straight from the input: each set of up to 8 output channels keeps the same
      * 20 of its 72 inputs (4 of every 16), listed as offsets from an output pixel's
      * window origin in x; per pixel, each set gathers them into scol (in the arena, between this layer's input
      * and output) and runs its channels over scol. */
