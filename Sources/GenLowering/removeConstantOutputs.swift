@@ -261,8 +261,7 @@ extension WeightedStepData {
         weights.values = rows.flatMap { weights.values[($0 * stride)..<(($0 + 1) * stride)] }
         weights.shape = [rows.count, stride]
         if var layout = sparse {
-            layout.indices.values = rows.flatMap { layout.indices.values[($0 * stride)..<(($0 + 1) * stride)] }
-            layout.indices.shape = [rows.count, stride]
+            layout.indices = layout.indices.keepingRows(rows)
             sparse = layout
         }
         if var shared = sharedSparse {
