@@ -51,10 +51,14 @@ struct SharedSetsKernelContext {
     var outWidth: String = ""
     /// The weights are also in the row-pair order (`dspWeights`), each set from `SharedSetRunContext.weightBase`.
     var paired: Bool
-    /// The DSP gather writes four inputs per word up to `gatherQuadEnd`, then the rest one by one.
+    /// The DSP gather writes four inputs per word up to `gatherQuadEnd`, then the rest one by one: written
+    /// out (`gatherWords`, `gatherTail`) where the set keeps at most `unrolledGatherLimit` inputs, else loops.
     var gatherQuadEnd: String
     var hasGatherQuads: Bool
     var hasGatherTail: Bool
+    var gatherUnrolled: Bool
+    var gatherWords: [GatherWordContext]
+    var gatherTail: [String]
     /// Where the row-pair kernel reads more columns (`WeightedStepData.dspSetColumns`) than the kept inputs.
     var columnPadNote: String?
     var runs: [SharedSetRunContext]
@@ -64,6 +68,20 @@ struct SharedSetsKernelContext {
     var constantOutputs: [ConstantOutputContext] = []
     var outPixels: String = ""
 }
+
+/// One word of the written-out gather: the set's inputs `first`..`first + 3`.
+struct GatherWordContext {
+    var first: String
+    var second: String
+    var third: String
+    var fourth: String
+}
+
+/// A set keeping at most this many inputs has its gather written out word by word. Why: in a run of one set
+/// GCC then reads the index table at constant places and folds it into the loads' offsets (the digits MLP
+/// at 4/16 in sets of 24, Cortex-M4 -O2: 1,158 to 1,063 instructions); a longer gather keeps its loop, whose
+/// code stays the same size whatever the set keeps (LeNet's fc1 keeps 196 inputs a set at 4/16).
+let unrolledGatherLimit = 48
 
 /// Consecutive sets with the same number of rows (all full sets, then a last shorter one; fewer where
 /// constant rows were stored apart), and set s's first row and first weight as C expressions of s.
@@ -123,6 +141,8 @@ func sharedSetsContext(
         plainOutput: output(0),
         paired: data.dspWeights != nil, gatherQuadEnd: String(kept / 4 * 4),
         hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0,
+        gatherUnrolled: kept <= unrolledGatherLimit,
+        gatherWords: gatherWords(kept: kept), gatherTail: (kept / 4 * 4..<kept).map(String.init),
         columnPadNote: data.dspSetColumns > kept
             ? "the row-pair kernel reads \(data.dspSetColumns) columns: the weights after the \(kept) kept are zero, so whatever \(setColumn)[\(kept)..\(data.dspSetColumns - 1)] holds adds nothing"
             : nil,
@@ -132,6 +152,7 @@ func sharedSetsContext(
                 var set = data
                 set.rows = run.rows
                 set.fanIn = data.dspSetColumns
+                set.dspFoldedPairs = foldedPairs(data, shared: shared, set: run.first)
                 var context = layer
                 context.weightTable = "wset"
                 context.biasTable = "bs"
@@ -163,6 +184,21 @@ func sharedSetsContext(
             ConstantOutputContext(index: String(data.rows + offset), value: CTableWriter.literal(constant.value))
         },
         outPixels: convPixels.map(String.init) ?? "")
+}
+
+/// The set's row pairs whose bias starts their mixed sum (`WeightedStepData.dspFoldedPairs`, set after set).
+private func foldedPairs(_ data: WeightedStepData, shared: SharedKofNLayout, set: Int) -> [Bool] {
+    guard !data.dspFoldedPairs.isEmpty else { return [] }
+    func pairs(_ set: Int) -> Int { (dspRowPairGroups(rows: shared.setRows[set]).last?.rowEnd ?? 0) / 2 }
+    let first = (0..<set).reduce(0) { $0 + pairs($1) }
+    return Array(data.dspFoldedPairs[first..<(first + pairs(set))])
+}
+
+/// The written-out gather's whole words: inputs 4w..4w + 3 of the set.
+private func gatherWords(kept: Int) -> [GatherWordContext] {
+    stride(from: 0, to: kept / 4 * 4, by: 4).map { (first: Int) -> GatherWordContext in
+        GatherWordContext(first: String(first), second: String(first + 1), third: String(first + 2), fourth: String(first + 3))
+    }
 }
 
 /// `first + (s - firstSet) * perSet` as C over the loop's `s`: `s * perSet + c`, `s * perSet - c`, or the constant.

@@ -271,7 +271,8 @@ package struct WeightedStepData: Sendable {
     /// With `dspWeights` in the row-pair order: the bias the kernel starts its sums from
     /// (`DSPRowPairTables.bias`), where some pair's is folded into its mixed sum; nil: the kernels read `bias`.
     package var dspBias: ConstantTable? = nil
-    /// With `dspBias`: `DSPRowPairTables.foldedPairs`, one per row pair.
+    /// With `dspBias`: `DSPRowPairTables.foldedPairs`, one per row pair; vector-wise sets: each set's pairs, set
+    /// after set (the same positions in every set of a run).
     package var dspFoldedPairs: [Bool] = []
     /// Vector-wise k-of-n with `dspWeights`: where each set's weights start in it.
     package var dspSetOffsets: [Int] = []

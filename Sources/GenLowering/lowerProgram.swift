@@ -417,24 +417,56 @@ package func rowPairSetColumns(
 }
 
 /// A vector-wise k-of-n layer's weights in the row-pair order where the DSP kernel runs its sets
-/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetOffsets` and `dspSetColumns`. The sets keep their
-/// bias as it is (no pair's bias is folded into its mixed sum: one code runs every set of a run).
+/// (`sharedSetRowPairWeights`): sets `dspWeights`, `dspSetOffsets` and `dspSetColumns`, and `dspBias` with
+/// `dspFoldedPairs` where some pair's bias folds into its mixed sum. One code runs every set of a run (the
+/// consecutive sets with the same rows, as the emitter groups them), so a pair position folds only where it
+/// does in every set of its run.
 private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescription, quantization: QuantizationOptions) {
-    guard let (paired, offsets, columns) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
+    guard let shared = data.sharedSparse,
+        let (paired, offsets, columns, sets) = sharedSetRowPairWeights(data, target: target, quantization: quantization)
     else { return }
     data.dspWeights = paired
     data.dspSetOffsets = offsets
     data.dspSetColumns = columns
+    let folded = foldedPairsByRun(setRows: shared.setRows, eachSet: sets.map(\.foldedPairs))
+    guard folded.contains(where: { $0.contains(true) }) else { return }
+    var bias = data.bias.values
+    for (set, setFirst) in shared.setFirstRows.enumerated() {
+        for (pair, isFolded) in folded[set].enumerated() where isFolded {
+            let low = setFirst + 2 * pair
+            bias[low + 1] = Int64(Int32(truncatingIfNeeded: data.bias.values[low] + 256 * data.bias.values[low + 1]))
+        }
+    }
+    data.dspBias = ConstantTable(role: .bias, elementType: data.bias.elementType, shape: data.bias.shape, values: bias)
+    data.dspFoldedPairs = folded.flatMap { $0 }
+}
+
+/// Which row pairs of each set start their mixed sum from the bias, given which could (`eachSet`, from
+/// `pairRowsForDSP`): a pair position folds in a run of sets (consecutive sets with the same rows, which
+/// share one code) only where it folds in every set of the run.
+package func foldedPairsByRun(setRows: [Int], eachSet: [[Bool]]) -> [[Bool]] {
+    precondition(setRows.count == eachSet.count, "one list of pairs per set")
+    var folded = eachSet
+    var first = 0
+    while first < folded.count {
+        var end = first + 1
+        while end < folded.count, setRows[end] == setRows[first] { end += 1 }
+        let positions = folded[first].indices.map { pair in folded[first..<end].allSatisfy { $0[pair] } }
+        for set in first..<end { folded[set] = positions }
+        first = end
+    }
+    return folded
 }
 
 /// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
 /// `setRows[s] × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
 /// but the last padded with zeros to a multiple of 4 bytes so the next one starts word-aligned for
-/// LDRD, and where each set starts; nil when the DSP kernel does not apply or a set fails the row-pair
-/// bound (the layer then runs the plain loops on every core).
+/// LDRD, where each set starts, and each set's own tables (`pairRowsForDSP`: which of its pairs could fold
+/// their bias); nil when the DSP kernel does not apply or a set fails the row-pair bound (the layer then
+/// runs the plain loops on every core).
 private func sharedSetRowPairWeights(
     _ data: WeightedStepData, target: TargetDescription, quantization: QuantizationOptions
-) -> (ConstantTable, offsets: [Int], columns: Int)? {
+) -> (ConstantTable, offsets: [Int], columns: Int, sets: [DSPRowPairTables])? {
     guard let shared = data.sharedSparse,
         let columns = rowPairSetColumns(
             keptPerRow: shared.keptPerRow, armDSP: target.armDSP, weightBits: quantization.weightBits,
@@ -443,6 +475,7 @@ private func sharedSetRowPairWeights(
     let kept = shared.keptPerRow
     var values: [Int64] = []
     var offsets: [Int] = []
+    var sets: [DSPRowPairTables] = []
     for (set, first) in shared.setFirstRows.enumerated() {
         let rows = shared.setRows[set]
         let padding = [Int64](repeating: 0, count: columns - kept)
@@ -454,11 +487,12 @@ private func sharedSetRowPairWeights(
         else { return nil }
         offsets.append(values.count)
         values += paired.weights
+        sets.append(paired)
         if set < shared.sets - 1 { values += [Int64](repeating: 0, count: (4 - values.count % 4) % 4) }
     }
     return (
         ConstantTable(role: .weights, elementType: data.weights.elementType, shape: [values.count], values: values), offsets,
-        columns
+        columns, sets
     )
 }
 

@@ -194,6 +194,14 @@ struct CortexMTests {
             }
             #expect(sets == (label == "digits_cnn_wide_sets" ? ["[] 0", "[16, 2] 14", "[10] 0"] : ["[22, 8] 2", "[14] 2", "[10] 0"]),
                 "\(sets)")
+            // The sets' row pairs start their mixed sum from the bias where the bound allows (`foldedPairsByRun`):
+            // (folded, pairs) per layer; one pair of the wide CNN's conv2 keeps its bias out of mix.
+            let folded = run.result.program.steps.compactMap { step -> String? in
+                guard let data = step.kind.weightedData, data.sharedSparse != nil else { return nil }
+                return "\(data.dspFoldedPairs.filter { $0 }.count) of \(data.dspFoldedPairs.count)"
+            }
+            #expect(folded == (label == "digits_cnn_wide_sets" ? ["8 of 9", "5 of 5"] : ["15 of 15", "7 of 7", "5 of 5"]),
+                "\(folded)")
         }
         if label == "digits_mlp_wide_k8of9" {
             let first = run.result.program.steps.compactMap { step -> WeightedStepData? in
@@ -273,6 +281,12 @@ struct CortexMTests {
                     + (conv.data.dspWeights != nil ? ", paired" : "")
             }
             #expect(sets == ["6 rows, sets of 4, paired", "8 rows, sets of 4, paired", "10 rows, sets of 4, paired"])
+            // Runs of several sets of 4 rows, one code each: their pairs fold their bias alike (`foldedPairsByRun`).
+            let folded = run.result.program.steps.compactMap { step -> String? in
+                guard case .conv2d(let conv) = step.kind else { return nil }
+                return "\(conv.data.dspFoldedPairs.filter { $0 }.count) of \(conv.data.dspFoldedPairs.count)"
+            }
+            #expect(folded == ["3 of 3", "4 of 4", "5 of 5"], "\(folded)")
         }
         if label == "cnn_kernel" {
             #expect(run.result.program.steps.contains { step in

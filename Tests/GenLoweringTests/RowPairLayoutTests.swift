@@ -117,6 +117,17 @@ struct RowPairLayoutTests {
         #expect(pairRowsForDSP(tooLarge, bias: bias, rows: 4, fanIn: 520, activationBits: 8) == nil)
     }
 
+    @Test("vector-wise sets: a pair position folds in a run of sets (one code) only where every set of the run folds it")
+    func setsFoldByRun() {
+        // Sets of 6, 6, 6, 4 and 4 rows: runs {0, 1, 2} (three pairs) and {3, 4} (two pairs).
+        let eachSet: [[Bool]] = [[true, true, true], [true, false, true], [true, true, true], [false, true], [true, true]]
+        let folded = foldedPairsByRun(setRows: [6, 6, 6, 4, 4], eachSet: eachSet)
+        #expect(folded == [[true, false, true], [true, false, true], [true, false, true], [false, true], [false, true]])
+        // A set of its own rows is a run of one: it keeps what it could fold.
+        #expect(foldedPairsByRun(setRows: [6, 4, 6], eachSet: [[true, false, true], [false, true], [false, true, true]])
+            == [[true, false, true], [false, true], [false, true, true]])
+    }
+
     @Test("at the bound with a bias: the weights' 8,388,096 and |b| = 600 pass 2^23, so that pair keeps b out of mix; 511 folds")
     func foldAtTheBound() throws {
         // 4 rows of 516 columns, the high rows all 127: Σ|w|·128 = 8,388,096, 512 below 2^23.

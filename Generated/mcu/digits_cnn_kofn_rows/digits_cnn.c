@@ -326,11 +326,21 @@ static const uint8_t digits_cnn_l2_conv2_idx[2][20] __attribute__((aligned(4))) 
     }
 };
 
+#if GEN_ARM_DSP
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
+    -762, -913567100, -195, -654676931, -595, -130468329, 1075, 2110,
+    2261, -199979, -540, 1179
+};
+
+#else
 /* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
     -762, -913567100, -195, -2557331, -595, -130468329, 1075, 2110,
     2261, -790, -540, 1179
 };
+
+#endif
 
 /* 'conv2' right shift from accumulator to output format, per output */
 static const int8_t digits_cnn_l2_conv2_shift[12] __attribute__((aligned(4))) = {
@@ -392,11 +402,21 @@ static const uint8_t digits_cnn_l5_fc_idx[2][4] __attribute__((aligned(4))) = {
     }
 };
 
+#if GEN_ARM_DSP
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
+    523, -389109, -314, -11322, 75, 61003, -186, 52550,
+    208, 35024
+};
+
+#else
 /* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     523, -1522, -314, -43, 75, 238, -186, 206,
     208, 136
 };
+
+#endif
 
 /* 'fc' right shift from accumulator to output format, per output */
 static const int8_t digits_cnn_l5_fc_shift[10] __attribute__((aligned(4))) = {
@@ -663,26 +683,33 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     const int32_t *const bs = &digits_cnn_l2_conv2_b[s * 6];
                     int8_t *const ys = &y[s * 24 + p];
                     const int8_t *const ss = &digits_cnn_l2_conv2_shift[s * 6];
-                    int j;
 #if GEN_ARM_DSP
-                    /* the gather, four inputs to a word */
-                    for (j = 0; j < 20; j += 4) {
-                        gen_write4(&scol[j], (uint32_t)(uint8_t)win[idx[j]] | (uint32_t)(uint8_t)win[idx[j + 1]] << 8
-                            | (uint32_t)(uint8_t)win[idx[j + 2]] << 16 | (uint32_t)(uint8_t)win[idx[j + 3]] << 24);
-                    }
+                    /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+                    gen_write4(&scol[0], (uint32_t)(uint8_t)win[idx[0]] | (uint32_t)(uint8_t)win[idx[1]] << 8
+                        | (uint32_t)(uint8_t)win[idx[2]] << 16 | (uint32_t)(uint8_t)win[idx[3]] << 24);
+                    gen_write4(&scol[4], (uint32_t)(uint8_t)win[idx[4]] | (uint32_t)(uint8_t)win[idx[5]] << 8
+                        | (uint32_t)(uint8_t)win[idx[6]] << 16 | (uint32_t)(uint8_t)win[idx[7]] << 24);
+                    gen_write4(&scol[8], (uint32_t)(uint8_t)win[idx[8]] | (uint32_t)(uint8_t)win[idx[9]] << 8
+                        | (uint32_t)(uint8_t)win[idx[10]] << 16 | (uint32_t)(uint8_t)win[idx[11]] << 24);
+                    gen_write4(&scol[12], (uint32_t)(uint8_t)win[idx[12]] | (uint32_t)(uint8_t)win[idx[13]] << 8
+                        | (uint32_t)(uint8_t)win[idx[14]] << 16 | (uint32_t)(uint8_t)win[idx[15]] << 24);
+                    gen_write4(&scol[16], (uint32_t)(uint8_t)win[idx[16]] | (uint32_t)(uint8_t)win[idx[17]] << 8
+                        | (uint32_t)(uint8_t)win[idx[18]] << 16 | (uint32_t)(uint8_t)win[idx[19]] << 24);
                     {
                         const int8_t *const wset = &digits_cnn_l2_conv2_w[s * 120];
                         int o;
                         /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
                          * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
                          * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-                         * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-                         * scol is split once into two int16-lane pairs (__sxtb16). */
+                         * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+                         * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+                         * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of scol is
+                         * split once into two int16-lane pairs (__sxtb16). */
                         const int8_t *w = &wset[0];
                         /* rows in blocks (the table's order) */
                         for (o = 0; o < 6; o += 6) {
                             const int8_t *xp = scol;
-                            int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
+                            int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = bs[o + 3], low2 = bs[o + 4], mix2 = low2;
                             int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                             do {
                                 {
@@ -800,11 +827,11 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                                 low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                                 w += 24;
                             }
-                            /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                            /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                             acc0 = low0;
                             acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                             acc2 = low1;
-                            acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                            acc3 = gen_pair_high(mix1, low1);
                             acc4 = low2;
                             acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
                             /* requantized outputs */
@@ -817,6 +844,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         }
                     }
 #else
+                    int j;
                     for (j = 0; j < 20; ++j) {
                         scol[j] = win[idx[j]];
                     }
@@ -881,26 +909,25 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         const int32_t *const bs = &digits_cnn_l5_fc_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 8];
-        int j;
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word */
-        for (j = 0; j < 4; j += 4) {
-            gen_write4(&col[j], (uint32_t)(uint8_t)x[idx[j]] | (uint32_t)(uint8_t)x[idx[j + 1]] << 8
-                | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
-        }
+        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
+            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
             const int8_t *const wset = &digits_cnn_l5_fc_w[0];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-             * col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+             * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
+                int32_t low0 = bs[o], mix0 = bs[o + 1], low1 = bs[o + 2], mix1 = bs[o + 3], low2 = bs[o + 4], mix2 = bs[o + 5];
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -924,13 +951,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc3 = gen_pair_high(mix1, low1);
                 acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc5 = gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -941,7 +968,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0;
+                int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -955,15 +982,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
+        int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }
@@ -986,26 +1014,25 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         const int32_t *const bs = &digits_cnn_l5_fc_b[s * 2 + 6];
         int8_t *const ys = &y[s * 2 + 6];
         const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 2 + 6];
-        int j;
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word */
-        for (j = 0; j < 4; j += 4) {
-            gen_write4(&col[j], (uint32_t)(uint8_t)x[idx[j]] | (uint32_t)(uint8_t)x[idx[j + 1]] << 8
-                | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
-        }
+        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
+            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
             const int8_t *const wset = &digits_cnn_l5_fc_w[32];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-             * col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+             * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 2; o += 2) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0;
+                int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -1019,15 +1046,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
+        int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }

@@ -304,6 +304,16 @@ static const uint8_t digits_mlp_l0_fc1_idx[4][16] __attribute__((aligned(4))) = 
     }
 };
 
+#if GEN_ARM_DSP
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
+    1611, 1379659, -1634, -661023745, 321, 316225, 413, -3384,
+    2357, 768565, 1657, -557, 563, -1744077, 798, -601161247,
+    2797, 28141, 2458, 207, 2196, 1011604, 1400, 694,
+    -5124, 463612, 52, 2541, -885, 897675, 1788, -3152
+};
+
+#else
 /* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
     1611, 5383, -1634, -661023745, 321, 1234, 413, -3384,
@@ -311,6 +321,8 @@ static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
     2797, 99, 2458, 207, 2196, 3943, 1400, 694,
     -5124, 1831, 52, 2541, -885, 3510, 1788, -3152
 };
+
+#endif
 
 /* 'fc1' right shift from accumulator to output format, per output */
 static const int8_t digits_mlp_l0_fc1_shift[32] __attribute__((aligned(4))) = {
@@ -396,11 +408,21 @@ static const uint8_t digits_mlp_l1_fc2_idx[2][8] __attribute__((aligned(4))) = {
     }
 };
 
+#if GEN_ARM_DSP
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
+    -519, -1262276103, 306, -93902, -2286691, -1968739, 714, -87862,
+    -10, 56566, 858, 225626, 875, 875, 366, -12690
+};
+
+#else
 /* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
     -519, -4930764, 306, -368, -2286691, 1242, 714, -346,
     -10, 221, 858, 878, 875, 0, 366, -51
 };
+
+#endif
 
 /* 'fc2' right shift from accumulator to output format, per output */
 static const int8_t digits_mlp_l1_fc2_shift[16] __attribute__((aligned(4))) = {
@@ -462,11 +484,21 @@ static const uint8_t digits_mlp_l2_fc3_idx[2][4] __attribute__((aligned(4))) = {
     }
 };
 
+#if GEN_ARM_DSP
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
+    294, -404186, 434, 197810, -108, -74348, -66, 9918,
+    188, 104124
+};
+
+#else
 /* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1) */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
     294, -1580, 434, 771, -108, -290, -66, 39,
     188, 406
 };
+
+#endif
 
 /* 'fc3' right shift from accumulator to output format, per output */
 static const int8_t digits_mlp_l2_fc3_shift[10] __attribute__((aligned(4))) = {
@@ -493,26 +525,31 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
         const int32_t *const bs = &digits_mlp_l0_fc1_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l0_fc1_shift[s * 8];
-        int j;
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word */
-        for (j = 0; j < 16; j += 4) {
-            gen_write4(&col[j], (uint32_t)(uint8_t)x[idx[j]] | (uint32_t)(uint8_t)x[idx[j + 1]] << 8
-                | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
-        }
+        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
+            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
+        gen_write4(&col[4], (uint32_t)(uint8_t)x[idx[4]] | (uint32_t)(uint8_t)x[idx[5]] << 8
+            | (uint32_t)(uint8_t)x[idx[6]] << 16 | (uint32_t)(uint8_t)x[idx[7]] << 24);
+        gen_write4(&col[8], (uint32_t)(uint8_t)x[idx[8]] | (uint32_t)(uint8_t)x[idx[9]] << 8
+            | (uint32_t)(uint8_t)x[idx[10]] << 16 | (uint32_t)(uint8_t)x[idx[11]] << 24);
+        gen_write4(&col[12], (uint32_t)(uint8_t)x[idx[12]] | (uint32_t)(uint8_t)x[idx[13]] << 8
+            | (uint32_t)(uint8_t)x[idx[14]] << 16 | (uint32_t)(uint8_t)x[idx[15]] << 24);
         {
             const int8_t *const wset = &digits_mlp_l0_fc1_w[s * 128];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-             * col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+             * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
+                int32_t low0 = bs[o], mix0 = bs[o + 1], low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = bs[o + 5];
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 do {
                     {
@@ -608,13 +645,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     }
                     xp += 4;
                 } while (xp != &col[16]);
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 acc2 = low1;
                 acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
                 acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc5 = gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -681,7 +718,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
                     }
                     xp += 4;
                 } while (xp != &col[16]);
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
                 acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
                 /* requantized outputs */
@@ -690,6 +727,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
             }
         }
 #else
+        int j;
         for (j = 0; j < 16; ++j) {
             col[j] = x[idx[j]];
         }
@@ -722,26 +760,27 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
         const int32_t *const bs = &digits_mlp_l1_fc2_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l1_fc2_shift[s * 8];
-        int j;
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word */
-        for (j = 0; j < 8; j += 4) {
-            gen_write4(&col[j], (uint32_t)(uint8_t)x[idx[j]] | (uint32_t)(uint8_t)x[idx[j + 1]] << 8
-                | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
-        }
+        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
+            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
+        gen_write4(&col[4], (uint32_t)(uint8_t)x[idx[4]] | (uint32_t)(uint8_t)x[idx[5]] << 8
+            | (uint32_t)(uint8_t)x[idx[6]] << 16 | (uint32_t)(uint8_t)x[idx[7]] << 24);
         {
             const int8_t *const wset = &digits_mlp_l1_fc2_w[s * 64];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-             * col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+             * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
+                int32_t low0 = bs[o], mix0 = bs[o + 1], low1 = bs[o + 2], mix1 = bs[o + 3], low2 = bs[o + 4], mix2 = bs[o + 5];
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -788,13 +827,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc3 = gen_pair_high(mix1, low1);
                 acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc5 = gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
@@ -805,7 +844,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0;
+                int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -832,15 +871,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
             }
         }
 #else
+        int j;
         for (j = 0; j < 8; ++j) {
             col[j] = x[idx[j]];
         }
@@ -873,26 +913,25 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 8];
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
-        int j;
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word */
-        for (j = 0; j < 4; j += 4) {
-            gen_write4(&col[j], (uint32_t)(uint8_t)x[idx[j]] | (uint32_t)(uint8_t)x[idx[j + 1]] << 8
-                | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
-        }
+        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
+            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
             const int8_t *const wset = &digits_mlp_l2_fc3_w[0];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-             * col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+             * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0, low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = low2;
+                int32_t low0 = bs[o], mix0 = bs[o + 1], low1 = bs[o + 2], mix1 = bs[o + 3], low2 = bs[o + 4], mix2 = bs[o + 5];
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -916,13 +955,13 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
+                acc3 = gen_pair_high(mix1, low1);
                 acc4 = low2;
-                acc5 = bs[o + 5] + gen_pair_high(mix2, low2);
+                acc5 = gen_pair_high(mix2, low2);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
@@ -933,7 +972,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
             }
             for (o = 6; o < 8; o += 2) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0;
+                int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -947,15 +986,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
+        int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }
@@ -978,26 +1018,25 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         const int32_t *const bs = &digits_mlp_l2_fc3_b[s * 2 + 6];
         int8_t *const ys = &y[s * 2 + 6];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 2 + 6];
-        int j;
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word */
-        for (j = 0; j < 4; j += 4) {
-            gen_write4(&col[j], (uint32_t)(uint8_t)x[idx[j]] | (uint32_t)(uint8_t)x[idx[j + 1]] << 8
-                | (uint32_t)(uint8_t)x[idx[j + 2]] << 16 | (uint32_t)(uint8_t)x[idx[j + 3]] << 24);
-        }
+        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
+            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
             const int8_t *const wset = &digits_mlp_l2_fc3_w[32];
             int o;
             /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
              * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
              * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. Both sums start at row r's bias (it cancels in mix - low). Each word of
-             * col is split once into two int16-lane pairs (__sxtb16). */
+             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
+             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
+             * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 2; o += 2) {
                 const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0;
+                int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
                     const int32_t xs = gen_read4(xp);
@@ -1011,15 +1050,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
                     low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
-                /* the rows' sums: low, or the high row's bias plus its sum recovered from mix and low */
+                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                 acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
+                acc1 = gen_pair_high(mix0, low0);
                 /* requantized outputs */
                 ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], -128, 127);
                 ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], -128, 127);
             }
         }
 #else
+        int j;
         for (j = 0; j < 4; ++j) {
             col[j] = x[idx[j]];
         }
