@@ -447,6 +447,11 @@ def layer_table(models, flags):
                   f"{whole['weights'] + whole['indices']:,} B) | | {whole['instructions']:,.0f} |")
 
 
+def set_columns(kept):
+    """The columns the row-pair kernel runs a vector-wise set over (rowPairSetColumns in lowerProgram.swift)."""
+    return 2 if kept == 2 else max(kept, 4)
+
+
 def features(layer):
     """(kind, feature vector) of one weighted layer for the least-squares fit of the cost model; (None, None)
     for a form gen does not choose by itself."""
@@ -473,11 +478,11 @@ def features(layer):
         if not sparse:
             return "dense", [layer["macs"], computed]
         if layer.get("rowsPerIndexSet", 1) > 1:
-            # A dense layer over the kept weights (the row-pair kernel's 4 columns where a set keeps
-            # fewer: rowPairSetColumns in lowerProgram.swift), plus one gather per set of rows.
+            # A dense layer over the kept weights (the row-pair kernel's 4 columns where a set keeps 1 or 3,
+            # 2 where it keeps 2: set_columns), plus one gather per set of rows.
             sets = -(-rows // layer["rowsPerIndexSet"])
             kept = layer["keptWeights"] // rows
-            return "shared", [rows * max(kept, 4), outputs, sets * kept]
+            return "shared", [rows * set_columns(kept), outputs, sets * kept]
         groups = rows * -(-(layer["weights"] // rows) // layer["n"])
         nibble = layer["indexBitsPerKeptWeight"] == 4
         kind = "sparse" if layer["k"] % 4 == 0 else "sparseScalar"
@@ -496,9 +501,9 @@ def features(layer):
     if layer.get("rowsPerIndexSet", 1) > 1:
         kept = layer["keptWeights"] // rows
         sets = -(-rows // layer["rowsPerIndexSet"])
-        # The row-pair kernel runs a set of fewer than 4 kept over 4 columns (rowPairSetColumns); an unpadded
-        # conv2d's sets gather straight from the input, with no im2col column.
-        return "convShared", [outputs * max(kept, 4), outputs, 0 if layer.get("setsGatherFromInput") else column,
+        # The row-pair kernel's columns (set_columns); an unpadded conv2d's sets gather straight from the
+        # input, with no im2col column.
+        return "convShared", [outputs * set_columns(kept), outputs, 0 if layer.get("setsGatherFromInput") else column,
                               pixels * sets * kept]
     if layer.get("granularity") == "kernel":
         return "convKernel", [layer["macs"], outputs, 0, 0]
@@ -584,7 +589,7 @@ def calibrate(out):
              "layers' nibble cost per kept MAC with nibble indices; convKernel [kept MACs, outputs]; shared",
              "(vector-wise k-of-n) [kept, outputs, inputs gathered (sets x kept per row)]; convShared (conv2d sets)",
              "[kept MACs, outputs, inputs gathered (pixels x sets x kept per row)] with conv's column cost; in both",
-             "kept counts at least 4 a row (the row-pair kernel's columns); darb [kept weights x output pixels, outputs]",
+             "kept counts the row-pair kernel's columns (2 a row where it keeps 2, else at least 4); darb [kept weights x output pixels, outputs]",
              "with conv's column cost for a conv2d. A coefficient that came out negative is dropped (0).", "",
              "| kind | layers | coefficients | worst error on one layer |", "|---|---|---|---|"]
     # Kinds that reuse another kind's coefficients come after it.

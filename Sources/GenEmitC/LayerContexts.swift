@@ -48,7 +48,8 @@ struct WeightedKernelContext {
     /// The row-pair kernel (dsp_pairs) instead of the four-row one: the weight table is in its order;
     /// sixteen columns per loop pass up to `columnSixteenEnd` (or eight up to `columnOctetEnd` when
     /// `hasColumnOctets`), then eight if `hasColumnOctet` (and xp steps past them if `octetAdvances`),
-    /// then four if `hasColumnQuad`, then `columnTail` one at a time.
+    /// then four if `hasColumnQuad` (xp steps past them if `quadAdvances`), then two as one SMLAD step if
+    /// `hasColumnHalf` (from `pairHalfBase`; xp steps past them if `hasColumnTail`), then `columnTail` one at a time.
     var rowPairs: Bool = false
     /// The lane-pair kernel (conv2d_lane_pairs, a dense conv2d of a small fan-in): the column's words
     /// and the int16-lane pairs split from them, one weight word each per output channel.
@@ -72,7 +73,11 @@ struct WeightedKernelContext {
     var poolWidth: String = ""
     var pooledRows: [PooledRowContext] = []
     var pairGroups: [RowPairGroupContext] = []
-    /// Where the column-tail region and a last unpaired row start in the row-pair table.
+    /// Where the two-column step's region, the column-tail region and a last unpaired row start in the row-pair table.
+    var pairHalfBase: String = ""
+    /// The kernel reads the table through `w` from its start: its four-column steps, or a lone row that is all
+    /// there is; where it has two columns alone a lone row after pairs gets its own pointer.
+    var readsQuadTable: Bool = true
     var pairTailBase: String = ""
     var hasLoneRow: Bool = false
     var loneRow: String = ""
@@ -99,6 +104,8 @@ struct WeightedKernelContext {
     var hasColumnOctet: Bool = false
     var octetAdvances: Bool = false
     var hasColumnQuad: Bool = false
+    var quadAdvances: Bool = false
+    var hasColumnHalf: Bool = false
     var columnTail: String = ""
     var shift0: String = ""
     var shift1: String = ""
@@ -360,6 +367,8 @@ struct RuntimeContext {
     var unrollDSPOnly: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool
+    /// Some row-pair kernel has a two-column step (gen_read2_lanes).
+    var needsTwoColumnStep: Bool
     /// Some kernel is the row-pair or the lane-pair kernel (GEN_ROW_PAIR_KERNEL).
     var needsUnscheduledKernel: Bool
     /// Some conv2d gathers an im2col column (gen_copy), some from padded rows (gen_zero).

@@ -16,6 +16,9 @@ struct RowPairGroupContext {
     var sumDeclarations: String
     var accumulatorDeclarations: String
     var pairSteps: [RowPairStepContext]
+    /// The two-column step (`hasColumnHalf`): one word per pair, `halfStepBytes` per block.
+    var halfStepBytes: String
+    var pairHalfSteps: [RowPairStepContext]
     var pairOutputs: [RowPairOutputContext]
 }
 
@@ -67,10 +70,16 @@ func addRowPairGroups(
     context.columnOctetEnd = String(data.fanIn / 8 * 8)
     context.hasColumnOctet = data.fanIn >= sixteensFrom ? data.fanIn % 16 >= 8 : (8..<16).contains(data.fanIn)
     context.hasColumnQuad = data.fanIn % 8 >= 4
-    context.columnTail = String(data.fanIn % 4)
-    context.hasColumnTail = data.fanIn % 4 != 0 && !groups.isEmpty
-    context.octetAdvances = context.hasColumnQuad || context.hasColumnTail
-    context.pairTailBase = String(pairedRows * (data.fanIn / 4 * 4))
+    // After the fours: two columns as one SMLAD step per pair (`dspHalfStepColumns`), then the rest per row.
+    let halfColumns = groups.isEmpty ? 0 : dspHalfStepColumns(fanIn: data.fanIn)
+    context.hasColumnHalf = halfColumns > 0
+    context.columnTail = String(data.fanIn % 4 - halfColumns)
+    context.hasColumnTail = data.fanIn % 4 > halfColumns && !groups.isEmpty
+    context.quadAdvances = context.hasColumnHalf || context.hasColumnTail
+    context.octetAdvances = context.hasColumnQuad || context.quadAdvances
+    context.readsQuadTable = data.fanIn >= 4 || pairedRows == 0
+    context.pairHalfBase = String(pairedRows * (data.fanIn / 4 * 4))
+    context.pairTailBase = String(pairedRows * (data.fanIn / 4 * 4 + halfColumns))
     context.hasLoneRow = pairedRows < data.rows
     context.loneRow = String(pairedRows)
     context.loneRowBase = String(pairedRows * data.fanIn)
@@ -96,6 +105,8 @@ func addRowPairGroups(
             }.joined(separator: ", "),
             accumulatorDeclarations: rows.map { "acc\($0)" }.joined(separator: ", "),
             pairSteps: pairs.map { RowPairStepContext(offset: String(8 * $0), mix: "mix\($0)", low: "low\($0)") },
+            halfStepBytes: String(4 * group.pairs),
+            pairHalfSteps: pairs.map { RowPairStepContext(offset: String(4 * $0), mix: "mix\($0)", low: "low\($0)") },
             pairOutputs: rows.map { row in
                 let pair = row / 2
                 let high = "gen_pair_high(mix\(pair), low\(pair))"

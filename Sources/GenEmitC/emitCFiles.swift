@@ -36,6 +36,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     /// A DARB kernel unrolls its loops over the stored offsets (GEN_UNROLL, every core but HLS).
     var needsDARBUnroll = false
     var needsRowPairs = false
+    var needsTwoColumnStep = false
     var needsLanePairs = false
     var needsPixelPairs = false
     var needsSetGather = false
@@ -91,6 +92,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 sets.setsBody = indented(renderer.render(sets, template: "c/layers/kofn_sets_body"), by: 4)
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
+                needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
                 needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
                 layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
@@ -106,6 +108,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 addDenseBlocking(dense.data, dsp: dsp, step: step, layer: layer, namer: namer, to: &context)
                 needsDSP = needsDSP || context.dsp
                 needsRowPairs = needsRowPairs || context.rowPairs
+                needsTwoColumnStep = needsTwoColumnStep || context.hasColumnHalf
                 layers += renderer.render(context, template: "c/layers/dense")
             }
         case .conv2d(let conv):
@@ -188,6 +191,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 sets.setsBody = indented(renderer.render(sets, template: "c/layers/kofn_sets_body"), by: 16)
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
+                needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
                 needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
                 layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
                 break
@@ -228,6 +232,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                         conv.data, dsp: true, step: step, layer: layer, namer: namer,
                         columnPixels: conv.outHeight * conv.outWidth, to: &context)
                     needsRowPairs = needsRowPairs || context.rowPairs
+                    needsTwoColumnStep = needsTwoColumnStep || context.hasColumnHalf
                 }
                 addColumn(conv, offset: offset, valueBytes: program.activationType.byteCount, namer: namer, to: &context)
                 if context.lanePairs {
@@ -361,7 +366,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and
                 // the max pool only in their Arm DSP paths (the pixel-pair kernel writes its channels out instead).
                 unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
-                needsRowPairs: needsRowPairs, needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
+                needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep, needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),
@@ -497,8 +502,8 @@ private func weightedContext(
         tables += "#if GEN_ARM_DSP\n"
         tables += CTableWriter.table(
             dspBias, name: tableName(.bias), attribute: attribute,
-            comment: biasComment + "; for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1]"
-                + " (modulo 2^32), where the pair's mixed sum starts")
+            comment: biasComment + "; for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds"
+                + " b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own")
         tables += "#else\n"
         tables += CTableWriter.table(data.bias, name: tableName(.bias), attribute: attribute, comment: biasComment)
         tables += "#endif\n\n"

@@ -151,6 +151,20 @@ package struct SharedKofNLayout: Sendable {
     /// The first stored row of each set.
     package var setFirstRows: [Int] { setRows.indices.map { setRows[..<$0].reduce(0, +) } }
 
+    /// Runs of consecutive sets with the same rows (first set, sets, rows each): one C code runs each run's
+    /// sets (the emitter's loops), so the row-pair kernel's choices per pair position hold run by run.
+    package var setRuns: [(first: Int, count: Int, rows: Int)] {
+        var runs: [(first: Int, count: Int, rows: Int)] = []
+        for (set, rows) in setRows.enumerated() {
+            if let last = runs.last, last.rows == rows {
+                runs[runs.count - 1].count += 1
+            } else {
+                runs.append((set, 1, rows))
+            }
+        }
+        return runs
+    }
+
     /// The set that computes stored row `row`.
     package func set(ofRow row: Int) -> Int {
         var first = 0

@@ -405,15 +405,16 @@ private func hasDenseDSPTable(_ data: WeightedStepData, target: TargetDescriptio
 }
 
 /// The columns the row-pair kernel runs a vector-wise set over, on an Arm DSP target with the 8-bit
-/// kernels: the set's kept inputs, or 4 when it keeps fewer (one column step, whose extra columns have
-/// zero weights, so whatever the column holds there adds nothing: the arena only ever holds int8
-/// values); nil where that kernel does not apply (plain loops over the kept inputs).
+/// kernels: the set's kept inputs where it keeps 2 (one two-column step, `dspHalfStepColumns`) or at
+/// least 4, else 4 (one four-column step, whose extra columns have zero weights, so whatever the column
+/// holds there adds nothing: the arena only ever holds int8 values); nil where that kernel does not
+/// apply (plain loops over the kept inputs).
 package func rowPairSetColumns(
     keptPerRow: Int, armDSP: Bool, weightBits: Int, activationBits: Int, accumulatorBits: Int
 ) -> Int? {
     guard armDSP, hasEightBitKernels(weightBits: weightBits, activationBits: activationBits, accumulatorBits: accumulatorBits)
     else { return nil }
-    return max(keptPerRow, 4)
+    return keptPerRow == 2 ? 2 : max(keptPerRow, 4)
 }
 
 /// A vector-wise k-of-n layer's weights in the row-pair order where the DSP kernel runs its sets
@@ -428,7 +429,7 @@ private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescri
     data.dspWeights = paired
     data.dspSetOffsets = offsets
     data.dspSetColumns = columns
-    let folded = foldedPairsByRun(setRows: shared.setRows, eachSet: sets.map(\.foldedPairs))
+    let folded = foldedPairsByRun(runs: shared.setRuns, eachSet: sets.map(\.foldedPairs))
     guard folded.contains(where: { $0.contains(true) }) else { return }
     var bias = data.bias.values
     for (set, setFirst) in shared.setFirstRows.enumerated() {
@@ -442,18 +443,14 @@ private func addSetRowPairs(_ data: inout WeightedStepData, target: TargetDescri
 }
 
 /// Which row pairs of each set start their mixed sum from the bias, given which could (`eachSet`, from
-/// `pairRowsForDSP`): a pair position folds in a run of sets (consecutive sets with the same rows, which
-/// share one code) only where it folds in every set of the run.
-package func foldedPairsByRun(setRows: [Int], eachSet: [[Bool]]) -> [[Bool]] {
-    precondition(setRows.count == eachSet.count, "one list of pairs per set")
+/// `pairRowsForDSP`): a pair position folds in a run of sets (`SharedKofNLayout.setRuns`, consecutive sets
+/// with the same rows, which share one code) only where it folds in every set of the run.
+package func foldedPairsByRun(runs: [(first: Int, count: Int, rows: Int)], eachSet: [[Bool]]) -> [[Bool]] {
     var folded = eachSet
-    var first = 0
-    while first < folded.count {
-        var end = first + 1
-        while end < folded.count, setRows[end] == setRows[first] { end += 1 }
-        let positions = folded[first].indices.map { pair in folded[first..<end].allSatisfy { $0[pair] } }
-        for set in first..<end { folded[set] = positions }
-        first = end
+    for run in runs {
+        let sets = run.first..<(run.first + run.count)
+        let positions = folded[run.first].indices.map { pair in folded[sets].allSatisfy { $0[pair] } }
+        for set in sets { folded[set] = positions }
     }
     return folded
 }

@@ -23,6 +23,10 @@ package func dspRowPairGroups(rows: Int) -> [DSPRowPairGroup] {
     return groups
 }
 
+/// The columns after the last whole four that the row-pair kernel runs as one two-column SMLAD step (its
+/// table's region 2, `pairRowsForDSP`): 2 where fanIn % 4 is 2 or 3, else 0.
+package func dspHalfStepColumns(fanIn: Int) -> Int { fanIn % 4 >= 2 ? 2 : 0 }
+
 /// The row-pair kernel's tables: the weights in its order, and the bias it starts its sums from.
 package struct DSPRowPairTables: Sendable, Equatable {
     package var weights: [Int64]
@@ -46,15 +50,20 @@ package struct DSPRowPairTables: Sendable, Equatable {
 /// difference divided by 256 gives D[r+1]. Per four weights that is one load, one SXTB16 and two
 /// SMLADs, against one load, two SXTB16 and two SMLADs when each lane holds one weight.
 ///
-/// Layout, in three regions (`dspRowPairGroups` gives the blocks):
+/// Layout, in four regions (`dspRowPairGroups` gives the blocks):
 /// 1. For each block, for every four columns 4m..4m+3, for each pair (r, r+1) of the block, two
 ///    words: [w[r][4m], h[4m], w[r][4m+2], h[4m+2]], then the same for columns 4m+1 and 4m+3; this
 ///    matches the SXTB16 split of four int8 activations into (x[4m], x[4m+2]) and (x[4m+1],
 ///    x[4m+3]). The high byte is corrected for the low byte's sign, h[c] = w[r+1][c] − (w[r][c] < 0),
 ///    so that the lane read as int16 is exactly 256·w[r+1][c] + w[r][c]. Every block's part is a
 ///    whole number of 8-byte pair steps, so the kernel may read them two words at a time.
-/// 2. For each block, its last fanIn % 4 columns: per column, the block's rows' weights in order.
-/// 3. A last row without a pair, as it is.
+/// 2. Where fanIn % 4 is 2 or 3 (`dspHalfStepColumns`), the two columns c, c + 1 after the last four:
+///    for each block, for each pair, one word [w[r][c], h[c], w[r][c+1], h[c+1]], which one SMLAD
+///    multiplies with (x[c], x[c+1]) as two int16 lanes. Why: one load, one SXTB16 and two SMLADs per
+///    pair, where the per-row loop of region 3 takes a load and a multiply-add per row and column.
+/// 3. For each block, its last columns (fanIn % 4, or the one after region 2's two): per column, the
+///    block's rows' weights in order.
+/// 4. A last row without a pair, as it is.
 ///
 /// Exactness: D[r+1] comes back from a 32-bit difference, so |256·D[r+1]| must stay below 2^31:
 /// Σ|w[r+1][c]|·2^(activationBits−1) < 2^23 over the columns the SMLADs cover, and |b[r+1]| more
@@ -67,13 +76,14 @@ package func pairRowsForDSP(_ weights: [Int64], bias: [Int64], rows: Int, fanIn:
     let groups = dspRowPairGroups(rows: rows)
     let pairedRows = groups.last?.rowEnd ?? 0
     let quads = fanIn / 4
+    let mixedColumns = quads * 4 + dspHalfStepColumns(fanIn: fanIn)
     let largestActivation = Int64(1) << (activationBits - 1)
     func low(_ row: Int, _ column: Int) -> Int64 { weights[row * fanIn + column] }
     func high(_ row: Int, _ column: Int) -> Int64 { weights[(row + 1) * fanIn + column] - (low(row, column) < 0 ? 1 : 0) }
     var foldable: [Bool] = []
     for row in stride(from: 0, to: pairedRows, by: 2) {
         var bound: Int64 = 0
-        for column in 0..<(quads * 4) {
+        for column in 0..<mixedColumns {
             if high(row, column) < -128 { return nil }
             bound += abs(weights[(row + 1) * fanIn + column]) * largestActivation
         }
@@ -104,8 +114,17 @@ package func pairRowsForDSP(_ weights: [Int64], bias: [Int64], rows: Int, fanIn:
             }
         }
     }
+    for block in blockStarts where mixedColumns > quads * 4 {
+        for pair in 0..<block.pairs {
+            let row = block.first + 2 * pair
+            for column in [quads * 4, quads * 4 + 1] {
+                out.append(low(row, column))
+                out.append(high(row, column))
+            }
+        }
+    }
     for block in blockStarts {
-        for column in (quads * 4)..<fanIn {
+        for column in mixedColumns..<fanIn {
             for row in block.first..<(block.first + 2 * block.pairs) { out.append(low(row, column)) }
         }
     }

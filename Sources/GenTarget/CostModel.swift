@@ -58,13 +58,13 @@ package struct CostModel: Sendable, Equatable {
     package var convKernelOutput: Double
     /// Vector-wise k-of-n dense layer (rows sharing index sets): the row-pair kernel over each set's
     /// gathered column, `sharedKept · kept + sharedOutput · rows + sharedGather · sets · keptPerRow`, where
-    /// kept counts the kernel's columns (at least 4 a row: `rowPairSetColumns`).
+    /// kept counts the kernel's columns (`rowPairSetColumns`: 2 a row where it keeps 2, else at least 4).
     package var sharedKept: Double
     package var sharedOutput: Double
     package var sharedGather: Double
     /// Vector-wise k-of-n conv2d (mcu: per output pixel, each set gathers from the im2col column):
     /// `convSharedKept · kept · pixels + convSharedOutput · outputs + convSharedGather · pixels · sets ·`
-    /// `keptPerRow`, plus conv2d's column; kept counts the row-pair kernel's columns, at least 4 a row.
+    /// `keptPerRow`, plus conv2d's column; kept counts the row-pair kernel's columns (`rowPairSetColumns`).
     package var convSharedKept: Double
     package var convSharedOutput: Double
     package var convSharedGather: Double

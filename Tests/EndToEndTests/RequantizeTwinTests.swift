@@ -102,7 +102,7 @@ struct RequantizeTwinTests {
             RuntimeContext(
                 layerFunctions: false, hls: false, needsAverage: average, needsDSP: false, needsDotProducts: false,
                 needsGatherKernel: false, needsUnroll: false, unrollDSPOnly: false,
-                needsRowPairs: false, needsUnscheduledKernel: false, needsRowCopy: false, needsPaddedRows: false, rowCopyDSPOnly: false, paddedRowsDSPOnly: false, needsSetGather: false, needsRequantize32: !average, needsRequantize32Right: !average,
+                needsRowPairs: false, needsTwoColumnStep: false, needsUnscheduledKernel: false, needsRowCopy: false, needsPaddedRows: false, rowCopyDSPOnly: false, paddedRowsDSPOnly: false, needsSetGather: false, needsRequantize32: !average, needsRequantize32Right: !average,
                 needsRequantize32Floor: !average, needsFloorShift32: true, needsRequantize64: false,
                 needsAveragePow2: average),
             template: "c/runtime.c")

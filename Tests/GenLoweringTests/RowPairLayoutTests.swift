@@ -29,7 +29,7 @@ struct RowPairLayoutTests {
         var generator = SeededGenerator(seed: 5)
         var foldedPairs = 0, unfoldedPairs = 0
         for rows in 4...13 {
-            for fanIn in 4...19 {
+            for fanIn in 2...19 {
                 // Any int8 weights, except -128 in a high (odd) row above a negative low weight, which
                 // no corrected byte can hold (the next test).
                 var weights: [Int64] = (0..<(rows * fanIn)).map { _ in Int64(generator.uniform(-128, 128).rounded(.down)) }
@@ -121,10 +121,10 @@ struct RowPairLayoutTests {
     func setsFoldByRun() {
         // Sets of 6, 6, 6, 4 and 4 rows: runs {0, 1, 2} (three pairs) and {3, 4} (two pairs).
         let eachSet: [[Bool]] = [[true, true, true], [true, false, true], [true, true, true], [false, true], [true, true]]
-        let folded = foldedPairsByRun(setRows: [6, 6, 6, 4, 4], eachSet: eachSet)
+        let folded = foldedPairsByRun(runs: [(0, 3, 6), (3, 2, 4)], eachSet: eachSet)
         #expect(folded == [[true, false, true], [true, false, true], [true, false, true], [false, true], [false, true]])
         // A set of its own rows is a run of one: it keeps what it could fold.
-        #expect(foldedPairsByRun(setRows: [6, 4, 6], eachSet: [[true, false, true], [false, true], [false, true, true]])
+        #expect(foldedPairsByRun(runs: [(0, 1, 6), (1, 1, 4), (2, 1, 6)], eachSet: [[true, false, true], [false, true], [false, true, true]])
             == [[true, false, true], [false, true], [false, true, true]])
     }
 
@@ -168,7 +168,9 @@ struct RowPairLayoutTests {
         var w = 0
         let groups = dspRowPairGroups(rows: rows)
         let pairedRows = groups.last?.rowEnd ?? 0
-        var wt = pairedRows * quads * 4
+        let half = dspHalfStepColumns(fanIn: fanIn)
+        var wh = pairedRows * quads * 4
+        var wt = pairedRows * (quads * 4 + half)
         for group in groups {
             for block in 0..<group.blocks {
                 let first = group.firstRow + block * 2 * group.pairs
@@ -188,12 +190,22 @@ struct RowPairLayoutTests {
                     }
                     w += 8 * group.pairs
                 }
+                if half > 0 {
+                    // One word per pair: columns c and c + 1 of both rows against (x[c], x[c + 1]).
+                    let xPair = (Int32(x[4 * quads]), Int32(x[4 * quads + 1]))
+                    for pair in 0..<group.pairs {
+                        let both = word(wh + 4 * pair)
+                        mix[pair] = smlad(lanes(both), xPair, mix[pair])
+                        low[pair] = smlad(sxtb16(both), xPair, low[pair])
+                    }
+                    wh += 4 * group.pairs
+                }
                 for pair in 0..<group.pairs {
                     sums[first + 2 * pair] = Int64(Int32(bitPattern: low[pair]))
                     sums[first + 2 * pair + 1] = Int64(Int32(bitPattern: mix[pair] &- low[pair]) / 256)
                         + (folded[pair] ? 0 : bias[first + 2 * pair + 1])
                 }
-                for column in (quads * 4)..<fanIn {
+                for column in (quads * 4 + half)..<fanIn {
                     for row in 0..<(2 * group.pairs) { sums[first + row] += table[wt + row] * x[column] }
                     wt += 2 * group.pairs
                 }

@@ -54,6 +54,15 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
     return r;
 }
+
+/* p[0] and p[1] sign-extended into the low and high int16 lanes of one word: the halfword's two bytes
+ * spread to bytes 0 and 2 (v | v << 8), then one SXTB16. */
+static inline int32_t gen_read2_lanes(const int8_t *p)
+{
+    uint16_t v;
+    __builtin_memcpy(&v, p, 2);
+    return __sxtb16((int32_t)((uint32_t)v | (uint32_t)v << 8));
+}
 #else
 #define GEN_ARM_DSP 0
 #endif
@@ -261,8 +270,8 @@ static const int8_t digits_cnn_l2_conv2_w[540] __attribute__((aligned(4))) = {
     50, -28, -5, -27, 50, 4, -52, -38, 45, -7, 36, 42, -42, 12, -17, -25,
     -15, -20, -32, 30, -1, 46, 5, 4, 53, 12, -55, -2, 33, -54, -58, 51,
     38, -17, 3, -74, -22, -56, -25, 19, 56, -72, 4, -11, 12, -15, 101, 2,
-    60, -36, -3, -35, 36, 4, -48, -74, -16, 33, -9, 99, -24, 1, 26, -2,
-    -1, -17, 13, 41, -24, 98, -27, 30, -17, 18, 36, 31
+    60, -36, -3, -35, 36, 4, -48, -74, -16, 32, 26, -2, -9, 98, -1, -18,
+    -24, 0, 13, 41, -24, 97, -17, 17, -27, 29, 36, 31
 };
 
 #else
@@ -333,7 +342,7 @@ static const int8_t digits_cnn_l2_conv2_w[10][54] __attribute__((aligned(4))) = 
 #endif
 
 #if GEN_ARM_DSP
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_cnn_l2_conv2_b[10] __attribute__((aligned(4))) = {
     -381, -25469, -639333, -715621, 537, 270617, 1130, -99990,
     -270, 150770
@@ -407,7 +416,7 @@ static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     555, -88789, -282, -3098, 107, 77419, -61, 60867,
     240, 43248
@@ -741,7 +750,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                  * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
                  * split once into two int16-lane pairs (__sxtb16). */
                 const int8_t *w = &digits_cnn_l2_conv2_w[0];
-                const int8_t *wt = &digits_cnn_l2_conv2_w[520];
+                const int8_t *wh = &digits_cnn_l2_conv2_w[520];
                 /* rows in blocks (the table's order) */
                 for (o = 0; o < 6; o += 6) {
                     const int8_t *xp = col;
@@ -864,6 +873,16 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 24;
                     }
                     xp += 4;
+                    { /* two columns: (xp[0], xp[1]) as int16 lanes, each pair's word [w[r][c], h[c], w[r][c + 1], h[c + 1]] */
+                        const int32_t xPair = gen_read2_lanes(xp);
+                        mix0 = __smlad(gen_read4(&wh[0]), xPair, mix0);
+                        low0 = __smlad(__sxtb16(gen_read4(&wh[0])), xPair, low0);
+                        mix1 = __smlad(gen_read4(&wh[4]), xPair, mix1);
+                        low1 = __smlad(__sxtb16(gen_read4(&wh[4])), xPair, low1);
+                        mix2 = __smlad(gen_read4(&wh[8]), xPair, mix2);
+                        low2 = __smlad(__sxtb16(gen_read4(&wh[8])), xPair, low2);
+                        wh += 12;
+                    }
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                     acc0 = low0;
                     acc1 = gen_pair_high(mix0, low0);
@@ -871,17 +890,6 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     acc3 = gen_pair_high(mix1, low1);
                     acc4 = low2;
                     acc5 = gen_pair_high(mix2, low2);
-                    {
-                        int i;
-                        for (i = 0; i < 2; ++i, wt += 6) { /* the last columns, per row */
-                            acc0 += (int32_t)wt[0] * xp[i];
-                            acc1 += (int32_t)wt[1] * xp[i];
-                            acc2 += (int32_t)wt[2] * xp[i];
-                            acc3 += (int32_t)wt[3] * xp[i];
-                            acc4 += (int32_t)wt[4] * xp[i];
-                            acc5 += (int32_t)wt[5] * xp[i];
-                        }
-                    }
                     /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, 6, 0, 96);
@@ -986,20 +994,19 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                         w += 16;
                     }
                     xp += 4;
+                    { /* two columns: (xp[0], xp[1]) as int16 lanes, each pair's word [w[r][c], h[c], w[r][c + 1], h[c + 1]] */
+                        const int32_t xPair = gen_read2_lanes(xp);
+                        mix0 = __smlad(gen_read4(&wh[0]), xPair, mix0);
+                        low0 = __smlad(__sxtb16(gen_read4(&wh[0])), xPair, low0);
+                        mix1 = __smlad(gen_read4(&wh[4]), xPair, mix1);
+                        low1 = __smlad(__sxtb16(gen_read4(&wh[4])), xPair, low1);
+                        wh += 8;
+                    }
                     /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
                     acc0 = low0;
                     acc1 = gen_pair_high(mix0, low0);
                     acc2 = low1;
                     acc3 = gen_pair_high(mix1, low1);
-                    {
-                        int i;
-                        for (i = 0; i < 2; ++i, wt += 4) { /* the last columns, per row */
-                            acc0 += (int32_t)wt[0] * xp[i];
-                            acc1 += (int32_t)wt[1] * xp[i];
-                            acc2 += (int32_t)wt[2] * xp[i];
-                            acc3 += (int32_t)wt[3] * xp[i];
-                        }
-                    }
                     /* requantized outputs */
                     y[o * 4 + p] = (int8_t)gen_requantize32_floor(acc0, 6, 0, 96);
                     y[(o + 1) * 4 + p] = (int8_t)gen_requantize32_floor(acc1, 6, 0, 96);

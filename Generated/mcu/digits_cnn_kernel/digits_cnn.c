@@ -361,7 +361,7 @@ static const int8_t digits_cnn_l2_conv2_w[10][72] __attribute__((aligned(4))) = 
 #endif
 
 #if GEN_ARM_DSP
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_cnn_l2_conv2_b[10] __attribute__((aligned(4))) = {
     -381, -25469, -298, 137174, 1055, 290335, -395, -1280567864,
     -270, 150770
@@ -435,7 +435,7 @@ static const int8_t digits_cnn_l5_fc_w[10][12] __attribute__((aligned(4))) = {
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     555, -88789, -282, -3098, 107, 77419, -61, 60867,
     240, 43248

@@ -327,7 +327,7 @@ static const uint8_t digits_cnn_l2_conv2_idx[2][20] __attribute__((aligned(4))) 
 };
 
 #if GEN_ARM_DSP
-/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'conv2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_cnn_l2_conv2_b[12] __attribute__((aligned(4))) = {
     -762, -913567100, -195, -654676931, -595, -130468329, 1075, 2110,
     2261, -199979, -540, 1179
@@ -403,7 +403,7 @@ static const uint8_t digits_cnn_l5_fc_idx[2][4] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_cnn_l5_fc_b[10] __attribute__((aligned(4))) = {
     523, -389109, -314, -11322, 75, 61003, -186, 52550,
     208, 35024
@@ -684,7 +684,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l2_conv2(const int
                     int8_t *const ys = &y[s * 24 + p];
                     const int8_t *const ss = &digits_cnn_l2_conv2_shift[s * 6];
 #if GEN_ARM_DSP
-                    /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+                    /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
                     gen_write4(&scol[0], (uint32_t)(uint8_t)win[idx[0]] | (uint32_t)(uint8_t)win[idx[1]] << 8
                         | (uint32_t)(uint8_t)win[idx[2]] << 16 | (uint32_t)(uint8_t)win[idx[3]] << 24);
                     gen_write4(&scol[4], (uint32_t)(uint8_t)win[idx[4]] | (uint32_t)(uint8_t)win[idx[5]] << 8
@@ -910,7 +910,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 8];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
         gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
             | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
@@ -1015,7 +1015,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
         int8_t *const ys = &y[s * 2 + 6];
         const int8_t *const ss = &digits_cnn_l5_fc_shift[s * 2 + 6];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
         gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
             | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {

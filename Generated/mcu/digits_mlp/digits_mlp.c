@@ -453,7 +453,7 @@ static const int8_t digits_mlp_l0_fc1_w[30][64] __attribute__((aligned(4))) = {
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_mlp_l0_fc1_b[30] __attribute__((aligned(4))) = {
     1611, 107339, -557, 52435, 1831, 145959, 5383, -860921,
     -6815, 555361, 2541, 206829, -1634, 601758, 2797, 1012205,
@@ -575,7 +575,7 @@ static const int8_t digits_mlp_l1_fc2_w[14][32] __attribute__((aligned(4))) = {
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_mlp_l1_fc2_b[14] __attribute__((aligned(4))) = {
     -455, 174905, 54, -85962, 253, 102141, 370, 199538,
     922, -79462, 910, 2446, 939, 939
@@ -651,7 +651,7 @@ static const int8_t digits_mlp_l2_fc3_w[10][16] __attribute__((aligned(4))) = {
 #endif
 
 #if GEN_ARM_DSP
-/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
     163, -96861, 233, 107241, -11, -28939, -17, 6639,
     126, 60286

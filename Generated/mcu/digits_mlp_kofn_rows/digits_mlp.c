@@ -305,7 +305,7 @@ static const uint8_t digits_mlp_l0_fc1_idx[4][16] __attribute__((aligned(4))) = 
 };
 
 #if GEN_ARM_DSP
-/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc1' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_mlp_l0_fc1_b[32] __attribute__((aligned(4))) = {
     1611, 1379659, -1634, -661023745, 321, 316225, 413, -3384,
     2357, 768565, 1657, -557, 563, -1744077, 798, -601161247,
@@ -409,7 +409,7 @@ static const uint8_t digits_mlp_l1_fc2_idx[2][8] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc2' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_mlp_l1_fc2_b[16] __attribute__((aligned(4))) = {
     -519, -1262276103, 306, -93902, -2286691, -1968739, 714, -87862,
     -10, 56566, 858, 225626, 875, 875, 366, -12690
@@ -485,7 +485,7 @@ static const uint8_t digits_mlp_l2_fc3_idx[2][4] __attribute__((aligned(4))) = {
 };
 
 #if GEN_ARM_DSP
-/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of each pair holds b[r] + 256 * b[r + 1] (modulo 2^32), where the pair's mixed sum starts */
+/* 'fc3' bias in the accumulator format of each output (Q.(frac_in + frac_w)), plus the rounding half of its right shift, 2^(shift-1); for the Arm DSP row-pair kernel, the high row r + 1 of a pair whose bias starts its mixed sum holds b[r] + 256 * b[r + 1] (modulo 2^32), the other rows their own */
 static const int32_t digits_mlp_l2_fc3_b[10] __attribute__((aligned(4))) = {
     294, -404186, 434, 197810, -108, -74348, -66, 9918,
     188, 104124
@@ -526,7 +526,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l0_fc1_shift[s * 8];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
         gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
             | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         gen_write4(&col[4], (uint32_t)(uint8_t)x[idx[4]] | (uint32_t)(uint8_t)x[idx[5]] << 8
@@ -761,7 +761,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l1_fc2(const int8_
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l1_fc2_shift[s * 8];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
         gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
             | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         gen_write4(&col[4], (uint32_t)(uint8_t)x[idx[4]] | (uint32_t)(uint8_t)x[idx[5]] << 8
@@ -914,7 +914,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 8];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
         gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
             | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
@@ -1019,7 +1019,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l2_fc3(const int8_
         int8_t *const ys = &y[s * 2 + 6];
         const int8_t *const ss = &digits_mlp_l2_fc3_shift[s * 2 + 6];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a lone set's indices become constants) */
+        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
         gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
             | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
         {
