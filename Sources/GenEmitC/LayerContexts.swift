@@ -106,6 +106,16 @@ struct WeightedKernelContext {
     var hasColumnQuad: Bool = false
     var quadAdvances: Bool = false
     var hasColumnHalf: Bool = false
+    /// The row-pair kernel with 4 to 11 columns (one or two words, no loop): each word is split into its
+    /// int16 lanes once, before the blocks (`xWords`), not once per block; xp starts at `xRegistersEnd`.
+    var xInRegisters: Bool = false
+    var xWords: [ColumnWordContext] = []
+    /// The same words for the steps in each block (one section each: the template library indents a partial
+    /// inside a list's items only where a line starts in the item).
+    var xFirstWord: ColumnWordContext? = nil
+    var xSecondWord: ColumnWordContext? = nil
+    var xWordCount: String = ""
+    var xRegistersEnd: String = ""
     var columnTail: String = ""
     var shift0: String = ""
     var shift1: String = ""
