@@ -106,16 +106,6 @@ struct WeightedKernelContext {
     var hasColumnQuad: Bool = false
     var quadAdvances: Bool = false
     var hasColumnHalf: Bool = false
-    /// The row-pair kernel with 4 to 11 columns (one or two words, no loop): each word is split into its
-    /// int16 lanes once, before the blocks (`xWords`), not once per block; xp starts at `xRegistersEnd`.
-    var xInRegisters: Bool = false
-    var xWords: [ColumnWordContext] = []
-    /// The same words for the steps in each block (one section each: the template library indents a partial
-    /// inside a list's items only where a line starts in the item).
-    var xFirstWord: ColumnWordContext? = nil
-    var xSecondWord: ColumnWordContext? = nil
-    var xWordCount: String = ""
-    var xRegistersEnd: String = ""
     var columnTail: String = ""
     var shift0: String = ""
     var shift1: String = ""
@@ -379,6 +369,10 @@ struct RuntimeContext {
     var needsRowPairs: Bool
     /// Some row-pair kernel has a two-column step (gen_read2_lanes).
     var needsTwoColumnStep: Bool
+    /// Some kernel's C calls gen_sxtb16_odd, or gen_read8_aligned (not a model whose only Arm DSP code is the
+    /// row-pair kernel's two-column step: an unused static function fails clang's -Wunused-function).
+    var needsOddLanes: Bool = true
+    var needsAlignedPairRead: Bool = true
     /// Some kernel is the row-pair or the lane-pair kernel (GEN_ROW_PAIR_KERNEL).
     var needsUnscheduledKernel: Bool
     /// Some conv2d gathers an im2col column (gen_copy), some from padded rows (gen_zero).

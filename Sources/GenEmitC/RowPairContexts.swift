@@ -22,12 +22,6 @@ struct RowPairGroupContext {
     var pairOutputs: [RowPairOutputContext]
 }
 
-/// One word of the column split before the blocks: its index and first column.
-struct ColumnWordContext {
-    var index: String
-    var start: String
-}
-
 /// One pair's two words per four-column step.
 struct RowPairStepContext {
     var offset: String
@@ -84,15 +78,6 @@ func addRowPairGroups(
     context.quadAdvances = context.hasColumnHalf || context.hasColumnTail
     context.octetAdvances = context.hasColumnQuad || context.quadAdvances
     context.readsQuadTable = data.fanIn >= 4 || pairedRows == 0
-    // One or two words of columns: split once for all blocks. Measured by hand on the digits MLP at 2/16 in sets
-    // of 24 (Cortex-M4 -O2): fc1 (8 columns) 432 to 419 instructions, fc2 (4) 144 to 134.
-    let words = data.fanIn / 4
-    context.xInRegisters = (1...2).contains(words) && !groups.isEmpty
-    context.xWords = (0..<words).map { ColumnWordContext(index: String($0), start: String(4 * $0)) }
-    context.xFirstWord = context.xInRegisters ? context.xWords.first : nil
-    context.xSecondWord = context.xInRegisters && words == 2 ? context.xWords.last : nil
-    context.xWordCount = words == 1 ? "word is" : "\(words) words are"
-    context.xRegistersEnd = String(4 * words)
     context.pairHalfBase = String(pairedRows * (data.fanIn / 4 * 4))
     context.pairTailBase = String(pairedRows * (data.fanIn / 4 * 4 + halfColumns))
     context.hasLoneRow = pairedRows < data.rows

@@ -366,7 +366,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and
                 // the max pool only in their Arm DSP paths (the pixel-pair kernel writes its channels out instead).
                 unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
-                needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep, needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
+                needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep,
+                // The helpers emitted where the kernels' C calls them (read from it, not from each kernel's flags).
+                needsOddLanes: layers.contains("gen_sxtb16_odd("), needsAlignedPairRead: layers.contains("gen_read8_aligned("),
+                needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
                 needsRequantize32Floor: requantizeHelpers.contains(.int32Floor),

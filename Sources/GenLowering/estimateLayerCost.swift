@@ -71,7 +71,7 @@ package func estimateLayerCost(_ work: LayerWork, costModel: CostModel?, option:
     // word per kernel row and one per two kernel rows' middle weights, less the zero ones.
     let denseBytes = work.densePixelPairRows.map { (work.densePixelPairWords ?? work.rows * PixelPairLayout(kernelRows: $0).wordsPerRow) * 4 }
         ?? work.denseLanePairs.map { work.rows * $0 * 4 } ?? work.rows * work.fanIn * work.weightBytes
-    // The row-pair kernel's columns for a set of fewer than 4 kept inputs (zero weights after them).
+    // The row-pair kernel's columns for a set of 1 or 3 kept inputs (4: zero weights after them).
     let setColumns = max(work.keptPerRow, work.rowPairColumns ?? 0)
     let sparseBytes = (work.darbKeptWeights ?? work.rows * setColumns) * work.weightBytes + work.sparseIndexBytes
     var dense: Double?

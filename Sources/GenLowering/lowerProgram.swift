@@ -456,7 +456,7 @@ package func foldedPairsByRun(runs: [(first: Int, count: Int, rows: Int)], eachS
 }
 
 /// The kept weights of a vector-wise k-of-n layer in the row-pair order, set by set (each set a
-/// `setRows[s] × columns` dense matrix, `rowPairSetColumns`: zeros after fewer than 4 kept), every set
+/// `setRows[s] × columns` dense matrix, `rowPairSetColumns`: zeros after 1 or 3 kept), every set
 /// but the last padded with zeros to a multiple of 4 bytes so the next one starts word-aligned for
 /// LDRD, where each set starts, and each set's own tables (`pairRowsForDSP`: which of its pairs could fold
 /// their bias); nil when the DSP kernel does not apply or a set fails the row-pair bound (the layer then
@@ -669,7 +669,7 @@ private func lowerWeights(_ q: QuantizedWeights, kind: LayerWork.Kind, context: 
         let convSets = !kind.isDense && context.convRunsOverColumn(q)
         // Under auto, sets of fewer than 4 kept are also compared with the per-row form below: where they
         // run plain loops (no row-pair kernel) the cost model has no figures for them, so the per-row
-        // path decides alone; where the row-pair kernel runs them over 4 columns and they lose to dense,
+        // path decides alone; where the row-pair kernel runs them (over 4 columns, or 2 for 2 kept) and they lose to dense,
         // the per-row form still gets its chance.
         let keptPerSetRow = KeepMask.keptPerRow(fanIn: q.fanIn, k: mask.k, n: mask.n)
         let perRowMayDecide = keptPerSetRow < 4 && context.options.sparseLowering == .auto && context.costModel != nil

@@ -27,7 +27,7 @@ struct StaticAnalysisTests {
         for (label, model) in examples + [("mlp_test", TestModels.mlp()), ("cnn_test", TestModels.cnn())] {
             for target in ["host", "mcu", "hls"] {
                 for (bits, prune) in [(8, "kofn"), (16, "none"), (8, "kernel"), (8, "filter"), (8, "sparse"), (8, "darb"), (8, "edp"),
-                    (8, "sets"), (8, "few-sets")] {
+                    (8, "sets"), (8, "few-sets"), (8, "pair-sets")] {
                     cases.append(Case(label: label, model: model, target: target, bits: bits, prune: prune))
                 }
             }
@@ -48,7 +48,7 @@ struct StaticAnalysisTests {
         ) {
             $0.weightBits = testCase.bits
             $0.activationBits = testCase.bits
-            $0.prune = ["kernel", "filter", "sparse", "sets", "few-sets"].contains(testCase.prune) ? "kofn" : testCase.prune
+            $0.prune = ["kernel", "filter", "sparse", "sets", "few-sets", "pair-sets"].contains(testCase.prune) ? "kofn" : testCase.prune
             if testCase.prune == "darb" {
                 $0.sparseLowering = "always"
                 $0.sparsity = TestModels.darbSparsity[testCase.label]
@@ -63,6 +63,14 @@ struct StaticAnalysisTests {
                 // k-of-n kept sparse (DSP group kernels on mcu, nibble indices where the target prefers them).
                 $0.k = 4
                 $0.n = 16
+                $0.sparseLowering = "always"
+            }
+            if testCase.prune == "pair-sets" {
+                // Sets keeping 2 inputs in every layer (k = 2 of the whole row): on mcu the row-pair kernel's
+                // two-column step is its only Arm DSP code, so no whole word of a column is read.
+                $0.k = 2
+                $0.n = 0
+                $0.kofnRows = 2
                 $0.sparseLowering = "always"
             }
             if testCase.prune == "sets" || testCase.prune == "few-sets" {

@@ -117,6 +117,39 @@ struct RowPairLayoutTests {
         #expect(pairRowsForDSP(tooLarge, bias: bias, rows: 4, fanIn: 520, activationBits: 8) == nil)
     }
 
+    @Test("the two-column step's columns pass the high-byte check; the single column after them is added per row")
+    func twoColumnStepChecksItsColumns() {
+        for fanIn in [6, 7, 10, 11, 14, 15] {
+            let step = fanIn / 4 * 4
+            for column in [step, step + 1] + (fanIn % 4 == 3 ? [step + 2] : []) {
+                // -128 in a high row over a negative low weight: no corrected byte holds it where SMLAD reads it.
+                var weights = [Int64](repeating: 3, count: 4 * fanIn)
+                weights[2 * fanIn + column] = -1
+                weights[3 * fanIn + column] = -128
+                let bias = [Int64](repeating: 0, count: 4)
+                let table = pairRowsForDSP(weights, bias: bias, rows: 4, fanIn: fanIn, activationBits: 8)
+                #expect((table == nil) == (column < step + 2), "fan-in \(fanIn), column \(column)")
+                weights[2 * fanIn + column] = 0
+                #expect(pairRowsForDSP(weights, bias: bias, rows: 4, fanIn: fanIn, activationBits: 8) != nil)
+            }
+        }
+    }
+
+    @Test("the bound counts the two-column step: rows of 127 keep the row pairs up to 517 columns, not 518 or 519")
+    func boundCountsTheTwoColumnStep() {
+        // 127 * 128 per column: 516 columns give 8,388,096 < 2^23; 517 adds one per row (region 3), 518 two by SMLAD.
+        let bias = [Int64](repeating: 0, count: 4)
+        for (fanIn, fits) in [(514, true), (515, true), (516, true), (517, true), (518, false), (519, false)] {
+            let weights = [Int64](repeating: 127, count: 4 * fanIn)
+            #expect((pairRowsForDSP(weights, bias: bias, rows: 4, fanIn: fanIn, activationBits: 8) != nil) == fits, "\(fanIn)")
+        }
+        // A set's columns: its kept inputs, 2 by the two-column step, 1 and 3 over one padded four-column step.
+        for kept in 1...60 {
+            let columns = rowPairSetColumns(keptPerRow: kept, armDSP: true, weightBits: 8, activationBits: 8, accumulatorBits: 32)
+            #expect(columns == (kept == 2 ? 2 : max(kept, 4)))
+        }
+    }
+
     @Test("vector-wise sets: a pair position folds in a run of sets (one code) only where every set of the run folds it")
     func setsFoldByRun() {
         // Sets of 6, 6, 6, 4 and 4 rows: runs {0, 1, 2} (three pairs) and {3, 4} (two pairs).

@@ -40,25 +40,34 @@ struct SparsityPaysTests {
 
     @Test("a set of fewer than 4 kept inputs on the row-pair kernel is priced, and sized, as its 4 columns; its gather as the kept")
     func vectorWiseBelowFour() {
-        // 2 of every 16 of 16 inputs: 2 kept per row, sets of 10 rows, one-byte positions.
+        // 3 of every 16 of 16 inputs: 3 kept per row, which the row-pair kernel runs over 4 columns
+        // (rowPairSetColumns), sets of 10 rows, one-byte positions.
         var work = LayerWork(
-            kind: .dense, rows: 100, fanIn: 16, keptPerRow: 2, groupsPerRow: 1, groupKept: 2, kernelGranularity: false,
-            weightBytes: 1, sparseIndexBytes: 10 * 2, nibbleIndices: false, rowsPerSet: 10, rowPairColumns: 4)
-        // 1.25 * 100 * 4 + 40 * 100 + 4 * 10 sets * 2 = 4580; bytes: 100 rows x 4 columns + 20
+            kind: .dense, rows: 100, fanIn: 16, keptPerRow: 3, groupsPerRow: 1, groupKept: 3, kernelGranularity: false,
+            weightBytes: 1, sparseIndexBytes: 10 * 3, nibbleIndices: false, rowsPerSet: 10, rowPairColumns: 4)
+        // 1.25 * 100 * 4 + 40 * 100 + 4 * 10 sets * 3 = 4620; bytes: 100 rows x 4 columns + 30
         var estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
-        #expect(estimate.sparseInstructions == 4580)
-        #expect(estimate.sparseBytes == 400 + 20)
-        // conv2d sets (16 pixels, fan-in 9 kept 2): 1.5 * 1600 * 4 + 20 * 1600 + 5 * 16 * 10 * 2 + 2 * 16 * 9 = 43488
+        #expect(estimate.sparseInstructions == 4620)
+        #expect(estimate.sparseBytes == 400 + 30)
+        // conv2d sets (16 pixels, fan-in 9 kept 3): 1.5 * 1600 * 4 + 20 * 1600 + 5 * 16 * 10 * 3 + 2 * 16 * 9 = 44288
         work.kind = .conv(outputPixels: 16, kernelArea: 9)
         work.fanIn = 9
         estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
-        #expect(estimate.sparseInstructions == 43488)
+        #expect(estimate.sparseInstructions == 44288)
         // Without the row-pair kernel the kept count is what runs and is stored.
         work.kind = .dense
         work.fanIn = 16
         work.rowPairColumns = nil
         estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
-        // 1.25 * 100 * 2 + 40 * 100 + 4 * 10 sets * 2 = 4330
+        // 1.25 * 100 * 3 + 40 * 100 + 4 * 10 sets * 3 = 4495
+        #expect(estimate.sparseInstructions == 4495)
+        #expect(estimate.sparseBytes == 300 + 30)
+        // 2 kept: the row-pair kernel's two-column step alone, over the 2 columns (1.25 * 100 * 2 + 4000 + 80).
+        work.keptPerRow = 2
+        work.groupKept = 2
+        work.sparseIndexBytes = 10 * 2
+        work.rowPairColumns = 2
+        estimate = estimateLayerCost(work, costModel: Self.model, option: .auto)
         #expect(estimate.sparseInstructions == 4330)
         #expect(estimate.sparseBytes == 200 + 20)
     }

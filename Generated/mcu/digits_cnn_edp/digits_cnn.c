@@ -1167,54 +1167,57 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t
      * split once into two int16-lane pairs (__sxtb16). */
     const int8_t *w = &digits_cnn_l6_fc_w[0];
     const int8_t *wt = &digits_cnn_l6_fc_w[80];
-    /* the column's 2 words are split once for every block (x[4m], [4m + 2] and [4m + 1], [4m + 3]) */
-    const int32_t xWord0 = gen_read4(&x[0]);
-    const int32_t xEven0 = __sxtb16(xWord0), xOdd0 = gen_sxtb16_odd(xWord0);
-    const int32_t xWord1 = gen_read4(&x[4]);
-    const int32_t xEven1 = __sxtb16(xWord1), xOdd1 = gen_sxtb16_odd(xWord1);
     /* rows in blocks (the table's order) */
     for (o = 0; o < 6; o += 6) {
-        const int8_t *xp = &x[8];
+        const int8_t *xp = x;
         int32_t low0 = digits_cnn_l6_fc_b[o], mix0 = digits_cnn_l6_fc_b[o + 1], low1 = digits_cnn_l6_fc_b[o + 2], mix1 = digits_cnn_l6_fc_b[o + 3], low2 = digits_cnn_l6_fc_b[o + 4], mix2 = digits_cnn_l6_fc_b[o + 5];
         int32_t acc0, acc1, acc2, acc3, acc4, acc5;
         {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
             int32_t ws[2];
             gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven0, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven0, low0);
-            mix0 = __smlad(ws[1], xOdd0, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd0, low0);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
             gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven0, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven0, low1);
-            mix1 = __smlad(ws[1], xOdd0, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd0, low1);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             gen_read8_aligned(ws, &w[16]);
-            mix2 = __smlad(ws[0], xEven0, mix2);
-            low2 = __smlad(__sxtb16(ws[0]), xEven0, low2);
-            mix2 = __smlad(ws[1], xOdd0, mix2);
-            low2 = __smlad(__sxtb16(ws[1]), xOdd0, low2);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
             w += 24;
         }
+        xp += 4;
         {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
             int32_t ws[2];
             gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven1, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven1, low0);
-            mix0 = __smlad(ws[1], xOdd1, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd1, low0);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
             gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven1, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven1, low1);
-            mix1 = __smlad(ws[1], xOdd1, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd1, low1);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             gen_read8_aligned(ws, &w[16]);
-            mix2 = __smlad(ws[0], xEven1, mix2);
-            low2 = __smlad(__sxtb16(ws[0]), xEven1, low2);
-            mix2 = __smlad(ws[1], xOdd1, mix2);
-            low2 = __smlad(__sxtb16(ws[1]), xOdd1, low2);
+            mix2 = __smlad(ws[0], xEven, mix2);
+            low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+            mix2 = __smlad(ws[1], xOdd, mix2);
+            low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
             w += 24;
         }
+        xp += 4;
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);
@@ -1242,37 +1245,45 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l6_fc(const int8_t
         y[o + 5] = (int8_t)gen_requantize32_floor(acc5, 8, -128, 127);
     }
     for (o = 6; o < 10; o += 4) {
-        const int8_t *xp = &x[8];
+        const int8_t *xp = x;
         int32_t low0 = digits_cnn_l6_fc_b[o], mix0 = digits_cnn_l6_fc_b[o + 1], low1 = digits_cnn_l6_fc_b[o + 2], mix1 = digits_cnn_l6_fc_b[o + 3];
         int32_t acc0, acc1, acc2, acc3;
         {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
             int32_t ws[2];
             gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven0, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven0, low0);
-            mix0 = __smlad(ws[1], xOdd0, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd0, low0);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
             gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven0, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven0, low1);
-            mix1 = __smlad(ws[1], xOdd0, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd0, low1);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             w += 16;
         }
+        xp += 4;
         {
+            const int32_t xs = gen_read4(xp);
+            const int32_t xEven = __sxtb16(xs);
+            const int32_t xOdd = gen_sxtb16_odd(xs);
             int32_t ws[2];
             gen_read8_aligned(ws, &w[0]);
-            mix0 = __smlad(ws[0], xEven1, mix0);
-            low0 = __smlad(__sxtb16(ws[0]), xEven1, low0);
-            mix0 = __smlad(ws[1], xOdd1, mix0);
-            low0 = __smlad(__sxtb16(ws[1]), xOdd1, low0);
+            mix0 = __smlad(ws[0], xEven, mix0);
+            low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+            mix0 = __smlad(ws[1], xOdd, mix0);
+            low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
             gen_read8_aligned(ws, &w[8]);
-            mix1 = __smlad(ws[0], xEven1, mix1);
-            low1 = __smlad(__sxtb16(ws[0]), xEven1, low1);
-            mix1 = __smlad(ws[1], xOdd1, mix1);
-            low1 = __smlad(__sxtb16(ws[1]), xOdd1, low1);
+            mix1 = __smlad(ws[0], xEven, mix1);
+            low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+            mix1 = __smlad(ws[1], xOdd, mix1);
+            low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
             w += 16;
         }
+        xp += 4;
         /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
         acc0 = low0;
         acc1 = gen_pair_high(mix0, low0);

@@ -924,30 +924,31 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
              * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
              * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
-            /* the column's word is split once for every block (col[4m], [4m + 2] and [4m + 1], [4m + 3]) */
-            const int32_t xWord0 = gen_read4(&col[0]);
-            const int32_t xEven0 = __sxtb16(xWord0), xOdd0 = gen_sxtb16_odd(xWord0);
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
+                const int8_t *xp = col;
                 int32_t low0 = bs[o], mix0 = bs[o + 1], low1 = bs[o + 2], mix1 = bs[o + 3], low2 = bs[o + 4], mix2 = bs[o + 5];
                 int32_t acc0, acc1, acc2, acc3, acc4, acc5;
                 {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
                     int32_t ws[2];
                     gen_read8_aligned(ws, &w[0]);
-                    mix0 = __smlad(ws[0], xEven0, mix0);
-                    low0 = __smlad(__sxtb16(ws[0]), xEven0, low0);
-                    mix0 = __smlad(ws[1], xOdd0, mix0);
-                    low0 = __smlad(__sxtb16(ws[1]), xOdd0, low0);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     gen_read8_aligned(ws, &w[8]);
-                    mix1 = __smlad(ws[0], xEven0, mix1);
-                    low1 = __smlad(__sxtb16(ws[0]), xEven0, low1);
-                    mix1 = __smlad(ws[1], xOdd0, mix1);
-                    low1 = __smlad(__sxtb16(ws[1]), xOdd0, low1);
+                    mix1 = __smlad(ws[0], xEven, mix1);
+                    low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
+                    mix1 = __smlad(ws[1], xOdd, mix1);
+                    low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
                     gen_read8_aligned(ws, &w[16]);
-                    mix2 = __smlad(ws[0], xEven0, mix2);
-                    low2 = __smlad(__sxtb16(ws[0]), xEven0, low2);
-                    mix2 = __smlad(ws[1], xOdd0, mix2);
-                    low2 = __smlad(__sxtb16(ws[1]), xOdd0, low2);
+                    mix2 = __smlad(ws[0], xEven, mix2);
+                    low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
+                    mix2 = __smlad(ws[1], xOdd, mix2);
+                    low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
                     w += 24;
                 }
                 /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
@@ -966,15 +967,19 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
                 ys[o + 5] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], -128, 127);
             }
             for (o = 6; o < 8; o += 2) {
+                const int8_t *xp = col;
                 int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
                     int32_t ws[2];
                     gen_read8_aligned(ws, &w[0]);
-                    mix0 = __smlad(ws[0], xEven0, mix0);
-                    low0 = __smlad(__sxtb16(ws[0]), xEven0, low0);
-                    mix0 = __smlad(ws[1], xOdd0, mix0);
-                    low0 = __smlad(__sxtb16(ws[1]), xOdd0, low0);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
@@ -1024,20 +1029,21 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l5_fc(const int8_t
              * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
              * split once into two int16-lane pairs (__sxtb16). */
             const int8_t *w = &wset[0];
-            /* the column's word is split once for every block (col[4m], [4m + 2] and [4m + 1], [4m + 3]) */
-            const int32_t xWord0 = gen_read4(&col[0]);
-            const int32_t xEven0 = __sxtb16(xWord0), xOdd0 = gen_sxtb16_odd(xWord0);
             /* rows in blocks (the table's order) */
             for (o = 0; o < 2; o += 2) {
+                const int8_t *xp = col;
                 int32_t low0 = bs[o], mix0 = bs[o + 1];
                 int32_t acc0, acc1;
                 {
+                    const int32_t xs = gen_read4(xp);
+                    const int32_t xEven = __sxtb16(xs);
+                    const int32_t xOdd = gen_sxtb16_odd(xs);
                     int32_t ws[2];
                     gen_read8_aligned(ws, &w[0]);
-                    mix0 = __smlad(ws[0], xEven0, mix0);
-                    low0 = __smlad(__sxtb16(ws[0]), xEven0, low0);
-                    mix0 = __smlad(ws[1], xOdd0, mix0);
-                    low0 = __smlad(__sxtb16(ws[1]), xOdd0, low0);
+                    mix0 = __smlad(ws[0], xEven, mix0);
+                    low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
+                    mix0 = __smlad(ws[1], xOdd, mix0);
+                    low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
                     w += 8;
                 }
                 /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
