@@ -62,13 +62,17 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
  * out of registers (counted once by hand in GCC 12's -O2 assembly of a 784-input layer: 64 instead of 52 instructions per 48 MACs
  * on Cortex-M4), and it interleaves the unrolled output channels of the lane-pair kernel until their
  * sums spill (the digits CNN's conv1 at 8 of 16 kept: 9,062 instructions with it, 8,420 without), so the kernels
- * with row pairs or lane pairs are compiled without it. In a build for size (-Os) they are compiled as at -O2:
- * measured on Cortex-M4, LeNet-300-100 dense takes 12 % fewer instructions for 302 more bytes of code. */
+ * with row pairs or lane pairs are compiled without it. Nor does GCC's SLP vectorizer (on at -O2 since GCC 12)
+ * run on them: it packs a block's output bytes into a word with BFIs, costlier than a STRB each (Cortex-M4 -O2,
+ * Scripts/bench_mcu.py: the digits MLP dense 3,055 to 3,031 instructions, at 4 of 16 in sets of 24 with one scale
+ * per layer 1,034 to 1,022; 33 of the 420 rows of both bench tables took up to 2.7 % more, 164 fewer). In a
+ * build for size (-Os) they are compiled as at -O2: measured on Cortex-M4, LeNet-300-100 dense takes 12 % fewer
+ * instructions for 302 more bytes of code. */
 #if GEN_ARM_DSP
 #if !defined(__clang__) && defined(__OPTIMIZE_SIZE__)
-#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("O2", "no-schedule-insns")))
+#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("O2", "no-schedule-insns", "no-tree-slp-vectorize")))
 #elif !defined(__clang__)
-#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("no-schedule-insns")))
+#define GEN_ROW_PAIR_KERNEL __attribute__((optimize("no-schedule-insns", "no-tree-slp-vectorize")))
 #else
 #define GEN_ROW_PAIR_KERNEL
 #endif
