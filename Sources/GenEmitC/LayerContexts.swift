@@ -97,6 +97,15 @@ struct WeightedKernelContext {
     /// The lone row's shift: a literal where the kernel is given the layer's per-row shifts (dense and
     /// conv2d layers; not vector-wise sets), else `rowShift`.
     var loneRowShift: String = ""
+    /// A vector-wise set's column of one or two words held in registers as int16 lanes (`xEven0`, `xOdd0`,
+    /// ...; the set's gather builds them): the row-pair kernel runs its blocks pair by pair
+    /// (`RowPairGroupContext.lanePairs`) and a lone row reads its words against them (`loneLaneWords`).
+    var columnInRegisters: Bool = false
+    var hasPairGroups: Bool = false
+    /// The vector-wise set's kernel declares `int o` for its blocks and lone row; a set of one row whose column
+    /// is in registers declares it in the lone row's block instead (cppcheck's variableScope).
+    var declaresRowIndex: Bool = true
+    var loneLaneWords: [RowPairLaneStepContext] = []
     var hasColumnSixteens: Bool = false
     var columnSixteenEnd: String = ""
     var hasColumnOctets: Bool = false
@@ -373,6 +382,8 @@ struct RuntimeContext {
     /// row-pair kernel's two-column step: an unused static function fails clang's -Wunused-function).
     var needsOddLanes: Bool = true
     var needsAlignedPairRead: Bool = true
+    /// Some vector-wise set keeps its column in registers (gen_lanes).
+    var needsLanePack: Bool = false
     /// Some kernel is the row-pair or the lane-pair kernel (GEN_ROW_PAIR_KERNEL).
     var needsUnscheduledKernel: Bool
     /// Some conv2d gathers an im2col column (gen_copy), some from padded rows (gen_zero).

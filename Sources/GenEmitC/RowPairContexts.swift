@@ -20,6 +20,30 @@ struct RowPairGroupContext {
     var halfStepBytes: String
     var pairHalfSteps: [RowPairStepContext]
     var pairOutputs: [RowPairOutputContext]
+    /// With the column in registers (`WeightedKernelContext.columnInRegisters`): the block's pairs one after
+    /// the other, and the table bytes a block reads (`blockBytes`).
+    var lanePairs: [RowPairLaneContext] = []
+    var blockBytes: String = ""
+}
+
+/// One pair of a block whose column is in registers: its two sums from start to output.
+struct RowPairLaneContext {
+    /// `low = bs[o + 2], mix = bs[o + 3]` (or `mix = low` where the pair's bias is not folded).
+    var sums: String
+    var steps: [RowPairLaneStepContext]
+    var lowOutput: String
+    var lowShift: String
+    /// The high row's sum: `gen_pair_high(mix, low)`, plus its bias where the pair's is not folded.
+    var highSum: String
+    var highOutput: String
+    var highShift: String
+}
+
+/// One word of a set's column in registers: where the pair's (or the lone row's) weights for it are, and
+/// which lanes (`xEven<word>`, `xOdd<word>`) they meet.
+struct RowPairLaneStepContext {
+    var offset: String
+    var word: String
 }
 
 /// One pair's two words per four-column step.
@@ -46,9 +70,11 @@ struct RowPairOutputContext {
 /// of its group, and the lone row's, are written as literals instead (`constantShifts`).
 /// `weightsThroughSetPointer`: the kernel reads its weights through the pointer of a vector-wise set
 /// (`wset`), which GCC has not turned into constants even for a single sixteen-column pass (see below).
+/// `laneWords` (1 or 2, vector-wise sets only; 0 otherwise): the column is that many whole words, held in
+/// registers as int16 lanes, and each pair of a block runs on its own (`RowPairGroupContext.lanePairs`).
 func addRowPairGroups(
     _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, shiftValues: [Int64]? = nil,
-    weightsThroughSetPointer: Bool = false, to context: inout WeightedKernelContext
+    weightsThroughSetPointer: Bool = false, laneWords: Int = 0, to context: inout WeightedKernelContext
 ) {
     guard context.dsp, data.dspWeights != nil else { return }
     let groups = dspRowPairGroups(rows: data.rows)
@@ -89,6 +115,10 @@ func addRowPairGroups(
         ? "low, or the high row's recovered from mix and low (plus its bias where mix started without it)"
         : "low, or the high row's bias plus its sum recovered from mix and low"
     context.loneRowShift = pairedRows < data.rows ? shiftValues.map { String($0[pairedRows]) } ?? context.rowShift : ""
+    context.columnInRegisters = laneWords > 0
+    context.hasPairGroups = !groups.isEmpty
+    context.declaresRowIndex = laneWords == 0 || !groups.isEmpty
+    context.loneLaneWords = (0..<laneWords).map { RowPairLaneStepContext(offset: String(4 * $0), word: String($0)) }
     context.pairGroups = groups.map { group in
         let pairs = 0..<group.pairs
         let rows = 0..<(2 * group.pairs)
@@ -96,6 +126,21 @@ func addRowPairGroups(
         // A pair's bias folded into mix (`DSPRowPairTables.foldedPairs`: the same in every block of the group).
         func folded(_ pair: Int) -> Bool { data.dspFoldedPairs.isEmpty ? false : data.dspFoldedPairs[group.firstRow / 2 + pair] }
         func offset(_ row: Int) -> String { row == 0 ? "" : " + \(row)" }
+        // Row r's shift: a literal where it is the same in every block of the group.
+        func rowShift(_ row: Int) -> String { constants?[row].map(String.init) ?? shift(row) }
+        let lanePairs = laneWords == 0 ? [] : pairs.map { pair in
+            RowPairLaneContext(
+                sums: "low = \(context.biasTable)[o\(offset(2 * pair))], mix = "
+                    + (folded(pair) ? "\(context.biasTable)[o\(offset(2 * pair + 1))]" : "low"),
+                // The table's block order: four columns of every pair of the block, then the next four.
+                steps: (0..<laneWords).map {
+                    RowPairLaneStepContext(offset: String(8 * group.pairs * $0 + 8 * pair), word: String($0))
+                },
+                lowOutput: output(2 * pair), lowShift: rowShift(2 * pair),
+                highSum: folded(pair)
+                    ? "gen_pair_high(mix, low)" : "\(context.biasTable)[o\(offset(2 * pair + 1))] + gen_pair_high(mix, low)",
+                highOutput: output(2 * pair + 1), highShift: rowShift(2 * pair + 1))
+        }
         return RowPairGroupContext(
             firstRow: String(group.firstRow), rowEnd: String(group.rowEnd), rowStep: String(2 * group.pairs),
             stepBytes: String(8 * group.pairs),
@@ -113,7 +158,8 @@ func addRowPairGroups(
                 let sum = row % 2 == 0 ? "low\(pair)" : folded(pair) ? high : "\(context.biasTable)[o\(offset(row))] + \(high)"
                 return RowPairOutputContext(
                     accumulator: "acc\(row)", initialValue: sum,
-                    tailIndex: String(row), output: output(row), shift: constants?[row].map(String.init) ?? shift(row))
-            })
+                    tailIndex: String(row), output: output(row), shift: rowShift(row))
+            },
+            lanePairs: lanePairs, blockBytes: String(8 * group.pairs * laneWords))
     }
 }

@@ -61,6 +61,11 @@ struct SharedSetsKernelContext {
     var gatherTail: [String]
     /// Where the row-pair kernel reads more columns (`WeightedStepData.dspSetColumns`) than the kept inputs.
     var columnPadNote: String?
+    /// A dense layer whose sets' columns are one or two words (`registerLaneLimit`): the DSP gather builds
+    /// each word's int16 lanes in registers (`laneWords`) instead of writing col, and every row of the set
+    /// reads them there (`WeightedKernelContext.columnInRegisters`).
+    var registerLanes: Bool = false
+    var laneWords: [SetLaneWordContext] = []
     var runs: [SharedSetRunContext]
     /// Outputs proven constant (`removeConstantOutputs`), stored after the computed rows; a conv2d's are
     /// whole channels of `outPixels`.
@@ -68,6 +73,23 @@ struct SharedSetsKernelContext {
     var constantOutputs: [ConstantOutputContext] = []
     var outPixels: String = ""
 }
+
+/// One word of a set's column held in registers: inputs 4w and 4w + 2 as the int16 lanes of `xEven<w>`,
+/// 4w + 1 and 4w + 3 as those of `xOdd<w>` (`0` past the kept inputs, where the weights are zero).
+struct SetLaneWordContext {
+    var word: String
+    var even: String
+    var odd: String
+}
+
+/// A set whose column (`WeightedStepData.dspSetColumns`) is at most this many whole words keeps it in
+/// registers as int16 lanes, and its row pairs run one by one (`addRowPairGroups`' `laneWords`). Why:
+/// the gather's store and each block's reload and split of the words go, and with two sums live at a
+/// time instead of a block's six, four lanes, two weight words and the pointers stay in registers.
+/// Measured with `Scripts/bench_mcu.py` (Cortex-M4 -O2): the digits MLP at 2/16 in sets of 24 with one
+/// scale per layer 642 to 579 instructions, at 4/16 1,022 to 992, and no row of either bench table took
+/// more. Three words would need six lane registers beside the rest.
+let registerLaneLimit = 2
 
 /// One word of the written-out gather: the set's inputs `first`..`first + 3`.
 struct GatherWordContext {
@@ -124,6 +146,12 @@ func sharedSetsContext(
     }
     let setColumn = convPixels == nil ? "col" : "scol"
     let window = shared.windowOffsets != nil
+    let gatherSource = convPixels == nil ? "x" : window ? "win" : "col"
+    // Dense layers only: a conv2d's sets keep their column in scol (none of the examples' keeps eight or fewer).
+    let laneWordCount = data.dspSetColumns / 4
+    let registerLanes = convPixels == nil && data.dspWeights != nil && data.dspSetColumns % 4 == 0
+        && (1...registerLaneLimit).contains(laneWordCount)
+    func laneInput(_ position: Int) -> String { position < kept ? "\(gatherSource)[idx[\(position)]]" : "0" }
     return SharedSetsKernelContext(
         comment: layer.comment, function: layer.function, actType: layer.actType, accType: layer.accType,
         requantize: layer.requantize, weightType: layer.weightType, weightTable: layer.weightTable,
@@ -132,7 +160,7 @@ func sharedSetsContext(
         inputs: String(data.fanIn), outputs: String(data.outputCount), k: String(shared.k), n: String(shared.n),
         rowsPerSet: shared.setSizeText, keptPerRow: String(kept),
         column: "\(arena)[\(columnOffset + (convPixels == nil || window ? 0 : data.fanIn))]",
-        gatherSource: convPixels == nil ? "x" : window ? "win" : "col", setColumn: setColumn,
+        gatherSource: gatherSource, setColumn: setColumn,
         plainOutput: output(0),
         paired: data.dspWeights != nil, gatherQuadEnd: String(kept / 4 * 4),
         hasGatherQuads: kept >= 4, hasGatherTail: kept % 4 != 0,
@@ -141,6 +169,14 @@ func sharedSetsContext(
         columnPadNote: data.dspSetColumns > kept
             ? "the row-pair kernel reads \(data.dspSetColumns) columns: the weights after the \(kept) kept are zero, so whatever \(setColumn)[\(kept)..\(data.dspSetColumns - 1)] holds adds nothing"
             : nil,
+        registerLanes: registerLanes,
+        laneWords: registerLanes
+            ? (0..<laneWordCount).map { word in
+                SetLaneWordContext(
+                    word: String(word), even: "\(laneInput(4 * word)), \(laneInput(4 * word + 2))",
+                    odd: "\(laneInput(4 * word + 1)), \(laneInput(4 * word + 3))")
+            }
+            : [],
         runs: runs.map { run in
             var kernel: WeightedKernelContext?
             if data.dspWeights != nil {
@@ -156,7 +192,9 @@ func sharedSetsContext(
                 context.outputRow = output(0)
                 context.rowShift = shift(0)
                 context.dsp = true
-                addRowPairGroups(set, output: output, shift: shift, weightsThroughSetPointer: true, to: &context)
+                addRowPairGroups(
+                    set, output: output, shift: shift, weightsThroughSetPointer: true,
+                    laneWords: registerLanes ? laneWordCount : 0, to: &context)
                 kernel = context
             }
             let rows = run.rows == 1 ? "1 row" : "\(run.rows) rows"

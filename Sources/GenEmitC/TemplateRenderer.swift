@@ -10,7 +10,7 @@ package struct TemplateSources: Sendable {
 
     /// Every template the emitter needs; a missing one is reported by name.
     package static let required = [
-        "c/model.h", "c/model.c", "c/runtime.c", "c/layers/dense", "c/layers/dense_kofn", "c/layers/dense_kofn_hls", "c/layers/dense_kofn_sets", "c/layers/conv2d_kofn_sets", "c/layers/kofn_sets_body", "c/layers/dense_darb", "c/layers/conv2d_darb", "c/layers/darb_row", "c/layers/dsp_rows4", "c/layers/dsp_pairs", "c/layers/dsp_pair_step", "c/layers/kofn_rows", "c/layers/im2col", "c/layers/im2col_rows", "c/layers/im2col_padded_rows", "c/layers/conv2d", "c/layers/conv2d_lane_pairs", "c/layers/conv2d_pixel_pairs", "c/layers/conv2d_pooled",
+        "c/model.h", "c/model.c", "c/runtime.c", "c/layers/dense", "c/layers/dense_kofn", "c/layers/dense_kofn_hls", "c/layers/dense_kofn_sets", "c/layers/conv2d_kofn_sets", "c/layers/kofn_sets_body", "c/layers/dense_darb", "c/layers/conv2d_darb", "c/layers/darb_row", "c/layers/dsp_rows4", "c/layers/dsp_pairs", "c/layers/dsp_pairs_lanes", "c/layers/dsp_pair_step", "c/layers/kofn_rows", "c/layers/im2col", "c/layers/im2col_rows", "c/layers/im2col_padded_rows", "c/layers/conv2d", "c/layers/conv2d_lane_pairs", "c/layers/conv2d_pixel_pairs", "c/layers/conv2d_pooled",
         "c/layers/conv2d_kofn", "c/layers/conv2d_kernel", "c/layers/maxpool2d", "c/layers/avgpool2d", "c/layers/clamp", "c/verify_main.c",
         "build/model.mk", "build/model.cmake",
     ]

@@ -93,7 +93,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
                 needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
-                needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
+                needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads && !sets.registerLanes)
                 layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
                 // Constant outputs need the row-pair consumer of an Arm DSP target; the HLS kernel has no stores for them.
@@ -192,7 +192,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsDSP = needsDSP || sets.paired
                 needsRowPairs = needsRowPairs || sets.paired
                 needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
-                needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads)
+                needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads && !sets.registerLanes)
                 layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
                 break
             }
@@ -369,6 +369,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep,
                 // The helpers emitted where the kernels' C calls them (read from it, not from each kernel's flags).
                 needsOddLanes: layers.contains("gen_sxtb16_odd("), needsAlignedPairRead: layers.contains("gen_read8_aligned("),
+                needsLanePack: layers.contains("gen_lanes("),
                 needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),

@@ -74,6 +74,10 @@ struct CortexMTests {
         // ...and at 4/16 in sets of 8 (the golden digits_mlp_kofn_rows): runs of several sets, one code each, in
         // which some pair position cannot start its mixed sum from the bias in one set, so in none (`foldedPairsByRun`).
         ("digits_mlp_sets8", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
+        // Sets whose column is one or two words keep it in registers (`registerLaneLimit`): sets of 3 keeping 4
+        // of 64, 2 of 32 and 1 of 16, each a pair and a lone row read against the lanes, lanes past the kept
+        // inputs zero.
+        ("digits_mlp_lanes", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -143,6 +147,13 @@ struct CortexMTests {
                 $0.k = 4
                 $0.n = 16
                 $0.kofnRows = 8
+            }
+            if label == "digits_mlp_lanes" {
+                $0.prune = "kofn"
+                $0.k = 1
+                $0.n = 16
+                $0.kofnRows = 3
+                $0.sparseLowering = "always"
             }
             if label == "cnn_edp" {
                 $0.prune = "edp"
@@ -248,6 +259,15 @@ struct CortexMTests {
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
             #expect(source.contains("__ssub8"), "the max pool should take the DSP path")
             #expect(source.contains("gen_rounded_average(sum, 3)"), "a window of 3 keeps the division")
+        }
+        if label == "digits_mlp_sets" || label == "digits_mlp_lanes" {
+            // Every set with a column of whole words keeps it in registers: no gather writes col on Arm DSP cores
+            // (fc3 of digits_mlp_sets keeps 2, the two-column step over col); the lone rows read the lanes too.
+            let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
+            #expect(source.contains("xOdd1 = gen_lanes(") == (label == "digits_mlp_sets"), "fc1's 8 kept: two words in registers")
+            #expect(!source.contains("gen_write4("))
+            #expect(source.contains("the last row alone") == (label == "digits_mlp_lanes"))
+            #expect(source.contains("xOdd0 = gen_lanes(0, 0)") == (label == "digits_mlp_lanes"), "fc3 keeps 1 of its 16")
         }
         if label == "digits_cnn_16" {
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
