@@ -105,6 +105,10 @@ struct WeightedKernelContext {
     /// The vector-wise set's kernel declares `int o` for its blocks and lone row; a set of one row whose column
     /// is in registers declares it in the lone row's block instead (cppcheck's variableScope).
     var declaresRowIndex: Bool = true
+    /// The blocks' loops are unrolled (GEN_UNROLL) where the column is in registers and the rows have shifts of
+    /// their own: GCC then reads each row's shift from the table at a constant place, so `USAT` takes it as its
+    /// immediate instead of a load and a register shift per row.
+    var unrollsBlocks: Bool = false
     var loneLaneWords: [RowPairLaneStepContext] = []
     var hasColumnSixteens: Bool = false
     var columnSixteenEnd: String = ""
@@ -370,9 +374,9 @@ struct RuntimeContext {
     /// Some per-row k-of-n kernel is emitted (the GEN_GATHER_KERNEL attribute).
     var needsGatherKernel: Bool
     /// Some kernel has a constant-trip loop to unroll (GEN_UNROLL): the per-row k-of-n and lane-pair kernels,
-    /// the 2x2 max pool's DSP path.
+    /// the 2x2 max pool's DSP path, the blocks of sets whose column is in registers (`unrollsBlocks`).
     var needsUnroll: Bool
-    /// ...only in Arm DSP kernels (lane pairs, the max pool), so GEN_UNROLL is defined under GEN_ARM_DSP.
+    /// ...only in Arm DSP kernels (lane pairs, the max pool, sets' blocks), so GEN_UNROLL is defined under GEN_ARM_DSP.
     var unrollDSPOnly: Bool
     /// Some kernel is the row-pair kernel (gen_pair_high).
     var needsRowPairs: Bool

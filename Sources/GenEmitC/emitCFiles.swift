@@ -40,6 +40,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsLanePairs = false
     var needsPixelPairs = false
     var needsSetGather = false
+    var needsSetUnroll = false
     var needsRowCopy = false
     var needsPaddedRows = false
     /// Some im2col column is gathered outside a GEN_ARM_DSP block (the conv2d k-of-n kernels).
@@ -94,6 +95,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsRowPairs = needsRowPairs || sets.paired
                 needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
                 needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads && !sets.registerLanes)
+                needsSetUnroll = needsSetUnroll || sets.runs.contains { $0.kernel?.unrollsBlocks == true }
                 layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
                 // Constant outputs need the row-pair consumer of an Arm DSP target; the HLS kernel has no stores for them.
@@ -193,6 +195,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsRowPairs = needsRowPairs || sets.paired
                 needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
                 needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads && !sets.registerLanes)
+                needsSetUnroll = needsSetUnroll || sets.runs.contains { $0.kernel?.unrollsBlocks == true }
                 layers += renderer.render(sets, template: "c/layers/conv2d_kofn_sets")
                 break
             }
@@ -362,7 +365,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 layerFunctions: !requantizeHelpers.isEmpty, hls: hls, needsAverage: needsAverage,
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel,
-                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsDSPPools,
+                needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsDSPPools || needsSetUnroll,
                 // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and
                 // the max pool only in their Arm DSP paths (the pixel-pair kernel writes its channels out instead).
                 unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
