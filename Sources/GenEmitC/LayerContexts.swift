@@ -388,6 +388,9 @@ struct RuntimeContext {
     var needsAlignedPairRead: Bool = true
     /// Some vector-wise set keeps its column in registers (gen_lanes).
     var needsLanePack: Bool = false
+    /// Some kernel's C calls gen_read4 (not a model whose only Arm DSP code is sets with their column in registers
+    /// and no lone row).
+    var needsRead4: Bool = true
     /// Some kernel is the row-pair or the lane-pair kernel (GEN_ROW_PAIR_KERNEL).
     var needsUnscheduledKernel: Bool
     /// Some conv2d gathers an im2col column (gen_copy), some from padded rows (gen_zero).

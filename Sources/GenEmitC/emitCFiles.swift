@@ -372,7 +372,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep,
                 // The helpers emitted where the kernels' C calls them (read from it, not from each kernel's flags).
                 needsOddLanes: layers.contains("gen_sxtb16_odd("), needsAlignedPairRead: layers.contains("gen_read8_aligned("),
-                needsLanePack: layers.contains("gen_lanes("),
+                needsLanePack: layers.contains("gen_lanes("), needsRead4: layers.contains("gen_read4("),
                 needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),

@@ -75,8 +75,8 @@ struct CortexMTests {
         // which some pair position cannot start its mixed sum from the bias in one set, so in none (`foldedPairsByRun`).
         ("digits_mlp_sets8", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
         // Sets whose column is one or two words keep it in registers (`registerLaneLimit`): sets of 3 keeping 4
-        // of 64, 2 of 32 and 1 of 16, each a pair and a lone row read against the lanes, lanes past the kept
-        // inputs zero.
+        // of fc1's 64 inputs and 1 of fc3's 16, each a pair and a lone row read against the lanes, fc3's lanes past
+        // its one input zero (fc2's sets keep 2 of 32, a two-byte column: the two-column step over col).
         ("digits_mlp_lanes", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
     ]
 
@@ -261,8 +261,9 @@ struct CortexMTests {
             #expect(source.contains("gen_rounded_average(sum, 3)"), "a window of 3 keeps the division")
         }
         if label == "digits_mlp_sets" || label == "digits_mlp_lanes" {
-            // Every set with a column of whole words keeps it in registers: no gather writes col on Arm DSP cores
-            // (fc3 of digits_mlp_sets keeps 2, the two-column step over col); the lone rows read the lanes too.
+            // Every set whose column is one or two whole words keeps it in registers: no four-byte gather writes col
+            // on Arm DSP cores (sets keeping 2, a two-byte column, still gather it for the two-column step); the
+            // lone rows read the lanes too.
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
             #expect(source.contains("xOdd1 = gen_lanes(") == (label == "digits_mlp_sets"), "fc1's 8 kept: two words in registers")
             #expect(!source.contains("gen_write4("))
