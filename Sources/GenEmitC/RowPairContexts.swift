@@ -40,10 +40,12 @@ struct RowPairLaneContext {
 }
 
 /// One word of a set's column in registers: where the pair's (or the lone row's) weights for it are, and
-/// which lanes (`xEven<word>`, `xOdd<word>`) they meet.
+/// which lanes (`xEven<word>`, `xOdd<word>`) they meet; `hasOdd` is false where the word's odd lanes lie past the
+/// kept inputs (1 or 5 kept), so their products, all zero, are not written.
 struct RowPairLaneStepContext {
     var offset: String
     var word: String
+    var hasOdd: Bool
 }
 
 /// One pair's two words per four-column step.
@@ -71,10 +73,11 @@ struct RowPairOutputContext {
 /// `weightsThroughSetPointer`: the kernel reads its weights through the pointer of a vector-wise set
 /// (`wset`), which GCC has not turned into constants even for a single sixteen-column pass (see below).
 /// `laneWords` (1 or 2, vector-wise sets only; 0 otherwise): the column is that many whole words, held in
-/// registers as int16 lanes, and each pair of a block runs on its own (`RowPairGroupContext.lanePairs`).
+/// registers as int16 lanes, and each pair of a block runs on its own (`RowPairGroupContext.lanePairs`);
+/// `laneKept` of its inputs are kept (the rest of the last word is zero).
 func addRowPairGroups(
     _ data: WeightedStepData, output: (Int) -> String, shift: (Int) -> String, shiftValues: [Int64]? = nil,
-    weightsThroughSetPointer: Bool = false, laneWords: Int = 0, to context: inout WeightedKernelContext
+    weightsThroughSetPointer: Bool = false, laneWords: Int = 0, laneKept: Int = 0, to context: inout WeightedKernelContext
 ) {
     guard context.dsp, data.dspWeights != nil else { return }
     let groups = dspRowPairGroups(rows: data.rows)
@@ -118,7 +121,10 @@ func addRowPairGroups(
     context.columnInRegisters = laneWords > 0
     context.hasPairGroups = !groups.isEmpty
     context.declaresRowIndex = laneWords == 0 || !groups.isEmpty
-    context.loneLaneWords = (0..<laneWords).map { RowPairLaneStepContext(offset: String(4 * $0), word: String($0)) }
+    func hasOdd(_ word: Int) -> Bool { 4 * word + 1 < laneKept }
+    context.loneLaneWords = (0..<laneWords).map {
+        RowPairLaneStepContext(offset: String(4 * $0), word: String($0), hasOdd: hasOdd($0))
+    }
     context.pairGroups = groups.map { group in
         let pairs = 0..<group.pairs
         let rows = 0..<(2 * group.pairs)
@@ -134,7 +140,7 @@ func addRowPairGroups(
                     + (folded(pair) ? "\(context.biasTable)[o\(offset(2 * pair + 1))]" : "low"),
                 // The table's block order: four columns of every pair of the block, then the next four.
                 steps: (0..<laneWords).map {
-                    RowPairLaneStepContext(offset: String(8 * group.pairs * $0 + 8 * pair), word: String($0))
+                    RowPairLaneStepContext(offset: String(8 * group.pairs * $0 + 8 * pair), word: String($0), hasOdd: hasOdd($0))
                 },
                 lowOutput: output(2 * pair), lowShift: rowShift(2 * pair),
                 highSum: folded(pair)

@@ -75,11 +75,13 @@ struct SharedSetsKernelContext {
 }
 
 /// One word of a set's column held in registers: inputs 4w and 4w + 2 as the int16 lanes of `xEven<w>`,
-/// 4w + 1 and 4w + 3 as those of `xOdd<w>` (`0` past the kept inputs, where the weights are zero).
+/// 4w + 1 and 4w + 3 as those of `xOdd<w>` (`0` past the kept inputs, where the weights are zero; no `xOdd<w>`
+/// where both are past them, `hasOdd` false).
 struct SetLaneWordContext {
     var word: String
     var even: String
     var odd: String
+    var hasOdd: Bool
 }
 
 /// A set whose column (`WeightedStepData.dspSetColumns`) is at most this many whole words keeps it in
@@ -174,7 +176,7 @@ func sharedSetsContext(
             ? (0..<laneWordCount).map { word in
                 SetLaneWordContext(
                     word: String(word), even: "\(laneInput(4 * word)), \(laneInput(4 * word + 2))",
-                    odd: "\(laneInput(4 * word + 1)), \(laneInput(4 * word + 3))")
+                    odd: "\(laneInput(4 * word + 1)), \(laneInput(4 * word + 3))", hasOdd: 4 * word + 1 < kept)
             }
             : [],
         runs: runs.map { run in
@@ -194,7 +196,7 @@ func sharedSetsContext(
                 context.dsp = true
                 addRowPairGroups(
                     set, output: output, shift: shift, weightsThroughSetPointer: true,
-                    laneWords: registerLanes ? laneWordCount : 0, to: &context)
+                    laneWords: registerLanes ? laneWordCount : 0, laneKept: kept, to: &context)
                 // Measured (Cortex-M4 -O2, Scripts/bench_mcu.py's functions): the digits MLP with per-row shifts
                 // at 2/16 in sets of 24 666 to 570 instructions for 640 more bytes of code, at 4/16 1,081 to 1,045
                 // for 256; with one shift per layer (USAT's immediate already) 579 to 571 for 784, so not there.
