@@ -41,6 +41,10 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
     var needsPixelPairs = false
     var needsSetGather = false
     var needsSetUnroll = false
+    // Dense vector-wise sets that gather into col on every core, and those whose col only the plain path uses
+    // (`registerLanes`: on Arm DSP cores the column is in registers): where the arena must be declared.
+    var setColumnOnEveryCore = false
+    var setColumnWithoutDSPOnly = false
     var needsRowCopy = false
     var needsPaddedRows = false
     /// Some im2col column is gathered outside a GEN_ARM_DSP block (the conv2d k-of-n kernels).
@@ -96,6 +100,8 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsTwoColumnStep = needsTwoColumnStep || sets.runs.contains { $0.kernel?.hasColumnHalf == true }
                 needsSetGather = needsSetGather || (sets.paired && sets.hasGatherQuads && !sets.registerLanes)
                 needsSetUnroll = needsSetUnroll || sets.runs.contains { $0.kernel?.unrollsBlocks == true }
+                setColumnOnEveryCore = setColumnOnEveryCore || !sets.registerLanes
+                setColumnWithoutDSPOnly = setColumnWithoutDSPOnly || sets.registerLanes
                 layers += renderer.render(sets, template: "c/layers/dense_kofn_sets")
             } else if let sparse = dense.data.sparse {
                 // Constant outputs need the row-pair consumer of an Arm DSP target; the HLS kernel has no stores for them.
@@ -324,9 +330,15 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
             : "one arena, tensors placed from both ends, \(scratch) in the gap between its input and output (size = the most any layer needs at once: its input and output, plus its column)"
         let declaration = "static \(actType) \(namer.arena)[\(program.arenaElements)];\n"
         // Only the Arm DSP kernels use an arena that holds nothing but im2col columns (a model whose
-        // every tensor is the caller's input or output): elsewhere it would be an unused variable.
-        // (The vector-wise k-of-n kernel, and conv2d k-of-n or DARB over its column, use the arena on every core.)
-        let usedOnEveryCore = gathers || program.steps.contains { step in
+        // every tensor is the caller's input or output): elsewhere it would be an unused variable. Dense
+        // vector-wise sets whose column is in registers use theirs only elsewhere (the plain path); other
+        // sets, and conv2d k-of-n or DARB over its column, use the arena on every core.
+        let dspOnlyColumns = program.steps.contains { step in
+            if case .conv2d(let conv) = step.kind, conv.columnOffset != nil,
+                conv.data.sparse == nil && conv.data.sharedSparse == nil && conv.data.darb == nil { return true }
+            return false
+        }
+        let usedOnEveryCore = setColumnOnEveryCore || (setColumnWithoutDSPOnly && dspOnlyColumns) || program.steps.contains { step in
             if case .arena = step.input.location { return true }
             if case .arena = step.output.location { return true }
             if case .conv2d(let conv) = step.kind, conv.columnOffset != nil,
@@ -336,6 +348,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
         memory =
             program.arenaElements == 0 ? "/* no intermediate tensors */\n\n"
             : usedOnEveryCore ? declaration + "\n"
+            : setColumnWithoutDSPOnly ? "#if !GEN_ARM_DSP\n" + declaration + "#endif\n\n"
             : "#if GEN_ARM_DSP\n" + declaration + "#endif\n\n"
     case .pingPong:
         memoryNote = "two ping-pong buffers used alternately"

@@ -78,6 +78,8 @@ struct CortexMTests {
         // of fc1's 64 inputs and 1 of fc3's 16, each a pair and a lone row read against the lanes, fc3's lane past
         // its one input zero and no odd lanes (fc2's sets keep 2 of 32, a two-byte column: the two-column step over col).
         ("digits_mlp_lanes", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
+        // ...and one such layer alone: its arena (nothing but the column) is declared for the plain path only.
+        ("single_dense_lanes", TestModels.singleDense()),
     ]
 
     @Test("arm-none-eabi-gcc -Os -Werror build runs under QEMU (mps2-an386) with the host's outputs",
@@ -148,7 +150,7 @@ struct CortexMTests {
                 $0.n = 16
                 $0.kofnRows = 8
             }
-            if label == "digits_mlp_lanes" {
+            if label == "digits_mlp_lanes" || label == "single_dense_lanes" {
                 $0.prune = "kofn"
                 $0.k = 1
                 $0.n = 16
@@ -259,6 +261,11 @@ struct CortexMTests {
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
             #expect(source.contains("__ssub8"), "the max pool should take the DSP path")
             #expect(source.contains("gen_rounded_average(sum, 3)"), "a window of 3 keeps the division")
+        }
+        if label == "single_dense_lanes" {
+            let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
+            #expect(source.contains("gen_lanes("), "fc's column should be in registers")
+            #expect(source.contains("#if !GEN_ARM_DSP\nstatic int8_t single_dense_arena["), "the arena is the plain path's alone")
         }
         if label == "digits_mlp_sets" || label == "digits_mlp_lanes" {
             // Every set whose column is one or two whole words keeps it in registers: no four-byte gather writes col

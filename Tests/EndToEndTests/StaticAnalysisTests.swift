@@ -38,6 +38,10 @@ struct StaticAnalysisTests {
                 cases.append(Case(label: label, model: model, target: target, bits: 8, prune: "darb"))
             }
         }
+        // One dense layer in sets whose column is in registers on Arm DSP cores: the arena is the plain path's alone.
+        for target in ["host", "mcu", "hls"] {
+            cases.append(Case(label: "single_dense", model: TestModels.singleDense(), target: target, bits: 8, prune: "lane-sets"))
+        }
         return cases
     }()
 

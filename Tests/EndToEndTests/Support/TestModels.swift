@@ -132,6 +132,15 @@ enum TestModels {
         return b.model(name: "kofn_rows", inputShape: [300], range: [-1, 1])
     }
 
+    /// One dense layer and nothing else (16 inputs, 7 rows): its input and output are the caller's, so under
+    /// vector-wise k-of-n the arena holds only the sets' column, which on Arm DSP cores stays unused where the
+    /// column is in registers (`registerLaneLimit`).
+    static func singleDense(seed: UInt64 = 47) -> String {
+        var b = Builder(seed: seed)
+        b.dense("fc", 16, 7)
+        return b.model(name: "single_dense", inputShape: [16], range: [-1, 1])
+    }
+
     /// One conv2d and nothing else: its input and output are the caller's, so the arena holds only the
     /// im2col column, which only the Arm DSP kernel uses.
     static func singleConv(seed: UInt64 = 19) -> String {
