@@ -41,7 +41,7 @@ struct RowPairLaneContext {
 
 /// One word of a set's column in registers: where the pair's (or the lone row's) weights for it are, and
 /// which lanes (`xEven<word>`, `xOdd<word>`) they meet; `hasOdd` is false where the word's odd lanes lie past the
-/// kept inputs (1 or 5 kept), so their products, all zero, are not written.
+/// kept inputs (a set keeping 1: its 4 columns hold one input), so their products, all zero, are not written.
 struct RowPairLaneStepContext {
     var offset: String
     var word: String

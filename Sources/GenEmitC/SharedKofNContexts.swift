@@ -76,7 +76,8 @@ struct SharedSetsKernelContext {
 
 /// One word of a set's column held in registers: inputs 4w and 4w + 2 as the int16 lanes of `xEven<w>`,
 /// 4w + 1 and 4w + 3 as those of `xOdd<w>` (`0` past the kept inputs, where the weights are zero; no `xOdd<w>`
-/// where both are past them, `hasOdd` false).
+/// where both are past them, `hasOdd` false: only a set keeping 1, since a column is whole words only at 1, 3, 4
+/// and 8 kept, `rowPairSetColumns`).
 struct SetLaneWordContext {
     var word: String
     var even: String

@@ -379,8 +379,9 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsDSP: needsDSP || needsDSPPools, needsDotProducts: needsDSP,
                 needsGatherKernel: needsGatherKernel,
                 needsUnroll: needsGatherKernel || needsDARBUnroll || needsLanePairs || needsDSPPools || needsSetUnroll,
-                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs and
-                // the max pool only in their Arm DSP paths (the pixel-pair kernel writes its channels out instead).
+                // GEN_UNROLL's users: the per-row k-of-n and DARB kernels on every core; lane pairs, the max pool
+                // and the blocks of sets whose column is in registers only in their Arm DSP paths (the pixel-pair
+                // kernel writes its channels out instead).
                 unrollDSPOnly: !needsGatherKernel && !needsDARBUnroll,
                 needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep,
                 // The helpers emitted where the kernels' C calls them (read from it, not from each kernel's flags).
