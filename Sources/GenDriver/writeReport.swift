@@ -247,11 +247,15 @@ package func writeReport(
                 entry.append(("lanePairs", .int(lanes.pairs.count)))
             }
             // A conv2d on the Arm DSP pixel-pair kernel (GenLowering/pairPixelsForDSP.swift): its kernel rows, and the
-            // multiply terms it writes out over all output channels (2 per kernel row and channel, less its zero weights').
+            // multiply terms it writes out over all output channels (2 per kernel row and channel, less its zero weights',
+            // one for both packed middle weights), and the two kernel rows whose middle weights it packs, if any.
             if case .conv2d(let conv) = step.kind, let pixels = conv.data.pixelPairs {
                 entry.append(("pixelPairKernelRows", .int(pixels.kernelRows)))
                 let terms = pixelPairTerms(conv.data.weights.values, rows: conv.data.rows, layout: pixels)
                 entry.append(("pixelPairTerms", .int(terms.reduce(0) { $0 + $1.count })))
+                if let packed = pixels.packedMiddles {
+                    entry.append(("pixelPairPackedMiddles", .ints([packed.first, packed.second])))
+                }
             }
             // The max pool after it, done inside it: its output tensor is never stored.
             if let pool = fusedPools.first(where: { $0.value == index })?.key {

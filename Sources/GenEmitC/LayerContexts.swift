@@ -66,6 +66,10 @@ struct WeightedKernelContext {
     var pixelPairBody: String = ""
     /// Each output channel's terms, written out (`addPixelChannels`).
     var pixelChannels: [PixelChannelContext] = []
+    /// Some output channel is computed (the kernel stores through its one output pointer).
+    var hasPixelChannels: Bool = false
+    /// The packed middle weights' lanes, where some channel takes them (one element, else none).
+    var packedMiddles: [PackedMiddlesContext] = []
     /// Some channel reads the input (false only where every weight is zero).
     var readsInput: Bool = true
     /// A fused 2x2 max pool (conv2d_pooled): the pooled height and width, and the input rows under a window.
@@ -333,10 +337,26 @@ struct PixelChannelContext {
     var channel: String
     var outerRows: [PixelRowContext]
     var middleRows: [PixelRowContext]
+    /// The packed middle weights' term (`PackedMiddles`), where this channel keeps both: its word's position.
+    var packedTerms: [PackedTermContext] = []
     var outBase: String
     var channelShift: String
     /// Empty where every term is there, else how many are (for the reader of the C).
     var termNote: String
+}
+
+/// The term of a channel keeping both packed middle weights: the table position of their word.
+struct PackedTermContext {
+    var word: String
+}
+
+/// The lanes the packed middle weights multiply, packed once per step (`PackedMiddles`): the two kernel rows'
+/// lanes (with a fused max pool, the input rows each reads for the window's upper and lower output row).
+struct PackedMiddlesContext {
+    var first: String
+    var second: String
+    var bottomFirst: String = ""
+    var bottomSecond: String = ""
 }
 
 /// One input row under a pooling window (conv2d_pooled): its four values' address at pixel ox.
@@ -386,8 +406,10 @@ struct RuntimeContext {
     /// row-pair kernel's two-column step: an unused static function fails clang's -Wunused-function).
     var needsOddLanes: Bool = true
     var needsAlignedPairRead: Bool = true
-    /// Some vector-wise set keeps its column in registers (gen_lanes).
+    /// Some vector-wise set keeps its column in registers, or a pixel-pair kernel packs middle weights' lanes
+    /// (gen_lanes; the latter also gen_lanes_high).
     var needsLanePack: Bool = false
+    var needsLanePackHigh: Bool = false
     /// Some kernel's C calls gen_read4 (not a model whose only Arm DSP code is sets with their column in registers
     /// and no lone row).
     var needsRead4: Bool = true

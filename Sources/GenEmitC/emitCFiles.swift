@@ -386,7 +386,7 @@ package func emitCFiles(_ program: Program, sourceFile: String, renderer: Templa
                 needsRowPairs: needsRowPairs, needsTwoColumnStep: needsTwoColumnStep,
                 // The helpers emitted where the kernels' C calls them (read from it, not from each kernel's flags).
                 needsOddLanes: layers.contains("gen_sxtb16_odd("), needsAlignedPairRead: layers.contains("gen_read8_aligned("),
-                needsLanePack: layers.contains("gen_lanes("), needsRead4: layers.contains("gen_read4("),
+                needsLanePack: layers.contains("gen_lanes("), needsLanePackHigh: layers.contains("gen_lanes_high("), needsRead4: layers.contains("gen_read4("),
                 needsUnscheduledKernel: needsRowPairs || needsLanePairs || needsPixelPairs, needsRowCopy: needsRowCopy, needsPaddedRows: needsPaddedRows, rowCopyDSPOnly: !rowCopyOnEveryCore,
                 paddedRowsDSPOnly: !paddedRowsOnEveryCore, needsSetGather: needsSetGather, needsRequantize32: requantizeHelpers.contains(.int32),
                 needsRequantize32Right: requantizeHelpers.contains(.int32RightShift),
@@ -454,8 +454,8 @@ private func weightedContext(
         if let pixels = data.pixelPairs {
             // int32 words: aligned as the type is.
             dspAttribute = attribute
-            let middles = (0..<pixels.middleWords).map { j in
-                "(\(2 * j), " + (2 * j + 1 < pixels.kernelRows ? String(2 * j + 1) : "-") + ")"
+            let middles = pixels.middleGroups.map { group in
+                "(\(group[0]), " + (group.count > 1 ? String(group[1]) : "-") + ")"
             }
             let slots = data.rows * pixels.wordsPerRow
             dspComment = weightDesc + "; for the Arm DSP pixel-pair kernel: per output channel \(pixels.wordsPerRow) words of two"
@@ -769,7 +769,7 @@ private func addPixelPairs(
             let (channel, ky) = (row / conv.kernelHeight, row % conv.kernelHeight)
             address = "x[oy * \(conv.strideHeight * conv.inWidth) + \((channel * conv.inHeight + ky) * conv.inWidth) + ox]"
         }
-        let high = row % 2 == 1
+        let high = layout.middleSlot(row).high
         return PixelRowContext(
             index: String(row), address: address,
             middleLow: high ? "__smlabt" : "__smlabb", middleHigh: high ? "__smlatt" : "__smlatb")
@@ -817,12 +817,24 @@ private func addPixelChannels(_ layout: PixelPairLayout, conv: ConvStep, to cont
         return PixelChannelContext(
             channel: String(channel),
             outerRows: channelTerms.outerRows.map { var row = rows[$0]; row.word = stored($0); return row },
-            middleRows: channelTerms.middleRows.map { var row = rows[$0]; row.word = stored(layout.kernelRows + $0 / 2); return row },
+            middleRows: channelTerms.middleRows.map { var row = rows[$0]; row.word = stored(layout.kernelRows + layout.middleSlot($0).word); return row },
+            // The packed pair's word is the first middle word.
+            packedTerms: channelTerms.packedMiddles ? [PackedTermContext(word: stored(layout.kernelRows))] : [],
             outBase: String(channel * outPixels),
             channelShift: context.rowShift.replacingOccurrences(of: "[o]", with: "[\(channel)]"),
-            termNote: channelTerms.count == all ? "" : ": \(channelTerms.count) of \(all) terms, its zero weights left out")
+            termNote: channelTerms.count == all && !channelTerms.packedMiddles ? ""
+                : ": \(channelTerms.count) of \(all) terms\(channelTerms.packedMiddles ? " (one for both packed middle weights)" : ""), its zero weights left out")
     }
-    let read = Set(terms.flatMap { $0.outerRows + $0.middleRows })
+    context.hasPixelChannels = !context.pixelChannels.isEmpty
+    var read = Set(terms.flatMap { $0.outerRows + $0.middleRows })
+    if let packed = layout.packedMiddles, terms.contains(where: \.packedMiddles) {
+        // The packs read both kernel rows' lanes (with the pool, the input rows each reads for either output row).
+        read.formUnion([packed.first, packed.second])
+        let (first, second) = (rows[packed.first], rows[packed.second])
+        context.packedMiddles = context.pooledRows.isEmpty
+            ? [PackedMiddlesContext(first: first.index, second: second.index)]
+            : [PackedMiddlesContext(first: first.top, second: second.top, bottomFirst: first.bottom, bottomSecond: second.bottom)]
+    }
     context.pixelRows = rows.filter { read.contains(Int($0.index)!) }
     context.readsInput = !read.isEmpty
     if !context.pooledRows.isEmpty {

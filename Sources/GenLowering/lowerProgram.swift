@@ -107,8 +107,10 @@ package func lowerProgram(
             if let layout = pixelPairs[position] {
                 // No column: the kernel reads the input's rows, or the padded rows (its only scratch) where padded.
                 conv.paddedRowsOffset = paddedRows[position] ? plan.scratchOffsets[position] : nil
-                conv.data.pixelPairs = layout
-                let stored = storedPixelPairWords(conv.data.weights.values, rows: conv.data.rows, layout: layout)
+                conv.data.pixelPairs = packingMiddles(
+                    layout, weights: conv.data.weights.values, rows: conv.data.rows,
+                    pooledKernelHeight: conv.pool != nil ? conv.kernelHeight : nil)
+                let stored = storedPixelPairWords(conv.data.weights.values, rows: conv.data.rows, layout: conv.data.pixelPairs!)
                 conv.data.dspWeights = ConstantTable(
                     role: .weights, elementType: .int32, shape: [stored.words.count], values: stored.words)
                 kind = .conv2d(conv)
@@ -539,8 +541,11 @@ private struct WeightLoweringContext {
         // runs over its column, on the lane-pair kernel for a small fan-in, or on the pixel-pair kernel where its
         // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column),
         // with the max pool after it inside it where one follows (priced so even where `fuseMaxPools` does not fuse).
-        if case .conv(_, _, let pixelPairs, _, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
-            if let pixelPairs {
+        if case .conv(_, _, let shapeLayout, let pooled, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
+            // The fused max pool comes only after one input channel (`fuseMaxPools`): its kernel rows are its height.
+            if let pixelPairs = shapeLayout.map({
+                packingMiddles($0, weights: denseWeights, rows: work.rows, pooledKernelHeight: pooled ? $0.kernelRows : nil)
+            }) {
                 work.densePixelPairRows = pixelPairs.kernelRows
                 work.densePixelPairTerms = pixelPairTerms(denseWeights, rows: work.rows, layout: pixelPairs).reduce(0) { $0 + $1.count }
                 work.densePixelPairWords = storedPixelPairWords(denseWeights, rows: work.rows, layout: pixelPairs).words.count

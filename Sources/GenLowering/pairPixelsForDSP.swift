@@ -27,9 +27,49 @@ package struct PixelPairLayout: Sendable, Equatable {
     /// Input channels × kernel height: the kernel rows of 3 weights each.
     package var kernelRows: Int
 
-    /// Words per output channel: one (w0, w2) per kernel row, then the middle weights two to a word.
+    /// Two kernel rows whose middle weights share the first middle word and, in every channel that keeps both,
+    /// one `__smlad` per pixel over lanes packed once per step for all channels (`packingMiddles`); nil: none.
+    package var packedMiddles: PackedMiddles? = nil
+
+    package init(kernelRows: Int, packedMiddles: PackedMiddles? = nil) {
+        self.kernelRows = kernelRows
+        self.packedMiddles = packedMiddles
+    }
+
+    /// The kernel rows of each middle word in the table's order: the packed pair first, then the other kernel
+    /// rows two to a word, ascending (without a packed pair: rows 2j and 2j + 1 in word j).
+    package var middleGroups: [[Int]] {
+        let packed = packedMiddles.map { [$0.first, $0.second] } ?? []
+        let others = (0..<kernelRows).filter { !packed.contains($0) }
+        let pairs = stride(from: 0, to: others.count, by: 2).map { Array(others[$0..<min($0 + 2, others.count)]) }
+        return (packed.isEmpty ? [] : [packed]) + pairs
+    }
+
+    /// Words per output channel: one (w0, w2) per kernel row, then the middle words.
     package var wordsPerRow: Int { kernelRows + middleWords }
     package var middleWords: Int { (kernelRows + 1) / 2 }
+
+    /// Where kernel row `row`'s middle weight w1 lies: its word among the middle words, and whether in the high lane.
+    package func middleSlot(_ row: Int) -> (word: Int, high: Bool) {
+        for (word, group) in middleGroups.enumerated() {
+            if let place = group.firstIndex(of: row) { return (word, place == 1) }
+        }
+        preconditionFailure("kernel row \(row) outside the layout's \(kernelRows)")
+    }
+}
+
+/// The two kernel rows of `PixelPairLayout.packedMiddles`, `first < second`: their middle weights are the low and
+/// high lanes of one word, and per step the kernel packs the lanes they multiply into one word per pixel
+/// (`gen_lanes`, `gen_lanes_high`).
+package struct PackedMiddles: Sendable, Equatable {
+    package var first: Int
+    package var second: Int
+
+    package init(first: Int, second: Int) {
+        precondition(first < second, "packed middle rows out of order")
+        self.first = first
+        self.second = second
+    }
 }
 
 /// The kernel rows the pixel-pair kernel takes: 2 or 3 (fan-ins 6 and 9, inside `lanePairFanIns`). More
@@ -50,8 +90,8 @@ package func pixelPairLayout(inChannels: Int, kernelHeight: Int, kernelWidth: In
 }
 
 /// An 8-bit `rows × (kernelRows · 3)` weight matrix as the pixel-pair kernel reads it: per output channel,
-/// `kernelRows` words (w0 in bits 0-15, w2 in bits 16-31), then the middle weights w1 of kernel rows 2j and
-/// 2j + 1 in the low and high lanes of word j (0 for a missing last one).
+/// `kernelRows` words (w0 in bits 0-15, w2 in bits 16-31), then the middle weights w1 of each of
+/// `middleGroups` in the low and high lanes of a word (0 for a missing second).
 package func pixelPairWeights(_ weights: [Int64], rows: Int, layout: PixelPairLayout) -> [Int64] {
     let fanIn = layout.kernelRows * 3
     precondition(weights.count == rows * fanIn, "weights are not rows x (kernel rows x 3)")
@@ -66,27 +106,29 @@ package func pixelPairWeights(_ weights: [Int64], rows: Int, layout: PixelPairLa
         for kernelRow in 0..<layout.kernelRows {
             words.append(word(w(kernelRow, 0), w(kernelRow, 2)))
         }
-        for pair in 0..<layout.middleWords {
-            let high = 2 * pair + 1 < layout.kernelRows ? w(2 * pair + 1, 1) : 0
-            words.append(word(w(2 * pair, 1), high))
+        for group in layout.middleGroups {
+            words.append(word(w(group[0], 1), group.count > 1 ? w(group[1], 1) : 0))
         }
     }
     return words
 }
 
 /// The multiply terms the pixel-pair kernel writes out for one output channel: the kernel rows whose word
-/// (w0, w2) is not zero, and those whose middle weight w1 is not zero (ascending). gen writes each channel's
-/// terms out one by one, so a weight that is zero (a pruned one, lowered dense) gets no instruction: its
-/// channel skips the `__smlad` of a zero word and the `__smlab[bt]`/`__smlat[bt]` of a zero middle weight.
+/// (w0, w2) is not zero, those whose middle weight w1 is not zero and is taken alone (ascending), and whether
+/// the channel keeps both middle weights of the layout's `packedMiddles`, then taken together. gen writes each
+/// channel's terms out one by one, so a weight that is zero (a pruned one, lowered dense) gets no instruction:
+/// its channel skips the `__smlad` of a zero word and the `__smlab[bt]`/`__smlat[bt]` of a zero middle weight.
 /// Why: a conv2d of so few kernel rows cannot gain from an index table (the digits CNNs' conv1: 9 taps, the
 /// sets of k-of-n keep the same 2 or 4 in every channel), but its dense kernel, written out channel by channel,
 /// can simply leave out what is zero.
 package struct PixelPairTerms: Sendable, Equatable {
     package var outerRows: [Int]
     package var middleRows: [Int]
+    package var packedMiddles = false
 
-    /// Terms per output channel and pixel: an unpruned channel has two per kernel row.
-    package var count: Int { outerRows.count + middleRows.count }
+    /// Terms (MAC instructions) per output channel and pixel: an unpruned channel without packed middles has two
+    /// per kernel row.
+    package var count: Int { outerRows.count + middleRows.count + (packedMiddles ? 1 : 0) }
 }
 
 /// `PixelPairTerms` of each output channel of an 8-bit `rows × (kernelRows · 3)` weight matrix.
@@ -96,10 +138,54 @@ package func pixelPairTerms(_ weights: [Int64], rows: Int, layout: PixelPairLayo
     return (0..<rows).map { row in
         let w = { (kernelRow: Int, column: Int) in weights[row * fanIn + kernelRow * 3 + column] }
         let kernelRows = 0..<layout.kernelRows
+        let middles = kernelRows.filter { w($0, 1) != 0 }
+        let packed = layout.packedMiddles.map { middles.contains($0.first) && middles.contains($0.second) } ?? false
         return PixelPairTerms(
             outerRows: kernelRows.filter { w($0, 0) != 0 || w($0, 2) != 0 },
-            middleRows: kernelRows.filter { w($0, 1) != 0 })
+            middleRows: packed ? middles.filter { $0 != layout.packedMiddles?.first && $0 != layout.packedMiddles?.second } : middles,
+            packedMiddles: packed)
     }
+}
+
+/// `layout` with the two kernel rows whose middle weights pay to pack (`PixelPairLayout.packedMiddles`), or
+/// unchanged. Packing rows i and j costs per step one `gen_lanes` and one `gen_lanes_high` per output row of
+/// the step (2, or 4 with the fused max pool: `pooledKernelHeight`, each kernel row then reading two input rows)
+/// and saves each channel keeping both middle weights one MAC instruction per pixel. It pays only where it holds
+/// no more values in registers across the written-out channels than the lanes it replaces: the lanes of every
+/// input row still read by an outer term or a middle taken alone (two a row), plus the packed words, at most the
+/// lanes the kernel holds without it (measured on Cortex-M4 -O2, the digits CNN's conv1 with the 2x2 max pool:
+/// 4 of 9 taps kept alike in every channel (k-of-n 4/16 in sets of 24), 4,389 to 3,798 instructions; unpruned,
+/// where every input row stays read for the outer weights, packing rows 1 and 2 took 6,244 to 6,550, GCC
+/// spilling the four more values). Of the pairs that pay, the one most channels keep.
+package func packingMiddles(_ layout: PixelPairLayout, weights: [Int64], rows: Int, pooledKernelHeight: Int?) -> PixelPairLayout {
+    var plain = layout
+    plain.packedMiddles = nil
+    /// The input rows kernel row k reads: itself, or with the pool the window's two rows of its channel.
+    func inputRows(_ k: Int) -> [Int] {
+        guard let height = pooledKernelHeight else { return [k] }
+        let top = k / height * (height + 1) + k % height
+        return [top, top + 1]
+    }
+    func heldValues(_ terms: [PixelPairTerms], packs: Int) -> Int {
+        let read = Set(terms.flatMap { ($0.outerRows + $0.middleRows).flatMap(inputRows) })
+        return 2 * read.count + (terms.contains { $0.packedMiddles } ? packs : 0)
+    }
+    let packs = pooledKernelHeight == nil ? 2 : 4
+    let without = heldValues(pixelPairTerms(weights, rows: rows, layout: plain), packs: packs)
+    var best: (layout: PixelPairLayout, channels: Int)?
+    for first in 0..<layout.kernelRows {
+        for second in (first + 1)..<layout.kernelRows {
+            var trial = plain
+            trial.packedMiddles = PackedMiddles(first: first, second: second)
+            let terms = pixelPairTerms(weights, rows: rows, layout: trial)
+            let channels = terms.filter(\.packedMiddles).count
+            // Each channel keeping both saves one instruction per pixel of the step, as many as the packs cost: one
+            // channel alone gains nothing.
+            guard channels >= 2, heldValues(terms, packs: packs) <= without else { continue }
+            if channels > best?.channels ?? 0 { best = (trial, channels) }
+        }
+    }
+    return best?.layout ?? plain
 }
 
 /// The pixel-pair table as stored: `pixelPairWeights` without its zero words (no term reads them), channel after

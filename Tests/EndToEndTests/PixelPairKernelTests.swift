@@ -20,9 +20,12 @@ struct PixelPairKernelTests {
         var zeros = false
         /// Every weight zero: no term, no input read, no Arm DSP table.
         var allZero = false
+        /// Every channel keeps the same weights (`sharedWeights`, as k-of-n sets do), so that the kernel packs the
+        /// middle weights of the last two kernel rows (`packingMiddles`).
+        var shared = false
         var testDescription: String {
             "\(channels) channel(s), \(kh)x3, \(padding), stride \(strideHeight)x1" + (pool ? ", then a 2x2 max pool" : "")
-                + (allZero ? ", every weight zero" : zeros ? ", zero weights" : "")
+                + (allZero ? ", every weight zero" : zeros ? ", zero weights" : shared ? ", the same weights kept in every channel" : "")
         }
     }
 
@@ -50,7 +53,23 @@ struct PixelPairKernelTests {
         Shape(channels: 1, kh: 2, padding: "same", strideHeight: 1, pool: true, zeros: true),
         Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true, zeros: true, allZero: true),
         Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 1, zeros: true, allZero: true),
+        // The same weights kept in every channel: packed middle weights, padded and not, fused pool and not.
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, shared: true),
+        Shape(channels: 1, kh: 3, padding: "same", strideHeight: 1, pool: true, shared: true),
+        Shape(channels: 1, kh: 3, padding: "valid", strideHeight: 1, pool: true, shared: true),
+        Shape(channels: 2, kh: 1, padding: "valid", strideHeight: 1, shared: true),
     ]
+
+    /// Row 0's outer weights (w0, w2) and the middle weights of the last two kernel rows, in every channel: what
+    /// packing pays for (k-of-n 4/16 in sets of 24 keeps so in the digits CNN's conv1).
+    static func sharedWeights(_ values: [Double], kernelRows: Int) -> [Double] {
+        values.enumerated().map { position, value in
+            let (kernelRow, column) = (position / 3 % kernelRows, position % 3)
+            // Kept weights at least 0.05 from zero, so that none rounds to zero in int8.
+            let kept = value < 0 ? min(value, -0.05) : max(value, 0.05)
+            return (kernelRow == 0 && column != 1) || (kernelRow >= kernelRows - 2 && column == 1) ? kept : 0
+        }
+    }
 
     /// Zeros in a pattern that leaves out every kind of term: channel 0 all zero, channel 1 only its middle
     /// weights, channel 2 only its outer ones, channel 3 one weight; the others lose one weight in three; and the
@@ -85,9 +104,11 @@ struct PixelPairKernelTests {
         var outWidth = shape.padding == "same" ? width : width - 2
         let (weightShape, scale) = ([outChannels, shape.channels, shape.kh, 3], 1.7 / Double(shape.channels * shape.kh * 3).squareRoot())
         let weights: JSONValue
-        if shape.zeros {
+        if shape.zeros || shape.shared {
             let values = (0..<weightShape.reduce(1, *)).map { _ in builder.generator.uniform(-scale, scale) }
-            let zeroed = shape.allZero ? values.map { _ in 0.0 } : zeroedWeights(values, kernelRows: shape.channels * shape.kh)
+            let kernelRows = shape.channels * shape.kh
+            let zeroed = shape.allZero ? values.map { _ in 0.0 }
+                : shape.shared ? sharedWeights(values, kernelRows: kernelRows) : zeroedWeights(values, kernelRows: kernelRows)
             weights = .obj([("shape", .ints(weightShape)), ("data", .numbers(zeroed))])
         } else {
             weights = builder.tensor(weightShape, scale: scale)
@@ -147,7 +168,11 @@ struct PixelPairKernelTests {
         let layout = try #require(conv.data.pixelPairs)
         let terms = pixelPairTerms(conv.data.weights.values, rows: conv.data.rows, layout: layout)
         let written = terms.reduce(0) { $0 + $1.count }
-        #expect(shape.zeros ? written < 2 * layout.kernelRows * conv.data.rows : written == 2 * layout.kernelRows * conv.data.rows)
+        #expect(shape.zeros || shape.shared ? written < 2 * layout.kernelRows * conv.data.rows : written == 2 * layout.kernelRows * conv.data.rows)
+        // Only the shared weights pack the last two kernel rows' middle weights, in every channel (one term each).
+        let packed = layout.packedMiddles.map { [$0.first, $0.second] }
+        #expect(packed == (shape.shared ? [layout.kernelRows - 2, layout.kernelRows - 1] : nil), "\(shape): packed \(String(describing: packed))")
+        #expect(terms.filter(\.packedMiddles).count == (shape.shared ? conv.data.rows : 0))
         let source = try String(contentsOfFile: run.result.outputDirectory + "/\(run.prefix).c", encoding: .utf8)
         let body = try #require(source.components(separatedBy: "_l0_conv1(const").dropFirst().first?.components(separatedBy: "#else").first)
         let calls = ["__smlad(", "__smlabb(", "__smlabt(", "__smlatb(", "__smlatt("].reduce(0) { $0 + body.components(separatedBy: $1).count - 1 }

@@ -459,7 +459,9 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
      * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
      * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
-     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction. */
+     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction, and
+     * each stores through the window's one output pointer yw (with an index per channel GCC keeps a pointer
+     * per channel and spills them). */
     int8_t *const padded = &digits_cnn_arena[96];
     int py, px;
     for (py = 0; py < 4; ++py) {
@@ -482,6 +484,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
             }
         }
         for (px = 0; px < 4; ++px) {
+            int8_t *const yw = &y[py * 4 + px];
             const int ox = 2 * px;
             const int32_t r0 = gen_read4(&padded[0 + ox]);
             const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
@@ -520,7 +523,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[0 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[0], 0, 127);
+                yw[0] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[0], 0, 127);
             }
             { /* output channel 1 */
                 int32_t a = digits_cnn_l0_conv1_b[1], b = a, c = a, d = a;
@@ -551,7 +554,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[1], 0, 127);
+                yw[16] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[1], 0, 127);
             }
             { /* output channel 2 */
                 int32_t a = digits_cnn_l0_conv1_b[2], b = a, c = a, d = a;
@@ -582,7 +585,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[32 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[2], 0, 127);
+                yw[32] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[2], 0, 127);
             }
             { /* output channel 3 */
                 int32_t a = digits_cnn_l0_conv1_b[3], b = a, c = a, d = a;
@@ -613,7 +616,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[48 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[3], 0, 127);
+                yw[48] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[3], 0, 127);
             }
             { /* output channel 4 */
                 int32_t a = digits_cnn_l0_conv1_b[4], b = a, c = a, d = a;
@@ -644,7 +647,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[64 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[4], 0, 127);
+                yw[64] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[4], 0, 127);
             }
             { /* output channel 5 */
                 int32_t a = digits_cnn_l0_conv1_b[5], b = a, c = a, d = a;
@@ -675,7 +678,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[80 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[5], 0, 127);
+                yw[80] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[5], 0, 127);
             }
         }
     }

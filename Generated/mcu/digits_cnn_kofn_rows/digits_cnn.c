@@ -55,12 +55,20 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
     return r;
 }
 
-/* Two int8 values, a and b, sign-extended into the low and high int16 lanes of one word: one PKHBT (GCC 12
- * writes (a & 0xFFFF) | b << 16 as UXTH and ORR). */
+/* The low halfwords of a and b (two int8 values sign-extended, or two int16 lanes) as the low and high int16
+ * lanes of one word: one PKHBT (GCC 12 writes (a & 0xFFFF) | b << 16 as UXTH and ORR). */
 static inline int32_t gen_lanes(int32_t a, int32_t b)
 {
     int32_t r;
     __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* The high int16 lanes of a and b as the low and high lanes of one word: one PKHTB. */
+static inline int32_t gen_lanes_high(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
     return r;
 }
 #else
@@ -217,14 +225,13 @@ static inline int32_t gen_average_pow2(int32_t sum, int shift)
     return shift == 0 ? sum : gen_floor_shift32(sum + ((int32_t)1 << (shift - 1)), shift);
 }
 
-/* ---- Constant tables (574 bytes) ---- */
+/* ---- Constant tables (550 bytes) ---- */
 
 #if GEN_ARM_DSP
-/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (0, 1) (2, -) (-: 0); channel after channel, the 24 of 40 that are not zero (no term reads a zero word) */
-static const int32_t digits_cnn_l0_conv1_w[24] __attribute__((aligned(4))) = {
-    -4456433, 327680, 55, 7995515, 196608, 65436, -5308361, -5767168,
-    65465, -3145674, 5177344, 35, 3211208, 7340032, 60, -2555882,
-    4325376, 65496, 3866608, 5636096, 46, -2162622, 786432, 32
+/* 'conv1' weights [8][9], weights frac bits 5..6 per output; for the Arm DSP pixel-pair kernel: per output channel 5 words of two int16 lanes (bits 0-15, bits 16-31): (w0, w2) of each of the 3 kernel rows, then the middle weights w1 of kernel rows (1, 2) (0, -) (-: 0); channel after channel, the 16 of 40 that are not zero (no term reads a zero word) */
+static const int32_t digits_cnn_l0_conv1_w[16] __attribute__((aligned(4))) = {
+    -4456433, 3604485, 7995515, -6553597, -5308361, -4587608, -3145674, 2293839,
+    3211208, 3932272, -2555882, -2621374, 3866608, 3014742, -2162622, 2097164
 };
 
 #else
@@ -468,7 +475,9 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
      * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
      * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
-     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction. */
+     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction, and
+     * each stores through the window's one output pointer yw (with an index per channel GCC keeps a pointer
+     * per channel and spills them). */
     int8_t *const padded = &digits_cnn_arena[128];
     int py, px;
     for (py = 0; py < 4; ++py) {
@@ -491,6 +500,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
             }
         }
         for (px = 0; px < 4; ++px) {
+            int8_t *const yw = &y[py * 4 + px];
             const int ox = 2 * px;
             const int32_t r0 = gen_read4(&padded[0 + ox]);
             const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
@@ -500,157 +510,128 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
             const int32_t e2 = __sxtb16(r2), o2 = gen_sxtb16_odd(r2);
             const int32_t r3 = gen_read4(&padded[30 + ox]);
             const int32_t e3 = __sxtb16(r3), o3 = gen_sxtb16_odd(r3);
-            { /* output channel 0: 3 of 6 terms, its zero weights left out */
+            /* kernel rows 1 and 2's middle weights share a word: the lanes they multiply, packed once for all channels */
+            const int32_t ma = gen_lanes(o1, o2), mb = gen_lanes_high(e1, e2);
+            const int32_t mc = gen_lanes(o2, o3), md = gen_lanes_high(e2, e3);
+            { /* output channel 0: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
                 int32_t a = digits_cnn_l0_conv1_b[0], b = a, c = a, d = a;
                 a = __smlad(e0, digits_cnn_l0_conv1_w[0], a);
                 b = __smlad(o0, digits_cnn_l0_conv1_w[0], b);
                 c = __smlad(e1, digits_cnn_l0_conv1_w[0], c);
                 d = __smlad(o1, digits_cnn_l0_conv1_w[0], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[1], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[1], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[1], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[1], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[2], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[2], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[2], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[2], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[1], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[1], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[1], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[1], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[0 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[0], 0, 127);
+                yw[0] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[0], 0, 127);
             }
-            { /* output channel 1: 3 of 6 terms, its zero weights left out */
+            { /* output channel 1: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
                 int32_t a = digits_cnn_l0_conv1_b[1], b = a, c = a, d = a;
-                a = __smlad(e0, digits_cnn_l0_conv1_w[3], a);
-                b = __smlad(o0, digits_cnn_l0_conv1_w[3], b);
-                c = __smlad(e1, digits_cnn_l0_conv1_w[3], c);
-                d = __smlad(o1, digits_cnn_l0_conv1_w[3], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[4], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[4], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[4], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[4], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[5], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[5], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[5], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[5], d);
+                a = __smlad(e0, digits_cnn_l0_conv1_w[2], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[2], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[2], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[2], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[3], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[3], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[3], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[3], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[1], 0, 127);
+                yw[16] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[1], 0, 127);
             }
-            { /* output channel 2: 3 of 6 terms, its zero weights left out */
+            { /* output channel 2: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
                 int32_t a = digits_cnn_l0_conv1_b[2], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[4], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[4], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[4], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[4], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[5], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[5], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[5], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[5], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                yw[32] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[2], 0, 127);
+            }
+            { /* output channel 3: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[3], b = a, c = a, d = a;
                 a = __smlad(e0, digits_cnn_l0_conv1_w[6], a);
                 b = __smlad(o0, digits_cnn_l0_conv1_w[6], b);
                 c = __smlad(e1, digits_cnn_l0_conv1_w[6], c);
                 d = __smlad(o1, digits_cnn_l0_conv1_w[6], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[7], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[7], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[7], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[7], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[8], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[8], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[8], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[8], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[7], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[7], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[7], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[7], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[32 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[2], 0, 127);
+                yw[48] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[3], 0, 127);
             }
-            { /* output channel 3: 3 of 6 terms, its zero weights left out */
-                int32_t a = digits_cnn_l0_conv1_b[3], b = a, c = a, d = a;
-                a = __smlad(e0, digits_cnn_l0_conv1_w[9], a);
-                b = __smlad(o0, digits_cnn_l0_conv1_w[9], b);
-                c = __smlad(e1, digits_cnn_l0_conv1_w[9], c);
-                d = __smlad(o1, digits_cnn_l0_conv1_w[9], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[10], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[10], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[10], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[10], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[11], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[11], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[11], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[11], d);
-                a = a > b ? a : b;
-                c = c > d ? c : d;
-                a = a > c ? a : c;
-                y[48 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[3], 0, 127);
-            }
-            { /* output channel 4: 3 of 6 terms, its zero weights left out */
+            { /* output channel 4: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
                 int32_t a = digits_cnn_l0_conv1_b[4], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[8], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[8], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[8], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[8], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[9], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[9], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[9], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[9], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                yw[64] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[4], 0, 127);
+            }
+            { /* output channel 5: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[5], b = a, c = a, d = a;
+                a = __smlad(e0, digits_cnn_l0_conv1_w[10], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[10], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[10], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[10], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[11], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[11], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[11], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[11], d);
+                a = a > b ? a : b;
+                c = c > d ? c : d;
+                a = a > c ? a : c;
+                yw[80] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[5], 0, 127);
+            }
+            { /* output channel 6: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
+                int32_t a = digits_cnn_l0_conv1_b[6], b = a, c = a, d = a;
                 a = __smlad(e0, digits_cnn_l0_conv1_w[12], a);
                 b = __smlad(o0, digits_cnn_l0_conv1_w[12], b);
                 c = __smlad(e1, digits_cnn_l0_conv1_w[12], c);
                 d = __smlad(o1, digits_cnn_l0_conv1_w[12], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[13], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[13], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[13], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[13], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[14], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[14], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[14], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[14], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[13], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[13], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[13], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[13], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[64 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[4], 0, 127);
+                yw[96] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[6], 0, 127);
             }
-            { /* output channel 5: 3 of 6 terms, its zero weights left out */
-                int32_t a = digits_cnn_l0_conv1_b[5], b = a, c = a, d = a;
-                a = __smlad(e0, digits_cnn_l0_conv1_w[15], a);
-                b = __smlad(o0, digits_cnn_l0_conv1_w[15], b);
-                c = __smlad(e1, digits_cnn_l0_conv1_w[15], c);
-                d = __smlad(o1, digits_cnn_l0_conv1_w[15], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[16], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[16], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[16], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[16], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[17], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[17], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[17], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[17], d);
-                a = a > b ? a : b;
-                c = c > d ? c : d;
-                a = a > c ? a : c;
-                y[80 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[5], 0, 127);
-            }
-            { /* output channel 6: 3 of 6 terms, its zero weights left out */
-                int32_t a = digits_cnn_l0_conv1_b[6], b = a, c = a, d = a;
-                a = __smlad(e0, digits_cnn_l0_conv1_w[18], a);
-                b = __smlad(o0, digits_cnn_l0_conv1_w[18], b);
-                c = __smlad(e1, digits_cnn_l0_conv1_w[18], c);
-                d = __smlad(o1, digits_cnn_l0_conv1_w[18], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[19], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[19], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[19], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[19], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[20], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[20], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[20], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[20], d);
-                a = a > b ? a : b;
-                c = c > d ? c : d;
-                a = a > c ? a : c;
-                y[96 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[6], 0, 127);
-            }
-            { /* output channel 7: 3 of 6 terms, its zero weights left out */
+            { /* output channel 7: 2 of 6 terms (one for both packed middle weights), its zero weights left out */
                 int32_t a = digits_cnn_l0_conv1_b[7], b = a, c = a, d = a;
-                a = __smlad(e0, digits_cnn_l0_conv1_w[21], a);
-                b = __smlad(o0, digits_cnn_l0_conv1_w[21], b);
-                c = __smlad(e1, digits_cnn_l0_conv1_w[21], c);
-                d = __smlad(o1, digits_cnn_l0_conv1_w[21], d);
-                a = __smlabt(o1, digits_cnn_l0_conv1_w[22], a);
-                b = __smlatt(e1, digits_cnn_l0_conv1_w[22], b);
-                c = __smlabt(o2, digits_cnn_l0_conv1_w[22], c);
-                d = __smlatt(e2, digits_cnn_l0_conv1_w[22], d);
-                a = __smlabb(o2, digits_cnn_l0_conv1_w[23], a);
-                b = __smlatb(e2, digits_cnn_l0_conv1_w[23], b);
-                c = __smlabb(o3, digits_cnn_l0_conv1_w[23], c);
-                d = __smlatb(e3, digits_cnn_l0_conv1_w[23], d);
+                a = __smlad(e0, digits_cnn_l0_conv1_w[14], a);
+                b = __smlad(o0, digits_cnn_l0_conv1_w[14], b);
+                c = __smlad(e1, digits_cnn_l0_conv1_w[14], c);
+                d = __smlad(o1, digits_cnn_l0_conv1_w[14], d);
+                a = __smlad(ma, digits_cnn_l0_conv1_w[15], a);
+                b = __smlad(mb, digits_cnn_l0_conv1_w[15], b);
+                c = __smlad(mc, digits_cnn_l0_conv1_w[15], c);
+                d = __smlad(md, digits_cnn_l0_conv1_w[15], d);
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[112 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[7], 0, 127);
+                yw[112] = (int8_t)gen_requantize32_floor(a, digits_cnn_l0_conv1_shift[7], 0, 127);
             }
         }
     }

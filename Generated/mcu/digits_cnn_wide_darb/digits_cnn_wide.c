@@ -641,7 +641,9 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
      * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
      * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
-     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction. */
+     * The output channels are written out one by one: a zero weight (a pruned one) has no instruction, and
+     * each stores through the window's one output pointer yw (with an index per channel GCC keeps a pointer
+     * per channel and spills them). */
     int8_t *const padded = &digits_cnn_wide_arena[256];
     int py, px;
     for (py = 0; py < 4; ++py) {
@@ -664,6 +666,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
             }
         }
         for (px = 0; px < 4; ++px) {
+            int8_t *const yw = &y[py * 4 + px];
             const int ox = 2 * px;
             const int32_t r0 = gen_read4(&padded[0 + ox]);
             const int32_t e0 = __sxtb16(r0), o0 = gen_sxtb16_odd(r0);
@@ -702,7 +705,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[0 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[0], 0, 127);
+                yw[0] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[0], 0, 127);
             }
             { /* output channel 1 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[1], b = a, c = a, d = a;
@@ -733,7 +736,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[16 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[1], 0, 127);
+                yw[16] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[1], 0, 127);
             }
             { /* output channel 2 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[2], b = a, c = a, d = a;
@@ -764,7 +767,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[32 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[2], 0, 127);
+                yw[32] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[2], 0, 127);
             }
             { /* output channel 3 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[3], b = a, c = a, d = a;
@@ -795,7 +798,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[48 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[3], 0, 127);
+                yw[48] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[3], 0, 127);
             }
             { /* output channel 4 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[4], b = a, c = a, d = a;
@@ -826,7 +829,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[64 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[4], 0, 127);
+                yw[64] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[4], 0, 127);
             }
             { /* output channel 5 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[5], b = a, c = a, d = a;
@@ -857,7 +860,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[80 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[5], 0, 127);
+                yw[80] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[5], 0, 127);
             }
             { /* output channel 6 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[6], b = a, c = a, d = a;
@@ -888,7 +891,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[96 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[6], 0, 127);
+                yw[96] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[6], 0, 127);
             }
             { /* output channel 7 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[7], b = a, c = a, d = a;
@@ -919,7 +922,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[112 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[7], 0, 127);
+                yw[112] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[7], 0, 127);
             }
             { /* output channel 8 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[8], b = a, c = a, d = a;
@@ -950,7 +953,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[128 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[8], 0, 127);
+                yw[128] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[8], 0, 127);
             }
             { /* output channel 9 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[9], b = a, c = a, d = a;
@@ -981,7 +984,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[144 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[9], 0, 127);
+                yw[144] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[9], 0, 127);
             }
             { /* output channel 10 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[10], b = a, c = a, d = a;
@@ -1012,7 +1015,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[160 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[10], 0, 127);
+                yw[160] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[10], 0, 127);
             }
             { /* output channel 11 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[11], b = a, c = a, d = a;
@@ -1043,7 +1046,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[176 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[11], 0, 127);
+                yw[176] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[11], 0, 127);
             }
             { /* output channel 12 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[12], b = a, c = a, d = a;
@@ -1074,7 +1077,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[192 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[12], 0, 127);
+                yw[192] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[12], 0, 127);
             }
             { /* output channel 13 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[13], b = a, c = a, d = a;
@@ -1105,7 +1108,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[208 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[13], 0, 127);
+                yw[208] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[13], 0, 127);
             }
             { /* output channel 14 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[14], b = a, c = a, d = a;
@@ -1136,7 +1139,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[224 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[14], 0, 127);
+                yw[224] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[14], 0, 127);
             }
             { /* output channel 15 */
                 int32_t a = digits_cnn_wide_l0_conv1_b[15], b = a, c = a, d = a;
@@ -1167,7 +1170,7 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_wide_l0_conv1(cons
                 a = a > b ? a : b;
                 c = c > d ? c : d;
                 a = a > c ? a : c;
-                y[240 + py * 4 + px] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[15], 0, 127);
+                yw[240] = (int8_t)gen_requantize32_floor(a, digits_cnn_wide_l0_conv1_shift[15], 0, 127);
             }
         }
     }

@@ -52,8 +52,8 @@ static inline int32_t gen_sxtb16_odd(int32_t v)
     return r;
 }
 
-/* Two int8 values, a and b, sign-extended into the low and high int16 lanes of one word: one PKHBT (GCC 12
- * writes (a & 0xFFFF) | b << 16 as UXTH and ORR). */
+/* The low halfwords of a and b (two int8 values sign-extended, or two int16 lanes) as the low and high int16
+ * lanes of one word: one PKHBT (GCC 12 writes (a & 0xFFFF) | b << 16 as UXTH and ORR). */
 static inline int32_t gen_lanes(int32_t a, int32_t b)
 {
     int32_t r;
