@@ -101,7 +101,7 @@ struct WeightedKernelContext {
     /// The lone row's shift: a literal where the kernel is given the layer's per-row shifts (dense and
     /// conv2d layers; not vector-wise sets), else `rowShift`.
     var loneRowShift: String = ""
-    /// A vector-wise set's column of one or two words held in registers as int16 lanes (`xEven0`, `xOdd0`,
+    /// A vector-wise set's column of at most `registerLaneLimit` words held in registers as int16 lanes (`xEven0`, `xOdd0`,
     /// ...; the set's gather builds them): the row-pair kernel runs its blocks pair by pair
     /// (`RowPairGroupContext.lanePairs`) and a lone row reads its words against them (`loneLaneWords`).
     var columnInRegisters: Bool = false

@@ -61,7 +61,7 @@ struct SharedSetsKernelContext {
     var gatherTail: [String]
     /// Where the row-pair kernel reads more columns (`WeightedStepData.dspSetColumns`) than the kept inputs.
     var columnPadNote: String?
-    /// A dense layer whose sets' columns are one or two words (`registerLaneLimit`): the DSP gather builds
+    /// A dense layer whose sets' columns are whole words, at most `registerLaneLimit`: the DSP gather builds
     /// each word's int16 lanes in registers (`laneWords`) instead of writing col, and every row of the set
     /// reads them there (`WeightedKernelContext.columnInRegisters`).
     var registerLanes: Bool = false
@@ -76,8 +76,8 @@ struct SharedSetsKernelContext {
 
 /// One word of a set's column held in registers: inputs 4w and 4w + 2 as the int16 lanes of `xEven<w>`,
 /// 4w + 1 and 4w + 3 as those of `xOdd<w>` (`0` past the kept inputs, where the weights are zero; no `xOdd<w>`
-/// where both are past them, `hasOdd` false: only a set keeping 1, since a column is whole words only at 1, 3, 4
-/// and 8 kept, `rowPairSetColumns`).
+/// where both are past them, `hasOdd` false: only a set keeping 1, since a column is whole words only at 1, 3
+/// and a multiple of 4 kept, `rowPairSetColumns`).
 struct SetLaneWordContext {
     var word: String
     var even: String
@@ -87,12 +87,14 @@ struct SetLaneWordContext {
 
 /// A set whose column (`WeightedStepData.dspSetColumns`) is at most this many whole words keeps it in
 /// registers as int16 lanes, and its row pairs run one by one (`addRowPairGroups`' `laneWords`). Why:
-/// the gather's store and each block's reload and split of the words go, and with two sums live at a
-/// time instead of a block's six, four lanes, two weight words and the pointers stay in registers.
-/// Measured with `Scripts/bench_mcu.py` (Cortex-M4 -O2): the digits MLP at 2/16 in sets of 24 with one
-/// scale per layer 642 to 579 instructions, at 4/16 1,022 to 992, and no row of either bench table took
-/// more. Three words would need six lane registers beside the rest.
-let registerLaneLimit = 2
+/// the gather's store and each block's reload and split of the words go, and only two sums are live at a
+/// time instead of a block's six. Measured with `Scripts/bench_mcu.py` (Cortex-M4 -O2): up to two words, the
+/// digits MLP at 2/16 in sets of 24 with one scale per layer 642 to 579 instructions, at 4/16 1,022 to 992.
+/// Up to eight (32 kept inputs: more lanes than registers, GCC keeps some on the stack, still fewer loads than
+/// the blocks' reloads), the digits MLP's fc1 and the wide MLP's fc1 and fc2 at 4/16 too: the wide MLP at 4/16 in
+/// sets of 24 with one scale per layer 5,841 to 5,467, and no row of either bench table took more. Beyond eight
+/// not measured.
+let registerLaneLimit = 8
 
 /// One word of the written-out gather: the set's inputs `first`..`first + 3`.
 struct GatherWordContext {
@@ -200,8 +202,10 @@ func sharedSetsContext(
                     laneWords: registerLanes ? laneWordCount : 0, laneKept: kept, to: &context)
                 // Measured (Cortex-M4 -O2, Scripts/bench_mcu.py's functions): the digits MLP with per-row shifts
                 // at 2/16 in sets of 24 666 to 570 instructions for 640 more bytes of code, at 4/16 1,081 to 1,045
-                // for 256; with one shift per layer (USAT's immediate already) 579 to 571 for 784, so not there.
-                context.unrollsBlocks = registerLanes && shiftTable != nil
+                // for 256; with one shift per layer (USAT's immediate already) 579 to 571 for 784, so not there. Not for
+                // columns of more than two words either: the digits MLP at 4/16 994 to 914 for 1,244 more bytes, the wide
+                // MLP 6,044 to 5,813 for 4,220.
+                context.unrollsBlocks = registerLanes && shiftTable != nil && laneWordCount <= 2
                 kernel = context
             }
             let rows = run.rows == 1 ? "1 row" : "\(run.rows) rows"

@@ -74,10 +74,13 @@ struct CortexMTests {
         // ...and at 4/16 in sets of 8 (the golden digits_mlp_kofn_rows): runs of several sets, one code each, in
         // which some pair position cannot start its mixed sum from the bias in one set, so in none (`foldedPairsByRun`).
         ("digits_mlp_sets8", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
-        // Sets whose column is one or two words keep it in registers (`registerLaneLimit`): sets of 3 keeping 4
+        // Sets whose column is whole words, at most eight, keep it in registers (`registerLaneLimit`): sets of 3 keeping 4
         // of fc1's 64 inputs and 1 of fc3's 16, each a pair and a lone row read against the lanes, fc3's lane past
         // its one input zero and no odd lanes (fc2's sets keep 2 of 32, a two-byte column: the two-column step over col).
         ("digits_mlp_lanes", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp.json"), encoding: .utf8)) ?? ""),
+        // ...and columns of four and eight words: the wide MLP at 4/16 in sets of 24 (fc1 keeps 16 of 64, fc2 32 of
+        // 128), more lanes than the core has registers.
+        ("digits_mlp_wide_lanes", (try? String(contentsOfFile: Paths.inRoot("Examples/digits_mlp_wide.json"), encoding: .utf8)) ?? ""),
         // ...and one such layer alone: its arena (nothing but the column) is declared for the plain path only.
         ("single_dense_lanes", TestModels.singleDense()),
     ]
@@ -141,6 +144,12 @@ struct CortexMTests {
             if label == "digits_cnn_wide_sets" || label == "digits_mlp_sets" {
                 $0.prune = "kofn"
                 $0.k = 2
+                $0.n = 16
+                $0.kofnRows = 24
+            }
+            if label == "digits_mlp_wide_lanes" {
+                $0.prune = "kofn"
+                $0.k = 4
                 $0.n = 16
                 $0.kofnRows = 24
             }
@@ -268,7 +277,7 @@ struct CortexMTests {
             #expect(source.contains("#if !GEN_ARM_DSP\nstatic int8_t single_dense_arena["), "the arena is the plain path's alone")
         }
         if label == "digits_mlp_sets" || label == "digits_mlp_lanes" {
-            // Every set whose column is one or two whole words keeps it in registers: no four-byte gather writes col
+            // Every set whose column is whole words keeps it in registers: no four-byte gather writes col
             // on Arm DSP cores (sets keeping 2, a two-byte column, still gather it for the two-column step); the
             // lone rows read the lanes too.
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
@@ -278,6 +287,13 @@ struct CortexMTests {
             #expect(source.contains("xEven0 = gen_lanes(x[idx[0]], 0);") == (label == "digits_mlp_lanes"),
                 "fc3 keeps 1 of its 16: one lane, no odd lanes")
             #expect(!source.contains("gen_lanes(0, 0)"))
+        }
+        if label == "digits_mlp_wide_lanes" {
+            // fc1's and fc2's columns, four and eight words, are built in registers: no four-byte gather writes col.
+            let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)
+            #expect(source.contains("xOdd3 = gen_lanes(") && source.contains("xOdd7 = gen_lanes("), "four and eight words in registers")
+            #expect(!source.contains("xEven8"))
+            #expect(!source.contains("gen_write4("))
         }
         if label == "digits_cnn_16" {
             let source = try String(contentsOfFile: run.directory + "/\(run.prefix).c", encoding: .utf8)

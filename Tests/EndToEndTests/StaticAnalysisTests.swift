@@ -78,7 +78,7 @@ struct StaticAnalysisTests {
                 $0.sparseLowering = "always"
             }
             if testCase.prune == "lane-sets" {
-                // Sets of 8 keeping 4 of every 32 (a column of one or two words, in registers, `registerLaneLimit`;
+                // Sets of 8 keeping 4 of every 32 (a column of whole words, in registers, `registerLaneLimit`;
                 // no lone row): on the digits MLP no Arm DSP code reads a word with gen_read4.
                 $0.k = 4
                 $0.n = 32

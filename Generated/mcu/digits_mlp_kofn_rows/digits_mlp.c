@@ -35,23 +35,6 @@
 #define GEN_ARM_DSP 1
 #include <arm_acle.h>
 
-/* Four int8 values from any address as one word (Cortex-M4 and up load unaligned words). */
-static inline int32_t gen_read4(const int8_t *p)
-{
-    int32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
-}
-
-/* Bytes 1 and 3 of v sign-extended into two int16 lanes: one SXTB16 with ROR #8
- * (GCC 12 emits a separate rotate for __sxtb16 of a rotated value). */
-static inline int32_t gen_sxtb16_odd(int32_t v)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
 /* The low halfwords of a and b (two int8 values sign-extended, or two int16 lanes) as the low and high int16
  * lanes of one word: one PKHBT (GCC 12 writes (a & 0xFFFF) | b << 16 as UXTH and ORR). */
 static inline int32_t gen_lanes(int32_t a, int32_t b)
@@ -103,14 +86,6 @@ static inline __attribute__((always_inline)) void gen_read8_aligned(int32_t v[2]
 #endif
 #else
 #define GEN_ROW_PAIR_KERNEL
-#endif
-
-/* Four int8 values, v's lowest byte first, to any address as one word (the vector-wise k-of-n gather). */
-#if GEN_ARM_DSP
-static inline void gen_write4(int8_t *p, uint32_t v)
-{
-    __builtin_memcpy(p, &v, 4);
-}
 #endif
 
 /* A k-of-n row's loops over its kept weights, a DARB row's over its stored offsets, the lane-pair kernel's
@@ -545,8 +520,11 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
 {
     /* Vector-wise k-of-n: each set of 8 rows keeps the same 16 inputs (4 of every 16), listed
      * once per set in digits_mlp_l0_fc1_idx. A set's inputs are gathered into col (in the arena, between this
-     * layer's input and output), then its rows run as a dense layer of 16 inputs over col. */
+     * layer's input and output), then its rows run as a dense layer of 16 inputs over col; on Arm DSP
+     * cores they are gathered into registers instead, as int16 lanes. */
+#if !GEN_ARM_DSP
     int8_t *const col = &digits_mlp_arena[32];
+#endif
     const uint8_t *idx = &digits_mlp_l0_fc1_idx[0][0];
     int s;
     /* sets 0..3: 8 rows each */
@@ -555,204 +533,134 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_mlp_l0_fc1(const int8_
         int8_t *const ys = &y[s * 8];
         const int8_t *const ss = &digits_mlp_l0_fc1_shift[s * 8];
 #if GEN_ARM_DSP
-        /* the gather, four inputs to a word, written out (a run of one set reads its indices as constants) */
-        gen_write4(&col[0], (uint32_t)(uint8_t)x[idx[0]] | (uint32_t)(uint8_t)x[idx[1]] << 8
-            | (uint32_t)(uint8_t)x[idx[2]] << 16 | (uint32_t)(uint8_t)x[idx[3]] << 24);
-        gen_write4(&col[4], (uint32_t)(uint8_t)x[idx[4]] | (uint32_t)(uint8_t)x[idx[5]] << 8
-            | (uint32_t)(uint8_t)x[idx[6]] << 16 | (uint32_t)(uint8_t)x[idx[7]] << 24);
-        gen_write4(&col[8], (uint32_t)(uint8_t)x[idx[8]] | (uint32_t)(uint8_t)x[idx[9]] << 8
-            | (uint32_t)(uint8_t)x[idx[10]] << 16 | (uint32_t)(uint8_t)x[idx[11]] << 24);
-        gen_write4(&col[12], (uint32_t)(uint8_t)x[idx[12]] | (uint32_t)(uint8_t)x[idx[13]] << 8
-            | (uint32_t)(uint8_t)x[idx[14]] << 16 | (uint32_t)(uint8_t)x[idx[15]] << 24);
+        /* the gather: the set's inputs as int16 lanes kept in registers for all its rows, xEven<w> holding inputs 4w and
+         * 4w + 2, xOdd<w> 4w + 1 and 4w + 3 (a run of one set reads its indices as constants) */
+        const int32_t xEven0 = gen_lanes(x[idx[0]], x[idx[2]]), xOdd0 = gen_lanes(x[idx[1]], x[idx[3]]);
+        const int32_t xEven1 = gen_lanes(x[idx[4]], x[idx[6]]), xOdd1 = gen_lanes(x[idx[5]], x[idx[7]]);
+        const int32_t xEven2 = gen_lanes(x[idx[8]], x[idx[10]]), xOdd2 = gen_lanes(x[idx[9]], x[idx[11]]);
+        const int32_t xEven3 = gen_lanes(x[idx[12]], x[idx[14]]), xOdd3 = gen_lanes(x[idx[13]], x[idx[15]]);
         {
             const int8_t *const wset = &digits_mlp_l0_fc1_w[s * 128];
             int o;
-            /* Row pairs, up to three at a time: each int16 lane of the weight table holds 256 * w[r + 1][c] + w[r][c]
-             * (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so one __smlad adds both
-             * rows' products (mix) and one more, of the low bytes alone, adds row r's (low); gen_pair_high then
-             * gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP bias
-             * table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
-             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. Each word of col is
-             * split once into two int16-lane pairs (__sxtb16). */
+            /* Row pairs, each on its own over the column's lanes in registers: each int16 lane of the weight table holds
+             * 256 * w[r + 1][c] + w[r][c] (Sprig's GenLowering/pairRowsForDSP.swift gives the table's order and why), so
+             * one __smlad adds both rows' products (mix) and one more, of the low bytes alone, adds row r's (low);
+             * gen_pair_high then gives row r + 1's. low starts at row r's bias, mix at b[r] + 256 * b[r + 1] (the Arm DSP
+             * bias table holds that for row r + 1), so mix - low is 256 times row r + 1's whole sum; where that could
+             * pass 2^31, mix starts at b[r] and row r + 1's bias is added after. */
             const int8_t *w = &wset[0];
             /* rows in blocks (the table's order) */
             for (o = 0; o < 6; o += 6) {
-                const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = bs[o + 1], low1 = bs[o + 2], mix1 = low1, low2 = bs[o + 4], mix2 = bs[o + 5];
-                int32_t acc0, acc1, acc2, acc3, acc4, acc5;
-                do {
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        gen_read8_aligned(ws, &w[8]);
-                        mix1 = __smlad(ws[0], xEven, mix1);
-                        low1 = __smlad(__sxtb16(ws[0]), xEven, low1);
-                        mix1 = __smlad(ws[1], xOdd, mix1);
-                        low1 = __smlad(__sxtb16(ws[1]), xOdd, low1);
-                        gen_read8_aligned(ws, &w[16]);
-                        mix2 = __smlad(ws[0], xEven, mix2);
-                        low2 = __smlad(__sxtb16(ws[0]), xEven, low2);
-                        mix2 = __smlad(ws[1], xOdd, mix2);
-                        low2 = __smlad(__sxtb16(ws[1]), xOdd, low2);
-                        w += 24;
-                    }
-                    xp += 4;
-                } while (xp != &col[16]);
-                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-                acc0 = low0;
-                acc1 = gen_pair_high(mix0, low0);
-                acc2 = low1;
-                acc3 = bs[o + 3] + gen_pair_high(mix1, low1);
-                acc4 = low2;
-                acc5 = gen_pair_high(mix2, low2);
-                /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
-                ys[o + 2] = (int8_t)gen_requantize32_floor(acc2, ss[o + 2], 0, 127);
-                ys[o + 3] = (int8_t)gen_requantize32_floor(acc3, ss[o + 3], 0, 127);
-                ys[o + 4] = (int8_t)gen_requantize32_floor(acc4, ss[o + 4], 0, 127);
-                ys[o + 5] = (int8_t)gen_requantize32_floor(acc5, ss[o + 5], 0, 127);
+                /* the block's pairs, one after the other */
+                {
+                    int32_t low = bs[o], mix = bs[o + 1];
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[0]);
+                    mix = __smlad(ws[0], xEven0, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven0, low);
+                    mix = __smlad(ws[1], xOdd0, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd0, low);
+                    gen_read8_aligned(ws, &w[24]);
+                    mix = __smlad(ws[0], xEven1, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven1, low);
+                    mix = __smlad(ws[1], xOdd1, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd1, low);
+                    gen_read8_aligned(ws, &w[48]);
+                    mix = __smlad(ws[0], xEven2, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven2, low);
+                    mix = __smlad(ws[1], xOdd2, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd2, low);
+                    gen_read8_aligned(ws, &w[72]);
+                    mix = __smlad(ws[0], xEven3, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven3, low);
+                    mix = __smlad(ws[1], xOdd3, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd3, low);
+                    ys[o] = (int8_t)gen_requantize32_floor(low, ss[o], 0, 127);
+                    ys[o + 1] = (int8_t)gen_requantize32_floor(gen_pair_high(mix, low), ss[o + 1], 0, 127);
+                }
+                {
+                    int32_t low = bs[o + 2], mix = low;
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[8]);
+                    mix = __smlad(ws[0], xEven0, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven0, low);
+                    mix = __smlad(ws[1], xOdd0, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd0, low);
+                    gen_read8_aligned(ws, &w[32]);
+                    mix = __smlad(ws[0], xEven1, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven1, low);
+                    mix = __smlad(ws[1], xOdd1, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd1, low);
+                    gen_read8_aligned(ws, &w[56]);
+                    mix = __smlad(ws[0], xEven2, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven2, low);
+                    mix = __smlad(ws[1], xOdd2, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd2, low);
+                    gen_read8_aligned(ws, &w[80]);
+                    mix = __smlad(ws[0], xEven3, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven3, low);
+                    mix = __smlad(ws[1], xOdd3, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd3, low);
+                    ys[o + 2] = (int8_t)gen_requantize32_floor(low, ss[o + 2], 0, 127);
+                    ys[o + 3] = (int8_t)gen_requantize32_floor(bs[o + 3] + gen_pair_high(mix, low), ss[o + 3], 0, 127);
+                }
+                {
+                    int32_t low = bs[o + 4], mix = bs[o + 5];
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[16]);
+                    mix = __smlad(ws[0], xEven0, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven0, low);
+                    mix = __smlad(ws[1], xOdd0, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd0, low);
+                    gen_read8_aligned(ws, &w[40]);
+                    mix = __smlad(ws[0], xEven1, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven1, low);
+                    mix = __smlad(ws[1], xOdd1, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd1, low);
+                    gen_read8_aligned(ws, &w[64]);
+                    mix = __smlad(ws[0], xEven2, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven2, low);
+                    mix = __smlad(ws[1], xOdd2, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd2, low);
+                    gen_read8_aligned(ws, &w[88]);
+                    mix = __smlad(ws[0], xEven3, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven3, low);
+                    mix = __smlad(ws[1], xOdd3, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd3, low);
+                    ys[o + 4] = (int8_t)gen_requantize32_floor(low, ss[o + 4], 0, 127);
+                    ys[o + 5] = (int8_t)gen_requantize32_floor(gen_pair_high(mix, low), ss[o + 5], 0, 127);
+                }
+                w += 96;
             }
             for (o = 6; o < 8; o += 2) {
-                const int8_t *xp = col;
-                int32_t low0 = bs[o], mix0 = low0;
-                int32_t acc0, acc1;
-                do {
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                    {
-                        const int32_t xs = gen_read4(xp);
-                        const int32_t xEven = __sxtb16(xs);
-                        const int32_t xOdd = gen_sxtb16_odd(xs);
-                        int32_t ws[2];
-                        gen_read8_aligned(ws, &w[0]);
-                        mix0 = __smlad(ws[0], xEven, mix0);
-                        low0 = __smlad(__sxtb16(ws[0]), xEven, low0);
-                        mix0 = __smlad(ws[1], xOdd, mix0);
-                        low0 = __smlad(__sxtb16(ws[1]), xOdd, low0);
-                        w += 8;
-                    }
-                    xp += 4;
-                } while (xp != &col[16]);
-                /* the rows' sums: low, or the high row's recovered from mix and low (plus its bias where mix started without it) */
-                acc0 = low0;
-                acc1 = bs[o + 1] + gen_pair_high(mix0, low0);
-                /* requantized outputs */
-                ys[o] = (int8_t)gen_requantize32_floor(acc0, ss[o], 0, 127);
-                ys[o + 1] = (int8_t)gen_requantize32_floor(acc1, ss[o + 1], 0, 127);
+                /* the block's pairs, one after the other */
+                {
+                    int32_t low = bs[o], mix = low;
+                    int32_t ws[2];
+                    gen_read8_aligned(ws, &w[0]);
+                    mix = __smlad(ws[0], xEven0, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven0, low);
+                    mix = __smlad(ws[1], xOdd0, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd0, low);
+                    gen_read8_aligned(ws, &w[8]);
+                    mix = __smlad(ws[0], xEven1, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven1, low);
+                    mix = __smlad(ws[1], xOdd1, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd1, low);
+                    gen_read8_aligned(ws, &w[16]);
+                    mix = __smlad(ws[0], xEven2, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven2, low);
+                    mix = __smlad(ws[1], xOdd2, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd2, low);
+                    gen_read8_aligned(ws, &w[24]);
+                    mix = __smlad(ws[0], xEven3, mix);
+                    low = __smlad(__sxtb16(ws[0]), xEven3, low);
+                    mix = __smlad(ws[1], xOdd3, mix);
+                    low = __smlad(__sxtb16(ws[1]), xOdd3, low);
+                    ys[o] = (int8_t)gen_requantize32_floor(low, ss[o], 0, 127);
+                    ys[o + 1] = (int8_t)gen_requantize32_floor(bs[o + 1] + gen_pair_high(mix, low), ss[o + 1], 0, 127);
+                }
+                w += 32;
             }
         }
 #else
