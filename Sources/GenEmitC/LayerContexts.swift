@@ -66,8 +66,6 @@ struct WeightedKernelContext {
     var pixelPairBody: String = ""
     /// Each output channel's terms, written out (`addPixelChannels`).
     var pixelChannels: [PixelChannelContext] = []
-    /// Some output channel is computed (the kernel stores through its one output pointer).
-    var hasPixelChannels: Bool = false
     /// The packed middle weights' lanes, where some channel takes them (one element, else none).
     var packedMiddles: [PackedMiddlesContext] = []
     /// Some channel reads the input (false only where every weight is zero).

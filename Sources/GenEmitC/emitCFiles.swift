@@ -822,10 +822,9 @@ private func addPixelChannels(_ layout: PixelPairLayout, conv: ConvStep, to cont
             packedTerms: channelTerms.packedMiddles ? [PackedTermContext(word: stored(layout.kernelRows))] : [],
             outBase: String(channel * outPixels),
             channelShift: context.rowShift.replacingOccurrences(of: "[o]", with: "[\(channel)]"),
-            termNote: channelTerms.count == all && !channelTerms.packedMiddles ? ""
+            termNote: channelTerms.count == all ? ""
                 : ": \(channelTerms.count) of \(all) terms\(channelTerms.packedMiddles ? " (one for both packed middle weights)" : ""), its zero weights left out")
     }
-    context.hasPixelChannels = !context.pixelChannels.isEmpty
     var read = Set(terms.flatMap { $0.outerRows + $0.middleRows })
     if let packed = layout.packedMiddles, terms.contains(where: \.packedMiddles) {
         // The packs read both kernel rows' lanes (with the pool, the input rows each reads for either output row).

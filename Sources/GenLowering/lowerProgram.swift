@@ -541,10 +541,12 @@ private struct WeightLoweringContext {
         // runs over its column, on the lane-pair kernel for a small fan-in, or on the pixel-pair kernel where its
         // shape suits it (priced so even where the arena has no room for its padded rows, and it keeps the column),
         // with the max pool after it inside it where one follows (priced so even where `fuseMaxPools` does not fuse).
-        if case .conv(_, _, let shapeLayout, let pooled, _) = work.kind, convColumns, fitted, let lanes = lanePairLayout(fanIn: work.fanIn) {
-            // The fused max pool comes only after one input channel (`fuseMaxPools`): its kernel rows are its height.
+        if case .conv(_, let kernelArea, let shapeLayout, let pooled, _) = work.kind, convColumns, fitted,
+            let lanes = lanePairLayout(fanIn: work.fanIn)
+        {
+            // Priced with the pool inside wherever one follows (as below); the pixel-pair kernel is 3 wide.
             if let pixelPairs = shapeLayout.map({
-                packingMiddles($0, weights: denseWeights, rows: work.rows, pooledKernelHeight: pooled ? $0.kernelRows : nil)
+                packingMiddles($0, weights: denseWeights, rows: work.rows, pooledKernelHeight: pooled ? kernelArea / 3 : nil)
             }) {
                 work.densePixelPairRows = pixelPairs.kernelRows
                 work.densePixelPairTerms = pixelPairTerms(denseWeights, rows: work.rows, layout: pixelPairs).reduce(0) { $0 + $1.count }

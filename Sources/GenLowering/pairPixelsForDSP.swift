@@ -47,7 +47,7 @@ package struct PixelPairLayout: Sendable, Equatable {
 
     /// Words per output channel: one (w0, w2) per kernel row, then the middle words.
     package var wordsPerRow: Int { kernelRows + middleWords }
-    package var middleWords: Int { (kernelRows + 1) / 2 }
+    package var middleWords: Int { middleGroups.count }
 
     /// Where kernel row `row`'s middle weight w1 lies: its word among the middle words, and whether in the high lane.
     package func middleSlot(_ row: Int) -> (word: Int, high: Bool) {
@@ -149,29 +149,33 @@ package func pixelPairTerms(_ weights: [Int64], rows: Int, layout: PixelPairLayo
 
 /// `layout` with the two kernel rows whose middle weights pay to pack (`PixelPairLayout.packedMiddles`), or
 /// unchanged. Packing rows i and j costs per step one `gen_lanes` and one `gen_lanes_high` per output row of
-/// the step (2, or 4 with the fused max pool: `pooledKernelHeight`, each kernel row then reading two input rows)
-/// and saves each channel keeping both middle weights one MAC instruction per pixel. It pays only where it holds
-/// no more values in registers across the written-out channels than the lanes it replaces: the lanes of every
-/// input row still read by an outer term or a middle taken alone (two a row), plus the packed words, at most the
-/// lanes the kernel holds without it (measured on Cortex-M4 -O2, the digits CNN's conv1 with the 2x2 max pool:
-/// 4 of 9 taps kept alike in every channel (k-of-n 4/16 in sets of 24), 4,389 to 3,798 instructions; unpruned,
-/// where every input row stays read for the outer weights, packing rows 1 and 2 took 6,244 to 6,550, GCC
-/// spilling the four more values). Of the pairs that pay, the one most channels keep.
+/// the step (2 packs, or 4 with the fused max pool: `pooledKernelHeight`, each kernel row then reading two input
+/// rows) and saves each channel keeping both middle weights one MAC instruction per pixel. But the values held
+/// in registers across the written-out channels change: the lanes of every input row still read by an outer term
+/// or a middle taken alone (two a row), plus the packed words, against the lanes of every input row read without
+/// it. Where that is more, GCC spills: priced at one instruction per extra value and computed channel. It packs
+/// where the saving, less the packs and that price, is positive; of those pairs, the one most channels keep.
+/// Measured on Cortex-M4 -O2, conv1 with the 2x2 max pool after it, each configuration forced both ways (the
+/// eighth stop's review; BENCHMARKS.md): the digits CNN at 3 or 4 of 16 in sets of 12 or 24, 8 channels
+/// packing with no extra value, 4,389 to 3,798 instructions; the wide CNN, 16 channels, 2 extra values, 10,614
+/// to 8,806 at 4/16 in sets of 24. Refused, rightly: the digits CNN at 5 and 6 of 16 (4 extra values: 5,075 to
+/// 5,094 and 5,714 to 5,862 packed) and unpruned (6,244 to 6,550). Refused though it would gain: the wide CNN in
+/// sets of 12 at 4 to 6 of 16 (4 extra values; 10,662 to 9,317 at 4/16).
 package func packingMiddles(_ layout: PixelPairLayout, weights: [Int64], rows: Int, pooledKernelHeight: Int?) -> PixelPairLayout {
     var plain = layout
     plain.packedMiddles = nil
+    let packs = pooledKernelHeight == nil ? 2 : 4
     /// The input rows kernel row k reads: itself, or with the pool the window's two rows of its channel.
     func inputRows(_ k: Int) -> [Int] {
         guard let height = pooledKernelHeight else { return [k] }
         let top = k / height * (height + 1) + k % height
         return [top, top + 1]
     }
-    func heldValues(_ terms: [PixelPairTerms], packs: Int) -> Int {
+    func heldValues(_ terms: [PixelPairTerms]) -> Int {
         let read = Set(terms.flatMap { ($0.outerRows + $0.middleRows).flatMap(inputRows) })
         return 2 * read.count + (terms.contains { $0.packedMiddles } ? packs : 0)
     }
-    let packs = pooledKernelHeight == nil ? 2 : 4
-    let without = heldValues(pixelPairTerms(weights, rows: rows, layout: plain), packs: packs)
+    let without = heldValues(pixelPairTerms(weights, rows: rows, layout: plain))
     var best: (layout: PixelPairLayout, channels: Int)?
     for first in 0..<layout.kernelRows {
         for second in (first + 1)..<layout.kernelRows {
@@ -179,9 +183,9 @@ package func packingMiddles(_ layout: PixelPairLayout, weights: [Int64], rows: I
             trial.packedMiddles = PackedMiddles(first: first, second: second)
             let terms = pixelPairTerms(weights, rows: rows, layout: trial)
             let channels = terms.filter(\.packedMiddles).count
-            // Each channel keeping both saves one instruction per pixel of the step, as many as the packs cost: one
-            // channel alone gains nothing.
-            guard channels >= 2, heldValues(terms, packs: packs) <= without else { continue }
+            // Per step: one instruction per pixel for each channel keeping both, less the packs, less the spills.
+            let extraValues = heldValues(terms) - without
+            guard channels * packs - packs - extraValues * rows > 0 else { continue }
             if channels > best?.channels ?? 0 { best = (trial, channels) }
         }
     }

@@ -86,7 +86,7 @@ struct PixelPairLayoutTests {
     /// middle weights of rows 1 and 2.
     static let sharedPattern: [Int64] = (1...4).flatMap { c in [c, 0, -c, 0, 2 * c, 0, 0, -3 * c, 0] }
 
-    @Test("packing pays where it holds no more values in registers, and at least two channels take it")
+    @Test("packing pays where its saving exceeds the packs and the price of the values it adds in registers")
     func packingChoice() {
         let three = PixelPairLayout(kernelRows: 3)
         // Shared pattern: with the pool, input rows 0 and 1 for row 0's outer word and 4 packs, against rows 0-3;
@@ -106,6 +106,12 @@ struct PixelPairLayoutTests {
         var one = Self.sharedPattern
         for c in 1..<4 { one[c * 9 + 7] = 0 }
         #expect(packingMiddles(three, weights: one, rows: 4, pooledKernelHeight: 3).packedMiddles == nil)
+        // The wide CNN at 4/16 in sets of 24: the outer weights of rows 0 and 1 and the middles of rows 1 and 2. With
+        // the pool, packing holds 2 more values (input rows 0-2 for the outer words and 4 packs, against rows 0-3):
+        // 16 channels save 64 a window, less 4 packs, less 2 x 16 for the spills; 2 channels would not.
+        let wide: (Int) -> [Int64] = { channels in (1...channels).flatMap { c in [Int64(c), 0, 1, 2, Int64(c), 3, 0, -4, 0] } }
+        #expect(packingMiddles(three, weights: wide(16), rows: 16, pooledKernelHeight: 3).packedMiddles == PackedMiddles(first: 1, second: 2))
+        #expect(packingMiddles(three, weights: wide(2), rows: 2, pooledKernelHeight: 3).packedMiddles == nil)
         // Two kernel rows of middle weights only: 2 packs against both rows' 4 lanes.
         let middles: [Int64] = [0, 1, 0, 0, 2, 0, 0, 3, 0, 0, 4, 0]
         #expect(packingMiddles(PixelPairLayout(kernelRows: 2), weights: middles, rows: 2, pooledKernelHeight: nil).packedMiddles

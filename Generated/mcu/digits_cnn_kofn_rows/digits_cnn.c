@@ -473,7 +473,8 @@ static GEN_LAYER_FUNCTION GEN_ROW_PAIR_KERNEL void digits_cnn_l0_conv1(const int
      * and fuseMaxPools): per pooling window, output rows 2 py and 2 py + 1 and pixels 2 px and 2 px + 1.
      * Each input row's four values a0..a3 under the window are read as one word (from the window's padded rows) and
      * split into even (a0, a2) and odd (a1, a3) int16 lanes; a weight word (w0, w2) per kernel row serves
-     * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt]. The largest
+     * all four pixels through __smlad, the middle weights through __smlab[bt] and __smlat[bt] (or, where two
+     * kernel rows' middle weights share a word, through one __smlad over their lanes packed per window). The largest
      * of the four sums is requantized once: requantizing (a floor shift and a clamp) keeps their order.
      * The output channels are written out one by one: a zero weight (a pruned one) has no instruction, and
      * each stores through the window's one output pointer yw (with an index per channel GCC keeps a pointer
