@@ -107,8 +107,8 @@ struct WeightedKernelContext {
     /// The vector-wise set's kernel declares `int o` for its blocks and lone row; a set of one row whose column
     /// is in registers declares it in the lone row's block instead (cppcheck's variableScope).
     var declaresRowIndex: Bool = true
-    /// The blocks' loops are unrolled (GEN_UNROLL) where the column is in registers and the rows have shifts of
-    /// their own: GCC then reads each row's shift from the table at a constant place, so `USAT` takes it as its
+    /// The blocks' loops are unrolled (GEN_UNROLL) where the column is in registers (at most `unrolledLaneLimit`
+    /// words) and the rows have shifts of their own: GCC then reads each row's shift from the table at a constant place, so `USAT` takes it as its
     /// immediate instead of a load and a register shift per row.
     var unrollsBlocks: Bool = false
     var loneLaneWords: [RowPairLaneStepContext] = []

@@ -72,7 +72,7 @@ struct RowPairOutputContext {
 /// of its group, and the lone row's, are written as literals instead (`constantShifts`).
 /// `weightsThroughSetPointer`: the kernel reads its weights through the pointer of a vector-wise set
 /// (`wset`), which GCC has not turned into constants even for a single sixteen-column pass (see below).
-/// `laneWords` (1 or 2, vector-wise sets only; 0 otherwise): the column is that many whole words, held in
+/// `laneWords` (1 to `registerLaneLimit`, vector-wise sets only; 0 otherwise): the column is that many whole words, held in
 /// registers as int16 lanes, and each pair of a block runs on its own (`RowPairGroupContext.lanePairs`);
 /// `laneKept` of its inputs are kept (the rest of the last word is zero).
 func addRowPairGroups(

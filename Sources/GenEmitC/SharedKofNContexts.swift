@@ -96,6 +96,14 @@ struct SetLaneWordContext {
 /// not measured.
 let registerLaneLimit = 8
 
+/// Where such a set's rows have shifts of their own, its blocks' loop is unrolled (`GEN_UNROLL`) if its column is
+/// at most this many words: GCC then reads each row's shift at a constant place, and `USAT` takes it as its
+/// immediate. Measured (Cortex-M4 -O2, Scripts/bench_mcu.py's functions): the digits MLP at 2/16 in sets of 24 666
+/// to 570 instructions for 640 more bytes of code, at 4/16 1,081 to 1,045 for 256. Wider columns cost far more
+/// code: the digits MLP at 4/16 (four words) 994 to 914 for 1,244 more bytes, the wide MLP 6,044 to 5,813 for
+/// 4,220. With one shift per layer (USAT's immediate already) it would save 579 to 571 for 784, so not there.
+let unrolledLaneLimit = 2
+
 /// One word of the written-out gather: the set's inputs `first`..`first + 3`.
 struct GatherWordContext {
     var first: String
@@ -200,12 +208,7 @@ func sharedSetsContext(
                 addRowPairGroups(
                     set, output: output, shift: shift, weightsThroughSetPointer: true,
                     laneWords: registerLanes ? laneWordCount : 0, laneKept: kept, to: &context)
-                // Measured (Cortex-M4 -O2, Scripts/bench_mcu.py's functions): the digits MLP with per-row shifts
-                // at 2/16 in sets of 24 666 to 570 instructions for 640 more bytes of code, at 4/16 1,081 to 1,045
-                // for 256; with one shift per layer (USAT's immediate already) 579 to 571 for 784, so not there. Not for
-                // columns of more than two words either: the digits MLP at 4/16 994 to 914 for 1,244 more bytes, the wide
-                // MLP 6,044 to 5,813 for 4,220.
-                context.unrollsBlocks = registerLanes && shiftTable != nil && laneWordCount <= 2
+                context.unrollsBlocks = registerLanes && shiftTable != nil && laneWordCount <= unrolledLaneLimit
                 kernel = context
             }
             let rows = run.rows == 1 ? "1 row" : "\(run.rows) rows"

@@ -107,10 +107,11 @@ package func lowerProgram(
             if let layout = pixelPairs[position] {
                 // No column: the kernel reads the input's rows, or the padded rows (its only scratch) where padded.
                 conv.paddedRowsOffset = paddedRows[position] ? plan.scratchOffsets[position] : nil
-                conv.data.pixelPairs = packingMiddles(
+                let packed = packingMiddles(
                     layout, weights: conv.data.weights.values, rows: conv.data.rows,
                     pooledKernelHeight: conv.pool != nil ? conv.kernelHeight : nil)
-                let stored = storedPixelPairWords(conv.data.weights.values, rows: conv.data.rows, layout: conv.data.pixelPairs!)
+                conv.data.pixelPairs = packed
+                let stored = storedPixelPairWords(conv.data.weights.values, rows: conv.data.rows, layout: packed)
                 conv.data.dspWeights = ConstantTable(
                     role: .weights, elementType: .int32, shape: [stored.words.count], values: stored.words)
                 kind = .conv2d(conv)
