@@ -24,6 +24,8 @@ package struct GenerateOptions: Sendable {
     package var edpRowLambda: Double?
     /// `--schedule oneshot|gradual` (k-of-n with --data).
     package var schedule: String?
+    /// `--sr-ste DECAY|off` (projected fine-tuning: k-of-n gradual, DARB).
+    package var srSTE: String?
     /// `--augment SPEC` (training-time warp and noise; see resolveTrainingFlags.swift).
     package var augment: String?
     /// `--recipe FILE.json`: per-layer exceptions to the uniform k-of-n (see readRecipe.swift).

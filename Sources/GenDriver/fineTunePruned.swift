@@ -12,6 +12,8 @@ import GenModel
 /// - DARB by projected gradient descent: after every optimizer step each block keeps only its
 ///   largest weight, with block sizes that grow gradually from 1 to each row's own size over the
 ///   first half (the k-of-n schedule's cubic, `gradualBlock`), so kept positions may move.
+/// Both projections run under SR-STE by default (`--sr-ste`, `StraightThroughProjection`): the
+/// dropped weights live on behind the projection instead of being set to zero.
 func fineTunePruned(
     _ pruned: Graph, resolved: ResolvedOptions, data: DataFile, progress: ProgressReporter?
 ) -> (graph: Graph, summary: TrainingSummary) {
@@ -32,6 +34,18 @@ func fineTunePruned(
     let layerMasks = masks
     let rampEpochs = resolved.epochs / 2
     let projected = isDARB || resolved.gradualPruning
+    func projectLayer(_ layerIndex: Int, _ weights: inout [Double], _ epoch: Int) {
+        guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return }
+        if isDARB {
+            let target = mask.rowBlocks ?? [Int](repeating: mask.n, count: rows)
+            let blocks = target.map { gradualBlock(epoch: epoch, rampEpochs: rampEpochs, block: $0) }
+            projectBlockMax(&weights, rows: rows, fanIn: fanIn, blocks: blocks)
+        } else {
+            let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
+            projectMagnitudeKofN(&weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit, rowsPerSet: mask.rowsPerSet)
+        }
+    }
+    let straightThrough = resolved.straightThroughDecay.map { StraightThroughProjection(decay: $0, project: projectLayer) }
     let trained = train(
         projected ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
         onEpoch: { epoch in
@@ -39,27 +53,26 @@ func fineTunePruned(
                 "fine-tune", done: epoch.epoch, total: resolved.epochs,
                 detail: "loss \(fixed(epoch.loss, 4)), train accuracy \(fixed(epoch.trainAccuracy * 100, 2))%")
         },
-        afterStep: isDARB
-            ? { layerIndex, weights, _, epoch in
-                guard let layer = layerMasks[layerIndex] else { return }
-                let target = layer.mask.rowBlocks ?? [Int](repeating: layer.mask.n, count: layer.rows)
-                let blocks = target.map { gradualBlock(epoch: epoch, rampEpochs: rampEpochs, block: $0) }
-                projectBlockMax(&weights, rows: layer.rows, fanIn: layer.fanIn, blocks: blocks)
-            }
-            : resolved.gradualPruning
-            ? { layerIndex, weights, _, epoch in
-                guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return }
-                let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
-                projectMagnitudeKofN(
-                    &weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit, rowsPerSet: mask.rowsPerSet)
+        afterStep: projected
+            ? { layerIndex, weights, rate, epoch in
+                guard layerMasks[layerIndex] != nil else { return }
+                if let straightThrough {
+                    straightThrough.step(layerIndex: layerIndex, weights: &weights, rate: rate, epoch: epoch)
+                } else {
+                    projectLayer(layerIndex, &weights, epoch)
+                }
             } : nil)
     let graph = projected ? remaskByMagnitude(trained.graph, masksFrom: pruned) : trained.graph
     var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)
+    let dropped = resolved.straightThroughDecay.map {
+        "the dropped weights trained on behind the projection by SR-STE (Zhou et al. 2021: the step moves dense weights whose projection the network runs on; a dropped weight decays by \($0) x the learning rate a step), so one that the loss keeps pulling past a kept one takes its place"
+    }
     if resolved.gradualPruning {
-        summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (the others set to zero; one that a single step grows past a kept weight takes its place), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"
+        summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (\(dropped ?? "the others set to zero; one that a single step grows past a kept weight takes its place")), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"
     }
     if isDARB {
-        summary.masks = "projected after every step: each block keeps only its largest weight (the others set to zero), block sizes growing from 1 to each row's own over the first half of the epochs (kept fraction 1/s + (1 - 1/s)(1 - t/T)^3, as large a power of two as keeps at least that), so kept positions may move; the 'before' accuracies are of the data-free DARB model"
+        summary.masks = "projected after every step: each block keeps only its largest weight (\(dropped ?? "the others set to zero")), block sizes growing from 1 to each row's own over the first half of the epochs (kept fraction 1/s + (1 - 1/s)(1 - t/T)^3, as large a power of two as keeps at least that), so kept positions may move; the 'before' accuracies are of the data-free DARB model"
     }
     return (graph, summary)
 }
+

@@ -82,6 +82,10 @@ struct GenerateFlags: ParsableArguments {
     @Option(help: "With --prune kofn and --data: gradual (default: after every step each group keeps its k largest weights, k shrinking from n to K over the first half of the epochs) or oneshot (prune once, then fine-tune with the masks fixed).")
     var schedule: String?
 
+    @Option(name: .customLong("sr-ste"), parsing: .unconditional,
+        help: "With --data and projected fine-tuning (--prune kofn with the gradual schedule, or --prune darb): train the pruned weights on with SR-STE (the network runs on the projection of dense weights; the step moves the dense ones, the dropped decay by DECAY x the learning rate), or 'off' for plain projected gradient descent (dropped weights set to zero). Default \(defaultStraightThroughDecay).")
+    var srSTE: String?
+
     @Option(help: "With --data: perturb every training image at every step, e.g. rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2 (degrees, fractions, pixels, std); image=HxW gives a flat input's geometry. Default: none.")
     var augment: String?
 
@@ -165,6 +169,7 @@ struct GenerateFlags: ParsableArguments {
         options.sapEta = sapEta
         options.sapIterations = sapIterations
         options.schedule = schedule
+        options.srSTE = srSTE
         options.augment = augment
         options.recipePath = recipe
         options.learningRate = learningRate

@@ -267,6 +267,32 @@ struct FineTuningTests {
         #expect(grown[3] != 0 && grown[7] != 0 && grown[0] == 0 && grown[4] == 0, "gradual: \(grown)")
     }
 
+    @Test("SR-STE (the default) lets a dropped weight gather its steps; plain projection (--sr-ste off) zeroes it each step")
+    func straightThroughGathersSteps() throws {
+        // As above, but the noise weight is 0.1 and the learning rate 0.003: one step grows the zeroed
+        // w3 by about 0.003 at most, never past 0.1, so plain projection keeps w0. Under SR-STE w3's
+        // dense weight gathers the steps (188 of them, about 0.28 in all) and passes 0.1.
+        let model = Self.fourInputModel(name: "srste", weights: [0.1, 0, 0, -0.01, -0.1, 0, 0, 0.01])
+        let data = try Self.labelledCSV(samples: 6000, seed: 31, label: "srste_data") { $0[3] > 0 ? 1 : 0 }
+        func keptWeights(_ srSTE: String?) throws -> [Double] {
+            try Self.fineTunedWeights(model, label: "srste_\(srSTE ?? "default")") {
+                $0.prune = "kofn"
+                $0.k = 1
+                $0.n = 4
+                $0.epochs = 1
+                $0.learningRate = 0.003
+                $0.srSTE = srSTE
+                $0.dataPath = data
+            }
+        }
+        let plain = try keptWeights("off")
+        #expect(plain[3] == 0 && plain[7] == 0 && plain[0] != 0 && plain[4] != 0, "--sr-ste off: \(plain)")
+        let straightThrough = try keptWeights(nil)
+        #expect(
+            straightThrough[3] != 0 && straightThrough[7] != 0 && straightThrough[0] == 0 && straightThrough[4] == 0,
+            "SR-STE: \(straightThrough)")
+    }
+
     @Test("gradual pruning at kernel granularity ends at K of every N kernels per filter; bit-exact C")
     func gradualKernels() throws {
         let text = try String(contentsOfFile: Paths.inRoot("Examples/digits_cnn.json"), encoding: .utf8)
