@@ -139,7 +139,7 @@ package enum Generator {
             let run = runSAP(
                 graph, options: sapOptions, n: n, keepingWhole: keptWhole,
                 data: trainingData, training: resolved.trainingOptions,
-                progress: progress)
+                straightThroughDecay: resolved.straightThroughDecay, progress: progress)
             graph = run.graph
             training = run.training
             sapSummary = run.summary

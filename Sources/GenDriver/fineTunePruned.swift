@@ -23,29 +23,11 @@ func fineTunePruned(
     case .darb: isDARB = true
     case .none, .kOfN, .sap, .dpp, .edp: isDARB = false
     }
-    var masks: [Int: (mask: KeepMask, rows: Int, fanIn: Int)] = [:]
-    for (index, layer) in pruned.layers.enumerated() {
-        switch layer.op {
-        case .dense(let dense): masks[index] = dense.mask.map { ($0, dense.outputs, dense.inputs) }
-        case .conv2d(let conv): masks[index] = conv.mask.map { ($0, conv.outChannels, conv.fanIn) }
-        case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax: break
-        }
-    }
-    let layerMasks = masks
-    let rampEpochs = resolved.epochs / 2
     let projected = isDARB || resolved.gradualPruning
-    func projectLayer(_ layerIndex: Int, _ weights: inout [Double], _ epoch: Int) {
-        guard let (mask, rows, fanIn) = layerMasks[layerIndex] else { return }
-        if isDARB {
-            let target = mask.rowBlocks ?? [Int](repeating: mask.n, count: rows)
-            let blocks = target.map { gradualBlock(epoch: epoch, rampEpochs: rampEpochs, block: $0) }
-            projectBlockMax(&weights, rows: rows, fanIn: fanIn, blocks: blocks)
-        } else {
-            let k = gradualK(epoch: epoch, rampEpochs: rampEpochs, k: mask.k, n: mask.n)
-            projectMagnitudeKofN(&weights, rows: rows, fanIn: fanIn, k: k, n: mask.n, unit: mask.unit, rowsPerSet: mask.rowsPerSet)
-        }
+    let projection = MaskProjection(masksOf: pruned, rampEpochs: resolved.epochs / 2, blockMax: isDARB)
+    let straightThrough = resolved.straightThroughDecay.map {
+        StraightThroughProjection(decay: $0) { projection.project($0, &$1, epoch: $2) }
     }
-    let straightThrough = resolved.straightThroughDecay.map { StraightThroughProjection(decay: $0, project: projectLayer) }
     let trained = train(
         projected ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
         onEpoch: { epoch in
@@ -55,18 +37,16 @@ func fineTunePruned(
         },
         afterStep: projected
             ? { layerIndex, weights, rate, epoch in
-                guard layerMasks[layerIndex] != nil else { return }
+                guard projection.projects(layerIndex) else { return }
                 if let straightThrough {
                     straightThrough.step(layerIndex: layerIndex, weights: &weights, rate: rate, epoch: epoch)
                 } else {
-                    projectLayer(layerIndex, &weights, epoch)
+                    projection.project(layerIndex, &weights, epoch: epoch)
                 }
             } : nil)
     let graph = projected ? remaskByMagnitude(trained.graph, masksFrom: pruned) : trained.graph
     var summary = TrainingSummary(options: options, history: trained.history, data: data, before: pruned, after: graph)
-    let dropped = resolved.straightThroughDecay.map {
-        "the dropped weights trained on behind the projection by SR-STE (Zhou et al. 2021: the step moves dense weights whose projection the network runs on; a dropped weight decays by \($0) x the learning rate a step), so one that the loss keeps pulling past a kept one takes its place"
-    }
+    let dropped = resolved.straightThroughDecay.map(straightThroughDescription)
     if resolved.gradualPruning {
         summary.masks = "gradual, projected after every step: each group keeps its k largest weights by magnitude (\(dropped ?? "the others set to zero; one that a single step grows past a kept weight takes its place")), k going from n to K over the first half of the epochs (kept fraction K/n + (1 - K/n)(1 - t/T)^3, Zhu and Gupta 2017), then K; the 'before' accuracies are of the one-shot K-of-n model"
     }
@@ -76,3 +56,8 @@ func fineTunePruned(
     return (graph, summary)
 }
 
+
+/// The report's words for SR-STE with decay `decay`.
+func straightThroughDescription(_ decay: Double) -> String {
+    "the dropped weights trained on behind the projection by SR-STE (Zhou et al. 2021: the step moves dense weights whose projection the network runs on; a dropped weight decays by \(decay) x the learning rate a step), so one that the loss keeps pulling past a kept one takes its place"
+}

@@ -193,7 +193,8 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
         flagError("--schedule: expected 'oneshot' or 'gradual', found '\(other)'")
     }
     let straightThroughDecay = resolveStraightThrough(
-        options, projected: gradual || (method == "darb" && options.dataPath != nil && options.epochs != 0),
+        options,
+        projected: gradual || ((method == "darb" || method == "sap") && options.dataPath != nil && options.epochs != 0),
         flagError: flagError)
     if options.recipePath != nil {
         if method != "kofn" && method != "dpp" && method != "sap" && method != "darb" {
@@ -233,12 +234,12 @@ package func resolveOptions(_ options: GenerateOptions, diagnostics: DiagnosticE
 package let defaultStraightThroughDecay = 0.3
 
 /// `--sr-ste DECAY|off`: SR-STE's decay (a number from 0 to 100) where fine-tuning is projected
-/// (`projected`), the default there; nil elsewhere or with `off`.
+/// (`projected`: gradual k-of-n, DARB, SAP's last fine-tuning), the default there; nil elsewhere or with `off`.
 private func resolveStraightThrough(_ options: GenerateOptions, projected: Bool, flagError: (String) -> Void) -> Double? {
     guard let text = options.srSTE else { return projected ? defaultStraightThroughDecay : nil }
     if !projected {
         flagError(
-            "--sr-ste: only used where fine-tuning is projected: --data with --prune kofn (gradual schedule, weight or kernel granularity) or --prune darb, and --epochs > 0")
+            "--sr-ste: only used where fine-tuning is projected: --data with --prune kofn (gradual schedule, weight or kernel granularity), darb or sap, and --epochs > 0")
         return nil
     }
     if text == "off" { return nil }

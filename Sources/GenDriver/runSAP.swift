@@ -64,10 +64,13 @@ package struct SAPSummary: Sendable {
 /// the weights are rewound to the given (trained) model's, not to a random initialization, since
 /// gen starts from a trained model; each iteration retrains --epochs under the mask.
 /// Either way the target needs static structure, so SAP's result becomes per-layer k-of-n:
-/// k = ⌈n · the fraction SAP kept⌉, the k largest per group kept, then fine-tuned with data.
+/// k = ⌈n · the fraction SAP kept⌉, the k largest per group kept, then fine-tuned with data. With
+/// `straightThroughDecay` (`--sr-ste`, the default) that fine-tuning projects onto those k-of-n after
+/// every step by magnitude, under SR-STE (`StraightThroughProjection`), so magnitude keeps choosing
+/// which weights while the loss moves them; without, the masks stay fixed.
 func runSAP(
     _ graph: Graph, options: SAPOptions, n: Int, keepingWhole whole: Set<Int> = [], data: DataFile?,
-    training trainingOptions: TrainingOptions, progress: ProgressReporter?
+    training trainingOptions: TrainingOptions, straightThroughDecay: Double?, progress: ProgressReporter?
 ) -> (graph: Graph, training: TrainingSummary?, summary: SAPSummary) {
     var state: SAPState
     var trajectory: [SAPIterate]
@@ -102,11 +105,29 @@ func runSAP(
     var training: TrainingSummary?
     if let data, dataDriven {
         let before = pruned
-        let trained = train(pruned, on: data.train, options: trainingOptions) { epoch in
-            progress?.update("fine-tune", done: epoch.epoch, total: epochs, detail: "train accuracy \(fixedText(epoch.trainAccuracy * 100))%")
+        // Under SR-STE the network trains unmasked and each step ends in the projection onto the
+        // k-of-n (k fixed: SAP has chosen it); the masks are then taken from the trained weights.
+        let projection = MaskProjection(masksOf: pruned, rampEpochs: 0, blockMax: false)
+        let straightThrough = straightThroughDecay.map {
+            StraightThroughProjection(decay: $0) { projection.project($0, &$1, epoch: $2) }
         }
-        pruned = trained.graph
+        let trained = train(
+            straightThrough == nil ? pruned : pruned.withMasksRemoved(), on: data.train, options: trainingOptions,
+            onEpoch: { epoch in
+                progress?.update(
+                    "fine-tune", done: epoch.epoch, total: epochs, detail: "train accuracy \(fixedText(epoch.trainAccuracy * 100))%")
+            },
+            afterStep: straightThrough.map { straightThrough in
+                { layerIndex, weights, rate, epoch in
+                    guard projection.projects(layerIndex) else { return }
+                    straightThrough.step(layerIndex: layerIndex, weights: &weights, rate: rate, epoch: epoch)
+                }
+            })
+        pruned = straightThrough == nil ? trained.graph : remaskByMagnitude(trained.graph, masksFrom: pruned)
         training = TrainingSummary(options: trainingOptions, history: trained.history, data: data, before: before, after: pruned)
+        if let straightThroughDecay {
+            training?.masks = "projected after every step onto SAP's per-layer k-of-n by magnitude, \(straightThroughDescription(straightThroughDecay))"
+        }
     }
     let summary = SAPSummary(
         options: options, n: n, layerNames: state.layers.map { graph.layers[$0].name },

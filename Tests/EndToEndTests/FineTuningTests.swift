@@ -125,6 +125,23 @@ struct FineTuningTests {
         #expect(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.hasSuffix("</svg>\n"))
         let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
         #expect(fineTuning["fixedPointTestAccuracy"] != nil)
+        // The last fine-tuning projects onto each layer's k of 16 under SR-STE (the default), and
+        // ends there: every group of 16 keeps at most that layer's k.
+        #expect((fineTuning["masks"] as? String)?.hasPrefix("projected after every step onto SAP's per-layer k-of-n") == true)
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
+        let modelLayers = try #require(model?["layers"] as? [[String: Any]]).filter { $0["weights"] != nil }
+        for (sap, layer) in zip(layers, modelLayers) {
+            let k = try #require(sap["k"] as? Int)
+            let weights = try #require((layer["weights"] as? [String: Any])?["data"] as? [Double])
+            let shape = try #require((layer["weights"] as? [String: Any])?["shape"] as? [Int])
+            for row in 0..<shape[0] {
+                for group in stride(from: 0, to: shape[1], by: 16) {
+                    let start = row * shape[1] + group
+                    #expect(weights[start..<min(start + 16, (row + 1) * shape[1])].filter { $0 != 0 }.count <= k)
+                }
+            }
+        }
     }
 
     @Test("gradual k-of-n with --data: projected after every step, k shrinking; ends at exactly K of every N, kept positions moved; bit-exact C")
