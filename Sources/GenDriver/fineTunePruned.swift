@@ -28,8 +28,9 @@ func fineTunePruned(
     let straightThrough = resolved.straightThroughDecay.map {
         StraightThroughProjection(decay: $0) { projection.project($0, &$1, epoch: $2) }
     }
+    let unmasked = pruned.withMasksRemoved()
     let trained = train(
-        projected ? pruned.withMasksRemoved() : pruned, on: data.train, options: options,
+        !projected ? pruned : straightThrough?.start(from: unmasked) ?? unmasked, on: data.train, options: options,
         onEpoch: { epoch in
             progress?.update(
                 "fine-tune", done: epoch.epoch, total: resolved.epochs,

@@ -105,14 +105,15 @@ func runSAP(
     var training: TrainingSummary?
     if let data, dataDriven {
         let before = pruned
-        // Under SR-STE the network trains unmasked and each step ends in the projection onto the
-        // k-of-n (k fixed: SAP has chosen it); the masks are then taken from the trained weights.
+        // Under SR-STE each step ends in the projection onto the k-of-n (k fixed: SAP has chosen it);
+        // the masks are then taken from the trained weights.
         let projection = MaskProjection(masksOf: pruned, rampEpochs: 0, blockMax: false)
         let straightThrough = straightThroughDecay.map {
             StraightThroughProjection(decay: $0) { projection.project($0, &$1, epoch: $2) }
         }
+        // The dense weights start at SAP's retrained ones, the network at their projection.
         let trained = train(
-            straightThrough == nil ? pruned : pruned.withMasksRemoved(), on: data.train, options: trainingOptions,
+            straightThrough?.start(from: pruned.withMasksRemoved()) ?? pruned, on: data.train, options: trainingOptions,
             onEpoch: { epoch in
                 progress?.update(
                     "fine-tune", done: epoch.epoch, total: epochs, detail: "train accuracy \(fixedText(epoch.trainAccuracy * 100))%")

@@ -1,5 +1,7 @@
 // GenLearn/StraightThroughProjection.swift - Projected training that keeps the pruned weights (SR-STE).
 
+import GenModel
+
 /// Training through a projection (k-of-n, DARB's block-max) with the sparse-refined straight-through
 /// estimator of Zhou et al., ICLR 2021 ("Learning N:M fine-grained structured sparse neural networks
 /// from scratch", SR-STE). Plain projected gradient descent sets the weights a projection drops to
@@ -11,10 +13,12 @@
 /// that they come back only when the loss keeps pulling them. The projection is recomputed from the
 /// dense weights after every step.
 ///
-/// Two departures from the paper, both because the engine trains with Adam by default: the step is
+/// Three departures from the paper. Two because the engine trains with Adam by default: the step is
 /// Adam's (the paper's is SGD with momentum) and the refine term is applied to the dense weights
 /// directly, scaled by the step's learning rate (decoupled, like AdamW's decay), instead of being
-/// added to the gradient, where Adam's normalisation would turn it into a step of constant size.
+/// added to the gradient, where Adam's normalisation would turn it into a step of constant size. And
+/// the projection may follow a gradual schedule (k shrinking while training, as the engine's
+/// projected fine-tuning does), where the paper trains at the final N:M from the start.
 package final class StraightThroughProjection {
     /// Per layer (its index in `Graph.layers`): the dense weights, and the projection the network ran on.
     private var dense: [Int: [Double]] = [:]
@@ -29,16 +33,50 @@ package final class StraightThroughProjection {
         self.project = project
     }
 
+    /// The graph to train from `graph`: every dense/conv2d layer that `project` changes at epoch 1
+    /// runs on its projection from the first step, with `graph`'s weights as its dense weights (a
+    /// layer the projection leaves as it is at epoch 1, as a gradual schedule's, starts from the
+    /// first step's weights instead).
+    package func start(from graph: Graph) -> Graph {
+        var start = graph
+        for index in start.layers.indices {
+            switch start.layers[index].op {
+            case .dense(var dense):
+                guard let projected = projectedIfChanged(index, dense.weights) else { continue }
+                dense.weights = projected
+                start.layers[index].op = .dense(dense)
+            case .conv2d(var conv):
+                guard let projected = projectedIfChanged(index, conv.weights) else { continue }
+                conv.weights = projected
+                start.layers[index].op = .conv2d(conv)
+            case .maxPool2d, .avgPool2d, .flatten, .activation, .softmax:
+                continue
+            }
+        }
+        return start
+    }
+
+    private func projectedIfChanged(_ layerIndex: Int, _ weights: [Double]) -> [Double]? {
+        var projected = weights
+        project(layerIndex, &projected, 1)
+        guard projected != weights else { return nil }
+        dense[layerIndex] = weights
+        shown[layerIndex] = projected
+        return projected
+    }
+
     /// The trainer's `afterStep`: `weights` are the network's weights after the optimizer's step; on
     /// return, the projection of the updated dense weights.
     package func step(layerIndex: Int, weights: inout [Double], rate: Double, epoch: Int) {
         // Before the first step the network ran on the dense weights as given (training starts unmasked).
         var denseWeights = dense[layerIndex] ?? weights
+        // A dropped weight loses this fraction a step; at most all of it (rate x decay above 1 would flip its sign).
+        let shrink = min(rate * decay, 1)
         if let before = shown[layerIndex] {
             for index in denseWeights.indices {
                 denseWeights[index] += weights[index] - before[index]
                 // A dropped weight shows as exactly zero (a kept one that is exactly zero decays too: harmless).
-                if before[index] == 0 { denseWeights[index] -= rate * decay * denseWeights[index] }
+                if before[index] == 0 { denseWeights[index] -= shrink * denseWeights[index] }
             }
         }
         var projected = denseWeights

@@ -83,7 +83,7 @@ struct GenerateFlags: ParsableArguments {
     var schedule: String?
 
     @Option(name: .customLong("sr-ste"), parsing: .unconditional,
-        help: "With --data and projected fine-tuning (--prune kofn with the gradual schedule, or --prune darb): train the pruned weights on with SR-STE (the network runs on the projection of dense weights; the step moves the dense ones, the dropped decay by DECAY x the learning rate), or 'off' for plain projected gradient descent (dropped weights set to zero). Default \(defaultStraightThroughDecay).")
+        help: "With --data and projected fine-tuning (--prune kofn with the gradual schedule, --prune darb, and SAP's last fine-tuning onto its per-layer k-of-n): train the dropped weights on with SR-STE (the network runs on the projection of dense weights; the step moves the dense ones, the dropped decay by DECAY x the learning rate), or 'off': for kofn and darb plain projected gradient descent (dropped weights set to zero), for sap the masks fixed. Default \(defaultStraightThroughDecay).")
     var srSTE: String?
 
     @Option(help: "With --data: perturb every training image at every step, e.g. rotate=10,scale=0.1,shear=0.1,shift=0.5,noise=0.2 (degrees, fractions, pixels, std); image=HxW gives a flat input's geometry. Default: none.")

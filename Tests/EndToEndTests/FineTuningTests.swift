@@ -125,8 +125,19 @@ struct FineTuningTests {
         #expect(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.hasSuffix("</svg>\n"))
         let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
         #expect(fineTuning["fixedPointTestAccuracy"] != nil)
-        // The last fine-tuning projects onto each layer's k of 16 under SR-STE (the default), and
-        // ends there: every group of 16 keeps at most that layer's k.
+        // The last fine-tuning projects onto each layer's k of 16 under SR-STE (the default), so kept
+        // positions move (with --sr-ste off the masks stay as magnitude chose them from SAP's weights),
+        // and ends there: every group of 16 keeps at most that layer's k.
+        let (fixedMasks, fixedJSON) = try Self.bitExactDigitsMLP(label: "sap_fixed") {
+            $0.prune = "sap"
+            $0.epochs = 2
+            $0.sapIterations = 3
+            $0.srSTE = "off"
+        }
+        let fixedTuning = try #require(fixedJSON?["fineTuning"] as? [String: Any])
+        #expect((fixedTuning["masks"] as? String)?.hasPrefix("held fixed") == true)
+        let moved = zip(try Self.weights(of: run), try Self.weights(of: fixedMasks)).filter { ($0 == 0) != ($1 == 0) }.count
+        #expect(moved > 0, "no kept position moved under SR-STE")
         #expect((fineTuning["masks"] as? String)?.hasPrefix("projected after every step onto SAP's per-layer k-of-n") == true)
         let model = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
@@ -258,29 +269,16 @@ struct FineTuningTests {
         #expect(w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0, "\(w)")
     }
 
-    @Test("gradual k-of-n with one epoch (no ramp): a weight the projection zeroed grows back past the kept one")
+    @Test("gradual k-of-n with one epoch (no ramp), plain projection: a weight the projection zeroed grows back past the kept one")
     func prunedWeightGrowsBack() throws {
         // Each row: w0 = 0.2 on an input that is noise, w3 = 0.01 on the input that decides the class.
         // 1 of 4 kept: magnitude keeps w0 at the start. Fixed masks (oneshot, and the old per-epoch
         // schedule, whose single epoch here has no ramp) never use x3. With the projection after every
         // step, zeroed w3 gets one step's growth each step; once the noise weight w0 has shrunk below
         // that, w3 takes its place (188 steps of 32: robust across data seeds and rates 0.03-0.05).
-        let model = Self.fourInputModel(name: "grow", weights: [0.2, 0, 0, -0.01, -0.2, 0, 0, 0.01])
-        let data = try Self.labelledCSV(samples: 6000, seed: 31, label: "grow_data") { $0[3] > 0 ? 1 : 0 }
-        func keptWeights(_ schedule: String) throws -> [Double] {
-            try Self.fineTunedWeights(model, label: "grow_\(schedule)") {
-                $0.prune = "kofn"
-                $0.k = 1
-                $0.n = 4
-                $0.epochs = 1
-                $0.learningRate = 0.03
-                $0.schedule = schedule
-                $0.dataPath = data
-            }
-        }
-        let fixed = try keptWeights("oneshot")
+        let fixed = try Self.growthModelWeights(noiseWeight: 0.2, learningRate: 0.03, schedule: "oneshot", srSTE: nil)
         #expect(fixed[3] == 0 && fixed[7] == 0 && fixed[0] != 0 && fixed[4] != 0, "oneshot: \(fixed)")
-        let grown = try keptWeights("gradual")
+        let grown = try Self.growthModelWeights(noiseWeight: 0.2, learningRate: 0.03, schedule: "gradual", srSTE: "off")
         #expect(grown[3] != 0 && grown[7] != 0 && grown[0] == 0 && grown[4] == 0, "gradual: \(grown)")
     }
 
@@ -289,25 +287,31 @@ struct FineTuningTests {
         // As above, but the noise weight is 0.1 and the learning rate 0.003: one step grows the zeroed
         // w3 by about 0.003 at most, never past 0.1, so plain projection keeps w0. Under SR-STE w3's
         // dense weight gathers the steps (188 of them, about 0.28 in all) and passes 0.1.
-        let model = Self.fourInputModel(name: "srste", weights: [0.1, 0, 0, -0.01, -0.1, 0, 0, 0.01])
-        let data = try Self.labelledCSV(samples: 6000, seed: 31, label: "srste_data") { $0[3] > 0 ? 1 : 0 }
-        func keptWeights(_ srSTE: String?) throws -> [Double] {
-            try Self.fineTunedWeights(model, label: "srste_\(srSTE ?? "default")") {
-                $0.prune = "kofn"
-                $0.k = 1
-                $0.n = 4
-                $0.epochs = 1
-                $0.learningRate = 0.003
-                $0.srSTE = srSTE
-                $0.dataPath = data
-            }
-        }
-        let plain = try keptWeights("off")
+        let plain = try Self.growthModelWeights(noiseWeight: 0.1, learningRate: 0.003, schedule: "gradual", srSTE: "off")
         #expect(plain[3] == 0 && plain[7] == 0 && plain[0] != 0 && plain[4] != 0, "--sr-ste off: \(plain)")
-        let straightThrough = try keptWeights(nil)
+        let straightThrough = try Self.growthModelWeights(noiseWeight: 0.1, learningRate: 0.003, schedule: "gradual", srSTE: nil)
         #expect(
             straightThrough[3] != 0 && straightThrough[7] != 0 && straightThrough[0] == 0 && straightThrough[4] == 0,
             "SR-STE: \(straightThrough)")
+    }
+
+    /// The two-class model whose rows start with `noiseWeight` on x0 (noise) and 0.01 on x3 (which
+    /// decides the class), fine-tuned one epoch at 1 of 4 kept with the given flags; its weights.
+    static func growthModelWeights(noiseWeight: Double, learningRate: Double, schedule: String, srSTE: String?) throws
+        -> [Double]
+    {
+        let model = fourInputModel(name: "grow", weights: [noiseWeight, 0, 0, -0.01, -noiseWeight, 0, 0, 0.01])
+        let data = try labelledCSV(samples: 6000, seed: 31, label: "grow_data") { $0[3] > 0 ? 1 : 0 }
+        return try fineTunedWeights(model, label: "grow_\(noiseWeight)_\(schedule)_\(srSTE ?? "default")") {
+            $0.prune = "kofn"
+            $0.k = 1
+            $0.n = 4
+            $0.epochs = 1
+            $0.learningRate = learningRate
+            $0.schedule = schedule
+            $0.srSTE = srSTE
+            $0.dataPath = data
+        }
     }
 
     @Test("gradual pruning at kernel granularity ends at K of every N kernels per filter; bit-exact C")
@@ -355,17 +359,29 @@ struct FineTuningTests {
         }
         let fineTuning = try #require(json?["fineTuning"] as? [String: Any])
         #expect((fineTuning["masks"] as? String)?.hasPrefix("projected after every step") == true)
-        func zeros(_ run: VerificationRun) throws -> [Bool] {
-            let model = try JSONSerialization.jsonObject(
-                with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/digits_mlp.pruned.json"))) as? [String: Any]
-            let layers = try #require(model?["layers"] as? [[String: Any]])
-            let weights = try #require((layers[0]["weights"] as? [String: Any])?["data"] as? [Double])
-            return weights.map { $0 == 0 }
-        }
+        func zeros(_ run: VerificationRun) throws -> [Bool] { try Self.weights(of: run).map { $0 == 0 } }
         let moved = zip(try zeros(tuned), try zeros(fixed)).filter { $0 != $1 }.count
         #expect(moved > 0, "no kept position moved during projected fine-tuning")
         // Still one weight per block: the same count as the data-free masks, row by row.
         #expect(try zeros(tuned).filter { !$0 }.count == (try zeros(fixed)).filter { !$0 }.count)
+        // SR-STE (the default) trains other weights than plain projection.
+        #expect((fineTuning["masks"] as? String)?.contains("SR-STE") == true)
+        let (plain, plainJSON) = try Self.bitExactDigitsMLP(label: "darb_plain") {
+            $0.prune = "darb"
+            $0.epochs = 3
+            $0.srSTE = "off"
+        }
+        let plainMasks = (plainJSON?["fineTuning"] as? [String: Any])?["masks"] as? String
+        #expect(plainMasks?.contains("SR-STE") == false)
+        #expect(try Self.weights(of: plain) != (try Self.weights(of: tuned)), "--sr-ste off trained the same weights")
+    }
+
+    /// All weights of the model the run implements (`.pruned.json`), layer after layer.
+    static func weights(of run: VerificationRun) throws -> [Double] {
+        let model = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: run.directory + "/\(run.prefix).pruned.json"))) as? [String: Any]
+        let layers = try #require(model?["layers"] as? [[String: Any]])
+        return layers.compactMap { ($0["weights"] as? [String: Any])?["data"] as? [Double] }.flatMap { $0 }
     }
 
     @Test("--prune edp with --data: group lasso, pruning and merging, fine-tuning; the factors are in .pruned.json; bit-exact C")

@@ -51,4 +51,19 @@ struct StraightThroughProjectionTests {
         projection.step(layerIndex: 1, weights: &second, rate: 0.5, epoch: 1)
         #expect(second == [0, 0.6])
     }
+
+    @Test("a decay times learning rate above 1 drops a weight to zero, never past it")
+    func decayIsClamped() {
+        let projection = StraightThroughProjection(decay: 100, project: Self.keepLargerOfPair)
+        var weights = [0.5, 0.4]
+        projection.step(layerIndex: 0, weights: &weights, rate: 0.5, epoch: 1)
+        #expect(weights == [0.5, 0])
+        // 0.4 x (1 - 50) would be -19.6 and win the pair; clamped, it is 0.
+        projection.step(layerIndex: 0, weights: &weights, rate: 0.5, epoch: 1)
+        #expect(weights == [0.5, 0])
+        // The kept 0.5 shrinks to 0.1 by a step of -0.4: the dropped one, now 0, stays dropped.
+        weights = [0.1, 0]
+        projection.step(layerIndex: 0, weights: &weights, rate: 0.5, epoch: 1)
+        #expect(abs(weights[0] - 0.1) < 1e-12 && weights[1] == 0, "\(weights)")
+    }
 }

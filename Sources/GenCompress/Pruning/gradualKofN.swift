@@ -25,7 +25,9 @@ package func gradualBlock(epoch: Int, rampEpochs: Int, block: Int) -> Int {
 
 /// Magnitude k-of-n as a projection: every group of `n` weights (of `unit`-sized kernels when
 /// `unit` > 1, ranked by L1 norm) keeps its `k` largest, the others are set to zero. Used after each
-/// fine-tuning step, so a zeroed weight that the next step grows past a kept one takes its place.
+/// fine-tuning step: on the weights themselves with `--sr-ste off`, so a zeroed weight that the next
+/// step grows past a kept one takes its place; on the dense weights behind them under SR-STE
+/// (`StraightThroughProjection`), where the dropped ones keep their values.
 /// Vector-wise masks (`rowsPerSet` > 1) project their sets of rows together.
 package func projectMagnitudeKofN(
     _ weights: inout [Double], rows: Int, fanIn: Int, k: Int, n: Int, unit: Int, rowsPerSet: Int = 1
