@@ -24,7 +24,7 @@ package struct GenerateOptions: Sendable {
     package var edpRowLambda: Double?
     /// `--schedule oneshot|gradual` (k-of-n with --data).
     package var schedule: String?
-    /// `--sr-ste DECAY|off` (projected fine-tuning: k-of-n gradual, DARB).
+    /// `--sr-ste DECAY|off` (projected fine-tuning: k-of-n gradual, DARB, SAP's last fine-tuning).
     package var srSTE: String?
     /// `--augment SPEC` (training-time warp and noise; see resolveTrainingFlags.swift).
     package var augment: String?

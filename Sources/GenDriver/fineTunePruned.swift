@@ -57,7 +57,6 @@ func fineTunePruned(
     return (graph, summary)
 }
 
-
 /// The report's words for SR-STE with decay `decay`.
 func straightThroughDescription(_ decay: Double) -> String {
     "the dropped weights trained on behind the projection by SR-STE (Zhou et al. 2021: the step moves dense weights whose projection the network runs on; a dropped weight decays by \(decay) x the learning rate a step), so one that the loss keeps pulling past a kept one takes its place"

@@ -68,7 +68,7 @@ package final class StraightThroughProjection {
     /// The trainer's `afterStep`: `weights` are the network's weights after the optimizer's step; on
     /// return, the projection of the updated dense weights.
     package func step(layerIndex: Int, weights: inout [Double], rate: Double, epoch: Int) {
-        // Before the first step the network ran on the dense weights as given (training starts unmasked).
+        // A layer `start` left alone ran its first step on its weights as given: they become its dense weights.
         var denseWeights = dense[layerIndex] ?? weights
         // A dropped weight loses this fraction a step; at most all of it (rate x decay above 1 would flip its sign).
         let shrink = min(rate * decay, 1)

@@ -1,5 +1,7 @@
 // GenLearnTests/StraightThroughProjectionTests.swift - SR-STE's bookkeeping on hand-computed steps.
 
+import GenModel
+import GenSupport
 import Testing
 
 @testable import GenLearn
@@ -65,5 +67,31 @@ struct StraightThroughProjectionTests {
         weights = [0.1, 0]
         projection.step(layerIndex: 0, weights: &weights, rate: 0.5, epoch: 1)
         #expect(abs(weights[0] - 0.1) < 1e-12 && weights[1] == 0, "\(weights)")
+    }
+
+    @Test("start: a layer the projection changes at epoch 1 starts on its projection, its dense weights as given")
+    func startProjectsChangedLayers() throws {
+        // fc1 (layer 0) is kept 1 of 2 at epoch 1; fc2 (layer 1) is left alone, as a gradual ramp's first epoch is.
+        let text = """
+            {"version": 1, "name": "t", "input": {"shape": [2]}, "layers": [
+              {"type": "dense", "name": "fc1", "weights": {"shape": [2, 2], "data": [0.5, 0.4, -0.1, 0.3]}, "bias": {"shape": [2], "data": [0, 0]}},
+              {"type": "dense", "name": "fc2", "weights": {"shape": [1, 2], "data": [0.2, 0.7]}, "bias": {"shape": [1], "data": [0]}}]}
+            """
+        let graph = try loadModel(file: "t.json", bytes: Array(text.utf8), diagnostics: DiagnosticEngine())
+        let projection = StraightThroughProjection(decay: 0) { layerIndex, weights, epoch in
+            if layerIndex == 0 { Self.keepLargerOfPair(layerIndex, &weights, epoch) }
+        }
+        let start = projection.start(from: graph)
+        func weights(_ graph: Graph, _ index: Int) -> [Double] {
+            guard case .dense(let dense) = graph.layers[index].op else { return [] }
+            return dense.weights
+        }
+        #expect(weights(start, 0) == [0.5, 0, 0, 0.3])
+        #expect(weights(start, 1) == [0.2, 0.7])
+        // The first step carries the move from the projection it started on: the dropped 0.4 moved by
+        // +0.2 is 0.6 behind it, past the kept 0.5 (which did not move).
+        var first = [0.5, 0.2, 0, 0.3]
+        projection.step(layerIndex: 0, weights: &first, rate: 0.1, epoch: 1)
+        #expect(first.count == 4 && first[0] == 0 && abs(first[1] - 0.6) < 1e-12 && first[2] == 0 && first[3] == 0.3, "\(first)")
     }
 }
